@@ -1,0 +1,53 @@
+package insights
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/axiomhq/hyperloglog"
+)
+
+// add inserts user uid into the sketches of day n, its ISO week and month.
+func (s *sketches) add(n int32, uid uint32) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uid)
+	wk, _ := bucketBounds(n, Week, 1)
+	mo, _ := bucketBounds(n, Month, 1)
+	for _, m := range []struct {
+		sk  map[int32]*hyperloglog.Sketch
+		key int32
+	}{{s.day, n}, {s.week, wk}, {s.month, mo}} {
+		sk := m.sk[m.key]
+		if sk == nil {
+			sk, _ = hyperloglog.NewSketch(s.precision, true) // precision validated by Open
+			m.sk[m.key] = sk
+		}
+		sk.Insert(b[:])
+	}
+}
+
+// estimate returns the approximate number of distinct active users in
+// days [from, to), merging month and week sketches where whole ones fit.
+// It reads the shared sketches and merges them into a new one: safe under
+// the read lock.
+func (s *sketches) estimate(from, to int32) uint64 {
+	acc, _ := hyperloglog.NewSketch(s.precision, true)
+	for n := from; n < to; {
+		if mf, mt := bucketBounds(n, Month, 1); mf == n && mt <= to {
+			_ = acc.Merge(s.month[n]) // same precision by construction
+			n = mt
+			continue
+		}
+		if wf, wt := bucketBounds(n, Week, 1); wf == n && wt <= to {
+			_ = acc.Merge(s.week[n])
+			n = wt
+			continue
+		}
+		_ = acc.Merge(s.day[n])
+		n++
+	}
+	return acc.Estimate()
+}
+
+// relativeError is the relative standard error of a sketch of precision p.
+func (s *sketches) relativeError() float64 { return 1.04 / math.Sqrt(float64(uint64(1)<<s.precision)) }

@@ -1,0 +1,84 @@
+package insights
+
+import "fmt"
+
+// Dimension names an indexed dimension of events (SPEC §2), usable in
+// filters and group-by. DimIP is the one log field a filter may name; it is
+// not indexed and takes only CIDR filters.
+type Dimension uint8
+
+// The indexed dimensions. Values are free-text strings except where noted.
+const (
+	DimKind              Dimension = iota + 1 // Kind.String()
+	DimAppID                                  // application id
+	DimAppName                                // application display name
+	DimResource                               // resource (API) signed in to
+	DimOS                                     // raw operating system as reported
+	DimOSFamily                               // derived: Windows, macOS, iOS, Android, Linux, ChromeOS, other
+	DimBrowser                                // raw browser as reported
+	DimBrowserFamily                          // derived: Chrome, Edge, Firefox, Safari, Opera, Internet Explorer, other
+	DimCountry                                // ISO 3166-1 alpha-2, upper-cased at ingest
+	DimLanguage                               // user's language
+	DimIdentityProvider                       // identity provider
+	DimAuthFlow                               // authentication flow (device code, ROPC, ...)
+	DimClientApp                              // Browser, Mobile apps and desktop clients, or a legacy protocol
+	DimSignInType                             // SignInType.String(); empty on non-sign-in events
+	DimStatus                                 // Status.String()
+	DimErrorCode                              // decimal error code, "0" on success
+	DimReason                                 // normalized failure reason; empty unless failed
+	DimMFAMethod                              // method of the MFA challenge the event performed
+	DimMFAResult                              // "success" or an MFA failure reason; empty when no challenge
+	DimAuthRequirement                        // singleFactorAuthentication or multiFactorAuthentication
+	DimConditionalAccess                      // success, failure or notApplied
+	DimRiskLevel                              // none, low, medium, high, hidden
+	DimCrossTenant                            // cross-tenant access type
+	DimMethod                                 // registration and reset method
+	DimIP                                     // log field: client IP, CIDR filters only
+)
+
+// numIndexed is the number of indexed dimensions (DimKind..DimMethod).
+const numIndexed = int(DimMethod)
+
+var dimNames = []string{"", "kind", "appId", "appName", "resource", "os", "osFamily", "browser",
+	"browserFamily", "country", "language", "identityProvider", "authFlow", "clientApp",
+	"signInType", "status", "errorCode", "reason", "mfaMethod", "mfaResult", "authRequirement",
+	"conditionalAccess", "riskLevel", "crossTenant", "method", "ip"}
+
+func (d Dimension) String() string { return enumName(dimNames, int(d)) }
+
+// indexed reports whether d is one of the bitmap-indexed dimensions.
+func (d Dimension) indexed() bool { return d >= DimKind && int(d) <= numIndexed }
+
+// ParseDimension returns the Dimension whose String is s.
+func ParseDimension(s string) (Dimension, error) {
+	for i, n := range dimNames {
+		if i > 0 && n == s {
+			return Dimension(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown dimension %q", ErrInvalidQuery, s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Dimension) MarshalText() ([]byte, error) {
+	if d < DimKind || d > DimIP {
+		return nil, fmt.Errorf("%w: dimension %d is outside its set", ErrInvalidQuery, d)
+	}
+	return []byte(dimNames[d]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Dimension) UnmarshalText(b []byte) error {
+	v, err := ParseDimension(string(b))
+	*d = v
+	return err
+}
+
+// Dimensions returns every dimension a filter may name, in order.
+func Dimensions() []Dimension {
+	ds := make([]Dimension, 0, int(DimIP))
+	for d := DimKind; d <= DimIP; d++ {
+		ds = append(ds, d)
+	}
+	return ds
+}

@@ -1,0 +1,16 @@
+package insights
+
+import "errors"
+
+// The sentinel errors. Every error the package returns wraps one of them
+// (or a context error) and names the offending field, index or file.
+var (
+	// ErrInvalidEvent: an event of a batch given to Add failed validation.
+	ErrInvalidEvent = errors.New("insights: invalid event")
+	// ErrInvalidQuery: a Query, Filter or Options value is malformed.
+	ErrInvalidQuery = errors.New("insights: invalid query")
+	// ErrCorrupt: stored data failed a checksum, version or shape check.
+	ErrCorrupt = errors.New("insights: corrupt data")
+	// ErrClosed: the Engine was closed.
+	ErrClosed = errors.New("insights: engine closed")
+)

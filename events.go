@@ -1,0 +1,393 @@
+package insights
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Length limits checked by validation. A longer string rejects the batch.
+const (
+	MaxKeyLength      = 1024 // UserKey, PrincipalID
+	MaxValueLength    = 256  // every indexed dimension value, RequestID, CorrelationID, SessionID, DeviceID
+	MaxLogFieldLength = 4096 // UserAgent, UserDisplayName, City, State, step details, policy names
+	MaxAuthSteps      = 64   // AuthDetails entries
+	MaxPolicies       = 256  // MFAPolicies and CAPolicies entries
+)
+
+// Values of Event.AuthRequirement and AuthStep.Requirement.
+const (
+	RequirementSingleFactor = "singleFactorAuthentication"
+	RequirementMultiFactor  = "multiFactorAuthentication"
+)
+
+// MethodPreviouslySatisfied is the AuthStep.Method of an MFA requirement
+// satisfied by an earlier claim: no challenge was performed.
+const MethodPreviouslySatisfied = "Previously satisfied"
+
+// Values of Event.Action.
+const (
+	ActionRegistered    = "registered"    // registration: a method was added
+	ActionRemoved       = "removed"       // registration: a method was removed
+	ActionPasswordReset = "passwordReset" // reset: a self-service password reset
+	ActionAccountUnlock = "accountUnlock" // reset: an account unlock
+)
+
+// Event is one thing that happened, as the host reports it. Only Time,
+// Kind and the identity (UserKey, or PrincipalID for service-principal and
+// managed-identity sign-ins) are required; every other field may be empty.
+// Add copies what it keeps: the caller may reuse the Event afterwards.
+type Event struct {
+	Time        time.Time  // when it happened, any zone; required, from 2000-01-01 to a day past the clock
+	Kind        Kind       // required
+	UserKey     string     // opaque user identity (object id, subject, e-mail); required on user events
+	PrincipalID string     // service principal or managed identity; required on those sign-ins
+	SignInType  SignInType // sign-ins only; unset means interactive user
+	Status      Status     // unset: derived from ErrorCode (SPEC §10)
+	ErrorCode   int        // raw code, always kept; 0 is success
+	Reason      string     // failure reason; derived from ErrorCode when empty (see Reason* and MFA* constants)
+
+	// Indexed dimensions.
+	AppID, AppName, Resource          string
+	OS, Browser                       string // raw; OSFamily and BrowserFamily are derived from them
+	Country, Language                 string // Country is upper-cased at ingest
+	IdentityProvider, AuthFlow        string
+	ClientApp                         string
+	MFAMethod                         string // method of the challenge performed; derived from AuthDetails when empty
+	MFAResult                         string // "success" or an MFA failure reason; derived when empty
+	AuthRequirement                   string // RequirementSingleFactor or RequirementMultiFactor; derived when empty
+	ConditionalAccess                 string // success, failure or notApplied
+	RiskLevel, CrossTenant            string
+	Method                            string // registration and reset method
+	Action                            string // registration: registered/removed; reset: passwordReset/accountUnlock
+	RequestID, CorrelationID          string // RequestID is the idempotency key
+	SessionID, DeviceID               string
+	IP                                string // client address, IPv4 or IPv6
+	City, State, UserAgent            string
+	UserDisplayName                   string
+	AuthDetails                       []AuthStep     // ordered authentication steps
+	MFAPolicies                       []string       // policies that required MFA
+	CAPolicies                        []PolicyResult // applied conditional-access policies
+}
+
+// AuthStep is one step of a sign-in's authentication details.
+type AuthStep struct {
+	Time         time.Time
+	Method       string // "Password", "Text message", MethodPreviouslySatisfied, ...
+	Succeeded    bool
+	ResultDetail string
+	Requirement  string // RequirementSingleFactor (primary) or RequirementMultiFactor
+}
+
+// PolicyResult is one conditional-access policy applied to a sign-in.
+type PolicyResult struct {
+	Name   string
+	Result string // success, failure, notApplied, ...
+}
+
+// normEvent is a validated event reduced to what the index keeps.
+type normEvent struct {
+	day       int32
+	key       string // user key; empty for principal sign-ins
+	vals      [numIndexed]string
+	activity  bool // counts as activity for user metrics (SPEC §4)
+	requestID string
+}
+
+// validator checks events against the engine's clock and zone.
+type validator struct {
+	loc *time.Location
+	now time.Time
+}
+
+var minEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// normalize validates ev and derives its indexed values. The error wraps
+// ErrInvalidEvent and names the field.
+func (v validator) normalize(ev *Event) (normEvent, error) {
+	var n normEvent
+	bad := func(field, format string, args ...any) (normEvent, error) {
+		return normEvent{}, fmt.Errorf("%w: %s: %s", ErrInvalidEvent, field, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case ev.Time.IsZero():
+		return bad("Time", "missing")
+	case ev.Time.Before(minEventTime):
+		return bad("Time", "%s is before 2000-01-01", ev.Time.Format(time.RFC3339))
+	case ev.Time.After(v.now.Add(24 * time.Hour)):
+		return bad("Time", "%s is more than a day after the clock", ev.Time.Format(time.RFC3339))
+	case ev.Kind < KindSignIn || ev.Kind > KindReset:
+		return bad("Kind", "%d is outside its set", ev.Kind)
+	case ev.Status > StatusInterrupted:
+		return bad("Status", "%d is outside its set", ev.Status)
+	case ev.SignInType > SignInManagedIdentity:
+		return bad("SignInType", "%d is outside its set", ev.SignInType)
+	case ev.SignInType != SignInUnset && ev.Kind != KindSignIn:
+		return bad("SignInType", "set on a %s event", ev.Kind)
+	}
+	if err := v.checkLengths(ev); err != nil {
+		return normEvent{}, err
+	}
+	principal := ev.SignInType.isPrincipal()
+	switch {
+	case principal && ev.PrincipalID == "":
+		return bad("PrincipalID", "missing on a %s sign-in", ev.SignInType)
+	case principal && ev.UserKey != "":
+		return bad("UserKey", "set on a %s sign-in, which never counts as a user", ev.SignInType)
+	case !principal && ev.UserKey == "":
+		return bad("UserKey", "missing on a %s event", ev.Kind)
+	case ev.IP != "":
+		if _, err := netip.ParseAddr(ev.IP); err != nil {
+			return bad("IP", "%q is not an IP address", ev.IP)
+		}
+	}
+
+	status, reason, err := deriveStatus(ev)
+	if err != nil {
+		return normEvent{}, err
+	}
+	mfaMethod, mfaResult, err := deriveMFA(ev, status)
+	if err != nil {
+		return normEvent{}, err
+	}
+	if err := checkAction(ev); err != nil {
+		return normEvent{}, err
+	}
+
+	sit := ev.SignInType
+	if ev.Kind == KindSignIn && sit == SignInUnset {
+		sit = SignInInteractiveUser
+	}
+	n.day = dayOf(ev.Time, v.loc)
+	n.key = ev.UserKey
+	n.requestID = ev.RequestID
+	n.vals = [numIndexed]string{
+		DimKind - 1:              ev.Kind.String(),
+		DimAppID - 1:             ev.AppID,
+		DimAppName - 1:           ev.AppName,
+		DimResource - 1:          ev.Resource,
+		DimOS - 1:                ev.OS,
+		DimOSFamily - 1:          OSFamily(ev.OS),
+		DimBrowser - 1:           ev.Browser,
+		DimBrowserFamily - 1:     BrowserFamily(ev.Browser),
+		DimCountry - 1:           strings.ToUpper(ev.Country),
+		DimLanguage - 1:          ev.Language,
+		DimIdentityProvider - 1:  ev.IdentityProvider,
+		DimAuthFlow - 1:          ev.AuthFlow,
+		DimClientApp - 1:         ev.ClientApp,
+		DimSignInType - 1:        "",
+		DimStatus - 1:            status.String(),
+		DimErrorCode - 1:         strconv.Itoa(ev.ErrorCode),
+		DimReason - 1:            reason,
+		DimMFAMethod - 1:         mfaMethod,
+		DimMFAResult - 1:         mfaResult,
+		DimAuthRequirement - 1:   deriveRequirement(ev),
+		DimConditionalAccess - 1: ev.ConditionalAccess,
+		DimRiskLevel - 1:         ev.RiskLevel,
+		DimCrossTenant - 1:       ev.CrossTenant,
+		DimMethod - 1:            ev.Method,
+	}
+	if ev.Kind == KindSignIn {
+		n.vals[DimSignInType-1] = sit.String()
+	}
+	n.activity = status == StatusSuccess &&
+		(ev.Kind == KindSignUp || ev.Kind == KindSignIn && !sit.isPrincipal())
+	return n, nil
+}
+
+// deriveStatus fills status and failure reason from the error code where
+// the host left them empty (SPEC §10). Non-failures carry no reason.
+func deriveStatus(ev *Event) (Status, string, error) {
+	ec, _ := LookupErrorCode(ev.ErrorCode)
+	status := ev.Status
+	if status == StatusUnset {
+		status = ec.Status
+		if ev.Kind != KindSignIn && status == StatusInterrupted {
+			status = StatusFailure
+		}
+	}
+	if status != StatusFailure {
+		return status, "", nil
+	}
+	reason := ev.Reason
+	switch ev.Kind {
+	case KindSignIn, KindSignUp:
+		if reason == "" {
+			reason = ec.Reason
+		}
+		if !oneOf(reason, signInReasons) {
+			return 0, "", fmt.Errorf("%w: Reason: %q is not one of %v", ErrInvalidEvent, reason, signInReasons)
+		}
+	case KindMFA:
+		if reason == "" {
+			reason = mfaFailure(ev.ErrorCode, "")
+		}
+		if reason == MFASuccess || !oneOf(reason, mfaResults) {
+			return 0, "", fmt.Errorf("%w: Reason: %q is not one of %v", ErrInvalidEvent, reason, mfaResults[1:])
+		}
+	default:
+		if reason == "" {
+			reason = ec.Reason
+		}
+	}
+	return status, reason, nil
+}
+
+// deriveMFA returns the method and result of the MFA challenge the event
+// performed itself: for MFA events always; for sign-ins the explicit
+// MFAMethod, else the last multi-factor step of AuthDetails that was not
+// satisfied by an earlier claim. Events without a challenge give "", "".
+func deriveMFA(ev *Event, status Status) (method, result string, err error) {
+	if ev.MFAResult != "" && !oneOf(ev.MFAResult, mfaResults) {
+		return "", "", fmt.Errorf("%w: MFAResult: %q is not one of %v", ErrInvalidEvent, ev.MFAResult, mfaResults)
+	}
+	switch ev.Kind {
+	case KindMFA:
+		method, result = ev.MFAMethod, ev.MFAResult
+		if result == "" {
+			result = statusMFAResult(ev, status)
+		}
+		return method, result, nil
+	case KindSignIn:
+	default:
+		if ev.MFAMethod != "" || ev.MFAResult != "" {
+			return "", "", fmt.Errorf("%w: MFAMethod: set on a %s event", ErrInvalidEvent, ev.Kind)
+		}
+		return "", "", nil
+	}
+	if ev.MFAMethod != "" {
+		result = ev.MFAResult
+		if result == "" {
+			result = statusMFAResult(ev, status)
+		}
+		return ev.MFAMethod, result, nil
+	}
+	for i := len(ev.AuthDetails) - 1; i >= 0; i-- {
+		s := ev.AuthDetails[i]
+		if s.Requirement != RequirementMultiFactor || s.Method == "" || s.Method == MethodPreviouslySatisfied {
+			continue
+		}
+		result = ev.MFAResult
+		if result == "" {
+			result = MFASuccess
+			if !s.Succeeded {
+				result = mfaFailure(ev.ErrorCode, s.ResultDetail)
+			}
+		}
+		return s.Method, result, nil
+	}
+	if ev.MFAResult != "" {
+		return "", "", fmt.Errorf("%w: MFAResult: set without an MFA method or step", ErrInvalidEvent)
+	}
+	return "", "", nil
+}
+
+// statusMFAResult maps an event's status to an MFA result: success,
+// mfaIncomplete for an interrupt, the MFA reason for a failure.
+func statusMFAResult(ev *Event, status Status) string {
+	switch status {
+	case StatusSuccess:
+		return MFASuccess
+	case StatusInterrupted:
+		return MFAIncomplete
+	}
+	if ev.Kind == KindMFA && ev.Reason != "" {
+		return ev.Reason
+	}
+	return mfaFailure(ev.ErrorCode, "")
+}
+
+// deriveRequirement returns the authentication requirement of a sign-in:
+// as given, else multi-factor when any step was a multi-factor one
+// (claim-satisfied included) or an MFA method was given, else single-factor.
+func deriveRequirement(ev *Event) string {
+	if ev.Kind != KindSignIn || ev.AuthRequirement != "" {
+		return ev.AuthRequirement
+	}
+	if ev.MFAMethod != "" {
+		return RequirementMultiFactor
+	}
+	for _, s := range ev.AuthDetails {
+		if s.Requirement == RequirementMultiFactor {
+			return RequirementMultiFactor
+		}
+	}
+	return RequirementSingleFactor
+}
+
+// checkAction checks Action against the kind; empty means the kind's first action.
+func checkAction(ev *Event) error {
+	var allowed []string
+	switch ev.Kind {
+	case KindRegistration:
+		allowed = []string{ActionRegistered, ActionRemoved}
+	case KindReset:
+		allowed = []string{ActionPasswordReset, ActionAccountUnlock}
+	default:
+		if ev.Action != "" {
+			return fmt.Errorf("%w: Action: set on a %s event", ErrInvalidEvent, ev.Kind)
+		}
+		return nil
+	}
+	if ev.Action != "" && !oneOf(ev.Action, allowed) {
+		return fmt.Errorf("%w: Action: %q is not one of %v", ErrInvalidEvent, ev.Action, allowed)
+	}
+	return nil
+}
+
+// checkLengths rejects strings over their documented limits.
+func (v validator) checkLengths(ev *Event) error {
+	type field struct {
+		name string
+		val  string
+		max  int
+	}
+	fields := []field{
+		{"UserKey", ev.UserKey, MaxKeyLength}, {"PrincipalID", ev.PrincipalID, MaxKeyLength},
+		{"Reason", ev.Reason, MaxValueLength},
+		{"AppID", ev.AppID, MaxValueLength}, {"AppName", ev.AppName, MaxValueLength},
+		{"Resource", ev.Resource, MaxValueLength}, {"OS", ev.OS, MaxValueLength},
+		{"Browser", ev.Browser, MaxValueLength}, {"Country", ev.Country, MaxValueLength},
+		{"Language", ev.Language, MaxValueLength}, {"IdentityProvider", ev.IdentityProvider, MaxValueLength},
+		{"AuthFlow", ev.AuthFlow, MaxValueLength}, {"ClientApp", ev.ClientApp, MaxValueLength},
+		{"MFAMethod", ev.MFAMethod, MaxValueLength}, {"MFAResult", ev.MFAResult, MaxValueLength},
+		{"AuthRequirement", ev.AuthRequirement, MaxValueLength},
+		{"ConditionalAccess", ev.ConditionalAccess, MaxValueLength},
+		{"RiskLevel", ev.RiskLevel, MaxValueLength}, {"CrossTenant", ev.CrossTenant, MaxValueLength},
+		{"Method", ev.Method, MaxValueLength}, {"Action", ev.Action, MaxValueLength},
+		{"RequestID", ev.RequestID, MaxValueLength}, {"CorrelationID", ev.CorrelationID, MaxValueLength},
+		{"SessionID", ev.SessionID, MaxValueLength}, {"DeviceID", ev.DeviceID, MaxValueLength},
+		{"IP", ev.IP, MaxValueLength},
+		{"City", ev.City, MaxLogFieldLength}, {"State", ev.State, MaxLogFieldLength},
+		{"UserAgent", ev.UserAgent, MaxLogFieldLength}, {"UserDisplayName", ev.UserDisplayName, MaxLogFieldLength},
+	}
+	for _, f := range fields {
+		if len(f.val) > f.max {
+			return fmt.Errorf("%w: %s: %d bytes, over the limit of %d", ErrInvalidEvent, f.name, len(f.val), f.max)
+		}
+	}
+	if len(ev.AuthDetails) > MaxAuthSteps {
+		return fmt.Errorf("%w: AuthDetails: %d steps, over the limit of %d", ErrInvalidEvent, len(ev.AuthDetails), MaxAuthSteps)
+	}
+	for i, s := range ev.AuthDetails {
+		if len(s.Method) > MaxValueLength || len(s.ResultDetail) > MaxLogFieldLength || len(s.Requirement) > MaxValueLength {
+			return fmt.Errorf("%w: AuthDetails[%d]: a string is over its limit", ErrInvalidEvent, i)
+		}
+	}
+	if len(ev.MFAPolicies) > MaxPolicies || len(ev.CAPolicies) > MaxPolicies {
+		return fmt.Errorf("%w: MFAPolicies or CAPolicies: over the limit of %d entries", ErrInvalidEvent, MaxPolicies)
+	}
+	for i, p := range ev.MFAPolicies {
+		if len(p) > MaxLogFieldLength {
+			return fmt.Errorf("%w: MFAPolicies[%d]: over the limit of %d bytes", ErrInvalidEvent, i, MaxLogFieldLength)
+		}
+	}
+	for i, p := range ev.CAPolicies {
+		if len(p.Name) > MaxLogFieldLength || len(p.Result) > MaxValueLength {
+			return fmt.Errorf("%w: CAPolicies[%d]: a string is over its limit", ErrInvalidEvent, i)
+		}
+	}
+	return nil
+}

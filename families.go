@@ -1,0 +1,77 @@
+package insights
+
+import "strings"
+
+// OS families derived at ingest (SPEC §2); the raw OS stays its own dimension.
+const (
+	FamilyWindows  = "Windows"
+	FamilyMacOS    = "macOS"
+	FamilyIOS      = "iOS"
+	FamilyAndroid  = "Android"
+	FamilyLinux    = "Linux"
+	FamilyChromeOS = "ChromeOS"
+	FamilyOther    = "other"
+)
+
+// Browser families derived at ingest.
+const (
+	FamilyChrome  = "Chrome"
+	FamilyEdge    = "Edge"
+	FamilyFirefox = "Firefox"
+	FamilySafari  = "Safari"
+	FamilyOpera   = "Opera"
+	FamilyIE      = "Internet Explorer"
+)
+
+// familyRule maps a lower-cased, space-free prefix or substring to a family.
+type familyRule struct {
+	match  string
+	family string
+}
+
+// osRules are tried in order on the lower-cased OS without spaces.
+var osRules = []familyRule{
+	{"windows", FamilyWindows}, {"win", FamilyWindows},
+	{"macos", FamilyMacOS}, {"macosx", FamilyMacOS}, {"osx", FamilyMacOS}, {"mac", FamilyMacOS},
+	{"ios", FamilyIOS}, {"ipados", FamilyIOS}, {"iphone", FamilyIOS}, {"ipad", FamilyIOS},
+	{"android", FamilyAndroid},
+	{"chromeos", FamilyChromeOS}, {"cros", FamilyChromeOS},
+	{"linux", FamilyLinux}, {"ubuntu", FamilyLinux}, {"debian", FamilyLinux}, {"fedora", FamilyLinux},
+}
+
+// browserRules are tried in order; Edge and Opera before Chrome because
+// their names contain it in user-agent style strings.
+var browserRules = []familyRule{
+	{"edge", FamilyEdge}, {"edg", FamilyEdge},
+	{"opera", FamilyOpera}, {"opr", FamilyOpera},
+	{"chrome", FamilyChrome}, {"chromium", FamilyChrome},
+	{"firefox", FamilyFirefox},
+	{"safari", FamilySafari},
+	{"internetexplorer", FamilyIE}, {"ie", FamilyIE}, {"msie", FamilyIE},
+}
+
+// OSFamily returns the family of a raw OS value: "Windows10", "Windows 10"
+// and "Windows" are Windows; "MacOs" and "Mac OS X" are macOS; the rest is
+// iOS, Android, Linux, ChromeOS or "other". An empty OS has an empty family.
+func OSFamily(os string) string { return family(os, osRules) }
+
+// BrowserFamily returns the family of a raw browser value ("Chrome 120.0",
+// "Edge 119" → Chrome, Edge); unknown browsers are "other", empty stays empty.
+func BrowserFamily(browser string) string { return family(browser, browserRules) }
+
+func family(raw string, rules []familyRule) string {
+	if raw == "" {
+		return ""
+	}
+	s := strings.ToLower(strings.ReplaceAll(raw, " ", ""))
+	for _, r := range rules {
+		if strings.HasPrefix(s, r.match) {
+			return r.family
+		}
+	}
+	return FamilyOther
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), sub)
+}

@@ -1,0 +1,163 @@
+package insights
+
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// finish applies Top N and orders the rows: by bucket, then by rank (with
+// Top) or group values, then series and offset; "(other)" comes last.
+func (ev *evaluation) finish() {
+	var rank map[string]int // bucket start + group key → rank within the bucket, with Top
+	if ev.q.Top > 0 {
+		rank = ev.top()
+	}
+	for i := range ev.rows {
+		r := &ev.rows[i]
+		if r.Groups == nil && len(ev.groupCols) > 0 {
+			r.Groups = ev.groupValues(r.gkey)
+		}
+	}
+	slices.SortStableFunc(ev.rows, func(a, b outRow) int {
+		if c := cmp.Compare(a.Start.num(), b.Start.num()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(rank[rankKey(a)], rank[rankKey(b)]); c != 0 {
+			return c
+		}
+		if c := slices.Compare(a.Groups, b.Groups); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.order, b.order); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Offset, b.Offset)
+	})
+}
+
+// otherKey is the group key of the "(other)" row; no real key has odd length.
+const otherKey = "\x00"
+
+// top keeps, per bucket, the Top groups with the largest first-series
+// value (ties by group values), and adds "(other)" rows when asked. It
+// returns the rank of each kept group in its bucket ("(other)" last).
+func (ev *evaluation) top() map[string]int {
+	type group struct {
+		key    string
+		value  float64
+		values []string
+	}
+	byBucket := map[int32]map[string]*group{}
+	for _, r := range ev.rows {
+		if r.order != 0 || r.Offset != 0 {
+			continue
+		}
+		gs := byBucket[r.Start.num()]
+		if gs == nil {
+			gs = map[string]*group{}
+			byBucket[r.Start.num()] = gs
+		}
+		gs[r.gkey] = &group{r.gkey, r.Value, ev.groupValues(r.gkey)}
+	}
+	keep := map[int32]map[string]bool{}
+	rank := map[string]int{}
+	for start, gs := range byBucket {
+		list := make([]*group, 0, len(gs))
+		for _, g := range gs {
+			list = append(list, g)
+		}
+		slices.SortFunc(list, func(a, b *group) int {
+			if c := cmp.Compare(b.value, a.value); c != 0 {
+				return c
+			}
+			return slices.Compare(a.values, b.values)
+		})
+		keep[start] = map[string]bool{}
+		for i, g := range list[:min(ev.q.Top, len(list))] {
+			keep[start][g.key] = true
+			rank[rankKey(outRow{Row: Row{Start: dateOfNum(start)}, gkey: g.key})] = i
+		}
+	}
+	var kept []outRow
+	rest := map[[3]int32][]outRow{} // bucket start, series order, offset → dropped rows
+	for _, r := range ev.rows {
+		if keep[r.Start.num()][r.gkey] {
+			kept = append(kept, r)
+			continue
+		}
+		k := [3]int32{r.Start.num(), int32(r.order), int32(r.Offset)}
+		rest[k] = append(rest[k], r)
+	}
+	if ev.q.Other {
+		for _, rows := range rest {
+			o := rows[0]
+			o.set, o.Value = sumOrUnion(rows)
+			o.gkey = otherKey
+			rank[rankKey(o)] = ev.q.Top
+			o.Groups = make([]string, len(ev.groupCols))
+			for i := range o.Groups {
+				o.Groups[i] = OtherGroup
+			}
+			kept = append(kept, o)
+		}
+	}
+	ev.rows = kept
+	return rank
+}
+
+// rankKey identifies a row's group within its bucket.
+func rankKey(r outRow) string { return r.Start.String() + "\x00" + r.gkey }
+
+// groupValues decodes a group key into dimension values.
+func (ev *evaluation) groupValues(gkey string) []string {
+	out := make([]string, len(ev.groupCols))
+	for i, col := range ev.groupCols {
+		code := binary.LittleEndian.Uint32([]byte(gkey[4*i:]))
+		out[i] = ev.e.dims[col].values[code]
+	}
+	return out
+}
+
+// result converts the evaluation into the caller's Result.
+func (ev *evaluation) result() *Result {
+	res := &Result{Query: ev.q, Zone: ev.e.loc.String(), Approximate: ev.approx,
+		Window: windowOf(ev.q), Warnings: ev.warnings, Rows: make([]Row, len(ev.rows))}
+	if ev.approx {
+		res.RelativeError = ev.e.sketches.relativeError()
+	}
+	for i, r := range ev.rows {
+		res.Rows[i] = r.Row
+	}
+	return res
+}
+
+// windowOf says in words what each row's value covers.
+func windowOf(q Query) string {
+	var b strings.Builder
+	b.WriteString(q.Metric.String())
+	b.WriteString(" per ")
+	b.WriteString(q.Granularity.String())
+	switch q.Metric {
+	case RollingActiveUsers, Stickiness:
+		b.WriteString(", over the " + strconv.Itoa(q.Days) + " days ending on each bucket's last day")
+	case InactiveUsers:
+		if q.Days > 0 {
+			b.WriteString(", no activity in the " + strconv.Itoa(q.Days) + " days ending on each bucket's last day")
+		} else {
+			b.WriteString(", no activity in the bucket after activity before it")
+		}
+	case NeverActiveUsers, TotalUsers:
+		b.WriteString(", as of each bucket's last day")
+	case Lifecycle:
+		b.WriteString(", against the previous full bucket")
+	case Retention:
+		b.WriteString(", cohorts of new users followed bucket by bucket")
+	}
+	if !q.Filter.IsAll() {
+		b.WriteString(", where " + q.Filter.String())
+	}
+	return b.String()
+}

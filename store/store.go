@@ -1,0 +1,108 @@
+// Package store moves bytes for the insights engine: a small key-value
+// interface that the engine persists its metadata and segments through,
+// and an in-memory implementation for tests and examples. A host can
+// implement Store on its own database.
+//
+// # Concurrency
+//
+// Implementations must be safe for concurrent use by many goroutines.
+package store
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// ErrNotFound is returned by Get for a key that is not stored.
+var ErrNotFound = errors.New("store: key not found")
+
+// Store is a flat namespace of byte values under string keys. Keys are
+// slash-separated paths of printable ASCII. Values passed to Put and
+// returned by Get are owned by the receiver of the call: a Store copies
+// what it keeps, and callers may modify what Get returns.
+type Store interface {
+	// Get returns the value under key, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Put stores value under key, replacing any earlier value atomically:
+	// a concurrent Get sees the old value or the new one, never a mix.
+	Put(ctx context.Context, key string, value []byte) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// List returns the keys that start with prefix, in ascending order.
+	List(ctx context.Context, prefix string) ([]string, error)
+}
+
+// Memory is a Store held in memory: nothing survives the process. The
+// zero value is ready to use.
+type Memory struct {
+	mu   sync.RWMutex
+	data map[string][]byte
+}
+
+// NewMemory returns an empty in-memory Store.
+func NewMemory() *Memory { return &Memory{} }
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	v, ok := m.data[key]
+	if !ok {
+		return nil, &keyError{key}
+	}
+	return append([]byte(nil), v...), nil
+}
+
+// Put implements Store.
+func (m *Memory) Put(ctx context.Context, key string, value []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.data == nil {
+		m.data = map[string][]byte{}
+	}
+	m.data[key] = append([]byte(nil), value...)
+	return nil
+}
+
+// Delete implements Store.
+func (m *Memory) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.data, key)
+	return nil
+}
+
+// List implements Store.
+func (m *Memory) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var keys []string
+	for k := range m.data {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// keyError names the missing key and wraps ErrNotFound.
+type keyError struct{ key string }
+
+func (e *keyError) Error() string { return "store: key " + e.key + " not found" }
+func (e *keyError) Unwrap() error { return ErrNotFound }

@@ -1,0 +1,130 @@
+package insights
+
+import (
+	"math"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/insightslab/insights/metrics"
+)
+
+// runUserMetric computes the user metrics that combine several user sets.
+func (ev *evaluation) runUserMetric() {
+	q := ev.q
+	first := ev.e.first
+	if q.Metric == Retention {
+		ev.retention()
+		return
+	}
+	for _, b := range ev.buckets {
+		if !ev.check() {
+			return
+		}
+		asOf := b.to - 1
+		switch q.Metric {
+		case NewUsers, ReturningUsers:
+			for k, s := range ev.union(ev.activity, b.from, b.to) {
+				nu := metrics.FirstIn(s, first, b.from, b.to)
+				if q.Metric == ReturningUsers {
+					nu = metrics.Difference(s, nu)
+				}
+				ev.emit(b, "", 0, k, nu, float64(nu.GetCardinality()))
+			}
+		case RollingActiveUsers:
+			ev.emitSets(b, "", 0, ev.union(ev.activity, asOf-int32(q.Days)+1, asOf+1))
+		case Stickiness:
+			window := ev.union(ev.activity, asOf-int32(q.Days)+1, asOf+1)
+			daily := ev.union(ev.activity, asOf, asOf+1)
+			for k, w := range window {
+				ev.emit(b, "", 0, k, nil, metrics.Ratio(cardinality(daily[k]), w.GetCardinality()))
+			}
+		case InactiveUsers:
+			// Days > 0: active by asOf-Days, not since. Days == 0: the calendar bucket.
+			cut, end := asOf-int32(q.Days)+1, asOf+1
+			if q.Days == 0 {
+				cut, end = b.from, b.to
+			}
+			recent := ev.union(ev.activity, cut, end)
+			gone := ev.deletedBefore(asOf + 1)
+			for k, s := range ev.union(ev.activity, ev.minDay, cut) {
+				ev.emitSet(b, "", 0, k, metrics.Difference(s, recent[k], gone))
+			}
+		case NeverActiveUsers:
+			gone := ev.deletedBefore(asOf + 1)
+			for k, s := range ev.union(ev.created, ev.minDay, asOf+1) {
+				ever := metrics.FirstIn(s, first, math.MinInt32, asOf+1)
+				ev.emitSet(b, "", 0, k, metrics.Difference(s, ever, gone))
+			}
+		case TotalUsers:
+			gone := ev.deletedBefore(asOf + 1)
+			active := ev.union(ev.activity, ev.minDay, asOf+1)
+			created := ev.union(ev.created, ev.minDay, asOf+1)
+			for _, k := range keysOf(active, created) {
+				ev.emitSet(b, "", 0, k, metrics.Difference(metrics.Union(active[k], created[k]), gone))
+			}
+		case Lifecycle:
+			prev := b.previous(q.Granularity, q.WeekStart)
+			cur := ev.union(ev.activity, b.from, b.to)
+			before := ev.union(ev.activity, prev.from, prev.to)
+			for _, k := range keysOf(cur, before) {
+				lc := metrics.Lifecycle(cur[k], before[k], metrics.FirstIn(cur[k], first, b.from, b.to))
+				for order, s := range []struct {
+					name string
+					set  *roaring.Bitmap
+				}{{"new", lc.New}, {"returning", lc.Returning}, {"resurrecting", lc.Resurrecting}, {"dormant", lc.Dormant}} {
+					ev.emitSet(b, s.name, order, k, s.set)
+				}
+			}
+		}
+	}
+}
+
+// retention emits, for the cohort of new users of each bucket, its users
+// active in each bucket from the cohort's to the last.
+func (ev *evaluation) retention() {
+	active := make([]map[string]*roaring.Bitmap, len(ev.buckets))
+	for i, b := range ev.buckets {
+		if !ev.check() {
+			return
+		}
+		active[i] = ev.union(ev.activity, b.from, b.to)
+	}
+	for i, b := range ev.buckets {
+		for k, s := range active[i] {
+			cohort := metrics.FirstIn(s, ev.e.first, b.from, b.to)
+			for off, later := range ev.buckets[i:] {
+				set := metrics.Intersection(cohort, active[i+off][k])
+				ev.emitSet(b, "", 0, k, set)
+				r := &ev.rows[len(ev.rows)-1]
+				r.Offset = off
+				r.Incomplete = later.from <= ev.today && ev.today < later.to
+			}
+		}
+	}
+}
+
+// emitSet adds a row counting set.
+func (ev *evaluation) emitSet(b bucket, series string, order int, gkey string, set *roaring.Bitmap) {
+	ev.emit(b, series, order, gkey, set, float64(set.GetCardinality()))
+}
+
+func cardinality(s *roaring.Bitmap) uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.GetCardinality()
+}
+
+// keysOf returns the keys of both maps, each once.
+func keysOf(a, b map[string]*roaring.Bitmap) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
