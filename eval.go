@@ -182,9 +182,12 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 			lists[k] = append(lists[k], s)
 		}
 	}
-	out := make(map[string]*roaring.Bitmap, len(lists))
+	out := make(map[string]*roaring.Bitmap, len(lists)+1)
 	for k, l := range lists {
 		out[k] = metrics.Union(l...)
+	}
+	if len(ev.groupCols) == 0 && out[""] == nil {
+		out[""] = roaring.New() // an ungrouped query has a row for every bucket
 	}
 	return out
 }
@@ -198,6 +201,9 @@ func (ev *evaluation) counts(m *matcher, from, to int32) map[string]uint64 {
 				out[k] += c
 			}
 		}
+	}
+	if len(ev.groupCols) == 0 {
+		out[""] += 0 // an ungrouped query has a row for every bucket
 	}
 	return out
 }
