@@ -203,13 +203,3 @@ func (b bucket) previous(g Granularity, weekStart int) bucket {
 	f, t := bucketBounds(b.fullFrom-1, g, weekStart)
 	return bucket{f, t, f, t}
 }
-
-// next returns the bucket after b (for retention), full-sized.
-func (b bucket) next(g Granularity, weekStart int) bucket {
-	if g == Total {
-		n := b.fullTo - b.fullFrom
-		return bucket{b.fullTo, b.fullTo + n, b.fullTo, b.fullTo + n}
-	}
-	f, t := bucketBounds(b.fullTo, g, weekStart)
-	return bucket{f, t, f, t}
-}

@@ -112,26 +112,3 @@ func Ratio(num, den uint64) float64 {
 	}
 	return float64(num) / float64(den)
 }
-
-// Window keeps the union of the last n day sets pushed, for rolling N-day
-// metrics over consecutive days. Push costs one union of n sets; the zero
-// Window is unusable: use NewWindow.
-type Window struct {
-	n    int
-	sets []*roaring.Bitmap
-}
-
-// NewWindow returns a Window over n days (n >= 1).
-func NewWindow(n int) *Window { return &Window{n: max(n, 1)} }
-
-// Push adds the next day's set (nil for an empty day), dropping the day
-// that falls out of the window.
-func (w *Window) Push(s *roaring.Bitmap) {
-	w.sets = append(w.sets, s)
-	if len(w.sets) > w.n {
-		w.sets = w.sets[1:]
-	}
-}
-
-// Union returns the union of the sets in the window.
-func (w *Window) Union() *roaring.Bitmap { return Union(w.sets...) }
