@@ -177,6 +177,8 @@ func (q *Query) validate() error {
 		return bad("top %d is negative", q.Top)
 	case q.Other && q.Top == 0:
 		return bad("other needs top")
+	case q.Other && q.Metric == Stickiness:
+		return bad("stickiness has no (other) row: a ratio of unions is not a sum of ratios")
 	case q.Days < 0 || q.Days > MaxDays:
 		return bad("days %d is outside 0-%d", q.Days, MaxDays)
 	}
