@@ -1,0 +1,176 @@
+package insights_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+// Daily active users in Paris: a sign-in at 00:30 on 5 March in Paris
+// (23:30 UTC on 4 March) counts on 5 March, two sign-ins the same day
+// count once, and a failed sign-in does not make a user active.
+func ExampleEngine_Query() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Zone: "Europe/Paris",
+		Now:  func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	paris, _ := time.LoadLocation("Europe/Paris")
+	at := func(day, hour, min int) time.Time { return time.Date(2025, 3, day, hour, min, 0, 0, paris) }
+	err = eng.Add(ctx,
+		insights.Event{Time: at(3, 9, 0), Kind: insights.KindSignIn, UserKey: "alice", AppID: "portal"},
+		insights.Event{Time: at(3, 18, 0), Kind: insights.KindSignIn, UserKey: "alice", AppID: "portal"},
+		insights.Event{Time: at(4, 8, 0), Kind: insights.KindSignIn, UserKey: "bob", AppID: "portal"},
+		insights.Event{Time: at(4, 12, 0), Kind: insights.KindSignIn, UserKey: "alice", AppID: "mail"},
+		insights.Event{Time: at(5, 0, 30), Kind: insights.KindSignIn, UserKey: "carol", AppID: "mail"},
+		insights.Event{Time: at(5, 10, 0), Kind: insights.KindSignIn, UserKey: "dave", AppID: "mail", ErrorCode: 50126},
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	res, err := eng.Query(ctx, insights.Query{
+		Metric: insights.ActiveUsers,
+		From:   insights.NewDate(2025, 3, 3),
+		To:     insights.NewDate(2025, 3, 6),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range res.Rows {
+		fmt.Println(r.Start, r.Value)
+	}
+	// Output:
+	// 2025-03-03 1
+	// 2025-03-04 2
+	// 2025-03-05 1
+}
+
+// Weekly active users by app, among French users not on Windows. The filter
+// is event-level: alice's Windows sign-in to the portal does not count, her
+// iOS sign-in to mail does.
+func ExampleEngine_Query_groupBy() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Now: func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	signIn := func(day int, user, app, os, country string, code int) insights.Event {
+		return insights.Event{Time: time.Date(2025, 3, day, 9, 0, 0, 0, time.UTC), Kind: insights.KindSignIn,
+			UserKey: user, AppID: app, OS: os, Country: country, ErrorCode: code}
+	}
+	err = eng.Add(ctx,
+		signIn(3, "alice", "portal", "Windows 10", "FR", 0),
+		signIn(4, "alice", "mail", "iOS", "FR", 0),
+		signIn(4, "bob", "portal", "iOS", "DE", 0),
+		signIn(5, "carol", "mail", "Android", "fr", 0),
+		signIn(6, "carol", "portal", "Android", "FR", 0),
+		signIn(6, "dave", "portal", "iOS", "FR", 50126), // failed: not active
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	res, err := eng.Query(ctx, insights.Query{
+		Metric:      insights.ActiveUsers,
+		From:        insights.NewDate(2025, 3, 3),
+		To:          insights.NewDate(2025, 3, 10),
+		Granularity: insights.Week,
+		Filter: insights.And(
+			insights.Eq(insights.DimCountry, "FR"),
+			insights.Not(insights.Eq(insights.DimOSFamily, insights.FamilyWindows)),
+		),
+		GroupBy: []insights.Dimension{insights.DimAppID},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sort.Slice(res.Rows, func(i, j int) bool { return res.Rows[i].Groups[0] < res.Rows[j].Groups[0] })
+	for _, r := range res.Rows {
+		fmt.Println(r.Start, r.Groups[0], r.Value)
+	}
+	// Output:
+	// 2025-03-03 mail 2
+	// 2025-03-03 portal 1
+}
+
+// The users behind a metric: who was new each day, and who was inactive
+// for two days as of 7 March.
+func ExampleEngine_Users() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Now: func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	signIn := func(day int, user string) insights.Event {
+		return insights.Event{Time: time.Date(2025, 3, day, 9, 0, 0, 0, time.UTC), Kind: insights.KindSignIn, UserKey: user}
+	}
+	err = eng.Add(ctx,
+		signIn(3, "alice"),
+		signIn(4, "bob"),
+		signIn(4, "alice"),
+		insights.Event{Time: time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC), Kind: insights.KindSignUp, UserKey: "carol"},
+		signIn(7, "carol"),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	list := func(q insights.Query) {
+		users, err := eng.Users(ctx, q)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		byDay := map[insights.Date][]string{}
+		var days []insights.Date
+		for users.Next() {
+			u := users.User()
+			if byDay[u.Start] == nil {
+				days = append(days, u.Start)
+			}
+			byDay[u.Start] = append(byDay[u.Start], u.UserKey)
+		}
+		if err := users.Err(); err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, d := range days {
+			sort.Strings(byDay[d])
+			fmt.Printf("%s %s: %s\n", q.Metric, d, strings.Join(byDay[d], ", "))
+		}
+	}
+	list(insights.Query{Metric: insights.NewUsers, From: insights.NewDate(2025, 3, 3), To: insights.NewDate(2025, 3, 8)})
+	list(insights.Query{Metric: insights.InactiveUsers, From: insights.NewDate(2025, 3, 7), To: insights.NewDate(2025, 3, 8), Days: 2})
+	// Output:
+	// newUsers 2025-03-03: alice
+	// newUsers 2025-03-04: bob
+	// newUsers 2025-03-05: carol
+	// inactiveUsers 2025-03-07: alice, bob
+}
