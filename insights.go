@@ -39,9 +39,20 @@
 //     evaluated on the last day of each bucket, clipped to the range.
 //   - Never-active users have no activity at all (unfiltered) up to the day;
 //     the filter applies to their user-created event.
+//   - "In the bucket" means the bucket clipped to the range: new users of a
+//     partial first week are those whose first activity is in the part of
+//     the week inside the range; calendar-bucket inactivity (Days == 0) looks
+//     for activity before the clipped bucket and none in it.
 //   - Lifecycle compares each bucket with the full calendar bucket before it,
-//     even when the first bucket is partial. Retention cohorts and their
-//     later activity both use the query's filter and group.
+//     even when the first bucket is partial; with Total granularity, with the
+//     same number of days before From. Retention cohorts and their later
+//     activity both use the query's filter and group; Row.Start is the
+//     cohort's bucket.
+//   - Sign-in failure reasons are the sign-in set (incomplete, denied, ...):
+//     code 500121 is "denied" on the sign-in, and its MFA result (DimMFAResult)
+//     is mfaDenied or mfaIncomplete by the failed step's result detail. MFA
+//     events carry MFA reasons. A failure with no reason and an unknown or
+//     zero code is "other".
 //   - Top N ranks the groups of a bucket by the value of the metric's first
 //     series (ties by group values) and keeps every series of those groups.
 //   - Approximate mode answers ActiveUsers and RollingActiveUsers without

@@ -54,7 +54,10 @@ const (
 	// Summary: Entra's summary rows; grouped by app id and OS unless GroupBy
 	// says otherwise; series activeUsers, authenticationRequests,
 	// authenticationCompletions, smsMfaRequests, smsMfaCompletions,
-	// voiceMfaRequests, voiceMfaCompletions.
+	// voiceMfaRequests, voiceMfaCompletions. SMS challenges are those whose
+	// MFA method is "Text message", "sms" or "SMS"; voice ones have a method
+	// starting with "Phone call", "voice" or "Voice" ("Phone call approval
+	// (Authentication phone)", "voiceMobile", "Voice call").
 	Summary
 )
 

@@ -22,10 +22,10 @@ const (
 )
 
 // MFA methods counted by the Summary metric's SMS and voice series, in
-// Entra sign-in log wording and Graph method names.
+// Entra sign-in log wording and Graph method names (see Summary's doc).
 var (
-	smsMethods   = In(DimMFAMethod, "Text message", "sms")
-	voiceMethods = Or(Prefix(DimMFAMethod, "Phone call"), Prefix(DimMFAMethod, "voice"))
+	smsMethods   = In(DimMFAMethod, "Text message", "sms", "SMS")
+	voiceMethods = Or(Prefix(DimMFAMethod, "Phone call"), Prefix(DimMFAMethod, "voice"), Prefix(DimMFAMethod, "Voice"))
 	mfaChallenge = Or(Eq(DimKind, KindMFA.String()),
 		And(Eq(DimKind, KindSignIn.String()), Not(Eq(DimMFAMethod, ""))))
 	mfaSuccess = Eq(DimMFAResult, MFASuccess)
