@@ -23,7 +23,10 @@ var kindNames = []string{"", "signIn", "signUp", "userCreated", "userDeleted", "
 func (k Kind) String() string { return enumName(kindNames, int(k)) }
 
 // ParseKind returns the Kind whose String is s.
-func ParseKind(s string) (Kind, error) { v, err := parseEnum("kind", kindNames, s); return Kind(v), err }
+func ParseKind(s string) (Kind, error) {
+	v, err := parseEnum("kind", kindNames, s)
+	return Kind(v), err
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (k Kind) MarshalText() ([]byte, error) { return marshalEnum("kind", kindNames, int(k)) }

@@ -50,26 +50,26 @@ type Event struct {
 	Reason      string     // failure reason; derived from ErrorCode when empty (see Reason* and MFA* constants)
 
 	// Indexed dimensions.
-	AppID, AppName, Resource          string
-	OS, Browser                       string // raw; OSFamily and BrowserFamily are derived from them
-	Country, Language                 string // Country is upper-cased at ingest
-	IdentityProvider, AuthFlow        string
-	ClientApp                         string
-	MFAMethod                         string // method of the challenge performed; derived from AuthDetails when empty
-	MFAResult                         string // "success" or an MFA failure reason; derived when empty
-	AuthRequirement                   string // RequirementSingleFactor or RequirementMultiFactor; derived when empty
-	ConditionalAccess                 string // success, failure or notApplied
-	RiskLevel, CrossTenant            string
-	Method                            string // registration and reset method
-	Action                            string // registration: registered/removed; reset: passwordReset/accountUnlock
-	RequestID, CorrelationID          string // RequestID is the idempotency key
-	SessionID, DeviceID               string
-	IP                                string // client address, IPv4 or IPv6
-	City, State, UserAgent            string
-	UserDisplayName                   string
-	AuthDetails                       []AuthStep     // ordered authentication steps
-	MFAPolicies                       []string       // policies that required MFA
-	CAPolicies                        []PolicyResult // applied conditional-access policies
+	AppID, AppName, Resource   string
+	OS, Browser                string // raw; OSFamily and BrowserFamily are derived from them
+	Country, Language          string // Country is upper-cased at ingest
+	IdentityProvider, AuthFlow string
+	ClientApp                  string
+	MFAMethod                  string // method of the challenge performed; derived from AuthDetails when empty
+	MFAResult                  string // "success" or an MFA failure reason; derived when empty
+	AuthRequirement            string // RequirementSingleFactor or RequirementMultiFactor; derived when empty
+	ConditionalAccess          string // success, failure or notApplied
+	RiskLevel, CrossTenant     string
+	Method                     string // registration and reset method
+	Action                     string // registration: registered/removed; reset: passwordReset/accountUnlock
+	RequestID, CorrelationID   string // RequestID is the idempotency key
+	SessionID, DeviceID        string
+	IP                         string // client address, IPv4 or IPv6
+	City, State, UserAgent     string
+	UserDisplayName            string
+	AuthDetails                []AuthStep     // ordered authentication steps
+	MFAPolicies                []string       // policies that required MFA
+	CAPolicies                 []PolicyResult // applied conditional-access policies
 }
 
 // AuthStep is one step of a sign-in's authentication details.

@@ -3,8 +3,11 @@ module github.com/insightslab/insights
 go 1.26.8
 
 require (
-	github.com/RoaringBitmap/roaring/v2 v2.30.0 // indirect
-	github.com/axiomhq/hyperloglog v0.3.0 // indirect
+	github.com/RoaringBitmap/roaring/v2 v2.30.0
+	github.com/axiomhq/hyperloglog v0.3.0
+)
+
+require (
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
 	github.com/dgryski/go-metro v0.0.0-20250106013310-edb8663e5e33 // indirect
 	github.com/kamstrup/intmap v0.5.2 // indirect

@@ -112,9 +112,9 @@ type Engine struct {
 	userKeys []string          // user id → key
 	dims     [numIndexed]*dict
 	days     map[int32]*dayState
-	first    []int32           // user id → first activity day, metrics.NoDay if none
-	deleted  []int32           // user id → deletion day, metrics.NoDay if none
-	deletedU *roaring.Bitmap   // users with a deletion day
+	first    []int32                       // user id → first activity day, metrics.NoDay if none
+	deleted  []int32                       // user id → deletion day, metrics.NoDay if none
+	deletedU *roaring.Bitmap               // users with a deletion day
 	seen     map[int32]map[string]struct{} // day → request ids seen
 	sketches sketches
 
