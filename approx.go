@@ -49,5 +49,10 @@ func (s *sketches) estimate(from, to int32) uint64 {
 	return acc.Estimate()
 }
 
+// all returns the day, week and month sketch maps, in that order.
+func (s *sketches) all() []map[int32]*hyperloglog.Sketch {
+	return []map[int32]*hyperloglog.Sketch{s.day, s.week, s.month}
+}
+
 // relativeError is the relative standard error of a sketch of precision p.
 func (s *sketches) relativeError() float64 { return 1.04 / math.Sqrt(float64(uint64(1)<<s.precision)) }

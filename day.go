@@ -1,6 +1,8 @@
 package insights
 
 import (
+	"slices"
+
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
@@ -15,12 +17,26 @@ type dayBuilder struct {
 	index  map[combo]uint32
 	combos []combo
 	counts []uint32
-	users  []*roaring.Bitmap // per combination; nil when it has no user events
-	active *roaring.Bitmap   // users with an activity this day, unfiltered
+	users  []*roaring.Bitmap   // per combination; nil when it has no user events
+	active *roaring.Bitmap     // users with an activity this day, unfiltered
+	seen   map[string]struct{} // request ids of the day's events
 }
 
 func newDayBuilder() *dayBuilder {
-	return &dayBuilder{index: map[combo]uint32{}, active: roaring.New()}
+	return &dayBuilder{index: map[combo]uint32{}, active: roaring.New(), seen: map[string]struct{}{}}
+}
+
+// firstCopy records a request id and reports whether it is new: the
+// request id is the idempotency key, and copies of an event share its day.
+func (b *dayBuilder) firstCopy(requestID string) bool {
+	if requestID == "" {
+		return true
+	}
+	if _, dup := b.seen[requestID]; dup {
+		return false
+	}
+	b.seen[requestID] = struct{}{}
+	return true
 }
 
 // add records one event of combination c, by user uid when hasUser.
@@ -50,11 +66,12 @@ func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool) {
 // without copying. Columns hold one code per combination; the users of
 // combination i are users[offs[i]:offs[i+1]], ascending.
 type day struct {
-	cols   [numIndexed][]uint32
-	counts []uint32
-	offs   []uint32
-	users  []uint32
-	active *roaring.Bitmap
+	cols       [numIndexed][]uint32
+	counts     []uint32
+	offs       []uint32
+	users      []uint32
+	active     *roaring.Bitmap
+	requestIDs []string // sorted
 }
 
 func (d *day) numCombos() int { return len(d.counts) }
@@ -86,6 +103,11 @@ func (b *dayBuilder) seal() *day {
 	}
 	d.active = b.active.Clone()
 	d.active.RunOptimize()
+	d.requestIDs = make([]string, 0, len(b.seen))
+	for id := range b.seen {
+		d.requestIDs = append(d.requestIDs, id)
+	}
+	slices.Sort(d.requestIDs)
 	return d
 }
 
@@ -107,6 +129,9 @@ func (d *day) thaw() *dayBuilder {
 		b.users = append(b.users, us)
 	}
 	b.active = d.active.Clone()
+	for _, id := range d.requestIDs {
+		b.seen[id] = struct{}{}
+	}
 	return b
 }
 

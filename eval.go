@@ -33,7 +33,6 @@ type evaluation struct {
 	ctx       context.Context
 	e         *Engine
 	q         Query
-	days      map[int32]*day
 	minDay    int32 // earliest day with data
 	maxDay    int32 // latest day with data
 	today     int32
@@ -72,12 +71,12 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 		return nil, ErrClosed
 	}
 	ev := &evaluation{
-		ctx: ctx, e: e, q: q, days: e.snapshot(), today: dayOf(e.now(), e.loc),
+		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc),
 		cache: map[*matcher]map[int32]map[string]*roaring.Bitmap{}, delCache: map[int32]*roaring.Bitmap{},
 		minDay: q.From.num(), maxDay: q.From.num() - 1,
 	}
 	first := true
-	for n := range ev.days {
+	for n := range e.days {
 		if first || n < ev.minDay {
 			ev.minDay = n
 		}
@@ -98,6 +97,9 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 	ev.signIn = userPred{m: e.compile(And(q.Filter, userSignInFilter)), dropDeleted: true}
 	ev.created = userPred{m: e.compile(And(q.Filter, createdFilter))}
 	ev.buckets = buckets(q.From.num(), q.To.num(), q.Granularity, ev.q.WeekStart)
+	if q.From.num() < e.horizon {
+		ev.warnings = append(ev.warnings, fmt.Sprintf("days before %s were dropped by retention: the range is clipped there", dateOfNum(e.horizon)))
+	}
 	for k, d := range e.dims {
 		if d.overflowed {
 			ev.warnings = append(ev.warnings, fmt.Sprintf("dimension %s passed its cap of %d values: later values count as %q",
@@ -123,7 +125,7 @@ func (ev *evaluation) check() bool {
 // daySets returns the users of day n matching p, by group key. Shared
 // with the cache: do not modify.
 func (ev *evaluation) daySets(p userPred, n int32) map[string]*roaring.Bitmap {
-	d := ev.days[n]
+	d := ev.day(n)
 	if d == nil {
 		return nil
 	}
@@ -150,6 +152,19 @@ func (ev *evaluation) daySets(p userPred, n int32) map[string]*roaring.Bitmap {
 	}
 	byDay[n] = sets
 	return sets
+}
+
+// day returns the sealed index of day n, nil if it has no data or could
+// not be loaded (ev.err says why).
+func (ev *evaluation) day(n int32) *day {
+	if ev.err != nil {
+		return nil
+	}
+	d, err := ev.e.sealedDay(ev.ctx, n)
+	if err != nil {
+		ev.err = err
+	}
+	return d
 }
 
 // deletedBefore returns the users deleted before day n, nil if none.
@@ -196,7 +211,7 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 func (ev *evaluation) counts(m *matcher, from, to int32) map[string]uint64 {
 	out := map[string]uint64{}
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
-		if d := ev.days[n]; d != nil {
+		if d := ev.day(n); d != nil {
 			for k, c := range countsByGroup(d, m.eval(d), ev.groupCols) {
 				out[k] += c
 			}

@@ -70,6 +70,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -96,6 +97,16 @@ type Options struct {
 	// the relative standard error is 1.04/sqrt(2^p). Default 14 (0.81%).
 	// Fixed when the store is created, like Zone.
 	HLLPrecision uint8
+	// CheckpointBytes is how much log the engine writes before it seals the
+	// changed days into segments, writes the catalog and drops the log:
+	// more means fewer, larger checkpoints and a longer replay at Open.
+	// Default 64 MiB.
+	CheckpointBytes int
+	// RetentionDays drops, at each checkpoint, the days older than this
+	// many days before the clock's date; per-user first activity and
+	// deletion days stay, so new and total users stay right. Queries
+	// reaching before the horizon warn. Default 0: keep every day.
+	RetentionDays int
 }
 
 // Engine indexes one tenant's events and answers queries. Create it with
@@ -106,26 +117,49 @@ type Engine struct {
 	precision uint8
 	store     store.Store
 
+	checkpointBytes int
+	retentionDays   int
+
+	// Guarded by mu.
 	mu       sync.RWMutex
 	closed   bool
 	keys     map[string]uint32 // user key → user id
-	userKeys []string          // user id → key
+	userKeys []string          // user id → key; "" once erased
 	dims     [numIndexed]*dict
 	days     map[int32]*dayState
-	first    []int32                       // user id → first activity day, metrics.NoDay if none
-	deleted  []int32                       // user id → deletion day, metrics.NoDay if none
-	deletedU *roaring.Bitmap               // users with a deletion day
-	seen     map[int32]map[string]struct{} // day → request ids seen
+	first    []int32         // user id → first activity day, metrics.NoDay if none
+	deleted  []int32         // user id → deletion day, metrics.NoDay if none
+	deletedU *roaring.Bitmap // users with a deletion day
 	sketches sketches
+	horizon  int32  // retention dropped the days before it
+	gen      uint64 // generation of the last checkpoint
+	catalog  string // key of the catalog of the last checkpoint
 
-	sealMu sync.Mutex // serializes sealing of dirty days by concurrent queries
+	sealMu sync.Mutex // held by queries while they seal or load a day under the read lock
+
+	// Guarded by walMu, held while a log group is written and applied, and
+	// during checkpoints, so the log's order is the order of application.
+	walMu         sync.Mutex
+	walSeq        uint64 // sequence of the next log record
+	walFrom       uint64 // first sequence the last checkpoint does not cover
+	walBytes      int    // log written since the last checkpoint
+	checkpointErr error  // the last failed checkpoint's error, until one succeeds
+	recovery      Recovery
+
+	// Guarded by cmu: the group commit queue.
+	cmu     sync.Mutex
+	pending *commitGroup
+	writing bool
 }
 
-// dayState holds one day's sealed index and, while it changes, its builder.
+// dayState holds one day's index: its sealed form (nil until loaded from
+// segKey, or sealed), and while it changes, its builder.
 type dayState struct {
 	sealed *day
 	open   *dayBuilder
-	dirty  bool
+	dirty  bool   // open has changes that sealed lacks
+	saved  bool   // sealed is what segKey holds
+	segKey string // store key of the day's segment, "" if never written
 }
 
 // meta is what the store records about itself.
@@ -137,9 +171,13 @@ type meta struct {
 
 const metaKey = "meta.json"
 
-// Open returns an Engine on s. A new store records the zone and precision
-// of opts; an existing one must be opened with the same (or zero) values.
-// Options errors wrap ErrInvalidQuery; unreadable metadata wraps ErrCorrupt.
+// Open returns an Engine on s, recovering what the store holds: the last
+// checkpoint's catalog, its day segments (loaded lazily, when a query or a
+// late event needs them), and the log written since, replayed in order;
+// Recovery reports it. A new store records the zone and precision of opts;
+// an existing one must be opened with the same (or zero) values. Options
+// errors wrap ErrInvalidQuery; damaged files wrap ErrCorrupt and name the key.
+// One store must have one Engine at a time.
 func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	var o Options
 	if opts != nil {
@@ -148,9 +186,10 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: Open: store is nil", ErrInvalidQuery)
 	}
-	if o.MaxDimensionValues < 0 || o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
-		return nil, fmt.Errorf("%w: Options: MaxDimensionValues %d must be >= 0 and HLLPrecision %d within 4-18",
-			ErrInvalidQuery, o.MaxDimensionValues, o.HLLPrecision)
+	if o.MaxDimensionValues < 0 || o.CheckpointBytes < 0 || o.RetentionDays < 0 ||
+		o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
+		return nil, fmt.Errorf("%w: Options: MaxDimensionValues %d, CheckpointBytes %d and RetentionDays %d must be >= 0, HLLPrecision %d within 4-18",
+			ErrInvalidQuery, o.MaxDimensionValues, o.CheckpointBytes, o.RetentionDays, o.HLLPrecision)
 	}
 	m, err := openMeta(ctx, s, o)
 	if err != nil {
@@ -166,14 +205,20 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.MaxDimensionValues == 0 {
 		o.MaxDimensionValues = 100_000
 	}
+	if o.CheckpointBytes == 0 {
+		o.CheckpointBytes = 64 << 20
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
+		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays,
 		keys: map[string]uint32{}, days: map[int32]*dayState{},
-		deletedU: roaring.New(), seen: map[int32]map[string]struct{}{},
-		sketches: newSketches(m.HLLPrecision),
+		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
 	}
 	for i := range e.dims {
 		e.dims[i] = newDict(o.MaxDimensionValues)
+	}
+	if err := e.recover(ctx); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -213,24 +258,38 @@ func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 // Zone returns the store's zone.
 func (e *Engine) Zone() *time.Location { return e.loc }
 
-// Close releases the engine. Later calls return ErrClosed.
+// Close writes a checkpoint and releases the engine's memory. Later calls
+// return ErrClosed. The store stays open: its owner closes it.
 func (e *Engine) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	e.walMu.Lock()
+	defer e.walMu.Unlock()
+	if e.isClosed() {
 		return ErrClosed
 	}
+	err := e.writeCheckpoint(context.Background())
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.deleted = nil, nil, nil, nil, nil
-	return nil
+	return err
 }
 
-// Add validates every event of the batch, then applies them all: a bad
-// event rejects the whole batch with an error wrapping ErrInvalidEvent
-// that names its index and field, and nothing is applied. Events whose
-// RequestID was seen before (on the same day) are skipped: the first copy
-// wins. Data is queryable as soon as Add returns. Cost: O(len(events))
-// map and bitmap updates under the write lock.
+func (e *Engine) isClosed() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.closed
+}
+
+// Add validates every event of the batch, then logs and applies them all:
+// a bad event rejects the whole batch with an error wrapping
+// ErrInvalidEvent that names its index and field, and nothing is applied.
+// Add returns once the batch is durable in the store's log; concurrent
+// Adds share one store write (group commit). Events whose RequestID was
+// seen before on the same day are skipped: the first copy wins. Data is
+// queryable as soon as Add returns. If Add returns a store error, the batch
+// was not applied, but it may reappear after a crash and reopen (its log
+// record may have reached the store): retrying is safe with request ids.
+// Cost: O(len(events)) map and bitmap updates plus one store write.
 func (e *Engine) Add(ctx context.Context, events ...Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -244,29 +303,30 @@ func (e *Engine) Add(ctx context.Context, events ...Event) error {
 		}
 		norm[i] = n
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
+	if len(norm) == 0 {
+		return nil
 	}
-	for i := range norm {
-		e.apply(&norm[i])
+	if err := e.preload(ctx, norm); err != nil {
+		return err
 	}
-	return nil
+	return e.commit(norm)
 }
 
 // apply adds one validated event. The write lock is held.
 func (e *Engine) apply(n *normEvent) {
-	if n.requestID != "" {
-		seen := e.seen[n.day]
-		if seen == nil {
-			seen = map[string]struct{}{}
-			e.seen[n.day] = seen
+	ds := e.days[n.day]
+	if ds == nil {
+		ds = &dayState{}
+		e.days[n.day] = ds
+	}
+	if ds.open == nil {
+		ds.open = newDayBuilder()
+		if ds.sealed != nil { // preload loaded it if it was stored
+			ds.open = ds.sealed.thaw()
 		}
-		if _, dup := seen[n.requestID]; dup {
-			return
-		}
-		seen[n.requestID] = struct{}{}
+	}
+	if !ds.open.firstCopy(n.requestID) {
+		return
 	}
 	var c combo
 	for k, v := range n.vals {
@@ -291,19 +351,8 @@ func (e *Engine) apply(n *normEvent) {
 			e.sketches.add(n.day, uid)
 		}
 	}
-	ds := e.days[n.day]
-	if ds == nil {
-		ds = &dayState{}
-		e.days[n.day] = ds
-	}
-	if ds.open == nil {
-		ds.open = newDayBuilder()
-		if ds.sealed != nil {
-			ds.open = ds.sealed.thaw()
-		}
-	}
 	ds.open.add(c, uid, hasUser, n.activity)
-	ds.dirty = true
+	ds.dirty, ds.saved = true, false
 }
 
 // userID returns the dense id of key, assigning the next one if new.
@@ -319,24 +368,29 @@ func (e *Engine) userID(key string) uint32 {
 	return id
 }
 
-// snapshot returns the sealed index of every day with data, sealing the
-// days changed since the last query. The read lock is held.
-func (e *Engine) snapshot() map[int32]*day {
+// sealedDay returns the sealed index of day n, nil if it has no data:
+// sealed now if it changed since, loaded from the store if not in memory.
+// The read lock is held; sealMu serializes concurrent queries.
+func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
-	today := dayOf(e.now(), e.loc)
-	out := make(map[int32]*day, len(e.days))
-	for n, ds := range e.days {
-		if ds.dirty {
-			ds.sealed = ds.open.seal()
-			ds.dirty = false
-			if n < today-1 {
-				ds.open = nil // an old day is rarely written again: keep only its sealed form
-			}
+	ds := e.days[n]
+	switch {
+	case ds == nil:
+		return nil, nil
+	case ds.dirty:
+		ds.sealed, ds.dirty = ds.open.seal(), false
+		if n < dayOf(e.now(), e.loc)-1 {
+			ds.open = nil // an old day is rarely written again: keep only its sealed form
 		}
-		out[n] = ds.sealed
+	case ds.sealed == nil:
+		d, err := e.loadDay(ctx, n, ds.segKey)
+		if err != nil {
+			return nil, err
+		}
+		ds.sealed = d
 	}
-	return out
+	return ds.sealed, nil
 }
 
 // Query computes q. Invalid queries return an error wrapping

@@ -1,0 +1,132 @@
+package insights
+
+import (
+	"fmt"
+
+	"github.com/axiomhq/hyperloglog"
+
+	"github.com/insightslab/insights/metrics"
+)
+
+// A catalog frame (kind 'C') holds what every day's segment refers to:
+//
+//	for each indexed dimension: overflowed (1 byte), value count (uvarint), values (strings)
+//	users (uvarint), then each user's key (string; "" for an erased user)
+//	each user's first activity day, then each user's deletion day (varints; NoDay for none)
+//	for the day, week and month sketches: count (uvarint), then each key day (varint)
+//	  and its HyperLogLog serialization (length-prefixed bytes)
+
+// catalogKey names version gen of the catalog.
+func catalogKey(gen uint64) string { return fmt.Sprintf("catalog/%016x", gen) }
+
+// encodeCatalog appends the catalog frame. The write lock is held.
+func (e *Engine) encodeCatalog() ([]byte, error) {
+	b := newFrame(kindCatalog)
+	for _, d := range e.dims {
+		flag := byte(0)
+		if d.overflowed {
+			flag = 1
+		}
+		b = append(b, flag)
+		b = appendUvarint(b, uint64(len(d.values)))
+		for _, v := range d.values {
+			b = appendString(b, v)
+		}
+	}
+	b = appendUvarint(b, uint64(len(e.userKeys)))
+	for _, k := range e.userKeys {
+		b = appendString(b, k)
+	}
+	for _, days := range [][]int32{e.first, e.deleted} {
+		for _, n := range days {
+			b = appendVarint(b, int64(n))
+		}
+	}
+	for _, m := range e.sketches.all() {
+		b = appendUvarint(b, uint64(len(m)))
+		for n, sk := range m {
+			raw, err := sk.MarshalBinary()
+			if err != nil {
+				return nil, fmt.Errorf("insights: encoding the sketch of day %s: %w", dateOfNum(n), err)
+			}
+			b = appendVarint(b, int64(n))
+			b = appendUvarint(b, uint64(len(raw)))
+			b = append(b, raw...)
+		}
+	}
+	return sealFrame(b), nil
+}
+
+// decodeCatalog restores the catalog stored under key into e, which must
+// be freshly opened. On error e is left unusable and must be discarded.
+func (e *Engine) decodeCatalog(key string, b []byte) error {
+	r, err := openFrame(key, kindCatalog, b)
+	if err != nil {
+		return err
+	}
+	for k, d := range e.dims {
+		d.overflowed = r.flag()
+		n := r.count(1<<31-1, 1)
+		for i := 0; i < n && r.err == nil; i++ {
+			v := r.string(MaxValueLength + len(OtherGroup))
+			if _, dup := d.codes[v]; dup {
+				r.fail("dimension %s lists %q twice", Dimension(k+1), v)
+			}
+			d.codes[v] = uint32(i)
+			d.values = append(d.values, v)
+		}
+	}
+	users := r.count(1<<32-1, 3) // a key, two days: at least three bytes
+	for i := 0; i < users && r.err == nil; i++ {
+		k := r.string(MaxKeyLength)
+		if _, dup := e.keys[k]; dup && k != "" {
+			r.fail("user key %q listed twice", k)
+		}
+		if k != "" {
+			e.keys[k] = uint32(i)
+		}
+		e.userKeys = append(e.userKeys, k)
+	}
+	e.first, e.deleted = make([]int32, users), make([]int32, users)
+	for _, days := range [][]int32{e.first, e.deleted} {
+		for i := range days {
+			days[i] = r.day32()
+		}
+	}
+	for u, n := range e.deleted {
+		if n != metrics.NoDay {
+			e.deletedU.Add(uint32(u))
+		}
+	}
+	for _, m := range e.sketches.all() {
+		n := r.count(1<<31-1, 2)
+		for i := 0; i < n && r.err == nil; i++ {
+			day := r.day32()
+			sk, err := readSketch(r.bytes(r.count(len(r.b), 1)), e.precision)
+			if err != nil {
+				r.fail("sketch of %s: %v", dateOfNum(day), err)
+			}
+			m[day] = sk
+		}
+	}
+	return r.end()
+}
+
+// readSketch decodes a HyperLogLog sketch of precision p. Like readBitmap
+// it turns a panic of the third-party decoder into an error.
+func readSketch(raw []byte, p uint8) (sk *hyperloglog.Sketch, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			sk, err = nil, fmt.Errorf("undecodable (%v)", x)
+		}
+	}()
+	sk = new(hyperloglog.Sketch)
+	if err := sk.UnmarshalBinary(raw); err != nil {
+		return nil, err
+	}
+	probe, _ := hyperloglog.NewSketch(p, true)
+	if err := probe.Merge(sk); err != nil { // a sketch of another precision cannot merge
+		return nil, err
+	}
+	return sk, nil
+}

@@ -1,0 +1,42 @@
+package insights
+
+// applyRetention drops the days before the retention horizon and the
+// sketches that lie wholly before it, and returns the segment keys to
+// delete once the next manifest no longer names them. Per-user first
+// activity and deletion days stay. The write lock is held.
+func (e *Engine) applyRetention() []string {
+	if e.retentionDays == 0 {
+		return nil
+	}
+	horizon := dayOf(e.now(), e.loc) - int32(e.retentionDays)
+	if horizon <= e.horizon {
+		return nil
+	}
+	e.horizon = horizon
+	var garbage []string
+	for n, ds := range e.days {
+		if n < horizon {
+			if ds.segKey != "" {
+				garbage = append(garbage, ds.segKey)
+			}
+			delete(e.days, n)
+		}
+	}
+	for n := range e.sketches.day {
+		if n < horizon {
+			delete(e.sketches.day, n)
+		}
+	}
+	for _, g := range []Granularity{Week, Month} {
+		m := e.sketches.week
+		if g == Month {
+			m = e.sketches.month
+		}
+		for n := range m {
+			if _, end := bucketBounds(n, g, 1); end <= horizon {
+				delete(m, n)
+			}
+		}
+	}
+	return garbage
+}

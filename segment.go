@@ -1,0 +1,149 @@
+package insights
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// A segment frame (kind 'S') holds one sealed day:
+//
+//	day (varint) | combos (uvarint)
+//	for each indexed dimension: one code per combination (uvarint)
+//	for each combination: its event count (uvarint)
+//	for each combination: its user count, then its users ascending, delta-coded (uvarints)
+//	active users: length (uvarint) + roaring portable serialization
+//	request ids: count (uvarint), then each sorted id (string)
+
+// encodeDay appends the segment frame of day d, number n.
+func encodeDay(n int32, d *day) []byte {
+	b := newFrame(kindSegment)
+	b = appendVarint(b, int64(n))
+	b = appendUvarint(b, uint64(d.numCombos()))
+	for _, col := range d.cols {
+		for _, c := range col {
+			b = appendUvarint(b, uint64(c))
+		}
+	}
+	for _, c := range d.counts {
+		b = appendUvarint(b, uint64(c))
+	}
+	for i := range d.counts {
+		us := d.usersOf(i)
+		b = appendUvarint(b, uint64(len(us)))
+		prev := uint32(0)
+		for _, u := range us {
+			b = appendUvarint(b, uint64(u-prev))
+			prev = u
+		}
+	}
+	active, _ := d.active.ToBytes() // writes to memory: cannot fail
+	b = appendUvarint(b, uint64(len(active)))
+	b = append(b, active...)
+	b = appendUvarint(b, uint64(len(d.requestIDs)))
+	for _, id := range d.requestIDs {
+		b = appendString(b, id)
+	}
+	return sealFrame(b)
+}
+
+// limits bounds what a decoded segment may reference: the dictionaries'
+// sizes and the number of users of the catalog it belongs to.
+type limits struct {
+	dictSizes [numIndexed]int
+	users     int
+}
+
+// decodeDay decodes the segment stored under key, which must be of day
+// n and reference only codes and users within lim.
+func decodeDay(key string, b []byte, n int32, lim limits) (*day, error) {
+	r, err := openFrame(key, kindSegment, b)
+	if err != nil {
+		return nil, err
+	}
+	if got := r.day32(); r.err == nil && got != n {
+		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
+	}
+	combos := r.count(1<<31-1, numIndexed+2)
+	d := &day{counts: make([]uint32, combos), offs: make([]uint32, combos+1)}
+	for k := range d.cols {
+		d.cols[k] = make([]uint32, combos)
+		for i := range d.cols[k] {
+			c := r.uvarint()
+			if c >= uint64(lim.dictSizes[k]) {
+				r.fail("code %d of %s past its dictionary of %d", c, Dimension(k+1), lim.dictSizes[k])
+			}
+			d.cols[k][i] = uint32(c)
+		}
+	}
+	for i := range d.counts {
+		c := r.uvarint()
+		if c > 1<<32-1 {
+			r.fail("count %d overflows", c)
+		}
+		d.counts[i] = uint32(c)
+	}
+	for i := 0; i < combos && r.err == nil; i++ {
+		m := r.count(lim.users, 1)
+		prev := uint64(0)
+		for j := 0; j < m && r.err == nil; j++ {
+			u := prev + r.uvarint()
+			if u >= uint64(lim.users) || j > 0 && u == prev {
+				r.fail("user %d of combination %d out of order or range", u, i)
+			}
+			d.users = append(d.users, uint32(u))
+			prev = u
+		}
+		d.offs[i+1] = uint32(len(d.users))
+	}
+	d.active = r.bitmap(lim.users)
+	ids := r.count(1<<31-1, 1)
+	for i := 0; i < ids && r.err == nil; i++ {
+		d.requestIDs = append(d.requestIDs, r.string(MaxValueLength))
+	}
+	if err := r.end(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// bitmap reads a length-prefixed roaring set whose members are below n.
+func (r *reader) bitmap(n int) *roaring.Bitmap {
+	raw := r.bytes(r.count(len(r.b), 1))
+	if r.err != nil {
+		return roaring.New()
+	}
+	s, err := readBitmap(raw)
+	switch {
+	case err != nil:
+		r.fail("user set: %v", err)
+	case !s.IsEmpty() && s.Maximum() >= uint32(n):
+		r.fail("user %d past the %d users", s.Maximum(), n)
+	}
+	return s
+}
+
+// readBitmap decodes a roaring portable serialization and validates it.
+// The library's decoder is not written for hostile input, so a panic in
+// it is turned into an error: a corrupt file must never crash the host.
+func readBitmap(raw []byte) (s *roaring.Bitmap, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s, err = roaring.New(), fmt.Errorf("undecodable (%v)", p)
+		}
+	}()
+	s = roaring.New()
+	if _, err := s.ReadFrom(bytes.NewReader(raw)); err != nil {
+		return roaring.New(), err
+	}
+	if err := s.Validate(); err != nil {
+		return roaring.New(), err
+	}
+	return s, nil
+}
+
+// segmentKey names version gen of day n's segment.
+func segmentKey(n int32, gen uint64) string {
+	return fmt.Sprintf("days/%s/%016x", dateOfNum(n), gen)
+}
