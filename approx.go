@@ -9,8 +9,6 @@ import (
 
 // add inserts user uid into the sketches of day n, its ISO week and month.
 func (s *sketches) add(n int32, uid uint32) {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], uid)
 	wk, _ := bucketBounds(n, Week, 1)
 	mo, _ := bucketBounds(n, Month, 1)
 	for _, m := range []struct {
@@ -22,8 +20,15 @@ func (s *sketches) add(n int32, uid uint32) {
 			sk, _ = hyperloglog.NewSketch(s.precision, true) // precision validated by Open
 			m.sk[m.key] = sk
 		}
-		sk.Insert(b[:])
+		insertUser(sk, uid)
 	}
+}
+
+// insertUser adds user id uid to sk.
+func insertUser(sk *hyperloglog.Sketch, uid uint32) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uid)
+	sk.Insert(b[:])
 }
 
 // estimate returns the approximate number of distinct active users in

@@ -1,0 +1,140 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/axiomhq/hyperloglog"
+
+	"github.com/insightslab/insights/metrics"
+)
+
+// Erasure reports what Erase removed.
+type Erasure struct {
+	UserKey string
+	Found   bool   // the key was known
+	Days    []Date // days whose user sets held the user, ascending
+	// Sketches is the number of approximate-mode sketches rebuilt from the
+	// exact sets, since a sketch cannot forget one user.
+	Sketches int
+}
+
+// Erase removes a user (GDPR erasure): from every day's user sets, the
+// per-user first-activity and deletion days, the user dictionary (the id
+// stays, keyless), and, through a checkpoint that rewrites the changed
+// days and deletes the log, from every file of the store. Event counts
+// keep the user's events: they are aggregates, not personal data. Erasing
+// an unknown key reports Found false and changes nothing. Cost: every day
+// is loaded and scanned; the engine's writers wait meanwhile.
+func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
+	rep := Erasure{UserKey: userKey}
+	e.walMu.Lock()
+	defer e.walMu.Unlock()
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return rep, ErrClosed
+	}
+	uid, ok := e.keys[userKey]
+	if !ok {
+		e.mu.Unlock()
+		return rep, nil
+	}
+	rep.Found = true
+	days := make([]int32, 0, len(e.days))
+	for n := range e.days {
+		days = append(days, n)
+	}
+	slices.Sort(days)
+	var touched []int32
+	for _, n := range days {
+		if err := ctx.Err(); err != nil {
+			e.mu.Unlock()
+			return rep, err
+		}
+		ds := e.days[n]
+		if ds.open == nil && ds.sealed == nil {
+			d, err := e.loadDay(ctx, n, ds.segKey)
+			if err != nil {
+				e.mu.Unlock()
+				return rep, err
+			}
+			ds.sealed = d
+		}
+		if ds.open == nil {
+			if !ds.sealed.holds(uid) {
+				continue
+			}
+			ds.open = ds.sealed.thaw()
+		}
+		if ds.open.remove(uid) {
+			ds.dirty, ds.saved = true, false
+			touched = append(touched, n)
+			rep.Days = append(rep.Days, dateOfNum(n))
+		}
+	}
+	rep.Sketches = e.rebuildSketches(touched)
+	delete(e.keys, userKey)
+	e.userKeys[uid] = ""
+	e.first[uid], e.deleted[uid] = metrics.NoDay, metrics.NoDay
+	e.deletedU.Remove(uid)
+	e.mu.Unlock()
+	if err := e.writeCheckpoint(ctx); err != nil {
+		return rep, fmt.Errorf("insights: erasing %q: removed from memory, not yet from the store: %w", userKey, err)
+	}
+	return rep, nil
+}
+
+// holds reports whether uid is in any of the day's user sets.
+func (d *day) holds(uid uint32) bool {
+	return d.active.Contains(uid) || slices.Contains(d.users, uid)
+}
+
+// remove deletes uid from every set of the builder, reporting whether any held it.
+func (b *dayBuilder) remove(uid uint32) bool {
+	found := b.active.CheckedRemove(uid)
+	for _, s := range b.users {
+		if s != nil && s.CheckedRemove(uid) {
+			found = true
+		}
+	}
+	return found
+}
+
+// rebuildSketches recomputes the sketches of the given days, and of their
+// weeks and months, from the exact active sets. The write lock is held.
+func (e *Engine) rebuildSketches(days []int32) int {
+	rebuilt := 0
+	weeks, months := map[int32]bool{}, map[int32]bool{}
+	for _, n := range days {
+		sk, _ := hyperloglog.NewSketch(e.precision, true)
+		it := e.days[n].open.active.Iterator()
+		for it.HasNext() {
+			if u := it.Next(); n <= e.deleted[u] {
+				insertUser(sk, u)
+			}
+		}
+		e.sketches.day[n] = sk
+		rebuilt++
+		w, _ := bucketBounds(n, Week, 1)
+		m, _ := bucketBounds(n, Month, 1)
+		weeks[w], months[m] = true, true
+	}
+	for g, starts := range map[Granularity]map[int32]bool{Week: weeks, Month: months} {
+		target := e.sketches.week
+		if g == Month {
+			target = e.sketches.month
+		}
+		for start := range starts {
+			sk, _ := hyperloglog.NewSketch(e.precision, true)
+			_, end := bucketBounds(start, g, 1)
+			for n := start; n < end; n++ {
+				_ = sk.Merge(e.sketches.day[n]) // same precision by construction
+			}
+			target[start] = sk
+			rebuilt++
+		}
+	}
+	return rebuilt
+}
