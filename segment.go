@@ -100,7 +100,11 @@ func decodeDay(key string, b []byte, n int32, lim limits) (*day, error) {
 	d.active = r.bitmap(lim.users)
 	ids := r.count(1<<31-1, 1)
 	for i := 0; i < ids && r.err == nil; i++ {
-		d.requestIDs = append(d.requestIDs, r.string(MaxValueLength))
+		id := r.string(MaxValueLength)
+		if i > 0 && id <= d.requestIDs[i-1] {
+			r.fail("request ids out of order")
+		}
+		d.requestIDs = append(d.requestIDs, id)
 	}
 	if err := r.end(); err != nil {
 		return nil, err
