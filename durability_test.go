@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,5 +116,63 @@ func TestReopenGivesTheSameAnswers(t *testing.T) {
 				t.Errorf("Recovery = %+v: no checkpoint was written", rec)
 			}
 		})
+	}
+}
+
+// countingStore counts the Puts of log records.
+type countingStore struct {
+	*store.Memory
+	mu   sync.Mutex
+	logs int
+}
+
+func (c *countingStore) Put(ctx context.Context, key string, v []byte) error {
+	if strings.HasPrefix(key, "wal/") {
+		c.mu.Lock()
+		c.logs++
+		c.mu.Unlock()
+	}
+	return c.Memory.Put(ctx, key, v)
+}
+
+func TestConcurrentAddsShareLogWritesAndAllSurvive(t *testing.T) {
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC) }
+	s := &countingStore{Memory: store.NewMemory()}
+	e, err := Open(ctx, s, &Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, batches = 64, 20
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				ev := Event{Time: time.Date(2025, 1, 1+b, 9, 0, 0, 0, time.UTC), Kind: KindSignIn, UserKey: fmt.Sprintf("w%d", w)}
+				if err := e.Add(ctx, ev); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if s.logs > writers*batches {
+		t.Fatalf("%d log writes for %d batches", s.logs, writers*batches)
+	}
+	t.Logf("%d batches in %d log writes", writers*batches, s.logs)
+	reopened, err := Open(ctx, s, &Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := reopened.Query(ctx, Query{Metric: ActiveUsers, From: NewDate(2025, 1, 1), To: NewDate(2025, 1, 21)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Rows {
+		if r.Value != writers {
+			t.Fatalf("%s: %v active users after reopening, want %d", r.Start, r.Value, writers)
+		}
 	}
 }

@@ -3,6 +3,34 @@
 // and an in-memory implementation for tests and examples. A host can
 // implement Store on its own database.
 //
+// # Directory store
+//
+// Dir opens a DirStore, the durable Store: each key is a file under one
+// directory, its slashes making subdirectories.
+//
+//	<dir>/LOCK                    flock(2)-ed while a DirStore has <dir> open
+//	<dir>/meta.json               key "meta.json"
+//	<dir>/days/2024-01-01/0001    key "days/2024-01-01/0001"
+//	<dir>/days/2024-01-01/.tmp-7  a Put in progress, or a crash's leftover
+//
+// A Put writes the value to a new temporary file (its name starts with
+// ".tmp-", which no key segment may) in the key's directory, fsyncs and
+// closes it, renames it over the key's file, and fsyncs the directory.
+// The first Put in a directory since Dir creates the missing directories
+// and fsyncs the parent of each. A crash at any point leaves the old
+// value or the new one whole, plus perhaps a temporary file, which the
+// next Dir removes; once Put returns nil the new value survives power
+// loss. A Delete unlinks the file and fsyncs its directory.
+//
+// The FS in DirOptions lets tests fail any of these steps; the package
+// internal/faultfs does.
+//
+// Unlike Memory, a DirStore takes only keys that are safe file paths (see
+// Dir) and cannot hold a key and keys below it ("a" and "a/b"). It keeps
+// the directories that Delete empties, and trusts that nothing else
+// writes in its directory: the lock excludes other DirStores, not other
+// programs.
+//
 // # Concurrency
 //
 // Implementations must be safe for concurrent use by many goroutines.
