@@ -1,16 +1,23 @@
 // Command quickstart is starter code for the insights library: it opens an
-// engine, adds a few weeks of generated sign-ins, and prints the questions
-// an identity dashboard asks: daily and weekly active users, new users,
-// failures by reason, monthly active users by app, who went inactive.
+// engine on a directory store, adds a month of generated sign-ins, and
+// prints the questions an identity dashboard asks: daily and weekly active
+// users, new users, failures by reason, monthly active users by app, who
+// went inactive.
 //
-//	go run ./examples/quickstart
+//	go run ./examples/quickstart [-store DIR]
+//
+// Run it twice: the second run finds the first run's events in the store,
+// and adding the same events again changes nothing (request ids make
+// ingest idempotent).
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,17 +32,37 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (err error) {
+	dir := flag.String("store", filepath.Join(os.TempDir(), "insights-quickstart"), "directory of the store")
+	flag.Parse()
 	ctx := context.Background()
+	st, err := store.Dir(*dir, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	clock := time.Date(2026, 3, 31, 18, 0, 0, 0, time.UTC)
-	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+	eng, err := insights.Open(ctx, st, &insights.Options{
 		Zone: "Europe/Paris",
 		Now:  func() time.Time { return clock }, // a fixed clock keeps the output reproducible
 	})
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
+	defer func() {
+		if cerr := eng.Close(); err == nil {
+			err = cerr
+		}
+	}()
+
+	before, err := eng.Query(ctx, insights.Query{Metric: insights.Requests,
+		From: insights.NewDate(2026, 3, 1), To: insights.NewDate(2026, 4, 1), Granularity: insights.Total})
+	if err != nil {
+		return err
+	}
+	rec := eng.Recovery()
+	fmt.Printf("Store %s: %.0f events from earlier runs (checkpoint %d, %d log records replayed)\n",
+		*dir, before.Rows[0].Value, rec.Checkpoint, rec.LogRecords)
 
 	if err := eng.Add(ctx, generate(eng.Zone())...); err != nil {
 		return err
@@ -132,7 +159,7 @@ func generate(loc *time.Location) []insights.Event {
 		rate := []float64{0.8, 0.3, 0.05}[u%3]
 		events = append(events, insights.Event{
 			Time: time.Date(2026, 3, joined, 8, 0, 0, 0, loc), Kind: insights.KindSignUp, UserKey: key,
-			AppName: apps[0], OS: oses[u%len(oses)], Country: "fr",
+			AppName: apps[0], OS: oses[u%len(oses)], Country: "fr", RequestID: "signup-" + key,
 		})
 		for d := joined; d <= 31; d++ {
 			if r.Float64() > rate {
