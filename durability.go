@@ -274,8 +274,12 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 			segments[n] = segmentKey(n, gen)
 		}
 	}
-	cat, err := e.encodeCatalog()
 	walSeq := e.walSeq
+	if len(writes) == 0 && len(garbage) == 0 && walSeq == e.walFrom && e.gen > 0 {
+		e.mu.Unlock()
+		return nil // nothing changed since the last checkpoint
+	}
+	cat, err := e.encodeCatalog()
 	e.mu.Unlock()
 	if err != nil {
 		return e.failCheckpoint(err)
