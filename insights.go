@@ -62,7 +62,20 @@
 //     the activities it voids does not remove them from approximate counts.
 //   - Filters on log fields (CIDR on IP) are accepted by the Filter type but
 //     rejected by metrics for now: the sign-in log that answers them comes later.
-//   - Events are kept in memory; the store holds the engine's settings.
+//   - Event counts keep an erased user's events: Erase removes the person
+//     from every user set, list and file, not from aggregate counts.
+//
+// # Durability
+//
+// Add returns once its batch is in the store's write-ahead log; concurrent
+// Adds share one store write (group commit). Every Options.CheckpointBytes
+// of log, and on Flush, Close and Erase, the changed days are written as
+// new segment versions with a catalog and a manifest that commits them,
+// and the log they cover is deleted. Open replays the log written after
+// the last checkpoint; day segments load lazily, when a query or a late
+// event first needs their day, so reopening a long history is cheap. The
+// catalog (dictionaries, user keys, per-user days, sketches) is read whole
+// at Open. store/FORMAT.md describes the files and the protocols.
 package insights
 
 import (
