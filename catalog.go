@@ -65,12 +65,20 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 		return err
 	}
 	for k, d := range e.dims {
+		seeds := d.values[:d.seeds]
+		d.codes, d.values = map[string]uint32{}, nil
 		d.overflowed = r.flag()
 		n := r.count(1<<31-1, 1)
+		if r.err == nil && n < len(seeds) {
+			r.fail("dimension %s has %d values, fewer than its %d seeds", Dimension(k+1), n, len(seeds))
+		}
 		for i := 0; i < n && r.err == nil; i++ {
 			v := r.string(MaxValueLength + len(OtherGroup))
 			if _, dup := d.codes[v]; dup {
 				r.fail("dimension %s lists %q twice", Dimension(k+1), v)
+			}
+			if i < len(seeds) && v != seeds[i] {
+				r.fail("dimension %s: value %d is %q, not the seed %q", Dimension(k+1), i, v, seeds[i])
 			}
 			d.codes[v] = uint32(i)
 			d.values = append(d.values, v)

@@ -76,6 +76,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	}
 	rep.Sketches = e.rebuildSketches(touched)
 	delete(e.keys, userKey)
+	e.userKeys = slices.Clone(e.userKeys) // open user lists read the old slice without the lock
 	e.userKeys[uid] = ""
 	e.first[uid], e.deleted[uid] = metrics.NoDay, metrics.NoDay
 	e.deletedU.Remove(uid)

@@ -18,7 +18,7 @@ var (
 		And(Eq(DimKind, KindSignUp.String()), Eq(DimStatus, StatusSuccess.String())))
 	userSignInFilter = And(Eq(DimKind, KindSignIn.String()),
 		In(DimSignInType, SignInInteractiveUser.String(), SignInNonInteractiveUser.String()))
-	createdFilter = Eq(DimKind, KindUserCreated.String())
+	createdFilter = And(Eq(DimKind, KindUserCreated.String()), Eq(DimStatus, StatusSuccess.String()))
 )
 
 // userPred is a compiled user-set predicate.
@@ -43,6 +43,7 @@ type evaluation struct {
 	created   userPred
 	cache     map[*matcher]map[int32]map[string]*roaring.Bitmap
 	delCache  map[int32]*roaring.Bitmap
+	keys      []string // user id → key, captured under the lock for Users
 	rows      []outRow
 	warnings  []string
 	approx    bool
@@ -71,7 +72,7 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 		return nil, ErrClosed
 	}
 	ev := &evaluation{
-		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc),
+		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc), keys: e.userKeys,
 		cache: map[*matcher]map[int32]map[string]*roaring.Bitmap{}, delCache: map[int32]*roaring.Bitmap{},
 		minDay: q.From.num(), maxDay: q.From.num() - 1,
 	}
@@ -223,8 +224,19 @@ func (ev *evaluation) counts(m *matcher, from, to int32) map[string]uint64 {
 	return out
 }
 
+// MaxRows is the most rows a Result may hold; a larger answer is an
+// error wrapping ErrInvalidQuery (narrow the range, coarsen the
+// granularity or use Top).
+const MaxRows = 1_000_000
+
 // emit adds a row for bucket b.
 func (ev *evaluation) emit(b bucket, series string, order int, gkey string, set *roaring.Bitmap, value float64) {
+	if len(ev.rows) >= MaxRows {
+		if ev.err == nil {
+			ev.err = fmt.Errorf("%w: the result has more than %d rows", ErrInvalidQuery, MaxRows)
+		}
+		return
+	}
 	r := outRow{set: set, gkey: gkey, order: order}
 	r.Start, r.End = dateOfNum(b.from), dateOfNum(b.to)
 	r.Series, r.Value = series, value
@@ -261,10 +273,14 @@ func (ev *evaluation) run() {
 func (ev *evaluation) runApprox() {
 	ev.approx = true
 	for _, b := range ev.buckets {
+		if !ev.check() {
+			return
+		}
 		from, to := b.from, b.to
 		if ev.q.Metric == RollingActiveUsers {
 			from, to = b.to-int32(ev.q.Days), b.to
 		}
+		from, to = max(from, ev.minDay), min(to, ev.maxDay+1) // sketches exist only on days with data
 		ev.emit(b, "", 0, "", nil, float64(ev.e.sketches.estimate(from, to)))
 	}
 }

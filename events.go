@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -22,6 +23,8 @@ const (
 	RequirementSingleFactor = "singleFactorAuthentication"
 	RequirementMultiFactor  = "multiFactorAuthentication"
 )
+
+var requirements = []string{RequirementSingleFactor, RequirementMultiFactor}
 
 // MethodPreviouslySatisfied is the AuthStep.Method of an MFA requirement
 // satisfied by an earlier claim: no challenge was performed.
@@ -143,6 +146,9 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 			return bad("IP", "%q is not an IP address", ev.IP)
 		}
 	}
+	if ev.AuthRequirement != "" && !oneOf(ev.AuthRequirement, requirements) {
+		return bad("AuthRequirement", "%q is not one of %v", ev.AuthRequirement, requirements)
+	}
 
 	status, reason, err := deriveStatus(ev)
 	if err != nil {
@@ -215,7 +221,7 @@ func deriveStatus(ev *Event) (Status, string, error) {
 	switch ev.Kind {
 	case KindSignIn, KindSignUp:
 		if reason == "" {
-			reason = ec.Reason
+			reason = cmp.Or(ec.Reason, ReasonOther)
 		}
 		if !oneOf(reason, signInReasons) {
 			return 0, "", fmt.Errorf("%w: Reason: %q is not one of %v", ErrInvalidEvent, reason, signInReasons)
@@ -227,10 +233,8 @@ func deriveStatus(ev *Event) (Status, string, error) {
 		if reason == MFASuccess || !oneOf(reason, mfaResults) {
 			return 0, "", fmt.Errorf("%w: Reason: %q is not one of %v", ErrInvalidEvent, reason, mfaResults[1:])
 		}
-	default:
-		if reason == "" {
-			reason = ec.Reason
-		}
+	default: // registrations, resets, user events: the host's own reasons
+		reason = cmp.Or(reason, ec.Reason, ReasonOther)
 	}
 	return status, reason, nil
 }
@@ -253,7 +257,7 @@ func deriveMFA(ev *Event, status Status) (method, result string, err error) {
 	case KindSignIn:
 	default:
 		if ev.MFAMethod != "" || ev.MFAResult != "" {
-			return "", "", fmt.Errorf("%w: MFAMethod: set on a %s event", ErrInvalidEvent, ev.Kind)
+			return "", "", fmt.Errorf("%w: MFAMethod or MFAResult: set on a %s event", ErrInvalidEvent, ev.Kind)
 		}
 		return "", "", nil
 	}

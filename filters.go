@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -181,6 +182,28 @@ func (f Filter) check(depth int, nodes *int) error {
 	return fmt.Errorf("%w: filter: unknown op %d", ErrInvalidQuery, f.op)
 }
 
+// jsonDepth returns the deepest nesting of objects and arrays in b.
+func jsonDepth(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
 // usesLogFields reports whether f names a log field (IP).
 func (f Filter) usesLogFields() bool {
 	if f.op == OpCIDR {
@@ -224,7 +247,6 @@ func (f Filter) MarshalJSON() ([]byte, error) {
 		}
 		w.Arg = arg
 	case OpIn:
-		w.Dim = &f.dim
 		return json.Marshal(struct {
 			Op     string    `json:"op"`
 			Dim    Dimension `json:"dim"`
@@ -239,11 +261,27 @@ func (f Filter) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON implements json.Unmarshaler. The "op" is required and
-// decides the shape; the result is validated.
+// decides the shape: a key the op does not take, or an unknown key, is an
+// error; the result is validated. Cost: linear in len(b) times the depth,
+// which is capped before decoding.
 func (f *Filter) UnmarshalJSON(b []byte) error {
+	if d := jsonDepth(b); d > 2*maxFilterDepth+2 {
+		return fmt.Errorf("%w: filter: nested %d deep, at most %d filters", ErrInvalidQuery, d, maxFilterDepth)
+	}
 	var w filterJSON
-	if err := json.Unmarshal(b, &w); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
 		return fmt.Errorf("%w: filter: %v", ErrInvalidQuery, err)
+	}
+	leaf := w.Dim != nil || w.Value != nil || w.Values != nil
+	extra := map[string]bool{
+		"and": leaf || w.Arg != nil, "or": leaf || w.Arg != nil, "not": leaf || w.Args != nil,
+		"eq": w.Values != nil || w.Arg != nil || w.Args != nil, "prefix": w.Values != nil || w.Arg != nil || w.Args != nil,
+		"cidr": w.Values != nil || w.Arg != nil || w.Args != nil, "in": w.Value != nil || w.Arg != nil || w.Args != nil,
+	}[w.Op]
+	if extra {
+		return fmt.Errorf("%w: filter: op %q with a key it does not take", ErrInvalidQuery, w.Op)
 	}
 	var g Filter
 	switch w.Op {

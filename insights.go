@@ -32,7 +32,10 @@
 // # Caveats
 //
 //   - Activity is a successful interactive or non-interactive user sign-in,
-//     or a successful sign-up. Deleted users' activities and sign-ins after
+//     or a successful sign-up. Only successful user-created and user-deleted
+//     events create or delete a user. Signing-in users count every user
+//     sign-in, failures included: in SPEC §4's worked example u3 is a
+//     signing-in user on Monday, though no other user metric counts u3. Deleted users' activities and sign-ins after
 //     the day of deletion are ignored by every user metric, signing-in users
 //     included. A user key once deleted stays deleted.
 //   - As-of metrics (rolling, inactive, never-active, total, stickiness) are
@@ -228,7 +231,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
 	}
 	for i := range e.dims {
-		e.dims[i] = newDict(o.MaxDimensionValues)
+		e.dims[i] = newDict(o.MaxDimensionValues, seedsOf(Dimension(i+1)))
 	}
 	if err := e.recover(ctx); err != nil {
 		return nil, err
@@ -351,7 +354,7 @@ func (e *Engine) apply(n *normEvent) {
 	}
 	kind := n.vals[DimKind-1]
 	switch {
-	case hasUser && kind == KindUserDeleted.String():
+	case hasUser && kind == KindUserDeleted.String() && n.vals[DimStatus-1] == StatusSuccess.String():
 		if n.day < e.deleted[uid] {
 			e.deleted[uid] = n.day
 		}
@@ -393,15 +396,15 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 		return nil, nil
 	case ds.dirty:
 		ds.sealed, ds.dirty = ds.open.seal(), false
-		if n < dayOf(e.now(), e.loc)-1 {
-			ds.open = nil // an old day is rarely written again: keep only its sealed form
-		}
 	case ds.sealed == nil:
 		d, err := e.loadDay(ctx, n, ds.segKey)
 		if err != nil {
 			return nil, err
 		}
 		ds.sealed = d
+	}
+	if ds.open != nil && n < dayOf(e.now(), e.loc)-1 {
+		ds.open = nil // an old day is rarely written again: keep only its sealed form
 	}
 	return ds.sealed, nil
 }

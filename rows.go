@@ -42,7 +42,10 @@ func (ev *evaluation) finish() {
 const otherKey = "\x00"
 
 // top keeps, per bucket, the Top groups with the largest first-series
-// value (ties by group values), and adds "(other)" rows when asked. It
+// value (a group without a first-series row ranks as 0; ties by group
+// values), and adds "(other)" rows when asked. With Other, a group of
+// values past a dictionary's cap ("(other)" itself) is never kept apart:
+// it joins the "(other)" row, so that one row carries that name. It
 // returns the rank of each kept group in its bucket ("(other)" last).
 func (ev *evaluation) top() map[string]int {
 	type group struct {
@@ -52,22 +55,28 @@ func (ev *evaluation) top() map[string]int {
 	}
 	byBucket := map[int32]map[string]*group{}
 	for _, r := range ev.rows {
-		if r.order != 0 || r.Offset != 0 {
-			continue
-		}
 		gs := byBucket[r.Start.num()]
 		if gs == nil {
 			gs = map[string]*group{}
 			byBucket[r.Start.num()] = gs
 		}
-		gs[r.gkey] = &group{r.gkey, r.Value, ev.groupValues(r.gkey)}
+		g := gs[r.gkey]
+		if g == nil {
+			g = &group{key: r.gkey, values: ev.groupValues(r.gkey)}
+			gs[r.gkey] = g
+		}
+		if r.order == 0 && r.Offset == 0 {
+			g.value = r.Value
+		}
 	}
 	keep := map[int32]map[string]bool{}
 	rank := map[string]int{}
 	for start, gs := range byBucket {
 		list := make([]*group, 0, len(gs))
 		for _, g := range gs {
-			list = append(list, g)
+			if !ev.q.Other || !slices.Contains(g.values, OtherGroup) {
+				list = append(list, g)
+			}
 		}
 		slices.SortFunc(list, func(a, b *group) int {
 			if c := cmp.Compare(b.value, a.value); c != 0 {
@@ -96,11 +105,11 @@ func (ev *evaluation) top() map[string]int {
 			o := rows[0]
 			o.set, o.Value = sumOrUnion(rows)
 			o.gkey = otherKey
-			rank[rankKey(o)] = ev.q.Top
 			o.Groups = make([]string, len(ev.groupCols))
 			for i := range o.Groups {
 				o.Groups[i] = OtherGroup
 			}
+			rank[rankKey(o)] = ev.q.Top
 			kept = append(kept, o)
 		}
 	}

@@ -91,8 +91,15 @@ func (ev *evaluation) retention() {
 	}
 	for i, b := range ev.buckets {
 		for k, s := range active[i] {
+			if !ev.check() {
+				return
+			}
 			cohort := metrics.FirstIn(s, ev.e.first, b.from, b.to)
-			for off, later := range ev.buckets[i:] {
+			later := ev.buckets[i:]
+			if cohort.IsEmpty() {
+				later = later[:1] // an empty cohort has one row, 0, not one per bucket
+			}
+			for off, later := range later {
 				set := metrics.Intersection(cohort, active[i+off][k])
 				ev.emitSet(b, "", 0, k, set)
 				r := &ev.rows[len(ev.rows)-1]

@@ -29,10 +29,9 @@ func (e *Engine) Users(ctx context.Context, q Query) (*UserCursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.mu.RLock()
-	keys := e.userKeys // append-only: the ids in the sets index this prefix
-	e.mu.RUnlock()
-	return &UserCursor{ctx: ctx, rows: ev.rows, keys: keys, row: -1}, nil
+	// ev.keys was captured under the lock; keys are only appended (erasure
+	// blanks one in place), so the ids in the sets index this prefix.
+	return &UserCursor{ctx: ctx, rows: ev.rows, keys: ev.keys, row: -1}, nil
 }
 
 // UserCursor streams the rows of Users, like sql.Rows: call Next until it
