@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -14,7 +15,7 @@ import (
 //	for each combination: its event count (uvarint)
 //	for each combination: its user count, then its users ascending, delta-coded (uvarints)
 //	active users: length (uvarint) + roaring portable serialization
-//	request ids: count (uvarint), then each sorted id (string)
+//	request ids: count (uvarint), then each 64-bit hash, ascending (8 bytes, little-endian)
 
 // encodeDay appends the segment frame of day d, number n.
 func encodeDay(n int32, d *day) []byte {
@@ -43,7 +44,7 @@ func encodeDay(n int32, d *day) []byte {
 	b = append(b, active...)
 	b = appendUvarint(b, uint64(len(d.requestIDs)))
 	for _, id := range d.requestIDs {
-		b = appendString(b, id)
+		b = binary.LittleEndian.AppendUint64(b, id)
 	}
 	return sealFrame(b)
 }
@@ -98,9 +99,13 @@ func decodeDay(key string, b []byte, n int32, lim limits) (*day, error) {
 		d.offs[i+1] = uint32(len(d.users))
 	}
 	d.active = r.bitmap(lim.users)
-	ids := r.count(1<<31-1, 1)
+	ids := r.count(1<<31-1, 8)
 	for i := 0; i < ids && r.err == nil; i++ {
-		id := r.string(MaxValueLength)
+		raw := r.bytes(8)
+		if raw == nil {
+			break
+		}
+		id := binary.LittleEndian.Uint64(raw)
 		if i > 0 && id <= d.requestIDs[i-1] {
 			r.fail("request ids out of order")
 		}
