@@ -8,8 +8,7 @@ import (
 )
 
 // combo is one distinct combination of indexed dimension codes seen in a
-// day: the unit event-level filters are planned on (see ../STYLE.md of the
-// project's shared notes, and the README's source tour).
+// day: the unit event-level filters are planned on (plan.go).
 type combo [numIndexed]uint32
 
 // dayBuilder is the mutable index of one day: combinations with their

@@ -23,7 +23,7 @@ const (
 	FamilyIE      = "Internet Explorer"
 )
 
-// familyRule maps a lower-cased, space-free prefix or substring to a family.
+// familyRule maps a prefix of the lower-cased, space-free value to a family.
 type familyRule struct {
 	match  string
 	family string
@@ -31,8 +31,8 @@ type familyRule struct {
 
 // osRules are tried in order on the lower-cased OS without spaces.
 var osRules = []familyRule{
-	{"windows", FamilyWindows}, {"win", FamilyWindows},
-	{"macos", FamilyMacOS}, {"macosx", FamilyMacOS}, {"osx", FamilyMacOS}, {"mac", FamilyMacOS},
+	{"windowsphone", FamilyOther}, {"windows", FamilyWindows}, {"win10", FamilyWindows}, {"win11", FamilyWindows},
+	{"macos", FamilyMacOS}, {"osx", FamilyMacOS}, {"mac", FamilyMacOS},
 	{"ios", FamilyIOS}, {"ipados", FamilyIOS}, {"iphone", FamilyIOS}, {"ipad", FamilyIOS},
 	{"android", FamilyAndroid},
 	{"chromeos", FamilyChromeOS}, {"cros", FamilyChromeOS},
@@ -42,21 +42,23 @@ var osRules = []familyRule{
 // browserRules are tried in order; Edge and Opera before Chrome because
 // their names contain it in user-agent style strings.
 var browserRules = []familyRule{
-	{"edge", FamilyEdge}, {"edg", FamilyEdge},
+	{"edge", FamilyEdge}, {"edg", FamilyEdge}, {"microsoftedge", FamilyEdge},
 	{"opera", FamilyOpera}, {"opr", FamilyOpera},
-	{"chrome", FamilyChrome}, {"chromium", FamilyChrome},
-	{"firefox", FamilyFirefox},
-	{"safari", FamilySafari},
+	{"chrome", FamilyChrome}, {"chromium", FamilyChrome}, {"mobilechrome", FamilyChrome},
+	{"firefox", FamilyFirefox}, {"mobilefirefox", FamilyFirefox},
+	{"safari", FamilySafari}, {"mobilesafari", FamilySafari},
 	{"internetexplorer", FamilyIE}, {"ie", FamilyIE}, {"msie", FamilyIE},
 }
 
 // OSFamily returns the family of a raw OS value: "Windows10", "Windows 10"
-// and "Windows" are Windows; "MacOs" and "Mac OS X" are macOS; the rest is
-// iOS, Android, Linux, ChromeOS or "other". An empty OS has an empty family.
+// and "Windows" are Windows ("Windows Phone" is other); "MacOs" and
+// "Mac OS X" are macOS; the rest is iOS, Android, Linux, ChromeOS or
+// "other". An empty OS has an empty family.
 func OSFamily(os string) string { return family(os, osRules) }
 
 // BrowserFamily returns the family of a raw browser value ("Chrome 120.0",
-// "Edge 119" → Chrome, Edge); unknown browsers are "other", empty stays empty.
+// "Edge 119", "Mobile Safari 17" → Chrome, Edge, Safari); unknown browsers
+// are "other", empty stays empty.
 func BrowserFamily(browser string) string { return family(browser, browserRules) }
 
 func family(raw string, rules []familyRule) string {

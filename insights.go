@@ -14,10 +14,11 @@
 //
 // # Data path
 //
-// An event is validated (events.go), its dimension values and user key are
-// mapped to dense codes (dict.go), and it is added to the open index of its
-// day (day.go): the distinct combinations of dimension values seen that day,
-// with event counts and user sets. A query seals the days it reads into
+// An event is validated (events.go), logged (durability.go), its dimension
+// values mapped to dense codes (dict.go) and its user key to a dense user
+// id (insights.go), and it is added to the open index of its day (day.go):
+// the distinct combinations of dimension values seen that day, with event
+// counts and user sets. A query seals the changed days it reads into
 // immutable indexes shared without copying, plans its filter on each day's
 // combinations (plan.go), combines the matching user sets per bucket
 // (eval.go) and hands them to the formulas of package metrics.
@@ -26,8 +27,10 @@
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
 // while it applies a batch; Query and Users hold the read lock while they
-// compute, so every answer is one consistent snapshot, and a long query
-// delays writers until it ends. Results are values the caller owns.
+// compute, so every answer is one consistent snapshot. A long query delays
+// writers until it ends, and, since a waiting writer holds back new
+// readers, the queries that start meanwhile too. Results are values the
+// caller owns.
 //
 // # Caveats
 //
@@ -305,7 +308,9 @@ func (e *Engine) isClosed() bool {
 // queryable as soon as Add returns. If Add returns a store error, the batch
 // was not applied, but it may reappear after a crash and reopen (its log
 // record may have reached the store): retrying is safe with request ids.
-// Cost: O(len(events)) map and bitmap updates plus one store write.
+// Cost: O(len(events)) map and bitmap updates plus one store write, and for
+// an event on a day already sealed, a copy of that day's index (late
+// events are best sent in batches).
 func (e *Engine) Add(ctx context.Context, events ...Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -410,9 +415,11 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 }
 
 // Query computes q. Invalid queries return an error wrapping
-// ErrInvalidQuery; ctx cancels long work. Cost: for each day the query
-// touches, one pass over that day's distinct dimension combinations to plan
-// the filter, then unions of the matching user sets.
+// ErrInvalidQuery; ctx cancels long work. Cost: sealing the days changed
+// since the last query, then for each day the query touches one pass over
+// that day's distinct dimension combinations per filter leaf, and unions
+// of the matching user sets; as-of metrics (inactive, total, never-active)
+// union every day from the first one for each bucket.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	ev, err := e.evaluate(ctx, q)
 	if err != nil {

@@ -10,7 +10,8 @@ import (
 
 // matcher is a Filter compiled against the engine's dictionaries: values
 // become codes, prefixes become code sets. It is evaluated on a day's
-// combinations, never on events, so its cost does not grow with traffic.
+// distinct combinations, never on events: its cost grows with the
+// combinations a day has, not with the events behind them.
 type matcher struct {
 	op   Op
 	col  int                 // dimension index, for leaves
@@ -74,8 +75,6 @@ func (b bitset) trim(n int) {
 		b[len(b)-1] &= 1<<r - 1
 	}
 }
-
-func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
 
 func (b bitset) empty() bool {
 	for _, w := range b {

@@ -22,7 +22,7 @@ import (
 const NoDay = int32(1<<31 - 1)
 
 // Union returns the distinct union of sets (nil sets are skipped). Cost:
-// linear in the sets' sizes, with roaring's heap-based FastOr.
+// linear in the sets' sizes, with roaring's FastOr.
 func Union(sets ...*roaring.Bitmap) *roaring.Bitmap {
 	nonNil := make([]*roaring.Bitmap, 0, len(sets))
 	for _, s := range sets {

@@ -48,9 +48,9 @@ import (
 var ErrNotFound = errors.New("store: key not found")
 
 // Store is a flat namespace of byte values under string keys. Keys are
-// slash-separated paths of printable ASCII. Values passed to Put and
-// returned by Get are owned by the receiver of the call: a Store copies
-// what it keeps, and callers may modify what Get returns.
+// slash-separated paths of printable ASCII. A Store never keeps a value
+// passed to Put (it copies what it keeps), and the value Get returns
+// belongs to the caller, who may modify it.
 type Store interface {
 	// Get returns the value under key, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
