@@ -205,10 +205,8 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: Open: store is nil", ErrInvalidQuery)
 	}
-	if o.MaxDimensionValues < 0 || o.CheckpointBytes < 0 || o.RetentionDays < 0 ||
-		o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
-		return nil, fmt.Errorf("%w: Options: MaxDimensionValues %d, CheckpointBytes %d and RetentionDays %d must be >= 0, HLLPrecision %d within 4-18",
-			ErrInvalidQuery, o.MaxDimensionValues, o.CheckpointBytes, o.RetentionDays, o.HLLPrecision)
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
 	m, err := openMeta(ctx, s, o)
 	if err != nil {
@@ -240,6 +238,23 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// validate reports every bad field of o at once.
+func (o *Options) validate() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"MaxDimensionValues", o.MaxDimensionValues}, {"CheckpointBytes", o.CheckpointBytes}, {"RetentionDays", o.RetentionDays}} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("%w: Options: %s is %d, must be >= 0", ErrInvalidQuery, f.name, f.v))
+		}
+	}
+	if o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
+		errs = append(errs, fmt.Errorf("%w: Options: HLLPrecision is %d, must be 4-18", ErrInvalidQuery, o.HLLPrecision))
+	}
+	return errors.Join(errs...)
 }
 
 // openMeta reads the store's metadata, or writes it for a new store.

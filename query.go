@@ -151,7 +151,7 @@ type Row struct {
 	Groups     []string `json:"groups,omitempty"` // group values, in GroupBy order
 	Value      float64  `json:"value"`
 	Partial    bool     `json:"partial,omitempty"`    // the bucket is cut by the range
-	Incomplete bool     `json:"incomplete,omitempty"` // the bucket contains the clock's present
+	Incomplete bool     `json:"incomplete,omitempty"` // the bucket contains the clock's present (Retention: the bucket Offset after the cohort's)
 }
 
 // validate checks q and fills its defaults.
