@@ -85,3 +85,42 @@ func TestEraseRemovesTheUserEverywhere(t *testing.T) {
 		t.Errorf("erasing again = %+v, %v; want not found", rep, err)
 	}
 }
+
+func TestUserSummarySurvivesReopenAndErasure(t *testing.T) {
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC) }
+	s := store.NewMemory()
+	e, err := Open(ctx, s, &Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(d int) time.Time { return time.Date(2025, 1, d, 12, 0, 0, 0, time.UTC) }
+	if err := e.Add(ctx,
+		Event{Time: at(9), Kind: KindSignIn, UserKey: "a"},
+		Event{Time: at(3), Kind: KindSignIn, UserKey: "a"},
+		Event{Time: at(5), Kind: KindSignIn, UserKey: "a", ErrorCode: 50126}, // a failure is no activity
+		Event{Time: at(6), Kind: KindUserDeleted, UserKey: "a"},
+		Event{Time: at(7), Kind: KindUserCreated, UserKey: "b"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if e, err = Open(ctx, s, &Options{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	want := UserInfo{Key: "a", FirstActive: NewDate(2025, 1, 3), LastActive: NewDate(2025, 1, 9), Deleted: NewDate(2025, 1, 6)}
+	if got, ok, err := e.User(ctx, "a"); err != nil || !ok || got != want {
+		t.Errorf("User(a) = %+v, %t, %v; want %+v", got, ok, err, want)
+	}
+	if got, ok, _ := e.User(ctx, "b"); !ok || got != (UserInfo{Key: "b"}) {
+		t.Errorf("User(b) = %+v, %t; want a known user never active", got, ok)
+	}
+	if _, err := e.Erase(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := e.User(ctx, "a"); ok {
+		t.Error("User(a) is still known after erasure")
+	}
+}

@@ -147,6 +147,7 @@ type Engine struct {
 	dims     [numIndexed]*dict
 	days     map[int32]*dayState
 	first    []int32         // user id → first activity day, metrics.NoDay if none
+	last     []int32         // user id → last activity day, metrics.NoDay if none
 	deleted  []int32         // user id → deletion day, metrics.NoDay if none
 	deletedU *roaring.Bitmap // users with a deletion day
 	sketches sketches
@@ -304,7 +305,7 @@ func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
-	e.days, e.keys, e.userKeys, e.first, e.deleted = nil, nil, nil, nil, nil
+	e.days, e.keys, e.userKeys, e.first, e.last, e.deleted = nil, nil, nil, nil, nil, nil
 	return err
 }
 
@@ -383,6 +384,9 @@ func (e *Engine) apply(n *normEvent) {
 		if n.day < e.first[uid] {
 			e.first[uid] = n.day
 		}
+		if e.last[uid] == metrics.NoDay || n.day > e.last[uid] {
+			e.last[uid] = n.day
+		}
 		if n.day <= e.deleted[uid] {
 			e.sketches.add(n.day, uid)
 		}
@@ -400,6 +404,7 @@ func (e *Engine) userID(key string) uint32 {
 	e.keys[key] = id
 	e.userKeys = append(e.userKeys, key)
 	e.first = append(e.first, metrics.NoDay)
+	e.last = append(e.last, metrics.NoDay)
 	e.deleted = append(e.deleted, metrics.NoDay)
 	return id
 }
