@@ -12,7 +12,8 @@ import (
 //
 //	for each indexed dimension: overflowed (1 byte), value count (uvarint), values (strings)
 //	users (uvarint), then each user's key (string; "" for an erased user)
-//	each user's first activity day, then last activity day, then deletion day (varints; NoDay for none)
+//	each user's first activity day, then last activity day, then first day as a user
+//	  (activity or creation), then deletion day (varints; NoDay for none)
 //	for the day, week and month sketches: count (uvarint), then each key day (varint)
 //	  and its HyperLogLog serialization (length-prefixed bytes)
 
@@ -37,7 +38,7 @@ func (e *Engine) encodeCatalog() ([]byte, error) {
 	for _, k := range e.userKeys {
 		b = appendString(b, k)
 	}
-	for _, days := range [][]int32{e.first, e.last, e.deleted} {
+	for _, days := range [][]int32{e.first, e.last, e.joined, e.deleted} {
 		for _, n := range days {
 			b = appendVarint(b, int64(n))
 		}
@@ -84,7 +85,7 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 			d.values = append(d.values, v)
 		}
 	}
-	users := r.count(1<<32-1, 4) // a key, three days: at least four bytes
+	users := r.count(1<<32-1, 5) // a key, four days: at least five bytes
 	for i := 0; i < users && r.err == nil; i++ {
 		k := r.string(MaxKeyLength)
 		if _, dup := e.keys[k]; dup && k != "" {
@@ -95,8 +96,8 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 		}
 		e.userKeys = append(e.userKeys, k)
 	}
-	e.first, e.last, e.deleted = make([]int32, users), make([]int32, users), make([]int32, users)
-	for _, days := range [][]int32{e.first, e.last, e.deleted} {
+	e.first, e.last, e.joined, e.deleted = make([]int32, users), make([]int32, users), make([]int32, users), make([]int32, users)
+	for _, days := range [][]int32{e.first, e.last, e.joined, e.deleted} {
 		for i := range days {
 			days[i] = r.day32()
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -30,7 +31,7 @@ func (e *Engine) Recovery() Recovery {
 // the checkpoint and deletes what no checkpoint refers to. It runs in Open,
 // before the engine is shared.
 func (e *Engine) recover(ctx context.Context) error {
-	m := &manifest{segments: map[int32]string{}}
+	m := &manifest{horizon: math.MinInt32, segments: map[int32]string{}}
 	switch b, err := e.store.Get(ctx, manifestKey); {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -52,7 +53,7 @@ func (e *Engine) recover(ctx context.Context) error {
 	for n, k := range m.segments {
 		e.days[n] = &dayState{segKey: k, saved: true}
 	}
-	e.gen, e.catalog, e.walFrom, e.walSeq = m.gen, m.catalog, m.walFrom, m.walFrom
+	e.gen, e.catalog, e.walFrom, e.walSeq, e.horizon = m.gen, m.catalog, m.walFrom, m.walFrom, m.horizon
 	e.recovery = Recovery{Checkpoint: m.gen, Days: len(m.segments)}
 
 	logs, err := e.store.List(ctx, "wal/")
@@ -256,7 +257,11 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		key string
 	}
 	e.mu.Lock()
-	gen := e.gen + 1
+	// Every attempt takes a new generation: a failed attempt's files (and
+	// even its manifest, if its Put failed after the rename) may be on
+	// disk, and must never be overwritten with other contents.
+	e.gen++
+	gen := e.gen
 	garbage := e.applyRetention()
 	var writes []write
 	segments := make(map[int32]string, len(e.days))
@@ -275,11 +280,12 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		}
 	}
 	walSeq := e.walSeq
-	if len(writes) == 0 && len(garbage) == 0 && walSeq == e.walFrom && e.gen > 0 {
+	if len(writes) == 0 && len(garbage) == 0 && walSeq == e.walFrom && e.catalog != "" {
 		e.mu.Unlock()
 		return nil // nothing changed since the last checkpoint
 	}
 	cat, err := e.encodeCatalog()
+	horizon := e.horizon
 	e.mu.Unlock()
 	if err != nil {
 		return e.failCheckpoint(err)
@@ -290,7 +296,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 			return e.failCheckpoint(err)
 		}
 	}
-	m := manifest{gen: gen, walFrom: walSeq, catalog: catalogKey(gen), segments: segments}
+	m := manifest{gen: gen, walFrom: walSeq, horizon: horizon, catalog: catalogKey(gen), segments: segments}
 	if err := e.store.Put(ctx, m.catalog, cat); err != nil {
 		return e.failCheckpoint(err)
 	}
@@ -310,7 +316,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	if e.catalog != "" {
 		garbage = append(garbage, e.catalog)
 	}
-	e.gen, e.catalog = gen, m.catalog
+	e.catalog = m.catalog
 	e.mu.Unlock()
 	for seq := e.walFrom; seq < walSeq; seq++ {
 		garbage = append(garbage, walKey(seq))

@@ -78,7 +78,9 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	delete(e.keys, userKey)
 	e.userKeys = slices.Clone(e.userKeys) // open user lists read the old slice without the lock
 	e.userKeys[uid] = ""
-	e.first[uid], e.last[uid], e.deleted[uid] = metrics.NoDay, metrics.NoDay, metrics.NoDay
+	for _, days := range [][]int32{e.first, e.last, e.joined, e.deleted} {
+		days[uid] = metrics.NoDay
+	}
 	e.deletedU.Remove(uid)
 	e.mu.Unlock()
 	if err := e.writeCheckpoint(ctx); err != nil {

@@ -1,8 +1,10 @@
 package insights
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -42,8 +44,10 @@ type evaluation struct {
 	signIn    userPred
 	created   userPred
 	cache     map[*matcher]map[int32]map[string]*roaring.Bitmap
-	delCache  map[int32]*roaring.Bitmap
-	keys      []string // user id → key, captured under the lock for Users
+	deletions []deletion                // every deletion, by day; built on first use
+	delCache  map[int]*roaring.Bitmap   // prefix length of deletions → its users
+	prefixes  map[*matcher]*prefixUnion // running unions from the first day, for as-of metrics
+	keys      []string                  // user id → key, captured under the lock for Users
 	rows      []outRow
 	warnings  []string
 	approx    bool
@@ -73,8 +77,9 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 	}
 	ev := &evaluation{
 		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc), keys: e.userKeys,
-		cache: map[*matcher]map[int32]map[string]*roaring.Bitmap{}, delCache: map[int32]*roaring.Bitmap{},
-		minDay: q.From.num(), maxDay: q.From.num() - 1,
+		cache: map[*matcher]map[int32]map[string]*roaring.Bitmap{}, delCache: map[int]*roaring.Bitmap{},
+		prefixes: map[*matcher]*prefixUnion{},
+		minDay:   q.From.num(), maxDay: q.From.num() - 1,
 	}
 	first := true
 	for n := range e.days {
@@ -168,26 +173,73 @@ func (ev *evaluation) day(n int32) *day {
 	return d
 }
 
+// deletion is one user's deletion day.
+type deletion struct {
+	day  int32
+	user uint32
+}
+
 // deletedBefore returns the users deleted before day n, nil if none.
+// Cost: one sort of the deletions per query, then one set per distinct
+// number of deletions before the days asked for.
 func (ev *evaluation) deletedBefore(n int32) *roaring.Bitmap {
 	if ev.e.deletedU.IsEmpty() {
 		return nil
 	}
-	if s, ok := ev.delCache[n]; ok {
+	if ev.deletions == nil {
+		it := ev.e.deletedU.Iterator()
+		for it.HasNext() {
+			u := it.Next()
+			ev.deletions = append(ev.deletions, deletion{ev.e.deleted[u], u})
+		}
+		slices.SortFunc(ev.deletions, func(a, b deletion) int { return cmp.Compare(a.day, b.day) })
+	}
+	i, _ := slices.BinarySearchFunc(ev.deletions, n, func(d deletion, n int32) int { return cmp.Compare(d.day, n) })
+	if i == 0 {
+		return nil
+	}
+	if s, ok := ev.delCache[i]; ok {
 		return s
 	}
-	s := roaring.New()
-	it := ev.e.deletedU.Iterator()
-	for it.HasNext() {
-		if u := it.Next(); ev.e.deleted[u] < n {
-			s.Add(u)
-		}
+	users := make([]uint32, i)
+	for k, d := range ev.deletions[:i] {
+		users[k] = d.user
 	}
-	if s.IsEmpty() {
-		s = nil
-	}
-	ev.delCache[n] = s
+	s := roaring.BitmapOf(users...)
+	ev.delCache[i] = s
 	return s
+}
+
+// prefixUnion is the union of a predicate's day sets from the first day
+// with data up to (not including) day upto, by group: buckets ascend, so
+// as-of metrics extend it instead of re-reading all history per bucket.
+type prefixUnion struct {
+	upto int32
+	sets map[string]*roaring.Bitmap
+}
+
+// since returns the users matching p on any day before to, by group. The
+// sets are shared and change on the next call: use them before then, and
+// never modify them.
+func (ev *evaluation) since(p userPred, to int32) map[string]*roaring.Bitmap {
+	pu := ev.prefixes[p.m]
+	if pu == nil || to < pu.upto {
+		pu = &prefixUnion{upto: ev.minDay, sets: map[string]*roaring.Bitmap{}}
+		ev.prefixes[p.m] = pu
+	}
+	if to > pu.upto {
+		for k, s := range ev.union(p, pu.upto, to) {
+			if old := pu.sets[k]; old != nil {
+				s.Or(old) // s is union's own result: safe to modify
+			}
+			pu.sets[k] = s
+		}
+		pu.upto = to
+	}
+	if len(ev.groupCols) == 0 && pu.sets[""] == nil {
+		pu.sets[""] = roaring.New()
+	}
+	return pu.sets
 }
 
 // union returns the users matching p on any day of [from, to), by group.

@@ -148,6 +148,7 @@ type Engine struct {
 	days     map[int32]*dayState
 	first    []int32         // user id → first activity day, metrics.NoDay if none
 	last     []int32         // user id → last activity day, metrics.NoDay if none
+	joined   []int32         // user id → first day with an activity or a successful creation
 	deleted  []int32         // user id → deletion day, metrics.NoDay if none
 	deletedU *roaring.Bitmap // users with a deletion day
 	sketches sketches
@@ -305,7 +306,7 @@ func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
-	e.days, e.keys, e.userKeys, e.first, e.last, e.deleted = nil, nil, nil, nil, nil, nil
+	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
 	return err
 }
 
@@ -380,7 +381,10 @@ func (e *Engine) apply(n *normEvent) {
 			e.deleted[uid] = n.day
 		}
 		e.deletedU.Add(uid)
+	case hasUser && kind == KindUserCreated.String() && n.vals[DimStatus-1] == StatusSuccess.String():
+		e.joined[uid] = min(e.joined[uid], n.day)
 	case n.activity:
+		e.joined[uid] = min(e.joined[uid], n.day)
 		if n.day < e.first[uid] {
 			e.first[uid] = n.day
 		}
@@ -405,6 +409,7 @@ func (e *Engine) userID(key string) uint32 {
 	e.userKeys = append(e.userKeys, key)
 	e.first = append(e.first, metrics.NoDay)
 	e.last = append(e.last, metrics.NoDay)
+	e.joined = append(e.joined, metrics.NoDay)
 	e.deleted = append(e.deleted, metrics.NoDay)
 	return id
 }

@@ -8,11 +8,13 @@ import (
 // The manifest frame (kind 'M', key "MANIFEST") names the current state;
 // writing it is the atomic commit of a checkpoint:
 //
-//	generation (uvarint) | first log sequence to replay (uvarint) | catalog key (string, "" for none)
+//	generation (uvarint) | first log sequence to replay (uvarint) | retention horizon day (varint) |
+//	catalog key (string, "" for none)
 //	days (uvarint), then each day number (varint) and its segment key (string)
 type manifest struct {
 	gen      uint64
 	walFrom  uint64
+	horizon  int32 // retention dropped the days before it
 	catalog  string
 	segments map[int32]string
 }
@@ -23,6 +25,7 @@ func (m *manifest) encode() []byte {
 	b := newFrame(kindManifest)
 	b = appendUvarint(b, m.gen)
 	b = appendUvarint(b, m.walFrom)
+	b = appendVarint(b, int64(m.horizon))
 	b = appendString(b, m.catalog)
 	b = appendUvarint(b, uint64(len(m.segments)))
 	for n, k := range m.segments {
@@ -37,7 +40,7 @@ func decodeManifest(b []byte) (*manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &manifest{gen: r.uvarint(), walFrom: r.uvarint(), catalog: r.string(256), segments: map[int32]string{}}
+	m := &manifest{gen: r.uvarint(), walFrom: r.uvarint(), horizon: r.day32(), catalog: r.string(256), segments: map[int32]string{}}
 	n := r.count(1<<31-1, 2)
 	for i := 0; i < n && r.err == nil; i++ {
 		day := r.day32()

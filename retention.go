@@ -8,11 +8,10 @@ func (e *Engine) applyRetention() []string {
 	if e.retentionDays == 0 {
 		return nil
 	}
-	horizon := dayOf(e.now(), e.loc) - int32(e.retentionDays)
-	if horizon <= e.horizon {
-		return nil
-	}
-	e.horizon = horizon
+	// The horizon never moves back; days before it are dropped at every
+	// checkpoint, late events that arrived for them since included.
+	e.horizon = max(e.horizon, dayOf(e.now(), e.loc)-int32(e.retentionDays))
+	horizon := e.horizon
 	var garbage []string
 	for n, ds := range e.days {
 		if n < horizon {

@@ -46,21 +46,8 @@ func (ev *evaluation) runUserMetric() {
 			}
 			recent := ev.union(ev.activity, cut, end)
 			gone := ev.deletedBefore(asOf + 1)
-			for k, s := range ev.union(ev.activity, ev.minDay, cut) {
+			for k, s := range ev.since(ev.activity, cut) {
 				ev.emitSet(b, "", 0, k, metrics.Difference(s, recent[k], gone))
-			}
-		case NeverActiveUsers:
-			gone := ev.deletedBefore(asOf + 1)
-			for k, s := range ev.union(ev.created, ev.minDay, asOf+1) {
-				ever := metrics.FirstIn(s, first, math.MinInt32, asOf+1)
-				ev.emitSet(b, "", 0, k, metrics.Difference(s, ever, gone))
-			}
-		case TotalUsers:
-			gone := ev.deletedBefore(asOf + 1)
-			active := ev.union(ev.activity, ev.minDay, asOf+1)
-			created := ev.union(ev.created, ev.minDay, asOf+1)
-			for _, k := range keysOf(active, created) {
-				ev.emitSet(b, "", 0, k, metrics.Difference(metrics.Union(active[k], created[k]), gone))
 			}
 		case Lifecycle:
 			prev := b.previous(q.Granularity, q.WeekStart)
@@ -75,6 +62,39 @@ func (ev *evaluation) runUserMetric() {
 					ev.emitSet(b, s.name, order, k, s.set)
 				}
 			}
+		case NeverActiveUsers, TotalUsers:
+			if ev.activity.plain {
+				// Per-user days survive retention: unfiltered counts stay
+				// right when old days are dropped.
+				set := metrics.Total(ev.e.joined, ev.e.deleted, asOf)
+				if q.Metric == NeverActiveUsers {
+					set = metrics.NeverActive(ev.e.joined, first, ev.e.deleted, asOf)
+				}
+				ev.emitSet(b, "", 0, "", set)
+				continue
+			}
+			ev.setsAsOf(b, asOf)
+		}
+	}
+}
+
+// setsAsOf emits never-active or total users as of day asOf from the day
+// sets, for filtered or grouped queries.
+func (ev *evaluation) setsAsOf(b bucket, asOf int32) {
+	first := ev.e.first
+	switch ev.q.Metric {
+	case NeverActiveUsers:
+		gone := ev.deletedBefore(asOf + 1)
+		for k, s := range ev.since(ev.created, asOf+1) {
+			ever := metrics.FirstIn(s, first, math.MinInt32, asOf+1)
+			ev.emitSet(b, "", 0, k, metrics.Difference(s, ever, gone))
+		}
+	case TotalUsers:
+		gone := ev.deletedBefore(asOf + 1)
+		active := ev.since(ev.activity, asOf+1)
+		created := ev.since(ev.created, asOf+1)
+		for _, k := range keysOf(active, created) {
+			ev.emitSet(b, "", 0, k, metrics.Difference(metrics.Union(active[k], created[k]), gone))
 		}
 	}
 }

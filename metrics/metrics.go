@@ -112,3 +112,33 @@ func Ratio(num, den uint64) float64 {
 	}
 	return float64(num) / float64(den)
 }
+
+// Total returns the users who joined (first activity or creation, in
+// joined) on or before day d and were not deleted (in deleted) by then:
+// total users from per-user days alone, which survive retention. The
+// arrays are indexed by user id, NoDay for none. Cost: one pass over them.
+func Total(joined, deleted []int32, d int32) *roaring.Bitmap {
+	return scan(len(joined), func(u int) bool { return joined[u] <= d && deleted[u] > d })
+}
+
+// NeverActive returns the users who joined on or before day d with no
+// activity (first, their first activity day) up to d, not deleted by then.
+func NeverActive(joined, first, deleted []int32, d int32) *roaring.Bitmap {
+	return scan(len(joined), func(u int) bool { return joined[u] <= d && first[u] > d && deleted[u] > d })
+}
+
+// scan returns the user ids below n that keep selects.
+func scan(n int, keep func(u int) bool) *roaring.Bitmap {
+	out := roaring.New()
+	buf := make([]uint32, 0, 1024)
+	for u := range n {
+		if keep(u) {
+			if buf = append(buf, uint32(u)); len(buf) == cap(buf) {
+				out.AddMany(buf)
+				buf = buf[:0]
+			}
+		}
+	}
+	out.AddMany(buf)
+	return out
+}
