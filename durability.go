@@ -17,6 +17,7 @@ type Recovery struct {
 	Days         int    // day segments the checkpoint names (loaded lazily)
 	LogRecords   int    // log records replayed on top of it
 	LogEvents    int    // events in those records
+	TornTail     string // key of the last log record, dropped because it failed its checks
 	RemovedFiles int    // leftovers of an interrupted checkpoint, deleted
 }
 
@@ -60,7 +61,7 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range logs {
+	for i, k := range logs {
 		seq := keyGen(k)
 		if k != walKey(seq) || seq < m.walFrom {
 			continue // not a log record, or covered by the checkpoint: garbage
@@ -70,6 +71,15 @@ func (e *Engine) recover(ctx context.Context) error {
 			return missing(k, err)
 		}
 		events, err := decodeWAL(k, b)
+		if err != nil && i == len(logs)-1 && errors.Is(err, ErrCorrupt) {
+			// The last record may be torn by a store whose Put is not
+			// atomic: its Add never returned, so it was not acknowledged.
+			if err := e.store.Delete(ctx, k); err != nil {
+				return err
+			}
+			e.recovery.TornTail = k
+			break
+		}
 		if err != nil {
 			return err
 		}
