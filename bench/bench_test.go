@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+// TestHarnessSmall runs the whole harness on a small data set and requires
+// every answer of the engine, DuckDB (both tables) and the scan to be equal.
+func TestHarnessSmall(t *testing.T) {
+	o := options{users: 2000, days: 10, seed: 1, runs: 1, batch: 1000, duckMem: "1GB", duckThreads: 2,
+		tmp: t.TempDir(), approxUsers: 2000, approxDays: 180, ingestEvents: 5000,
+		phases: map[string]bool{"queries": true, "approx": true, "ingest": true, "disk": true}, log: io.Discard}
+	if testing.Verbose() {
+		o.log = os.Stderr
+	}
+	r, err := run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Queries) != 8 {
+		t.Fatalf("%d queries, want 8", len(r.Queries))
+	}
+	for _, q := range r.Queries {
+		if !q.Equal {
+			t.Errorf("%s: answers differ: %s", q.Name, q.Mismatch)
+		}
+		if q.Keys == 0 && q.Name != "inactive_30d" {
+			t.Errorf("%s: empty answer: the query tests nothing", q.Name)
+		}
+	}
+	if r.Events == 0 || r.IngestEventsPerSec <= 0 || r.DiskBytesPerEvent <= 0 || r.ReopenNs <= 0 {
+		t.Errorf("missing measurements: %+v", r)
+	}
+}
+
+// TestHarnessInactive runs past 30 days so that inactive users exist.
+func TestHarnessInactive(t *testing.T) {
+	o := options{users: 1000, days: 45, seed: 7, runs: 1, batch: 500, duckMem: "1GB", duckThreads: 2,
+		tmp: t.TempDir(), phases: map[string]bool{"queries": true}, log: io.Discard}
+	r, err := run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range r.Queries {
+		if !q.Equal {
+			t.Errorf("%s: answers differ: %s", q.Name, q.Mismatch)
+		}
+		if q.Keys == 0 {
+			t.Errorf("%s: empty answer", q.Name)
+		}
+	}
+}
+
+// TestGeneratorDeterministic: the same seed gives the same events.
+func TestGeneratorDeterministic(t *testing.T) {
+	a := newGenerator(genConfig{Users: 500, Days: 3, Seed: 42})
+	b := newGenerator(genConfig{Users: 500, Days: 3, Seed: 42})
+	for d := range 3 {
+		ea, eb := a.day(d, nil), b.day(d, nil)
+		if len(ea) != len(eb) {
+			t.Fatalf("day %d: %d and %d events", d, len(ea), len(eb))
+		}
+		for i := range ea {
+			if ea[i] != eb[i] {
+				t.Fatalf("day %d event %d differs", d, i)
+			}
+		}
+	}
+	if a.userKeys[7] != b.userKeys[7] || len(a.userKeys[7]) != 36 {
+		t.Fatalf("user keys: %q %q", a.userKeys[7], b.userKeys[7])
+	}
+}
+
+// The benchmark fixture: 5,000 users over 30 days in the engine, DuckDB
+// and the scan copy, built once.
+var fixture struct {
+	once sync.Once
+	err  error
+	g    *generator
+	eng  *insights.Engine
+	dk   *duck
+	sc   *scanDB
+	w    window
+}
+
+func loadFixture(b *testing.B) {
+	fixture.once.Do(func() {
+		ctx := context.Background()
+		const users, days = 5000, 30
+		g := newGenerator(genConfig{Users: users, Days: days, Seed: 1})
+		eng, err := openEngine(ctx, store.NewMemory(), days)
+		if err != nil {
+			fixture.err = err
+			return
+		}
+		dk, err := openDuck(ctx, os.TempDir(), "2GB", 2)
+		if err != nil {
+			fixture.err = err
+			return
+		}
+		sc := newScanDB(users, days)
+		var buf []ev
+		var evs []insights.Event
+		for d := range days {
+			buf = g.day(d, buf)
+			evs = g.dayEvents(d, buf, evs)
+			if _, err := addBatches(ctx, eng, evs, 1000); err != nil {
+				fixture.err = err
+				return
+			}
+			sc.addDay(d, buf)
+			if err := dk.appendDay(g, d, buf); err != nil {
+				fixture.err = err
+				return
+			}
+		}
+		if err := dk.finishLoad(ctx); err != nil {
+			fixture.err = err
+			return
+		}
+		if err := sealAll(ctx, eng, days); err != nil {
+			fixture.err = err
+			return
+		}
+		fixture.g, fixture.eng, fixture.dk, fixture.sc, fixture.w = g, eng, dk, sc, window{0, days}
+	})
+	if fixture.err != nil {
+		b.Fatal(fixture.err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixture.dk != nil {
+		fixture.dk.close()
+	}
+	os.Exit(code)
+}
+
+func benchSpec(b *testing.B, name string) spec {
+	loadFixture(b)
+	for _, s := range specs(fixture.g) {
+		if s.name == name {
+			return s
+		}
+	}
+	b.Fatalf("no query %s", name)
+	return spec{}
+}
+
+var benchQueries = []string{"dau_30d", "mau_30d", "mau_30d_filtered", "new_users_30d", "inactive_30d",
+	"auth_by_os_30d", "mfa_failures_by_reason_30d", "mau_by_country_top10"}
+
+func BenchmarkInsights(b *testing.B) {
+	for _, name := range benchQueries {
+		b.Run(name, func(b *testing.B) {
+			s := benchSpec(b, name)
+			q := s.engineQuery(fixture.w)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fixture.eng.Query(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDuckDB(b *testing.B) {
+	for _, table := range []string{tableGUID, tableInt} {
+		for _, name := range benchQueries {
+			b.Run(table+"/"+name, func(b *testing.B) {
+				s := benchSpec(b, name)
+				q := s.sqlFor(table, fixture.w, fixture.g)
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := fixture.dk.query(ctx, q, s.multi); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkScan(b *testing.B) {
+	for _, name := range benchQueries {
+		b.Run(name, func(b *testing.B) {
+			s := benchSpec(b, name)
+			b.ReportAllocs()
+			for b.Loop() {
+				s.scan(fixture.sc, fixture.w)
+			}
+		})
+	}
+}
+
+// BenchmarkIngest adds one day of traffic (5,000 users) to a fresh engine per iteration.
+func BenchmarkIngest(b *testing.B) {
+	g := newGenerator(genConfig{Users: 5000, Days: 2, Seed: 1})
+	buf := g.day(1, nil)
+	evs := g.dayEvents(1, buf, nil)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		eng, err := openEngine(ctx, store.NewMemory(), 2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := addBatches(ctx, eng, evs, 1000); err != nil {
+			b.Fatal(err)
+		}
+		eng.Close()
+	}
+	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

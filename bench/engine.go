@@ -1,0 +1,232 @@
+package main
+
+// Feeding the engine and measuring it: ingest, memory, disk, reopen,
+// approximate mode.
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+// clockAfter is an Options.Now just after the last generated day.
+func clockAfter(days int) func() time.Time {
+	t := dataStart.AddDate(0, 0, days).Add(time.Hour)
+	return func() time.Time { return t }
+}
+
+func openEngine(ctx context.Context, st store.Store, days int) (*insights.Engine, error) {
+	return insights.Open(ctx, st, &insights.Options{Now: clockAfter(days)})
+}
+
+// dayEvents converts day d's generated events for the engine, reusing out.
+func (g *generator) dayEvents(d int, evs []ev, out []insights.Event) []insights.Event {
+	out = slicesGrow(out[:0], len(evs))
+	for i := range evs {
+		g.toEvent(d, i, &evs[i], &out[i])
+	}
+	return out
+}
+
+func slicesGrow(s []insights.Event, n int) []insights.Event {
+	if cap(s) < n {
+		return make([]insights.Event, n)
+	}
+	return s[:n]
+}
+
+// addBatches adds evs in batches and returns the time spent in Add.
+func addBatches(ctx context.Context, eng *insights.Engine, evs []insights.Event, batch int) (time.Duration, error) {
+	t0 := time.Now()
+	for i := 0; i < len(evs); i += batch {
+		if err := eng.Add(ctx, evs[i:min(i+batch, len(evs))]...); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0), nil
+}
+
+// addConcurrently adds evs in batches from w goroutines.
+func addConcurrently(ctx context.Context, eng *insights.Engine, evs []insights.Event, batch, w int) (time.Duration, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, w)
+	t0 := time.Now()
+	for j := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(int64(batch))) - batch
+				if i >= len(evs) {
+					return
+				}
+				if err := eng.Add(ctx, evs[i:min(i+batch, len(evs))]...); err != nil {
+					errs[j] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(t0)
+	for _, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	return d, nil
+}
+
+// heapAfterGC returns the live heap.
+func heapAfterGC() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// memoryStoreBytes sums the values held by a memory store.
+func memoryStoreBytes(ctx context.Context, st *store.Memory) (int64, error) {
+	keys, err := st.List(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, k := range keys {
+		v, err := st.Get(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		n += int64(len(v))
+	}
+	return n, nil
+}
+
+// dirBytes sums the sizes of the regular files under dir.
+func dirBytes(dir string) (int64, int, error) {
+	var n int64
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += fi.Size()
+			files++
+		}
+		return nil
+	})
+	return n, files, err
+}
+
+// fullRange is every generated day.
+func fullRange(days int) window { return window{0, days} }
+
+// sealAll asks a query over every day, which seals the days' indexes.
+func sealAll(ctx context.Context, eng *insights.Engine, days int) error {
+	w := fullRange(days)
+	_, err := eng.Query(ctx, insights.Query{Metric: insights.ActiveUsers, Granularity: insights.Total, From: date(w.from), To: date(w.to)})
+	return err
+}
+
+// ingestDir feeds every day to an engine on a directory store, flushes and
+// closes it, and returns the add time and the store's size.
+func ingestDir(ctx context.Context, g *generator, dir string, batch int, logf func(string, ...any)) (addTime time.Duration, events int64, err error) {
+	st, err := store.Dir(dir, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
+	eng, err := openEngine(ctx, st, g.cfg.Days)
+	if err != nil {
+		return 0, 0, err
+	}
+	var buf []ev
+	var evs []insights.Event
+	for d := range g.cfg.Days {
+		buf = g.day(d, buf)
+		evs = g.dayEvents(d, buf, evs)
+		t, err := addBatches(ctx, eng, evs, batch)
+		if err != nil {
+			eng.Close()
+			return 0, 0, fmt.Errorf("dir store, day %d: %w", d, err)
+		}
+		addTime += t
+		events += int64(len(evs))
+		if d%10 == 9 {
+			logf("dir store: %d days, %d events", d+1, events)
+		}
+	}
+	if err := eng.Flush(ctx); err != nil {
+		eng.Close()
+		return 0, 0, err
+	}
+	return addTime, events, eng.Close()
+}
+
+// reopen opens the directory store again and asks one 30-day query.
+func reopen(ctx context.Context, dir string, days int, w window) (open, query time.Duration, value float64, err error) {
+	t0 := time.Now()
+	st, err := store.Dir(dir, nil)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer st.Close()
+	eng, err := openEngine(ctx, st, days)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer eng.Close()
+	open = time.Since(t0)
+	t1 := time.Now()
+	res, err := eng.Query(ctx, insights.Query{Metric: insights.ActiveUsers, Granularity: insights.Total, From: date(w.from), To: date(w.to)})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	query = time.Since(t1)
+	if len(res.Rows) == 1 {
+		value = res.Rows[0].Value
+	}
+	return open, query, value, nil
+}
+
+// dir64Writers measures the fsync-per-batch mode: 64 writers each adding
+// one event at a time to an engine on a directory store.
+func dir64Writers(ctx context.Context, tmp string, evs []insights.Event, days int) (float64, int, error) {
+	dir, err := os.MkdirTemp(tmp, "bench-dir64-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Dir(dir, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
+	eng, err := openEngine(ctx, st, days)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer eng.Close()
+	n := min(len(evs), 64*250)
+	d, err := addConcurrently(ctx, eng, evs[:n], 1, 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(n) / d.Seconds(), n, nil
+}
