@@ -12,12 +12,15 @@ func (s *sketches) add(n int32, uid uint32) {
 	wk, _ := bucketBounds(n, Week, 1)
 	mo, _ := bucketBounds(n, Month, 1)
 	for _, m := range []struct {
-		sk  map[int32]*hyperloglog.Sketch
-		key int32
-	}{{s.day, n}, {s.week, wk}, {s.month, mo}} {
+		sk     map[int32]*hyperloglog.Sketch
+		key    int32
+		sparse bool
+	}{{s.day, n, true}, {s.week, wk, false}, {s.month, mo, false}} {
+		// Week and month sketches are dense (2^p bytes): merging them is a
+		// pass over their registers, which makes long ranges cheap.
 		sk := m.sk[m.key]
 		if sk == nil {
-			sk, _ = hyperloglog.NewSketch(s.precision, true) // precision validated by Open
+			sk, _ = hyperloglog.NewSketch(s.precision, m.sparse) // precision validated by Open
 			m.sk[m.key] = sk
 		}
 		insertUser(sk, uid)
@@ -36,7 +39,7 @@ func insertUser(sk *hyperloglog.Sketch, uid uint32) {
 // It reads the shared sketches and merges them into a new one: safe under
 // the read lock.
 func (s *sketches) estimate(from, to int32) uint64 {
-	acc, _ := hyperloglog.NewSketch(s.precision, true)
+	acc, _ := hyperloglog.NewSketch(s.precision, false)
 	for n := from; n < to; {
 		if mf, mt := bucketBounds(n, Month, 1); mf == n && mt <= to {
 			_ = acc.Merge(s.month[n]) // same precision by construction

@@ -130,7 +130,7 @@ func (e *Engine) rebuildSketches(days []int32) int {
 			target = e.sketches.month
 		}
 		for start := range starts {
-			sk, _ := hyperloglog.NewSketch(e.precision, true)
+			sk, _ := hyperloglog.NewSketch(e.precision, false)
 			_, end := bucketBounds(start, g, 1)
 			for n := start; n < end; n++ {
 				_ = sk.Merge(e.sketches.day[n]) // same precision by construction
