@@ -57,9 +57,37 @@ func (s *sketches) estimate(from, to int32) uint64 {
 	return acc.Estimate()
 }
 
-// all returns the day, week and month sketch maps, in that order.
-func (s *sketches) all() []map[int32]*hyperloglog.Sketch {
-	return []map[int32]*hyperloglog.Sketch{s.day, s.week, s.month}
+// mergeDays rebuilds the sketches of the given weeks and months (keyed by
+// their first day) from the day sketches, and returns how many it built.
+func (s *sketches) mergeDays(weeks, months map[int32]bool) int {
+	built := 0
+	for g, starts := range map[Granularity]map[int32]bool{Week: weeks, Month: months} {
+		target := s.week
+		if g == Month {
+			target = s.month
+		}
+		for start := range starts {
+			sk, _ := hyperloglog.NewSketch(s.precision, false)
+			_, end := bucketBounds(start, g, 1)
+			for n := start; n < end; n++ {
+				_ = sk.Merge(s.day[n]) // same precision by construction
+			}
+			target[start] = sk
+			built++
+		}
+	}
+	return built
+}
+
+// mergeAll rebuilds every week and month sketch from the day sketches.
+func (s *sketches) mergeAll() {
+	weeks, months := map[int32]bool{}, map[int32]bool{}
+	for n := range s.day {
+		w, _ := bucketBounds(n, Week, 1)
+		m, _ := bucketBounds(n, Month, 1)
+		weeks[w], months[m] = true, true
+	}
+	s.mergeDays(weeks, months)
 }
 
 // relativeError is the relative standard error of a sketch of precision p.

@@ -14,8 +14,8 @@ import (
 //	users (uvarint), then each user's key (string; "" for an erased user)
 //	each user's first activity day, then last activity day, then first day as a user
 //	  (activity or creation), then deletion day (varints; NoDay for none)
-//	for the day, week and month sketches: count (uvarint), then each key day (varint)
-//	  and its HyperLogLog serialization (length-prefixed bytes)
+//	day sketches: count (uvarint), then each day (varint) and its HyperLogLog
+//	  serialization (length-prefixed bytes); week and month sketches are merged from them at load
 
 // catalogKey names version gen of the catalog.
 func catalogKey(gen uint64) string { return fmt.Sprintf("catalog/%016x", gen) }
@@ -43,17 +43,15 @@ func (e *Engine) encodeCatalog() ([]byte, error) {
 			b = appendVarint(b, int64(n))
 		}
 	}
-	for _, m := range e.sketches.all() {
-		b = appendUvarint(b, uint64(len(m)))
-		for n, sk := range m {
-			raw, err := sk.MarshalBinary()
-			if err != nil {
-				return nil, fmt.Errorf("insights: encoding the sketch of day %s: %w", dateOfNum(n), err)
-			}
-			b = appendVarint(b, int64(n))
-			b = appendUvarint(b, uint64(len(raw)))
-			b = append(b, raw...)
+	b = appendUvarint(b, uint64(len(e.sketches.day)))
+	for n, sk := range e.sketches.day {
+		raw, err := sk.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("insights: encoding the sketch of day %s: %w", dateOfNum(n), err)
 		}
+		b = appendVarint(b, int64(n))
+		b = appendUvarint(b, uint64(len(raw)))
+		b = append(b, raw...)
 	}
 	return sealFrame(b), nil
 }
@@ -107,18 +105,20 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 			e.deletedU.Add(uint32(u))
 		}
 	}
-	for _, m := range e.sketches.all() {
-		n := r.count(1<<31-1, 2)
-		for i := 0; i < n && r.err == nil; i++ {
-			day := r.day32()
-			sk, err := readSketch(r.bytes(r.count(len(r.b), 1)), e.precision)
-			if err != nil {
-				r.fail("sketch of %s: %v", dateOfNum(day), err)
-			}
-			m[day] = sk
+	n := r.count(1<<31-1, 2)
+	for i := 0; i < n && r.err == nil; i++ {
+		day := r.day32()
+		sk, err := readSketch(r.bytes(r.count(len(r.b), 1)), e.precision)
+		if err != nil {
+			r.fail("sketch of %s: %v", dateOfNum(day), err)
 		}
+		e.sketches.day[day] = sk
 	}
-	return r.end()
+	if err := r.end(); err != nil {
+		return err
+	}
+	e.sketches.mergeAll() // week and month sketches are derived, not stored
+	return nil
 }
 
 // readSketch decodes a HyperLogLog sketch of precision p. Like readBitmap

@@ -3,6 +3,8 @@ package insights
 import (
 	"hash/fnv"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -78,9 +80,114 @@ type day struct {
 	users      []uint32
 	active     *roaring.Bitmap
 	requestIDs []uint64 // hashes of the request ids, ascending
+
+	// Derived, built on first use and then shared: the combinations with
+	// more than one event, and per dimension the postings from each code
+	// to the combinations that carry it.
+	multiOnce sync.Once
+	multi     *roaring.Bitmap
+	post      [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
+	activeVal [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 }
 
 func (d *day) numCombos() int { return len(d.counts) }
+
+// activeBy returns, for dimension column col, the active users of each
+// code (nil for none): the answer to unfiltered activity grouped by one
+// dimension, built on first use and kept. activity must be the compiled
+// activity predicate, which does not change: its codes are seeded.
+func (d *day) activeBy(col int, activity *matcher) []*roaring.Bitmap {
+	if p := d.activeVal[col].Load(); p != nil {
+		return *p
+	}
+	match := activity.eval(d)
+	post := d.postings(col)
+	out := make([]*roaring.Bitmap, len(post))
+	for c, set := range post {
+		if set != nil && match.Intersects(set) {
+			if users := d.usersIn(roaring.And(match, set)); !users.IsEmpty() {
+				users.RunOptimize()
+				out[c] = users
+			}
+		}
+	}
+	d.activeVal[col].Store(&out)
+	return out
+}
+
+// usersIn returns the users of the combinations in set.
+func (d *day) usersIn(set *roaring.Bitmap) *roaring.Bitmap {
+	var l []uint32
+	it := set.Iterator()
+	for it.HasNext() {
+		l = append(l, d.usersOf(int(it.Next()))...)
+	}
+	return roaring.BitmapOf(l...)
+}
+
+// all returns a new set of every combination.
+func (d *day) all() *roaring.Bitmap {
+	s := roaring.New()
+	s.AddRange(0, uint64(d.numCombos()))
+	return s
+}
+
+// postings returns, for dimension column col, the set of combinations of
+// each code (nil for codes the day lacks). Built from the column on first
+// use, in one pass, and kept: the day is immutable. Safe for concurrent use.
+func (d *day) postings(col int) []*roaring.Bitmap {
+	if p := d.post[col].Load(); p != nil {
+		return *p
+	}
+	var lists [][]uint32
+	for i, c := range d.cols[col] {
+		if int(c) >= len(lists) {
+			lists = append(lists, make([][]uint32, int(c)+1-len(lists))...)
+		}
+		lists[c] = append(lists[c], uint32(i))
+	}
+	p := make([]*roaring.Bitmap, len(lists))
+	for c, l := range lists {
+		if len(l) > 0 {
+			p[c] = roaring.BitmapOf(l...)
+			p[c].RunOptimize()
+		}
+	}
+	d.post[col].Store(&p)
+	return p
+}
+
+// multiSet returns the combinations with more than one event (shared).
+func (d *day) multiSet() *roaring.Bitmap {
+	d.multiOnce.Do(func() {
+		d.multi = roaring.New()
+		for i, c := range d.counts {
+			if c > 1 {
+				d.multi.Add(uint32(i))
+			}
+		}
+	})
+	return d.multi
+}
+
+// extra returns the events beyond one of the combinations in set (a
+// subset of multiSet): in [0] without codes, else per code of codes.
+func (d *day) extra(set *roaring.Bitmap, codes []uint32) []uint64 {
+	out := make([]uint64, 1)
+	it := set.Iterator()
+	for it.HasNext() {
+		i := it.Next()
+		k := 0
+		if codes != nil {
+			k = int(codes[i])
+			if k >= len(out) {
+				out = append(out, make([]uint64, k+1-len(out))...)
+			}
+		}
+		out[k] += uint64(d.counts[i] - 1)
+	}
+	return out
+}
 
 // usersOf returns the users of combination i (shared; do not modify).
 func (d *day) usersOf(i int) []uint32 { return d.users[d.offs[i]:d.offs[i+1]] }

@@ -124,20 +124,6 @@ func (e *Engine) rebuildSketches(days []int32) int {
 		m, _ := bucketBounds(n, Month, 1)
 		weeks[w], months[m] = true, true
 	}
-	for g, starts := range map[Granularity]map[int32]bool{Week: weeks, Month: months} {
-		target := e.sketches.week
-		if g == Month {
-			target = e.sketches.month
-		}
-		for start := range starts {
-			sk, _ := hyperloglog.NewSketch(e.precision, false)
-			_, end := bucketBounds(start, g, 1)
-			for n := start; n < end; n++ {
-				_ = sk.Merge(e.sketches.day[n]) // same precision by construction
-			}
-			target[start] = sk
-			rebuilt++
-		}
-	}
+	rebuilt += e.sketches.mergeDays(weeks, months)
 	return rebuilt
 }

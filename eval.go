@@ -3,6 +3,7 @@ package insights
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -28,6 +29,7 @@ type userPred struct {
 	m           *matcher
 	dropDeleted bool // ignore users on days after their deletion
 	plain       bool // unfiltered, ungrouped activity: the day's active set answers it
+	byValue     bool // unfiltered activity grouped by one dimension: the day's cached per-value sets answer it
 }
 
 // evaluation is one query being answered, under the engine's read lock.
@@ -99,7 +101,8 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 		ev.q.GroupBy = []Dimension{DimAppID, DimOS}
 	}
 	plain := q.Filter.IsAll() && len(ev.groupCols) == 0
-	ev.activity = userPred{m: e.compile(And(q.Filter, activityFilter)), dropDeleted: true, plain: plain}
+	ev.activity = userPred{m: e.compile(And(q.Filter, activityFilter)), dropDeleted: true, plain: plain,
+		byValue: q.Filter.IsAll() && len(ev.groupCols) == 1}
 	ev.signIn = userPred{m: e.compile(And(q.Filter, userSignInFilter)), dropDeleted: true}
 	ev.created = userPred{m: e.compile(And(q.Filter, createdFilter))}
 	ev.buckets = buckets(q.From.num(), q.To.num(), q.Granularity, ev.q.WeekStart)
@@ -144,9 +147,17 @@ func (ev *evaluation) daySets(p userPred, n int32) map[string]*roaring.Bitmap {
 		return s
 	}
 	var sets map[string]*roaring.Bitmap
-	if p.plain {
+	switch {
+	case p.plain:
 		sets = map[string]*roaring.Bitmap{"": d.active}
-	} else {
+	case p.byValue:
+		sets = map[string]*roaring.Bitmap{}
+		for c, s := range d.activeBy(ev.groupCols[0], p.m) {
+			if s != nil {
+				sets[string(binary.LittleEndian.AppendUint32(nil, uint32(c)))] = s
+			}
+		}
+	default:
 		sets = usersByGroup(d, p.m.eval(d), ev.groupCols)
 	}
 	if del := ev.deletedBefore(n); p.dropDeleted && del != nil {

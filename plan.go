@@ -1,11 +1,14 @@
 package insights
 
 import (
+	"cmp"
 	"encoding/binary"
-	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/insightslab/insights/metrics"
 )
 
 // matcher is a Filter compiled against the engine's dictionaries: values
@@ -55,128 +58,133 @@ func (e *Engine) compile(f Filter) *matcher {
 	return m
 }
 
-// bitset is a set of combination indexes of one day.
-type bitset []uint64
-
-func newBitset(n int, full bool) bitset {
-	b := make(bitset, (n+63)/64)
-	if full {
-		for i := range b {
-			b[i] = ^uint64(0)
-		}
-		b.trim(n)
-	}
-	return b
-}
-
-// trim clears the bits at and past n.
-func (b bitset) trim(n int) {
-	if r := n % 64; r != 0 {
-		b[len(b)-1] &= 1<<r - 1
-	}
-}
-
-func (b bitset) empty() bool {
-	for _, w := range b {
-		if w != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// each calls fn with every member, ascending.
-func (b bitset) each(fn func(i int)) {
-	for wi, w := range b {
-		for w != 0 {
-			fn(wi*64 + bits.TrailingZeros64(w))
-			w &= w - 1
-		}
-	}
-}
-
-// eval returns the combinations of d that m matches.
-func (m *matcher) eval(d *day) bitset {
-	n := d.numCombos()
+// eval returns the combinations of d that m matches, as a new bitmap the
+// caller owns. Leaves read the day's postings (dimension value →
+// combinations), so a selective filter touches only the combinations it
+// selects; And intersects the smallest sets first.
+func (m *matcher) eval(d *day) *roaring.Bitmap {
 	switch m.op {
 	case OpAnd:
-		out := newBitset(n, true)
-		for _, a := range m.args {
-			if out.empty() {
-				break
+		if len(m.args) == 0 {
+			return d.all()
+		}
+		sets := make([]*roaring.Bitmap, len(m.args))
+		for i, a := range m.args {
+			if sets[i] = a.eval(d); sets[i].IsEmpty() {
+				return sets[i]
 			}
-			r := a.eval(d)
-			for i := range out {
-				out[i] &= r[i]
+		}
+		slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
+		out := sets[0]
+		for _, s := range sets[1:] {
+			if out.And(s); out.IsEmpty() {
+				break
 			}
 		}
 		return out
 	case OpOr:
-		out := newBitset(n, false)
-		for _, a := range m.args {
-			r := a.eval(d)
-			for i := range out {
-				out[i] |= r[i]
+		sets := make([]*roaring.Bitmap, len(m.args))
+		for i, a := range m.args {
+			sets[i] = a.eval(d)
+		}
+		return metrics.Union(sets...)
+	case OpNot:
+		out := d.all()
+		out.AndNot(m.args[0].eval(d))
+		return out
+	case OpEq:
+		if p := d.postings(m.col); !m.none && int(m.code) < len(p) && p[m.code] != nil {
+			return p[m.code].Clone()
+		}
+		return roaring.New()
+	}
+	p := d.postings(m.col)
+	sets := make([]*roaring.Bitmap, 0, len(m.set))
+	for c := range m.set {
+		if int(c) < len(p) && p[c] != nil {
+			sets = append(sets, p[c])
+		}
+	}
+	return metrics.Union(sets...)
+}
+
+// groupKey encodes the codes of the group columns of combination i into buf.
+func groupKey(buf []byte, d *day, i uint32, groupCols []int) []byte {
+	buf = buf[:0]
+	for _, col := range groupCols {
+		buf = binary.LittleEndian.AppendUint32(buf, d.cols[col][i])
+	}
+	return buf
+}
+
+// usersByGroup returns the users of the matched combinations, by group
+// key. With one group column it walks that column's postings, one
+// intersection per value, instead of keying every combination.
+func usersByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]*roaring.Bitmap {
+	out := map[string]*roaring.Bitmap{}
+	var buf []byte
+	if len(groupCols) == 1 {
+		for c, set := range d.postings(groupCols[0]) {
+			if set == nil || !match.Intersects(set) {
+				continue
+			}
+			if users := d.usersIn(roaring.And(match, set)); !users.IsEmpty() {
+				buf = binary.LittleEndian.AppendUint32(buf[:0], uint32(c))
+				out[string(buf)] = users
 			}
 		}
 		return out
-	case OpNot:
-		out := m.args[0].eval(d)
-		for i := range out {
-			out[i] = ^out[i]
-		}
-		if len(out) > 0 {
-			out.trim(n)
-		}
-		return out
 	}
-	out := newBitset(n, false)
-	if m.none {
-		return out
-	}
-	for i, c := range d.cols[m.col] {
-		match := c == m.code
-		if m.op != OpEq {
-			_, match = m.set[c]
-		}
-		if match {
-			out[i/64] |= 1 << (i % 64)
-		}
-	}
-	return out
-}
-
-// groupKey encodes the codes of the group columns of combination i.
-func groupKey(d *day, i int, groupCols []int) string {
-	if len(groupCols) == 0 {
-		return ""
-	}
-	var buf [4 * MaxGroupBy]byte
-	for k, col := range groupCols {
-		binary.LittleEndian.PutUint32(buf[4*k:], d.cols[col][i])
-	}
-	return string(buf[:4*len(groupCols)])
-}
-
-// usersByGroup returns the users of the matched combinations, by group key.
-func usersByGroup(d *day, match bitset, groupCols []int) map[string]*roaring.Bitmap {
 	lists := map[string][]uint32{}
-	match.each(func(i int) {
-		if us := d.usersOf(i); len(us) > 0 {
-			k := groupKey(d, i, groupCols)
-			lists[k] = append(lists[k], us...)
+	it := match.Iterator()
+	for it.HasNext() {
+		i := it.Next()
+		if us := d.usersOf(int(i)); len(us) > 0 {
+			buf = groupKey(buf, d, i, groupCols)
+			lists[string(buf)] = append(lists[string(buf)], us...) // no allocation for a key already there
 		}
-	})
-	out := make(map[string]*roaring.Bitmap, len(lists))
+	}
 	for k, l := range lists {
 		out[k] = roaring.BitmapOf(l...)
 	}
 	return out
 }
 
-// countsByGroup returns the event counts of the matched combinations, by group key.
-func countsByGroup(d *day, match bitset, groupCols []int) map[string]uint64 {
+// countsByGroup returns the event counts of the matched combinations, by
+// group key. Most combinations hold one event: the count is the number of
+// matched combinations plus the extra events of those in d.multi, and with
+// one group column, the same per value of its postings.
+func countsByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]uint64 {
 	out := map[string]uint64{}
-	match.each(func(i int) { out[groupKey(d, i, groupCols)] += uint64(d.counts[i]) })
+	switch {
+	case len(groupCols) == 0:
+		out[""] = match.GetCardinality() + d.extra(roaring.And(match, d.multiSet()), nil)[0]
+		return out
+	case len(groupCols) == 1:
+		p := d.postings(groupCols[0])
+		extra := d.extra(roaring.And(match, d.multiSet()), d.cols[groupCols[0]])
+		var buf []byte
+		for c, set := range p {
+			if set == nil {
+				continue
+			}
+			n := match.AndCardinality(set)
+			if c < len(extra) {
+				n += extra[c]
+			}
+			if n > 0 {
+				buf = binary.LittleEndian.AppendUint32(buf[:0], uint32(c))
+				out[string(buf)] = n
+			}
+		}
+		return out
+	}
+	var buf []byte
+	it := match.Iterator()
+	for it.HasNext() {
+		i := it.Next()
+		buf = groupKey(buf, d, i, groupCols)
+		out[string(buf)] += uint64(d.counts[i])
+	}
 	return out
 }
