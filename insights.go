@@ -68,6 +68,11 @@
 //     the activities it voids does not remove them from approximate counts.
 //   - Filters on log fields (CIDR on IP) are accepted by the Filter type but
 //     rejected by metrics for now: the sign-in log that answers them comes later.
+//   - A sealed day builds, on first use and for good, the postings of each
+//     dimension a query filters or groups on (value → combinations), and
+//     for unfiltered activity grouped by one dimension the active users of
+//     each value: memory grows with the dimensions queried, up to about the
+//     size of the day's index again.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
 //
