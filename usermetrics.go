@@ -24,7 +24,7 @@ func (ev *evaluation) runUserMetric() {
 		switch q.Metric {
 		case NewUsers, ReturningUsers:
 			for k, s := range ev.union(ev.activity, b.from, b.to) {
-				nu := metrics.FirstIn(s, first, b.from, b.to)
+				nu := ev.newIn(s, b)
 				if q.Metric == ReturningUsers {
 					nu = metrics.Difference(s, nu)
 				}
@@ -54,7 +54,7 @@ func (ev *evaluation) runUserMetric() {
 			cur := ev.union(ev.activity, b.from, b.to)
 			before := ev.union(ev.activity, prev.from, prev.to)
 			for _, k := range keysOf(cur, before) {
-				lc := metrics.Lifecycle(cur[k], before[k], metrics.FirstIn(cur[k], first, b.from, b.to))
+				lc := metrics.Lifecycle(cur[k], before[k], ev.newIn(cur[k], b))
 				for order, s := range []struct {
 					name string
 					set  *roaring.Bitmap
@@ -114,7 +114,7 @@ func (ev *evaluation) retention() {
 			if !ev.check() {
 				return
 			}
-			cohort := metrics.FirstIn(s, ev.e.first, b.from, b.to)
+			cohort := ev.newIn(s, b)
 			later := ev.buckets[i:]
 			if cohort.IsEmpty() {
 				later = later[:1] // an empty cohort has one row, 0, not one per bucket
@@ -128,6 +128,18 @@ func (ev *evaluation) retention() {
 			}
 		}
 	}
+}
+
+// newIn returns the users of active (users active in bucket b) whose
+// first activity ever is in b. With every day still held, those are the
+// ones not active (unfiltered) before b: a difference of two sets, kept as
+// a running union across ascending buckets. Once retention has dropped
+// days, the per-user first-activity days answer instead.
+func (ev *evaluation) newIn(active *roaring.Bitmap, b bucket) *roaring.Bitmap {
+	if ev.e.horizon != math.MinInt32 {
+		return metrics.FirstIn(active, ev.e.first, b.from, b.to)
+	}
+	return metrics.Difference(active, ev.since(ev.everActive, b.from)[""])
 }
 
 // emitSet adds a row counting set.
