@@ -1,7 +1,6 @@
 package insights
 
 import (
-	"encoding/binary"
 	"math"
 
 	"github.com/axiomhq/hyperloglog"
@@ -9,6 +8,7 @@ import (
 
 // add inserts user uid into the sketches of day n, its ISO week and month.
 func (s *sketches) add(n int32, uid uint32) {
+	h := userHash(uid)
 	wk, _ := bucketBounds(n, Week, 1)
 	mo, _ := bucketBounds(n, Month, 1)
 	for _, m := range []struct {
@@ -23,15 +23,18 @@ func (s *sketches) add(n int32, uid uint32) {
 			sk, _ = hyperloglog.NewSketch(s.precision, m.sparse) // precision validated by Open
 			m.sk[m.key] = sk
 		}
-		insertUser(sk, uid)
+		sk.InsertHash(h)
 	}
 }
 
-// insertUser adds user id uid to sk.
-func insertUser(sk *hyperloglog.Sketch, uid uint32) {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], uid)
-	sk.Insert(b[:])
+// userHash spreads a user id over 64 bits (the SplitMix64 finalizer), as
+// sketches need uniformly distributed hashes. One hash serves the day,
+// week and month sketches of an activity.
+func userHash(uid uint32) uint64 {
+	x := uint64(uid) + 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // estimate returns the approximate number of distinct active users in

@@ -181,7 +181,7 @@ type commitGroup struct {
 // in progress becomes the writer: it writes its group, then every group
 // that formed meanwhile, so concurrent Adds share store writes.
 func (e *Engine) commit(events []normEvent) error {
-	var body []byte
+	body := make([]byte, 0, 160*len(events)) // a typical event logs in well under 160 bytes
 	for i := range events {
 		body = appendEvent(body, &events[i])
 	}

@@ -115,7 +115,7 @@ func (e *Engine) rebuildSketches(days []int32) int {
 		it := e.days[n].open.active.Iterator()
 		for it.HasNext() {
 			if u := it.Next(); n <= e.deleted[u] {
-				insertUser(sk, u)
+				sk.InsertHash(userHash(u))
 			}
 		}
 		e.sketches.day[n] = sk

@@ -65,13 +65,33 @@ func family(raw string, rules []familyRule) string {
 	if raw == "" {
 		return ""
 	}
-	s := strings.ToLower(strings.ReplaceAll(raw, " ", ""))
 	for _, r := range rules {
-		if strings.HasPrefix(s, r.match) {
+		if foldPrefix(raw, r.match) {
 			return r.family
 		}
 	}
 	return FamilyOther
+}
+
+// foldPrefix reports whether raw, with spaces dropped and ASCII letters
+// lower-cased, starts with the lower-case prefix. It allocates nothing:
+// it runs for every event at ingest.
+func foldPrefix(raw, prefix string) bool {
+	j := 0
+	for i := 0; i < len(raw) && j < len(prefix); i++ {
+		c := raw[i]
+		if c == ' ' {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(prefix)
 }
 
 func containsFold(s, sub string) bool {
