@@ -61,51 +61,88 @@ func (e *Engine) compile(f Filter) *matcher {
 // eval returns the combinations of d that m matches, as a new bitmap the
 // caller owns. Leaves read the day's postings (dimension value →
 // combinations), so a selective filter touches only the combinations it
-// selects; And intersects the smallest sets first.
-func (m *matcher) eval(d *day) *roaring.Bitmap {
+// selects.
+func (m *matcher) eval(d *day) *roaring.Bitmap { return m.within(d, nil) }
+
+// within returns the combinations of in (every combination when in is
+// nil) that m matches, as a new bitmap; in is not modified. And evaluates
+// its cheapest arguments first and each next one within what is left, so
+// a selective predicate bounds the cost of the rest (the activity
+// predicate's dense leaves, for one).
+func (m *matcher) within(d *day, in *roaring.Bitmap) *roaring.Bitmap {
 	switch m.op {
 	case OpAnd:
-		if len(m.args) == 0 {
-			return d.all()
-		}
-		sets := make([]*roaring.Bitmap, len(m.args))
-		for i, a := range m.args {
-			if sets[i] = a.eval(d); sets[i].IsEmpty() {
-				return sets[i]
-			}
-		}
-		slices.SortFunc(sets, func(a, b *roaring.Bitmap) int { return cmp.Compare(a.GetCardinality(), b.GetCardinality()) })
-		out := sets[0]
-		for _, s := range sets[1:] {
-			if out.And(s); out.IsEmpty() {
+		args := slices.Clone(m.args)
+		slices.SortStableFunc(args, func(a, b *matcher) int { return cmp.Compare(a.estimate(d), b.estimate(d)) })
+		out := in
+		for _, a := range args {
+			if out = a.within(d, out); out.IsEmpty() {
 				break
 			}
 		}
-		return out
+		return own(d, out, in)
 	case OpOr:
 		sets := make([]*roaring.Bitmap, len(m.args))
 		for i, a := range m.args {
-			sets[i] = a.eval(d)
+			sets[i] = a.within(d, in)
 		}
 		return metrics.Union(sets...)
 	case OpNot:
-		out := d.all()
-		out.AndNot(m.args[0].eval(d))
+		out := own(d, in, in)
+		out.AndNot(m.args[0].within(d, in))
 		return out
-	case OpEq:
-		if p := d.postings(m.col); !m.none && int(m.code) < len(p) && p[m.code] != nil {
-			return p[m.code].Clone()
-		}
-		return roaring.New()
 	}
 	p := d.postings(m.col)
-	sets := make([]*roaring.Bitmap, 0, len(m.set))
-	for c := range m.set {
-		if int(c) < len(p) && p[c] != nil {
-			sets = append(sets, p[c])
+	var sets []*roaring.Bitmap
+	switch {
+	case m.op == OpEq && !m.none && int(m.code) < len(p) && p[m.code] != nil:
+		sets = []*roaring.Bitmap{p[m.code]}
+	case m.op != OpEq:
+		for c := range m.set {
+			if int(c) < len(p) && p[c] != nil {
+				sets = append(sets, p[c])
+			}
+		}
+	}
+	if in != nil { // intersect first: the postings may be far larger than in
+		for i, set := range sets {
+			sets[i] = roaring.And(set, in)
 		}
 	}
 	return metrics.Union(sets...)
+}
+
+// own returns s as a bitmap the caller may modify: a copy if s is in (the
+// caller's) or nil (every combination).
+func own(d *day, s, in *roaring.Bitmap) *roaring.Bitmap {
+	switch {
+	case s == nil:
+		return d.all()
+	case s == in:
+		return s.Clone()
+	}
+	return s
+}
+
+// estimate is a cheap upper bound of how many combinations m matches, for
+// ordering And's arguments: a leaf's postings sizes, or every combination.
+func (m *matcher) estimate(d *day) uint64 {
+	switch m.op {
+	case OpEq:
+		if p := d.postings(m.col); !m.none && int(m.code) < len(p) && p[m.code] != nil {
+			return p[m.code].GetCardinality()
+		}
+		return 0
+	case OpIn, OpPrefix:
+		p, n := d.postings(m.col), uint64(0)
+		for c := range m.set {
+			if int(c) < len(p) && p[c] != nil {
+				n += p[c].GetCardinality()
+			}
+		}
+		return n
+	}
+	return uint64(d.numCombos()) + 1 // composite: after the leaves
 }
 
 // groupKey encodes the codes of the group columns of combination i into buf.
