@@ -34,28 +34,27 @@ type userPred struct {
 
 // evaluation is one query being answered, under the engine's read lock.
 type evaluation struct {
-	ctx         context.Context
-	e           *Engine
-	q           Query
-	minDay      int32 // earliest day with data
-	maxDay      int32 // latest day with data
-	today       int32
-	groupCols   []int
-	buckets     []bucket
-	activity    userPred
-	everActive  userPred // unfiltered, ungrouped activity: whether a user was ever active
-	lastNewFrom int32    // the last bucket start newIn used the running union for
-	signIn      userPred
-	created     userPred
-	cache       map[*matcher]map[int32]map[string]*roaring.Bitmap
-	deletions   []deletion                // every deletion, by day; built on first use
-	delCache    map[int]*roaring.Bitmap   // prefix length of deletions → its users
-	prefixes    map[*matcher]*prefixUnion // running unions from the first day, for as-of metrics
-	keys        []string                  // user id → key, captured under the lock for Users
-	rows        []outRow
-	warnings    []string
-	approx      bool
-	err         error
+	ctx        context.Context
+	e          *Engine
+	q          Query
+	minDay     int32 // earliest day with data
+	maxDay     int32 // latest day with data
+	today      int32
+	groupCols  []int
+	buckets    []bucket
+	activity   userPred
+	everActive userPred // unfiltered, ungrouped activity: whether a user was ever active
+	signIn     userPred
+	created    userPred
+	cache      map[*matcher]map[int32]map[string]*roaring.Bitmap
+	deletions  []deletion                // every deletion, by day; built on first use
+	delCache   map[int]*roaring.Bitmap   // prefix length of deletions → its users
+	prefixes   map[*matcher]*prefixUnion // running unions from the first day, for as-of metrics
+	keys       []string                  // user id → key, captured under the lock for Users
+	rows       []outRow
+	warnings   []string
+	approx     bool
+	err        error
 }
 
 // outRow is a result row with the user set behind it, when it has one.

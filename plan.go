@@ -72,10 +72,15 @@ func (m *matcher) eval(d *day) *roaring.Bitmap { return m.within(d, nil) }
 func (m *matcher) within(d *day, in *roaring.Bitmap) *roaring.Bitmap {
 	switch m.op {
 	case OpAnd:
-		args := slices.Clone(m.args)
-		slices.SortStableFunc(args, func(a, b *matcher) int { return cmp.Compare(a.estimate(d), b.estimate(d)) })
+		order := make([]int, len(m.args))
+		costs := make([]uint64, len(m.args))
+		for i, a := range m.args {
+			order[i], costs[i] = i, a.estimate(d)
+		}
+		slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(costs[i], costs[j]) })
 		out := in
-		for _, a := range args {
+		for _, i := range order {
+			a := m.args[i]
 			if out = a.within(d, out); out.IsEmpty() {
 				break
 			}
