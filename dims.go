@@ -2,9 +2,12 @@ package insights
 
 import "fmt"
 
-// Dimension names an indexed dimension of events (SPEC §2), usable in
-// filters and group-by. DimIP is the one log field a filter may name; it is
-// not indexed and takes only CIDR filters.
+// Dimension names a field of events usable in filters: the indexed
+// dimensions (SPEC §2), which also group, and the log fields DimIP..DimState,
+// which filters may name but group-by may not. A metric whose filter names
+// a log field is answered from the event log instead of the bitmap index
+// (slower; the result warns). DimIP takes Eq and In on exact addresses and
+// CIDR prefixes, not string prefixes.
 type Dimension uint8
 
 // The indexed dimensions. Values are free-text strings except where noted.
@@ -29,12 +32,23 @@ const (
 	DimMFAMethod                              // method of the MFA challenge the event performed
 	DimMFAResult                              // "success" or an MFA failure reason; empty when no challenge
 	DimAuthRequirement                        // singleFactorAuthentication or multiFactorAuthentication
+	DimPrimaryMethod                          // first-factor method: Password, FIDO2 security key, ...
 	DimConditionalAccess                      // success, failure or notApplied
 	DimRiskLevel                              // none, low, medium, high, hidden
+	DimRiskState                              // none, atRisk, confirmedCompromised, remediated, dismissed, ...
 	DimCrossTenant                            // cross-tenant access type
 	DimMethod                                 // registration and reset method
-	DimIP                                     // log field: client IP, CIDR filters only
+	DimIP                                     // log field: client IP address
+	DimUser                                   // log field: user key
+	DimPrincipal                              // log field: service principal or managed identity id
+	DimRequestID                              // log field: request id
+	DimCorrelationID                          // log field: correlation id
+	DimCity                                   // log field: city
+	DimState                                  // log field: state or region
 )
+
+// lastDimension is the last Dimension a filter may name.
+const lastDimension = DimState
 
 // numIndexed is the number of indexed dimensions (DimKind..DimMethod).
 const numIndexed = int(DimMethod)
@@ -42,7 +56,8 @@ const numIndexed = int(DimMethod)
 var dimNames = []string{"", "kind", "appId", "appName", "resource", "os", "osFamily", "browser",
 	"browserFamily", "country", "language", "identityProvider", "authFlow", "clientApp",
 	"signInType", "status", "errorCode", "reason", "mfaMethod", "mfaResult", "authRequirement",
-	"conditionalAccess", "riskLevel", "crossTenant", "method", "ip"}
+	"primaryMethod", "conditionalAccess", "riskLevel", "riskState", "crossTenant", "method",
+	"ip", "user", "principalId", "requestId", "correlationId", "city", "state"}
 
 func (d Dimension) String() string { return enumName(dimNames, int(d)) }
 
@@ -61,7 +76,7 @@ func ParseDimension(s string) (Dimension, error) {
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Dimension) MarshalText() ([]byte, error) {
-	if d < DimKind || d > DimIP {
+	if d < DimKind || d > lastDimension {
 		return nil, fmt.Errorf("%w: dimension %d is outside its set", ErrInvalidQuery, d)
 	}
 	return []byte(dimNames[d]), nil
@@ -76,8 +91,8 @@ func (d *Dimension) UnmarshalText(b []byte) error {
 
 // Dimensions returns every dimension a filter may name, in order.
 func Dimensions() []Dimension {
-	ds := make([]Dimension, 0, int(DimIP))
-	for d := DimKind; d <= DimIP; d++ {
+	ds := make([]Dimension, 0, int(lastDimension))
+	for d := DimKind; d <= lastDimension; d++ {
 		ds = append(ds, d)
 	}
 	return ds

@@ -43,51 +43,65 @@ const (
 // managed-identity sign-ins) are required; every other field may be empty.
 // Add copies what it keeps: the caller may reuse the Event afterwards.
 type Event struct {
-	Time        time.Time  // when it happened, any zone; required, from 2000-01-01 to a day past the clock
-	Kind        Kind       // required
-	UserKey     string     // opaque user identity (object id, subject, e-mail); required on user events
-	PrincipalID string     // service principal or managed identity; required on those sign-ins
-	SignInType  SignInType // sign-ins only; unset means interactive user
-	Status      Status     // unset: derived from ErrorCode (SPEC §10)
-	ErrorCode   int        // raw code, always kept; 0 is success
-	Reason      string     // failure reason; derived from ErrorCode when empty (see Reason* and MFA* constants)
+	Time        time.Time  `json:"time"`                  // when it happened, any zone; required, from 2000-01-01 to a day past the clock
+	Kind        Kind       `json:"kind"`                  // required
+	UserKey     string     `json:"userKey,omitempty"`     // opaque user identity (object id, subject, e-mail); required on user events
+	PrincipalID string     `json:"principalId,omitempty"` // service principal or managed identity; required on those sign-ins
+	SignInType  SignInType `json:"signInType,omitzero"`   // sign-ins only; unset means interactive user
+	Status      Status     `json:"status,omitzero"`       // unset: derived from ErrorCode (SPEC §10)
+	ErrorCode   int        `json:"errorCode,omitempty"`   // raw code, always kept; 0 is success
+	Reason      string     `json:"reason,omitempty"`      // failure reason; derived from ErrorCode when empty (see Reason* and MFA* constants)
 
 	// Indexed dimensions.
-	AppID, AppName, Resource   string
-	OS, Browser                string // raw; OSFamily and BrowserFamily are derived from them
-	Country, Language          string // Country is upper-cased at ingest
-	IdentityProvider, AuthFlow string
-	ClientApp                  string
-	MFAMethod                  string // method of the challenge performed; derived from AuthDetails when empty
-	MFAResult                  string // "success" or an MFA failure reason; derived when empty
-	AuthRequirement            string // RequirementSingleFactor or RequirementMultiFactor; derived when empty
-	ConditionalAccess          string // success, failure or notApplied
-	RiskLevel, CrossTenant     string
-	Method                     string // registration and reset method
-	Action                     string // registration: registered/removed; reset: passwordReset/accountUnlock
-	RequestID, CorrelationID   string // RequestID is the idempotency key
-	SessionID, DeviceID        string
-	IP                         string // client address, IPv4 or IPv6
-	City, State, UserAgent     string
-	UserDisplayName            string
-	AuthDetails                []AuthStep     // ordered authentication steps
-	MFAPolicies                []string       // policies that required MFA
-	CAPolicies                 []PolicyResult // applied conditional-access policies
+	AppID             string `json:"appId,omitempty"`
+	AppName           string `json:"appName,omitempty"`
+	Resource          string `json:"resource,omitempty"`
+	OS                string `json:"os,omitempty"`      // raw; OSFamily is derived from it
+	Browser           string `json:"browser,omitempty"` // raw; BrowserFamily is derived from it
+	Country           string `json:"country,omitempty"` // upper-cased at ingest
+	Language          string `json:"language,omitempty"`
+	IdentityProvider  string `json:"identityProvider,omitempty"`
+	AuthFlow          string `json:"authFlow,omitempty"`
+	ClientApp         string `json:"clientApp,omitempty"`
+	MFAMethod         string `json:"mfaMethod,omitempty"`         // method of the challenge performed; derived from AuthDetails when empty
+	MFAResult         string `json:"mfaResult,omitempty"`         // "success" or an MFA failure reason; derived when empty
+	AuthRequirement   string `json:"authRequirement,omitempty"`   // RequirementSingleFactor or RequirementMultiFactor; derived when empty
+	PrimaryMethod     string `json:"primaryMethod,omitempty"`     // first-factor method; derived from AuthDetails when empty
+	ConditionalAccess string `json:"conditionalAccess,omitempty"` // success, failure or notApplied
+	RiskLevel         string `json:"riskLevel,omitempty"`         // none, low, medium, high, hidden
+	RiskState         string `json:"riskState,omitempty"`         // none, atRisk, confirmedCompromised, remediated, dismissed, ...
+	CrossTenant       string `json:"crossTenant,omitempty"`
+	Method            string `json:"method,omitempty"` // registration and reset method
+	Action            string `json:"action,omitempty"` // registration: registered/removed; reset: passwordReset/accountUnlock
+
+	// Log fields: kept in the event log, searchable there (SPEC §7).
+	RequestID       string         `json:"requestId,omitempty"` // the idempotency key
+	CorrelationID   string         `json:"correlationId,omitempty"`
+	SessionID       string         `json:"sessionId,omitempty"`
+	DeviceID        string         `json:"deviceId,omitempty"`
+	IP              string         `json:"ip,omitempty"` // client address, IPv4 or IPv6
+	City            string         `json:"city,omitempty"`
+	State           string         `json:"state,omitempty"`
+	UserAgent       string         `json:"userAgent,omitempty"`
+	UserDisplayName string         `json:"userDisplayName,omitempty"`
+	AuthDetails     []AuthStep     `json:"authDetails,omitempty"` // ordered authentication steps
+	MFAPolicies     []string       `json:"mfaPolicies,omitempty"` // policies that required MFA
+	CAPolicies      []PolicyResult `json:"caPolicies,omitempty"`  // applied conditional-access policies
 }
 
 // AuthStep is one step of a sign-in's authentication details.
 type AuthStep struct {
-	Time         time.Time
-	Method       string // "Password", "Text message", MethodPreviouslySatisfied, ...
-	Succeeded    bool
-	ResultDetail string
-	Requirement  string // RequirementSingleFactor (primary) or RequirementMultiFactor
+	Time         time.Time `json:"time,omitzero"`
+	Method       string    `json:"method,omitempty"` // "Password", "Text message", MethodPreviouslySatisfied, ...
+	Succeeded    bool      `json:"succeeded"`
+	ResultDetail string    `json:"resultDetail,omitempty"`
+	Requirement  string    `json:"requirement,omitempty"` // RequirementSingleFactor (primary) or RequirementMultiFactor
 }
 
 // PolicyResult is one conditional-access policy applied to a sign-in.
 type PolicyResult struct {
-	Name   string
-	Result string // success, failure, notApplied, ...
+	Name   string `json:"name"`
+	Result string `json:"result,omitempty"` // success, failure, notApplied, ...
 }
 
 // normEvent is a validated event reduced to what the index keeps.
@@ -190,8 +204,10 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 		DimMFAMethod - 1:         mfaMethod,
 		DimMFAResult - 1:         mfaResult,
 		DimAuthRequirement - 1:   deriveRequirement(ev),
+		DimPrimaryMethod - 1:     derivePrimaryMethod(ev),
 		DimConditionalAccess - 1: ev.ConditionalAccess,
 		DimRiskLevel - 1:         ev.RiskLevel,
+		DimRiskState - 1:         ev.RiskState,
 		DimCrossTenant - 1:       ev.CrossTenant,
 		DimMethod - 1:            ev.Method,
 	}
@@ -321,6 +337,20 @@ func deriveRequirement(ev *Event) string {
 	return RequirementSingleFactor
 }
 
+// derivePrimaryMethod returns a sign-in's first-factor method: as given,
+// else the method of the first step that is not a multi-factor one.
+func derivePrimaryMethod(ev *Event) string {
+	if ev.Kind != KindSignIn || ev.PrimaryMethod != "" {
+		return ev.PrimaryMethod
+	}
+	for _, s := range ev.AuthDetails {
+		if s.Requirement != RequirementMultiFactor && s.Method != "" {
+			return s.Method
+		}
+	}
+	return ""
+}
+
 // checkAction checks Action against the kind; empty means the kind's first action.
 func checkAction(ev *Event) error {
 	var allowed []string
@@ -359,7 +389,8 @@ func (v validator) checkLengths(ev *Event) error {
 		{"MFAMethod", ev.MFAMethod, MaxValueLength}, {"MFAResult", ev.MFAResult, MaxValueLength},
 		{"AuthRequirement", ev.AuthRequirement, MaxValueLength},
 		{"ConditionalAccess", ev.ConditionalAccess, MaxValueLength},
-		{"RiskLevel", ev.RiskLevel, MaxValueLength}, {"CrossTenant", ev.CrossTenant, MaxValueLength},
+		{"RiskLevel", ev.RiskLevel, MaxValueLength}, {"RiskState", ev.RiskState, MaxValueLength},
+		{"CrossTenant", ev.CrossTenant, MaxValueLength}, {"PrimaryMethod", ev.PrimaryMethod, MaxValueLength},
 		{"Method", ev.Method, MaxValueLength}, {"Action", ev.Action, MaxValueLength},
 		{"RequestID", ev.RequestID, MaxValueLength}, {"CorrelationID", ev.CorrelationID, MaxValueLength},
 		{"SessionID", ev.SessionID, MaxValueLength}, {"DeviceID", ev.DeviceID, MaxValueLength},

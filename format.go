@@ -16,7 +16,7 @@ import (
 
 const (
 	frameMagic   = "INSI"
-	frameVersion = 1
+	frameVersion = 2
 	frameHeader  = len(frameMagic) + 2
 	frameTrailer = 4
 )

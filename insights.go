@@ -266,7 +266,7 @@ func (o *Options) validate() error {
 
 // openMeta reads the store's metadata, or writes it for a new store.
 func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
-	want := meta{Version: 1, Zone: o.Zone, HLLPrecision: o.HLLPrecision}
+	want := meta{Version: 2, Zone: o.Zone, HLLPrecision: o.HLLPrecision}
 	b, err := s.Get(ctx, metaKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -285,7 +285,7 @@ func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 		return meta{}, err
 	}
 	var got meta
-	if err := json.Unmarshal(b, &got); err != nil || got.Version != 1 || got.Zone == "" ||
+	if err := json.Unmarshal(b, &got); err != nil || got.Version != 2 || got.Zone == "" ||
 		got.HLLPrecision < 4 || got.HLLPrecision > 18 {
 		return meta{}, fmt.Errorf("%w: %s: unreadable or unknown version", ErrCorrupt, metaKey)
 	}
