@@ -22,10 +22,11 @@ type dayBuilder struct {
 	users  []*roaring.Bitmap   // per combination; nil when it has no user events
 	active *roaring.Bitmap     // users with an activity this day, unfiltered
 	seen   map[uint64]struct{} // hashes of the request ids of the day's events
+	log    eventLog
 }
 
 func newDayBuilder() *dayBuilder {
-	return &dayBuilder{index: map[combo]uint32{}, active: roaring.New(), seen: map[uint64]struct{}{}}
+	return &dayBuilder{index: map[combo]uint32{}, active: roaring.New(), seen: map[uint64]struct{}{}, log: newEventLog()}
 }
 
 // firstCopy records a request id and reports whether it is new: the
@@ -47,8 +48,9 @@ func (b *dayBuilder) firstCopy(requestID string) bool {
 	return true
 }
 
-// add records one event of combination c, by user uid when hasUser.
-func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool) {
+// add records one event of combination c, by user uid when hasUser, at
+// Unix time t (ns), with its log record.
+func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool, t int64, rec string) {
 	i, ok := b.index[c]
 	if !ok {
 		i = uint32(len(b.combos))
@@ -59,8 +61,10 @@ func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool) {
 	}
 	b.counts[i]++
 	if !hasUser {
+		b.log.add(t, noUser, i, rec)
 		return
 	}
+	b.log.add(t, uid, i, rec)
 	if b.users[i] == nil {
 		b.users[i] = roaring.New()
 	}
@@ -80,6 +84,16 @@ type day struct {
 	users      []uint32
 	active     *roaring.Bitmap
 	requestIDs []uint64 // hashes of the request ids, ascending
+
+	// The day's event log: in log, or, for a day loaded from a segment,
+	// compressed in logRaw until first needed (events).
+	log      eventLog
+	logRaw   []byte
+	logKey   string // the segment's key, for errors
+	logUsers int    // the catalog's users when the segment was read
+	logOnce  sync.Once
+	logErr   error
+	logIdx   logIndex
 
 	// Derived, built on first use and then shared: the combinations with
 	// more than one event, and per dimension the postings from each code
@@ -221,10 +235,24 @@ func (b *dayBuilder) seal() *day {
 		d.requestIDs = append(d.requestIDs, id)
 	}
 	slices.Sort(d.requestIDs)
+	d.log = b.log.view()
 	return d
 }
 
-// thaw returns a builder holding d's contents, for a late event.
+// events returns the day's log, decompressing it on first use (shared:
+// do not modify). Safe for concurrent use.
+func (d *day) events() (*eventLog, error) {
+	d.logOnce.Do(func() {
+		if d.logRaw != nil {
+			d.log, d.logErr = decodeLog(d.logKey, d.logRaw, d.numCombos(), d.logUsers)
+			d.logRaw = nil
+		}
+	})
+	return &d.log, d.logErr
+}
+
+// thaw returns a builder holding d's contents, for a late event. The
+// log must have been decoded (events) without error.
 func (d *day) thaw() *dayBuilder {
 	b := newDayBuilder()
 	for i := range d.counts {
@@ -245,6 +273,7 @@ func (d *day) thaw() *dayBuilder {
 	for _, id := range d.requestIDs {
 		b.seen[id] = struct{}{}
 	}
+	b.log = d.log // capped: the builder's appends copy
 	return b
 }
 

@@ -157,14 +157,19 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 	}
 	for i := range events {
 		ds := e.days[events[i].day]
-		if ds == nil || ds.open != nil || ds.sealed != nil {
+		if ds == nil || ds.open != nil {
 			continue
 		}
-		d, err := e.loadDay(ctx, events[i].day, ds.segKey)
-		if err != nil {
+		if ds.sealed == nil {
+			d, err := e.loadDay(ctx, events[i].day, ds.segKey)
+			if err != nil {
+				return err
+			}
+			ds.sealed = d
+		}
+		if _, err := ds.sealed.events(); err != nil { // thaw needs the log
 			return err
 		}
-		ds.sealed = d
 	}
 	return nil
 }
@@ -302,7 +307,11 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	}
 
 	for _, w := range writes {
-		if err := e.store.Put(ctx, w.key, encodeDay(w.n, w.d)); err != nil {
+		b, err := encodeDay(w.n, w.d)
+		if err == nil {
+			err = e.store.Put(ctx, w.key, b)
+		}
+		if err != nil {
 			return e.failCheckpoint(err)
 		}
 	}

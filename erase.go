@@ -63,6 +63,12 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 			ds.sealed = d
 		}
 		if ds.open == nil {
+			if _, err := ds.sealed.events(); err != nil {
+				e.mu.Unlock()
+				return rep, err
+			}
+		}
+		if ds.open == nil {
 			if !ds.sealed.holds(uid) {
 				continue
 			}
@@ -102,7 +108,9 @@ func (b *dayBuilder) remove(uid uint32) bool {
 			found = true
 		}
 	}
-	return found
+	var logged bool
+	b.log, logged = b.log.erase(uid)
+	return found || logged
 }
 
 // rebuildSketches recomputes the sketches of the given days, and of their

@@ -107,10 +107,12 @@ type PolicyResult struct {
 // normEvent is a validated event reduced to what the index keeps.
 type normEvent struct {
 	day       int32
+	time      int64  // Unix ns
 	key       string // user key; empty for principal sign-ins
 	vals      [numIndexed]string
 	activity  bool // counts as activity for user metrics (SPEC §4)
 	requestID string
+	rec       string // the log record (logrecord.go)
 }
 
 // validator checks events against the engine's clock and zone.
@@ -181,6 +183,8 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 		sit = SignInInteractiveUser
 	}
 	n.day = dayOf(ev.Time, v.loc)
+	n.time = ev.Time.UnixNano()
+	n.rec = encodeRecord(ev)
 	n.key = ev.UserKey
 	n.requestID = ev.RequestID
 	n.vals = [numIndexed]string{

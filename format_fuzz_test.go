@@ -91,11 +91,23 @@ func FuzzSegment(f *testing.F) {
 			}
 			return
 		}
-		again, err := decodeDay("seg", encodeDay(n, d), n, lim)
+		enc, err := encodeDay(n, d) // decodes the log
+		if err != nil {
+			if !corruptOK(err) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		again, err := decodeDay("seg", enc, n, lim)
 		if err != nil || !reflect.DeepEqual(again.cols, d.cols) || !slices.Equal(again.counts, d.counts) ||
 			!slices.Equal(again.offs, d.offs) || !slices.Equal(again.users, d.users) ||
 			!slices.Equal(again.requestIDs, d.requestIDs) || !again.active.Equals(d.active) {
 			t.Fatalf("segment does not round-trip (%v)", err)
+		}
+		l1, _ := d.events()
+		l2, err := again.events()
+		if err != nil || !reflect.DeepEqual(l1.view(), l2.view()) {
+			t.Fatalf("event log does not round-trip (%v)", err)
 		}
 	})
 }

@@ -400,7 +400,7 @@ func (e *Engine) apply(n *normEvent) {
 			e.sketches.add(n.day, uid)
 		}
 	}
-	ds.open.add(c, uid, hasUser, n.activity)
+	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
 	ds.dirty, ds.saved = true, false
 }
 

@@ -16,9 +16,11 @@ import (
 //	for each combination: its user count, then its users ascending, delta-coded (uvarints)
 //	active users: length (uvarint) + roaring portable serialization
 //	request ids: count (uvarint), then each 64-bit hash, ascending (8 bytes, little-endian)
+//	event log: length (uvarint) + the compressed section of logsegment.go
 
-// encodeDay appends the segment frame of day d, number n.
-func encodeDay(n int32, d *day) []byte {
+// encodeDay returns the segment frame of day d, number n. It fails only
+// if d's log, read from an earlier segment, is corrupt.
+func encodeDay(n int32, d *day) ([]byte, error) {
 	b := newFrame(kindSegment)
 	b = appendVarint(b, int64(n))
 	b = appendUvarint(b, uint64(d.numCombos()))
@@ -46,7 +48,14 @@ func encodeDay(n int32, d *day) []byte {
 	for _, id := range d.requestIDs {
 		b = binary.LittleEndian.AppendUint64(b, id)
 	}
-	return sealFrame(b)
+	l, err := d.events()
+	if err != nil {
+		return nil, err
+	}
+	log := encodeLog(l)
+	b = appendUvarint(b, uint64(len(log)))
+	b = append(b, log...)
+	return sealFrame(b), nil
 }
 
 // limits bounds what a decoded segment may reference: the dictionaries'
@@ -111,6 +120,8 @@ func decodeDay(key string, b []byte, n int32, lim limits) (*day, error) {
 		}
 		d.requestIDs = append(d.requestIDs, id)
 	}
+	d.logRaw = bytes.Clone(r.bytes(r.count(len(r.b), 1)))
+	d.logKey, d.logUsers = key, lim.users
 	if err := r.end(); err != nil {
 		return nil, err
 	}

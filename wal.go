@@ -3,8 +3,9 @@ package insights
 // A log frame (kind 'W', key "wal/<sequence>") holds one group of batches
 // committed together, as validated events in the order they were applied:
 //
-//	events (uvarint), then for each: day (varint) | user key (string) |
-//	request id (string) | activity (1 byte) | one value per indexed dimension (strings)
+//	events (uvarint), then for each: day (varint) | time (varint Unix ns) | user key (string) |
+//	request id (string) | activity (1 byte) | one value per indexed dimension (strings) |
+//	log record (string, logrecord.go)
 //
 // Replaying a frame applies its events exactly as Add did: deduplication
 // by request id gives the same result because the order is kept.
@@ -12,6 +13,7 @@ package insights
 // appendEvent appends one validated event to a log body.
 func appendEvent(b []byte, n *normEvent) []byte {
 	b = appendVarint(b, int64(n.day))
+	b = appendVarint(b, n.time)
 	b = appendString(b, n.key)
 	b = appendString(b, n.requestID)
 	act := byte(0)
@@ -22,7 +24,7 @@ func appendEvent(b []byte, n *normEvent) []byte {
 	for _, v := range n.vals {
 		b = appendString(b, v)
 	}
-	return b
+	return appendString(b, n.rec)
 }
 
 // encodeWAL frames the events of a group, already appended by appendEvent.
@@ -39,17 +41,19 @@ func decodeWAL(key string, b []byte) ([]normEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := r.count(1<<31-1, 3+numIndexed)
+	n := r.count(1<<31-1, 5+numIndexed)
 	events := make([]normEvent, 0, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		var ev normEvent
 		ev.day = r.day32()
+		ev.time = r.varint()
 		ev.key = r.string(MaxKeyLength)
 		ev.requestID = r.string(MaxValueLength)
 		ev.activity = r.flag()
 		for k := range ev.vals {
 			ev.vals[k] = r.string(MaxValueLength)
 		}
+		ev.rec = r.string(1<<31 - 1)
 		if r.err == nil && (ev.vals[DimKind-1] == "" || ev.activity && ev.key == "") {
 			r.fail("event %d has no kind, or activity without a user", i)
 		}

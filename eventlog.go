@@ -1,0 +1,245 @@
+package insights
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Users column markers of log entries without a (remaining) user.
+const (
+	noUser     = ^uint32(0)     // a principal sign-in
+	erasedUser = ^uint32(0) - 1 // the user was erased: the entry is hidden, its record empty
+)
+
+// eventLog is one day's event log, in the order events were applied:
+// entry i happened at times[i] (Unix ns), by users[i], with the indexed
+// values of combination combos[i] of the same day's index, and its log
+// record in recs[offs[i]:offs[i+1]].
+//
+// A builder only appends; the sealed day shares its slices capped at their
+// length (view), so later appends never touch what a query reads.
+type eventLog struct {
+	times  []int64
+	users  []uint32
+	combos []uint32
+	offs   []uint32 // len = entries + 1
+	recs   []byte
+}
+
+func newEventLog() eventLog { return eventLog{offs: []uint32{0}} }
+
+func (l *eventLog) len() int { return len(l.times) }
+
+// add appends an entry.
+func (l *eventLog) add(t int64, uid, c uint32, rec string) {
+	l.times = append(l.times, t)
+	l.users = append(l.users, uid)
+	l.combos = append(l.combos, c)
+	l.recs = append(l.recs, rec...)
+	l.offs = append(l.offs, uint32(len(l.recs)))
+}
+
+// view returns l with every slice capped at its length.
+func (l *eventLog) view() eventLog {
+	return eventLog{times: slices.Clip(l.times), users: slices.Clip(l.users), combos: slices.Clip(l.combos),
+		offs: slices.Clip(l.offs), recs: slices.Clip(l.recs)}
+}
+
+func (l *eventLog) record(i int) []byte { return l.recs[l.offs[i]:l.offs[i+1]] }
+
+// erase returns a copy of l in which uid's entries are hidden and their
+// records emptied, reporting whether any was.
+func (l *eventLog) erase(uid uint32) (eventLog, bool) {
+	if !slices.Contains(l.users, uid) {
+		return *l, false
+	}
+	out := newEventLog()
+	for i := range l.len() {
+		u, rec := l.users[i], l.record(i)
+		if u == uid {
+			u, rec = erasedUser, nil
+		}
+		out.add(l.times[i], u, l.combos[i], string(rec))
+	}
+	return out, true
+}
+
+// logIndex holds what a sealed day derives from its log on first use:
+// the newest-first order, entries by combination and by user, and per
+// log field its distinct values with their entries. Safe for concurrent use.
+type logIndex struct {
+	orderOnce sync.Once
+	order     []uint32 // entries, newest first (time, then application order, descending)
+	comboOnce sync.Once
+	byCombo   csr
+	userOnce  sync.Once
+	byUser    csr
+	fields    [numRecText]atomic.Pointer[fieldIndex]
+}
+
+// csr lists entries grouped by a key: the entries of key k are
+// ids[start[k]:start[k+1]], ascending.
+type csr struct {
+	start []uint32
+	ids   []uint32
+}
+
+// newCSR groups entries 0..len(keys)-1 by key, keys below n.
+func newCSR(keys []uint32, n int) csr {
+	c := csr{start: make([]uint32, n+2), ids: make([]uint32, len(keys))}
+	for _, k := range keys {
+		c.start[k+2]++
+	}
+	for k := 2; k < len(c.start); k++ {
+		c.start[k] += c.start[k-1]
+	}
+	for i, k := range keys {
+		c.ids[c.start[k+1]] = uint32(i)
+		c.start[k+1]++
+	}
+	return c
+}
+
+func (c csr) of(k uint32) []uint32 {
+	if int(k)+1 >= len(c.start) {
+		return nil
+	}
+	return c.ids[c.start[k]:c.start[k+1]]
+}
+
+// fieldIndex is a log field's distinct values, ascending, with the entries
+// of each.
+type fieldIndex struct {
+	values []string
+	post   []*roaring.Bitmap
+}
+
+// newestFirst returns the day's entries newest first (shared).
+func (d *day) newestFirst(l *eventLog) []uint32 {
+	x := &d.logIdx
+	x.orderOnce.Do(func() {
+		x.order = make([]uint32, l.len())
+		for i := range x.order {
+			x.order[i] = uint32(i)
+		}
+		slices.SortFunc(x.order, func(a, b uint32) int {
+			return cmp.Or(cmp.Compare(l.times[b], l.times[a]), cmp.Compare(b, a))
+		})
+	})
+	return x.order
+}
+
+// entriesOfCombos returns the entries whose combination is in combos.
+func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitmap {
+	out := roaring.New()
+	if n := combos.GetCardinality(); n == 0 {
+		return out
+	} else if n > uint64(d.numCombos())/8 { // dense: one pass over the entries
+		for i, c := range l.combos {
+			if combos.Contains(c) {
+				out.Add(uint32(i))
+			}
+		}
+		return out
+	}
+	x := &d.logIdx
+	x.comboOnce.Do(func() { x.byCombo = newCSR(l.combos, d.numCombos()) })
+	var ids []uint32
+	it := combos.Iterator()
+	for it.HasNext() {
+		ids = append(ids, x.byCombo.of(it.Next())...)
+	}
+	slices.Sort(ids)
+	out.AddMany(ids)
+	return out
+}
+
+// entriesOfUser returns the entries of user uid, ascending (shared).
+func (d *day) entriesOfUser(l *eventLog, uid uint32) []uint32 {
+	x := &d.logIdx
+	x.userOnce.Do(func() {
+		keys := make([]uint32, l.len())
+		hi := uint32(0)
+		for i, u := range l.users {
+			if u < erasedUser {
+				keys[i] = u + 1
+				hi = max(hi, u+1)
+			}
+		}
+		x.byUser = newCSR(keys, int(hi)+1)
+	})
+	return x.byUser.of(uid + 1)
+}
+
+// field returns the index of log-record string i (shared).
+func (d *day) field(l *eventLog, i int) *fieldIndex {
+	if p := d.logIdx.fields[i].Load(); p != nil {
+		return p
+	}
+	lists := map[string][]uint32{}
+	for e := range l.len() {
+		if l.users[e] == erasedUser {
+			continue
+		}
+		v := recordText(l.record(e), i)
+		lists[v] = append(lists[v], uint32(e))
+	}
+	f := &fieldIndex{values: make([]string, 0, len(lists))}
+	for v := range lists {
+		f.values = append(f.values, v)
+	}
+	slices.Sort(f.values)
+	f.post = make([]*roaring.Bitmap, len(f.values))
+	for k, v := range f.values {
+		f.post[k] = roaring.BitmapOf(lists[v]...)
+	}
+	d.logIdx.fields[i].Store(f)
+	return f
+}
+
+// matchField returns the entries whose log field dim satisfies the leaf f.
+func (d *day) matchField(l *eventLog, f Filter) *roaring.Bitmap {
+	fi := d.field(l, recText[f.dim])
+	var sets []*roaring.Bitmap
+	add := func(v string) {
+		if k, ok := slices.BinarySearch(fi.values, v); ok {
+			sets = append(sets, fi.post[k])
+		}
+	}
+	switch f.op {
+	case OpEq, OpIn:
+		for _, v := range f.values {
+			if f.dim == DimIP {
+				v = canonicalIP(v)
+			}
+			add(v)
+		}
+	case OpPrefix:
+		k, _ := slices.BinarySearch(fi.values, f.values[0])
+		for ; k < len(fi.values) && strings.HasPrefix(fi.values[k], f.values[0]); k++ {
+			sets = append(sets, fi.post[k])
+		}
+	case OpCIDR:
+		p, _ := netip.ParsePrefix(f.values[0]) // validated
+		for k, v := range fi.values {
+			if a, err := netip.ParseAddr(v); err == nil && p.Contains(a) {
+				sets = append(sets, fi.post[k])
+			}
+		}
+	}
+	return roaring.FastOr(sets...)
+}
+
+// canonicalIP returns v's address spelled as stored, or v if not an address.
+func canonicalIP(v string) string {
+	if a, err := netip.ParseAddr(v); err == nil {
+		return a.String()
+	}
+	return v
+}
