@@ -51,6 +51,15 @@ func (b *dayBuilder) firstCopy(requestID string) bool {
 // add records one event of combination c, by user uid when hasUser, at
 // Unix time t (ns), with its log record.
 func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool, t int64, rec string) {
+	i := b.addIndex(c, uid, hasUser, activity)
+	if !hasUser {
+		uid = noUser
+	}
+	b.log.add(t, uid, i, rec)
+}
+
+// addIndex records one event in the index only, returning its combination.
+func (b *dayBuilder) addIndex(c combo, uid uint32, hasUser, activity bool) uint32 {
 	i, ok := b.index[c]
 	if !ok {
 		i = uint32(len(b.combos))
@@ -61,10 +70,8 @@ func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool, t int64, r
 	}
 	b.counts[i]++
 	if !hasUser {
-		b.log.add(t, noUser, i, rec)
-		return
+		return i
 	}
-	b.log.add(t, uid, i, rec)
 	if b.users[i] == nil {
 		b.users[i] = roaring.New()
 	}
@@ -72,6 +79,25 @@ func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool, t int64, r
 	if activity {
 		b.active.Add(uid)
 	}
+	return i
+}
+
+// restrict returns an index of the day's log entries in entries only;
+// active holds the combinations whose events are activity.
+func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
+	b := newDayBuilder()
+	it := entries.Iterator()
+	for it.HasNext() {
+		i := it.Next()
+		c := l.combos[i]
+		var key combo
+		for k := range key {
+			key[k] = d.cols[k][c]
+		}
+		u := l.users[i]
+		b.addIndex(key, u, u < erasedUser, u < erasedUser && active.Contains(c))
+	}
+	return b.seal()
 }
 
 // day is the sealed, immutable index of one day, shared by queries

@@ -30,6 +30,7 @@ type userPred struct {
 	dropDeleted bool // ignore users on days after their deletion
 	plain       bool // unfiltered, ungrouped activity: the day's active set answers it
 	byValue     bool // unfiltered activity grouped by one dimension: the day's cached per-value sets answer it
+	logged      bool // the query's filter names log fields: read the days restricted to its events
 }
 
 // evaluation is one query being answered, under the engine's read lock.
@@ -51,6 +52,8 @@ type evaluation struct {
 	delCache   map[int]*roaring.Bitmap   // prefix length of deletions → its users
 	prefixes   map[*matcher]*prefixUnion // running unions from the first day, for as-of metrics
 	keys       []string                  // user id → key, captured under the lock for Users
+	filter     Filter                    // the part of the query's filter the index answers
+	logged     map[int32]*day            // with a log-field filter: each day restricted to the events it matches
 	rows       []outRow
 	warnings   []string
 	approx     bool
@@ -102,11 +105,17 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 		ev.q.GroupBy = []Dimension{DimAppID, DimOS}
 	}
 	plain := q.Filter.IsAll() && len(ev.groupCols) == 0
-	ev.activity = userPred{m: e.compile(And(q.Filter, activityFilter)), dropDeleted: true, plain: plain,
-		byValue: q.Filter.IsAll() && len(ev.groupCols) == 1}
+	ev.filter = q.Filter
+	logged := q.Filter.usesLogFields()
+	if logged {
+		ev.filter, ev.logged = Filter{}, map[int32]*day{}
+		ev.warnings = append(ev.warnings, "the filter names log fields: answered from the event log, slower than the index")
+	}
+	ev.activity = userPred{m: e.compile(And(ev.filter, activityFilter)), dropDeleted: true, plain: plain,
+		byValue: q.Filter.IsAll() && len(ev.groupCols) == 1, logged: logged}
 	ev.everActive = userPred{m: e.compile(activityFilter), dropDeleted: true, plain: true}
-	ev.signIn = userPred{m: e.compile(And(q.Filter, userSignInFilter)), dropDeleted: true}
-	ev.created = userPred{m: e.compile(And(q.Filter, createdFilter))}
+	ev.signIn = userPred{m: e.compile(And(ev.filter, userSignInFilter)), dropDeleted: true, logged: logged}
+	ev.created = userPred{m: e.compile(And(ev.filter, createdFilter)), logged: logged}
 	ev.buckets = buckets(q.From.num(), q.To.num(), q.Granularity, ev.q.WeekStart)
 	if q.From.num() < e.horizon {
 		ev.warnings = append(ev.warnings, fmt.Sprintf("days before %s were dropped by retention: the range is clipped there", dateOfNum(e.horizon)))
@@ -137,6 +146,9 @@ func (ev *evaluation) check() bool {
 // with the cache: do not modify.
 func (ev *evaluation) daySets(p userPred, n int32) map[string]*roaring.Bitmap {
 	d := ev.day(n)
+	if p.logged {
+		d = ev.loggedDay(n)
+	}
 	if d == nil {
 		return nil
 	}
@@ -184,6 +196,32 @@ func (ev *evaluation) day(n int32) *day {
 		ev.err = err
 	}
 	return d
+}
+
+// loggedDay returns day n restricted to the events matching the query's
+// log-field filter: an index of only those events, on which the rest of
+// the evaluation runs with no filter. Built once per query and day.
+func (ev *evaluation) loggedDay(n int32) *day {
+	if r, ok := ev.logged[n]; ok {
+		return r
+	}
+	d := ev.day(n)
+	if d == nil {
+		return nil
+	}
+	l, err := d.events()
+	if err != nil {
+		ev.err = err
+		return nil
+	}
+	match := ev.e.matchEntries(d, l, ev.q.Filter)
+	if match == nil {
+		match = roaring.New()
+		match.AddRange(0, uint64(l.len()))
+	}
+	r := d.restrict(l, match, ev.everActive.m.eval(d))
+	ev.logged[n] = r
+	return r
 }
 
 // deletion is one user's deletion day.
@@ -277,7 +315,11 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 func (ev *evaluation) counts(m *matcher, from, to int32) map[string]uint64 {
 	out := map[string]uint64{}
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
-		if d := ev.day(n); d != nil {
+		d := ev.day(n)
+		if ev.logged != nil {
+			d = ev.loggedDay(n)
+		}
+		if d != nil {
 			for k, c := range countsByGroup(d, m.eval(d), ev.groupCols) {
 				out[k] += c
 			}

@@ -183,10 +183,7 @@ func (d *day) field(l *eventLog, i int) *fieldIndex {
 		return p
 	}
 	lists := map[string][]uint32{}
-	for e := range l.len() {
-		if l.users[e] == erasedUser {
-			continue
-		}
+	for e := range l.len() { // erased entries have empty records: every value ""
 		v := recordText(l.record(e), i)
 		lists[v] = append(lists[v], uint32(e))
 	}

@@ -38,7 +38,7 @@ const (
 	OpEq               // the dimension's value equals the value
 	OpIn               // the value is one of the values
 	OpPrefix           // the value starts with the prefix
-	OpCIDR             // the IP is inside the prefix (DimIP only)
+	OpCIDR             // the IP address is inside the prefix (DimIP only)
 )
 
 var opNames = []string{"and", "or", "not", "eq", "in", "prefix", "cidr"}
@@ -163,8 +163,11 @@ func (f Filter) check(depth int, nodes *int) error {
 		}
 		return f.args[0].check(depth+1, nodes)
 	case OpEq, OpPrefix, OpIn:
-		if !f.dim.indexed() {
-			return fmt.Errorf("%w: filter: %s on dimension %s: not an indexed dimension", ErrInvalidQuery, f.op, f.dim)
+		if f.dim < DimKind || f.dim > lastDimension {
+			return fmt.Errorf("%w: filter: %s on dimension %d: outside its set", ErrInvalidQuery, f.op, f.dim)
+		}
+		if f.op == OpPrefix && f.dim == DimIP {
+			return fmt.Errorf("%w: filter: prefix on ip: IP addresses match a CIDR prefix (ip in 198.51.100.0/24), not a string prefix", ErrInvalidQuery)
 		}
 		if f.op != OpIn && len(f.values) != 1 {
 			return fmt.Errorf("%w: filter: %s on %s takes one value, got %d", ErrInvalidQuery, f.op, f.dim, len(f.values))
@@ -204,9 +207,9 @@ func jsonDepth(b []byte) int {
 	return deepest
 }
 
-// usesLogFields reports whether f names a log field (IP).
+// usesLogFields reports whether f names a log field (DimIP..DimState).
 func (f Filter) usesLogFields() bool {
-	if f.op == OpCIDR {
+	if f.op >= OpEq && !f.dim.indexed() {
 		return true
 	}
 	for _, a := range f.args {

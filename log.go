@@ -1,5 +1,20 @@
 package insights
 
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
 // The event log (SPEC §7): every applied event is kept, immutable, with its
 // log fields, and listed newest first through filters on any dimension.
 
@@ -41,4 +56,321 @@ type LogPage struct {
 	Entries []LogEntry `json:"entries"`
 	// Next is the cursor of the following page, "" when the listing is done.
 	Next string `json:"next,omitempty"`
+}
+
+// Log returns one page of the event log, every kind of event: the entries
+// matching q, newest first. Invalid queries and cursors return an error
+// wrapping ErrInvalidQuery. Cost: per day of the range, from the newest,
+// the filter's postings (built on a day's first listing: one pass over its
+// log per dimension or log field named) and a sort of the matching
+// entries, until the page is full; then decoding the page's records.
+func (e *Engine) Log(ctx context.Context, q LogQuery) (*LogPage, error) {
+	return e.page(ctx, q)
+}
+
+// SignIns returns one page of the sign-in log (SPEC §7): Log restricted to
+// sign-ins.
+func (e *Engine) SignIns(ctx context.Context, q LogQuery) (*LogPage, error) {
+	q.Filter = And(Eq(DimKind, KindSignIn.String()), q.Filter)
+	return e.page(ctx, q)
+}
+
+// UserSignIns returns userKey's sign-ins on the days [from, to), newest
+// first, in one call: SignIns filtered on the user with the largest page.
+// Cost: per day, a lookup in the day's entries by user.
+func (e *Engine) UserSignIns(ctx context.Context, userKey string, from, to Date) (*LogPage, error) {
+	return e.SignIns(ctx, LogQuery{From: from, To: to, Filter: Eq(DimUser, userKey), Limit: MaxPageSize})
+}
+
+// logCursor is a position in the newest-first order: the entry seq of day
+// n, at Unix time t (ns).
+type logCursor struct {
+	t   int64
+	n   int32
+	seq uint32
+}
+
+// before reports whether entry (t, seq) of day n comes after c in the
+// listing: it is older, or as old and applied earlier.
+func (c logCursor) before(t int64, n int32, seq uint32) bool {
+	return cmp.Or(cmp.Compare(t, c.t), cmp.Compare(n, c.n), cmp.Compare(seq, c.seq)) < 0
+}
+
+func (c logCursor) String() string {
+	b := binary.BigEndian.AppendUint64(nil, uint64(c.t))
+	b = binary.BigEndian.AppendUint32(b, uint32(c.n))
+	b = binary.BigEndian.AppendUint32(b, c.seq)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func parseCursor(s string) (logCursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return logCursor{}, fmt.Errorf("%w: cursor %q: not one this engine returned", ErrInvalidQuery, s)
+	}
+	return logCursor{t: int64(binary.BigEndian.Uint64(b)), n: int32(binary.BigEndian.Uint32(b[8:])), seq: binary.BigEndian.Uint32(b[12:])}, nil
+}
+
+// validate checks q and fills its defaults.
+func (q *LogQuery) validate() (*logCursor, error) {
+	switch {
+	case q.Limit == 0:
+		q.Limit = 100
+	case q.Limit < 0 || q.Limit > MaxPageSize:
+		return nil, fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, q.Limit, MaxPageSize)
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return nil, fmt.Errorf("%w: from %s is not before to %s", ErrInvalidQuery, q.From, q.To)
+	}
+	if err := q.Filter.validate(); err != nil {
+		return nil, err
+	}
+	if q.Cursor == "" {
+		return nil, nil
+	}
+	c, err := parseCursor(q.Cursor)
+	return &c, err
+}
+
+// page computes one page of q under the read lock.
+func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
+	cur, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	from, to := e.logRange(q)
+	if cur != nil {
+		to = min(to, cur.n+1)
+	}
+	page := &LogPage{Entries: []LogEntry{}}
+	for n := to - 1; n >= from; n-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if e.days[n] == nil {
+			continue
+		}
+		d, err := e.sealedDay(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		l, err := d.events()
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range e.listed(d, l, q.Filter) {
+			if cur != nil && !cur.before(l.times[i], n, i) {
+				continue
+			}
+			if len(page.Entries) == q.Limit {
+				page.Next = page.Entries[q.Limit-1].Cursor()
+				return page, nil
+			}
+			le, err := e.entry(d, l, n, i)
+			if err != nil {
+				return nil, err
+			}
+			page.Entries = append(page.Entries, le)
+		}
+	}
+	return page, nil
+}
+
+// logRange returns the days [from, to) a listing reads: q's, bounded by
+// the days with data.
+func (e *Engine) logRange(q LogQuery) (from, to int32) {
+	from, to = int32(math.MaxInt32), int32(math.MinInt32)
+	for n := range e.days {
+		from, to = min(from, n), max(to, n+1)
+	}
+	if !q.From.IsZero() {
+		from = max(from, q.From.num())
+	}
+	if !q.To.IsZero() {
+		to = min(to, q.To.num())
+	}
+	return from, to
+}
+
+// listed returns the entries of day d matching f, newest first, without
+// erased users' entries.
+func (e *Engine) listed(d *day, l *eventLog, f Filter) []uint32 {
+	match := e.matchEntries(d, l, f)
+	var out []uint32
+	if match != nil && match.GetCardinality() < uint64(l.len()/16) { // selective: sort the few
+		out = match.ToArray()
+		slices.SortFunc(out, func(a, b uint32) int {
+			return cmp.Or(cmp.Compare(l.times[b], l.times[a]), cmp.Compare(b, a))
+		})
+	} else {
+		for _, i := range d.newestFirst(l) {
+			if match == nil || match.Contains(i) {
+				out = append(out, i)
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(i uint32) bool { return l.users[i] == erasedUser })
+}
+
+// matchEntries returns the entries of day d that f matches, nil for all.
+// Index-only subtrees are planned on the day's combinations (plan.go) and
+// mapped to their entries; log-field leaves read the log's own postings.
+func (e *Engine) matchEntries(d *day, l *eventLog, f Filter) *roaring.Bitmap {
+	if f.IsAll() {
+		return nil
+	}
+	if !f.usesLogFields() {
+		return d.entriesOfCombos(l, e.compile(f).eval(d))
+	}
+	all := func() *roaring.Bitmap {
+		s := roaring.New()
+		s.AddRange(0, uint64(l.len()))
+		return s
+	}
+	switch f.op {
+	case OpAnd:
+		var out *roaring.Bitmap
+		for _, a := range f.args {
+			m := e.matchEntries(d, l, a)
+			switch {
+			case m == nil:
+			case out == nil:
+				out = m.Clone()
+			default:
+				out.And(m)
+			}
+		}
+		return out
+	case OpOr:
+		sets := make([]*roaring.Bitmap, 0, len(f.args))
+		for _, a := range f.args {
+			m := e.matchEntries(d, l, a)
+			if m == nil {
+				return nil
+			}
+			sets = append(sets, m)
+		}
+		return roaring.FastOr(sets...)
+	case OpNot:
+		out := all()
+		if m := e.matchEntries(d, l, f.args[0]); m != nil {
+			out.AndNot(m)
+		} else {
+			out.Clear()
+		}
+		return out
+	}
+	if f.dim == DimUser {
+		return e.matchUser(d, l, f)
+	}
+	return d.matchField(l, f)
+}
+
+// matchUser returns the entries whose user key satisfies the leaf f.
+func (e *Engine) matchUser(d *day, l *eventLog, f Filter) *roaring.Bitmap {
+	out := roaring.New()
+	if f.op == OpPrefix {
+		for i, u := range l.users {
+			if u < erasedUser && strings.HasPrefix(e.userKeys[u], f.values[0]) {
+				out.Add(uint32(i))
+			}
+		}
+		return out
+	}
+	for _, k := range f.values {
+		if uid, ok := e.keys[k]; ok {
+			out.AddMany(d.entriesOfUser(l, uid))
+		}
+	}
+	return out
+}
+
+// entry returns entry i of day n as a LogEntry.
+func (e *Engine) entry(d *day, l *eventLog, n int32, i uint32) (LogEntry, error) {
+	var le LogEntry
+	le.ID = dateOfNum(n).String() + "/" + strconv.FormatUint(uint64(i), 10)
+	ev := &le.Event
+	ev.Time = time.Unix(0, l.times[i]).In(e.loc)
+	if u := l.users[i]; u < erasedUser {
+		ev.UserKey = e.userKeys[u]
+	}
+	c := l.combos[i]
+	val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1][c]] }
+	ev.Kind, _ = ParseKind(val(DimKind))
+	ev.SignInType, _ = ParseSignInType(val(DimSignInType))
+	ev.Status, _ = ParseStatus(val(DimStatus))
+	ev.ErrorCode, _ = strconv.Atoi(val(DimErrorCode))
+	ev.Reason = val(DimReason)
+	ev.AppID, ev.AppName, ev.Resource = val(DimAppID), val(DimAppName), val(DimResource)
+	ev.OS, ev.Browser, ev.Country, ev.Language = val(DimOS), val(DimBrowser), val(DimCountry), val(DimLanguage)
+	ev.IdentityProvider, ev.AuthFlow, ev.ClientApp = val(DimIdentityProvider), val(DimAuthFlow), val(DimClientApp)
+	ev.MFAMethod, ev.MFAResult, ev.AuthRequirement = val(DimMFAMethod), val(DimMFAResult), val(DimAuthRequirement)
+	ev.PrimaryMethod, ev.ConditionalAccess = val(DimPrimaryMethod), val(DimConditionalAccess)
+	ev.RiskLevel, ev.RiskState, ev.CrossTenant, ev.Method = val(DimRiskLevel), val(DimRiskState), val(DimCrossTenant), val(DimMethod)
+	le.OSFamily, le.BrowserFamily = val(DimOSFamily), val(DimBrowserFamily)
+	return le, decodeRecord(d.logKey, l.record(int(i)), ev, e.loc)
+}
+
+// LogIterator streams every entry of a listing, newest first, a page at
+// a time: memory stays at one page whatever the number of entries. Each
+// page is read under the engine's read lock, released between pages, so
+// writers are not held up; entries applied meanwhile are not listed if
+// they are newer than the position reached. Not safe for concurrent use.
+type LogIterator struct {
+	ctx   context.Context
+	e     *Engine
+	q     LogQuery
+	page  []LogEntry
+	i     int
+	done  bool
+	err   error
+	entry LogEntry
+}
+
+// Entries returns an iterator over every entry of the log matching q,
+// from q.Cursor on; q.Limit is the size of the pages it reads.
+func (e *Engine) Entries(ctx context.Context, q LogQuery) *LogIterator {
+	return &LogIterator{ctx: ctx, e: e, q: q}
+}
+
+// Next advances to the next entry, reporting whether there is one.
+func (it *LogIterator) Next() bool {
+	for it.i >= len(it.page) {
+		if it.done || it.err != nil {
+			return false
+		}
+		p, err := it.e.page(it.ctx, it.q)
+		if err != nil {
+			it.err = err
+			return false
+		}
+		it.page, it.i, it.q.Cursor, it.done = p.Entries, 0, p.Next, p.Next == ""
+	}
+	it.entry = it.page[it.i]
+	it.i++
+	return true
+}
+
+// Entry returns the current entry.
+func (it *LogIterator) Entry() LogEntry { return it.entry }
+
+// Err returns the error that stopped the iteration, nil at a normal end.
+func (it *LogIterator) Err() error { return it.err }
+
+// Cursor returns the cursor that resumes a listing just after this entry,
+// as LogPage.Next does after a page's last one; "" for an entry this
+// engine did not return.
+func (le LogEntry) Cursor() string {
+	date, seq, ok := strings.Cut(le.ID, "/")
+	d, err := ParseDate(date)
+	s, err2 := strconv.ParseUint(seq, 10, 32)
+	if !ok || err != nil || err2 != nil {
+		return ""
+	}
+	return logCursor{t: le.Time.UnixNano(), n: d.num(), seq: uint32(s)}.String()
 }

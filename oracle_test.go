@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"sort"
 	"strconv"
@@ -81,6 +82,8 @@ var (
 	orIntrCodes  = []int{50074, 50076, 50072, 50079, 50158, 50140, 50125}
 	orFailCodes  = []int{50078, 50126, 50053, 50055, 50144, 50057, 50097, 50155, 53003, 530035, 53004, 50086, 50087, 50088, 12345, 90099}
 	orIncomplete = []int{50074, 50076, 50072, 50079, 50158}
+	orIPs        = []string{"10.1.2.3", "10.1.9.9", "10.2.0.1", "192.0.2.44", "2001:db8::7", "2001:db8:1::9", ""}
+	orCities     = []string{"Lyon", "Oslo", "Pune", "Recife", ""}
 )
 
 type orGen struct {
@@ -93,7 +96,7 @@ type orGen struct {
 }
 
 type orUser struct {
-	key, app, os, country, browser string
+	key, app, os, country, browser, ip, city string
 }
 
 func orPick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
@@ -155,6 +158,10 @@ func (g *orGen) userEv(u *orUser, day int, kind insights.Kind) insights.Event {
 	}
 	e.Browser = u.browser
 	e.ClientApp = orPick(r, orClientApps)
+	e.IP, e.City = u.ip, u.city
+	if r.IntN(6) == 0 { // travelling
+		e.IP, e.City = orPick(r, orIPs), orPick(r, orCities)
+	}
 	if kind == insights.KindUserCreated || kind == insights.KindUserDeleted {
 		e.OS, e.Browser, e.ClientApp = "", "", ""
 	}
@@ -306,6 +313,8 @@ func orGenerate(seed uint64, loc *time.Location) []insights.Event {
 			os:      orPick(r, orOSes),
 			country: orPick(r, orCountries),
 			browser: orPick(r, orBrowsers),
+			ip:      orPick(r, orIPs),
+			city:    orPick(r, orCities),
 		}
 		users = append(users, u)
 		class := r.IntN(100)
@@ -486,6 +495,8 @@ func orBatches(seed uint64, evs []insights.Event) [][]insights.Event {
 // ---- oracle ----
 
 type orRec struct {
+	t          time.Time
+	reqID      string
 	day        int
 	kind       insights.Kind
 	user       int // -1: no user key
@@ -562,10 +573,11 @@ var orDimList = [...]insights.Dimension{
 	insights.DimKind, insights.DimAppID, insights.DimOS, insights.DimOSFamily, insights.DimBrowser,
 	insights.DimCountry, insights.DimClientApp, insights.DimSignInType, insights.DimStatus,
 	insights.DimErrorCode, insights.DimReason, insights.DimMFAMethod, insights.DimMFAResult,
+	insights.DimIP, insights.DimCity, insights.DimUser, // log fields
 }
 
 // orSlot maps a dimension to its index in orRec.dims, or -1.
-var orSlot = func() (s [insights.DimIP + 1]int) {
+var orSlot = func() (s [insights.DimState + 1]int) {
 	for i := range s {
 		s[i] = -1
 	}
@@ -589,7 +601,7 @@ func orBuild(evs []insights.Event, loc *time.Location, today int) *orOracle {
 			seen[e.RequestID] = true
 		}
 		y, m, d := e.Time.In(loc).Date()
-		r := orRec{day: orCivil(y, m, d), kind: e.Kind, user: -1}
+		r := orRec{t: e.Time, reqID: e.RequestID, day: orCivil(y, m, d), kind: e.Kind, user: -1}
 		if e.UserKey != "" {
 			id, ok := ids[e.UserKey]
 			if !ok {
@@ -649,6 +661,9 @@ func orBuild(evs []insights.Event, loc *time.Location, today int) *orOracle {
 		r.setDim(insights.DimReason, reason)
 		r.setDim(insights.DimMFAMethod, method)
 		r.setDim(insights.DimMFAResult, result)
+		r.setDim(insights.DimIP, e.IP)
+		r.setDim(insights.DimCity, e.City)
+		r.setDim(insights.DimUser, e.UserKey)
 		o.recs = append(o.recs, r)
 	}
 	o.delDay = make([]int, len(o.keys))
@@ -691,6 +706,9 @@ func fIn(d insights.Dimension, vs ...string) orF {
 func fPre(d insights.Dimension, p string) orF {
 	return orF{op: insights.OpPrefix, dim: d, vals: []string{p}}
 }
+func fCIDR(p string) orF {
+	return orF{op: insights.OpCIDR, dim: insights.DimIP, vals: []string{p}}
+}
 func fNot(f orF) orF     { return orF{op: insights.OpNot, args: []orF{f}} }
 func fAnd(fs ...orF) orF { return orF{op: insights.OpAnd, args: fs} }
 func fOr(fs ...orF) orF  { return orF{op: insights.OpOr, args: fs} }
@@ -711,6 +729,8 @@ func (f orF) api() insights.Filter {
 		return insights.In(f.dim, f.vals...)
 	case insights.OpPrefix:
 		return insights.Prefix(f.dim, f.vals[0])
+	case insights.OpCIDR:
+		return insights.CIDR(f.vals[0])
 	}
 	return insights.And(as...)
 }
@@ -739,6 +759,9 @@ func (f orF) match(r *orRec) bool {
 		return slices.Contains(f.vals, r.dim(f.dim))
 	case insights.OpPrefix:
 		return strings.HasPrefix(r.dim(f.dim), f.vals[0])
+	case insights.OpCIDR:
+		a, err := netip.ParseAddr(r.dim(insights.DimIP))
+		return err == nil && netip.MustParsePrefix(f.vals[0]).Contains(a)
 	}
 	panic("oracle: bad op")
 }
@@ -1465,7 +1488,13 @@ func orQueries() (queries []orQuery, users []orQuery) {
 	fFail := fEq(status, "failure")
 	fNoOS := fEq(os, "")
 	fNI := fEq(typ, "nonInteractiveUser")
-	filters := []orF{all, fApp, fCountry, fPrefix, fNotIOS, fOrF, fNested, fPair, fPair2, fWinPre, fLower, fNoOS, fNI}
+	// Log fields, answered from the event log.
+	fNet := fCIDR("10.1.0.0/16")
+	fCityApp := fAnd(fEq(insights.DimCity, "Lyon"), fEq(app, "crm")) // one event has both
+	fNotV6 := fOr(fNot(fCIDR("2001:db8::/32")), fIn(insights.DimUser, "user-0001@example.test", "user-0002@example.test"))
+	fUsers := fPre(insights.DimUser, "user-00")
+	filters := []orF{all, fApp, fCountry, fPrefix, fNotIOS, fOrF, fNested, fPair, fPair2, fWinPre, fLower, fNoOS, fNI,
+		fNet, fCityApp, fNotV6, fUsers}
 
 	add := func(m insights.Metric, r rng, g insights.Granularity, f orF, mod ...func(*insights.Query)) {
 		q := insights.Query{Metric: m, From: r.from, To: r.to, Granularity: g}

@@ -204,9 +204,6 @@ func (q *Query) validate() error {
 	if err := q.Filter.validate(); err != nil {
 		return err
 	}
-	if q.Filter.usesLogFields() {
-		return bad("filter %s names a log field (ip): metrics cannot filter on log fields yet", q.Filter)
-	}
 	if q.WeekStart == 0 {
 		q.WeekStart = 1
 	}

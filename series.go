@@ -66,7 +66,7 @@ func (ev *evaluation) runSeries(defs []seriesDef) {
 		p := map[counted]userPred{countActive: ev.activity, countSigningIn: ev.signIn}[s.count]
 		var m *matcher
 		if s.count == countEvents {
-			m = ev.e.compile(And(ev.q.Filter, s.base))
+			m = ev.e.compile(And(ev.filter, s.base))
 		}
 		for _, b := range ev.buckets {
 			if !ev.check() {
