@@ -982,7 +982,7 @@ func TestQueryCases(t *testing.T) {
 			name:    "MFA challenges: performed steps and MFA events, not claim-satisfied ones",
 			batches: [][]insights.Event{mfaDay()},
 			q:       day(3, 10, 11, insights.MFAChallenges),
-			want:    map[string]float64{"2025-03-10 attempts": 3, "2025-03-10 successes": 2, "2025-03-10 failures": 1},
+			want:    map[string]float64{"2025-03-10 attempts": 3, "2025-03-10 successes": 2, "2025-03-10 failures": 1, "2025-03-10 successRate": 2.0 / 3},
 		},
 		{
 			name:    "MFA challenges by method of the last MFA step",
@@ -994,6 +994,7 @@ func TestQueryCases(t *testing.T) {
 				"2025-03-10 attempts [Text message]": 1, "2025-03-10 successes [Text message]": 1,
 				"2025-03-10 attempts [Mobile app notification]": 1, "2025-03-10 failures [Mobile app notification]": 1,
 				"2025-03-10 attempts [Phone call]": 1, "2025-03-10 successes [Phone call]": 1,
+				"2025-03-10 successRate [Text message]": 1, "2025-03-10 successRate [Phone call]": 1,
 			},
 		},
 		{
@@ -1005,6 +1006,7 @@ func TestQueryCases(t *testing.T) {
 			want: map[string]float64{
 				"2025-03-10 attempts [success]": 2, "2025-03-10 successes [success]": 2,
 				"2025-03-10 attempts [mfaDenied]": 1, "2025-03-10 failures [mfaDenied]": 1,
+				"2025-03-10 successRate [success]": 1,
 			},
 		},
 		{
@@ -1577,7 +1579,7 @@ func TestInvalidQueries(t *testing.T) {
 		q    insights.Query
 	}{
 		{"no metric", mod(func(q *insights.Query) { q.Metric = 0 })},
-		{"metric out of set", mod(func(q *insights.Query) { q.Metric = insights.Summary + 1 })},
+		{"metric out of set", mod(func(q *insights.Query) { q.Metric = insights.ConditionalAccessPolicies + 1 })},
 		{"no from", mod(func(q *insights.Query) { q.From = insights.Date{} })},
 		{"no to", mod(func(q *insights.Query) { q.To = insights.Date{} })},
 		{"from equals to", mod(func(q *insights.Query) { q.To = q.From })},

@@ -373,6 +373,10 @@ func (ev *evaluation) run() {
 		ev.runSeries(defs)
 		return
 	}
+	if policyGroups(q.Metric) > 0 {
+		ev.runPolicies()
+		return
+	}
 	ev.runUserMetric()
 }
 

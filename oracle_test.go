@@ -72,18 +72,22 @@ var orBaseDay = orIdx(orStart) - orMargin
 // ---- generator ----
 
 var (
-	orApps       = []string{"portal", "mail", "crm", "admin-console", "app-hr", "app-wiki"}
-	orOSes       = []string{"Windows10", "Windows 10", "Windows", "iOS", "MacOs", "Mac OS X", "Android", "Linux", ""}
-	orCountries  = []string{"US", "us", "DE", "de", "FR", "IN", "BR", ""}
-	orBrowsers   = []string{"Chrome 120.0", "Edge 119", "Safari 17", "Firefox 121", ""}
-	orClientApps = []string{"Browser", "Mobile apps and desktop clients"}
-	orMFAMethods = []string{"Text message", "Phone call", "Authenticator app", "OATH verification code"}
-	orReasons    = []string{"incomplete", "denied", "badRequest", "systemFailure", "userError", "configError", "other"}
-	orIntrCodes  = []int{50074, 50076, 50072, 50079, 50158, 50140, 50125}
-	orFailCodes  = []int{50078, 50126, 50053, 50055, 50144, 50057, 50097, 50155, 53003, 530035, 53004, 50086, 50087, 50088, 12345, 90099}
-	orIncomplete = []int{50074, 50076, 50072, 50079, 50158}
-	orIPs        = []string{"10.1.2.3", "10.1.9.9", "10.2.0.1", "192.0.2.44", "2001:db8::7", "2001:db8:1::9", ""}
-	orCities     = []string{"Lyon", "Oslo", "Pune", "Recife", ""}
+	orApps           = []string{"portal", "mail", "crm", "admin-console", "app-hr", "app-wiki"}
+	orOSes           = []string{"Windows10", "Windows 10", "Windows", "iOS", "MacOs", "Mac OS X", "Android", "Linux", ""}
+	orCountries      = []string{"US", "us", "DE", "de", "FR", "IN", "BR", ""}
+	orBrowsers       = []string{"Chrome 120.0", "Edge 119", "Safari 17", "Firefox 121", ""}
+	orClientApps     = []string{"Browser", "Mobile apps and desktop clients"}
+	orMFAMethods     = []string{"Text message", "Phone call", "Authenticator app", "OATH verification code"}
+	orReasons        = []string{"incomplete", "denied", "badRequest", "systemFailure", "userError", "configError", "other"}
+	orIntrCodes      = []int{50074, 50076, 50072, 50079, 50158, 50140, 50125}
+	orFailCodes      = []int{50078, 50126, 50053, 50055, 50144, 50057, 50097, 50155, 53003, 530035, 53004, 50086, 50087, 50088, 12345, 90099}
+	orIncomplete     = []int{50074, 50076, 50072, 50079, 50158}
+	orIPs            = []string{"10.1.2.3", "10.1.9.9", "10.2.0.1", "192.0.2.44", "2001:db8::7", "2001:db8:1::9", ""}
+	orCities         = []string{"Lyon", "Oslo", "Pune", "Recife", ""}
+	orPrimaries      = []string{"Password", "FIDO2 security key", "Windows Hello for Business", "Passkey (device-bound)", "Email OTP"}
+	orPasswordless   = map[string]bool{"FIDO2 security key": true, "Windows Hello for Business": true, "Passkey (device-bound)": true}
+	orMFAPolicyNames = []string{"MFA for admins", "MFA everywhere", "Risky sign-ins"}
+	orCAPolicyNames  = []string{"Block legacy auth", "Require compliant device", "MFA for admins"}
 )
 
 type orGen struct {
@@ -200,6 +204,9 @@ func (g *orGen) outcome(e *insights.Event) {
 		e.MFAMethod = orPick(r, orMFAMethods)
 		e.MFAResult = res
 	default: // success with an MFA step, given three ways
+		if r.IntN(2) == 0 {
+			e.MFAPolicies = orPolicies(r, orMFAPolicyNames)
+		}
 		switch r.IntN(3) {
 		case 0:
 			e.MFAMethod = orPick(r, orMFAMethods)
@@ -219,8 +226,9 @@ func (g *orGen) outcome(e *insights.Event) {
 }
 
 func (g *orGen) signIn(u *orUser, day int) {
+	r := g.r
 	e := g.userEv(u, day, insights.KindSignIn)
-	switch x := g.r.IntN(10); {
+	switch x := r.IntN(10); {
 	case x < 4: // unset: interactive
 	case x < 7:
 		e.SignInType = insights.SignInInteractiveUser
@@ -228,7 +236,23 @@ func (g *orGen) signIn(u *orUser, day int) {
 		e.SignInType = insights.SignInNonInteractiveUser
 	}
 	g.outcome(&e)
+	if len(e.AuthDetails) == 0 && e.MFAMethod == "" && r.IntN(4) == 0 { // a primary method alone
+		e.AuthDetails = []insights.AuthStep{{Time: e.Time, Method: orPick(r, orPrimaries), Succeeded: true,
+			Requirement: insights.RequirementSingleFactor}}
+	}
+	if r.IntN(3) == 0 {
+		for _, name := range orPolicies(r, orCAPolicyNames) {
+			e.CAPolicies = append(e.CAPolicies, insights.PolicyResult{Name: name, Result: orPick(r, []string{"success", "failure", "notApplied"})})
+		}
+	}
 	g.out = append(g.out, e)
+}
+
+// orPolicies returns zero to two distinct names.
+func orPolicies(r *rand.Rand, names []string) []string {
+	p := slices.Clone(names)
+	r.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
+	return p[:r.IntN(3)]
 }
 
 func (g *orGen) okSignIn(u *orUser, day int) {
@@ -505,6 +529,10 @@ type orRec struct {
 	activity   bool // userSignIn or sign-up, with status success
 	challenge  bool // an MFA event, or a sign-in that performed an MFA step
 	mfaOK      bool
+	multi      bool // authentication requirement multi-factor
+	primary    string
+	mfaPol     []string
+	caPol      []insights.PolicyResult
 	dims       [len(orDimList)]string // by orSlot
 }
 
@@ -643,6 +671,15 @@ func orBuild(evs []insights.Event, loc *time.Location, today int) *orOracle {
 			}
 		}
 		r.challenge = e.Kind == insights.KindMFA || (e.Kind == insights.KindSignIn && method != "" && method != insights.MethodPreviouslySatisfied)
+		r.multi = e.MFAMethod != ""
+		for _, s := range e.AuthDetails {
+			if s.Requirement == insights.RequirementMultiFactor {
+				r.multi = true
+			} else if r.primary == "" {
+				r.primary = s.Method
+			}
+		}
+		r.mfaPol, r.caPol = e.MFAPolicies, e.CAPolicies
 		r.mfaOK = result == insights.MFASuccess
 		r.setDim(insights.DimKind, orKindName[e.Kind])
 		r.setDim(insights.DimAppID, e.AppID)
@@ -1062,6 +1099,8 @@ func orUnion(sets ...[]int) []int {
 
 var orFirstSeries = map[insights.Metric]string{
 	insights.Authentications: "attempts", insights.MFAChallenges: "attempts", insights.Lifecycle: "new",
+	insights.MFAProtectedSignIns: "multiFactor", insights.PasswordlessSignIns: "passwordless",
+	insights.MFAPolicyPrompts: "attempts",
 }
 
 func orIsUserMetric(m insights.Metric) bool {
@@ -1093,6 +1132,9 @@ func (o *orOracle) expect(q insights.Query, f orF) ([]orRow, []orBucket) {
 	}
 	if q.Top > 0 {
 		rows = orTop(q, rows)
+	}
+	if q.Metric == insights.MFAChallenges {
+		rows = orSuccessRates(rows)
 	}
 	return rows, bs
 }
@@ -1195,7 +1237,42 @@ func (o *orOracle) eventRows(q insights.Query, f orF, bs []orBucket) []orRow {
 			continue
 		}
 		var series []string
+		var policies [][]string // leading group values, one list per count
 		switch q.Metric {
+		case insights.MFAProtectedSignIns, insights.PasswordlessSignIns:
+			if r.kind != insights.KindSignIn || r.status != insights.StatusSuccess {
+				continue
+			}
+			if q.Metric == insights.MFAProtectedSignIns {
+				series = []string{map[bool]string{true: "multiFactor", false: "singleFactor"}[r.multi]}
+			} else {
+				series = []string{map[bool]string{true: "passwordless", false: "other"}[orPasswordless[r.primary]]}
+			}
+		case insights.MFAPolicyPrompts:
+			if !r.challenge {
+				continue
+			}
+			series = []string{"attempts", "failures"}
+			if r.mfaOK {
+				series[1] = "successes"
+			}
+			for _, p := range r.mfaPol {
+				policies = append(policies, []string{p})
+			}
+			if len(policies) == 0 {
+				policies = [][]string{{""}}
+			}
+		case insights.ConditionalAccessPolicies:
+			if r.kind != insights.KindSignIn {
+				continue
+			}
+			series = []string{""}
+			for _, p := range r.caPol {
+				policies = append(policies, []string{p.Name, p.Result})
+			}
+			if len(policies) == 0 {
+				continue
+			}
 		case insights.Authentications:
 			if r.kind != insights.KindSignIn {
 				continue
@@ -1238,14 +1315,51 @@ func (o *orOracle) eventRows(q insights.Query, f orF, bs []orBucket) []orRow {
 			panic("oracle: metric not covered: " + q.Metric.String())
 		}
 		k, gv := orGroupKey(r, q.GroupBy)
-		vals[k] = gv
-		for _, s := range series {
-			counts[cell{at[r.day-from], s, k}]++
+		if policies == nil {
+			vals[k] = gv
+			for _, s := range series {
+				counts[cell{at[r.day-from], s, k}]++
+			}
+			continue
+		}
+		for _, p := range policies {
+			pk := strings.Join(p, "\x1f") + "\x1e" + k
+			vals[pk] = append(slices.Clone(p), gv...)
+			for _, s := range series {
+				counts[cell{at[r.day-from], s, pk}]++
+			}
 		}
 	}
 	var rows []orRow
 	for c, v := range counts {
 		rows = append(rows, orRow{start: bs[c.bucket].s, series: c.series, groups: vals[c.group], value: v})
+	}
+	return rows
+}
+
+// orSuccessRates adds MFAChallenges' successRate row to each bucket and
+// group with attempts: successes / attempts.
+func orSuccessRates(rows []orRow) []orRow {
+	type key struct {
+		start int
+		group string
+	}
+	att, ok := map[key]float64{}, map[key]float64{}
+	groups := map[key][]string{}
+	for _, r := range rows {
+		k := key{r.start, strings.Join(r.groups, "\x1f")}
+		groups[k] = r.groups
+		switch r.series {
+		case "attempts":
+			att[k] = r.value
+		case "successes":
+			ok[k] = r.value
+		}
+	}
+	for k, a := range att {
+		if a > 0 {
+			rows = append(rows, orRow{start: k.start, series: "successRate", groups: groups[k], value: ok[k] / a})
+		}
 	}
 	return rows
 }
@@ -1272,7 +1386,7 @@ func orTop(q insights.Query, rows []orRow) []orRow {
 		b.byGroup[k] = append(b.byGroup[k], r)
 		b.gvals[k] = r.groups
 	}
-	other := make([]string, len(q.GroupBy))
+	other := make([]string, len(q.GroupBy)+map[insights.Metric]int{insights.MFAPolicyPrompts: 1, insights.ConditionalAccessPolicies: 2}[q.Metric])
 	for i := range other {
 		other[i] = insights.OtherGroup
 	}
@@ -1581,6 +1695,17 @@ func orQueries() (queries []orQuery, users []orQuery) {
 	add(insights.MFAChallenges, rAll, insights.Month, all, by(mfaResult))
 	add(insights.MFAChallenges, rMid, insights.Total, fApp)
 	add(insights.MFAChallenges, rFall, insights.Day, fEq(kind, "signIn"))
+	add(insights.MFAProtectedSignIns, rMid, insights.Week, all)
+	add(insights.MFAProtectedSignIns, rMonths, insights.Month, fNet, by(app))
+	add(insights.PasswordlessSignIns, rMid, insights.Week, fApp)
+	add(insights.PasswordlessSignIns, rAll, insights.Total, all, by(fam))
+	add(insights.MFAPolicyPrompts, rMid, insights.Month, all)
+	add(insights.MFAPolicyPrompts, rAll, insights.Week, fCountry, by(mfaMethod))
+	add(insights.MFAPolicyPrompts, rMid, insights.Total, fCityApp)
+	add(insights.ConditionalAccessPolicies, rMid, insights.Week, all)
+	add(insights.ConditionalAccessPolicies, rMonths, insights.Total, fNotIOS, by(status))
+	add(insights.ConditionalAccessPolicies, rAll, insights.Month, all, top(2, true))
+	add(insights.MFAPolicyPrompts, rAll, insights.Month, all, top(1, true))
 
 	// Group-by on two dimensions.
 	add(insights.ActiveUsers, rMid, insights.Week, all, by(country, app))

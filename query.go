@@ -49,7 +49,9 @@ const (
 	// SignUps: successful sign-up events.
 	SignUps
 	// MFAChallenges: MFA events plus sign-ins that performed an MFA step;
-	// series attempts, successes, failures. Group by DimMFAMethod or DimMFAResult.
+	// series attempts, successes, failures, and successRate (successes /
+	// attempts, 0 without attempts). Group by DimMFAMethod for per-method
+	// usage, or DimMFAResult for failure reasons.
 	MFAChallenges
 	// Summary: Entra's summary rows; grouped by app id and OS unless GroupBy
 	// says otherwise; series activeUsers, authenticationRequests,
@@ -59,11 +61,33 @@ const (
 	// starting with "Phone call", "voice" or "Voice" ("Phone call approval
 	// (Authentication phone)", "voiceMobile", "Voice call").
 	Summary
+	// MFAProtectedSignIns: successful sign-ins by authentication requirement;
+	// series multiFactor (claim-satisfied MFA included) and singleFactor.
+	MFAProtectedSignIns
+	// PasswordlessSignIns: successful sign-ins by primary method; series
+	// passwordless (PasswordlessMethods) and other.
+	PasswordlessSignIns
+	// MFAPolicyPrompts: MFA challenges (as MFAChallenges counts them) per
+	// policy that required MFA, from the event log; series attempts,
+	// successes, failures. Row.Groups starts with the policy name ("" for
+	// challenges no policy was recorded for), then the GroupBy values; a
+	// challenge required by two policies counts under both.
+	MFAPolicyPrompts
+	// ConditionalAccessPolicies: sign-ins per applied conditional-access
+	// policy and its result, from the event log. Row.Groups starts with the
+	// policy name and the result, then the GroupBy values. Sign-ins by
+	// overall CA status are Authentications grouped by DimConditionalAccess;
+	// by risk, grouped by DimRiskLevel or DimRiskState.
+	ConditionalAccessPolicies
 )
+
+// lastMetric is the last Metric.
+const lastMetric = ConditionalAccessPolicies
 
 var metricNames = []string{"", "activeUsers", "signingInUsers", "newUsers", "returningUsers",
 	"rollingActiveUsers", "inactiveUsers", "neverActiveUsers", "totalUsers", "stickiness",
-	"lifecycle", "retention", "authentications", "requests", "signUps", "mfaChallenges", "summary"}
+	"lifecycle", "retention", "authentications", "requests", "signUps", "mfaChallenges", "summary",
+	"mfaProtectedSignIns", "passwordlessSignIns", "mfaPolicyPrompts", "conditionalAccessPolicies"}
 
 func (m Metric) String() string { return enumName(metricNames, int(m)) }
 
@@ -79,7 +103,7 @@ func ParseMetric(s string) (Metric, error) {
 
 // MarshalText implements encoding.TextMarshaler.
 func (m Metric) MarshalText() ([]byte, error) {
-	if m < ActiveUsers || m > Summary {
+	if m < ActiveUsers || m > lastMetric {
 		return nil, fmt.Errorf("%w: metric %d is outside its set", ErrInvalidQuery, m)
 	}
 	return []byte(m.String()), nil
@@ -94,8 +118,8 @@ func (m *Metric) UnmarshalText(b []byte) error {
 
 // Metrics returns every metric, in order.
 func Metrics() []Metric {
-	ms := make([]Metric, 0, int(Summary))
-	for m := ActiveUsers; m <= Summary; m++ {
+	ms := make([]Metric, 0, int(lastMetric))
+	for m := ActiveUsers; m <= lastMetric; m++ {
 		ms = append(ms, m)
 	}
 	return ms
@@ -160,7 +184,7 @@ func (q *Query) validate() error {
 		return fmt.Errorf("%w: %s", ErrInvalidQuery, fmt.Sprintf(format, args...))
 	}
 	switch {
-	case q.Metric < ActiveUsers || q.Metric > Summary:
+	case q.Metric < ActiveUsers || q.Metric > lastMetric:
 		return bad("metric %d is outside its set", q.Metric)
 	case q.From.IsZero() || q.To.IsZero():
 		return bad("from and to are required")

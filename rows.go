@@ -15,9 +15,12 @@ func (ev *evaluation) finish() {
 	if ev.q.Top > 0 {
 		rank = ev.top()
 	}
+	if ev.q.Metric == MFAChallenges {
+		ev.addSuccessRates()
+	}
 	for i := range ev.rows {
 		r := &ev.rows[i]
-		if r.Groups == nil && len(ev.groupCols) > 0 {
+		if r.Groups == nil && len(ev.groupCols)+policyGroups(ev.q.Metric) > 0 {
 			r.Groups = ev.groupValues(r.gkey)
 		}
 	}
@@ -105,7 +108,7 @@ func (ev *evaluation) top() map[string]int {
 			o := rows[0]
 			o.set, o.Value = sumOrUnion(rows)
 			o.gkey = otherKey
-			o.Groups = make([]string, len(ev.groupCols))
+			o.Groups = make([]string, len(ev.groupCols)+policyGroups(ev.q.Metric))
 			for i := range o.Groups {
 				o.Groups[i] = OtherGroup
 			}
@@ -120,12 +123,18 @@ func (ev *evaluation) top() map[string]int {
 // rankKey identifies a row's group within its bucket.
 func rankKey(r outRow) string { return r.Start.String() + "\x00" + r.gkey }
 
-// groupValues decodes a group key into dimension values.
+// groupValues decodes a group key into its values: the policy values of
+// policy metrics (policyKey), then one per group column.
 func (ev *evaluation) groupValues(gkey string) []string {
-	out := make([]string, len(ev.groupCols))
-	for i, col := range ev.groupCols {
-		code := binary.LittleEndian.Uint32([]byte(gkey[4*i:]))
-		out[i] = ev.e.dims[col].values[code]
+	extra := policyGroups(ev.q.Metric)
+	out := make([]string, extra, extra+len(ev.groupCols))
+	r := reader{b: []byte(gkey)}
+	for i := range out {
+		out[i] = r.string(len(gkey))
+	}
+	for _, col := range ev.groupCols {
+		code := binary.LittleEndian.Uint32(r.bytes(4))
+		out = append(out, ev.e.dims[col].values[code])
 	}
 	return out
 }

@@ -28,9 +28,23 @@ var (
 	voiceMethods = Or(Prefix(DimMFAMethod, "Phone call"), Prefix(DimMFAMethod, "voice"), Prefix(DimMFAMethod, "Voice"))
 	mfaChallenge = Or(Eq(DimKind, KindMFA.String()),
 		And(Eq(DimKind, KindSignIn.String()), Not(Eq(DimMFAMethod, ""))))
-	mfaSuccess = Eq(DimMFAResult, MFASuccess)
-	signIn     = Eq(DimKind, KindSignIn.String())
+	mfaSuccess    = Eq(DimMFAResult, MFASuccess)
+	signIn        = Eq(DimKind, KindSignIn.String())
+	signInSuccess = And(signIn, Eq(DimStatus, StatusSuccess.String()))
+	multiFactor   = Eq(DimAuthRequirement, RequirementMultiFactor)
+	passwordless  = In(DimPrimaryMethod, PasswordlessMethods()...)
 )
+
+// PasswordlessMethods returns the primary methods PasswordlessSignIns
+// counts as passwordless, in Entra sign-in log wording and Graph method
+// names: FIDO2 security keys, passkeys, Windows Hello for Business and
+// Microsoft Authenticator passwordless sign-in. A new slice each call.
+func PasswordlessMethods() []string {
+	return []string{"FIDO2 security key", "Passkey", "Passkey (device-bound)", "Passkey (Microsoft Authenticator)",
+		"Windows Hello for Business", "Passwordless phone sign-in", "Microsoft Authenticator (passwordless)",
+		"fido2", "passKeyDeviceBound", "passKeyDeviceBoundAuthenticator", "windowsHelloForBusiness",
+		"microsoftAuthenticatorPasswordless"}
+}
 
 // seriesDefs are the metrics computed as plain counts per bucket.
 var seriesDefs = map[Metric][]seriesDef{
@@ -40,7 +54,7 @@ var seriesDefs = map[Metric][]seriesDef{
 	SignUps:        {{"", countEvents, And(Eq(DimKind, KindSignUp.String()), Eq(DimStatus, StatusSuccess.String()))}},
 	Authentications: {
 		{"attempts", countEvents, signIn},
-		{"successes", countEvents, And(signIn, Eq(DimStatus, StatusSuccess.String()))},
+		{"successes", countEvents, signInSuccess},
 		{"failures", countEvents, And(signIn, Eq(DimStatus, StatusFailure.String()))},
 		{"interrupts", countEvents, And(signIn, Eq(DimStatus, StatusInterrupted.String()))},
 	},
@@ -49,10 +63,18 @@ var seriesDefs = map[Metric][]seriesDef{
 		{"successes", countEvents, And(mfaChallenge, mfaSuccess)},
 		{"failures", countEvents, And(mfaChallenge, Not(mfaSuccess))},
 	},
+	MFAProtectedSignIns: {
+		{"multiFactor", countEvents, And(signInSuccess, multiFactor)},
+		{"singleFactor", countEvents, And(signInSuccess, Not(multiFactor))},
+	},
+	PasswordlessSignIns: {
+		{"passwordless", countEvents, And(signInSuccess, passwordless)},
+		{"other", countEvents, And(signInSuccess, Not(passwordless))},
+	},
 	Summary: {
 		{"activeUsers", countActive, Filter{}},
 		{"authenticationRequests", countEvents, signIn},
-		{"authenticationCompletions", countEvents, And(signIn, Eq(DimStatus, StatusSuccess.String()))},
+		{"authenticationCompletions", countEvents, signInSuccess},
 		{"smsMfaRequests", countEvents, And(mfaChallenge, smsMethods)},
 		{"smsMfaCompletions", countEvents, And(mfaChallenge, smsMethods, mfaSuccess)},
 		{"voiceMfaRequests", countEvents, And(mfaChallenge, voiceMethods)},
@@ -99,4 +121,41 @@ func sumOrUnion(rows []outRow) (*roaring.Bitmap, float64) {
 		return u, float64(u.GetCardinality())
 	}
 	return nil, sum
+}
+
+// addSuccessRates adds MFAChallenges' successRate row to each bucket and
+// group, "(other)" included: successes / attempts, 0 without attempts.
+func (ev *evaluation) addSuccessRates() {
+	type key struct {
+		start int32
+		gkey  string
+	}
+	pos := map[key][2]int{}
+	var order []key
+	for i, r := range ev.rows {
+		k := key{r.Start.num(), r.gkey}
+		p, ok := pos[k]
+		if !ok {
+			p = [2]int{-1, -1}
+			order = append(order, k)
+		}
+		if r.order < 2 {
+			p[r.order] = i
+		}
+		pos[k] = p
+	}
+	for _, k := range order {
+		p := pos[k]
+		if p[0] < 0 || p[1] < 0 {
+			continue
+		}
+		att, ok := ev.rows[p[0]], ev.rows[p[1]]
+		rate := att
+		rate.Series, rate.order, rate.set = "successRate", 3, nil
+		rate.Value = 0
+		if att.Value > 0 {
+			rate.Value = ok.Value / att.Value
+		}
+		ev.rows = append(ev.rows, rate)
+	}
 }

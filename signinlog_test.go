@@ -120,7 +120,7 @@ func TestSignInLogListsNewestFirstWithDetails(t *testing.T) {
 	res := query(t, e, insights.Query{Metric: insights.Authentications, From: date(2025, 3, 4), To: date(2025, 3, 6), Granularity: insights.Total})
 	checkRows(t, res, map[string]float64{"2025-03-04 attempts": 4, "2025-03-04 successes": 3, "2025-03-04 interrupts": 1})
 	res = query(t, e, insights.Query{Metric: insights.MFAChallenges, From: date(2025, 3, 4), To: date(2025, 3, 6), Granularity: insights.Total})
-	checkRows(t, res, map[string]float64{"2025-03-04 attempts": 2, "2025-03-04 successes": 2})
+	checkRows(t, res, map[string]float64{"2025-03-04 attempts": 2, "2025-03-04 successes": 2, "2025-03-04 successRate": 1})
 }
 
 func TestSignInLogFilters(t *testing.T) {
