@@ -19,7 +19,8 @@
 //   - LogJSON, UsersJSON: JSON lines (one object per line) or, with
 //     JSONOptions.Array, one JSON array.
 //   - EventsJSON: the event format, below.
-//   - Graph: {"value":[...]} as Graph's reports/userInsights collections.
+//   - Graph: {"value":[...]} as Graph's reports/userInsights collections
+//     (GraphCollections lists them; Graph's doc says which Query fills each).
 //
 // # The event format
 //
@@ -67,6 +68,7 @@
 // A writer stops at the first error, of the source or of the io.Writer, and
 // returns it; what it wrote until then stays written and may end mid-line.
 // CSV of a Result leaves out its metadata (zone, warnings, approximation):
-// ResultJSON keeps it. Graph's counts are integers, so Graph rounds values
-// to the nearest integer, and it keeps only the series Graph has.
+// ResultJSON keeps it. Graph's shape has no partial or incomplete flags
+// and its counts are integers: Graph rounds values to the nearest integer
+// and keeps only the series Graph has a property for.
 package export

@@ -50,7 +50,9 @@ func newEngine(t *testing.T) *insights.Engine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	at := func(month time.Month, day, hour int) time.Time { return time.Date(2025, month, day, hour, 0, 0, 0, time.UTC) }
+	at := func(month time.Month, day, hour int) time.Time {
+		return time.Date(2025, month, day, hour, 0, 0, 0, time.UTC)
+	}
 	portal := func(ev insights.Event) insights.Event {
 		ev.AppID, ev.AppName = "portal", "Portal"
 		return ev

@@ -170,9 +170,10 @@ func EventsJSON(w io.Writer, src EventSource) error {
 }
 
 // LogEvents returns the events of the entries of src, to write a log in
-// the event format: EventsJSON(w, LogEvents(src)). The derived fields
-// (status, reason, MFA result, ...) are kept as the engine filled them, so
-// re-importing gives the same answers; id and the families are dropped.
+// the event format: EventsJSON(w, LogEvents(src)). The fields the engine
+// derived (status, reason, MFA method and result, requirement, ...) are
+// written as it filled them, so importing the file derives nothing anew;
+// id and the OS and browser families are dropped (they are derived again).
 func LogEvents(src EntrySource) EventSource { return entryEvents{src} }
 
 type entryEvents struct{ EntrySource }
