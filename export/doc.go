@@ -12,7 +12,7 @@
 //
 //   - ResultCSV: one line per Row of a Result, header
 //     start,end,series,offset,<group-by dimension names...>,value,partial,incomplete.
-//   - LogCSV: one line per sign-in log entry, header LogColumns.
+//   - LogCSV: one line per sign-in log entry, header LogColumns().
 //   - UsersCSV: one line per user of Engine.Users, header
 //     start,end,series,offset,<group-by dimension names...>,userKey.
 //   - ResultJSON: a Result as one JSON object (its own JSON form).

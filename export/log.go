@@ -26,9 +26,16 @@ type EventSource interface {
 	Err() error
 }
 
-// LogColumns is the header of LogCSV: the json names of LogEntry's
-// fields, in a fixed order. Columns are only ever added at the end.
-var LogColumns = columnNames(logColumns)
+// LogColumns returns the header of LogCSV: the json names of LogEntry's
+// fields, in a fixed order. Columns are only ever added at the end. The
+// caller owns the slice.
+func LogColumns() []string {
+	names := make([]string, len(logColumns))
+	for i, c := range logColumns {
+		names[i] = c.name
+	}
+	return names
+}
 
 // logColumn is one column of LogCSV: its name and its cell, and whether
 // the package formats the cell itself (numbers, times) rather than
@@ -103,14 +110,6 @@ var logColumns = []logColumn{
 	{"caPolicies", false, func(e *insights.LogEntry) (string, error) { return jsonCell(e.CAPolicies) }},
 }
 
-func columnNames(cols []logColumn) []string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.name
-	}
-	return names
-}
-
 // enumText is v's name, or "" when v is unset.
 func enumText(set bool, v interface{ String() string }) string {
 	if !set {
@@ -119,7 +118,7 @@ func enumText(set bool, v interface{ String() string }) string {
 	return v.String()
 }
 
-// LogCSV writes the entries of src as CSV: the header LogColumns, then one
+// LogCSV writes the entries of src as CSV: the header LogColumns(), then one
 // line per entry in the source's order. Times are RFC 3339 with
 // nanoseconds in the entry's zone; kinds, statuses and sign-in types are
 // their names; authDetails, mfaPolicies and caPolicies are each one cell
@@ -127,7 +126,7 @@ func enumText(set bool, v interface{ String() string }) string {
 // Text cells are neutralized (see the package doc). Cost: one pass,
 // memory independent of the number of entries.
 func LogCSV(w io.Writer, src EntrySource, opts *CSVOptions) error {
-	c, err := newCSV(w, opts, LogColumns)
+	c, err := newCSV(w, opts, LogColumns())
 	if err != nil {
 		return err
 	}
