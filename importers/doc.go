@@ -1,0 +1,2 @@
+// Package importers reads identity logs into insights events.
+package importers
