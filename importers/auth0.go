@@ -9,7 +9,8 @@ import (
 	"github.com/insightslab/insights"
 )
 
-// auth0Fields is the part of an Auth0 log event that maps to events.
+// auth0Fields is the part of an Auth0 log event that maps to events, as
+// the Management API returns it.
 type auth0Fields struct {
 	LogID        string `json:"log_id"`
 	ID           string `json:"_id"`
@@ -27,12 +28,8 @@ type auth0Fields struct {
 		CountryCode string `json:"country_code"`
 		CityName    string `json:"city_name"`
 	} `json:"location_info"`
-}
-
-// auth0Log is a log event as the Management API returns it, or as a log
-// stream delivers it ({"log_id": ..., "data": {...}}).
-type auth0Log struct {
-	auth0Fields
+	// Data holds the event when a log stream delivers it wrapped:
+	// {"log_id": ..., "data": {...}}.
 	Data *auth0Fields `json:"data"`
 }
 
@@ -99,15 +96,14 @@ func auth0Types(code string) (auth0Type, bool) {
 // /api/v2/logs, or {"logs":[...]}), or one per line (log streams).
 func readAuth0(r io.Reader, s *sink) error {
 	return jsonRecords(r, s, []string{"logs"}, func(line int, raw []byte) error {
-		var l auth0Log
-		if why := decodeRecord(raw, &l); why != "" {
+		f := &auth0Fields{}
+		if why := decodeRecord(raw, f); why != "" {
 			s.skip(line, why)
 			return nil
 		}
-		f := &l.auth0Fields
-		if l.Data != nil {
-			f = l.Data
-			f.LogID = cmp.Or(f.LogID, l.LogID)
+		if f.Data != nil {
+			f.Data.LogID = cmp.Or(f.Data.LogID, f.LogID)
+			f = f.Data
 		}
 		ev, why := f.event()
 		if why != "" {

@@ -107,7 +107,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.Atoi(string(b))
 	if err != nil {
-		return fmt.Errorf("error code %q is not an integer", b)
+		return fmt.Errorf("error code %s is not an integer", strconv.Quote(cut(string(b), 20)))
 	}
 	*f = flexInt{V: v, Set: true}
 	return nil

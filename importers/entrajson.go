@@ -2,6 +2,7 @@ package importers
 
 import (
 	"cmp"
+	"encoding/json"
 	"io"
 	"slices"
 	"strconv"
@@ -68,52 +69,45 @@ type graphSignIn struct {
 	} `json:"mfaDetail"`
 }
 
-// entraRecord is a Graph signIn, or a diagnostic-settings record holding
-// one under properties.
-type entraRecord struct {
-	graphSignIn
-	Time       string       `json:"time"`
-	Category   string       `json:"category"`
-	ResultType flexInt      `json:"resultType"`
-	Properties *graphSignIn `json:"properties"`
+// diagRecord is the envelope of a diagnostic-settings record; its
+// properties hold a Graph signIn.
+type diagRecord struct {
+	Time       string          `json:"time"`
+	Category   string          `json:"category"`
+	ResultType flexInt         `json:"resultType"`
+	Properties json.RawMessage `json:"properties"`
 }
 
 // readEntraJSON reads Graph signIn objects (an array, a Graph page
 // {"value":[...]}, or one per line) and diagnostic-settings records (one
-// per line, or {"records":[...]}), mixed freely.
+// per line, or {"records":[...]}), mixed freely: a record with properties
+// is a diagnostic-settings record.
 func readEntraJSON(r io.Reader, s *sink) error {
 	return jsonRecords(r, s, []string{"records", "value"}, func(line int, raw []byte) error {
-		var rec entraRecord
-		if why := decodeRecord(raw, &rec); why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		ev, why := rec.event()
+		ev, id, why := entraJSONEvent(raw)
 		if why != "" {
 			s.skip(line, why)
 			return nil
 		}
-		return s.add(line, ev, rec.id(), raw)
+		return s.add(line, ev, id, raw)
 	})
 }
 
-// id returns the record's Entra request id.
-func (rec *entraRecord) id() string {
-	if rec.Properties != nil {
-		return rec.Properties.ID
+// entraJSONEvent maps one record and returns its request id, or says why
+// it cannot.
+func entraJSONEvent(raw []byte) (insights.Event, string, string) {
+	var d diagRecord
+	if why := decodeRecord(raw, &d); why != "" {
+		return insights.Event{}, "", why
 	}
-	return rec.ID
-}
-
-// event maps the record, or says why it cannot.
-func (rec *entraRecord) event() (insights.Event, string) {
-	g := &rec.graphSignIn
-	created := g.CreatedDateTime
+	var g graphSignIn
 	var sit insights.SignInType
-	if rec.Properties != nil {
-		g = rec.Properties
-		created = cmp.Or(g.CreatedDateTime, rec.Time)
-		switch rec.Category {
+	if d.Properties == nil {
+		if why := decodeRecord(raw, &g); why != "" {
+			return insights.Event{}, "", why
+		}
+	} else {
+		switch d.Category {
 		case "SignInLogs":
 			sit = insights.SignInInteractiveUser
 		case "NonInteractiveUserSignInLogs":
@@ -123,16 +117,26 @@ func (rec *entraRecord) event() (insights.Event, string) {
 		case "ManagedIdentitySignInLogs":
 			sit = insights.SignInManagedIdentity
 		default:
-			return insights.Event{}, "category " + strconv.Quote(rec.Category) + " is not a sign-in log"
+			return insights.Event{}, "", "category " + strconv.Quote(d.Category) + " is not a sign-in log"
 		}
+		if why := decodeRecord(d.Properties, &g); why != "" {
+			return insights.Event{}, "", "properties: " + why
+		}
+		g.CreatedDateTime = cmp.Or(g.CreatedDateTime, d.Time)
 		if !g.Status.ErrorCode.Set {
-			g.Status.ErrorCode = rec.ResultType
+			g.Status.ErrorCode = d.ResultType
 		}
 	}
+	ev, why := g.event(sit)
+	return ev, g.ID, why
+}
+
+// event maps the sign-in, of type sit if known, or says why it cannot.
+func (g *graphSignIn) event(sit insights.SignInType) (insights.Event, string) {
 	if !g.Status.ErrorCode.Set {
 		return insights.Event{}, "no status.errorCode"
 	}
-	t, err := parseTime(created)
+	t, err := parseTime(g.CreatedDateTime)
 	if err != nil {
 		return insights.Event{}, "createdDateTime: " + err.Error()
 	}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
+	"strings"
 )
 
 // maxLineBytes is the longest line read as one JSON line or CSV-free text
@@ -216,12 +218,21 @@ func decodeRecord(raw []byte, v any) string {
 func decodeReason(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		if te.Field == "" {
-			return fmt.Sprintf("a JSON %s where %s expected", te.Value, te.Type)
+		want := "a " + te.Type.Kind().String()
+		switch te.Type.Kind() {
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		case reflect.Slice, reflect.Array:
+			want = "an array"
+		case reflect.Int, reflect.Int64, reflect.Uint8, reflect.Float64:
+			want = "a number"
 		}
-		return fmt.Sprintf("field %s: a JSON %s where %s expected", te.Field, te.Value, te.Type)
+		if te.Field == "" {
+			return fmt.Sprintf("a JSON %s where %s is expected", te.Value, want)
+		}
+		return fmt.Sprintf("field %s: a JSON %s where %s is expected", te.Field, te.Value, want)
 	}
-	return err.Error()
+	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // lineReader reads lines, counting them.

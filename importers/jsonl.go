@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/insightslab/insights"
 )
@@ -52,7 +51,7 @@ func decodeEvent(b []byte) (insights.Event, string) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		return ev, strings.TrimPrefix(decodeReason(err), "json: ")
+		return ev, decodeReason(err)
 	}
 	if dec.InputOffset() != int64(len(b)) {
 		return ev, "more than one JSON value on the line"
