@@ -146,11 +146,7 @@ func (f *auth0Fields) event() (insights.Event, string) {
 	if b, o, ok := strings.Cut(f.UserAgent, " / "); ok && !strings.Contains(o, " / ") && !strings.Contains(f.UserAgent, "Mozilla/") {
 		ev.Browser, ev.OS = b, o
 	}
-	if typ.sit == insights.SignInServicePrincipal {
-		ev.PrincipalID = f.ClientID
-	} else {
-		ev.UserKey = cmp.Or(f.UserID, f.UserName)
-	}
+	identify(&ev, cmp.Or(f.UserID, f.UserName), f.ClientID)
 	return ev, ""
 }
 

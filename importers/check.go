@@ -34,7 +34,7 @@ func admit(ev *insights.Event, now time.Time) string {
 	case ev.SignInType != insights.SignInUnset && ev.Kind != insights.KindSignIn:
 		return fmt.Sprintf("signInType set on a %s event", ev.Kind)
 	}
-	principal := ev.SignInType == insights.SignInServicePrincipal || ev.SignInType == insights.SignInManagedIdentity
+	principal := isPrincipal(ev.SignInType)
 	switch {
 	case principal && ev.PrincipalID == "":
 		return "no principal id on a " + ev.SignInType.String() + " sign-in"

@@ -188,12 +188,7 @@ func entraCSVEvent(t *csvTable, row []string, sit insights.SignInType) (insights
 		}
 	}
 	ev.SignInType = sit
-	if sit == insights.SignInServicePrincipal || sit == insights.SignInManagedIdentity {
-		ev.PrincipalID = cmp.Or(principal, ev.AppID)
-		ev.UserDisplayName = ""
-	} else {
-		ev.UserKey = user
-	}
+	identify(&ev, user, cmp.Or(principal, ev.AppID))
 	return ev, ""
 }
 

@@ -170,12 +170,7 @@ func (g *graphSignIn) event(sit insights.SignInType) (insights.Event, string) {
 		UserAgent:         g.UserAgent,
 		UserDisplayName:   g.UserDisplayName,
 	}
-	if sit == insights.SignInServicePrincipal || sit == insights.SignInManagedIdentity {
-		ev.PrincipalID = cmp.Or(g.ServicePrincipalID, g.AppID)
-		ev.UserDisplayName = ""
-	} else {
-		ev.UserKey = cmp.Or(g.UserID, g.UserPrincipalName)
-	}
+	identify(&ev, cmp.Or(g.UserID, g.UserPrincipalName), cmp.Or(g.ServicePrincipalID, g.AppID))
 	for _, d := range g.AuthenticationDetails {
 		st, _ := parseTime(d.AuthenticationStepDateTime)
 		ev.AuthDetails = append(ev.AuthDetails, insights.AuthStep{Time: st, Method: d.AuthenticationMethod,

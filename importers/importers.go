@@ -69,6 +69,7 @@ type Skip struct {
 	Reason string `json:"reason"` // names the field at fault where there is one
 }
 
+// String returns "line N: reason".
 func (s Skip) String() string { return fmt.Sprintf("line %d: %s", s.Line, s.Reason) }
 
 // Read maps the records of r, in format f, to events and hands them to fn
@@ -76,8 +77,8 @@ func (s Skip) String() string { return fmt.Sprintf("line %d: %s", s.Line, s.Reas
 // use are skipped and reported; every event it hands over passes the
 // checks of Engine.Add that do not depend on the engine (see the package
 // doc), so a batch can go to Add whole. It stops at the first error of r,
-// of the input's structure (wrapping ErrMalformed), of ctx (checked between
-// batches) or of fn (returned as is, wrapped with the line reached), and
+// of the input's structure (wrapping ErrMalformed), of ctx (checked before
+// each batch) or of fn (wrapped with the line its batch ends on), and
 // returns what it did until then.
 //
 // The batch slice is reused once fn returns: fn must not keep it (Add
@@ -156,14 +157,18 @@ func (s *sink) add(line int, ev insights.Event, sourceID string, row []byte) err
 	return nil
 }
 
-// skip records a record that was not imported.
+// skip records a record that was not imported. Reasons quote input, so
+// they are cut to maxReason bytes.
 func (s *sink) skip(line int, reason string) {
 	s.rep.Read++
 	s.rep.SkippedCount++
 	if len(s.rep.Skipped) < s.maxSkips {
-		s.rep.Skipped = append(s.rep.Skipped, Skip{Line: line, Reason: reason})
+		s.rep.Skipped = append(s.rep.Skipped, Skip{Line: line, Reason: cut(reason, maxReason)})
 	}
 }
+
+// maxReason is the longest Skip.Reason.
+const maxReason = 256
 
 // flush hands the queued events to fn.
 func (s *sink) flush() error {
@@ -180,6 +185,22 @@ func (s *sink) flush() error {
 	clear(s.batch)
 	s.batch = s.batch[:0]
 	return nil
+}
+
+// isPrincipal reports whether t is a service-principal or managed-identity
+// sign-in, which carries a principal id and never a user key.
+func isPrincipal(t insights.SignInType) bool {
+	return t == insights.SignInServicePrincipal || t == insights.SignInManagedIdentity
+}
+
+// identify sets who ev is about: the principal on principal sign-ins
+// (without a user display name), else the user.
+func identify(ev *insights.Event, user, principal string) {
+	if isPrincipal(ev.SignInType) {
+		ev.PrincipalID, ev.UserDisplayName = principal, ""
+		return
+	}
+	ev.UserKey = user
 }
 
 // eventID returns the request id of an event: the source's own id,

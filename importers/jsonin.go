@@ -42,7 +42,7 @@ func jsonRecords(r io.Reader, s *sink, wrappers []string, fn recordFunc) error {
 	case err != nil:
 		return err
 	case first == '[':
-		return jsonArrays(lr.br, lr.line+1, wrappers, fn)
+		return jsonArrays(lr.br, lr.line+1, fn)
 	case first != '{':
 		return fmt.Errorf("%w: line %d: JSON input starts with %q, not [ or {", ErrMalformed, lr.line+1, first)
 	}
@@ -90,7 +90,7 @@ func jsonLines(lr *lineReader, s *sink, wrappers []string, fn recordFunc) error 
 
 // jsonArrays streams the elements of the arrays in r, which starts with
 // '[' on line first.
-func jsonArrays(r io.Reader, first int, wrappers []string, fn recordFunc) error {
+func jsonArrays(r io.Reader, first int, fn recordFunc) error {
 	lc := &lineCounter{r: r, line: first}
 	dec := json.NewDecoder(lc)
 	for {

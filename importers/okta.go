@@ -123,12 +123,8 @@ func (oe *oktaEvent) event() (insights.Event, string) {
 		return ev, "published: " + err.Error()
 	}
 	ev.Time = t
-	if ev.SignInType == insights.SignInServicePrincipal {
-		ev.PrincipalID = subject.ID
-	} else {
-		ev.UserKey = cmp.Or(subject.ID, subject.AlternateID)
-		ev.UserDisplayName = subject.DisplayName
-	}
+	ev.UserDisplayName = subject.DisplayName
+	identify(&ev, cmp.Or(subject.ID, subject.AlternateID), subject.ID)
 	for _, tg := range oe.Target {
 		if tg.Type == "AppInstance" {
 			ev.AppID, ev.AppName = tg.ID, tg.DisplayName
