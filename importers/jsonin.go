@@ -12,9 +12,9 @@ import (
 	"strings"
 )
 
-// maxLineBytes is the longest line read as one JSON line or CSV-free text
-// line; a longer line is skipped (in JSON lines) or read as part of a
-// JSON document.
+// maxLineBytes is the longest line held in memory: a longer line is
+// skipped in JSON lines, or read as part of a JSON document when it is the
+// first.
 const maxLineBytes = 16 << 20
 
 // recordFunc handles one record: its raw JSON and the line it starts on.
