@@ -1,0 +1,220 @@
+package importers_test
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/importers"
+)
+
+const (
+	signIn    = insights.KindSignIn
+	inter     = insights.SignInInteractiveUser
+	nonInter  = insights.SignInNonInteractiveUser
+	sp        = insights.SignInServicePrincipal
+	success   = insights.StatusSuccess
+	failure   = insights.StatusFailure
+	interrupt = insights.StatusInterrupted
+)
+
+func TestEntraCSV(t *testing.T) {
+	evs, rep := readFile(t, "entra.csv", importers.EntraCSV)
+	checkBriefs(t, evs, []brief{
+		{"2023-09-20T16:15:06Z", signIn, "u-alice", "", inter, 0, 0, "", "csv-1"},
+		{"2023-09-20T16:20:00Z", signIn, "u-bob", "", inter, 0, 50126, "", "csv-2"}, // US-style date
+		{"2023-09-21T09:05:10Z", signIn, "u-alice", "", inter, 0, 50074, "", "csv-3"},
+		{"2023-09-21T09:05:40Z", signIn, "u-alice", "", inter, 0, 0, "", "csv-4"},
+		{"2023-09-22T08:00:00Z", signIn, "u-carol", "", inter, 0, 500121, "", "csv-5"},
+		{"2023-09-22T09:00:00Z", signIn, "", "sp-backup", sp, 0, 0, "", "csv-6"},
+		{"2023-09-23T11:30:00Z", signIn, "u-dave", "", inter, 0, 0, "", "entra:h:*"}, // no request id
+	})
+	checkSkips(t, rep, 10,
+		`line 8: Date (UTC): "not a date" is not a time`,
+		"line 9: no user",
+		"line 11: 5 fields where the header has 29")
+	a, b, c := evs[0], evs[1], evs[4]
+	if a.City != "Seattle" || a.State != "Washington" || a.Country != "US" || b.City != "Paris" || b.Country != "FR" || evs[6].Country != "DE" {
+		t.Errorf("locations: %q %q %q, %q %q, %q", a.City, a.State, a.Country, b.City, b.Country, evs[6].Country)
+	}
+	if a.AppID != "00000002-0000-0ff1-ce00-000000000000" || a.OS != "Windows10" || a.IP != "203.0.113.10" || a.SessionID != "sess-1" {
+		t.Errorf("trailing-space headers: app %q os %q ip %q session %q", a.AppID, a.OS, a.IP, a.SessionID)
+	}
+	if a.MFAMethod != "Mobile app notification" || a.MFAResult != "" || a.AuthRequirement != insights.RequirementMultiFactor ||
+		a.ConditionalAccess != "success" || b.ConditionalAccess != "notApplied" || b.AuthRequirement != insights.RequirementSingleFactor {
+		t.Errorf("MFA and CA: %q %q %q %q %q %q", a.MFAMethod, a.MFAResult, a.AuthRequirement, a.ConditionalAccess, b.ConditionalAccess, b.AuthRequirement)
+	}
+	if c.MFAMethod != "Mobile app notification" || c.MFAResult != insights.MFADenied {
+		t.Errorf("denied MFA: %q %q", c.MFAMethod, c.MFAResult)
+	}
+	if evs[5].UserDisplayName != "" || evs[5].AppName != "Backup Daemon" {
+		t.Errorf("service principal: %+v", evs[5])
+	}
+}
+
+func TestEntraCSVSignInTypeOption(t *testing.T) {
+	var got []insights.SignInType
+	_, err := importers.Read(t.Context(), openSample(t, "entra.csv"), importers.EntraCSV,
+		&importers.Options{Now: clock, SignInType: nonInter}, func(b []insights.Event) error {
+			for _, ev := range b {
+				got = append(got, ev.SignInType)
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The service-principal row names a principal but no user: the
+	// option makes it a user sign-in without a user, which is skipped.
+	if want := slices.Repeat([]insights.SignInType{nonInter}, 6); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestEntraJSON(t *testing.T) {
+	evs, rep := readFile(t, "entra.json", importers.EntraJSON)
+	checkBriefs(t, evs, []brief{
+		{"2023-09-20T10:00:00Z", signIn, "u-alice", "", inter, 0, 0, "", "g-1"},
+		{"2023-09-20T11:00:00Z", signIn, "u-bob", "", nonInter, 0, 0, "", "g-2"},
+		{"2023-09-21T08:00:00Z", signIn, "u-erin", "", inter, 0, 50074, "", "g-3"},
+		{"2023-09-21T08:30:00Z", signIn, "u-carol", "", inter, 0, 500121, "", "g-4"},
+		{"2023-09-22T07:00:00Z", signIn, "", "sp-reports", sp, 0, 0, "", "g-5"},
+	})
+	checkSkips(t, rep, 7,
+		`line 257: createdDateTime: "" is not a time`,
+		`line 295: error code "[\n        1\n      ]" is not an integer`)
+	a := evs[0]
+	wantSteps := []insights.AuthStep{
+		{Time: a.Time, Method: "Password", Succeeded: true, ResultDetail: "Correct password", Requirement: insights.RequirementSingleFactor},
+		{Time: a.Time.Add(20e9), Method: "Mobile app notification", Succeeded: true, ResultDetail: "MFA successfully completed", Requirement: insights.RequirementMultiFactor},
+	}
+	if !reflect.DeepEqual(a.AuthDetails, wantSteps) {
+		t.Errorf("steps: %+v", a.AuthDetails)
+	}
+	wantCA := []insights.PolicyResult{{Name: "Require MFA for admins", Result: "success"}, {Name: "Block legacy auth", Result: "notApplied"}}
+	if !reflect.DeepEqual(a.CAPolicies, wantCA) || !reflect.DeepEqual(a.MFAPolicies, []string{"Conditional Access"}) {
+		t.Errorf("policies: %+v %q", a.CAPolicies, a.MFAPolicies)
+	}
+	if a.AuthRequirement != insights.RequirementMultiFactor || a.ConditionalAccess != "success" || a.RiskLevel != "none" ||
+		a.Country != "US" || a.City != "Redmond" || a.OS != "Windows 10" || a.Browser != "Edge 117.0.0" || a.SessionID != "s-g-1" {
+		t.Errorf("fields: %+v", a)
+	}
+	if s := evs[3].AuthDetails[1]; s.Succeeded || s.ResultDetail != "MFA denied; user declined the authentication" {
+		t.Errorf("failed MFA step: %+v", s)
+	}
+}
+
+func TestEntraDiagnostic(t *testing.T) {
+	evs, rep := readFile(t, "entra-diagnostic.jsonl", importers.EntraJSON)
+	checkBriefs(t, evs, []brief{
+		{"2023-09-23T09:00:00Z", signIn, "u-frank", "", inter, 0, 0, "", "d-1"},
+		{"2023-09-23T09:30:00Z", signIn, "u-frank", "", nonInter, 0, 0, "", "d-2"},
+		{"2023-09-23T10:00:00Z", signIn, "", "sp-sync", sp, 0, 0, "", "d-3"},
+		{"2023-09-23T10:05:00Z", signIn, "", "mi-vm1", insights.SignInManagedIdentity, 0, 0, "", "d-4"},
+		{"2023-09-23T12:00:00Z", signIn, "u-grace", "", inter, 0, 50126, "", "d-7"}, // code from resultType
+	})
+	checkSkips(t, rep, 7,
+		`line 4: category "AuditLogs" is not a sign-in log`,
+		"line 5: not a JSON value")
+	if evs[0].IP != "2001:db8::1" || evs[0].DeviceID != "dev-1" || evs[0].ClientApp != "Mobile Apps and Desktop clients" {
+		t.Errorf("fields: %+v", evs[0])
+	}
+}
+
+func TestOkta(t *testing.T) {
+	evs, rep := readFile(t, "okta.json", importers.Okta)
+	checkBriefs(t, evs, []brief{
+		{"2023-09-20T10:00:00Z", signIn, "00u-alice", "", inter, success, 0, "", "okta:o-1"},
+		{"2023-09-20T10:05:00Z", signIn, "00u-bob", "", inter, failure, 0, insights.ReasonDenied, "okta:o-2"},
+		{"2023-09-20T10:06:00Z", signIn, "00u-alice", "", inter, success, 0, "", "okta:o-3"},
+		{"2023-09-20T10:00:30Z", insights.KindMFA, "00u-alice", "", 0, success, 0, "", "okta:o-4"},
+		{"2023-09-21T09:00:00Z", insights.KindRegistration, "00u-carol", "", 0, success, 0, "", "okta:o-5"},
+		{"2023-09-21T09:30:00Z", insights.KindReset, "00u-dave", "", 0, success, 0, "", "okta:o-6"},
+		{"2023-09-21T10:00:00Z", insights.KindUserCreated, "00u-erin", "", 0, success, 0, "", "okta:o-7"},
+		{"2023-09-22T10:00:00Z", signIn, "00u-alice", "", nonInter, success, 0, "", "okta:o-8"},
+		{"2023-09-22T11:00:00Z", signIn, "", "0oa-svc", sp, success, 0, "", "okta:o-9"},
+	})
+	checkSkips(t, rep, 12,
+		`line 574: event type "system.sms.send_factor_verify_message" is not imported`,
+		`line 632: outcome.result "UNKNOWN" is not the outcome of an attempt`,
+		`line 690: published: "" is not a time`)
+	if e := evs[2]; e.AppID != "0oa-sf" || e.AppName != "Salesforce" || e.City != "San Francisco" || e.Country != "United States" ||
+		e.OS != "Mac OS X" || e.Browser != "CHROME" || e.SessionID != "sess-okta-1" || e.CorrelationID != "tx-o-3" || e.UserDisplayName != "Alice" {
+		t.Errorf("sso fields: %+v", e)
+	}
+	if evs[3].MFAMethod != "Okta Verify" || evs[4].Method != "Google Authenticator" || evs[4].Action != insights.ActionRegistered ||
+		evs[5].Action != insights.ActionPasswordReset {
+		t.Errorf("methods: %q %q %q %q", evs[3].MFAMethod, evs[4].Method, evs[4].Action, evs[5].Action)
+	}
+}
+
+func TestAuth0(t *testing.T) {
+	evs, rep := readFile(t, "auth0.json", importers.Auth0)
+	checkBriefs(t, evs, []brief{
+		{"2023-09-20T14:00:00Z", signIn, "auth0|u1", "", inter, success, 0, "", "auth0:a-1"},
+		{"2023-09-20T14:10:00Z", signIn, "auth0|u2", "", inter, failure, 0, insights.ReasonDenied, "auth0:a-2"},
+		{"2023-09-20T14:11:00Z", signIn, "nobody@example.com", "", inter, failure, 0, insights.ReasonDenied, "auth0:a-3"},
+		{"2023-09-21T08:00:00Z", signIn, "auth0|u1", "", inter, interrupt, 0, "", "auth0:a-4"},
+		{"2023-09-21T08:00:30Z", insights.KindMFA, "auth0|u1", "", 0, success, 0, "", "auth0:a-5"},
+		{"2023-09-21T09:00:00Z", signIn, "auth0|u1", "", nonInter, success, 0, "", "auth0:a-6"},
+		{"2023-09-21T10:00:00Z", signIn, "", "cli-svc", sp, success, 0, "", "auth0:a-7"},
+		{"2023-09-22T08:00:00Z", insights.KindSignUp, "auth0|u3", "", 0, success, 0, "", "auth0:a-8"},
+		{"2023-09-22T08:05:00Z", insights.KindRegistration, "auth0|u3", "", 0, success, 0, "", "auth0:a-9"},
+		{"2023-09-22T09:00:00Z", insights.KindReset, "auth0|u2", "", 0, success, 0, "", "auth0:a-10"},
+		{"2023-09-22T10:00:00Z", insights.KindUserDeleted, "auth0|u4", "", 0, success, 0, "", "auth0:a-11"},
+		{"2023-09-23T08:00:00Z", signIn, "auth0|u1", "", inter, success, 0, "", "auth0:h:*"},
+	})
+	checkSkips(t, rep, 15,
+		`line 13: type "slo" is a logout`,
+		`line 14: type "sapi" is a Management API call`,
+		`line 16: date: "" is not a time`)
+	if e := evs[0]; e.Browser != "Chrome 118.0.0" || e.OS != "Mac OS X 10.15.7" || e.Country != "US" || e.City != "Chicago" ||
+		e.AppID != "cli-web" || e.AppName != "Web App" || e.IdentityProvider != "Username-Password-Authentication" {
+		t.Errorf("fields: %+v", e)
+	}
+	if evs[3].AuthRequirement != insights.RequirementMultiFactor || evs[8].Action != insights.ActionRegistered {
+		t.Errorf("mfar %q, enrollment %q", evs[3].AuthRequirement, evs[8].Action)
+	}
+}
+
+func TestJSONL(t *testing.T) {
+	evs, rep := readFile(t, "events.jsonl", importers.JSONL)
+	checkBriefs(t, evs, []brief{
+		{"2023-09-20T09:00:00Z", signIn, "alice", "", 0, 0, 0, "", "e-1"},
+		{"2023-09-20T07:05:00Z", signIn, "bob", "", 0, 0, 50126, "", "e-2"},
+		{"2023-09-20T09:11:00Z", insights.KindMFA, "alice", "", 0, 0, 0, "", "e-5"},
+		{"2023-09-21T10:00:00Z", insights.KindRegistration, "carol", "", 0, 0, 0, "", "e-6"},
+		{"2023-09-21T11:00:00Z", insights.KindReset, "bob", "", 0, failure, 0, "userGaveUp", "e-7"},
+		{"2023-09-21T12:00:00Z", signIn, "", "sp-1", sp, 0, 0, "", "e-8"},
+		{"2023-09-22T08:00:00Z", signIn, "dave", "", nonInter, 0, 0, "", "jsonl:h:*"},
+	})
+	checkSkips(t, rep, 12,
+		`line 4: unknown field "bogus"`,
+		"line 9: no user",
+		`line 10: insights: invalid event: unknown kind "nope"`,
+		"line 12: not a JSON object",
+		`line 13: reason "wrongPassword" is not a sign-in failure reason`)
+	if evs[0].AppID != "portal" || evs[0].Country != "fr" || evs[3].Method != "FIDO2 security key" {
+		t.Errorf("fields: %+v %+v", evs[0], evs[3])
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	got, rep, err := importers.ReadSnapshot(t.Context(), openSample(t, "snapshot.csv"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []importers.RegisteredMethods{
+		{UserKey: "alice", Methods: []string{"Password", "Microsoft Authenticator", "FIDO2 security key"}},
+		{UserKey: "bob", Methods: []string{"Password"}},
+		{UserKey: "carol", Methods: []string{}},
+		{UserKey: "dave", Methods: []string{"Password", "Text message"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if rep.Read != 6 || rep.Imported != 4 || rep.SkippedCount != 1 || rep.Skipped[0] != (importers.Skip{Line: 5, Reason: "no userKey"}) {
+		t.Errorf("report %+v", rep)
+	}
+}

@@ -1,0 +1,60 @@
+package importers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/insightslab/insights"
+)
+
+// readJSONL reads the library's own format: one insights.Event per line,
+// with the JSON names of its tags. Blank lines are ignored; a line that is
+// not one Event object, or names a field Event does not have, is skipped.
+func readJSONL(r io.Reader, s *sink) error {
+	lr := newLineReader(r)
+	lr.skipBOM()
+	for {
+		b, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			s.skip(lr.line, fmt.Sprintf("line longer than %d bytes", maxLineBytes))
+			continue
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		ev, why := decodeEvent(b)
+		if why != "" {
+			s.skip(lr.line, why)
+			continue
+		}
+		if err := s.add(lr.line, ev, ev.RequestID, b); err != nil {
+			return err
+		}
+	}
+}
+
+// decodeEvent decodes one line holding exactly one Event object.
+func decodeEvent(b []byte) (insights.Event, string) {
+	var ev insights.Event
+	if b[0] != '{' {
+		return ev, "not a JSON object"
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return ev, decodeReason(err)
+	}
+	if dec.InputOffset() != int64(len(b)) {
+		return ev, "more than one JSON value on the line"
+	}
+	return ev, ""
+}
