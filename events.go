@@ -104,6 +104,14 @@ type PolicyResult struct {
 	Result string `json:"result,omitempty"` // success, failure, notApplied, ...
 }
 
+// Validate reports whether Add would accept ev with its clock at now: the
+// checks of SPEC §2 that need no engine state. The error wraps
+// ErrInvalidEvent and names the field. Importers use it to skip rows.
+func (ev *Event) Validate(now time.Time) error {
+	_, err := validator{loc: time.UTC, now: now}.normalize(ev)
+	return err
+}
+
 // normEvent is a validated event reduced to what the index keeps.
 type normEvent struct {
 	day       int32

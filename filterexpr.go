@@ -36,8 +36,7 @@ import (
 //	word    = a run of letters, digits and _ . - : @ / + .
 //
 // Dimension names are those of ParseDimension, case-sensitive, log fields
-// included (ip, user, requestId, ...): whether a dimension suits the use is
-// checked where the filter is used (a metric takes indexed dimensions only).
+// included (ip, user, requestId, ...), which metrics answer from the event log.
 // Keywords (and, or, not, in, prefix, true, false) are case-insensitive.
 // Values may be bare words for convenience (country = US, os in (iOS,
 // Android)); a value that is a keyword, is empty, or holds other characters
@@ -63,19 +62,10 @@ func ParseFilter(s string) (Filter, error) {
 	if p.tok.kind != tokEOF {
 		return Filter{}, p.fail(`"and", "or" or the end of the filter`)
 	}
-	if d := f.depth(); d > maxFilterDepth {
-		return Filter{}, fmt.Errorf("%w: filter: nested %d deep, at most %d", ErrInvalidQuery, d, maxFilterDepth)
+	if err := f.validate(); err != nil {
+		return Filter{}, err
 	}
 	return f, nil
-}
-
-// depth returns the depth of f's tree, 0 for a leaf or an empty And/Or.
-func (f Filter) depth() int {
-	d := 0
-	for _, a := range f.args {
-		d = max(d, a.depth()+1)
-	}
-	return d
 }
 
 type tokKind uint8

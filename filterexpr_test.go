@@ -101,7 +101,7 @@ func TestParseFilterErrors(t *testing.T) {
 		{"too deeply nested", strings.Repeat("not ", maxFilterDepth+1) + `os = "iOS"`, `parentheses and nots nested more than 32 deep`},
 		{"too many parentheses", strings.Repeat("(", maxFilterDepth+1) + `os = "iOS"` + strings.Repeat(")", maxFilterDepth+1), `at byte 32: parentheses and nots nested more than 32 deep`},
 		{"too many nodes", strings.TrimSuffix(strings.Repeat(`os = "a" or `, maxFilterNodes), " or "), `more than 4096 filter nodes`},
-		{"tree too deep", strings.Repeat("(os = a or os = b and ", 17) + `os = a` + strings.Repeat(")", 17), `filter: nested 34 deep, at most 32`},
+		{"tree too deep", strings.Repeat("(os = a or os = b and ", 17) + `os = a` + strings.Repeat(")", 17), `filter: deeper than 32`},
 		{"long tokens are cut in messages", `os = "a" ` + strings.Repeat("x", 100), `found "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"...`},
 	}
 	for _, c := range cases {

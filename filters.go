@@ -98,8 +98,12 @@ func (f Filter) String() string {
 func (f Filter) write(b *strings.Builder, nested bool) {
 	switch f.op {
 	case OpAnd, OpOr:
-		if len(f.args) == 0 {
+		switch len(f.args) {
+		case 0:
 			b.WriteString(map[Op]string{OpAnd: "true", OpOr: "false"}[f.op])
+			return
+		case 1: // And(a) and Or(a) match what a does
+			f.args[0].write(b, nested)
 			return
 		}
 		if nested && len(f.args) > 1 {

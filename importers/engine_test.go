@@ -191,7 +191,7 @@ func TestReadShapes(t *testing.T) {
 	t.Run("future times are skipped", func(t *testing.T) {
 		in := `{"time":"2023-09-26T00:00:01Z","kind":"signIn","userKey":"u"}` + "\n" + `{"time":"2023-09-25T23:00:00Z","kind":"signIn","userKey":"u"}`
 		_, rep := ids(t, in, importers.JSONL, nil)
-		if rep.Imported != 1 || rep.Skipped[0].Reason != "time 2023-09-26T00:00:01Z is more than a day after the clock" {
+		if rep.Imported != 1 || rep.Skipped[0].Reason != "Time: 2023-09-26T00:00:01Z is more than a day after the clock" {
 			t.Errorf("%+v", rep)
 		}
 	})
@@ -208,7 +208,7 @@ func TestReadShapes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(ev.AppName) != insights.MaxValueLength || ev.IP != "" || !strings.HasPrefix(ev.RequestID, "jsonl:h:") ||
-			rep.Skipped[0].Reason != "user key: 1025 bytes, over the limit of 1024" {
+			rep.Skipped[0].Reason != "UserKey: 1025 bytes, over the limit of 1024" {
 			t.Errorf("app %d bytes, ip %q, id %q, %+v", len(ev.AppName), ev.IP, ev.RequestID, rep)
 		}
 	})

@@ -32,7 +32,7 @@ func TestEntraCSV(t *testing.T) {
 	})
 	checkSkips(t, rep, 10,
 		`line 8: Date (UTC): "not a date" is not a time`,
-		"line 9: no user",
+		"line 9: UserKey: missing on a signIn event",
 		"line 11: 5 fields where the header has 29")
 	a, b, c := evs[0], evs[1], evs[4]
 	if a.City != "Seattle" || a.State != "Washington" || a.Country != "US" || b.City != "Paris" || b.Country != "FR" || evs[6].Country != "DE" {
@@ -191,10 +191,10 @@ func TestJSONL(t *testing.T) {
 	})
 	checkSkips(t, rep, 12,
 		`line 4: unknown field "bogus"`,
-		"line 9: no user",
+		"line 9: UserKey: missing on a signIn event",
 		`line 10: insights: invalid event: unknown kind "nope"`,
 		"line 12: not a JSON object",
-		`line 13: reason "wrongPassword" is not a sign-in failure reason`)
+		`line 13: Reason: "wrongPassword" is not one of [incomplete denied badRequest systemFailure userError configError other]`)
 	if evs[0].AppID != "portal" || evs[0].Country != "fr" || evs[3].Method != "FIDO2 security key" {
 		t.Errorf("fields: %+v %+v", evs[0], evs[3])
 	}
