@@ -1579,7 +1579,7 @@ func TestInvalidQueries(t *testing.T) {
 		q    insights.Query
 	}{
 		{"no metric", mod(func(q *insights.Query) { q.Metric = 0 })},
-		{"metric out of set", mod(func(q *insights.Query) { q.Metric = insights.ConditionalAccessPolicies + 1 })},
+		{"metric out of set", mod(func(q *insights.Query) { q.Metric = insights.Metric(200) })},
 		{"no from", mod(func(q *insights.Query) { q.From = insights.Date{} })},
 		{"no to", mod(func(q *insights.Query) { q.To = insights.Date{} })},
 		{"from equals to", mod(func(q *insights.Query) { q.To = q.From })},

@@ -16,6 +16,8 @@ import (
 //	  (activity or creation), then deletion day (varints; NoDay for none)
 //	day sketches: count (uvarint), then each day (varint) and its HyperLogLog
 //	  serialization (length-prefixed bytes); week and month sketches are merged from them at load
+//	registration state: users (uvarint), each: user id (uvarint), methods (uvarint), each:
+//	  method code (uvarint) | time of the deciding event (varint Unix ns) | registered (1 byte)
 
 // catalogKey names version gen of the catalog.
 func catalogKey(gen uint64) string { return fmt.Sprintf("catalog/%016x", gen) }
@@ -52,6 +54,16 @@ func (e *Engine) encodeCatalog() ([]byte, error) {
 		b = appendVarint(b, int64(n))
 		b = appendUvarint(b, uint64(len(raw)))
 		b = append(b, raw...)
+	}
+	b = appendUvarint(b, uint64(len(e.regs)))
+	for uid, ms := range e.regs {
+		b = appendUvarint(b, uint64(uid))
+		b = appendUvarint(b, uint64(len(ms)))
+		for m, st := range ms {
+			b = appendUvarint(b, uint64(m))
+			b = appendVarint(b, st.t)
+			b = append(b, boolByte(st.registered))
+		}
 	}
 	return sealFrame(b), nil
 }
@@ -113,6 +125,24 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 			r.fail("sketch of %s: %v", dateOfNum(day), err)
 		}
 		e.sketches.day[day] = sk
+	}
+	n = r.count(users, 2)
+	e.regs = make(map[uint32]map[uint32]regState, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		uid := r.uvarint()
+		if _, dup := e.regs[uint32(uid)]; dup || uid >= uint64(users) {
+			r.fail("registration state of user %d: out of range or twice", uid)
+		}
+		methods := r.count(len(e.dims[DimMethod-1].values), 3)
+		ms := make(map[uint32]regState, methods)
+		for j := 0; j < methods && r.err == nil; j++ {
+			m := r.uvarint()
+			if _, dup := ms[uint32(m)]; dup || m >= uint64(len(e.dims[DimMethod-1].values)) {
+				r.fail("registration state of user %d: method %d out of range or twice", uid, m)
+			}
+			ms[uint32(m)] = regState{t: r.varint(), registered: r.flag()}
+		}
+		e.regs[uint32(uid)] = ms
 	}
 	if err := r.end(); err != nil {
 		return err

@@ -41,6 +41,8 @@ func seedsOf(d Dimension) []string {
 		return mfaResults
 	case DimAuthRequirement:
 		return requirements
+	case DimAction:
+		return actions
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ const (
 	DimRiskState                              // none, atRisk, confirmedCompromised, remediated, dismissed, ...
 	DimCrossTenant                            // cross-tenant access type
 	DimMethod                                 // registration and reset method
+	DimAction                                 // registration: registered, removed, snapshot; reset: passwordReset, accountUnlock
 	DimIP                                     // log field: client IP address
 	DimUser                                   // log field: user key
 	DimPrincipal                              // log field: service principal or managed identity id
@@ -50,14 +51,14 @@ const (
 // lastDimension is the last Dimension a filter may name.
 const lastDimension = DimState
 
-// numIndexed is the number of indexed dimensions (DimKind..DimMethod).
-const numIndexed = int(DimMethod)
+// numIndexed is the number of indexed dimensions (DimKind..DimAction).
+const numIndexed = int(DimAction)
 
 var dimNames = []string{"", "kind", "appId", "appName", "resource", "os", "osFamily", "browser",
 	"browserFamily", "country", "language", "identityProvider", "authFlow", "clientApp",
 	"signInType", "status", "errorCode", "reason", "mfaMethod", "mfaResult", "authRequirement",
 	"primaryMethod", "conditionalAccess", "riskLevel", "riskState", "crossTenant", "method",
-	"ip", "user", "principalId", "requestId", "correlationId", "city", "state"}
+	"action", "ip", "user", "principalId", "requestId", "correlationId", "city", "state"}
 
 func (d Dimension) String() string { return enumName(dimNames, int(d)) }
 

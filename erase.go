@@ -88,6 +88,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 		days[uid] = metrics.NoDay
 	}
 	e.deletedU.Remove(uid)
+	delete(e.regs, uid)
 	e.mu.Unlock()
 	if err := e.writeCheckpoint(ctx); err != nil {
 		return rep, fmt.Errorf("insights: erasing %q: removed from memory, not yet from the store: %w", userKey, err)

@@ -34,6 +34,7 @@ const MethodPreviouslySatisfied = "Previously satisfied"
 const (
 	ActionRegistered    = "registered"    // registration: a method was added
 	ActionRemoved       = "removed"       // registration: a method was removed
+	ActionSnapshot      = "snapshot"      // registration: the method was registered as of the event's time, per an imported snapshot (Engine.ImportRegistrations); not counted as a registration
 	ActionPasswordReset = "passwordReset" // reset: a self-service password reset
 	ActionAccountUnlock = "accountUnlock" // reset: an account unlock
 )
@@ -222,6 +223,7 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 		DimRiskState - 1:         ev.RiskState,
 		DimCrossTenant - 1:       ev.CrossTenant,
 		DimMethod - 1:            ev.Method,
+		DimAction - 1:            action(ev),
 	}
 	if ev.Kind == KindSignIn {
 		n.vals[DimSignInType-1] = sit.String()
@@ -368,9 +370,9 @@ func checkAction(ev *Event) error {
 	var allowed []string
 	switch ev.Kind {
 	case KindRegistration:
-		allowed = []string{ActionRegistered, ActionRemoved}
+		allowed = actions[:3]
 	case KindReset:
-		allowed = []string{ActionPasswordReset, ActionAccountUnlock}
+		allowed = actions[3:]
 	default:
 		if ev.Action != "" {
 			return fmt.Errorf("%w: Action: set on a %s event", ErrInvalidEvent, ev.Kind)
@@ -381,6 +383,23 @@ func checkAction(ev *Event) error {
 		return fmt.Errorf("%w: Action: %q is not one of %v", ErrInvalidEvent, ev.Action, allowed)
 	}
 	return nil
+}
+
+// actions are the values of Event.Action: registration ones, then reset ones.
+var actions = []string{ActionRegistered, ActionRemoved, ActionSnapshot, ActionPasswordReset, ActionAccountUnlock}
+
+// action returns ev's action, the kind's first when empty; "" for kinds
+// without actions.
+func action(ev *Event) string {
+	switch {
+	case ev.Action != "":
+		return ev.Action
+	case ev.Kind == KindRegistration:
+		return ActionRegistered
+	case ev.Kind == KindReset:
+		return ActionPasswordReset
+	}
+	return ""
 }
 
 // checkLengths rejects strings over their documented limits.

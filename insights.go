@@ -151,11 +151,12 @@ type Engine struct {
 	userKeys []string          // user id → key; "" once erased
 	dims     [numIndexed]*dict
 	days     map[int32]*dayState
-	first    []int32         // user id → first activity day, metrics.NoDay if none
-	last     []int32         // user id → last activity day, metrics.NoDay if none
-	joined   []int32         // user id → first day with an activity or a successful creation
-	deleted  []int32         // user id → deletion day, metrics.NoDay if none
-	deletedU *roaring.Bitmap // users with a deletion day
+	first    []int32                        // user id → first activity day, metrics.NoDay if none
+	last     []int32                        // user id → last activity day, metrics.NoDay if none
+	joined   []int32                        // user id → first day with an activity or a successful creation
+	deleted  []int32                        // user id → deletion day, metrics.NoDay if none
+	deletedU *roaring.Bitmap                // users with a deletion day
+	regs     map[uint32]map[uint32]regState // user id → method code → registration state (registration.go)
 	sketches sketches
 	horizon  int32  // retention dropped the days before it
 	gen      uint64 // generation of the last checkpoint
@@ -399,6 +400,9 @@ func (e *Engine) apply(n *normEvent) {
 		if n.day <= e.deleted[uid] {
 			e.sketches.add(n.day, uid)
 		}
+	}
+	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
+		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
 	ds.dirty, ds.saved = true, false

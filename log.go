@@ -75,6 +75,15 @@ func (e *Engine) SignIns(ctx context.Context, q LogQuery) (*LogPage, error) {
 	return e.page(ctx, q)
 }
 
+// MethodActivity returns one page of the registration and reset details
+// list (SPEC §8): Log restricted to registration and reset events, imported
+// snapshots excluded. Search users with Prefix(DimUser, ...), filter on
+// DimMethod, DimAction, DimStatus, DimReason.
+func (e *Engine) MethodActivity(ctx context.Context, q LogQuery) (*LogPage, error) {
+	q.Filter = And(Or(registration, reset), q.Filter)
+	return e.page(ctx, q)
+}
+
 // UserSignIns returns userKey's sign-ins on the days [from, to), newest
 // first, in one call: SignIns filtered on the user with the largest page.
 // Cost: per day, a lookup in the day's entries by user.
@@ -312,6 +321,7 @@ func (e *Engine) entry(d *day, l *eventLog, n int32, i uint32) (LogEntry, error)
 	ev.MFAMethod, ev.MFAResult, ev.AuthRequirement = val(DimMFAMethod), val(DimMFAResult), val(DimAuthRequirement)
 	ev.PrimaryMethod, ev.ConditionalAccess = val(DimPrimaryMethod), val(DimConditionalAccess)
 	ev.RiskLevel, ev.RiskState, ev.CrossTenant, ev.Method = val(DimRiskLevel), val(DimRiskState), val(DimCrossTenant), val(DimMethod)
+	ev.Action = val(DimAction)
 	le.OSFamily, le.BrowserFamily = val(DimOSFamily), val(DimBrowserFamily)
 	return le, decodeRecord(d.logKey, l.record(int(i)), ev, e.loc)
 }

@@ -8,7 +8,7 @@ import (
 // A log record holds the fields of one event that the index does not:
 //
 //	principal id | request id | correlation id | session id | device id |
-//	IP | city | state | user agent | display name | action (strings)
+//	IP | city | state | user agent | display name (strings)
 //	steps (uvarint), each: time (varint Unix ns, 0 for none) | method | succeeded (1 byte) |
 //	    result detail | requirement
 //	MFA policies (uvarint), each a string
@@ -29,7 +29,6 @@ const (
 	recState
 	recUserAgent
 	recDisplayName
-	recAction
 	numRecText
 )
 
@@ -47,7 +46,7 @@ func encodeRecord(ev *Event) string {
 		ip = a.String() // one spelling per address, so Eq matches it
 	}
 	text := [numRecText]string{ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID,
-		ip, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName, ev.Action}
+		ip, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName}
 	b := make([]byte, 0, 64)
 	for _, s := range text {
 		b = appendString(b, s)
@@ -101,7 +100,7 @@ func decodeRecord(key string, rec []byte, ev *Event, loc *time.Location) error {
 		text[i] = r.string(MaxLogFieldLength)
 	}
 	ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID = text[0], text[1], text[2], text[3], text[4]
-	ev.IP, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName, ev.Action = text[5], text[6], text[7], text[8], text[9], text[10]
+	ev.IP, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName = text[5], text[6], text[7], text[8], text[9]
 	if n := r.count(MaxAuthSteps, 5); n > 0 {
 		ev.AuthDetails = make([]AuthStep, n)
 		for i := range ev.AuthDetails {

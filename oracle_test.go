@@ -601,6 +601,7 @@ var orDimList = [...]insights.Dimension{
 	insights.DimKind, insights.DimAppID, insights.DimOS, insights.DimOSFamily, insights.DimBrowser,
 	insights.DimCountry, insights.DimClientApp, insights.DimSignInType, insights.DimStatus,
 	insights.DimErrorCode, insights.DimReason, insights.DimMFAMethod, insights.DimMFAResult,
+	insights.DimMethod, insights.DimAction,
 	insights.DimIP, insights.DimCity, insights.DimUser, // log fields
 }
 
@@ -698,6 +699,12 @@ func orBuild(evs []insights.Event, loc *time.Location, today int) *orOracle {
 		r.setDim(insights.DimReason, reason)
 		r.setDim(insights.DimMFAMethod, method)
 		r.setDim(insights.DimMFAResult, result)
+		r.setDim(insights.DimMethod, e.Method)
+		act := e.Action
+		if act == "" {
+			act = map[insights.Kind]string{insights.KindRegistration: insights.ActionRegistered, insights.KindReset: insights.ActionPasswordReset}[e.Kind]
+		}
+		r.setDim(insights.DimAction, act)
 		r.setDim(insights.DimIP, e.IP)
 		r.setDim(insights.DimCity, e.City)
 		r.setDim(insights.DimUser, e.UserKey)
@@ -1273,6 +1280,18 @@ func (o *orOracle) eventRows(q insights.Query, f orF, bs []orBucket) []orRow {
 			if len(policies) == 0 {
 				continue
 			}
+		case insights.Registrations, insights.Resets:
+			kind := map[insights.Metric]insights.Kind{insights.Registrations: insights.KindRegistration, insights.Resets: insights.KindReset}[q.Metric]
+			if r.kind != kind || r.dim(insights.DimAction) == insights.ActionSnapshot {
+				continue
+			}
+			series = []string{"attempts"}
+			switch r.status {
+			case insights.StatusSuccess:
+				series = append(series, "successes")
+			case insights.StatusFailure:
+				series = append(series, "failures")
+			}
 		case insights.Authentications:
 			if r.kind != insights.KindSignIn {
 				continue
@@ -1695,6 +1714,10 @@ func orQueries() (queries []orQuery, users []orQuery) {
 	add(insights.MFAChallenges, rAll, insights.Month, all, by(mfaResult))
 	add(insights.MFAChallenges, rMid, insights.Total, fApp)
 	add(insights.MFAChallenges, rFall, insights.Day, fEq(kind, "signIn"))
+	add(insights.Registrations, rMid, insights.Week, all, by(insights.DimMethod))
+	add(insights.Registrations, rAll, insights.Month, fEq(insights.DimAction, "removed"), by(reason))
+	add(insights.Resets, rMid, insights.Week, all, by(insights.DimAction))
+	add(insights.Resets, rAll, insights.Total, fApp, by(insights.DimMethod, reason))
 	add(insights.MFAProtectedSignIns, rMid, insights.Week, all)
 	add(insights.MFAProtectedSignIns, rMonths, insights.Month, fNet, by(app))
 	add(insights.PasswordlessSignIns, rMid, insights.Week, fApp)

@@ -79,15 +79,24 @@ const (
 	// overall CA status are Authentications grouped by DimConditionalAccess;
 	// by risk, grouped by DimRiskLevel or DimRiskState.
 	ConditionalAccessPolicies
+	// Registrations: authentication-method registration events (registered
+	// and removed; imported snapshots excluded); series attempts,
+	// successes, failures. Group by DimMethod, DimAction or DimReason.
+	Registrations
+	// Resets: self-service password resets and account unlocks; series
+	// attempts, successes, failures. Group by DimAction (password resets
+	// against account unlocks), DimMethod or DimReason.
+	Resets
 )
 
 // lastMetric is the last Metric.
-const lastMetric = ConditionalAccessPolicies
+const lastMetric = Resets
 
 var metricNames = []string{"", "activeUsers", "signingInUsers", "newUsers", "returningUsers",
 	"rollingActiveUsers", "inactiveUsers", "neverActiveUsers", "totalUsers", "stickiness",
 	"lifecycle", "retention", "authentications", "requests", "signUps", "mfaChallenges", "summary",
-	"mfaProtectedSignIns", "passwordlessSignIns", "mfaPolicyPrompts", "conditionalAccessPolicies"}
+	"mfaProtectedSignIns", "passwordlessSignIns", "mfaPolicyPrompts", "conditionalAccessPolicies",
+	"registrations", "resets"}
 
 func (m Metric) String() string { return enumName(metricNames, int(m)) }
 

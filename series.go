@@ -33,6 +33,10 @@ var (
 	signInSuccess = And(signIn, Eq(DimStatus, StatusSuccess.String()))
 	multiFactor   = Eq(DimAuthRequirement, RequirementMultiFactor)
 	passwordless  = In(DimPrimaryMethod, PasswordlessMethods()...)
+	registration  = And(Eq(DimKind, KindRegistration.String()), Not(Eq(DimAction, ActionSnapshot)))
+	reset         = Eq(DimKind, KindReset.String())
+	succeeded     = Eq(DimStatus, StatusSuccess.String())
+	failed        = Eq(DimStatus, StatusFailure.String())
 )
 
 // PasswordlessMethods returns the primary methods PasswordlessSignIns
@@ -70,6 +74,16 @@ var seriesDefs = map[Metric][]seriesDef{
 	PasswordlessSignIns: {
 		{"passwordless", countEvents, And(signInSuccess, passwordless)},
 		{"other", countEvents, And(signInSuccess, Not(passwordless))},
+	},
+	Registrations: {
+		{"attempts", countEvents, registration},
+		{"successes", countEvents, And(registration, succeeded)},
+		{"failures", countEvents, And(registration, failed)},
+	},
+	Resets: {
+		{"attempts", countEvents, reset},
+		{"successes", countEvents, And(reset, succeeded)},
+		{"failures", countEvents, And(reset, failed)},
 	},
 	Summary: {
 		{"activeUsers", countActive, Filter{}},
