@@ -43,8 +43,8 @@ func (e *Engine) applyRegistration(uid, m uint32, t int64, action string) {
 // RegisteredMethods is one user's registered methods, as a host's
 // snapshot lists them for ImportRegistrations.
 type RegisteredMethods struct {
-	UserKey string
-	Methods []string
+	UserKey string   `json:"userKey"`
+	Methods []string `json:"methods"`
 }
 
 // ImportRegistrations records a snapshot of registered methods as of asOf

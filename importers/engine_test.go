@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +249,38 @@ func TestTimeLayouts(t *testing.T) {
 		if err != nil || !got.Equal(want) {
 			t.Errorf("%s: got %v, %v", s, got, err)
 		}
+	}
+}
+
+// A snapshot read from CSV becomes the engine's registration state.
+func TestSnapshotIntoEngine(t *testing.T) {
+	f, err := os.Open("testdata/snapshot.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	users, _, err := importers.ReadSnapshot(t.Context(), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := openEngine(t)
+	if err := e.ImportRegistrations(t.Context(), clock().Add(-time.Hour), users); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.RegistrationDetails(t.Context(), insights.RegistrationQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, d := range got {
+		rows = append(rows, fmt.Sprintf("%s %q mfa=%v passwordless=%v", d.UserKey, d.Methods, d.MFA.Capable, d.Passwordless.Capable))
+	}
+	want := []string{
+		`alice ["FIDO2 security key" "Microsoft Authenticator" "Password"] mfa=true passwordless=true`,
+		`bob ["Password"] mfa=false passwordless=false`,
+		`dave ["Password" "Text message"] mfa=true passwordless=false`,
+	}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("registration details\n got %q\nwant %q", rows, want)
 	}
 }

@@ -205,7 +205,7 @@ func TestSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []importers.RegisteredMethods{
+	want := []insights.RegisteredMethods{
 		{UserKey: "alice", Methods: []string{"Password", "Microsoft Authenticator", "FIDO2 security key"}},
 		{UserKey: "bob", Methods: []string{"Password"}},
 		{UserKey: "carol", Methods: []string{}},

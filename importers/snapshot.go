@@ -10,13 +10,6 @@ import (
 	"github.com/insightslab/insights"
 )
 
-// RegisteredMethods is one user's registered authentication methods in a
-// registration snapshot (SPEC §8).
-type RegisteredMethods struct {
-	UserKey string   `json:"userKey"`
-	Methods []string `json:"methods"` // in the order first seen, without duplicates; may be empty
-}
-
 // ReadSnapshot reads a registration snapshot: CSV (RFC 4180, UTF-8, an
 // optional byte-order mark) with a header naming the columns userKey and
 // methods, in any order and case, other columns ignored; methods are
@@ -25,11 +18,12 @@ type RegisteredMethods struct {
 // so one row per user and method reads the same as one row per user. A
 // row without a user key, with a key over insights.MaxKeyLength, or with a
 // method over insights.MaxValueLength is skipped. Users come out in the
-// order first seen.
+// order first seen, each with its methods in the order first seen, without
+// duplicates (possibly none); Engine.ImportRegistrations records them.
 //
 // Of opts only MaxSkips is used. Report.Imported counts users. Cost: one
 // pass, memory for the result. ctx is checked every 1,000 rows.
-func ReadSnapshot(ctx context.Context, r io.Reader, opts *Options) ([]RegisteredMethods, Report, error) {
+func ReadSnapshot(ctx context.Context, r io.Reader, opts *Options) ([]insights.RegisteredMethods, Report, error) {
 	s := newSink(ctx, opts, "", nil)
 	t, err := newCSVTable(r)
 	if t == nil || err != nil {
@@ -38,7 +32,7 @@ func ReadSnapshot(ctx context.Context, r io.Reader, opts *Options) ([]Registered
 	if !t.has("userkey") || !t.has("methods") {
 		return nil, s.rep, fmt.Errorf("%w: line 1: the header must name userKey and methods", ErrMalformed)
 	}
-	var out []RegisteredMethods
+	var out []insights.RegisteredMethods
 	index := map[string]int{}
 	err = t.each(s, func(line int, row []string) error {
 		if s.rep.Read%1000 == 0 {
@@ -71,7 +65,7 @@ func ReadSnapshot(ctx context.Context, r io.Reader, opts *Options) ([]Registered
 		if !ok {
 			i = len(out)
 			index[user] = i
-			out = append(out, RegisteredMethods{UserKey: user, Methods: []string{}})
+			out = append(out, insights.RegisteredMethods{UserKey: user, Methods: []string{}})
 		}
 		for _, m := range methods {
 			if !slices.Contains(out[i].Methods, m) {
