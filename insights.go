@@ -1,7 +1,9 @@
 // Package insights answers "who uses our sign-in, how, and how is it
 // going" for a Go identity server or SaaS backend, in process: daily and
 // monthly active users, new, returning and inactive users, authentications
-// and their failures, MFA challenges, exact and real-time.
+// and their failures, MFA challenges and security signals, the sign-in log,
+// and authentication-methods registration and reset activity, exact and
+// real-time.
 //
 // Open an Engine on a store, Add events as they happen, and Query metrics:
 //
@@ -9,8 +11,8 @@
 //	eng.Add(ctx, insights.Event{Time: t, Kind: insights.KindSignIn, UserKey: "u1", AppID: "portal"})
 //	res, _ := eng.Query(ctx, insights.Query{Metric: insights.ActiveUsers, From: from, To: to})
 //
-// The definitions are those of the project's SPEC §4 and §5; the choices
-// made where it is silent are listed under Caveats.
+// The definitions are those of the project's SPEC §4, §5, §7 and §8; the
+// choices made where it is silent are listed under Caveats.
 //
 // # Data path
 //
@@ -22,6 +24,25 @@
 // immutable indexes shared without copying, plans its filter on each day's
 // combinations (plan.go), combines the matching user sets per bucket
 // (eval.go) and hands them to the formulas of package metrics.
+//
+// # Event log
+//
+// Every applied event is also appended to its day's event log
+// (eventlog.go): its time, user, the combination holding its indexed
+// values, and a record of its log fields (logrecord.go). Log, SignIns,
+// UserSignIns, MethodActivity and Entries list it newest first (log.go):
+// the filter's index-only parts are planned on the day's combinations and
+// mapped to entries; log fields (user, IP, request and correlation ids,
+// city, state) read per-day postings built on first use. A metric whose
+// filter names a log field runs on each day restricted to the matching
+// events, rebuilt from the log per query (slower than the index; the
+// result warns). MFAPolicyPrompts and ConditionalAccessPolicies read the
+// policies of the matching entries' records. A stored day keeps its log
+// compressed in its segment and decompresses it on the first listing.
+//
+// Registration state (registration.go) follows successful registration
+// events and imported snapshots; RegistrationDetails and SummarizeMethods
+// evaluate it under a MethodPolicy the caller passes.
 //
 // # Concurrency
 //
@@ -66,8 +87,30 @@
 //     month, updated at ingest); any other query is answered exactly and
 //     says so in a warning. Sketches cannot forget: a deletion reported after
 //     the activities it voids does not remove them from approximate counts.
-//   - Filters on log fields (CIDR on IP) are accepted by the Filter type but
-//     rejected by metrics for now: the sign-in log that answers them comes later.
+//   - The event log keeps every kind of event, not only sign-ins: SignIns
+//     and MethodActivity narrow it. Entries are ordered by time, then by the
+//     order applied, both descending; an entry's ID ("date/sequence") and
+//     cursor stay valid for good. Erased users' entries are hidden and their
+//     records emptied; their indexed values still count as events.
+//   - IP addresses are stored in netip's canonical spelling, so Eq on DimIP
+//     matches however the address is written; Prefix on DimIP is refused
+//     (use CIDR). Times in the log are in the store's zone.
+//   - MFA-protected sign-ins count successful sign-ins of every sign-in
+//     type by requirement; passwordless ones by primary method, the first
+//     step that is not a multi-factor one when the host gives none (see
+//     PasswordlessMethods). MFA prompts by policy count MFA challenges, a
+//     challenge required by two policies under both, and challenges without
+//     a recorded policy under "". Sign-ins without applied CA policies are
+//     not rows of ConditionalAccessPolicies.
+//   - Registration state is the current one: for each user and method the
+//     successful registration event latest in time decides (a tie goes to
+//     the one applied last); failed events do not change it. An imported
+//     snapshot adds registrations as of its time and removes nothing.
+//     Users without a registered method are not rows of the registration
+//     details list, so "enabled" counts only users with a method.
+//     Passwordless is enabled for every user. Registration counts exclude
+//     snapshots. Windows of registration and reset activity are calendar
+//     days in the store's zone, like every range.
 //   - A sealed day builds, on first use and for good, the postings of each
 //     dimension a query filters or groups on (value → combinations), and
 //     for unfiltered activity grouped by one dimension the active users of
