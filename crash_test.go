@@ -282,6 +282,12 @@ type durOracle struct {
 	first    map[string]int // first activity day
 	deleted  map[string]int // deletion day
 	created  map[string]int // first user-created day
+	logged   []string       // the applied events, as durLogLine renders them, sorted when checked
+}
+
+// durLogLine renders what the event log must keep of an event.
+func durLogLine(t time.Time, kind insights.Kind, user, principal, rid, app, os, country, res string, code int) string {
+	return fmt.Sprintf("%d %s %q %q %q %q %q %q %q %d", t.UnixNano(), kind, user, principal, rid, app, os, country, res, code)
 }
 
 func newDurOracle() *durOracle {
@@ -308,6 +314,8 @@ func (o *durOracle) add(evs ...durEv) {
 			o.seen[k] = true
 		}
 		o.requests[e.day]++
+		ev := e.event()
+		o.logged = append(o.logged, durLogLine(ev.Time, ev.Kind, ev.UserKey, ev.PrincipalID, ev.RequestID, ev.AppID, ev.OS, ev.Country, ev.Resource, ev.ErrorCode))
 		if e.kind == insights.KindSignIn {
 			o.auth[0][e.day]++
 			o.auth[1+e.status()][e.day]++
@@ -485,6 +493,22 @@ func durCheck(ctx context.Context, e *insights.Engine, o *durOracle) error {
 	}
 	if d := durCompare(o.answers(), got); d != "" {
 		return fmt.Errorf("answers differ from the oracle's:\n%s", d)
+	}
+	// The event log holds every applied event, once.
+	var logged []string
+	it := e.Entries(ctx, insights.LogQuery{Limit: insights.MaxPageSize})
+	for it.Next() {
+		en := it.Entry()
+		logged = append(logged, durLogLine(en.Time, en.Kind, en.UserKey, en.PrincipalID, en.RequestID, en.AppID, en.OS, en.Country, en.Resource, en.ErrorCode))
+	}
+	if it.Err() != nil {
+		return fmt.Errorf("listing the event log: %w", it.Err())
+	}
+	want := slices.Clone(o.logged)
+	slices.Sort(want)
+	slices.Sort(logged)
+	if !slices.Equal(logged, want) {
+		return fmt.Errorf("the event log holds %d entries, want %d (or they differ)", len(logged), len(want))
 	}
 	return nil
 }
