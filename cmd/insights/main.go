@@ -10,6 +10,19 @@
 // "insights help SUBCOMMAND" for one subcommand's flags. Flags come
 // before a subcommand's file arguments.
 //
+// # Stores
+//
+// import creates its store on first use, in UTC unless -zone names
+// another; init creates one without importing. The zone is fixed at
+// creation: -zone with another zone is an error. The other subcommands
+// need an existing store. import streams each file through
+// importers.Read into Engine.Add and prints, per file, the records read,
+// imported and skipped, with the first reasons and line numbers; it stops
+// at the first file that fails, keeping what it imported. Request ids make
+// importing a file twice change nothing, so a failed import can simply be
+// run again. An import that takes more than a second prints a progress
+// line on stderr at most every second.
+//
 // # Exit codes
 //
 // 0 when the command did what it was asked; 1 for bad input, with a
@@ -21,8 +34,9 @@
 // # Output
 //
 // What a subcommand was asked for (a table, CSV, JSON, an import summary)
-// goes to stdout; warnings, progress, errors and the next page's cursor go
-// to stderr, so that stdout can be piped to a file or a tool. Table output is meant for a terminal:
+// goes to stdout; warnings, progress, errors and the next page's cursor
+// ("next page: -cursor C", for signins without -all) go to stderr, so that
+// stdout can be piped to a file or a tool. Table output is meant for a terminal:
 // control characters (C0, DEL, C1), Unicode bidirectional controls and
 // invalid UTF-8 in values are each shown as U+FFFD, since logs carry
 // attacker-controlled strings. CSV and JSON output is data for tools and
@@ -84,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if len(rest) == 0 {
+		if len(rest) == 0 || rest[0] == "help" {
 			writeHelp(stdout)
 			return exitOK
 		}

@@ -94,12 +94,12 @@ func writeEntryTable(w io.Writer, src export.EntrySource, zone string) error {
 		return err
 	}
 	t := newTable(w)
-	t.row("time", "user", "app", "type", "status", "errorCode", "reason", "ip", "location", "os", "browser", "id")
+	t.row("time", "user", "app", "type", "status", "errorCode", "reason", "ip", "location", "os", "browser")
 	for n := 1; src.Next(); n++ {
 		e := src.Entry()
 		t.row(e.Time.Format("2006-01-02 15:04:05"), cmp.Or(e.UserKey, e.PrincipalID), cmp.Or(e.AppName, e.AppID),
 			e.SignInType.String(), e.Status.String(), strconv.Itoa(e.ErrorCode), e.Reason, e.IP,
-			location(e.Event), e.OS, e.Browser, e.ID)
+			location(e.Event), e.OS, e.Browser)
 		if n%insights.MaxPageSize == 0 {
 			if err := t.flush(); err != nil {
 				return err
