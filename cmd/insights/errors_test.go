@@ -1,0 +1,123 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// smallStore returns a store holding the jsonl sample.
+func smallStore(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "store")
+	ok(t, "import", "-store", dir, "-format", "jsonl", sample("events.jsonl"))
+	return dir
+}
+
+func TestBadInputExitsOneNamingWhatIsWrong(t *testing.T) {
+	dir := smallStore(t)
+	q := func(args ...string) []string {
+		return append([]string{"query", "-store", dir, "-metric", "activeUsers", "-from", "2023-09-01", "-to", "2023-10-01"}, args...)
+	}
+	notJSON := filepath.Join(t.TempDir(), "okta.json")
+	if err := os.WriteFile(notJSON, []byte("[\n{\"uuid\": \"a\"},\n{oops}\n]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string // in stderr
+	}{
+		{"no subcommand", nil, []string{"usage: insights SUBCOMMAND"}},
+		{"unknown subcommand", []string{"serve"}, []string{`unknown subcommand "serve"`}},
+		{"unknown flag", q("-bogus"), []string{"-bogus"}},
+		{"bad date", q("-from", "2023-02-30"), []string{"-from", "2023-02-30", "YYYY-MM-DD"}},
+		{"from after to", q("-from", "2023-11-01"), []string{"from 2023-11-01 is not before to 2023-10-01"}},
+		{"bad filter", q("-filter", "appId = portal and"), []string{"-filter", "at byte 18"}},
+		{"unknown dimension in a filter", q("-filter", "app = portal"), []string{"-filter", "at byte 0", `"app"`}},
+		{"unknown metric", []string{"query", "-store", dir, "-metric", "dau"}, []string{"-metric", `"dau"`, "unknown metric", "activeUsers"}},
+		{"unknown group-by dimension", q("-by", "appName,planet"), []string{"-by", `"planet"`}},
+		{"bad granularity", q("-granularity", "year"), []string{"-granularity", "day, week, month or total"}},
+		{"missing flag", []string{"query", "-store", dir, "-from", "2023-09-01"}, []string{"-metric is required"}},
+		{"stray argument", q("extra"), []string{`unexpected argument "extra"`}},
+		{"graph without a collection", q("-format", "graph", "-granularity", "week"), []string{"-graph", "daily/activeUsers"}},
+		{"no such store", []string{"signins", "-store", filepath.Join(t.TempDir(), "nowhere")}, []string{"no such store"}},
+		{"another zone", []string{"init", "-store", dir, "-zone", "Europe/Paris"}, []string{"zone", "Europe/Paris"}},
+		{"unknown zone", []string{"init", "-store", dir, "-zone", "Mars/Olympus"}, []string{"-zone", "Mars/Olympus"}},
+		{"limit and all", []string{"signins", "-store", dir, "-all", "-limit", "5"}, []string{"-limit and -all"}},
+		{"limit too large", []string{"signins", "-store", dir, "-limit", "5000"}, []string{"limit 5000"}},
+		{"bad cursor", []string{"signins", "-store", dir, "-cursor", "xyz"}, []string{`cursor "xyz"`}},
+		{"unknown import format", []string{"import", "-store", dir, "-format", "csv", sample("entra.csv")}, []string{"-format", "entra-csv"}},
+		{"missing file", []string{"import", "-store", dir, "-format", "jsonl", "missing.jsonl"}, []string{"missing.jsonl", "no such file"}},
+		{"no file", []string{"import", "-store", dir, "-format", "jsonl"}, []string{"no file to import"}},
+		{"malformed file", []string{"import", "-store", dir, "-format", "okta", notJSON}, []string{notJSON, "malformed input: line "}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := cmd(t, c.args...)
+			if r.code != exitBadInput {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, exitBadInput, r.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestCorruptStoreExitsTwo(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		file    string // under the store, see store/FORMAT.md
+		corrupt func([]byte) []byte
+	}{
+		{"truncated meta.json", "meta.json", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"a day segment with a flipped byte", "days/2023-09-20", func(b []byte) []byte {
+			b[len(b)/2] ^= 0xff
+			return b
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := smallStore(t)
+			path := filepath.Join(dir, c.file)
+			if fi, err := os.Stat(path); err == nil && fi.IsDir() { // the day's one segment version
+				ents, err := os.ReadDir(path)
+				if err != nil || len(ents) != 1 {
+					t.Fatalf("%s: %v, %d entries", path, err, len(ents))
+				}
+				path = filepath.Join(path, ents[0].Name())
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, c.corrupt(b), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := cmd(t, "query", "-store", dir, "-metric", "activeUsers", "-from", "2023-09-01", "-to", "2023-10-01")
+			if r.code != exitInternal || !strings.Contains(r.stderr, "corrupt") || !strings.Contains(r.stderr, c.file) {
+				t.Errorf("exit %d, want %d naming %s; stderr:\n%s", r.code, exitInternal, c.file, r.stderr)
+			}
+		})
+	}
+}
+
+func TestTableShowsNoControlCharacters(t *testing.T) {
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	line := `{"time":"2023-09-20T09:00:00Z","kind":"signIn","userKey":"mallory\u001b[2J","appName":"Pay\u202eroll\tX","requestId":"r1"}` + "\n"
+	if err := os.WriteFile(events, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "store")
+	ok(t, "import", "-store", dir, "-format", "jsonl", events)
+	out := ok(t, "signins", "-store", dir) +
+		ok(t, "query", "-store", dir, "-metric", "activeUsers", "-from", "2023-09-01", "-to", "2023-10-01", "-by", "appName")
+	if strings.ContainsAny(out, "\x1b\u202e\t") {
+		t.Errorf("control characters reach the terminal:\n%q", out)
+	}
+	if !strings.Contains(out, "mallory\uFFFD[2J") || !strings.Contains(out, "Pay\uFFFDroll\uFFFDX") {
+		t.Errorf("values are not shown with U+FFFD:\n%s", out)
+	}
+}
