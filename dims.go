@@ -62,8 +62,9 @@ var dimNames = []string{"", "kind", "appId", "appName", "resource", "os", "osFam
 
 func (d Dimension) String() string { return enumName(dimNames, int(d)) }
 
-// indexed reports whether d is one of the bitmap-indexed dimensions.
-func (d Dimension) indexed() bool { return d >= DimKind && int(d) <= numIndexed }
+// Indexed reports whether d is one of the bitmap-indexed dimensions, which
+// group-by takes; the others are log fields, which only filters name.
+func (d Dimension) Indexed() bool { return d >= DimKind && int(d) <= numIndexed }
 
 // ParseDimension returns the Dimension whose String is s.
 func ParseDimension(s string) (Dimension, error) {

@@ -213,7 +213,7 @@ func jsonDepth(b []byte) int {
 
 // usesLogFields reports whether f names a log field (DimIP..DimState).
 func (f Filter) usesLogFields() bool {
-	if f.op >= OpEq && !f.dim.indexed() {
+	if f.op >= OpEq && !f.dim.Indexed() {
 		return true
 	}
 	for _, a := range f.args {

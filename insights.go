@@ -333,6 +333,9 @@ func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 		got.HLLPrecision < 4 || got.HLLPrecision > 18 {
 		return meta{}, fmt.Errorf("%w: %s: unreadable or unknown version", ErrCorrupt, metaKey)
 	}
+	if _, err := time.LoadLocation(got.Zone); err != nil {
+		return meta{}, fmt.Errorf("%w: %s: zone %q: %v", ErrCorrupt, metaKey, got.Zone, err)
+	}
 	if want.Zone != "" && want.Zone != got.Zone || want.HLLPrecision != 0 && want.HLLPrecision != got.HLLPrecision {
 		return meta{}, fmt.Errorf("%w: Options: store was created with zone %q and precision %d, opened with %q and %d",
 			ErrInvalidQuery, got.Zone, got.HLLPrecision, want.Zone, want.HLLPrecision)

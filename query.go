@@ -187,6 +187,24 @@ type Row struct {
 	Incomplete bool     `json:"incomplete,omitempty"` // the bucket contains the clock's present (Retention: the bucket Offset after the cohort's)
 }
 
+// GroupNames names the values of q's rows' Groups, in order: the policy
+// (and result) of MFAPolicyPrompts and ConditionalAccessPolicies, then the
+// GroupBy dimensions. For a Result, use its Query, whose GroupBy the engine
+// filled (Summary's default).
+func (q Query) GroupNames() []string {
+	var names []string
+	switch q.Metric {
+	case MFAPolicyPrompts:
+		names = []string{"policy"}
+	case ConditionalAccessPolicies:
+		names = []string{"policy", "result"}
+	}
+	for _, d := range q.GroupBy {
+		names = append(names, d.String())
+	}
+	return names
+}
+
 // validate checks q and fills its defaults.
 func (q *Query) validate() error {
 	bad := func(format string, args ...any) error {
@@ -225,7 +243,7 @@ func (q *Query) validate() error {
 		}
 	}
 	for i, d := range q.GroupBy {
-		if !d.indexed() {
+		if !d.Indexed() {
 			return bad("groupBy[%d]: %s is not an indexed dimension", i, d)
 		}
 		for _, e := range q.GroupBy[:i] {

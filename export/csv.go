@@ -86,11 +86,8 @@ func (c *csvOut) bucketCells(start, end insights.Date, series string, offset int
 	}
 }
 
-// bucketHeader returns start,end,series,offset and the dimension names.
-func bucketHeader(groupBy []insights.Dimension, rest ...string) []string {
-	h := []string{"start", "end", "series", "offset"}
-	for _, d := range groupBy {
-		h = append(h, d.String())
-	}
+// bucketHeader returns start,end,series,offset and the group names.
+func bucketHeader(groups []string, rest ...string) []string {
+	h := append([]string{"start", "end", "series", "offset"}, groups...)
 	return append(h, rest...)
 }

@@ -2,15 +2,18 @@ package export_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/insightslab/insights"
 	"github.com/insightslab/insights/export"
+	"github.com/insightslab/insights/store"
 )
 
 // readCSV parses CSV output back into records.
@@ -177,5 +180,34 @@ func TestEmptyLists(t *testing.T) {
 		if err := c.write(&buf); err != nil || buf.String() != c.want {
 			t.Errorf("%s: %q, %v; want %q", c.name, buf.String(), err, c.want)
 		}
+	}
+}
+
+// The policy metrics' leading group values get their own columns.
+func TestResultCSVNamesPolicyColumns(t *testing.T) {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	err = eng.Add(ctx, insights.Event{Time: time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC), Kind: insights.KindSignIn, UserKey: "u",
+		AppID: "portal", CAPolicies: []insights.PolicyResult{{Name: "Block legacy", Result: "success"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Query(ctx, insights.Query{Metric: insights.ConditionalAccessPolicies, From: insights.NewDate(2025, 3, 3),
+		To: insights.NewDate(2025, 3, 4), GroupBy: []insights.Dimension{insights.DimAppID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := export.ResultCSV(&b, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "start,end,series,offset,policy,result,appId,value,partial,incomplete\n" +
+		"2025-03-03,2025-03-04,,0,Block legacy,success,portal,1,false,false\n"
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }

@@ -23,7 +23,11 @@ type UserSource interface {
 // group values and user keys are neutralized (see the package doc). Cost:
 // one pass, memory independent of the number of users.
 func UsersCSV(w io.Writer, src UserSource, groupBy []insights.Dimension, opts *CSVOptions) error {
-	c, err := newCSV(w, opts, bucketHeader(groupBy, "userKey"))
+	names := make([]string, len(groupBy))
+	for i, d := range groupBy {
+		names[i] = d.String()
+	}
+	c, err := newCSV(w, opts, bucketHeader(names, "userKey"))
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func writeHelp(w io.Writer) {
 	}
 	var indexed, logFields []string
 	for _, d := range insights.Dimensions() {
-		if d <= insights.DimMethod {
+		if d.Indexed() {
 			indexed = append(indexed, d.String())
 		} else {
 			logFields = append(logFields, d.String())

@@ -104,7 +104,7 @@ func writeResultTable(w io.Writer, res *insights.Result) error {
 	if hasOffset {
 		cols = append(cols, "offset")
 	}
-	groups := groupColumns(res.Query)
+	groups := res.Query.GroupNames()
 	for _, r := range res.Rows {
 		for len(groups) < len(r.Groups) {
 			groups = append(groups, "group")
@@ -139,22 +139,6 @@ func writeResultTable(w io.Writer, res *insights.Result) error {
 		t.row(cells...)
 	}
 	return t.flush()
-}
-
-// groupColumns names the group columns of q's rows: the columns some
-// metrics put before the group-by values, then the group-by dimensions.
-func groupColumns(q insights.Query) []string {
-	var cols []string
-	switch q.Metric {
-	case insights.MFAPolicyPrompts:
-		cols = []string{"policy"}
-	case insights.ConditionalAccessPolicies:
-		cols = []string{"policy", "result"}
-	}
-	for _, d := range q.GroupBy {
-		cols = append(cols, d.String())
-	}
-	return cols
 }
 
 // flags is "partial", "incomplete", both or neither.
