@@ -13,6 +13,7 @@ import (
 
 	"github.com/insightslab/insights"
 	"github.com/insightslab/insights/importers"
+	"github.com/insightslab/insights/store"
 )
 
 // samples are the importers' sample files and their formats, imported in
@@ -312,4 +313,31 @@ func TestQueryTableGolden(t *testing.T) {
 		"-from", "2023-09-01", "-to", "2023-10-01", "-granularity", "month", "-by", "appName"))
 	golden(t, "query-authentications.golden", ok(t, "query", "-store", dir, "-metric", "authentications",
 		"-from", "2023-09-20", "-to", "2023-09-24", "-by", "status", "-filter", "signInType = interactiveUser"))
+}
+
+// A registration snapshot imports, twice without change, into the
+// engine's registration state.
+func TestImportSnapshot(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	for range 2 {
+		ok(t, "import", "-store", dir, "-format", "snapshot", "-as-of", "2023-09-01T00:00:00Z", sample("snapshot.csv"))
+	}
+	st, err := store.Dir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng, err := insights.Open(t.Context(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	rows, err := eng.RegistrationDetails(t.Context(), insights.RegistrationQuery{})
+	if err != nil || len(rows) != 3 || rows[0].UserKey != "alice" || len(rows[0].Methods) != 3 {
+		t.Fatalf("registration details %+v, %v; want alice, bob and dave, alice with 3 methods", rows, err)
+	}
+	if r := cmd(t, "import", "-store", dir, "-format", "snapshot", "-as-of", "yesterday", sample("snapshot.csv")); r.code != exitBadInput ||
+		!strings.Contains(r.stderr, "-as-of") {
+		t.Fatalf("a bad -as-of: exit %d, %q", r.code, r.stderr)
+	}
 }

@@ -17,6 +17,10 @@ import (
 var importFormats = []importers.Format{importers.JSONL, importers.EntraCSV, importers.EntraJSON,
 	importers.Okta, importers.Auth0}
 
+// snapshotFormat is the registration snapshot CSV of importers.ReadSnapshot,
+// recorded by Engine.ImportRegistrations as of -as-of.
+const snapshotFormat = "snapshot"
+
 // maxSkipsShown is how many skipped records import lists per file.
 const maxSkipsShown = 10
 
@@ -30,9 +34,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for i, f := range importFormats {
 		names[i] = string(f)
 	}
+	names = append(names, snapshotFormat)
 	format := newChoice("", names...)
 	fs.Var(format, "format", "the files' format: "+strings.Join(names, ", "))
-	if done, err := parse(fs, args, stdout, "-store DIR -format FORMAT [-zone ZONE] FILE..."); done || err != nil {
+	asOf := fs.String("as-of", "", "snapshot only: the time the snapshot describes, RFC 3339 (default: now)")
+	if done, err := parse(fs, args, stdout, "-store DIR -format FORMAT [-zone ZONE] [-as-of TIME] FILE..."); done || err != nil {
 		return err
 	}
 	if err := required(fs, "store", "format"); err != nil {
@@ -40,6 +46,14 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if fs.NArg() == 0 {
 		return badInput("no file to import: give one or more after the flags")
+	}
+	at := time.Now()
+	if *asOf != "" {
+		t, err := time.Parse(time.RFC3339, *asOf)
+		if err != nil {
+			return badInput("-as-of %q: not an RFC 3339 time (2025-03-01T00:00:00Z)", *asOf)
+		}
+		at = t
 	}
 	for _, name := range fs.Args() { // before creating the store
 		switch fi, err := os.Stat(name); {
@@ -51,7 +65,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return withEngine(ctx, *dir, string(zone), true, func(eng *engine) error {
 		imp := importer{eng: eng, format: importers.Format(format.value), stdout: stdout,
-			progress: newProgress(stderr, time.Now)}
+			progress: newProgress(stderr, time.Now), asOf: at}
 		var total importers.Report
 		for _, name := range fs.Args() {
 			rep, err := imp.file(ctx, name)
@@ -76,6 +90,7 @@ type importer struct {
 	format   importers.Format
 	stdout   io.Writer
 	progress *progress
+	asOf     time.Time // of a snapshot
 }
 
 // file imports the file name and prints its summary.
@@ -85,8 +100,25 @@ func (imp *importer) file(ctx context.Context, name string) (importers.Report, e
 		return importers.Report{}, badInput("%s: %v", name, errors.Unwrap(err))
 	}
 	defer f.Close()
+	var rep importers.Report
+	if imp.format == snapshotFormat {
+		rep, err = imp.snapshot(ctx, f)
+	} else {
+		rep, err = imp.events(ctx, name, f)
+	}
+	if werr := writeSummary(imp.stdout, name, rep); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return rep, fmt.Errorf("%s: %w", name, err)
+	}
+	return rep, nil
+}
+
+// events streams the events of r, the file name, into the engine.
+func (imp *importer) events(ctx context.Context, name string, r io.Reader) (importers.Report, error) {
 	imported := 0
-	rep, err := importers.Read(ctx, f, imp.format, &importers.Options{MaxSkips: maxSkipsShown},
+	return importers.Read(ctx, r, imp.format, &importers.Options{MaxSkips: maxSkipsShown},
 		func(batch []insights.Event) error {
 			if err := imp.eng.Add(ctx, batch...); err != nil {
 				return err
@@ -95,13 +127,15 @@ func (imp *importer) file(ctx context.Context, name string) (importers.Report, e
 			imp.progress.update(name, imported)
 			return nil
 		})
-	if werr := writeSummary(imp.stdout, name, rep); err == nil {
-		err = werr
+}
+
+// snapshot records the registration snapshot of r as of imp.asOf.
+func (imp *importer) snapshot(ctx context.Context, r io.Reader) (importers.Report, error) {
+	users, rep, err := importers.ReadSnapshot(ctx, r, &importers.Options{MaxSkips: maxSkipsShown})
+	if err == nil {
+		err = imp.eng.ImportRegistrations(ctx, imp.asOf, users)
 	}
-	if err != nil {
-		return rep, fmt.Errorf("%s: %w", name, err)
-	}
-	return rep, nil
+	return rep, err
 }
 
 // writeSummary writes what importing the file name did, with the first
