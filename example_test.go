@@ -174,3 +174,90 @@ func ExampleEngine_Users() {
 	// newUsers 2025-03-05: carol
 	// inactiveUsers 2025-03-07: alice, bob
 }
+
+// The sign-in log, newest first, through a filter on a log field (a CIDR
+// prefix) and an indexed dimension, one page at a time.
+func ExampleEngine_SignIns() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Now: func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+	at := func(day, hour int) time.Time { return time.Date(2025, 3, day, hour, 0, 0, 0, time.UTC) }
+	err = eng.Add(ctx,
+		insights.Event{Time: at(3, 9), Kind: insights.KindSignIn, UserKey: "alice", AppID: "portal", IP: "198.51.100.7"},
+		insights.Event{Time: at(3, 10), Kind: insights.KindSignIn, UserKey: "bob", AppID: "portal", IP: "203.0.113.5", ErrorCode: 50126},
+		insights.Event{Time: at(4, 8), Kind: insights.KindSignIn, UserKey: "alice", AppID: "mail", IP: "198.51.100.9", ErrorCode: 50074},
+		insights.Event{Time: at(5, 7), Kind: insights.KindSignIn, UserKey: "alice", AppID: "portal", IP: "198.51.100.7"},
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	q := insights.LogQuery{Filter: insights.And(insights.CIDR("198.51.100.0/24"), insights.Not(insights.Eq(insights.DimStatus, "failure"))), Limit: 2}
+	for {
+		page, err := eng.SignIns(ctx, q)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, e := range page.Entries {
+			fmt.Println(e.Time.Format(time.DateTime), e.UserKey, e.AppID, e.IP, e.Status)
+		}
+		if page.Next == "" {
+			break
+		}
+		fmt.Println("-- next page")
+		q.Cursor = page.Next
+	}
+	// Output:
+	// 2025-03-05 07:00:00 alice portal 198.51.100.7 success
+	// 2025-03-04 08:00:00 alice mail 198.51.100.9 interrupted
+	// -- next page
+	// 2025-03-03 09:00:00 alice portal 198.51.100.7 success
+}
+
+// Registered authentication methods under the host's policy: a removal
+// later than the registration wins; an imported snapshot counts as
+// registered from its time on.
+func ExampleEngine_RegistrationDetails() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Now: func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+	at := func(day int) time.Time { return time.Date(2025, 3, day, 9, 0, 0, 0, time.UTC) }
+	err = eng.ImportRegistrations(ctx, at(1), []insights.RegisteredMethods{{UserKey: "alice", Methods: []string{"Email"}}})
+	if err == nil {
+		err = eng.Add(ctx,
+			insights.Event{Time: at(3), Kind: insights.KindRegistration, UserKey: "alice", Method: "Microsoft Authenticator"},
+			insights.Event{Time: at(4), Kind: insights.KindRegistration, UserKey: "bob", Method: "Text message"},
+			insights.Event{Time: at(5), Kind: insights.KindRegistration, UserKey: "bob", Method: "Text message", Action: insights.ActionRemoved},
+			insights.Event{Time: at(5), Kind: insights.KindRegistration, UserKey: "bob", Method: "FIDO2 security key"},
+		)
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rows, err := eng.RegistrationDetails(ctx, insights.RegistrationQuery{}) // the default policy
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range rows {
+		fmt.Printf("%s %q MFA capable %t, SSPR capable %t, passwordless capable %t\n",
+			r.UserKey, r.Methods, r.MFA.Capable, r.SSPR.Capable, r.Passwordless.Capable)
+	}
+	// Output:
+	// alice ["Email" "Microsoft Authenticator"] MFA capable true, SSPR capable true, passwordless capable false
+	// bob ["FIDO2 security key"] MFA capable true, SSPR capable false, passwordless capable true
+}
