@@ -25,7 +25,9 @@ func fuzzEngine(tb testing.TB) (*Engine, map[byte][]byte) {
 	for i, os := range []string{"iOS", "Windows", ""} {
 		at := time.Date(2025, 1, 2+i, 8, 0, 0, 0, time.UTC)
 		if err := e.Add(ctx,
-			Event{Time: at, Kind: KindSignIn, UserKey: "u" + os, AppID: "A", OS: os, RequestID: "r" + os},
+			Event{Time: at, Kind: KindSignIn, UserKey: "u" + os, AppID: "A", OS: os, RequestID: "r" + os, IP: "198.51.100.7",
+				City: "Lyon", AuthDetails: []AuthStep{{Time: at, Method: "Password", Succeeded: true}}, MFAPolicies: []string{"p1"},
+				CAPolicies: []PolicyResult{{Name: "c1", Result: "success"}}},
 			Event{Time: at, Kind: KindUserDeleted, UserKey: "d"},
 			Event{Time: at, Kind: KindSignIn, PrincipalID: "p", SignInType: SignInServicePrincipal, ErrorCode: 7000215}); err != nil {
 			tb.Fatal(err)
@@ -109,6 +111,12 @@ func FuzzSegment(f *testing.F) {
 		if err != nil || !reflect.DeepEqual(l1.view(), l2.view()) {
 			t.Fatalf("event log does not round-trip (%v)", err)
 		}
+		for i := range l1.len() {
+			var ev Event
+			if err := decodeRecord("seg", l1.record(i), &ev, time.UTC); err != nil && !corruptOK(err) {
+				t.Fatalf("record %d: error %v does not wrap ErrCorrupt", i, err)
+			}
+		}
 	})
 }
 
@@ -176,6 +184,30 @@ func FuzzCatalog(f *testing.F) {
 		}
 		if len(e2.userKeys) != len(e.userKeys) || len(e2.keys) != len(e.keys) {
 			t.Fatalf("catalog does not round-trip")
+		}
+	})
+}
+
+// FuzzLogRecord: a log record decodes to an error wrapping ErrCorrupt or
+// to fields that encode back to the same record.
+func FuzzLogRecord(f *testing.F) {
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	f.Add([]byte(encodeRecord(&Event{PrincipalID: "p", RequestID: "r", IP: "2001:db8::1", City: "Lyon", UserAgent: "ua",
+		AuthDetails: []AuthStep{{Time: at, Method: "Password", Succeeded: true, Requirement: RequirementSingleFactor},
+			{Method: "Text message", ResultDetail: "denied", Requirement: RequirementMultiFactor}},
+		MFAPolicies: []string{"p1", "p2"}, CAPolicies: []PolicyResult{{Name: "c1", Result: "failure"}}})))
+	f.Add([]byte(encodeRecord(&Event{})))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev Event
+		if err := decodeRecord("rec", b, &ev, time.UTC); err != nil {
+			if !corruptOK(err) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		var again Event
+		if err := decodeRecord("rec", []byte(encodeRecord(&ev)), &again, time.UTC); err != nil || !reflect.DeepEqual(ev, again) {
+			t.Fatalf("record does not round-trip: %+v, then %+v (%v)", ev, again, err)
 		}
 	})
 }
