@@ -151,3 +151,80 @@ func TestConcurrentAddQuery(t *testing.T) {
 		t.Run("final "+c.name, func(t *testing.T) { checkRows(t, query(t, e, c.q), c.final) })
 	}
 }
+
+// TestConcurrentAddAndLog runs writers while readers page through the
+// event log, stream it and ask metrics answered from it: every page is
+// ordered, no entry repeats within a pull, counts only grow, and at the end
+// the log holds every event.
+func TestConcurrentAddAndLog(t *testing.T) {
+	const writers, batches, per = 3, 40, 10
+	e := newEngine(t, &insights.Options{Now: fixed(time.Date(2025, 4, 15, 12, 0, 0, 0, time.UTC))})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var done atomic.Bool
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				evs := make([]insights.Event, per)
+				for i := range evs {
+					n := (b*per + i) % 28
+					evs[i] = insights.Event{Time: time.Date(2025, 3, 1+n, 9, b, i, 0, time.UTC), Kind: insights.KindSignIn,
+						UserKey: fmt.Sprintf("w%d-u%d", w, i), IP: fmt.Sprintf("10.%d.0.%d", w, i), RequestID: fmt.Sprintf("%d-%d-%d", w, b, i)}
+				}
+				if err := e.Add(ctx, evs...); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	var rg sync.WaitGroup
+	for r := range 3 {
+		rg.Add(1)
+		go func() {
+			defer rg.Done()
+			lastCount := 0.0
+			for !done.Load() {
+				seen := map[string]bool{}
+				it := e.Entries(ctx, insights.LogQuery{Filter: insights.CIDR(fmt.Sprintf("10.%d.0.0/16", r)), Limit: 7})
+				var prev time.Time
+				for it.Next() {
+					en := it.Entry()
+					if seen[en.ID] || (!prev.IsZero() && en.Time.After(prev)) {
+						t.Errorf("entry %s repeated or out of order", en.ID)
+						return
+					}
+					seen[en.ID], prev = true, en.Time
+				}
+				if it.Err() != nil {
+					t.Error(it.Err())
+					return
+				}
+				res, err := e.Query(ctx, insights.Query{Metric: insights.Authentications, From: date(2025, 3, 1), To: date(2025, 4, 1),
+					Granularity: insights.Total, Filter: insights.CIDR(fmt.Sprintf("10.%d.0.0/16", r))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if v := res.Rows[0].Value; v < lastCount || v > batches*per {
+					t.Errorf("writer %d's authentications went from %v to %v", r, lastCount, v)
+					return
+				}
+				lastCount = res.Rows[0].Value
+			}
+		}()
+	}
+	wg.Wait()
+	done.Store(true)
+	rg.Wait()
+	n := 0
+	it := e.Entries(ctx, insights.LogQuery{Limit: insights.MaxPageSize})
+	for it.Next() {
+		n++
+	}
+	if it.Err() != nil || n != writers*batches*per {
+		t.Fatalf("the log holds %d entries (%v), want %d", n, it.Err(), writers*batches*per)
+	}
+}
