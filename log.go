@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -172,10 +174,11 @@ func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, i := range e.listed(d, l, q.Filter) {
-			if cur != nil && !cur.before(l.times[i], n, i) {
-				continue
-			}
+		var after *logCursor
+		if cur != nil && cur.n == n {
+			after = cur
+		}
+		for i := range e.listed(d, l, n, q.Filter, after) {
 			if len(page.Entries) == q.Limit {
 				page.Next = page.Entries[q.Limit-1].Cursor()
 				return page, nil
@@ -206,24 +209,34 @@ func (e *Engine) logRange(q LogQuery) (from, to int32) {
 	return from, to
 }
 
-// listed returns the entries of day d matching f, newest first, without
-// erased users' entries.
-func (e *Engine) listed(d *day, l *eventLog, f Filter) []uint32 {
-	match := e.matchEntries(d, l, f)
-	var out []uint32
-	if match != nil && match.GetCardinality() < uint64(l.len()/16) { // selective: sort the few
-		out = match.ToArray()
-		slices.SortFunc(out, func(a, b uint32) int {
-			return cmp.Or(cmp.Compare(l.times[b], l.times[a]), cmp.Compare(b, a))
-		})
-	} else {
-		for _, i := range d.newestFirst(l) {
-			if match == nil || match.Contains(i) {
-				out = append(out, i)
+// listed yields the entries of day n (d, with log l) matching f, newest
+// first, after the cursor when one is given, without erased users'
+// entries. A selective filter's few entries are sorted; otherwise the
+// day's cached order is walked from the cursor's place (binary search),
+// so a page costs what it reads, not the whole day.
+func (e *Engine) listed(d *day, l *eventLog, n int32, f Filter, after *logCursor) iter.Seq[uint32] {
+	return func(yield func(uint32) bool) {
+		match := e.matchEntries(d, l, f)
+		var order []uint32
+		if match != nil && match.GetCardinality() < uint64(l.len()/16) {
+			order = match.ToArray()
+			slices.SortFunc(order, func(a, b uint32) int {
+				return cmp.Or(cmp.Compare(l.times[b], l.times[a]), cmp.Compare(b, a))
+			})
+			match = nil
+		} else {
+			order = d.newestFirst(l)
+		}
+		start := 0
+		if after != nil {
+			start = sort.Search(len(order), func(k int) bool { return after.before(l.times[order[k]], n, order[k]) })
+		}
+		for _, i := range order[start:] {
+			if l.users[i] != erasedUser && (match == nil || match.Contains(i)) && !yield(i) {
+				return
 			}
 		}
 	}
-	return slices.DeleteFunc(out, func(i uint32) bool { return l.users[i] == erasedUser })
 }
 
 // matchEntries returns the entries of day d that f matches, nil for all.
