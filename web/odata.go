@@ -54,9 +54,12 @@ func parseGraphFilter(s string) (graphFilter, error) {
 	if len(s) > maxODataLength {
 		return graphFilter{}, badRequest("$filter: %d bytes, at most %d", len(s), maxODataLength)
 	}
+	var gf graphFilter
+	if strings.TrimSpace(s) == "" {
+		return gf, nil
+	}
 	p := &odataParser{src: s}
 	p.next()
-	var gf graphFilter
 	if err := p.and(&gf, 0); err != nil {
 		return graphFilter{}, err
 	}

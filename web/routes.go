@@ -29,7 +29,9 @@ func (h *handler) routes() []route {
 func serveRoot(w http.ResponseWriter, r *http.Request) error {
 	for _, v := range views {
 		if permsOf(r).Has(v.perm) {
-			http.Redirect(w, r, v.slug, http.StatusFound)
+			// Not http.Redirect: it would make the URL absolute, out of a prefix mount.
+			w.Header().Set("Location", v.slug)
+			w.WriteHeader(http.StatusFound)
 			return nil
 		}
 	}
