@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -42,12 +43,12 @@ type params struct {
 // known fails on a parameter outside names, or one given twice: a typo
 // must not silently widen a query.
 func (p *params) known(names []string) {
-	for k, vs := range p.v {
+	for _, k := range slices.Sorted(maps.Keys(p.v)) {
 		switch {
 		case !slices.Contains(names, k):
 			p.fail(badRequest("unknown parameter %q; known: %s", k, strings.Join(names, ", ")))
-		case len(vs) > 1:
-			p.fail(badRequest("parameter %q given %d times", k, len(vs)))
+		case len(p.v[k]) > 1:
+			p.fail(badRequest("parameter %q given %d times", k, len(p.v[k])))
 		}
 	}
 }
