@@ -1,0 +1,91 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/export"
+)
+
+// today returns the clock's date in the store's zone.
+func (h *handler) today() insights.Date { return insights.DateOf(h.now(), h.eng.Zone()) }
+
+// query runs q and enforces MaxRows. A filter on log fields needs
+// ViewSignIns, which perms must hold.
+func (h *handler) query(ctx context.Context, q insights.Query, perms Permissions) (*insights.Result, error) {
+	if namesLogField(q.Filter) && !perms.Has(ViewSignIns) {
+		return nil, errorf(http.StatusForbidden, "forbidden: a filter on log fields (%v) needs the %s permission",
+			logFieldDims, ViewSignIns)
+	}
+	res, err := h.eng.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Rows) > MaxRows {
+		return nil, badRequest("the result has %d rows, at most %d: set top, group by fewer dimensions or shorten the range",
+			len(res.Rows), MaxRows)
+	}
+	return res, nil
+}
+
+// serveQuery answers GET /api/query: a Result as JSON, or as CSV with
+// format=csv (export.ResultCSV; excel=true for Excel's CSV).
+func (h *handler) serveQuery(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	q, err := parseQuery(v, h.today())
+	if err != nil {
+		return err
+	}
+	res, err := h.query(r.Context(), q, permsOf(r))
+	if err != nil {
+		return err
+	}
+	if v.Get("format") != "csv" {
+		writeJSON(w, http.StatusOK, res)
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := export.ResultCSV(&buf, res, csvOptions(v)); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+q.Metric.String()+`.csv"`)
+	writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+// serveSignIns answers GET /api/signins: one page of the sign-in log as
+// JSON (insights.LogPage: entries newest first, next is the cursor of the
+// following page), or with format=csv every matching sign-in from the
+// cursor on, streamed (export.LogCSV), limit being the size of the pages
+// read.
+func (h *handler) serveSignIns(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	q, err := parseLogQuery(v)
+	if err != nil {
+		return err
+	}
+	page, err := h.eng.SignIns(r.Context(), q) // also validates the query before a download starts
+	if err != nil {
+		return err
+	}
+	if v.Get("format") != "csv" {
+		writeJSON(w, http.StatusOK, page)
+		return nil
+	}
+	q.Filter = insights.And(insights.Eq(insights.DimKind, insights.KindSignIn.String()), q.Filter)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="signins.csv"`)
+	if err := export.LogCSV(w, h.eng.Entries(r.Context(), q), csvOptions(v)); err != nil && h.onError != nil {
+		h.onError(r, err) // the status is sent: the download ends short
+	}
+	return nil
+}
+
+// csvOptions returns the CSV options of the excel parameter (already checked).
+func csvOptions(v url.Values) *export.CSVOptions {
+	p := &params{v: v}
+	return &export.CSVOptions{Excel: p.bool("excel")}
+}

@@ -1,0 +1,99 @@
+// Package web serves an insights Engine over HTTP: a JSON API, Graph's
+// reports/userInsights routes, and a dashboard with Microsoft Entra's
+// user-insights views, all read-only and closed until the host opens it.
+//
+//	h := web.Handler(eng, &web.Options{
+//		Authorize: func(r *http.Request) (web.Permissions, error) {
+//			u, err := myapp.Session(r) // the host's own authentication
+//			if err != nil {
+//				return 0, err
+//			}
+//			if u.IsAdmin {
+//				return web.ViewAggregates | web.ViewSignIns, nil
+//			}
+//			return web.ViewAggregates, nil
+//		},
+//	})
+//	mux.Handle("/insights/", http.StripPrefix("/insights", h))
+//
+// # Routes
+//
+// Every route answers GET and HEAD; anything else is 405.
+//
+//	/users, /authentications, /mfa     dashboard views (ViewAggregates)
+//	/signins                           the sign-in log with a details panel (ViewSignIns)
+//	/api/query                         a Result as JSON, or CSV with format=csv (ViewAggregates)
+//	/api/signins                       a page of the sign-in log as JSON, or all of it as CSV (ViewSignIns)
+//	/reports/userInsights/{daily|monthly}/{collection}
+//	                                   Graph's shape, {"value":[...]} (ViewAggregates)
+//	/static/app.css, /static/app.js    the dashboard's assets (any permission)
+//	/                                  redirects to the first view allowed
+//
+// /api/query takes the parameters of the command line's query: metric
+// (required; ParseMetric's names), from and to (YYYY-MM-DD, half-open
+// [from, to), in the store's zone; by default the DefaultDays days ending
+// today), granularity (day, week, month, total), filter (ParseFilter's
+// language), by (dimensions, comma-separated), top, other, days, approx;
+// and format (json, csv), excel (CSV for Excel). /api/signins takes from,
+// to, filter, limit (1 to insights.MaxPageSize, default 100), cursor
+// (the next of a previous page), format and excel. An unknown or
+// repeated parameter is an error.
+//
+// The Graph routes serve every collection export.GraphCollections lists,
+// filled as export.Graph documents, and take one parameter, $filter, in
+// a subset of OData: comparisons joined by "and", parentheses allowed:
+//
+//	factDate ge 2026-03-01 and factDate lt 2026-04-01 and appId eq 'portal'
+//
+// factDate takes eq, ge, gt, le and lt against a date; appId (or appid),
+// appName, os, browser (raw values, as reported), country, language,
+// identityProvider, authFlow and mfaMethod take eq against a quoted
+// string. or, not, functions and other properties are errors. Without
+// factDate bounds a daily collection covers the DefaultDays days ending
+// today and a monthly one the 12 calendar months ending with this one;
+// monthly collections hold the months whose first day is in the bounds.
+// activeUsers, authentications, mfaCompletions, signUps and
+// inactiveUsersByApplication are grouped by appId, summary by appId and
+// os; the others are totals.
+//
+// # Permissions
+//
+// Options.Authorize is called first on every request. Without it, or when
+// it fails or grants nothing, the answer is 401. ViewAggregates opens the
+// counts (views, /api/query, Graph); ViewSignIns opens what names people:
+// the sign-in log and its CSV, and metric filters on log fields (user, ip,
+// city, ...), which would let a viewer of counts single out a person.
+// A route whose permission is missing answers 403.
+//
+// # Safety
+//
+// The handler sets no cookie and keeps no state between requests. Its
+// pages are html/template output: every value from events (an app named
+// <script>) is escaped, in HTML and in the inline SVG charts alike. The
+// Content-Security-Policy allows the handler's own script and style sheet
+// only (no inline script or style), no framing, and the answers say
+// nosniff, no-referrer and no-store. Requests are bounded (MaxBuckets,
+// MaxRangeDays, MaxTop, MaxRows, insights.MaxPageSize) and bad ones
+// answered 400 with {"error": "what is wrong"}; pages show the message in
+// place of their content. Errors that are not the client's are answered
+// 500 "internal error" and handed to Options.OnError.
+//
+// # Concurrency
+//
+// The Handler is safe for concurrent use: it holds no mutable state, and
+// each request reads the engine through its concurrency-safe methods.
+// A page runs its queries one after the other (a view about ten, the
+// filter bar's value lists included), each under the engine's read lock.
+//
+// # Caveats
+//
+//   - Counts can still describe one person when a filter narrows them to
+//     one (an app, a country and a day): ViewAggregates is for people who
+//     may see usage, not for the public.
+//   - The filter bar offers the 50 most frequent values of each dimension
+//     in the range; other values are reached through the URL.
+//   - The sign-in CSV streams every matching entry: once the first bytes
+//     are sent, an error can only end the download short (OnError hears it).
+//   - Pages link with relative URLs: mount the handler at a path ending in
+//     a slash.
+package web

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+// hostile is an app name, a display name and a policy name an attacker chose.
+const hostile = `<script>alert(1)</script>`
+
+// clock is the tests' present: 2025-03-20 12:00 in Paris.
+var clock = time.Date(2025, 3, 20, 11, 0, 0, 0, time.UTC)
+
+// testEngine returns an engine holding three weeks of sign-ins by 40
+// users with failures, MFA steps, conditional-access policies, a sign-up
+// a day, and an app, a display name and a policy named hostile.
+func testEngine(t testing.TB) *insights.Engine {
+	t.Helper()
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Zone: "Europe/Paris", Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	paris := eng.Zone()
+	apps := []string{"Portal", "Mail", hostile}
+	oses := []string{"Windows 10", "iOS 17", "Android 14", "MacOs"}
+	countries := []string{"FR", "US", "DE"}
+	mfa := []string{"Text message", "Mobile app notification"}
+	var evs []insights.Event
+	for d := 1; d <= 20; d++ {
+		for u := range 40 {
+			if (u+d)%3 == 0 && u%5 != 0 {
+				continue
+			}
+			e := insights.Event{
+				Time: time.Date(2025, 3, d, 8+u%10, u, 0, 0, paris), Kind: insights.KindSignIn,
+				UserKey: fmt.Sprintf("user%02d", u), UserDisplayName: fmt.Sprintf("User %d", u),
+				AppID: fmt.Sprintf("app-%d", (u+d)%3), AppName: apps[(u+d)%3], OS: oses[u%4], Country: countries[u%3],
+				Language: "en", IdentityProvider: []string{"Local", "Google"}[u%2],
+				IP: fmt.Sprintf("198.51.100.%d", u), City: "Paris", RequestID: fmt.Sprintf("r-%d-%d", d, u),
+				AuthDetails: []insights.AuthStep{{Method: "Password", Succeeded: true, Requirement: insights.RequirementSingleFactor}},
+				CAPolicies:  []insights.PolicyResult{{Name: "Require MFA", Result: "success"}},
+			}
+			if u%4 == 0 {
+				e.AuthDetails = append(e.AuthDetails, insights.AuthStep{Method: mfa[d%2], Succeeded: d%5 != 0,
+					ResultDetail: "MFA denied; user declined", Requirement: insights.RequirementMultiFactor})
+				e.MFAPolicies = []string{"Require MFA"}
+				if d%5 == 0 {
+					e.ErrorCode = 500121
+				}
+			}
+			if u == 7 {
+				e.UserDisplayName = hostile
+				e.CAPolicies = append(e.CAPolicies, insights.PolicyResult{Name: hostile, Result: "failure"})
+			}
+			if (u*d)%11 == 0 {
+				e.ErrorCode = 50126
+			}
+			evs = append(evs, e)
+		}
+		evs = append(evs, insights.Event{Time: time.Date(2025, 3, d, 7, 0, 0, 0, paris), Kind: insights.KindSignUp,
+			UserKey: fmt.Sprintf("new%02d", d), AppName: "Portal", OS: "iOS 17", Country: "FR"})
+	}
+	if err := eng.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// permsHeader carries the test's permissions to the test's hook.
+const permsHeader = "X-Test-Perms"
+
+// testAuthorize grants what the request's X-Test-Perms says: "all",
+// "aggregates", "signins", "none"; no header is an error.
+func testAuthorize(r *http.Request) (Permissions, error) {
+	switch r.Header.Get(permsHeader) {
+	case "all":
+		return ViewAggregates | ViewSignIns, nil
+	case "aggregates":
+		return ViewAggregates, nil
+	case "signins":
+		return ViewSignIns, nil
+	case "none":
+		return 0, nil
+	}
+	return 0, errors.New("no credentials")
+}
+
+// testHandler returns the handler on eng with the test hook and clock,
+// and a slice that collects OnError's errors.
+func testHandler(eng *insights.Engine) (http.Handler, *[]error) {
+	var errs []error
+	return Handler(eng, &Options{Authorize: testAuthorize, Now: func() time.Time { return clock },
+		Challenge: `Basic realm="test"`, OnError: func(_ *http.Request, err error) { errs = append(errs, err) }}), &errs
+}
+
+// get answers GET target with permissions perms.
+func get(t testing.TB, h http.Handler, perms, target string) *http.Response {
+	t.Helper()
+	return do(t, h, http.MethodGet, perms, target)
+}
+
+func do(t testing.TB, h http.Handler, method, perms, target string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	if perms != "" {
+		req.Header.Set(permsHeader, perms)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	res.Request = req
+	return res
+}
+
+// body reads the response's body.
+func body(t testing.TB, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// wantStatus fails unless res has status and returns its body.
+func wantStatus(t testing.TB, res *http.Response, status int) string {
+	t.Helper()
+	b := body(t, res)
+	if res.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d; body %s", res.Request.Method, res.Request.URL, res.StatusCode, status, b)
+	}
+	return b
+}
+
+// wantError fails unless res is a JSON error with status whose message
+// contains want, and returns the message.
+func wantError(t testing.TB, res *http.Response, status int, want string) string {
+	t.Helper()
+	b := wantStatus(t, res, status)
+	var e struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(b), &e); err != nil || e.Error == "" {
+		t.Fatalf("%s: body %q is not {\"error\": ...}", res.Request.URL, b)
+	}
+	if !strings.Contains(e.Error, want) {
+		t.Fatalf("%s: error %q, want it to contain %q", res.Request.URL, e.Error, want)
+	}
+	return e.Error
+}
+
+// jsonOf returns v marshaled, for comparisons.
+func jsonOf(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// date is insights.NewDate for March 2025.
+func date(day int) insights.Date { return insights.NewDate(2025, 3, day) }

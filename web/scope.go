@@ -1,0 +1,122 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"slices"
+
+	"github.com/insightslab/insights"
+)
+
+// scopeDim is one filter of the dashboard's filter bar: its parameter,
+// label and dimension.
+type scopeDim struct {
+	param, label string
+	dim          insights.Dimension
+}
+
+// scopeDims are the filter bar's dimensions, in the bar's order.
+var scopeDims = []scopeDim{
+	{"os", "OS", insights.DimOSFamily},
+	{"country", "Country", insights.DimCountry},
+	{"app", "Application", insights.DimAppName},
+	{"language", "Language", insights.DimLanguage},
+	{"idp", "Identity provider", insights.DimIdentityProvider},
+}
+
+// maxChoices is how many values of each dimension the filter bar offers:
+// the most frequent in the range.
+const maxChoices = 50
+
+// scope is what a page's filter bar selects: a range of days, one value
+// per filter-bar dimension, and the page's own parameters.
+type scope struct {
+	from, to insights.Date
+	today    insights.Date
+	values   map[string]string // filter-bar parameter → selected value
+	filter   insights.Filter   // the selected values, as one event-level filter
+	own      url.Values        // the view's own parameters
+}
+
+// parseScope reads a page's parameters: from, to (the DefaultDays days
+// ending today by default, at most MaxBuckets days), the filter bar's,
+// and the view's own (params).
+func parseScope(v url.Values, today insights.Date, own []string) (scope, error) {
+	p := &params{v: v}
+	names := []string{"from", "to"}
+	for _, d := range scopeDims {
+		names = append(names, d.param)
+	}
+	p.known(append(names, own...))
+	s := scope{today: today, values: map[string]string{}, own: url.Values{}}
+	s.from, s.to = p.span(today)
+	if p.err != nil {
+		return scope{}, p.err
+	}
+	if err := checkRange(s.from, s.to, insights.Day); err != nil {
+		return scope{}, err
+	}
+	var eqs []insights.Filter
+	for _, d := range scopeDims {
+		if val := v.Get(d.param); val != "" {
+			s.values[d.param] = val
+			eqs = append(eqs, insights.Eq(d.dim, val))
+		}
+	}
+	s.filter = insights.And(eqs...)
+	for _, name := range own {
+		if v.Has(name) {
+			s.own.Set(name, v.Get(name))
+		}
+	}
+	return s, nil
+}
+
+// and returns the scope's filter and fs, as one filter.
+func (s scope) and(fs ...insights.Filter) insights.Filter {
+	var all []insights.Filter
+	for _, f := range append([]insights.Filter{s.filter}, fs...) {
+		if !f.IsAll() {
+			all = append(all, f)
+		}
+	}
+	if len(all) == 1 {
+		return all[0]
+	}
+	return insights.And(all...)
+}
+
+// query returns the URL query of the scope's range and filter-bar values,
+// with extra set on top: what links between pages keep.
+func (s scope) query(extra url.Values) url.Values {
+	v := url.Values{"from": {s.from.String()}, "to": {s.to.String()}}
+	for param, val := range s.values {
+		v.Set(param, val)
+	}
+	for k, vs := range extra {
+		v[k] = vs
+	}
+	return v
+}
+
+// choices returns the values the filter bar offers for d: the maxChoices
+// most frequent in the scope's range (events of any kind, regardless of
+// the other filters), sorted, with the selected value kept.
+func (h *handler) choices(ctx context.Context, s scope, d scopeDim) ([]string, error) {
+	res, err := h.eng.Query(ctx, insights.Query{Metric: insights.Requests, From: s.from, To: s.to,
+		Granularity: insights.Total, GroupBy: []insights.Dimension{d.dim}, Top: maxChoices})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range res.Rows {
+		if v := r.Groups[0]; v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	if sel := s.values[d.param]; sel != "" && !slices.Contains(out, sel) {
+		out = append(out, sel)
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -1,0 +1,202 @@
+package web
+
+import (
+	"encoding/json"
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/insightslab/insights"
+)
+
+var (
+	panelRE = regexp.MustCompile(`(?s)<section class="panel" data-query="([^"]*)">(.*?)</section>`)
+	markRE  = regexp.MustCompile(`data-point="([^"]*)" data-value="([^"]*)"`)
+	entryRE = regexp.MustCompile(`<tr data-entry="([^"]*)"`)
+	logRE   = regexp.MustCompile(`<section class="log" data-query="([^"]*)">`)
+)
+
+// TestViewsDrawTheAPIsNumbers checks each chart of each view: every
+// mark's value is the value of its row in /api/query's answer for the
+// panel's data-query, and every row of the series drawn has its mark.
+func TestViewsDrawTheAPIsNumbers(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	for _, v := range views {
+		if len(v.panels) == 0 {
+			continue
+		}
+		t.Run(v.slug, func(t *testing.T) {
+			page := wantStatus(t, get(t, h, "all", "/"+v.slug+"?from=2025-03-01&to=2025-03-21"), 200)
+			panels := panelRE.FindAllStringSubmatch(page, -1)
+			if len(panels) != len(v.panels) {
+				t.Fatalf("%d panels drawn, want %d", len(panels), len(v.panels))
+			}
+			for i, p := range panels {
+				api := html.UnescapeString(p[1])
+				var res insights.Result
+				if err := json.Unmarshal([]byte(wantStatus(t, get(t, h, "all", "/"+api), 200)), &res); err != nil {
+					t.Fatal(err)
+				}
+				rows := map[string]string{}
+				for _, r := range res.Rows {
+					key := strings.Join(append([]string{r.Start.String(), r.Series}, r.Groups...), "|")
+					rows[key] = strings.TrimSuffix(jsonOf(t, r.Value), ".0")
+				}
+				marks := markRE.FindAllStringSubmatch(p[2], -1)
+				if len(marks) == 0 {
+					t.Errorf("%s: no marks", v.panels[i].title)
+				}
+				series := map[string]bool{}
+				for _, m := range marks {
+					key, val := html.UnescapeString(m[1]), m[2]
+					if want, ok := rows[key]; !ok || want != val {
+						t.Errorf("%s: mark %q = %s, the API says %q (present %t)", v.panels[i].title, key, val, want, ok)
+					}
+					series[strings.Split(key, "|")[1]] = true
+				}
+				n := 0
+				for _, r := range res.Rows {
+					if series[r.Series] {
+						n++
+					}
+				}
+				if n != len(marks) {
+					t.Errorf("%s: %d marks for %d rows of the series drawn", v.panels[i].title, len(marks), n)
+				}
+				if !strings.Contains(p[2], "dates in Europe/Paris") {
+					t.Errorf("%s: no time-zone label", v.panels[i].title)
+				}
+			}
+		})
+	}
+}
+
+func TestIncompletePeriodsAreMarked(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	page := wantStatus(t, get(t, h, "all", "/users?from=2025-03-10&to=2025-03-21"), 200)
+	dau := panelRE.FindStringSubmatch(page)[2]
+	if !strings.Contains(dau, `class="point incomplete"`) || !strings.Contains(dau, `class="band"`) ||
+		!strings.Contains(dau, `data-point="2025-03-20|"`) {
+		t.Error("today's point is not marked incomplete")
+	}
+	if strings.Count(dau, "incomplete\"") != 1 {
+		t.Error("a past day is marked incomplete")
+	}
+	past := wantStatus(t, get(t, h, "all", "/users?from=2025-03-01&to=2025-03-10"), 200)
+	if strings.Contains(panelRE.FindStringSubmatch(past)[2], "incomplete") {
+		t.Error("a past range is marked incomplete")
+	}
+}
+
+var escaped = html.EscapeString(hostile)
+
+func TestHostileValuesAreEscaped(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	svgText := regexp.MustCompile(`<text [^>]*>(<title>[^<]*</title>)?` + regexp.QuoteMeta(escaped) + `[^<]*</text>`)
+	for _, c := range []struct{ url, where string }{
+		{"/users?from=2025-03-01&to=2025-03-21", "svg"},
+		{"/mfa?from=2025-03-01&to=2025-03-21", "svg"},
+		{"/authentications?from=2025-03-01&to=2025-03-21&app=" + url.QueryEscape(hostile), "option"},
+		{"/signins?from=2025-03-01&to=2025-03-21&user=user07", "html"},
+		{"/users?from=" + url.QueryEscape(hostile), "error"},
+		{"/signins?ip=" + url.QueryEscape(hostile), "error"},
+	} {
+		b := body(t, get(t, h, "all", c.url))
+		if strings.Contains(b, "<script>") {
+			t.Errorf("%s: a <script> tag got through", c.url)
+		}
+		if !strings.Contains(b, escaped) {
+			t.Errorf("%s: the hostile value is not shown escaped", c.url)
+		}
+		switch c.where {
+		case "svg":
+			if !svgText.MatchString(b) {
+				t.Errorf("%s: no SVG text holds the escaped name", c.url)
+			}
+		case "option":
+			if !strings.Contains(b, `<option value="`+escaped+`" selected>`+escaped+`</option>`) {
+				t.Errorf("%s: the selected option is not escaped", c.url)
+			}
+		case "error":
+			if !strings.Contains(b, `<p class="error" role="alert">`) {
+				t.Errorf("%s: no error shown", c.url)
+			}
+		}
+	}
+}
+
+func TestPageErrors(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	cases := []struct{ url, want string }{
+		{"/users?from=2025-03-10&to=2025-03-01", "is not before"},
+		{"/users?from=2023-01-01&to=2025-03-01", "at most 400"},
+		{"/users?colour=red", `unknown parameter &#34;colour&#34;`},
+		{"/signins?cursor=bad", "cursor"},
+		{"/mfa?status=failure", "unknown parameter"},
+	}
+	for _, c := range cases {
+		res := get(t, h, "all", c.url)
+		b := wantStatus(t, res, 400)
+		if !strings.Contains(b, c.want) || !strings.Contains(b, `class="error"`) {
+			t.Errorf("%s: the page does not say %q", c.url, c.want)
+		}
+		if res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("%s: Content-Type %q", c.url, res.Header.Get("Content-Type"))
+		}
+	}
+}
+
+func TestSignInsPageListsTheAPIsEntries(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	next := "/signins?from=2025-03-01&to=2025-03-21&status=failure&country=FR"
+	for pageNo := 1; pageNo <= 2; pageNo++ {
+		page := wantStatus(t, get(t, h, "signins", next), 200)
+		api := html.UnescapeString(logRE.FindStringSubmatch(page)[1])
+		var lp insights.LogPage
+		if err := json.Unmarshal([]byte(wantStatus(t, get(t, h, "signins", "/"+api), 200)), &lp); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range entryRE.FindAllStringSubmatch(page, -1) {
+			ids = append(ids, m[1])
+		}
+		var want []string
+		for _, e := range lp.Entries {
+			want = append(want, e.ID)
+			if e.Status != insights.StatusFailure || e.Country != "FR" {
+				t.Fatalf("entry %s does not match the filters", e.ID)
+			}
+		}
+		if strings.Join(ids, ",") != strings.Join(want, ",") || len(ids) == 0 {
+			t.Fatalf("page %d: rows %v, API %v", pageNo, ids, want)
+		}
+		if strings.Count(page, `<aside class="detail" id="d`) != len(ids) || !strings.Contains(page, "<h4>Authentication details</h4>") {
+			t.Errorf("page %d: a details panel per entry is missing", pageNo)
+		}
+		m := regexp.MustCompile(`<a href="([^"]*)">Older sign-ins</a>`).FindStringSubmatch(page)
+		if m == nil {
+			if pageNo == 1 {
+				t.Fatal("no link to the next page")
+			}
+			break
+		}
+		next = "/" + html.UnescapeString(m[1])
+		if !strings.Contains(next, "cursor=") || !strings.Contains(next, "status=failure") || !strings.Contains(next, "country=FR") {
+			t.Errorf("the next page's link %q loses the filters", next)
+		}
+	}
+}
+
+func TestNavigationShowsOnlyAllowedViews(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	b := wantStatus(t, get(t, h, "aggregates", "/users"), 200)
+	if strings.Contains(b, `href="signins`) {
+		t.Error("the navigation links to the sign-in log without the permission")
+	}
+	b = wantStatus(t, get(t, h, "all", "/users?country=FR"), 200)
+	if !strings.Contains(b, `href="signins?country=FR&amp;from=`) {
+		t.Error("the navigation does not keep the filter bar's values")
+	}
+}
