@@ -24,8 +24,8 @@ func TestHarnessSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Queries) != 8 {
-		t.Fatalf("%d queries, want 8", len(r.Queries))
+	if len(r.Queries) != 10 {
+		t.Fatalf("%d queries, want 10", len(r.Queries))
 	}
 	for _, q := range r.Queries {
 		if !q.Equal {

@@ -90,6 +90,14 @@ type report struct {
 	DiskBytesPerEvent     float64 `json:"disk_bytes_per_event,omitempty"`
 	DiskFiles             int     `json:"disk_files,omitempty"`
 	ParquetBytesPerEvent  float64 `json:"duckdb_parquet_zstd_bytes_per_event,omitempty"`
+
+	// The sign-in log on disk (segments.go) against DuckDB's zstd Parquet
+	// of the columns it holds (every table column but day and seq).
+	LogDiskBytesPerEvent        float64 `json:"log_disk_bytes_per_event,omitempty"`
+	LogWithColumnsBytesPerEvent float64 `json:"log_with_combination_columns_bytes_per_event,omitempty"`
+	SegmentBytesPerEvent        float64 `json:"segment_bytes_per_event,omitempty"`
+	SegmentIndexBytesPerEvent   float64 `json:"segment_index_bytes_per_event,omitempty"`
+	LogParquetBytesPerEvent     float64 `json:"parquet_bytes_per_event,omitempty"`
 	DuckDBFileBytes       int64   `json:"duckdb_file_bytes,omitempty"`
 	DuckDBLoadEventsPerS  float64 `json:"duckdb_load_events_per_sec,omitempty"`
 	ScanBytesPerEvent     float64 `json:"scan_bytes_per_event,omitempty"`
@@ -299,6 +307,11 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		r.DiskBytesPerEvent, r.DiskFiles = float64(size)/float64(n), files
 		logf("dir store: %.0f events/s in Add, %.1f MiB in %d files (%.2f bytes/event)", r.IngestDirEventsPerSec, float64(size)/(1<<20), files, r.DiskBytesPerEvent)
+		if err := measureLog(ctx, dir, n, r); err != nil {
+			return nil, err
+		}
+		logf("dir store: sign-in log %.2f bytes/event (%.2f with the combination columns), segments %.2f bytes/event",
+			r.LogDiskBytesPerEvent, r.LogWithColumnsBytesPerEvent, r.SegmentBytesPerEvent)
 		open, q, _, err := reopen(ctx, dir, o.days, w)
 		if err != nil {
 			return nil, err
@@ -410,13 +423,41 @@ func runQueries(ctx context.Context, o options, g *generator, eng *insights.Engi
 		logf("%-28s insights %10s  duckdb %10s  duckdb-int %10s  scan %10s  equal=%v",
 			s.name, ns(qr.InsightsNs), ns(qr.DuckDBNs), ns(qr.DuckDBIntNs), ns(qr.ScanNs), qr.Equal)
 	}
+	if err := runLogQueries(ctx, o, g, eng, dk, sc, w, r, logf); err != nil {
+		return err
+	}
 	if o.phases["disk"] {
-		pb, err := dk.parquetBytes(ctx)
+		pb, err := dk.parquetBytes(ctx, tableGUID)
 		if err != nil {
 			return err
 		}
 		r.ParquetBytesPerEvent = float64(pb) / float64(n)
+		pb, err = dk.parquetBytes(ctx, "(SELECT * EXCLUDE (day, seq) FROM "+tableGUID+")")
+		if err != nil {
+			return err
+		}
+		r.LogParquetBytesPerEvent = float64(pb) / float64(n)
+		logf("duckdb: zstd Parquet %.2f bytes/event (table), %.2f (the log's columns)", r.ParquetBytesPerEvent, r.LogParquetBytesPerEvent)
 	}
+	return nil
+}
+
+// measureLog measures the sign-in log in the segments of the directory store at dir.
+func measureLog(ctx context.Context, dir string, events int64, r *report) error {
+	st, err := store.Dir(dir, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := measureSegments(ctx, st)
+	if err != nil {
+		return err
+	}
+	ev := float64(events)
+	r.LogDiskBytesPerEvent = float64(p.log) / ev
+	r.LogWithColumnsBytesPerEvent = float64(p.log+p.columns) / ev
+	r.SegmentBytesPerEvent = float64(p.total) / ev
+	r.SegmentIndexBytesPerEvent = float64(p.columns+p.index) / ev
 	return nil
 }
 
@@ -742,6 +783,11 @@ func printReport(out io.Writer, r *report) {
 	row("memory store contents (bytes/event)", "%.2f", r.MemStoreBytesPerEvent)
 	row("directory store after Flush (bytes/event)", "%.2f", r.DiskBytesPerEvent)
 	row("DuckDB zstd Parquet of the table (bytes/event)", "%.2f", r.ParquetBytesPerEvent)
+	row("day segments, whole frames (bytes/event)", "%.2f", r.SegmentBytesPerEvent)
+	row("day segments, index part: combination columns, counts, user lists, active set, request-id hashes (bytes/event)", "%.2f", r.SegmentIndexBytesPerEvent)
+	row("sign-in log section of the day segments (bytes/event)", "%.2f", r.LogDiskBytesPerEvent)
+	row("sign-in log section + the combination columns it refers to (bytes/event)", "%.2f", r.LogWithColumnsBytesPerEvent)
+	row("DuckDB zstd Parquet of the log's columns (bytes/event)", "%.2f", r.LogParquetBytesPerEvent)
 	row("DuckDB database file, both tables (bytes/event)", "%.2f", float64(r.DuckDBFileBytes)/float64(r.Events))
 	row("reopen: Open (ms)", "%.1f", float64(r.ReopenOpenNs)/1e6)
 	row("reopen: first 30-day query (ms)", "%.1f", float64(r.ReopenQueryNs)/1e6)
