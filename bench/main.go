@@ -98,12 +98,12 @@ type report struct {
 	SegmentBytesPerEvent        float64 `json:"segment_bytes_per_event,omitempty"`
 	SegmentIndexBytesPerEvent   float64 `json:"segment_index_bytes_per_event,omitempty"`
 	LogParquetBytesPerEvent     float64 `json:"parquet_bytes_per_event,omitempty"`
-	DuckDBFileBytes       int64   `json:"duckdb_file_bytes,omitempty"`
-	DuckDBLoadEventsPerS  float64 `json:"duckdb_load_events_per_sec,omitempty"`
-	ScanBytesPerEvent     float64 `json:"scan_bytes_per_event,omitempty"`
-	ReopenNs              int64   `json:"reopen_ns,omitempty"`
-	ReopenOpenNs          int64   `json:"reopen_open_ns,omitempty"`
-	ReopenQueryNs         int64   `json:"reopen_first_query_ns,omitempty"`
+	DuckDBFileBytes             int64   `json:"duckdb_file_bytes,omitempty"`
+	DuckDBLoadEventsPerS        float64 `json:"duckdb_load_events_per_sec,omitempty"`
+	ScanBytesPerEvent           float64 `json:"scan_bytes_per_event,omitempty"`
+	ReopenNs                    int64   `json:"reopen_ns,omitempty"`
+	ReopenOpenNs                int64   `json:"reopen_open_ns,omitempty"`
+	ReopenQueryNs               int64   `json:"reopen_first_query_ns,omitempty"`
 
 	HLLMauRelError float64        `json:"hll_mau_rel_error"`
 	Approx         []approxResult `json:"approx,omitempty"`
