@@ -138,7 +138,7 @@ func main() {
 	flag.IntVar(&o.approxUsers, "approx-users", 200_000, "users of the long history for approximate mode when -days < -approx-days")
 	flag.IntVar(&o.approxDays, "approx-days", 180, "longest approximate-mode range")
 	flag.IntVar(&o.ingestEvents, "ingest-events", 1_000_000, "events of the concurrent-ingest measurement")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof")
 	flag.Parse()
 	o.seed = *seed
 	o.phases = map[string]bool{}
@@ -228,6 +228,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	var buf []ev
 	var evs []insights.Event
 	sh := &shape{}
+	stopIngest := startProfile(o.cpuprofile, "ingest")
 	for d := range o.days {
 		buf = g.day(d, buf)
 		sh.addDay(g, d, buf)
@@ -242,6 +243,7 @@ func run(ctx context.Context, o options) (*report, error) {
 			logf("engine: %d days, %d events, %.0f events/s in Add", d+1, r.Events, float64(r.Events)/addTime.Seconds())
 		}
 	}
+	stopIngest()
 	evs, buf = nil, nil
 	r.IngestEventsPerSec = float64(r.Events) / addTime.Seconds()
 	t0 := time.Now()
@@ -273,14 +275,20 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 
-	// 3. Approximate mode.
+	// 3. Approximate mode. The main engine is released before the long
+	// history is built, so that the two never share the heap.
+	release := func() {
+		if eng != nil {
+			eng.Close()
+			eng, mem = nil, nil
+		}
+	}
 	if o.phases["approx"] {
-		if err := runApprox(ctx, o, g, eng, r, logf); err != nil {
+		if err := runApprox(ctx, o, g, eng, release, r, logf); err != nil {
 			return nil, err
 		}
 	}
-	eng.Close()
-	eng, mem = nil, nil
+	release()
 
 	// 4. Concurrent ingest on a subset.
 	if o.phases["ingest"] {
@@ -497,8 +505,9 @@ func timeIt(runs int, f func() error) (int64, error) {
 }
 
 // runApprox compares approximate and exact active users: 30 days on the
-// main data, and 30, 90 and -approx-days days on a long history.
-func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engine, r *report, logf func(string, ...any)) error {
+// main data, and 30, 90 and -approx-days days on a long history. It
+// calls release when it no longer needs eng.
+func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engine, release func(), r *report, logf func(string, ...any)) error {
 	measure := func(e *insights.Engine, users, dataDays, rangeDays int) (approxResult, error) {
 		w := window{dataDays - rangeDays, dataDays}
 		q := insights.Query{Metric: insights.ActiveUsers, Granularity: insights.Total, From: date(w.from), To: date(w.to)}
@@ -545,6 +554,8 @@ func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engin
 	long, users, days := eng, o.users, o.days
 	if o.days < o.approxDays {
 		users, days = min(o.users, o.approxUsers), o.approxDays
+		eng, long = nil, nil
+		release()
 		lg := newGenerator(genConfig{Users: users, Days: days, Seed: o.seed})
 		e, err := openEngine(ctx, store.NewMemory(), days)
 		if err != nil {
