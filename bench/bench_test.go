@@ -24,8 +24,8 @@ func TestHarnessSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Queries) != 8 {
-		t.Fatalf("%d queries, want 8", len(r.Queries))
+	if len(r.Queries) != 10 {
+		t.Fatalf("%d queries, want 10", len(r.Queries))
 	}
 	for _, q := range r.Queries {
 		if !q.Equal {
@@ -37,6 +37,11 @@ func TestHarnessSmall(t *testing.T) {
 	}
 	if r.Events == 0 || r.IngestEventsPerSec <= 0 || r.DiskBytesPerEvent <= 0 || r.ReopenNs <= 0 {
 		t.Errorf("missing measurements: %+v", r)
+	}
+	if r.LogDiskBytesPerEvent <= 0 || r.LogWithColumnsBytesPerEvent <= r.LogDiskBytesPerEvent ||
+		r.SegmentBytesPerEvent <= r.LogWithColumnsBytesPerEvent || r.LogParquetBytesPerEvent <= 0 {
+		t.Errorf("missing or inconsistent log measurements: log %.2f, with columns %.2f, segments %.2f, parquet %.2f",
+			r.LogDiskBytesPerEvent, r.LogWithColumnsBytesPerEvent, r.SegmentBytesPerEvent, r.LogParquetBytesPerEvent)
 	}
 }
 
@@ -222,4 +227,21 @@ func BenchmarkIngest(b *testing.B) {
 		eng.Close()
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkUserSignIns asks one user's last week of sign-ins, cycling
+// through the sample of user_week_signins.
+func BenchmarkUserSignIns(b *testing.B) {
+	loadFixture(b)
+	week := weekOf(fixture.w)
+	users := sampleUsers(fixture.sc, week, userWeekSample)
+	ctx := context.Background()
+	b.ReportAllocs()
+	k := 0
+	for b.Loop() {
+		if _, err := fixture.eng.UserSignIns(ctx, fixture.g.userKeys[users[k%len(users)]], date(week.from), date(week.to)); err != nil {
+			b.Fatal(err)
+		}
+		k++
+	}
 }

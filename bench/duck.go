@@ -15,6 +15,7 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/insightslab/insights"
 )
 
 // The tables: signins with user ids as the GUID strings they are,
@@ -29,7 +30,13 @@ const tableColumns = `(
 	sign_in_type VARCHAR, status VARCHAR, error_code INTEGER, reason VARCHAR,
 	app_id VARCHAR, app_name VARCHAR, os VARCHAR, browser VARCHAR, country VARCHAR, language VARCHAR,
 	identity_provider VARCHAR, client_app VARCHAR, mfa_method VARCHAR, mfa_result VARCHAR,
-	auth_requirement VARCHAR, conditional_access VARCHAR, risk_level VARCHAR, request_id VARCHAR, ip VARCHAR)`
+	auth_requirement VARCHAR, conditional_access VARCHAR, risk_level VARCHAR, request_id VARCHAR, ip VARCHAR,
+	seq INTEGER, correlation_id VARCHAR, city VARCHAR, user_agent VARCHAR,
+	auth_details STRUCT("time" TIMESTAMP, method VARCHAR, succeeded BOOLEAN, result_detail VARCHAR, requirement VARCHAR)[],
+	mfa_policies VARCHAR[], ca_policies STRUCT(name VARCHAR, result VARCHAR)[])`
+
+// tableWidth is the number of columns of tableColumns.
+const tableWidth = 31
 
 type duck struct {
 	dir       string
@@ -51,7 +58,7 @@ func openDuck(ctx context.Context, tmp, memLimit string, threads int) (*duck, er
 	if err != nil {
 		return nil, err
 	}
-	d := &duck{dir: dir, connector: c, db: sql.OpenDB(c), row: make([]driver.Value, 24)}
+	d := &duck{dir: dir, connector: c, db: sql.OpenDB(c), row: make([]driver.Value, tableWidth)}
 	stmts := []string{
 		fmt.Sprintf("SET memory_limit = '%s'", memLimit),
 		fmt.Sprintf("SET threads = %d", threads),
@@ -112,7 +119,14 @@ func (d *duck) appendDay(g *generator, day int, evs []ev) error {
 		r[20] = caNames[e.ca]
 		r[21] = riskNames[e.risk]
 		r[22] = g.requestID(day, i)
-		r[23] = g.ipOf(day, i, e)
+		r[23] = g.ipOf(day, i, e.user, e.country)
+		r[24] = i // the order the engine applied the day's events in
+		r[25] = g.correlationID(day, i, e)
+		r[26] = nullable(g.cityOf(day, i, e.user, e.country))
+		r[27] = nullable(userAgents[e.os][e.browser][e.client])
+		r[28] = duckSteps(authDetails(r[0].(time.Time), e))
+		r[29] = duckStrings(mfaPolicies(e))
+		r[30] = duckPolicies(caPolicies(day, i, e))
 		r[3] = nullable(uk)
 		if err := d.apps[0].AppendRow(r...); err != nil {
 			return fmt.Errorf("duckdb append: %w", err)
@@ -128,6 +142,42 @@ func (d *duck) appendDay(g *generator, day int, evs []ev) error {
 	}
 	d.loadTime += time.Since(t0)
 	return nil
+}
+
+// duckSteps, duckStrings and duckPolicies convert log-field lists for the
+// Appender's LIST and STRUCT columns; no entries is NULL.
+func duckSteps(ss []insights.AuthStep) driver.Value {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = map[string]any{"time": s.Time, "method": s.Method, "succeeded": s.Succeeded,
+			"result_detail": s.ResultDetail, "requirement": s.Requirement}
+	}
+	return out
+}
+
+func duckStrings(ss []string) driver.Value {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func duckPolicies(ps []insights.PolicyResult) driver.Value {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]any, len(ps))
+	for i, p := range ps {
+		out[i] = map[string]any{"name": p.Name, "result": p.Result}
+	}
+	return out
 }
 
 func nullable(s string) driver.Value {
@@ -219,10 +269,11 @@ func (d *duck) query(ctx context.Context, q string, multi []string) (answer, err
 	return a, rows.Err()
 }
 
-// parquetBytes writes the GUID table as zstd Parquet and returns its size.
-func (d *duck) parquetBytes(ctx context.Context) (int64, error) {
+// parquetBytes writes from (a table or a parenthesized query) as zstd
+// Parquet and returns the file's size.
+func (d *duck) parquetBytes(ctx context.Context, from string) (int64, error) {
 	p := filepath.Join(d.dir, "signins.parquet")
-	if _, err := d.db.ExecContext(ctx, fmt.Sprintf("COPY %s TO '%s' (FORMAT parquet, COMPRESSION zstd)", tableGUID, p)); err != nil {
+	if _, err := d.db.ExecContext(ctx, fmt.Sprintf("COPY %s TO '%s' (FORMAT parquet, COMPRESSION zstd)", from, p)); err != nil {
 		return 0, fmt.Errorf("duckdb copy: %w", err)
 	}
 	fi, err := os.Stat(p)

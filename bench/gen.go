@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +46,7 @@ type ev struct {
 	req     uint8 // authentication requirement
 	ca      uint8 // conditional-access status
 	risk    uint8
+	follow  bool // continues the previous event of the day (same correlation id)
 }
 
 // Value tables. Index 0 is "" everywhere, so that a zero ev field means "no value".
@@ -197,9 +197,10 @@ type user struct {
 	napps   uint8
 	apps    [4]uint8
 	idp     uint8
-	mfa     uint8 // preferred MFA method
-	ip      uint32
-	segment uint8 // 0 heavy, 1 regular, 2 long tail
+	mfa     uint8  // preferred MFA method
+	ip      uint32 // home address, in one of the home country's blocks
+	city    uint8  // home city, an index into cities(home)
+	segment uint8  // 0 heavy, 1 regular, 2 long tail
 }
 
 type principal struct {
@@ -306,7 +307,8 @@ func (g *generator) newUser(r *rand.Rand) user {
 	}
 	a.idp = g.idp.pick(r)
 	a.mfa = g.mfa.pick(r)
-	a.ip = r.Uint32()
+	a.ip = countryBlock(a.home, r.IntN(blocksOf(a.home))) | r.Uint32()&0xffff
+	a.city = pickCity(a.home, r.Float64())
 	return a
 }
 
@@ -415,6 +417,7 @@ func (g *generator) signUp(r *rand.Rand, u int32, a *user, buf []ev) []ev {
 		f.status, f.code = insights.StatusFailure, 50053
 		buf = append(buf, f)
 		e.sec = min(e.sec+60, 86399)
+		e.follow = true
 	}
 	return append(buf, e)
 }
@@ -494,6 +497,7 @@ func (g *generator) signIn(r *rand.Rand, u int32, a *user, first bool, buf []ev)
 	if followUp { // the MFA prompt answered a few seconds later
 		f := e
 		f.sec = min(e.sec+20, 86399)
+		f.follow = true
 		f.status, f.code, f.mfaM, f.mfaR = insights.StatusSuccess, 0, a.mfa, mfaResSuccess
 		if r.Float64() < 0.08 {
 			f.status, f.code, f.mfaR = insights.StatusFailure, 500121, mfaResDenied
@@ -531,27 +535,6 @@ func (g *generator) requestID(d, i int) string {
 	return guid(a, splitmix(a))
 }
 
-// ipOf is the client address: the user's home address, another one abroad.
-func (g *generator) ipOf(d, i int, e *ev) string {
-	var ip uint32
-	switch {
-	case e.user < 0:
-		ip = 0x14000000 | uint32(-e.user)<<8 | uint32(i&0xff) // 20.x.x.x, a cloud
-	case e.country != g.users[e.user].home:
-		ip = uint32(splitmix(uint64(d)<<32 | uint64(i)))
-	default:
-		ip = g.users[e.user].ip
-	}
-	b := make([]byte, 0, 15)
-	for s := 24; s >= 0; s -= 8 {
-		b = strconv.AppendUint(b, uint64(ip>>s&0xff), 10)
-		if s > 0 {
-			b = append(b, '.')
-		}
-	}
-	return string(b)
-}
-
 // key is the event's user key or principal id.
 func (g *generator) key(e *ev) (user, principal string) {
 	if e.user >= 0 {
@@ -586,7 +569,13 @@ func (g *generator) toEvent(d, i int, e *ev, out *insights.Event) {
 		ConditionalAccess: caNames[e.ca],
 		RiskLevel:         riskNames[e.risk],
 		RequestID:         g.requestID(d, i),
-		IP:                g.ipOf(d, i, e),
+		CorrelationID:     g.correlationID(d, i, e),
+		IP:                g.ipOf(d, i, e.user, e.country),
+		City:              g.cityOf(d, i, e.user, e.country),
+		UserAgent:         userAgents[e.os][e.browser][e.client],
+		AuthDetails:       authDetails(eventTime(d, e), e),
+		MFAPolicies:       mfaPolicies(e),
+		CAPolicies:        caPolicies(d, i, e),
 	}
 }
 

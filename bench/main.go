@@ -90,12 +90,20 @@ type report struct {
 	DiskBytesPerEvent     float64 `json:"disk_bytes_per_event,omitempty"`
 	DiskFiles             int     `json:"disk_files,omitempty"`
 	ParquetBytesPerEvent  float64 `json:"duckdb_parquet_zstd_bytes_per_event,omitempty"`
-	DuckDBFileBytes       int64   `json:"duckdb_file_bytes,omitempty"`
-	DuckDBLoadEventsPerS  float64 `json:"duckdb_load_events_per_sec,omitempty"`
-	ScanBytesPerEvent     float64 `json:"scan_bytes_per_event,omitempty"`
-	ReopenNs              int64   `json:"reopen_ns,omitempty"`
-	ReopenOpenNs          int64   `json:"reopen_open_ns,omitempty"`
-	ReopenQueryNs         int64   `json:"reopen_first_query_ns,omitempty"`
+
+	// The sign-in log on disk (segments.go) against DuckDB's zstd Parquet
+	// of the columns it holds (every table column but day and seq).
+	LogDiskBytesPerEvent        float64 `json:"log_disk_bytes_per_event,omitempty"`
+	LogWithColumnsBytesPerEvent float64 `json:"log_with_combination_columns_bytes_per_event,omitempty"`
+	SegmentBytesPerEvent        float64 `json:"segment_bytes_per_event,omitempty"`
+	SegmentIndexBytesPerEvent   float64 `json:"segment_index_bytes_per_event,omitempty"`
+	LogParquetBytesPerEvent     float64 `json:"parquet_bytes_per_event,omitempty"`
+	DuckDBFileBytes             int64   `json:"duckdb_file_bytes,omitempty"`
+	DuckDBLoadEventsPerS        float64 `json:"duckdb_load_events_per_sec,omitempty"`
+	ScanBytesPerEvent           float64 `json:"scan_bytes_per_event,omitempty"`
+	ReopenNs                    int64   `json:"reopen_ns,omitempty"`
+	ReopenOpenNs                int64   `json:"reopen_open_ns,omitempty"`
+	ReopenQueryNs               int64   `json:"reopen_first_query_ns,omitempty"`
 
 	HLLMauRelError float64        `json:"hll_mau_rel_error"`
 	Approx         []approxResult `json:"approx,omitempty"`
@@ -130,7 +138,7 @@ func main() {
 	flag.IntVar(&o.approxUsers, "approx-users", 200_000, "users of the long history for approximate mode when -days < -approx-days")
 	flag.IntVar(&o.approxDays, "approx-days", 180, "longest approximate-mode range")
 	flag.IntVar(&o.ingestEvents, "ingest-events", 1_000_000, "events of the concurrent-ingest measurement")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof")
 	flag.Parse()
 	o.seed = *seed
 	o.phases = map[string]bool{}
@@ -220,6 +228,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	var buf []ev
 	var evs []insights.Event
 	sh := &shape{}
+	stopIngest := startProfile(o.cpuprofile, "ingest")
 	for d := range o.days {
 		buf = g.day(d, buf)
 		sh.addDay(g, d, buf)
@@ -234,6 +243,7 @@ func run(ctx context.Context, o options) (*report, error) {
 			logf("engine: %d days, %d events, %.0f events/s in Add", d+1, r.Events, float64(r.Events)/addTime.Seconds())
 		}
 	}
+	stopIngest()
 	evs, buf = nil, nil
 	r.IngestEventsPerSec = float64(r.Events) / addTime.Seconds()
 	t0 := time.Now()
@@ -265,14 +275,20 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 
-	// 3. Approximate mode.
+	// 3. Approximate mode. The main engine is released before the long
+	// history is built, so that the two never share the heap.
+	release := func() {
+		if eng != nil {
+			eng.Close()
+			eng, mem = nil, nil
+		}
+	}
 	if o.phases["approx"] {
-		if err := runApprox(ctx, o, g, eng, r, logf); err != nil {
+		if err := runApprox(ctx, o, g, eng, release, r, logf); err != nil {
 			return nil, err
 		}
 	}
-	eng.Close()
-	eng, mem = nil, nil
+	release()
 
 	// 4. Concurrent ingest on a subset.
 	if o.phases["ingest"] {
@@ -299,6 +315,11 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		r.DiskBytesPerEvent, r.DiskFiles = float64(size)/float64(n), files
 		logf("dir store: %.0f events/s in Add, %.1f MiB in %d files (%.2f bytes/event)", r.IngestDirEventsPerSec, float64(size)/(1<<20), files, r.DiskBytesPerEvent)
+		if err := measureLog(ctx, dir, n, r); err != nil {
+			return nil, err
+		}
+		logf("dir store: sign-in log %.2f bytes/event (%.2f with the combination columns), segments %.2f bytes/event",
+			r.LogDiskBytesPerEvent, r.LogWithColumnsBytesPerEvent, r.SegmentBytesPerEvent)
 		open, q, _, err := reopen(ctx, dir, o.days, w)
 		if err != nil {
 			return nil, err
@@ -410,13 +431,41 @@ func runQueries(ctx context.Context, o options, g *generator, eng *insights.Engi
 		logf("%-28s insights %10s  duckdb %10s  duckdb-int %10s  scan %10s  equal=%v",
 			s.name, ns(qr.InsightsNs), ns(qr.DuckDBNs), ns(qr.DuckDBIntNs), ns(qr.ScanNs), qr.Equal)
 	}
+	if err := runLogQueries(ctx, o, g, eng, dk, sc, w, r, logf); err != nil {
+		return err
+	}
 	if o.phases["disk"] {
-		pb, err := dk.parquetBytes(ctx)
+		pb, err := dk.parquetBytes(ctx, tableGUID)
 		if err != nil {
 			return err
 		}
 		r.ParquetBytesPerEvent = float64(pb) / float64(n)
+		pb, err = dk.parquetBytes(ctx, "(SELECT * EXCLUDE (day, seq) FROM "+tableGUID+")")
+		if err != nil {
+			return err
+		}
+		r.LogParquetBytesPerEvent = float64(pb) / float64(n)
+		logf("duckdb: zstd Parquet %.2f bytes/event (table), %.2f (the log's columns)", r.ParquetBytesPerEvent, r.LogParquetBytesPerEvent)
 	}
+	return nil
+}
+
+// measureLog measures the sign-in log in the segments of the directory store at dir.
+func measureLog(ctx context.Context, dir string, events int64, r *report) error {
+	st, err := store.Dir(dir, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := measureSegments(ctx, st)
+	if err != nil {
+		return err
+	}
+	ev := float64(events)
+	r.LogDiskBytesPerEvent = float64(p.log) / ev
+	r.LogWithColumnsBytesPerEvent = float64(p.log+p.columns) / ev
+	r.SegmentBytesPerEvent = float64(p.total) / ev
+	r.SegmentIndexBytesPerEvent = float64(p.columns+p.index) / ev
 	return nil
 }
 
@@ -456,8 +505,9 @@ func timeIt(runs int, f func() error) (int64, error) {
 }
 
 // runApprox compares approximate and exact active users: 30 days on the
-// main data, and 30, 90 and -approx-days days on a long history.
-func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engine, r *report, logf func(string, ...any)) error {
+// main data, and 30, 90 and -approx-days days on a long history. It
+// calls release when it no longer needs eng.
+func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engine, release func(), r *report, logf func(string, ...any)) error {
 	measure := func(e *insights.Engine, users, dataDays, rangeDays int) (approxResult, error) {
 		w := window{dataDays - rangeDays, dataDays}
 		q := insights.Query{Metric: insights.ActiveUsers, Granularity: insights.Total, From: date(w.from), To: date(w.to)}
@@ -504,6 +554,8 @@ func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engin
 	long, users, days := eng, o.users, o.days
 	if o.days < o.approxDays {
 		users, days = min(o.users, o.approxUsers), o.approxDays
+		eng, long = nil, nil
+		release()
 		lg := newGenerator(genConfig{Users: users, Days: days, Seed: o.seed})
 		e, err := openEngine(ctx, store.NewMemory(), days)
 		if err != nil {
@@ -742,6 +794,11 @@ func printReport(out io.Writer, r *report) {
 	row("memory store contents (bytes/event)", "%.2f", r.MemStoreBytesPerEvent)
 	row("directory store after Flush (bytes/event)", "%.2f", r.DiskBytesPerEvent)
 	row("DuckDB zstd Parquet of the table (bytes/event)", "%.2f", r.ParquetBytesPerEvent)
+	row("day segments, whole frames (bytes/event)", "%.2f", r.SegmentBytesPerEvent)
+	row("day segments, index part: combination columns, counts, user lists, active set, request-id hashes (bytes/event)", "%.2f", r.SegmentIndexBytesPerEvent)
+	row("sign-in log section of the day segments (bytes/event)", "%.2f", r.LogDiskBytesPerEvent)
+	row("sign-in log section + the combination columns it refers to (bytes/event)", "%.2f", r.LogWithColumnsBytesPerEvent)
+	row("DuckDB zstd Parquet of the log's columns (bytes/event)", "%.2f", r.LogParquetBytesPerEvent)
 	row("DuckDB database file, both tables (bytes/event)", "%.2f", float64(r.DuckDBFileBytes)/float64(r.Events))
 	row("reopen: Open (ms)", "%.1f", float64(r.ReopenOpenNs)/1e6)
 	row("reopen: first 30-day query (ms)", "%.1f", float64(r.ReopenQueryNs)/1e6)

@@ -1,0 +1,108 @@
+package main
+
+// The sign-in log's bytes on disk. The engine keeps each day's log as the
+// last section of the day's segment (store/FORMAT.md, segment.go and
+// logsegment.go in the library); no public call reports its size, so this
+// file walks the documented segment layout of the segments a directory
+// store holds and adds up the parts. The walk must land exactly on the
+// frame's checksum, or the measure fails: a layout change cannot go
+// unnoticed.
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+// segmentParts are byte counts over every day segment.
+type segmentParts struct {
+	segments int
+	total    int64 // whole frames
+	columns  int64 // the combination count and the per-dimension code columns
+	index    int64 // event counts, users per combination, active users, request-id hashes
+	log      int64 // the event log section, its length prefix included
+	frame    int64 // magic, kind, version, day, checksum
+}
+
+// numIndexed is the number of indexed dimensions: the segment has one code
+// column each (Dimension order, kind … method).
+var numIndexed = int(insights.DimMethod)
+
+// measureSegments adds up the parts of every segment under days/ in st.
+func measureSegments(ctx context.Context, st store.Store) (segmentParts, error) {
+	var p segmentParts
+	keys, err := st.List(ctx, "days/")
+	if err != nil {
+		return p, err
+	}
+	for _, k := range keys {
+		b, err := st.Get(ctx, k)
+		if err != nil {
+			return p, err
+		}
+		if err := p.add(b); err != nil {
+			return p, fmt.Errorf("segment %s: %w", k, err)
+		}
+	}
+	return p, nil
+}
+
+func (p *segmentParts) add(b []byte) error {
+	if len(b) < 10 || string(b[:4]) != "INSI" || b[4] != 'S' {
+		return fmt.Errorf("not a segment frame")
+	}
+	body := b[6 : len(b)-4]
+	pos := 0
+	bad := false
+	uv := func() uint64 {
+		v, n := binary.Uvarint(body[pos:])
+		if n <= 0 {
+			bad = true
+			return 0
+		}
+		pos += n
+		return v
+	}
+	skip := func(n uint64) {
+		if n > uint64(len(body)-pos) {
+			bad = true
+			return
+		}
+		pos += int(n)
+	}
+	uv() // day (zig-zag varint: same length as a uvarint)
+	head := pos
+	combos := uv()
+	for range uint64(numIndexed) * combos {
+		if uv(); bad {
+			return fmt.Errorf("layout not as documented")
+		}
+	}
+	cols := pos - head
+	for range combos { // event counts
+		uv()
+	}
+	for c := uint64(0); c < combos && !bad; c++ { // users per combination
+		for range uv() {
+			uv()
+		}
+	}
+	skip(uv()) // active users
+	skip(8 * uv())
+	idx := pos - head - cols
+	logStart := pos
+	skip(uv())
+	if bad || pos != len(body) {
+		return fmt.Errorf("layout not as documented (walked %d of %d body bytes)", pos, len(body))
+	}
+	p.segments++
+	p.total += int64(len(b))
+	p.columns += int64(cols)
+	p.index += int64(idx)
+	p.log += int64(pos - logStart)
+	p.frame += int64(len(b) - len(body) + head)
+	return nil
+}
