@@ -106,7 +106,7 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 	}
 	plain := q.Filter.IsAll() && len(ev.groupCols) == 0
 	ev.filter = q.Filter
-	logged := q.Filter.usesLogFields()
+	logged := q.Filter.NamesLogField()
 	if logged {
 		ev.filter, ev.logged = Filter{}, map[int32]*day{}
 		ev.warnings = append(ev.warnings, "the filter names log fields: answered from the event log, slower than the index")

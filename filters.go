@@ -211,13 +211,15 @@ func jsonDepth(b []byte) int {
 	return deepest
 }
 
-// usesLogFields reports whether f names a log field (DimIP..DimState).
-func (f Filter) usesLogFields() bool {
+// NamesLogField reports whether f names a log field (DimIP..DimState): a
+// metric with such a filter is answered from the event log, and a host may
+// want to restrict it as it restricts the log (a user's or an IP's events).
+func (f Filter) NamesLogField() bool {
 	if f.op >= OpEq && !f.dim.Indexed() {
 		return true
 	}
 	for _, a := range f.args {
-		if a.usesLogFields() {
+		if a.NamesLogField() {
 			return true
 		}
 	}

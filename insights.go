@@ -343,6 +343,10 @@ func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 	return got, nil
 }
 
+// Now returns the engine's clock reading (Options.Now): the present that
+// validation and incomplete buckets use.
+func (e *Engine) Now() time.Time { return e.now() }
+
 // Zone returns the store's zone.
 func (e *Engine) Zone() *time.Location { return e.loc }
 

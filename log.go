@@ -246,7 +246,7 @@ func (e *Engine) matchEntries(d *day, l *eventLog, f Filter) *roaring.Bitmap {
 	if f.IsAll() {
 		return nil
 	}
-	if !f.usesLogFields() {
+	if !f.NamesLogField() {
 		return d.entriesOfCombos(l, e.compile(f).eval(d))
 	}
 	all := func() *roaring.Bitmap {
