@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/klauspost/compress/zstd"
 )
 
 // combo is one distinct combination of indexed dimension codes seen in a
@@ -23,6 +24,9 @@ type dayBuilder struct {
 	active *roaring.Bitmap     // users with an activity this day, unfiltered
 	seen   map[uint64]struct{} // hashes of the request ids of the day's events
 	log    eventLog
+	// logBase, when set, is the sealed day this one was thawed from, whose
+	// log (not in memory, or compressed) precedes the entries of log.
+	logBase *day
 }
 
 func newDayBuilder() *dayBuilder {
@@ -111,12 +115,18 @@ type day struct {
 	active     *roaring.Bitmap
 	requestIDs []uint64 // hashes of the request ids, ascending
 
-	// The day's event log: in log, or, for a day loaded from a segment,
-	// compressed in logRaw until first needed (events).
+	// The day's event log: in log, or, for a day whose segment holds it,
+	// read on first use (events) from the section at logOff of the frame
+	// logGet returns; or, for a day thawed from one whose log was not at
+	// hand, that day's log (logBase, which has no base itself) followed by
+	// the entries in log, joined on first use.
 	log      eventLog
-	logRaw   []byte
-	logKey   string // the segment's key, for errors
-	logUsers int    // the catalog's users when the segment was read
+	logBase  *day
+	logGet   func() ([]byte, error)
+	logKey   string // the segment's key
+	logOff   int
+	logUsers int // the catalog's users when the segment was written or read
+	logDec   *zstd.Decoder
 	logOnce  sync.Once
 	logErr   error
 	logIdx   logIndex
@@ -261,24 +271,78 @@ func (b *dayBuilder) seal() *day {
 		d.requestIDs = append(d.requestIDs, id)
 	}
 	slices.Sort(d.requestIDs)
-	d.log = b.log.view()
+	d.log, d.logBase = b.log.view(), b.logBase
 	return d
 }
 
-// events returns the day's log, decompressing it on first use (shared:
-// do not modify). Safe for concurrent use.
+// events returns the day's log, reading it on first use (shared: do not
+// modify): its columns, with its records left in compressed blocks. Safe
+// for concurrent use.
 func (d *day) events() (*eventLog, error) {
 	d.logOnce.Do(func() {
-		if d.logRaw != nil {
-			d.log, d.logErr = decodeLog(d.logKey, d.logRaw, d.numCombos(), d.logUsers)
-			d.logRaw = nil
+		if d.logBase != nil {
+			d.log, d.logErr = d.logBase.joined(&d.log)
+			d.logBase = nil
+			return
 		}
+		if d.logGet == nil {
+			return
+		}
+		b, err := d.logGet()
+		if err == nil {
+			var r *reader
+			if r, err = openFrame(d.logKey, kindSegment, b); err == nil {
+				r.off = d.logOff - frameHeader
+				section := r.bytes(r.count(len(r.b), 1))
+				if err = r.err; err == nil {
+					d.log, err = decodeLog(d.logKey, section, d.numCombos(), d.logUsers, d.logDec)
+				}
+			}
+		}
+		d.logErr, d.logGet = err, nil
 	})
 	return &d.log, d.logErr
 }
 
-// thaw returns a builder holding d's contents, for a late event. The
-// log must have been decoded (events) without error.
+// joined returns d's log followed by the entries of next, plain.
+func (d *day) joined(next *eventLog) (eventLog, error) {
+	base, err := d.events()
+	if err != nil {
+		return eventLog{}, err
+	}
+	p, err := base.plain()
+	if err != nil {
+		return eventLog{}, err
+	}
+	out := eventLog{times: append(slices.Clip(p.times), next.times...), users: append(slices.Clip(p.users), next.users...),
+		combos: append(slices.Clip(p.combos), next.combos...), recs: append(slices.Clip(p.recs), next.recs...),
+		offs: slices.Clip(p.offs)}
+	end := p.offs[p.len()]
+	for _, o := range next.offs[1:] {
+		out.offs = append(out.offs, end+o)
+	}
+	return out.view(), nil
+}
+
+// withLog returns a copy of d's index with log l in place of its own; the
+// derived caches start afresh.
+func (d *day) withLog(l eventLog) *day {
+	return &day{cols: d.cols, counts: d.counts, offs: d.offs, users: d.users, active: d.active,
+		requestIDs: d.requestIDs, log: l}
+}
+
+// withStoredLog returns a copy of d's index whose log, written at offset
+// off of the segment key, is read from there when first needed.
+func (d *day) withStoredLog(key string, off, users int, get func() ([]byte, error), dec *zstd.Decoder) *day {
+	c := d.withLog(eventLog{})
+	c.logKey, c.logOff, c.logUsers, c.logGet, c.logDec = key, off, users, get, dec
+	return c
+}
+
+// thaw returns a builder holding d's contents, for a late event. A log at
+// hand and plain is shared (the builder's appends copy); otherwise the
+// builder starts an empty log after d's (logBase), so thawing reads
+// nothing from the store and cannot fail.
 func (d *day) thaw() *dayBuilder {
 	b := newDayBuilder()
 	for i := range d.counts {
@@ -299,7 +363,14 @@ func (d *day) thaw() *dayBuilder {
 	for _, id := range d.requestIDs {
 		b.seen[id] = struct{}{}
 	}
-	b.log = d.log // capped: the builder's appends copy
+	switch {
+	case d.logBase != nil: // d's own entries follow its base's: keep that base
+		b.logBase, b.log = d.logBase, d.log
+	case d.logGet == nil && d.log.blocks == nil:
+		b.log = d.log // capped: the builder's appends copy
+	default:
+		b.logBase = d
+	}
 	return b
 }
 

@@ -144,7 +144,25 @@ func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error)
 		lim.dictSizes[k] = len(d.values)
 	}
 	lim.users = len(e.userKeys)
-	return decodeDay(key, b, n, lim)
+	d, err := decodeDay(key, b, n, lim, e.zdec)
+	if err != nil {
+		return nil, err
+	}
+	d.logGet = e.segmentGetter(key) // read the log again when needed, rather than keep b
+	return d, nil
+}
+
+// segmentGetter returns a function reading the segment key, for a day's
+// log read on first use. The segment stays in the store while a day
+// version that names it is the current one.
+func (e *Engine) segmentGetter(key string) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		b, err := e.store.Get(context.Background(), key)
+		if err != nil {
+			return nil, missing(key, err)
+		}
+		return b, nil
+	}
 }
 
 // preload loads the stored segments of the days events fall on, so that
@@ -166,9 +184,6 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 				return err
 			}
 			ds.sealed = d
-		}
-		if _, err := ds.sealed.events(); err != nil { // thaw needs the log
-			return err
 		}
 	}
 	return nil
@@ -267,9 +282,10 @@ func (e *Engine) Flush(ctx context.Context) error {
 // meanwhile; queries go on.
 func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	type write struct {
-		n   int32
-		d   *day
-		key string
+		n      int32
+		d      *day
+		key    string
+		logOff int
 	}
 	e.mu.Lock()
 	// Every attempt takes a new generation: a failed attempt's files (and
@@ -290,7 +306,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		}
 		segments[n] = ds.segKey
 		if !ds.saved {
-			writes = append(writes, write{n, ds.sealed, segmentKey(n, gen)})
+			writes = append(writes, write{n: n, d: ds.sealed, key: segmentKey(n, gen)})
 			segments[n] = segmentKey(n, gen)
 		}
 	}
@@ -306,14 +322,16 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		return e.failCheckpoint(err)
 	}
 
-	for _, w := range writes {
-		b, err := encodeDay(w.n, w.d)
+	for i := range writes {
+		w := &writes[i]
+		b, off, err := encodeDay(w.n, w.d, e.zenc)
 		if err == nil {
 			err = e.store.Put(ctx, w.key, b)
 		}
 		if err != nil {
 			return e.failCheckpoint(err)
 		}
+		w.logOff = off
 	}
 	m := manifest{gen: gen, walFrom: walSeq, horizon: horizon, catalog: catalogKey(gen), segments: segments}
 	if err := e.store.Put(ctx, m.catalog, cat); err != nil {
@@ -331,6 +349,9 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 			garbage = append(garbage, ds.segKey)
 		}
 		ds.segKey, ds.saved = w.key, true
+		if ds.sealed == w.d && ds.open == nil { // its log now lives in the segment: free it
+			ds.sealed = w.d.withStoredLog(w.key, w.logOff, len(e.userKeys), e.segmentGetter(w.key), e.zdec)
+		}
 	}
 	if e.catalog != "" {
 		garbage = append(garbage, e.catalog)

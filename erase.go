@@ -63,16 +63,14 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 			ds.sealed = d
 		}
 		if ds.open == nil {
-			if _, err := ds.sealed.events(); err != nil {
-				e.mu.Unlock()
-				return rep, err
-			}
-		}
-		if ds.open == nil {
 			if !ds.sealed.holds(uid) {
 				continue
 			}
 			ds.open = ds.sealed.thaw()
+		}
+		if err := ds.open.joinLog(); err != nil {
+			e.mu.Unlock()
+			return rep, err
 		}
 		if ds.open.remove(uid) {
 			ds.dirty, ds.saved = true, false
@@ -99,6 +97,20 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 // holds reports whether uid is in any of the day's user sets.
 func (d *day) holds(uid uint32) bool {
 	return d.active.Contains(uid) || slices.Contains(d.users, uid)
+}
+
+// joinLog brings the log of the builder's base into its own, plain, so
+// that every entry can be rewritten.
+func (b *dayBuilder) joinLog() error {
+	if b.logBase == nil {
+		return nil
+	}
+	l, err := b.logBase.joined(&b.log)
+	if err != nil {
+		return err
+	}
+	b.log, b.logBase = l, nil
+	return nil
 }
 
 // remove deletes uid from every set of the builder, reporting whether any held it.

@@ -214,7 +214,11 @@ func (ev *evaluation) loggedDay(n int32) *day {
 		ev.err = err
 		return nil
 	}
-	match := ev.e.matchEntries(d, l, ev.q.Filter)
+	match, err := ev.e.matchEntries(d, l, ev.q.Filter)
+	if err != nil {
+		ev.err = err
+		return nil
+	}
 	if match == nil {
 		match = roaring.New()
 		match.AddRange(0, uint64(l.len()))

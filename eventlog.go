@@ -2,6 +2,7 @@ package insights
 
 import (
 	"cmp"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Users column markers of log entries without a (remaining) user.
@@ -20,7 +22,10 @@ const (
 // eventLog is one day's event log, in the order events were applied:
 // entry i happened at times[i] (Unix ns), by users[i], with the indexed
 // values of combination combos[i] of the same day's index, and its log
-// record in recs[offs[i]:offs[i+1]].
+// record at offs[i]:offs[i+1] of the records laid end to end: held plain
+// in recs (a builder's log and a day sealed from it), or compressed in
+// blocks of recordsPerBlock records (a day read from its segment), which
+// a recordCursor decompresses one at a time.
 //
 // A builder only appends; the sealed day shares its slices capped at their
 // length (view), so later appends never touch what a query reads.
@@ -30,6 +35,66 @@ type eventLog struct {
 	combos []uint32
 	offs   []uint32 // len = entries + 1
 	recs   []byte
+	blocks [][]byte
+	dec    *zstd.Decoder // decompresses blocks
+	key    string        // the segment the blocks came from, for errors
+}
+
+// recordsPerBlock is how many records a compressed block holds: small
+// enough that reading one entry decompresses little (tens of kilobytes),
+// large enough for the compressor to find what entries share.
+const recordsPerBlock = 256
+
+// recordCursor reads a log's records, keeping the last decompressed block.
+// Records it returns are valid until its next call. Not safe for
+// concurrent use; a log may have many cursors.
+type recordCursor struct {
+	l     *eventLog
+	block int
+	data  []byte
+}
+
+func (l *eventLog) cursor() *recordCursor { return &recordCursor{l: l, block: -1} }
+
+// record returns record i. Errors wrap ErrCorrupt and name the segment.
+func (c *recordCursor) record(i int) ([]byte, error) {
+	l := c.l
+	if l.blocks == nil {
+		return l.recs[l.offs[i]:l.offs[i+1]], nil
+	}
+	k := i / recordsPerBlock
+	base := l.offs[k*recordsPerBlock]
+	if k != c.block {
+		end := l.offs[min((k+1)*recordsPerBlock, l.len())]
+		data, err := l.dec.DecodeAll(l.blocks[k], c.data[:0])
+		if err == nil && uint32(len(data)) != end-base {
+			err = fmt.Errorf("%d bytes, not %d", len(data), end-base)
+		}
+		if err != nil {
+			c.block = -1
+			return nil, fmt.Errorf("%w: %s: event log block %d: %v", ErrCorrupt, l.key, k, err)
+		}
+		c.block, c.data = k, data
+	}
+	return c.data[l.offs[i]-base : l.offs[i+1]-base], nil
+}
+
+// plain returns l with its records decompressed into recs.
+func (l *eventLog) plain() (eventLog, error) {
+	if l.blocks == nil {
+		return *l, nil
+	}
+	out := eventLog{times: l.times, users: l.users, combos: l.combos, offs: l.offs,
+		recs: make([]byte, 0, l.offs[l.len()])}
+	c := l.cursor()
+	for i := range l.len() {
+		rec, err := c.record(i)
+		if err != nil {
+			return eventLog{}, err
+		}
+		out.recs = append(out.recs, rec...)
+	}
+	return out.view(), nil
 }
 
 func newEventLog() eventLog { return eventLog{offs: []uint32{0}} }
@@ -51,17 +116,15 @@ func (l *eventLog) view() eventLog {
 		offs: slices.Clip(l.offs), recs: slices.Clip(l.recs)}
 }
 
-func (l *eventLog) record(i int) []byte { return l.recs[l.offs[i]:l.offs[i+1]] }
-
-// erase returns a copy of l in which uid's entries are hidden and their
-// records emptied, reporting whether any was.
+// erase returns a copy of l, which must be plain, in which uid's entries
+// are hidden and their records emptied, reporting whether any was.
 func (l *eventLog) erase(uid uint32) (eventLog, bool) {
 	if !slices.Contains(l.users, uid) {
 		return *l, false
 	}
 	out := newEventLog()
 	for i := range l.len() {
-		u, rec := l.users[i], l.record(i)
+		u, rec := l.users[i], l.recs[l.offs[i]:l.offs[i+1]]
 		if u == uid {
 			u, rec = erasedUser, nil
 		}
@@ -178,13 +241,18 @@ func (d *day) entriesOfUser(l *eventLog, uid uint32) []uint32 {
 }
 
 // field returns the index of log-record string i (shared).
-func (d *day) field(l *eventLog, i int) *fieldIndex {
+func (d *day) field(l *eventLog, i int) (*fieldIndex, error) {
 	if p := d.logIdx.fields[i].Load(); p != nil {
-		return p
+		return p, nil
 	}
 	lists := map[string][]uint32{}
+	c := l.cursor()
 	for e := range l.len() { // erased entries have empty records: every value ""
-		v := recordText(l.record(e), i)
+		rec, err := c.record(e)
+		if err != nil {
+			return nil, err
+		}
+		v := recordText(rec, i)
 		lists[v] = append(lists[v], uint32(e))
 	}
 	f := &fieldIndex{values: make([]string, 0, len(lists))}
@@ -197,12 +265,15 @@ func (d *day) field(l *eventLog, i int) *fieldIndex {
 		f.post[k] = roaring.BitmapOf(lists[v]...)
 	}
 	d.logIdx.fields[i].Store(f)
-	return f
+	return f, nil
 }
 
 // matchField returns the entries whose log field dim satisfies the leaf f.
-func (d *day) matchField(l *eventLog, f Filter) *roaring.Bitmap {
-	fi := d.field(l, recText[f.dim])
+func (d *day) matchField(l *eventLog, f Filter) (*roaring.Bitmap, error) {
+	fi, err := d.field(l, recText[f.dim])
+	if err != nil {
+		return nil, err
+	}
 	var sets []*roaring.Bitmap
 	add := func(v string) {
 		if k, ok := slices.BinarySearch(fi.values, v); ok {
@@ -230,7 +301,7 @@ func (d *day) matchField(l *eventLog, f Filter) *roaring.Bitmap {
 			}
 		}
 	}
-	return roaring.FastOr(sets...)
+	return roaring.FastOr(sets...), nil
 }
 
 // canonicalIP returns v's address spelled as stored, or v if not an address.

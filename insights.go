@@ -143,6 +143,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/axiomhq/hyperloglog"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/insightslab/insights/metrics"
 	"github.com/insightslab/insights/store"
@@ -200,6 +201,8 @@ type Engine struct {
 	deleted  []int32                        // user id → deletion day, metrics.NoDay if none
 	deletedU *roaring.Bitmap                // users with a deletion day
 	regs     map[uint32]map[uint32]regState // user id → method code → registration state (registration.go)
+	zenc     *zstd.Encoder                  // compresses event logs (logsegment.go); safe for concurrent use
+	zdec     *zstd.Decoder                  // and decompresses them
 	sketches sketches
 	horizon  int32  // retention dropped the days before it
 	gen      uint64 // generation of the last checkpoint
@@ -282,6 +285,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 		keys: map[string]uint32{}, days: map[int32]*dayState{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
 	}
+	e.zenc, e.zdec = newCodec()
 	for i := range e.dims {
 		e.dims[i] = newDict(o.MaxDimensionValues, seedsOf(Dimension(i+1)))
 	}
@@ -363,6 +367,7 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
+	e.zdec.Close()
 	return err
 }
 

@@ -178,12 +178,17 @@ func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 		if cur != nil && cur.n == n {
 			after = cur
 		}
-		for i := range e.listed(d, l, n, q.Filter, after) {
+		entries, err := e.listed(d, l, n, q.Filter, after)
+		if err != nil {
+			return nil, err
+		}
+		c := l.cursor()
+		for i := range entries {
 			if len(page.Entries) == q.Limit {
 				page.Next = page.Entries[q.Limit-1].Cursor()
 				return page, nil
 			}
-			le, err := e.entry(d, l, n, i)
+			le, err := e.entry(d, l, c, n, i)
 			if err != nil {
 				return nil, err
 			}
@@ -214,9 +219,12 @@ func (e *Engine) logRange(q LogQuery) (from, to int32) {
 // entries. A selective filter's few entries are sorted; otherwise the
 // day's cached order is walked from the cursor's place (binary search),
 // so a page costs what it reads, not the whole day.
-func (e *Engine) listed(d *day, l *eventLog, n int32, f Filter, after *logCursor) iter.Seq[uint32] {
+func (e *Engine) listed(d *day, l *eventLog, n int32, f Filter, after *logCursor) (iter.Seq[uint32], error) {
+	match, err := e.matchEntries(d, l, f)
+	if err != nil {
+		return nil, err
+	}
 	return func(yield func(uint32) bool) {
-		match := e.matchEntries(d, l, f)
 		var order []uint32
 		if match != nil && match.GetCardinality() < uint64(l.len()/16) {
 			order = match.ToArray()
@@ -236,18 +244,18 @@ func (e *Engine) listed(d *day, l *eventLog, n int32, f Filter, after *logCursor
 				return
 			}
 		}
-	}
+	}, nil
 }
 
 // matchEntries returns the entries of day d that f matches, nil for all.
 // Index-only subtrees are planned on the day's combinations (plan.go) and
 // mapped to their entries; log-field leaves read the log's own postings.
-func (e *Engine) matchEntries(d *day, l *eventLog, f Filter) *roaring.Bitmap {
+func (e *Engine) matchEntries(d *day, l *eventLog, f Filter) (*roaring.Bitmap, error) {
 	if f.IsAll() {
-		return nil
+		return nil, nil
 	}
 	if !f.NamesLogField() {
-		return d.entriesOfCombos(l, e.compile(f).eval(d))
+		return d.entriesOfCombos(l, e.compile(f).eval(d)), nil
 	}
 	all := func() *roaring.Bitmap {
 		s := roaring.New()
@@ -256,41 +264,67 @@ func (e *Engine) matchEntries(d *day, l *eventLog, f Filter) *roaring.Bitmap {
 	}
 	switch f.op {
 	case OpAnd:
-		var out *roaring.Bitmap
-		for _, a := range f.args {
-			m := e.matchEntries(d, l, a)
-			switch {
-			case m == nil:
-			case out == nil:
-				out = m.Clone()
-			default:
-				out.And(m)
-			}
-		}
-		return out
+		return e.matchAll(d, l, f.args)
 	case OpOr:
 		sets := make([]*roaring.Bitmap, 0, len(f.args))
 		for _, a := range f.args {
-			m := e.matchEntries(d, l, a)
-			if m == nil {
-				return nil
+			m, err := e.matchEntries(d, l, a)
+			if m == nil || err != nil {
+				return nil, err
 			}
 			sets = append(sets, m)
 		}
-		return roaring.FastOr(sets...)
+		return roaring.FastOr(sets...), nil
 	case OpNot:
+		m, err := e.matchEntries(d, l, f.args[0])
 		out := all()
-		if m := e.matchEntries(d, l, f.args[0]); m != nil {
+		if m != nil {
 			out.AndNot(m)
 		} else {
 			out.Clear()
 		}
-		return out
+		return out, err
 	}
 	if f.dim == DimUser {
-		return e.matchUser(d, l, f)
+		return e.matchUser(d, l, f), nil
 	}
 	return d.matchField(l, f)
+}
+
+// matchAll returns the entries every filter of args matches, nil for all.
+// Arguments naming log fields go first: they are usually selective (a
+// user, an address), and the index-only ones are then tested on the
+// combinations of the few entries left instead of mapped to every entry
+// of the day.
+func (e *Engine) matchAll(d *day, l *eventLog, args []Filter) (*roaring.Bitmap, error) {
+	args = slices.Clone(args)
+	slices.SortStableFunc(args, func(a, b Filter) int { return cmp.Compare(b2i(b.NamesLogField()), b2i(a.NamesLogField())) })
+	var out *roaring.Bitmap
+	for _, a := range args {
+		if out != nil && !a.NamesLogField() && out.GetCardinality() < uint64(l.len()/8) {
+			combos := e.compile(a).eval(d)
+			keep := roaring.New()
+			it := out.Iterator()
+			for it.HasNext() {
+				if i := it.Next(); combos.Contains(l.combos[i]) {
+					keep.Add(i)
+				}
+			}
+			out = keep
+			continue
+		}
+		m, err := e.matchEntries(d, l, a)
+		switch {
+		case err != nil:
+			return nil, err
+		case m == nil:
+		case out == nil:
+			out = m.Clone()
+		default:
+			out.And(m)
+		}
+	}
+	return out, nil
 }
 
 // matchUser returns the entries whose user key satisfies the leaf f.
@@ -312,8 +346,8 @@ func (e *Engine) matchUser(d *day, l *eventLog, f Filter) *roaring.Bitmap {
 	return out
 }
 
-// entry returns entry i of day n as a LogEntry.
-func (e *Engine) entry(d *day, l *eventLog, n int32, i uint32) (LogEntry, error) {
+// entry returns entry i of day n as a LogEntry, its record read through c.
+func (e *Engine) entry(d *day, l *eventLog, c *recordCursor, n int32, i uint32) (LogEntry, error) {
 	var le LogEntry
 	le.ID = dateOfNum(n).String() + "/" + strconv.FormatUint(uint64(i), 10)
 	ev := &le.Event
@@ -321,8 +355,8 @@ func (e *Engine) entry(d *day, l *eventLog, n int32, i uint32) (LogEntry, error)
 	if u := l.users[i]; u < erasedUser {
 		ev.UserKey = e.userKeys[u]
 	}
-	c := l.combos[i]
-	val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1][c]] }
+	k := l.combos[i]
+	val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1][k]] }
 	ev.Kind, _ = ParseKind(val(DimKind))
 	ev.SignInType, _ = ParseSignInType(val(DimSignInType))
 	ev.Status, _ = ParseStatus(val(DimStatus))
@@ -336,7 +370,11 @@ func (e *Engine) entry(d *day, l *eventLog, n int32, i uint32) (LogEntry, error)
 	ev.RiskLevel, ev.RiskState, ev.CrossTenant, ev.Method = val(DimRiskLevel), val(DimRiskState), val(DimCrossTenant), val(DimMethod)
 	ev.Action = val(DimAction)
 	le.OSFamily, le.BrowserFamily = val(DimOSFamily), val(DimBrowserFamily)
-	return le, decodeRecord(d.logKey, l.record(int(i)), ev, e.loc)
+	rec, err := c.record(int(i))
+	if err != nil {
+		return le, err
+	}
+	return le, decodeRecord(d.logKey, rec, ev, e.loc)
 }
 
 // LogIterator streams every entry of a listing, newest first, a page at

@@ -2,23 +2,39 @@ package insights
 
 import (
 	"bytes"
-	"compress/flate"
-	"io"
+
+	"github.com/klauspost/compress/zstd"
 )
 
-// A day segment ends with the day's event log, DEFLATE-compressed as one
-// stream (store/FORMAT.md):
+// A day segment ends with the day's event log (store/FORMAT.md):
 //
-//	entries (uvarint)
-//	times: the first (varint Unix ns), then each difference from the previous (varint)
-//	users: per entry 0 for a principal, 1 for an erased user, else user id + 2 (uvarint)
-//	combinations: per entry (uvarint)
-//	record lengths: per entry (uvarint), then the records (logrecord.go)
+//	columns: length (uvarint) + one zstd frame of
+//	    entries N (uvarint)
+//	    times: the first (varint Unix ns), then each difference from the previous (varint)
+//	    users: per entry 0 for a principal, 1 for an erased user, else user id + 2 (uvarint)
+//	    combinations: per entry (uvarint)
+//	    record lengths: per entry (uvarint)
+//	blocks (uvarint), each: length (uvarint) + one zstd frame of recordsPerBlock
+//	    records laid end to end (the last block may hold fewer)
 //
-// Columns first, so that like values sit together for the compressor.
+// The columns are read when the log is first needed; a block only when one
+// of its records is (recordCursor), so finding a user's entries of a day
+// decompresses a few blocks, not the day.
 
-// encodeLog returns the compressed log section of l.
-func encodeLog(l *eventLog) []byte {
+// Limits of a decoder of hostile input: the most a zstd frame may expand to.
+const maxFrameBytes = 1 << 30
+
+// newCodec returns the engine's zstd encoder and decoder. EncodeAll and
+// DecodeAll are safe for concurrent use.
+func newCodec() (*zstd.Encoder, *zstd.Decoder) {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1)) // valid options: cannot fail
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxFrameBytes), zstd.WithDecoderConcurrency(0))
+	return enc, dec
+}
+
+// encodeLog returns the log section of l. Blocks already compressed are
+// written as they are.
+func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	b := appendUvarint(nil, uint64(l.len()))
 	prev := int64(0)
 	for _, t := range l.times {
@@ -41,63 +57,84 @@ func encodeLog(l *eventLog) []byte {
 	for i := range l.len() {
 		b = appendUvarint(b, uint64(l.offs[i+1]-l.offs[i]))
 	}
-	b = append(b, l.recs...)
-	var out bytes.Buffer
-	w, _ := flate.NewWriter(&out, flate.BestSpeed) // a valid level: cannot fail
-	w.Write(b)                                     // writes to memory: cannot fail
-	w.Close()
-	return out.Bytes()
+	cols := enc.EncodeAll(b, nil)
+	out := appendUvarint(nil, uint64(len(cols)))
+	out = append(out, cols...)
+	n := (l.len() + recordsPerBlock - 1) / recordsPerBlock
+	out = appendUvarint(out, uint64(n))
+	for k := range n {
+		var block []byte
+		if l.blocks != nil {
+			block = l.blocks[k]
+		} else {
+			block = enc.EncodeAll(l.recs[l.offs[k*recordsPerBlock]:l.offs[min((k+1)*recordsPerBlock, l.len())]], nil)
+		}
+		out = appendUvarint(out, uint64(len(block)))
+		out = append(out, block...)
+	}
+	return out
 }
 
-// maxLogBytes bounds a decompressed log section (4 GiB, the most a day holds), so that a hostile file
-// cannot make the decoder allocate without end.
-const maxLogBytes = 1<<32 - 1
-
 // decodeLog decodes a log section of the segment stored under key, whose
-// day has combos combinations, in a catalog of users users.
-func decodeLog(key string, raw []byte, combos, users int) (eventLog, error) {
-	r := reader{key: key}
-	plain, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), maxLogBytes))
-	if err != nil {
-		r.fail("event log: %v", err)
+// day has combos combinations, in a catalog of users users. The blocks are
+// checked when first read.
+func decodeLog(key string, raw []byte, combos, users int, dec *zstd.Decoder) (eventLog, error) {
+	r := reader{key: key, b: bytes.Clone(raw)} // the blocks stay: keep only the section
+	plain, err := dec.DecodeAll(r.bytes(r.count(len(r.b), 1)), nil)
+	if r.err != nil {
 		return eventLog{}, r.err
 	}
-	r.b = plain
-	n := r.count(1<<31-1, 4)
-	l := eventLog{times: make([]int64, n), users: make([]uint32, n), combos: make([]uint32, n), offs: make([]uint32, n+1)}
+	if err != nil {
+		r.fail("event log columns: %v", err)
+		return eventLog{}, r.err
+	}
+	c := reader{key: key, b: plain}
+	n := c.count(1<<31-1, 4)
+	l := eventLog{times: make([]int64, n), users: make([]uint32, n), combos: make([]uint32, n), offs: make([]uint32, n+1),
+		dec: dec, key: key}
 	prev := int64(0)
 	for i := range l.times {
-		prev += r.varint()
+		prev += c.varint()
 		l.times[i] = prev
 	}
 	for i := range l.users {
-		switch u := r.uvarint(); {
+		switch u := c.uvarint(); {
 		case u == 0:
 			l.users[i] = noUser
 		case u == 1:
 			l.users[i] = erasedUser
 		case u-2 >= uint64(users):
-			r.fail("event log: user %d past the %d users", u-2, users)
+			c.fail("event log: user %d past the %d users", u-2, users)
 		default:
 			l.users[i] = uint32(u - 2)
 		}
 	}
 	for i := range l.combos {
-		c := r.uvarint()
-		if c >= uint64(combos) {
-			r.fail("event log: combination %d past the day's %d", c, combos)
+		v := c.uvarint()
+		if v >= uint64(combos) {
+			c.fail("event log: combination %d past the day's %d", v, combos)
 		}
-		l.combos[i] = uint32(c)
+		l.combos[i] = uint32(v)
 	}
 	total := uint64(0)
 	for i := range n {
-		total += r.uvarint()
-		if total > uint64(len(r.b)) {
-			r.fail("event log: records overrun the section")
+		total += c.uvarint()
+		if total > 1<<32-1 {
+			c.fail("event log: records longer than 4 GiB")
 		}
 		l.offs[i+1] = uint32(total)
 	}
-	l.recs = r.bytes(int(total))
+	if err := c.end(); err != nil {
+		return eventLog{}, err
+	}
+	blocks := r.count((n+recordsPerBlock-1)/recordsPerBlock, 1)
+	if r.err == nil && blocks != (n+recordsPerBlock-1)/recordsPerBlock {
+		r.fail("event log: %d blocks for %d entries", blocks, n)
+	}
+	l.blocks = make([][]byte, 0, blocks)
+	for k := 0; k < blocks && r.err == nil; k++ {
+		l.blocks = append(l.blocks, r.bytes(r.count(len(r.b), 1)))
+	}
 	if err := r.end(); err != nil {
 		return eventLog{}, err
 	}

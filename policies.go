@@ -49,16 +49,24 @@ func (ev *evaluation) runPolicies() {
 				ev.err = err
 				return
 			}
-			match := ev.e.matchEntries(d, l, f)
+			match, err := ev.e.matchEntries(d, l, f)
+			if err != nil {
+				ev.err = err
+				return
+			}
 			if match == nil {
 				match = roaring.New()
 				match.AddRange(0, uint64(l.len()))
 			}
-			it := match.Iterator()
+			it, cur := match.Iterator(), l.cursor()
 			for it.HasNext() {
 				i := it.Next()
 				var rec Event
-				if err := decodeRecord(d.logKey, l.record(int(i)), &rec, ev.e.loc); err != nil {
+				raw, err := cur.record(int(i))
+				if err == nil {
+					err = decodeRecord(d.logKey, raw, &rec, ev.e.loc)
+				}
+				if err != nil {
 					ev.err = err
 					return
 				}

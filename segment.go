@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/klauspost/compress/zstd"
 )
 
 // A segment frame (kind 'S') holds one sealed day:
@@ -16,11 +17,12 @@ import (
 //	for each combination: its user count, then its users ascending, delta-coded (uvarints)
 //	active users: length (uvarint) + roaring portable serialization
 //	request ids: count (uvarint), then each 64-bit hash, ascending (8 bytes, little-endian)
-//	event log: length (uvarint) + the compressed section of logsegment.go
+//	event log: length (uvarint) + the section of logsegment.go
 
-// encodeDay returns the segment frame of day d, number n. It fails only
-// if d's log, read from an earlier segment, is corrupt.
-func encodeDay(n int32, d *day) ([]byte, error) {
+// encodeDay returns the segment frame of day d, number n, and the offset
+// of its log section. It fails only if d's log, read from an earlier
+// segment, is corrupt.
+func encodeDay(n int32, d *day, enc *zstd.Encoder) ([]byte, int, error) {
 	b := newFrame(kindSegment)
 	b = appendVarint(b, int64(n))
 	b = appendUvarint(b, uint64(d.numCombos()))
@@ -50,12 +52,13 @@ func encodeDay(n int32, d *day) ([]byte, error) {
 	}
 	l, err := d.events()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	log := encodeLog(l)
+	log := encodeLog(l, enc)
+	off := len(b)
 	b = appendUvarint(b, uint64(len(log)))
 	b = append(b, log...)
-	return sealFrame(b), nil
+	return sealFrame(b), off, nil
 }
 
 // limits bounds what a decoded segment may reference: the dictionaries'
@@ -66,8 +69,10 @@ type limits struct {
 }
 
 // decodeDay decodes the segment stored under key, which must be of day
-// n and reference only codes and users within lim.
-func decodeDay(key string, b []byte, n int32, lim limits) (*day, error) {
+// n and reference only codes and users within lim. The day's log stays in
+// b until first needed (day.events): a caller that does not want b kept
+// sets the day's logGet to read it again.
+func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
 	r, err := openFrame(key, kindSegment, b)
 	if err != nil {
 		return nil, err
@@ -120,8 +125,9 @@ func decodeDay(key string, b []byte, n int32, lim limits) (*day, error) {
 		}
 		d.requestIDs = append(d.requestIDs, id)
 	}
-	d.logRaw = bytes.Clone(r.bytes(r.count(len(r.b), 1)))
-	d.logKey, d.logUsers = key, lim.users
+	d.logKey, d.logOff, d.logUsers, d.logDec = key, frameHeader+r.off, lim.users, dec
+	d.logGet = func() ([]byte, error) { return b, nil }
+	r.bytes(r.count(len(r.b), 1))
 	if err := r.end(); err != nil {
 		return nil, err
 	}
