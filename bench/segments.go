@@ -27,9 +27,17 @@ type segmentParts struct {
 	frame    int64 // magic, kind, version, day, checksum
 }
 
-// numIndexed is the number of indexed dimensions: the segment has one code
-// column each (Dimension order, kind … method).
-var numIndexed = int(insights.DimMethod)
+// indexedDimensions counts the indexed dimensions: the segment has one
+// code column each (Dimension order, kind … action).
+func indexedDimensions() int {
+	n := 0
+	for _, d := range insights.Dimensions() {
+		if d.Indexed() {
+			n++
+		}
+	}
+	return n
+}
 
 // measureSegments adds up the parts of every segment under days/ in st.
 func measureSegments(ctx context.Context, st store.Store) (segmentParts, error) {
@@ -76,7 +84,7 @@ func (p *segmentParts) add(b []byte) error {
 	uv() // day (zig-zag varint: same length as a uvarint)
 	head := pos
 	combos := uv()
-	for range uint64(numIndexed) * combos {
+	for range uint64(indexedDimensions()) * combos {
 		if uv(); bad {
 			return fmt.Errorf("layout not as documented")
 		}
