@@ -56,6 +56,10 @@
 // inactiveUsersByApplication are grouped by appId, summary by appId and
 // os; the others are totals.
 //
+// Today is the date of the engine's clock (insights.Options.Now, read
+// through Engine.Now) in the store's zone: the handler has no clock of
+// its own, so its default ranges and the engine's incomplete buckets agree.
+//
 // # Permissions
 //
 // Options.Authorize is called first on every request. Without it, or when

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/insightslab/insights"
 )
@@ -40,9 +39,6 @@ type Options struct {
 	// example `Basic realm="insights"` to make browsers ask for a
 	// password. Default: none.
 	Challenge string
-	// Now is the clock that places "today" for default ranges. Default
-	// time.Now; give the engine's clock if it has its own.
-	Now func() time.Time
 	// OnError receives the errors answered with status 500 (the client
 	// sees only "internal error") and the write errors of streamed
 	// downloads. Default: dropped. Called from request goroutines.
@@ -54,7 +50,6 @@ type handler struct {
 	eng       *insights.Engine
 	authorize func(*http.Request) (Permissions, error)
 	challenge string
-	now       func() time.Time
 	onError   func(*http.Request, error)
 	mux       *http.ServeMux
 }
@@ -70,11 +65,8 @@ func Handler(engine *insights.Engine, opts *Options) http.Handler {
 	if opts != nil {
 		o = *opts
 	}
-	h := &handler{eng: engine, authorize: o.Authorize, challenge: o.Challenge, now: o.Now, onError: o.OnError,
+	h := &handler{eng: engine, authorize: o.Authorize, challenge: o.Challenge, onError: o.OnError,
 		mux: http.NewServeMux()}
-	if h.now == nil {
-		h.now = time.Now
-	}
 	for _, rt := range h.routes() {
 		h.mux.Handle("GET "+rt.pattern, h.guard(rt))
 	}

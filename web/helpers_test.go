@@ -98,11 +98,11 @@ func testAuthorize(r *http.Request) (Permissions, error) {
 	return 0, errors.New("no credentials")
 }
 
-// testHandler returns the handler on eng with the test hook and clock,
+// testHandler returns the handler on eng with the test hook (its clock is the engine's),
 // and a slice that collects OnError's errors.
 func testHandler(eng *insights.Engine) (http.Handler, *[]error) {
 	var errs []error
-	return Handler(eng, &Options{Authorize: testAuthorize, Now: func() time.Time { return clock },
+	return Handler(eng, &Options{Authorize: testAuthorize,
 		Challenge: `Basic realm="test"`, OnError: func(_ *http.Request, err error) { errs = append(errs, err) }}), &errs
 }
 

@@ -66,7 +66,7 @@ func TestBrowser(t *testing.T) {
 	}
 	const token = "browser-test-token"
 	srv := httptest.NewServer(web.Handler(eng, &web.Options{Authorize: demoAuthorize(token), Challenge: demoChallenge,
-		Now: func() time.Time { return browserClock }, OnError: func(_ *http.Request, err error) { t.Error(err) }}))
+		OnError: func(_ *http.Request, err error) { t.Error(err) }}))
 	defer srv.Close()
 	api := func(path string) []byte {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/"+path, nil)
