@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"maps"
 	"net/url"
 	"slices"
@@ -45,7 +46,7 @@ func (p *params) known(names []string) {
 	for _, k := range slices.Sorted(maps.Keys(p.v)) {
 		switch {
 		case !slices.Contains(names, k):
-			p.fail(badRequest("unknown parameter %q; known: %s", k, strings.Join(names, ", ")))
+			p.fail(badRequest("unknown parameter %q; known: %s", k, cmp.Or(strings.Join(names, ", "), "none")))
 		case len(p.v[k]) > 1:
 			p.fail(badRequest("parameter %q given %d times", k, len(p.v[k])))
 		}
