@@ -30,7 +30,7 @@ type tile struct {
 
 // methodsContent draws the summary of registration state under the
 // handler's policy: current state, whatever the range.
-func (h *handler) methodsContent(ctx context.Context, _ view, _ scope, _ Permissions, d *pageData) error {
+func (h *handler) methodsContent(ctx context.Context, _ view, _ scope, d *pageData) error {
 	sum, err := h.eng.SummarizeMethods(ctx, h.policy)
 	if err != nil {
 		return err

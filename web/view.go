@@ -23,7 +23,7 @@ type view struct {
 	// country, ...): what they show carries none.
 	unscoped bool
 	// content fills what the view shows besides its panels: tiles, lists.
-	content func(h *handler, ctx context.Context, v view, s scope, perms Permissions, d *pageData) error
+	content func(h *handler, ctx context.Context, v view, s scope, d *pageData) error
 }
 
 // viewParam is a parameter of a view's own: a select of options, of the
@@ -172,7 +172,7 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 		data.Panels = append(data.Panels, pv)
 	}
 	if v.content != nil {
-		return v.content(h, ctx, v, s, perms, data)
+		return v.content(h, ctx, v, s, data)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ type activityRow struct {
 
 // registrationsContent fills both lists for s through the same parsing
 // as their API routes.
-func (h *handler) registrationsContent(ctx context.Context, v view, s scope, _ Permissions, d *pageData) error {
+func (h *handler) registrationsContent(ctx context.Context, v view, s scope, d *pageData) error {
 	reg, err := h.registrationList(ctx, v, s)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ type entryView struct {
 
 // signInsContent lists a page of the sign-in log for s through the same
 // parsing as /api/signins.
-func (h *handler) signInsContent(ctx context.Context, v view, s scope, _ Permissions, data *pageData) error {
+func (h *handler) signInsContent(ctx context.Context, v view, s scope, data *pageData) error {
 	fs := []insights.Filter{}
 	if st := s.own.Get("status"); st != "" {
 		fs = append(fs, insights.Eq(insights.DimStatus, st))
