@@ -5,20 +5,21 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/insightslab/insights"
 	"github.com/insightslab/insights/export"
 )
 
-// today returns the clock's date in the store's zone.
-func (h *handler) today() insights.Date { return insights.DateOf(h.now(), h.eng.Zone()) }
+// today returns the engine's clock's date in the store's zone.
+func (h *handler) today() insights.Date { return insights.DateOf(h.eng.Now(), h.eng.Zone()) }
 
 // query runs q and enforces MaxRows. A filter on log fields needs
 // ViewSignIns, which perms must hold.
 func (h *handler) query(ctx context.Context, q insights.Query, perms Permissions) (*insights.Result, error) {
-	if namesLogField(q.Filter) && !perms.Has(ViewSignIns) {
-		return nil, errorf(http.StatusForbidden, "forbidden: a filter on log fields (%v) needs the %s permission",
-			logFieldDims, ViewSignIns)
+	if q.Filter.NamesLogField() && !perms.Has(ViewSignIns) {
+		return nil, errorf(http.StatusForbidden, "forbidden: a filter on log fields (%s) needs the %s permission",
+			logFields(), ViewSignIns)
 	}
 	res, err := h.eng.Query(ctx, q)
 	if err != nil {
@@ -88,4 +89,15 @@ func (h *handler) serveSignIns(w http.ResponseWriter, r *http.Request) error {
 func csvOptions(v url.Values) *export.CSVOptions {
 	p := &params{v: v}
 	return &export.CSVOptions{Excel: p.bool("excel")}
+}
+
+// logFields lists the log fields' names, for messages.
+func logFields() string {
+	var names []string
+	for _, d := range insights.Dimensions() {
+		if !d.Indexed() {
+			names = append(names, d.String())
+		}
+	}
+	return strings.Join(names, ", ")
 }

@@ -20,10 +20,16 @@
 //
 // Every route answers GET and HEAD; anything else is 405.
 //
-//	/users, /authentications, /mfa     dashboard views (ViewAggregates)
+//	/users, /authentications, /mfa,    dashboard views (ViewAggregates)
+//	/methods
 //	/signins                           the sign-in log with a details panel (ViewSignIns)
+//	/registrations                     the registration details and the registration and
+//	                                   reset events (ViewSignIns)
 //	/api/query                         a Result as JSON, or CSV with format=csv (ViewAggregates)
 //	/api/signins                       a page of the sign-in log as JSON, or all of it as CSV (ViewSignIns)
+//	/api/methods                       insights.MethodsSummary as JSON: the methods view's tiles (ViewAggregates)
+//	/api/registrations                 a page of the registration details list as JSON, or CSV (ViewSignIns)
+//	/api/methodactivity                a page of the registration and reset events as JSON, or CSV (ViewSignIns)
 //	/reports/userInsights/{daily|monthly}/{collection}
 //	                                   Graph's shape, {"value":[...]} (ViewAggregates)
 //	/static/app.css, /static/app.js    the dashboard's assets (any permission)
@@ -36,8 +42,25 @@
 // language), by (dimensions, comma-separated), top, other, days, approx;
 // and format (json, csv), excel (CSV for Excel). /api/signins takes from,
 // to, filter, limit (1 to insights.MaxPageSize, default 100), cursor
-// (the next of a previous page), format and excel. An unknown or
-// repeated parameter is an error.
+// (the next of a previous page), format and excel; so does
+// /api/methodactivity (Engine.MethodActivity: registration and reset
+// events, imported snapshots excluded; search users with user prefix "x").
+// /api/registrations takes user (a prefix of user keys), method (users who
+// registered it), flag (mfaRegistered, mfaEnabled, mfaCapable, the same
+// for sspr, passwordlessRegistered, passwordlessCapable, or any of them
+// with Not before the state: mfaNotCapable), limit (default 100) and after
+// (the next of a previous page: the last user key listed), format and
+// excel, and answers {"total": rows matching, "users": [...], "next": ...}
+// by user key; its CSV is export.RegistrationsCSV of every matching row
+// from after on. /api/methods takes no parameter. An unknown or repeated
+// parameter is an error.
+//
+// The registration flags and the methods view's tiles are those of
+// Options.MethodPolicy (insights.DefaultMethodPolicy when nil), over the
+// registration state now: the range changes the charts and the events,
+// not the tiles nor the registration details. Registration and reset
+// events carry no application, OS or country: /methods and /registrations
+// do not take the filter bar's dimensions.
 //
 // The Graph routes serve every collection export.GraphCollections lists,
 // filled as export.Graph documents, and take one parameter, $filter, in
@@ -56,13 +79,22 @@
 // inactiveUsersByApplication are grouped by appId, summary by appId and
 // os; the others are totals.
 //
+// Today is the date of the engine's clock (insights.Options.Now, read
+// through Engine.Now) in the store's zone: the handler has no clock of
+// its own, so its default ranges and the engine's incomplete buckets agree.
+//
 // # Permissions
 //
 // Options.Authorize is called first on every request. Without it, or when
 // it fails or grants nothing, the answer is 401. ViewAggregates opens the
-// counts (views, /api/query, Graph); ViewSignIns opens what names people:
-// the sign-in log and its CSV, and metric filters on log fields (user, ip,
-// city, ...), which would let a viewer of counts single out a person.
+// counts (views, /api/query, /api/methods, Graph); ViewSignIns opens what
+// names people: the sign-in log, the registration details (who registered
+// which method, who cannot do MFA) and the registration and reset events,
+// their CSV, and metric filters on log fields (user, ip, city, ...), which
+// would let a viewer of counts single out a person. The registration lists
+// use ViewSignIns rather than a permission of their own: like the sign-in
+// log they are people-level audit records, for the same administrators,
+// and hosts that already grant it need no change.
 // A route whose permission is missing answers 403.
 //
 // # Safety
@@ -94,6 +126,9 @@
 //     in the range; other values are reached through the URL.
 //   - The sign-in CSV streams every matching entry: once the first bytes
 //     are sent, an error can only end the download short (OnError hears it).
+//   - Each page of the registration details (and each CSV) evaluates the
+//     whole list (Engine.RegistrationDetails): a pass over the users with
+//     registration state, then the page is cut from it.
 //   - Pages link with relative URLs: mount the handler at a path ending in
 //     a slash.
 package web

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/insightslab/insights"
 )
@@ -17,7 +16,8 @@ const (
 	// the Graph routes and their CSV.
 	ViewAggregates Permissions = 1 << iota
 	// ViewSignIns allows what names people: the sign-in log (user names,
-	// IP addresses, locations, authentication details), its CSV, and
+	// IP addresses, locations, authentication details), the registration
+	// details and the registration and reset events, their CSV, and
 	// metric filters on log fields (user, ip, city, ...), which would
 	// otherwise let a counts-only viewer probe one person's sign-ins.
 	ViewSignIns
@@ -40,9 +40,15 @@ type Options struct {
 	// example `Basic realm="insights"` to make browsers ask for a
 	// password. Default: none.
 	Challenge string
-	// Now is the clock that places "today" for default ranges. Default
-	// time.Now; give the engine's clock if it has its own.
-	Now func() time.Time
+	// MethodPolicy is the authentication-methods policy under which the
+	// methods view counts users registered, enabled and capable for MFA,
+	// SSPR and passwordless, and /api/registrations sets their flags.
+	// Nil means insights.DefaultMethodPolicy. Its MFAEnabled and
+	// SSPREnabled hooks are called from request goroutines at once, under
+	// the engine's read lock: they must be safe for concurrent use and must
+	// not call the engine. The handler keeps the pointer: change nothing
+	// through it while the handler serves.
+	MethodPolicy *insights.MethodPolicy
 	// OnError receives the errors answered with status 500 (the client
 	// sees only "internal error") and the write errors of streamed
 	// downloads. Default: dropped. Called from request goroutines.
@@ -54,7 +60,7 @@ type handler struct {
 	eng       *insights.Engine
 	authorize func(*http.Request) (Permissions, error)
 	challenge string
-	now       func() time.Time
+	policy    *insights.MethodPolicy
 	onError   func(*http.Request, error)
 	mux       *http.ServeMux
 }
@@ -70,11 +76,8 @@ func Handler(engine *insights.Engine, opts *Options) http.Handler {
 	if opts != nil {
 		o = *opts
 	}
-	h := &handler{eng: engine, authorize: o.Authorize, challenge: o.Challenge, now: o.Now, onError: o.OnError,
+	h := &handler{eng: engine, authorize: o.Authorize, challenge: o.Challenge, policy: o.MethodPolicy, onError: o.OnError,
 		mux: http.NewServeMux()}
-	if h.now == nil {
-		h.now = time.Now
-	}
 	for _, rt := range h.routes() {
 		h.mux.Handle("GET "+rt.pattern, h.guard(rt))
 	}

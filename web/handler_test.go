@@ -9,8 +9,8 @@ import (
 
 // everyRoute is one URL of each route.
 var everyRoute = []string{
-	"/", "/users", "/authentications", "/mfa", "/signins",
-	"/api/query?metric=activeUsers", "/api/signins",
+	"/", "/users", "/authentications", "/mfa", "/methods", "/signins", "/registrations",
+	"/api/query?metric=activeUsers", "/api/signins", "/api/methods", "/api/registrations", "/api/methodactivity",
 	"/reports/userInsights/daily/activeUsers", "/static/app.css", "/no/such/page",
 }
 

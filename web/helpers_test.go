@@ -76,7 +76,64 @@ func testEngine(t testing.TB) *insights.Engine {
 	if err := eng.Add(ctx, evs...); err != nil {
 		t.Fatal(err)
 	}
+	addRegistrations(t, eng)
 	return eng
+}
+
+// addRegistrations gives eng a registration snapshot of users 0 to 19
+// (user07 with a method named hostile), registration events of users 20
+// to 39 (added, removed, failed) and daily resets and unlocks, some failed.
+func addRegistrations(t testing.TB, eng *insights.Engine) {
+	t.Helper()
+	ctx := context.Background()
+	paris := eng.Zone()
+	sets := [][]string{{"Microsoft Authenticator", "Email"}, {"Text message"}, {"FIDO2 security key", "Email", "Text message"}, {"Email"}}
+	var snapshot []insights.RegisteredMethods
+	for u := range 20 {
+		ms := sets[u%4]
+		if u == 7 {
+			ms = []string{"Email", hostile}
+		}
+		snapshot = append(snapshot, insights.RegisteredMethods{UserKey: fmt.Sprintf("user%02d", u), Methods: ms})
+	}
+	if err := eng.ImportRegistrations(ctx, time.Date(2025, 2, 1, 0, 0, 0, 0, paris), snapshot); err != nil {
+		t.Fatal(err)
+	}
+	methods := []string{"Microsoft Authenticator", "Text message", "Passkey", hostile}
+	var evs []insights.Event
+	for d := 1; d <= 20; d++ {
+		for u := 20; u < 40; u++ {
+			if (u+d)%7 != 0 {
+				continue
+			}
+			e := insights.Event{Time: time.Date(2025, 3, d, 10, u, 0, 0, paris), Kind: insights.KindRegistration,
+				UserKey: fmt.Sprintf("user%02d", u), UserDisplayName: fmt.Sprintf("User %d", u), Method: methods[(u+d)%4],
+				Action: insights.ActionRegistered, RequestID: fmt.Sprintf("reg-%d-%d", d, u)}
+			switch {
+			case d%5 == 0:
+				e.Status, e.Reason = insights.StatusFailure, "Verification code expired"
+			case d > 14 && u%3 == 0:
+				e.Action = insights.ActionRemoved
+			}
+			evs = append(evs, e)
+		}
+		for n := range 3 {
+			u := (d*3 + n) % 40
+			e := insights.Event{Time: time.Date(2025, 3, d, 14, n, 0, 0, paris), Kind: insights.KindReset,
+				UserKey: fmt.Sprintf("user%02d", u), Method: []string{"Email", "Text message"}[n%2],
+				Action: insights.ActionPasswordReset, RequestID: fmt.Sprintf("reset-%d-%d", d, n)}
+			if n == 2 {
+				e.Action = insights.ActionAccountUnlock
+			}
+			if (d+n)%4 == 0 {
+				e.Status, e.Reason = insights.StatusFailure, []string{"User did not verify", hostile}[d%2]
+			}
+			evs = append(evs, e)
+		}
+	}
+	if err := eng.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // permsHeader carries the test's permissions to the test's hook.
@@ -98,11 +155,11 @@ func testAuthorize(r *http.Request) (Permissions, error) {
 	return 0, errors.New("no credentials")
 }
 
-// testHandler returns the handler on eng with the test hook and clock,
+// testHandler returns the handler on eng with the test hook (its clock is the engine's),
 // and a slice that collects OnError's errors.
 func testHandler(eng *insights.Engine) (http.Handler, *[]error) {
 	var errs []error
-	return Handler(eng, &Options{Authorize: testAuthorize, Now: func() time.Time { return clock },
+	return Handler(eng, &Options{Authorize: testAuthorize,
 		Challenge: `Basic realm="test"`, OnError: func(_ *http.Request, err error) { errs = append(errs, err) }}), &errs
 }
 

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"encoding/json"
+	"cmp"
 	"maps"
 	"net/url"
 	"slices"
@@ -46,7 +46,7 @@ func (p *params) known(names []string) {
 	for _, k := range slices.Sorted(maps.Keys(p.v)) {
 		switch {
 		case !slices.Contains(names, k):
-			p.fail(badRequest("unknown parameter %q; known: %s", k, strings.Join(names, ", ")))
+			p.fail(badRequest("unknown parameter %q; known: %s", k, cmp.Or(strings.Join(names, ", "), "none")))
 		case len(p.v[k]) > 1:
 			p.fail(badRequest("parameter %q given %d times", k, len(p.v[k])))
 		}
@@ -246,41 +246,4 @@ func metricNames() string {
 		names = append(names, m.String())
 	}
 	return strings.Join(names, ", ")
-}
-
-// logFieldDims are the dimensions a filter may name that are log fields:
-// they single out people, so filters on them need ViewSignIns.
-var logFieldDims = []string{"ip", "user", "principalId", "requestId", "correlationId", "city", "state"}
-
-// namesLogField reports whether f names a log field anywhere, read from
-// its JSON form (the Filter type exposes no walker).
-func namesLogField(f insights.Filter) bool {
-	if f.IsAll() {
-		return false
-	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return true // refuse what cannot be inspected
-	}
-	return jsonNamesLogField(b)
-}
-
-func jsonNamesLogField(b []byte) bool {
-	var node struct {
-		Dim  string            `json:"dim"`
-		Arg  json.RawMessage   `json:"arg"`
-		Args []json.RawMessage `json:"args"`
-	}
-	if json.Unmarshal(b, &node) != nil {
-		return true
-	}
-	if slices.Contains(logFieldDims, node.Dim) || node.Arg != nil && jsonNamesLogField(node.Arg) {
-		return true
-	}
-	for _, a := range node.Args {
-		if jsonNamesLogField(a) {
-			return true
-		}
-	}
-	return false
 }

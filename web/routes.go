@@ -7,7 +7,7 @@ import (
 // views are the dashboard's pages, in the navigation's order. A view is
 // one file (view_*.go) declaring its panels; adding one is adding its
 // file and its name here.
-var views = []view{usersView, authenticationsView, mfaView, signInsView}
+var views = []view{usersView, authenticationsView, mfaView, methodsView, signInsView, registrationsView}
 
 // routes returns every route of the handler but the 404 fallback.
 func (h *handler) routes() []route {
@@ -16,6 +16,9 @@ func (h *handler) routes() []route {
 		{"/static/{file}", 0, serveStatic},
 		{"/api/query", ViewAggregates, h.serveQuery},
 		{"/api/signins", ViewSignIns, h.serveSignIns},
+		{"/api/methods", ViewAggregates, h.serveMethods},
+		{"/api/registrations", ViewSignIns, h.serveRegistrations},
+		{"/api/methodactivity", ViewSignIns, h.serveMethodActivity},
 		{"/reports/userInsights/{period}/{name}", ViewAggregates, h.serveGraph},
 	}
 	for _, v := range views {

@@ -39,12 +39,12 @@ type scope struct {
 }
 
 // parseScope reads a page's parameters: from, to (the DefaultDays days
-// ending today by default, at most MaxBuckets days), the filter bar's,
-// and the view's own (params).
-func parseScope(v url.Values, today insights.Date, own []string) (scope, error) {
+// ending today by default, at most MaxBuckets days), those of the filter
+// bar's dimensions dims, and the view's own (params).
+func parseScope(v url.Values, today insights.Date, dims []scopeDim, own []string) (scope, error) {
 	p := &params{v: v}
 	names := []string{"from", "to"}
-	for _, d := range scopeDims {
+	for _, d := range dims {
 		names = append(names, d.param)
 	}
 	p.known(append(names, own...))
@@ -57,7 +57,7 @@ func parseScope(v url.Values, today insights.Date, own []string) (scope, error) 
 		return scope{}, err
 	}
 	var eqs []insights.Filter
-	for _, d := range scopeDims {
+	for _, d := range dims {
 		if val := v.Get(d.param); val != "" {
 			s.values[d.param] = val
 			eqs = append(eqs, insights.Eq(d.dim, val))
@@ -99,12 +99,21 @@ func (s scope) query(extra url.Values) url.Values {
 	return v
 }
 
+// link returns the query of a link from the scope's page to view o: the
+// range, and the filter bar's values when o takes them.
+func (s scope) link(o view) url.Values {
+	if o.unscoped {
+		return url.Values{"from": {s.from.String()}, "to": {s.to.String()}}
+	}
+	return s.query(nil)
+}
+
 // choices returns the values the filter bar offers for d: the maxChoices
 // most frequent in the scope's range (events of any kind, regardless of
-// the other filters), sorted, with the selected value kept.
-func (h *handler) choices(ctx context.Context, s scope, d scopeDim) ([]string, error) {
+// the other filters), sorted, with the selected value sel kept.
+func (h *handler) choices(ctx context.Context, s scope, d insights.Dimension, sel string) ([]string, error) {
 	res, err := h.eng.Query(ctx, insights.Query{Metric: insights.Requests, From: s.from, To: s.to,
-		Granularity: insights.Total, GroupBy: []insights.Dimension{d.dim}, Top: maxChoices})
+		Granularity: insights.Total, GroupBy: []insights.Dimension{d}, Top: maxChoices})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +123,7 @@ func (h *handler) choices(ctx context.Context, s scope, d scopeDim) ([]string, e
 			out = append(out, v)
 		}
 	}
-	if sel := s.values[d.param]; sel != "" && !slices.Contains(out, sel) {
+	if sel != "" && !slices.Contains(out, sel) {
 		out = append(out, sel)
 	}
 	slices.Sort(out)

@@ -2,28 +2,45 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/insightslab/insights"
 )
 
-// view is one page of the dashboard: its charts, or for the sign-in log
-// its list, under the filter bar.
+// view is one page of the dashboard: its charts and lists under the
+// filter bar.
 type view struct {
-	slug    string // its path under the handler's root
-	title   string
-	perm    Permissions
-	own     []viewParam // parameters of its own, drawn in the filter bar
-	hidden  []string    // parameters of its own the filter bar does not draw (a cursor)
-	panels  []panel
-	signIns bool // the view lists the sign-in log
+	slug   string // its path under the handler's root
+	title  string
+	perm   Permissions
+	own    []viewParam // parameters of its own, drawn in the filter bar
+	hidden []string    // parameters of its own the filter bar does not draw (cursors)
+	panels []panel
+	// unscoped views do not take the filter bar's dimensions (OS,
+	// country, ...): what they show carries none.
+	unscoped bool
+	// content fills what the view shows besides its panels: tiles, lists.
+	content func(h *handler, ctx context.Context, v view, s scope, d *pageData) error
 }
 
-// viewParam is a parameter of a view's own: a select of options, or a
-// text input when options is nil.
+// viewParam is a parameter of a view's own: a select of options, of the
+// most frequent values of dim in the range when dim is set, or a text
+// input.
 type viewParam struct {
 	name, label string
 	options     []string
+	dim         insights.Dimension
+}
+
+// dims returns the filter bar's dimensions the view takes.
+func (v view) dims() []scopeDim {
+	if v.unscoped {
+		return nil
+	}
+	return scopeDims
 }
 
 // params returns the names of the view's own parameters.
@@ -35,16 +52,20 @@ func (v view) params() []string {
 	return names
 }
 
-// pageData is what the page template draws.
+// pageData is what the page template draws: the content of one view
+// (Summary, Panels, lists), or Error.
 type pageData struct {
-	Title   string
-	Nav     []navItem
-	Zone    string
-	Today   string
-	Form    *formData
-	Panels  []panelView
-	SignIns *signInsData
-	Error   string
+	Title         string
+	Nav           []navItem
+	Zone          string
+	Today         string
+	Form          *formData
+	Summary       *summaryView
+	Panels        []panelView
+	SignIns       *signInsData
+	Registrations *registrationsData
+	Activity      *activityData
+	Error         string
 }
 
 type navItem struct {
@@ -78,7 +99,7 @@ func (h *handler) servePage(v view) func(http.ResponseWriter, *http.Request) err
 	return func(w http.ResponseWriter, r *http.Request) error {
 		perms := permsOf(r)
 		data := &pageData{Title: v.title, Zone: h.eng.Zone().String(), Today: h.today().String()}
-		s, err := parseScope(r.URL.Query(), h.today(), v.params())
+		s, err := parseScope(r.URL.Query(), h.today(), v.dims(), v.params())
 		if err == nil {
 			err = h.fillPage(r, v, s, perms, data)
 		}
@@ -88,13 +109,14 @@ func (h *handler) servePage(v view) func(http.ResponseWriter, *http.Request) err
 			if he.status == http.StatusInternalServerError && h.onError != nil {
 				h.onError(r, err)
 			}
-			status, data.Error, data.Panels, data.SignIns = he.status, he.msg, nil, nil
+			data = &pageData{Title: data.Title, Zone: data.Zone, Today: data.Today, Form: data.Form, Error: he.msg}
+			status = he.status
 		}
 		for _, o := range views {
 			if perms.Has(o.perm) {
 				href := o.slug
 				if err == nil {
-					href += "?" + s.query(nil).Encode()
+					href += "?" + s.link(o).Encode()
 				}
 				data.Nav = append(data.Nav, navItem{Title: o.title, Href: href, Current: o.slug == v.slug})
 			}
@@ -112,18 +134,25 @@ func (h *handler) servePage(v view) func(http.ResponseWriter, *http.Request) err
 func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, data *pageData) error {
 	ctx := r.Context()
 	f := &formData{From: s.from.String(), To: s.to.String()}
-	for _, d := range scopeDims {
-		vals, err := h.choices(ctx, s, d)
+	for _, d := range v.dims() {
+		vals, err := h.choices(ctx, s, d.dim, s.values[d.param])
 		if err != nil {
 			return err
 		}
 		f.Selects = append(f.Selects, selectData{Name: d.param, Label: d.label, Options: options(vals, s.values[d.param])})
 	}
 	for _, p := range v.own {
-		if p.options != nil {
-			f.Selects = append(f.Selects, selectData{Name: p.name, Label: p.label, Options: options(p.options, s.own.Get(p.name))})
+		vals, sel := p.options, s.own.Get(p.name)
+		if p.dim != 0 {
+			var err error
+			if vals, err = h.choices(ctx, s, p.dim, sel); err != nil {
+				return err
+			}
+		}
+		if vals != nil {
+			f.Selects = append(f.Selects, selectData{Name: p.name, Label: p.label, Options: options(vals, sel)})
 		} else {
-			f.Inputs = append(f.Inputs, inputData{Name: p.name, Label: p.label, Value: s.own.Get(p.name)})
+			f.Inputs = append(f.Inputs, inputData{Name: p.name, Label: p.label, Value: sel})
 		}
 	}
 	end := s.today.AddDays(1)
@@ -142,12 +171,8 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 		}
 		data.Panels = append(data.Panels, pv)
 	}
-	if v.signIns {
-		si, err := h.signIns(ctx, v, s)
-		if err != nil {
-			return err
-		}
-		data.SignIns = si
+	if v.content != nil {
+		return v.content(h, ctx, v, s, data)
 	}
 	return nil
 }

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/insightslab/insights"
@@ -12,7 +10,7 @@ import (
 // signInsView is Entra's sign-in log: newest first, filtered, each entry
 // with a details panel (authentication steps, policies). It names people,
 // hence ViewSignIns.
-var signInsView = view{slug: "signins", title: "Sign-ins", perm: ViewSignIns, signIns: true,
+var signInsView = view{slug: "signins", title: "Sign-ins", perm: ViewSignIns, content: (*handler).signInsContent,
 	own: []viewParam{
 		{name: "status", label: "Status", options: []string{"success", "failure", "interrupted"}},
 		{name: "user", label: "User"},
@@ -20,9 +18,6 @@ var signInsView = view{slug: "signins", title: "Sign-ins", perm: ViewSignIns, si
 	},
 	hidden: []string{"cursor"},
 }
-
-// signInsPage is the number of entries a page of the log shows.
-const signInsPage = 50
 
 // signInsData is what the sign-in log template draws.
 type signInsData struct {
@@ -42,9 +37,9 @@ type entryView struct {
 	Location string
 }
 
-// signIns lists a page of the sign-in log for s through the same parsing
-// as /api/signins.
-func (h *handler) signIns(ctx context.Context, v view, s scope) (*signInsData, error) {
+// signInsContent lists a page of the sign-in log for s through the same
+// parsing as /api/signins.
+func (h *handler) signInsContent(ctx context.Context, v view, s scope, data *pageData) error {
 	fs := []insights.Filter{}
 	if st := s.own.Get("status"); st != "" {
 		fs = append(fs, insights.Eq(insights.DimStatus, st))
@@ -57,42 +52,22 @@ func (h *handler) signIns(ctx context.Context, v view, s scope) (*signInsData, e
 	} else if ip != "" {
 		fs = append(fs, insights.Eq(insights.DimIP, ip))
 	}
-	q := url.Values{"from": {s.from.String()}, "to": {s.to.String()}, "limit": {strconv.Itoa(signInsPage)}}
-	if f := s.and(fs...); !f.IsAll() {
-		q.Set("filter", f.String())
-	}
-	if c := s.own.Get("cursor"); c != "" {
-		q.Set("cursor", c)
-	}
-	lq, err := parseLogQuery(q)
+	q, lq, err := logList(s, fs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	page, err := h.eng.SignIns(ctx, lq)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d := &signInsData{Zone: h.eng.Zone().String(), Query: "api/signins?" + q.Encode()}
-	csv := url.Values{"format": {"csv"}}
-	for k, vs := range q {
-		if k != "limit" && k != "cursor" {
-			csv[k] = vs
-		}
-	}
-	d.CSV = "api/signins?" + csv.Encode()
+	d := &signInsData{Zone: h.eng.Zone().String(), Query: "api/signins?" + q.Encode(), CSV: "api/signins?" + csvQuery(q, "cursor").Encode()}
 	for i, e := range page.Entries {
 		loc := strings.Join(nonEmpty(e.City, e.State, e.Country), ", ")
 		d.Entries = append(d.Entries, entryView{N: i, E: e, Time: e.Time.Format("2006-01-02 15:04:05"), Location: loc})
 	}
-	if page.Next != "" {
-		d.Next = v.slug + "?" + withOwn(s, url.Values{"cursor": {page.Next}}).Encode()
-	}
-	if s.own.Get("cursor") != "" {
-		first := withOwn(s, nil)
-		first.Del("cursor")
-		d.First = v.slug + "?" + first.Encode()
-	}
-	return d, nil
+	d.Next, d.First = pagerLinks(v, s, "cursor", page.Next)
+	data.SignIns = d
+	return nil
 }
 
 // nonEmpty returns the non-empty strings of ss.

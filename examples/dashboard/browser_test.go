@@ -31,10 +31,18 @@ var screenshots = flag.String("screenshots", "", "directory to write the views' 
 var browserClock = time.Date(2026, 3, 20, 16, 30, 0, 0, time.UTC)
 
 var (
-	panelRE = regexp.MustCompile(`(?s)<section class="panel" data-query="([^"]*)">(.*?)</section>`)
-	markRE  = regexp.MustCompile(`data-point="([^"]*)" data-value="([^"]*)"`)
-	logRE   = regexp.MustCompile(`<section class="log" data-query="([^"]*)">`)
-	entryRE = regexp.MustCompile(`<tr data-entry="([^"]*)"`)
+	panelRE    = regexp.MustCompile(`(?s)<section class="panel" data-query="([^"]*)">(.*?)</section>`)
+	markRE     = regexp.MustCompile(`data-point="([^"]*)" data-value="([^"]*)"`)
+	logRE      = regexp.MustCompile(`<section class="log" data-query="([^"]*)">`)
+	entryRE    = regexp.MustCompile(`<tr data-entry="([^"]*)"`)
+	tilesRE    = regexp.MustCompile(`<section class="tiles" data-query="([^"]*)">`)
+	tileRE     = regexp.MustCompile(`<div class="tile" data-tile="(\w+)" data-registered="(\d+)" data-enabled="(\d+)" data-capable="(\d+)">`)
+	usersRE    = regexp.MustCompile(`<div class="tile" data-tile="users" data-value="(\d+)">`)
+	byMethodRE = regexp.MustCompile(`(?s)<section class="panel bymethod" data-summary="([^"]*)">(.*?)</section>`)
+	regListRE  = regexp.MustCompile(`<section class="log registrations" data-query="([^"]*)">`)
+	regRowRE   = regexp.MustCompile(`<tr data-user="([^"]*)">`)
+	actListRE  = regexp.MustCompile(`<section class="log activity" data-query="([^"]*)">`)
+	actRowRE   = regexp.MustCompile(`<tr data-activity="([^"]*)"`)
 )
 
 // TestBrowser serves generated sample data through the demo's
@@ -61,12 +69,12 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	if err := addAll(ctx, eng, generate(sampleConfig{users: 1500, days: 60, now: browserClock, seed: 1}, eng.Zone())); err != nil {
+	if err := load(ctx, eng, generate(sampleConfig{users: 1500, days: 60, now: browserClock, seed: 1}, eng.Zone())); err != nil {
 		t.Fatal(err)
 	}
 	const token = "browser-test-token"
 	srv := httptest.NewServer(web.Handler(eng, &web.Options{Authorize: demoAuthorize(token), Challenge: demoChallenge,
-		Now: func() time.Time { return browserClock }, OnError: func(_ *http.Request, err error) { t.Error(err) }}))
+		MethodPolicy: demoPolicy(), OnError: func(_ *http.Request, err error) { t.Error(err) }}))
 	defer srv.Close()
 	api := func(path string) []byte {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/"+path, nil)
@@ -87,7 +95,8 @@ func TestBrowser(t *testing.T) {
 	base := strings.Replace(srv.URL, "http://", "http://demo:"+token+"@", 1)
 	detail := detailWithSteps(t, api("api/signins?limit=50"))
 
-	views := []struct{ slug, fragment string }{{"users", ""}, {"authentications", ""}, {"mfa", ""}, {"signins", detail}}
+	views := []struct{ slug, fragment string }{{"users", ""}, {"authentications", ""}, {"mfa", ""}, {"methods", ""},
+		{"signins", detail}, {"registrations", ""}}
 	var wg sync.WaitGroup
 	for _, v := range views {
 		wg.Go(func() {
@@ -98,9 +107,15 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("%s: %v", v.slug, err)
 				return
 			}
-			if v.slug == "signins" {
+			switch v.slug {
+			case "signins":
 				checkSignIns(t, dom, api)
-			} else {
+			case "registrations":
+				checkRegistrations(t, dom, api)
+			case "methods":
+				checkSummary(t, dom, api)
+				checkPanels(t, v.slug, dom, api)
+			default:
 				checkPanels(t, v.slug, dom, api)
 			}
 			if _, err := runChromium(ctx, chromium, "--screenshot="+png, url); err != nil {
@@ -206,4 +221,99 @@ func detailWithSteps(t *testing.T, b []byte) string {
 		}
 	}
 	return "#d0"
+}
+
+// checkSummary checks the methods view's tiles and users-by-method bars
+// in the DOM against /api/methods.
+func checkSummary(t *testing.T, dom string, api func(string) []byte) {
+	m := tilesRE.FindStringSubmatch(dom)
+	if m == nil {
+		t.Error("methods: no tiles in the DOM")
+		return
+	}
+	var sum insights.MethodsSummary
+	if err := json.Unmarshal(api(html.UnescapeString(m[1])), &sum); err != nil {
+		t.Error(err)
+		return
+	}
+	if u := usersRE.FindStringSubmatch(dom); u == nil || u[1] != strconv.Itoa(sum.Users) || sum.Users == 0 {
+		t.Errorf("methods: users tile %v, the API says %d", u, sum.Users)
+	}
+	want := map[string]insights.CapabilityCounts{"mfa": sum.MFA, "sspr": sum.SSPR, "passwordless": sum.Passwordless}
+	tiles := tileRE.FindAllStringSubmatch(dom, -1)
+	if len(tiles) != len(want) {
+		t.Errorf("methods: %d tiles in the DOM", len(tiles))
+	}
+	for _, tl := range tiles {
+		c := want[tl[1]]
+		if tl[2] != strconv.Itoa(c.Registered) || tl[3] != strconv.Itoa(c.Enabled) || tl[4] != strconv.Itoa(c.Capable) {
+			t.Errorf("methods: tile %s shows %v, the API says %+v", tl[1], tl[2:], c)
+		}
+	}
+	bm := byMethodRE.FindStringSubmatch(dom)
+	if bm == nil {
+		t.Error("methods: no users-by-method chart in the DOM")
+		return
+	}
+	marks := markRE.FindAllStringSubmatch(bm[2], -1)
+	if len(marks) != len(sum.ByMethod) || len(marks) == 0 {
+		t.Errorf("methods: %d bars for %d methods", len(marks), len(sum.ByMethod))
+	}
+	for _, mk := range marks {
+		key := strings.Split(html.UnescapeString(mk[1]), "|")
+		if n, ok := sum.ByMethod[key[len(key)-1]]; !ok || strconv.Itoa(n) != mk[2] {
+			t.Errorf("methods: bar %q = %s in the browser, %d in the API", mk[1], mk[2], n)
+		}
+	}
+}
+
+// checkRegistrations checks the registration details rows and the
+// registration and reset events of the DOM against their APIs.
+func checkRegistrations(t *testing.T, dom string, api func(string) []byte) {
+	lists := []struct {
+		name      string
+		list, row *regexp.Regexp
+		keys      func([]byte) ([]string, error)
+	}{
+		{"registration details", regListRE, regRowRE, func(b []byte) ([]string, error) {
+			var page struct {
+				Total int                           `json:"total"`
+				Users []insights.RegistrationDetail `json:"users"`
+			}
+			err := json.Unmarshal(b, &page)
+			var keys []string
+			for _, u := range page.Users {
+				keys = append(keys, u.UserKey)
+			}
+			return keys, err
+		}},
+		{"registration and reset events", actListRE, actRowRE, func(b []byte) ([]string, error) {
+			var page insights.LogPage
+			err := json.Unmarshal(b, &page)
+			var ids []string
+			for _, e := range page.Entries {
+				ids = append(ids, e.ID)
+			}
+			return ids, err
+		}},
+	}
+	for _, l := range lists {
+		m := l.list.FindStringSubmatch(dom)
+		if m == nil {
+			t.Errorf("registrations: no %s in the DOM", l.name)
+			continue
+		}
+		want, err := l.keys(api(html.UnescapeString(m[1])))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		var got []string
+		for _, r := range l.row.FindAllStringSubmatch(dom, -1) {
+			got = append(got, html.UnescapeString(r[1]))
+		}
+		if len(want) == 0 || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("registrations: %s %v in the browser, %v in the API", l.name, got, want)
+		}
+	}
 }

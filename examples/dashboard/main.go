@@ -1,8 +1,10 @@
 // Command dashboard is a demo host for the insights dashboard: it
 // generates a few thousand users' sign-ins over 60 days (apps, operating
 // systems, countries and cities, IP addresses, failures, MFA steps,
-// conditional-access policies) into a directory store and serves
-// package web's handler on loopback.
+// conditional-access policies) and authentication methods (a registration
+// snapshot imported for part of the users, registrations, removals,
+// password resets and account unlocks, some failing) into a directory
+// store and serves package web's handler on loopback.
 //
 //	go run ./examples/dashboard [-addr 127.0.0.1:8080] [-store DIR] [-users 3000] [-days 60]
 //
@@ -74,20 +76,21 @@ func run() (err error) {
 		}
 	}()
 	start := time.Now()
-	events := generate(sampleConfig{users: *users, days: *days, now: time.Now(), seed: 1}, eng.Zone())
-	if err := addAll(ctx, eng, events); err != nil {
+	s := generate(sampleConfig{users: *users, days: *days, now: time.Now(), seed: 1}, eng.Zone())
+	if err := load(ctx, eng, s); err != nil {
 		return err
 	}
-	fmt.Printf("Added %d events for %d users over %d days to %s in %v (request ids make a rerun add nothing new).\n",
-		len(events), *users, *days, *dir, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("Added %d events for %d users over %d days and a registration snapshot of %d users to %s in %v (request ids make a rerun add nothing new).\n",
+		len(s.events), *users, *days, len(s.snapshot), *dir, time.Since(start).Round(time.Millisecond))
 
 	token, err := newToken()
 	if err != nil {
 		return err
 	}
 	h := web.Handler(eng, &web.Options{
-		Authorize: demoAuthorize(token),
-		Challenge: demoChallenge,
+		Authorize:    demoAuthorize(token),
+		Challenge:    demoChallenge,
+		MethodPolicy: demoPolicy(),
 		OnError: func(r *http.Request, err error) {
 			fmt.Fprintf(os.Stderr, "dashboard: %s %s: %v\n", r.Method, r.URL.Path, err)
 		},
@@ -126,8 +129,13 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-// addAll adds events in batches.
-func addAll(ctx context.Context, eng *insights.Engine, events []insights.Event) error {
+// load imports the sample's registration snapshot, as a host does once,
+// then adds its events in batches.
+func load(ctx context.Context, eng *insights.Engine, s sample) error {
+	if err := eng.ImportRegistrations(ctx, s.snapshotAt, s.snapshot); err != nil {
+		return err
+	}
+	events := s.events
 	for len(events) > 0 {
 		n := min(len(events), 10_000)
 		if err := eng.Add(ctx, events[:n]...); err != nil {

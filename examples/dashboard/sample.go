@@ -93,20 +93,37 @@ type person struct {
 	deleted      bool
 }
 
-// generate returns the sample events: sign-ups of new users, their
-// sign-ins with failures, MFA steps, conditional-access policies,
-// service-principal sign-ins, and a few deletions. Deterministic in cfg.
-func generate(cfg sampleConfig, loc *time.Location) []insights.Event {
+// sample is the generated data: events, and a snapshot of registered
+// methods as of snapshotAt for the host to import.
+type sample struct {
+	events     []insights.Event
+	snapshot   []insights.RegisteredMethods
+	snapshotAt time.Time
+}
+
+// generate returns the sample: sign-ups of new users, their sign-ins with
+// failures, MFA steps, conditional-access policies, service-principal
+// sign-ins, a few deletions, and their authentication methods (a snapshot
+// as of the window's first day for part of them, registrations, removals,
+// password resets and unlocks). Deterministic in cfg.
+func generate(cfg sampleConfig, loc *time.Location) sample {
 	r := rand.New(rand.NewPCG(cfg.seed, 7))
+	rm := rand.New(rand.NewPCG(cfg.seed, 11)) // methods draw apart: the sign-ins stay as they were
 	today := insights.DateOf(cfg.now, loc)
 	first := today.AddDays(-(cfg.days - 1))
 	at := func(day, hour, minute int) time.Time {
 		d := first.AddDays(day)
 		return d.Start(loc).Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute)
 	}
+	out := sample{snapshotAt: at(0, 0, 0)}
 	var events []insights.Event
 	for i := range cfg.users {
 		p := newPerson(r, i, cfg.days)
+		methods, evs := p.methodActivity(rm, cfg.days, i, at)
+		if methods != nil {
+			out.snapshot = append(out.snapshot, insights.RegisteredMethods{UserKey: p.key, Methods: methods})
+		}
+		events = append(events, evs...)
 		if p.joined < 0 {
 			// An earlier first activity, up to 90 days before the window.
 			t := at(p.joined, 9, r.IntN(60))
@@ -140,10 +157,9 @@ func generate(cfg sampleConfig, loc *time.Location) []insights.Event {
 				RequestID: fmt.Sprintf("sp-%d-%d", day, n)})
 		}
 	}
-	out := events[:0]
 	for _, e := range events {
 		if !e.Time.After(cfg.now) {
-			out = append(out, e)
+			out.events = append(out.events, e)
 		}
 	}
 	return out
