@@ -3,6 +3,7 @@ package insights
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"slices"
 	"strings"
@@ -144,6 +145,95 @@ type logIndex struct {
 	userOnce  sync.Once
 	byUser    csr
 	fields    [numRecText]atomic.Pointer[fieldIndex]
+	idsOnce   [numRecText]sync.Once
+	ids       [numRecText]idIndex
+	idsErr    [numRecText]error
+}
+
+// idIndex finds the entries of an identifier (request or correlation id),
+// nearly one per entry: 64-bit hashes of the values, ascending, with their
+// entries; 12 bytes an entry instead of a string and a set per value.
+// Matches are confirmed against the record, so a collision costs a read.
+type idIndex struct {
+	hashes  []uint64
+	entries []uint32
+}
+
+// idFields are the log fields indexed by hash (idIndex) rather than by
+// value (fieldIndex).
+var idFields = map[Dimension]bool{DimRequestID: true, DimCorrelationID: true}
+
+func hashText(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// idsOf returns the hash index of log-record string i (shared).
+func (d *day) idsOf(l *eventLog, i int) (*idIndex, error) {
+	x := &d.logIdx
+	x.idsOnce[i].Do(func() {
+		type pair struct {
+			h uint64
+			e uint32
+		}
+		pairs := make([]pair, l.len())
+		c := l.cursor()
+		for e := range l.len() {
+			rec, err := c.record(e)
+			if err != nil {
+				x.idsErr[i] = err
+				return
+			}
+			pairs[e] = pair{hashText(recordText(rec, i)), uint32(e)}
+		}
+		slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(a.h, b.h) })
+		ix := idIndex{hashes: make([]uint64, len(pairs)), entries: make([]uint32, len(pairs))}
+		for k, p := range pairs {
+			ix.hashes[k], ix.entries[k] = p.h, p.e
+		}
+		x.ids[i] = ix
+	})
+	return &x.ids[i], x.idsErr[i]
+}
+
+// matchIDs returns the entries whose identifier field dim is one of the
+// values of the leaf f (Eq, In), or starts with its prefix (Prefix: a
+// pass over the records, the index cannot help).
+func (d *day) matchIDs(l *eventLog, f Filter) (*roaring.Bitmap, error) {
+	i := recText[f.dim]
+	out := roaring.New()
+	c := l.cursor()
+	if f.op == OpPrefix {
+		for e := range l.len() {
+			rec, err := c.record(e)
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasPrefix(recordText(rec, i), f.values[0]) {
+				out.Add(uint32(e))
+			}
+		}
+		return out, nil
+	}
+	ix, err := d.idsOf(l, i)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range f.values {
+		h := hashText(v)
+		for k, _ := slices.BinarySearch(ix.hashes, h); k < len(ix.hashes) && ix.hashes[k] == h; k++ {
+			e := ix.entries[k]
+			rec, err := c.record(int(e))
+			if err != nil {
+				return nil, err
+			}
+			if recordText(rec, i) == v {
+				out.Add(e)
+			}
+		}
+	}
+	return out, nil
 }
 
 // csr lists entries grouped by a key: the entries of key k are
@@ -270,6 +360,9 @@ func (d *day) field(l *eventLog, i int) (*fieldIndex, error) {
 
 // matchField returns the entries whose log field dim satisfies the leaf f.
 func (d *day) matchField(l *eventLog, f Filter) (*roaring.Bitmap, error) {
+	if idFields[f.dim] {
+		return d.matchIDs(l, f)
+	}
 	fi, err := d.field(l, recText[f.dim])
 	if err != nil {
 		return nil, err

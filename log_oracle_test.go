@@ -31,6 +31,10 @@ func TestLogOracle(t *testing.T) {
 		fIn(user, "user-0007@example.test", "user-0100@example.test", "nobody"),
 		fAnd(fPre(user, "user-01"), fEq(insights.DimIP, "10.2.0.1")),
 		fNot(fEq(city, "")),
+		fIn(insights.DimRequestID, "req-1-5", "req-2-7", "req-3-9", "req-1-2000", "req-2-3000", "req-3-4000", "nope"),
+		fAnd(fOr(fPre(insights.DimRequestID, "req-1-10"), fPre(insights.DimRequestID, "req-2-10"), fPre(insights.DimRequestID, "req-3-10")),
+			fEq(insights.DimKind, "signIn")),
+		fOr(fEq(insights.DimRequestID, ""), fEq(city, "Oslo")),
 	}
 	ranges := []struct{ from, to insights.Date }{{}, {orD(2024, 11, 2), orD(2024, 11, 9)}}
 	for _, seed := range []uint64{1, 2, 3} {

@@ -602,7 +602,7 @@ var orDimList = [...]insights.Dimension{
 	insights.DimCountry, insights.DimClientApp, insights.DimSignInType, insights.DimStatus,
 	insights.DimErrorCode, insights.DimReason, insights.DimMFAMethod, insights.DimMFAResult,
 	insights.DimMethod, insights.DimAction,
-	insights.DimIP, insights.DimCity, insights.DimUser, // log fields
+	insights.DimIP, insights.DimCity, insights.DimUser, insights.DimRequestID, // log fields
 }
 
 // orSlot maps a dimension to its index in orRec.dims, or -1.
@@ -708,6 +708,7 @@ func orBuild(evs []insights.Event, loc *time.Location, today int) *orOracle {
 		r.setDim(insights.DimIP, e.IP)
 		r.setDim(insights.DimCity, e.City)
 		r.setDim(insights.DimUser, e.UserKey)
+		r.setDim(insights.DimRequestID, e.RequestID)
 		o.recs = append(o.recs, r)
 	}
 	o.delDay = make([]int, len(o.keys))
