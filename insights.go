@@ -32,8 +32,10 @@
 // values, and a record of its log fields (logrecord.go). Log, SignIns,
 // UserSignIns, MethodActivity and Entries list it newest first (log.go):
 // the filter's index-only parts are planned on the day's combinations and
-// mapped to entries; log fields (user, IP, request and correlation ids,
-// city, state) read per-day postings built on first use. A metric whose
+// mapped to entries; log fields read per-day indexes built on first use:
+// entries by user, by value (IP, city, state, principal), and by a 64-bit
+// hash of the value for request and correlation ids, confirmed against
+// the record. A metric whose
 // filter names a log field runs on each day restricted to the matching
 // events, rebuilt from the log per query (slower than the index; the
 // result warns). MFAPolicyPrompts and ConditionalAccessPolicies read the
