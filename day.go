@@ -96,7 +96,7 @@ func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
 		c := l.combos[i]
 		var key combo
 		for k := range key {
-			key[k] = d.cols[k][c]
+			key[k] = d.cols[k].at(c)
 		}
 		u := l.users[i]
 		b.addIndex(key, u, u < erasedUser, u < erasedUser && active.Contains(c))
@@ -108,7 +108,7 @@ func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
 // without copying. Columns hold one code per combination; the users of
 // combination i are users[offs[i]:offs[i+1]], ascending.
 type day struct {
-	cols       [numIndexed][]uint32
+	cols       [numIndexed]column
 	counts     []uint32
 	offs       []uint32
 	users      []uint32
@@ -190,11 +190,13 @@ func (d *day) postings(col int) []*roaring.Bitmap {
 		return *p
 	}
 	var lists [][]uint32
-	for i, c := range d.cols[col] {
+	column := &d.cols[col]
+	for i := range uint32(d.numCombos()) {
+		c := column.at(i)
 		if int(c) >= len(lists) {
 			lists = append(lists, make([][]uint32, int(c)+1-len(lists))...)
 		}
-		lists[c] = append(lists[c], uint32(i))
+		lists[c] = append(lists[c], i)
 	}
 	p := make([]*roaring.Bitmap, len(lists))
 	for c, l := range lists {
@@ -222,14 +224,14 @@ func (d *day) multiSet() *roaring.Bitmap {
 
 // extra returns the events beyond one of the combinations in set (a
 // subset of multiSet): in [0] without codes, else per code of codes.
-func (d *day) extra(set *roaring.Bitmap, codes []uint32) []uint64 {
+func (d *day) extra(set *roaring.Bitmap, codes *column) []uint64 {
 	out := make([]uint64, 1)
 	it := set.Iterator()
 	for it.HasNext() {
 		i := it.Next()
 		k := 0
 		if codes != nil {
-			k = int(codes[i])
+			k = int(codes.at(i))
 			if k >= len(out) {
 				out = append(out, make([]uint64, k+1-len(out))...)
 			}
@@ -246,7 +248,7 @@ func (d *day) usersOf(i int) []uint32 { return d.users[d.offs[i]:d.offs[i+1]] }
 func (b *dayBuilder) seal() *day {
 	d := &day{counts: append([]uint32(nil), b.counts...), offs: make([]uint32, len(b.combos)+1)}
 	for k := range d.cols {
-		d.cols[k] = make([]uint32, len(b.combos))
+		d.cols[k] = newColumn(len(b.combos), func(i int) uint32 { return b.combos[i][k] })
 	}
 	n := uint64(0)
 	for _, u := range b.users {
@@ -255,10 +257,7 @@ func (b *dayBuilder) seal() *day {
 		}
 	}
 	d.users = make([]uint32, 0, n)
-	for i, c := range b.combos {
-		for k := range c {
-			d.cols[k][i] = c[k]
-		}
+	for i := range b.combos {
 		if b.users[i] != nil {
 			d.users = appendBitmap(d.users, b.users[i])
 		}
@@ -348,7 +347,7 @@ func (d *day) thaw() *dayBuilder {
 	for i := range d.counts {
 		var c combo
 		for k := range c {
-			c[k] = d.cols[k][i]
+			c[k] = d.cols[k].at(uint32(i))
 		}
 		b.index[c] = uint32(i)
 		b.combos = append(b.combos, c)

@@ -356,7 +356,7 @@ func (e *Engine) entry(d *day, l *eventLog, c *recordCursor, n int32, i uint32) 
 		ev.UserKey = e.userKeys[u]
 	}
 	k := l.combos[i]
-	val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1][k]] }
+	val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1].at(k)] }
 	ev.Kind, _ = ParseKind(val(DimKind))
 	ev.SignInType, _ = ParseSignInType(val(DimSignInType))
 	ev.Status, _ = ParseStatus(val(DimStatus))

@@ -154,7 +154,7 @@ func (m *matcher) estimate(d *day) uint64 {
 func groupKey(buf []byte, d *day, i uint32, groupCols []int) []byte {
 	buf = buf[:0]
 	for _, col := range groupCols {
-		buf = binary.LittleEndian.AppendUint32(buf, d.cols[col][i])
+		buf = binary.LittleEndian.AppendUint32(buf, d.cols[col].at(i))
 	}
 	return buf
 }
@@ -204,7 +204,7 @@ func countsByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]ui
 		return out
 	case len(groupCols) == 1:
 		p := d.postings(groupCols[0])
-		extra := d.extra(roaring.And(match, d.multiSet()), d.cols[groupCols[0]])
+		extra := d.extra(roaring.And(match, d.multiSet()), &d.cols[groupCols[0]])
 		var buf []byte
 		for c, set := range p {
 			if set == nil {

@@ -72,7 +72,7 @@ func (ev *evaluation) runPolicies() {
 				}
 				c := l.combos[i]
 				k := 1 // successes, else failures
-				if d.cols[DimMFAResult-1][c] != okCode {
+				if d.cols[DimMFAResult-1].at(c) != okCode {
 					k = 2
 				}
 				count := func(values ...string) {
@@ -115,7 +115,7 @@ func (ev *evaluation) policyKey(d *day, c uint32, values []string) string {
 		b = appendString(b, v)
 	}
 	for _, col := range ev.groupCols {
-		b = binary.LittleEndian.AppendUint32(b, d.cols[col][c])
+		b = binary.LittleEndian.AppendUint32(b, d.cols[col].at(c))
 	}
 	return string(b)
 }

@@ -26,9 +26,9 @@ func encodeDay(n int32, d *day, enc *zstd.Encoder) ([]byte, int, error) {
 	b := newFrame(kindSegment)
 	b = appendVarint(b, int64(n))
 	b = appendUvarint(b, uint64(d.numCombos()))
-	for _, col := range d.cols {
-		for _, c := range col {
-			b = appendUvarint(b, uint64(c))
+	for k := range d.cols {
+		for i := range uint32(d.numCombos()) {
+			b = appendUvarint(b, uint64(d.cols[k].at(i)))
 		}
 	}
 	for _, c := range d.counts {
@@ -82,15 +82,16 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 	}
 	combos := r.count(1<<31-1, numIndexed+2)
 	d := &day{counts: make([]uint32, combos), offs: make([]uint32, combos+1)}
+	codes := make([]uint32, combos)
 	for k := range d.cols {
-		d.cols[k] = make([]uint32, combos)
-		for i := range d.cols[k] {
+		for i := range codes {
 			c := r.uvarint()
 			if c >= uint64(lim.dictSizes[k]) {
 				r.fail("code %d of %s past its dictionary of %d", c, Dimension(k+1), lim.dictSizes[k])
 			}
-			d.cols[k][i] = uint32(c)
+			codes[i] = uint32(c)
 		}
+		d.cols[k] = newColumn(combos, func(i int) uint32 { return codes[i] })
 	}
 	for i := range d.counts {
 		c := r.uvarint()
