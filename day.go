@@ -109,7 +109,7 @@ func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
 // combination i are users[offs[i]:offs[i+1]], ascending.
 type day struct {
 	cols       [numIndexed]column
-	counts     []uint32
+	counts     column // events per combination
 	offs       []uint32
 	users      []uint32
 	active     *roaring.Bitmap
@@ -140,7 +140,7 @@ type day struct {
 	activeVal [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 }
 
-func (d *day) numCombos() int { return len(d.counts) }
+func (d *day) numCombos() int { return len(d.offs) - 1 }
 
 // activeBy returns, for dimension column col, the active users of each
 // code (nil for none): the answer to unfiltered activity grouped by one
@@ -213,8 +213,8 @@ func (d *day) postings(col int) []*roaring.Bitmap {
 func (d *day) multiSet() *roaring.Bitmap {
 	d.multiOnce.Do(func() {
 		d.multi = roaring.New()
-		for i, c := range d.counts {
-			if c > 1 {
+		for i := range uint32(d.numCombos()) {
+			if d.counts.at(i) > 1 {
 				d.multi.Add(uint32(i))
 			}
 		}
@@ -236,7 +236,7 @@ func (d *day) extra(set *roaring.Bitmap, codes *column) []uint64 {
 				out = append(out, make([]uint64, k+1-len(out))...)
 			}
 		}
-		out[k] += uint64(d.counts[i] - 1)
+		out[k] += uint64(d.counts.at(i) - 1)
 	}
 	return out
 }
@@ -246,7 +246,7 @@ func (d *day) usersOf(i int) []uint32 { return d.users[d.offs[i]:d.offs[i+1]] }
 
 // seal returns an immutable copy of b.
 func (b *dayBuilder) seal() *day {
-	d := &day{counts: append([]uint32(nil), b.counts...), offs: make([]uint32, len(b.combos)+1)}
+	d := &day{counts: newColumn(len(b.counts), func(i int) uint32 { return b.counts[i] }), offs: make([]uint32, len(b.combos)+1)}
 	for k := range d.cols {
 		d.cols[k] = newColumn(len(b.combos), func(i int) uint32 { return b.combos[i][k] })
 	}
@@ -344,14 +344,14 @@ func (d *day) withStoredLog(key string, off, users int, get func() ([]byte, erro
 // nothing from the store and cannot fail.
 func (d *day) thaw() *dayBuilder {
 	b := newDayBuilder()
-	for i := range d.counts {
+	for i := range d.numCombos() {
 		var c combo
 		for k := range c {
 			c[k] = d.cols[k].at(uint32(i))
 		}
 		b.index[c] = uint32(i)
 		b.combos = append(b.combos, c)
-		b.counts = append(b.counts, d.counts[i])
+		b.counts = append(b.counts, d.counts.at(uint32(i)))
 		var us *roaring.Bitmap
 		if u := d.usersOf(i); len(u) > 0 {
 			us = roaring.BitmapOf(u...)

@@ -101,7 +101,7 @@ func FuzzSegment(f *testing.F) {
 			return
 		}
 		again, err := decodeDay("seg", enc, n, lim, e.zdec)
-		if err != nil || !reflect.DeepEqual(again.cols, d.cols) || !slices.Equal(again.counts, d.counts) ||
+		if err != nil || !reflect.DeepEqual(again.cols, d.cols) || !reflect.DeepEqual(again.counts, d.counts) ||
 			!slices.Equal(again.offs, d.offs) || !slices.Equal(again.users, d.users) ||
 			!slices.Equal(again.requestIDs, d.requestIDs) || !again.active.Equals(d.active) {
 			t.Fatalf("segment does not round-trip (%v)", err)

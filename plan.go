@@ -226,7 +226,7 @@ func countsByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]ui
 	for it.HasNext() {
 		i := it.Next()
 		buf = groupKey(buf, d, i, groupCols)
-		out[string(buf)] += uint64(d.counts[i])
+		out[string(buf)] += uint64(d.counts.at(i))
 	}
 	return out
 }

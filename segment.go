@@ -31,10 +31,10 @@ func encodeDay(n int32, d *day, enc *zstd.Encoder) ([]byte, int, error) {
 			b = appendUvarint(b, uint64(d.cols[k].at(i)))
 		}
 	}
-	for _, c := range d.counts {
-		b = appendUvarint(b, uint64(c))
+	for i := range uint32(d.numCombos()) {
+		b = appendUvarint(b, uint64(d.counts.at(i)))
 	}
-	for i := range d.counts {
+	for i := range d.numCombos() {
 		us := d.usersOf(i)
 		b = appendUvarint(b, uint64(len(us)))
 		prev := uint32(0)
@@ -81,7 +81,7 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
 	combos := r.count(1<<31-1, numIndexed+2)
-	d := &day{counts: make([]uint32, combos), offs: make([]uint32, combos+1)}
+	d := &day{offs: make([]uint32, combos+1)}
 	codes := make([]uint32, combos)
 	for k := range d.cols {
 		for i := range codes {
@@ -93,13 +93,14 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 		}
 		d.cols[k] = newColumn(combos, func(i int) uint32 { return codes[i] })
 	}
-	for i := range d.counts {
+	for i := range codes {
 		c := r.uvarint()
 		if c > 1<<32-1 {
 			r.fail("count %d overflows", c)
 		}
-		d.counts[i] = uint32(c)
+		codes[i] = uint32(c)
 	}
+	d.counts = newColumn(combos, func(i int) uint32 { return codes[i] })
 	for i := 0; i < combos && r.err == nil; i++ {
 		m := r.count(lim.users, 1)
 		prev := uint64(0)
