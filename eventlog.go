@@ -267,10 +267,14 @@ func (c csr) of(k uint32) []uint32 {
 }
 
 // fieldIndex is a log field's distinct values, ascending, with the entries
-// of each.
+// of each. For the IP field, addrs holds the parsed addresses, ascending in
+// address order, with their entries in addrPost: a CIDR prefix is one
+// range of them.
 type fieldIndex struct {
-	values []string
-	post   []*roaring.Bitmap
+	values   []string
+	post     []*roaring.Bitmap
+	addrs    []netip.Addr
+	addrPost []*roaring.Bitmap
 }
 
 // newestFirst returns the day's entries newest first (shared).
@@ -351,11 +355,33 @@ func (d *day) field(l *eventLog, i int) (*fieldIndex, error) {
 	}
 	slices.Sort(f.values)
 	f.post = make([]*roaring.Bitmap, len(f.values))
+	type addrPost struct {
+		a    netip.Addr
+		post *roaring.Bitmap
+	}
+	var byAddr []addrPost
 	for k, v := range f.values {
 		f.post[k] = roaring.BitmapOf(lists[v]...)
+		if a, err := netip.ParseAddr(v); i == recIP && err == nil {
+			byAddr = append(byAddr, addrPost{a, f.post[k]})
+		}
+	}
+	slices.SortFunc(byAddr, func(x, y addrPost) int { return x.a.Compare(y.a) })
+	for _, p := range byAddr {
+		f.addrs, f.addrPost = append(f.addrs, p.a), append(f.addrPost, p.post)
 	}
 	d.logIdx.fields[i].Store(f)
 	return f, nil
+}
+
+// lastAddr returns the last address of prefix p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for bit := p.Bits(); bit < len(b)*8; bit++ {
+		b[bit/8] |= 0x80 >> (bit % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 // matchField returns the entries whose log field dim satisfies the leaf f.
@@ -386,11 +412,13 @@ func (d *day) matchField(l *eventLog, f Filter) (*roaring.Bitmap, error) {
 		for ; k < len(fi.values) && strings.HasPrefix(fi.values[k], f.values[0]); k++ {
 			sets = append(sets, fi.post[k])
 		}
-	case OpCIDR:
+	case OpCIDR: // one range of the addresses, in address order
 		p, _ := netip.ParsePrefix(f.values[0]) // validated
-		for k, v := range fi.values {
-			if a, err := netip.ParseAddr(v); err == nil && p.Contains(a) {
-				sets = append(sets, fi.post[k])
+		lo, hi := p.Masked().Addr(), lastAddr(p)
+		k, _ := slices.BinarySearchFunc(fi.addrs, lo, netip.Addr.Compare)
+		for ; k < len(fi.addrs) && fi.addrs[k].Compare(hi) <= 0; k++ {
+			if p.Contains(fi.addrs[k]) {
+				sets = append(sets, fi.addrPost[k])
 			}
 		}
 	}
