@@ -94,6 +94,12 @@
 //     order applied, both descending; an entry's ID ("date/sequence") and
 //     cursor stay valid for good. Erased users' entries are hidden and their
 //     records emptied; their indexed values still count as events.
+//   - A day's log indexes (entries by user, by IP, city or state value, by
+//     request or correlation id hash) are built when a listing or a
+//     log-field filter first needs them and kept with that version of the
+//     day: memory grows with the log fields queried, up to about the log's
+//     own size per day read. A checkpoint replaces the versions it writes,
+//     which frees them.
 //   - IP addresses are stored in netip's canonical spelling, so Eq on DimIP
 //     matches however the address is written; Prefix on DimIP is refused
 //     (use CIDR). Times in the log are in the store's zone.

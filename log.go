@@ -130,6 +130,11 @@ func (q *LogQuery) validate() (*logCursor, error) {
 	case q.Limit < 0 || q.Limit > MaxPageSize:
 		return nil, fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, q.Limit, MaxPageSize)
 	}
+	for _, d := range []Date{q.From, q.To} {
+		if !d.IsZero() && d != NewDate(d.Year, d.Month, d.Day) {
+			return nil, fmt.Errorf("%w: %v is not a calendar date", ErrInvalidQuery, d)
+		}
+	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return nil, fmt.Errorf("%w: from %s is not before to %s", ErrInvalidQuery, q.From, q.To)
 	}

@@ -180,6 +180,7 @@ func TestSignInLogRejectsBadQueries(t *testing.T) {
 		{From: date(2025, 3, 5), To: date(2025, 3, 5)},
 		{Filter: insights.Prefix(insights.DimIP, "198.")},
 		{Filter: insights.CIDR("198.51.100.0/33")},
+		{From: insights.Date{Year: 2025, Month: 2, Day: 30}},
 	} {
 		if _, err := e.Log(context.Background(), q); !errors.Is(err, insights.ErrInvalidQuery) {
 			t.Errorf("%+v: error %v, want ErrInvalidQuery", q, err)
