@@ -74,3 +74,20 @@ func TestDateArithmetic(t *testing.T) {
 		t.Error("ParseDate accepted 2024-02-30")
 	}
 }
+
+// Dates print as time.DateOnly does, whatever their width.
+func TestDateString(t *testing.T) {
+	for _, d := range []Date{{Year: 2025, Month: 3, Day: 9}, {Year: 1, Month: 1, Day: 1}, {Year: 9999, Month: 12, Day: 31},
+		{Year: 912, Month: 10, Day: 20}, {Year: 2024, Month: 2, Day: 29}} {
+		want := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+		if got := d.String(); got != want {
+			t.Errorf("%#v prints %q, want %q", d, got, want)
+		}
+	}
+	if s := (Date{}).String(); s != "" {
+		t.Errorf("the zero Date prints %q", s)
+	}
+	if s := (Date{Year: 12345, Month: 1, Day: 2}).String(); s != "12345-01-02" {
+		t.Errorf("a five-digit year prints %q", s)
+	}
+}

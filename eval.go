@@ -66,6 +66,7 @@ type outRow struct {
 	set   *roaring.Bitmap
 	gkey  string
 	order int // series position, for sorting
+	rank  int // with Top, the group's rank in its bucket ("(other)" last)
 }
 
 // evaluate validates q and computes its rows with their user sets.

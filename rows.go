@@ -11,9 +11,11 @@ import (
 // finish applies Top N and orders the rows: by bucket, then by rank (with
 // Top) or group values, then series and offset; "(other)" comes last.
 func (ev *evaluation) finish() {
-	var rank map[string]int // bucket start + group key → rank within the bucket, with Top
 	if ev.q.Top > 0 {
-		rank = ev.top()
+		rank := ev.top()
+		for i := range ev.rows {
+			ev.rows[i].rank = rank[rankKey(ev.rows[i])]
+		}
 	}
 	if ev.q.Metric == MFAChallenges {
 		ev.addSuccessRates()
@@ -28,7 +30,7 @@ func (ev *evaluation) finish() {
 		if c := cmp.Compare(a.Start.num(), b.Start.num()); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(rank[rankKey(a)], rank[rankKey(b)]); c != 0 {
+		if c := cmp.Compare(a.rank, b.rank); c != 0 {
 			return c
 		}
 		if c := slices.Compare(a.Groups, b.Groups); c != 0 {
@@ -50,7 +52,7 @@ const otherKey = "\x00"
 // values past a dictionary's cap ("(other)" itself) is never kept apart:
 // it joins the "(other)" row, so that one row carries that name. It
 // returns the rank of each kept group in its bucket ("(other)" last).
-func (ev *evaluation) top() map[string]int {
+func (ev *evaluation) top() map[groupInBucket]int {
 	type group struct {
 		key    string
 		value  float64
@@ -73,7 +75,7 @@ func (ev *evaluation) top() map[string]int {
 		}
 	}
 	keep := map[int32]map[string]bool{}
-	rank := map[string]int{}
+	rank := map[groupInBucket]int{}
 	for start, gs := range byBucket {
 		list := make([]*group, 0, len(gs))
 		for _, g := range gs {
@@ -120,8 +122,14 @@ func (ev *evaluation) top() map[string]int {
 	return rank
 }
 
+// groupInBucket identifies a row's group within its bucket.
+type groupInBucket struct {
+	start int32
+	gkey  string
+}
+
 // rankKey identifies a row's group within its bucket.
-func rankKey(r outRow) string { return r.Start.String() + "\x00" + r.gkey }
+func rankKey(r outRow) groupInBucket { return groupInBucket{r.Start.num(), r.gkey} }
 
 // groupValues decodes a group key into its values: the policy values of
 // policy metrics (policyKey), then one per group column.
