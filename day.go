@@ -127,8 +127,8 @@ type day struct {
 	logOff   int
 	logUsers int // the catalog's users when the segment was written or read
 	logDec   *zstd.Decoder
-	logOnce  sync.Once
-	logErr   error
+	logMu    sync.Mutex // serializes the first read of the log
+	logReady bool       // log holds the day's whole log
 	logIdx   logIndex
 
 	// Derived, built on first use and then shared: the combinations with
@@ -275,32 +275,53 @@ func (b *dayBuilder) seal() *day {
 }
 
 // events returns the day's log, reading it on first use (shared: do not
-// modify): its columns, with its records left in compressed blocks. Safe
-// for concurrent use.
+// modify): its columns, with its records left in compressed blocks. A
+// failed read is not remembered: the next call tries again. Safe for
+// concurrent use.
 func (d *day) events() (*eventLog, error) {
-	d.logOnce.Do(func() {
-		if d.logBase != nil {
-			d.log, d.logErr = d.logBase.joined(&d.log)
-			d.logBase = nil
-			return
+	d.logMu.Lock()
+	defer d.logMu.Unlock()
+	if d.logReady {
+		return &d.log, nil
+	}
+	switch {
+	case d.logBase != nil:
+		l, err := d.logBase.joined(&d.log)
+		if err != nil {
+			return nil, err
 		}
-		if d.logGet == nil {
-			return
-		}
+		d.log, d.logBase = l, nil
+	case d.logGet != nil:
 		b, err := d.logGet()
-		if err == nil {
-			var r *reader
-			if r, err = openFrame(d.logKey, kindSegment, b); err == nil {
-				r.off = d.logOff - frameHeader
-				section := r.bytes(r.count(len(r.b), 1))
-				if err = r.err; err == nil {
-					d.log, err = decodeLog(d.logKey, section, d.numCombos(), d.logUsers, d.logDec)
-				}
-			}
+		if err != nil {
+			return nil, err
 		}
-		d.logErr, d.logGet = err, nil
-	})
-	return &d.log, d.logErr
+		r, err := openFrame(d.logKey, kindSegment, b)
+		if err != nil {
+			return nil, err
+		}
+		r.off = d.logOff - frameHeader
+		section := r.bytes(r.count(len(r.b), 1))
+		if r.err != nil {
+			return nil, r.err
+		}
+		l, err := decodeLog(d.logKey, section, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
+		if err != nil {
+			return nil, err
+		}
+		d.log, d.logGet = l, nil
+	}
+	d.logReady = true
+	return &d.log, nil
+}
+
+// eventCount returns the number of events of the day's index.
+func (d *day) eventCount() uint64 {
+	n := uint64(0)
+	for i := range uint32(d.numCombos()) {
+		n += uint64(d.counts.at(i))
+	}
+	return n
 }
 
 // joined returns d's log followed by the entries of next, plain.
@@ -365,9 +386,9 @@ func (d *day) thaw() *dayBuilder {
 	switch {
 	case d.logBase != nil: // d's own entries follow its base's: keep that base
 		b.logBase, b.log = d.logBase, d.log
-	case d.logGet == nil && d.log.blocks == nil:
+	case d.logGet == nil && d.log.blocks == nil && len(d.log.offs) > 0: // at hand and plain
 		b.log = d.log // capped: the builder's appends copy
-	default:
+	default: // in the segment, compressed, or not read (yet)
 		b.logBase = d
 	}
 	return b

@@ -152,6 +152,17 @@ func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error)
 	return d, nil
 }
 
+// closeDay drops the builder of a day no longer written. A day whose
+// sealed form is what its segment holds then keeps its log only there
+// (read back when next needed), freeing the copy in memory. The write
+// lock, or the read lock and sealMu, is held.
+func (e *Engine) closeDay(ds *dayState) {
+	ds.open = nil
+	if d := ds.sealed; ds.saved && d != nil && d.logBase == nil && d.logGet == nil && d.log.blocks == nil {
+		ds.sealed = d.withStoredLog(ds.segKey, ds.logOff, len(e.userKeys), e.segmentGetter(ds.segKey), e.zdec)
+	}
+}
+
 // segmentGetter returns a function reading the segment key, for a day's
 // log read on first use. The segment stays in the store while a day
 // version that names it is the current one.
@@ -302,7 +313,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 			ds.sealed, ds.dirty = ds.open.seal(), false
 		}
 		if ds.open != nil && n < today-1 {
-			ds.open = nil
+			e.closeDay(ds)
 		}
 		segments[n] = ds.segKey
 		if !ds.saved {
@@ -348,9 +359,9 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		if ds.segKey != "" {
 			garbage = append(garbage, ds.segKey)
 		}
-		ds.segKey, ds.saved = w.key, true
-		if ds.sealed == w.d && ds.open == nil { // its log now lives in the segment: free it
-			ds.sealed = w.d.withStoredLog(w.key, w.logOff, len(e.userKeys), e.segmentGetter(w.key), e.zdec)
+		ds.segKey, ds.saved, ds.logOff = w.key, true, w.logOff
+		if ds.sealed == w.d && ds.open == nil {
+			e.closeDay(ds)
 		}
 	}
 	if e.catalog != "" {

@@ -25,7 +25,9 @@ type Erasure struct {
 // stays, keyless), and, through a checkpoint that rewrites the changed
 // days and deletes the log, from every file of the store. Event counts
 // keep the user's events: they are aggregates, not personal data. Erasing
-// an unknown key reports Found false and changes nothing. Cost: every day
+// an unknown key reports Found false and changes nothing. An error (a day
+// that cannot be read, ctx cancelled) may leave the user removed from some
+// days only: call Erase again until it succeeds. Cost: every day
 // is loaded and scanned; the engine's writers wait meanwhile.
 func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	rep := Erasure{UserKey: userKey}

@@ -67,6 +67,9 @@ func (c *recordCursor) record(i int) ([]byte, error) {
 	base := l.offs[k*recordsPerBlock]
 	if k != c.block {
 		end := l.offs[min((k+1)*recordsPerBlock, l.len())]
+		if cap(c.data) < int(end-base) {
+			c.data = make([]byte, 0, end-base) // what the block must hold, not what it claims
+		}
 		data, err := l.dec.DecodeAll(l.blocks[k], c.data[:0])
 		if err == nil && uint32(len(data)) != end-base {
 			err = fmt.Errorf("%d bytes, not %d", len(data), end-base)
@@ -85,8 +88,7 @@ func (l *eventLog) plain() (eventLog, error) {
 	if l.blocks == nil {
 		return *l, nil
 	}
-	out := eventLog{times: l.times, users: l.users, combos: l.combos, offs: l.offs,
-		recs: make([]byte, 0, l.offs[l.len()])}
+	out := eventLog{times: l.times, users: l.users, combos: l.combos, offs: l.offs}
 	c := l.cursor()
 	for i := range l.len() {
 		rec, err := c.record(i)

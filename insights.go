@@ -93,7 +93,9 @@
 //     and MethodActivity narrow it. Entries are ordered by time, then by the
 //     order applied, both descending; an entry's ID ("date/sequence") and
 //     cursor stay valid for good. Erased users' entries are hidden and their
-//     records emptied; their indexed values still count as events.
+//     records emptied; their indexed values still count as events, but
+//     not under MFAPolicyPrompts and ConditionalAccessPolicies, which read
+//     the policies from the records.
 //   - A day's log indexes (entries by user, by IP, city or state value, by
 //     request or correlation id hash) are built when a listing or a
 //     log-field filter first needs them and kept with that version of the
@@ -241,6 +243,7 @@ type dayState struct {
 	dirty  bool   // open has changes that sealed lacks
 	saved  bool   // sealed is what segKey holds
 	segKey string // store key of the day's segment, "" if never written
+	logOff int    // offset of the log section in segKey, when this engine wrote it
 }
 
 // meta is what the store records about itself.
@@ -506,7 +509,7 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 		ds.sealed = d
 	}
 	if ds.open != nil && n < dayOf(e.now(), e.loc)-1 {
-		ds.open = nil // an old day is rarely written again: keep only its sealed form
+		e.closeDay(ds) // an old day is rarely written again: keep only its sealed form
 	}
 	return ds.sealed, nil
 }

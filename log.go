@@ -27,8 +27,8 @@ const MaxPageSize = 1000
 // by time, then by the order in which they were applied, descending.
 type LogQuery struct {
 	// From and To bound the entries' days, half-open [From, To). A zero
-	// From means the first day kept; a zero To means the day after the
-	// clock's date.
+	// From means the first day with data; a zero To means the day after
+	// the last day with data (which may be the day after the clock's).
 	From, To Date
 	// Filter may name any dimension, log fields (DimIP, DimUser, ...) included.
 	Filter Filter
@@ -87,8 +87,10 @@ func (e *Engine) MethodActivity(ctx context.Context, q LogQuery) (*LogPage, erro
 }
 
 // UserSignIns returns userKey's sign-ins on the days [from, to), newest
-// first, in one call: SignIns filtered on the user with the largest page.
-// Cost: per day, a lookup in the day's entries by user.
+// first, in one call: SignIns filtered on the user with the largest page
+// (MaxPageSize entries; Next is set when the user has more, as a token
+// refreshed every few minutes may). Cost: per day, a lookup in the day's
+// entries by user and the decompression of the blocks holding them.
 func (e *Engine) UserSignIns(ctx context.Context, userKey string, from, to Date) (*LogPage, error) {
 	return e.SignIns(ctx, LogQuery{From: from, To: to, Filter: Eq(DimUser, userKey), Limit: MaxPageSize})
 }

@@ -21,14 +21,23 @@ import (
 // of its records is (recordCursor), so finding a user's entries of a day
 // decompresses a few blocks, not the day.
 
-// Limits of a decoder of hostile input: the most a zstd frame may expand to.
-const maxFrameBytes = 1 << 30
+// Limits of a decoder of hostile input. A frame decodes into a buffer of
+// the size the rest of the segment implies (WithDecodeAllCapLimit), never
+// of the size the frame claims.
+const (
+	maxFrameBytes   = 1 << 30
+	maxColumnBytes  = 32          // the most one entry takes in the columns (four varints)
+	maxRecordBytes  = 4 << 20     // more than the longest record validation lets through
+	maxEntriesInDay = 1<<32/4 - 1 // offsets are uint32
+)
 
 // newCodec returns the engine's zstd encoder and decoder. EncodeAll and
-// DecodeAll are safe for concurrent use.
+// DecodeAll are safe for concurrent use; DecodeAll writes at most the
+// capacity of its destination.
 func newCodec() (*zstd.Encoder, *zstd.Decoder) {
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1)) // valid options: cannot fail
-	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxFrameBytes), zstd.WithDecoderConcurrency(0))
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxFrameBytes), zstd.WithDecoderConcurrency(0),
+		zstd.WithDecodeAllCapLimit(true))
 	return enc, dec
 }
 
@@ -76,11 +85,15 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 }
 
 // decodeLog decodes a log section of the segment stored under key, whose
-// day has combos combinations, in a catalog of users users. The blocks are
-// checked when first read.
-func decodeLog(key string, raw []byte, combos, users int, dec *zstd.Decoder) (eventLog, error) {
+// day has combos combinations and events events, in a catalog of users
+// users. The blocks are checked when first read.
+func decodeLog(key string, raw []byte, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
 	r := reader{key: key, b: bytes.Clone(raw)} // the blocks stay: keep only the section
-	plain, err := dec.DecodeAll(r.bytes(r.count(len(r.b), 1)), nil)
+	if events > maxEntriesInDay {
+		r.fail("event log: %d events in a day", events)
+		return eventLog{}, r.err
+	}
+	plain, err := dec.DecodeAll(r.bytes(r.count(len(r.b), 1)), make([]byte, 0, min(maxColumnBytes*events+16, maxFrameBytes)))
 	if r.err != nil {
 		return eventLog{}, r.err
 	}
@@ -90,6 +103,9 @@ func decodeLog(key string, raw []byte, combos, users int, dec *zstd.Decoder) (ev
 	}
 	c := reader{key: key, b: plain}
 	n := c.count(1<<31-1, 4)
+	if c.err == nil && uint64(n) != events {
+		c.fail("event log: %d entries for the index's %d events", n, events)
+	}
 	l := eventLog{times: make([]int64, n), users: make([]uint32, n), combos: make([]uint32, n), offs: make([]uint32, n+1),
 		dec: dec, key: key}
 	prev := int64(0)
@@ -118,9 +134,10 @@ func decodeLog(key string, raw []byte, combos, users int, dec *zstd.Decoder) (ev
 	}
 	total := uint64(0)
 	for i := range n {
-		total += c.uvarint()
-		if total > 1<<32-1 {
-			c.fail("event log: records longer than 4 GiB")
+		size := c.uvarint()
+		total += size
+		if size > maxRecordBytes || total > 1<<32-1 {
+			c.fail("event log: record %d of %d bytes, or records longer than 4 GiB", i, size)
 		}
 		l.offs[i+1] = uint32(total)
 	}

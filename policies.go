@@ -61,6 +61,9 @@ func (ev *evaluation) runPolicies() {
 			it, cur := match.Iterator(), l.cursor()
 			for it.HasNext() {
 				i := it.Next()
+				if l.users[i] == erasedUser {
+					continue // an erased user's record, policies included, is gone
+				}
 				var rec Event
 				raw, err := cur.record(int(i))
 				if err == nil {

@@ -43,8 +43,10 @@ func (ev *evaluation) finish() {
 	})
 }
 
-// otherKey is the group key of the "(other)" row; no real key has odd length.
-const otherKey = "\x00"
+// otherKey is the group key of the "(other)" row. No real key equals it:
+// dimension keys are four bytes a column, and a policy key would start
+// with a length of at least 2^28.
+const otherKey = "\xff\xff\xff\xff\xff"
 
 // top keeps, per bucket, the Top groups with the largest first-series
 // value (a group without a first-series row ranks as 0; ties by group
