@@ -117,6 +117,11 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 			e.deletedU.Add(uint32(u))
 		}
 	}
+	for u, n := range e.first {
+		if n != metrics.NoDay {
+			e.moveFirst(uint32(u), metrics.NoDay, n)
+		}
+	}
 	n := r.count(1<<31-1, 2)
 	for i := 0; i < n && r.err == nil; i++ {
 		day := r.day32()

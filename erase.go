@@ -84,6 +84,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	delete(e.keys, userKey)
 	e.userKeys = slices.Clone(e.userKeys) // open user lists read the old slice without the lock
 	e.userKeys[uid] = ""
+	e.moveFirst(uid, e.first[uid], metrics.NoDay)
 	for _, days := range [][]int32{e.first, e.last, e.joined, e.deleted} {
 		days[uid] = metrics.NoDay
 	}

@@ -44,7 +44,7 @@ type evaluation struct {
 	groupCols  []int
 	buckets    []bucket
 	activity   userPred
-	everActive userPred // unfiltered, ungrouped activity: whether a user was ever active
+	everActive userPred // unfiltered, ungrouped activity: which combinations are activity
 	signIn     userPred
 	created    userPred
 	cache      map[*matcher]map[int32]map[string]*roaring.Bitmap

@@ -206,6 +206,7 @@ type Engine struct {
 	dims     [numIndexed]*dict
 	days     map[int32]*dayState
 	first    []int32                        // user id → first activity day, metrics.NoDay if none
+	firstOn  map[int32]*roaring.Bitmap      // day → the users whose first activity it is (first, inverted)
 	last     []int32                        // user id → last activity day, metrics.NoDay if none
 	joined   []int32                        // user id → first day with an activity or a successful creation
 	deleted  []int32                        // user id → deletion day, metrics.NoDay if none
@@ -293,7 +294,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays,
-		keys: map[string]uint32{}, days: map[int32]*dayState{},
+		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
 	}
 	e.zenc, e.zdec = newCodec()
@@ -458,6 +459,7 @@ func (e *Engine) apply(n *normEvent) {
 	case n.activity:
 		e.joined[uid] = min(e.joined[uid], n.day)
 		if n.day < e.first[uid] {
+			e.moveFirst(uid, e.first[uid], n.day)
 			e.first[uid] = n.day
 		}
 		if e.last[uid] == metrics.NoDay || n.day > e.last[uid] {
@@ -472,6 +474,25 @@ func (e *Engine) apply(n *normEvent) {
 	}
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
 	ds.dirty, ds.saved = true, false
+}
+
+// moveFirst moves uid's first activity day from old to day in firstOn
+// (metrics.NoDay for none). The write lock is held.
+func (e *Engine) moveFirst(uid uint32, old, day int32) {
+	if s := e.firstOn[old]; s != nil {
+		if s.Remove(uid); s.IsEmpty() {
+			delete(e.firstOn, old)
+		}
+	}
+	if day == metrics.NoDay {
+		return
+	}
+	s := e.firstOn[day]
+	if s == nil {
+		s = roaring.New()
+		e.firstOn[day] = s
+	}
+	s.Add(uid)
 }
 
 // userID returns the dense id of key, assigning the next one if new.

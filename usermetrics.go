@@ -131,15 +131,21 @@ func (ev *evaluation) retention() {
 }
 
 // newIn returns the users of active (users active in bucket b) whose
-// first activity ever is in b. With every day still held, those are the
-// ones not active (unfiltered) before b: a difference of two sets, kept as
-// a running union across ascending buckets. Once retention has dropped
-// days, the per-user first-activity days answer instead.
+// first activity ever is in b: active intersected with the users whose
+// first activity day (kept per user, through retention) falls in b, from
+// the engine's day → first-timers index. Cost: a union of the bucket's
+// first-timers, usually small, and one intersection.
 func (ev *evaluation) newIn(active *roaring.Bitmap, b bucket) *roaring.Bitmap {
-	if ev.e.horizon != math.MinInt32 {
-		return metrics.FirstIn(active, ev.e.first, b.from, b.to)
+	if active == nil {
+		return roaring.New()
 	}
-	return metrics.Difference(active, ev.since(ev.everActive, b.from)[""])
+	var firsts []*roaring.Bitmap
+	for n := b.from; n < b.to; n++ {
+		if s := ev.e.firstOn[n]; s != nil {
+			firsts = append(firsts, s)
+		}
+	}
+	return roaring.And(active, roaring.FastOr(firsts...))
 }
 
 // emitSet adds a row counting set.
