@@ -63,12 +63,20 @@ func (h *handler) serveQuery(w http.ResponseWriter, r *http.Request) error {
 // cursor on, streamed (export.LogCSV), limit being the size of the pages
 // read.
 func (h *handler) serveSignIns(w http.ResponseWriter, r *http.Request) error {
+	return h.serveLog(w, r, h.eng.SignIns, "signins.csv")
+}
+
+// serveLog answers a listing of the event log through list (SignIns,
+// MethodActivity): one page as JSON, or with format=csv every matching
+// entry from the cursor on, read a page at a time into the file name.
+func (h *handler) serveLog(w http.ResponseWriter, r *http.Request,
+	list func(context.Context, insights.LogQuery) (*insights.LogPage, error), name string) error {
 	v := r.URL.Query()
 	q, err := parseLogQuery(v)
 	if err != nil {
 		return err
 	}
-	page, err := h.eng.SignIns(r.Context(), q) // also validates the query before a download starts
+	page, err := list(r.Context(), q) // also validates the query before a download starts
 	if err != nil {
 		return err
 	}
@@ -76,10 +84,13 @@ func (h *handler) serveSignIns(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, page)
 		return nil
 	}
-	q.Filter = insights.And(insights.Eq(insights.DimKind, insights.KindSignIn.String()), q.Filter)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="signins.csv"`)
-	if err := export.LogCSV(w, h.eng.Entries(r.Context(), q), csvOptions(v)); err != nil && h.onError != nil {
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	src := &pages{entries: page.Entries, next: page.Next, fetch: func(cursor string) (*insights.LogPage, error) {
+		q.Cursor = cursor
+		return list(r.Context(), q)
+	}}
+	if err := export.LogCSV(w, src, csvOptions(v)); err != nil && h.onError != nil {
 		h.onError(r, err) // the status is sent: the download ends short
 	}
 	return nil
