@@ -138,6 +138,21 @@ type day struct {
 	multi     *roaring.Bitmap
 	post      [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 	activeVal [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
+	base      [numBases]atomic.Pointer[roaring.Bitmap]
+}
+
+// baseSet returns the combinations that base predicate b, compiled as m,
+// matches (shared: do not modify), computed on first use and kept.
+// Concurrent first uses may each compute it; one result is kept.
+func (d *day) baseSet(b basePred, m *matcher) *roaring.Bitmap {
+	if set := d.base[b].Load(); set != nil {
+		return set
+	}
+	set := m.match(d, nil)
+	if !d.base[b].CompareAndSwap(nil, set) {
+		return d.base[b].Load()
+	}
+	return set
 }
 
 func (d *day) numCombos() int { return len(d.offs) - 1 }
@@ -172,7 +187,14 @@ func (d *day) usersIn(set *roaring.Bitmap) *roaring.Bitmap {
 	for it.HasNext() {
 		l = append(l, d.usersOf(int(it.Next()))...)
 	}
-	return roaring.BitmapOf(l...)
+	return bitmapOfList(l)
+}
+
+// bitmapOfList returns the set of the ids in l, which it sorts: roaring
+// adds ascending ids at a container's end, where unsorted ones shift it.
+func bitmapOfList(l []uint32) *roaring.Bitmap {
+	slices.Sort(l)
+	return roaring.BitmapOf(slices.Compact(l)...)
 }
 
 // all returns a new set of every combination.
@@ -201,8 +223,7 @@ func (d *day) postings(col int) []*roaring.Bitmap {
 	p := make([]*roaring.Bitmap, len(lists))
 	for c, l := range lists {
 		if len(l) > 0 {
-			p[c] = roaring.BitmapOf(l...)
-			p[c].RunOptimize()
+			p[c] = roaring.BitmapOf(l...) // no run containers: Ands with them convert them first
 		}
 	}
 	d.post[col].Store(&p)

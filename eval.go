@@ -112,11 +112,11 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 		ev.filter, ev.logged = Filter{}, map[int32]*day{}
 		ev.warnings = append(ev.warnings, "the filter names log fields: answered from the event log, slower than the index")
 	}
-	ev.activity = userPred{m: e.compile(And(ev.filter, activityFilter)), dropDeleted: true, plain: plain,
+	ev.activity = userPred{m: e.compileBase(ev.filter, activityFilter, baseActivity), dropDeleted: true, plain: plain,
 		byValue: q.Filter.IsAll() && len(ev.groupCols) == 1, logged: logged}
-	ev.everActive = userPred{m: e.compile(activityFilter), dropDeleted: true, plain: true}
-	ev.signIn = userPred{m: e.compile(And(ev.filter, userSignInFilter)), dropDeleted: true, logged: logged}
-	ev.created = userPred{m: e.compile(And(ev.filter, createdFilter)), logged: logged}
+	ev.everActive = userPred{m: e.compileBase(Filter{}, activityFilter, baseActivity), dropDeleted: true, plain: true}
+	ev.signIn = userPred{m: e.compileBase(ev.filter, userSignInFilter, baseSignIn), dropDeleted: true, logged: logged}
+	ev.created = userPred{m: e.compileBase(ev.filter, createdFilter, baseCreated), logged: logged}
 	ev.buckets = buckets(q.From.num(), q.To.num(), q.Granularity, ev.q.WeekStart)
 	if q.From.num() < e.horizon {
 		ev.warnings = append(ev.warnings, fmt.Sprintf("days before %s were dropped by retention: the range is clipped there", dateOfNum(e.horizon)))

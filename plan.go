@@ -22,6 +22,34 @@ type matcher struct {
 	none bool                // OpEq on a value never seen: matches no combination
 	set  map[uint32]struct{} // OpIn, OpPrefix
 	args []*matcher
+	// base, when set, names the base predicate m is (basePred + 1): a
+	// day computes its combinations once and keeps them.
+	base int
+}
+
+// basePred names a base predicate of the user metrics (eval.go). Their
+// codes are seeded, so what one matches on a sealed day never changes.
+type basePred int
+
+const (
+	baseActivity basePred = iota
+	baseSignIn
+	baseCreated
+	numBases
+)
+
+// compileBase compiles And(f, base), where base is the filter of the base
+// predicate b, with f's own And flattened into it: a filter and a base
+// predicate are evaluated as one conjunction, cheapest leaf first.
+func (e *Engine) compileBase(f, base Filter, b basePred) *matcher {
+	bm := e.compile(base)
+	bm.base = int(b) + 1
+	m := e.compile(f)
+	if m.op != OpAnd || m.base != 0 {
+		m = &matcher{op: OpAnd, args: []*matcher{m}}
+	}
+	m.args = append(m.args, bm)
+	return m
 }
 
 // compile resolves f against the dictionaries. The read lock is held.
@@ -30,7 +58,12 @@ func (e *Engine) compile(f Filter) *matcher {
 	switch f.op {
 	case OpAnd, OpOr, OpNot:
 		for _, a := range f.args {
-			m.args = append(m.args, e.compile(a))
+			c := e.compile(a)
+			if f.op == OpAnd && c.op == OpAnd && c.base == 0 {
+				m.args = append(m.args, c.args...) // And(a, And(b, c)) is And(a, b, c)
+				continue
+			}
+			m.args = append(m.args, c)
 		}
 	case OpEq:
 		m.col = int(f.dim) - 1
@@ -70,6 +103,18 @@ func (m *matcher) eval(d *day) *roaring.Bitmap { return m.within(d, nil) }
 // a selective predicate bounds the cost of the rest (the activity
 // predicate's dense leaves, for one).
 func (m *matcher) within(d *day, in *roaring.Bitmap) *roaring.Bitmap {
+	if m.base != 0 {
+		set := d.baseSet(basePred(m.base-1), m)
+		if in == nil {
+			return set.Clone()
+		}
+		return roaring.And(set, in)
+	}
+	return m.match(d, in)
+}
+
+// match is within without the base predicates' cache.
+func (m *matcher) match(d *day, in *roaring.Bitmap) *roaring.Bitmap {
 	switch m.op {
 	case OpAnd:
 		order := make([]int, len(m.args))
@@ -132,6 +177,11 @@ func own(d *day, s, in *roaring.Bitmap) *roaring.Bitmap {
 // estimate is a cheap upper bound of how many combinations m matches, for
 // ordering And's arguments: a leaf's postings sizes, or every combination.
 func (m *matcher) estimate(d *day) uint64 {
+	if m.base != 0 {
+		if set := d.base[m.base-1].Load(); set != nil {
+			return set.GetCardinality()
+		}
+	}
 	switch m.op {
 	case OpEq:
 		if p := d.postings(m.col); !m.none && int(m.code) < len(p) && p[m.code] != nil {
@@ -187,7 +237,7 @@ func usersByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]*ro
 		}
 	}
 	for k, l := range lists {
-		out[k] = roaring.BitmapOf(l...)
+		out[k] = bitmapOfList(l)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"os"
 	"sync"
@@ -83,37 +84,38 @@ func TestGeneratorDeterministic(t *testing.T) {
 	}
 }
 
-// The benchmark fixture: 5,000 users over 30 days in the engine, DuckDB
-// and the scan copy, built once.
+// The benchmark fixture: -bench.users users over 30 days in the engine and
+// the scan copy, built once; DuckDB's copy is loaded on first use.
 var fixture struct {
-	once sync.Once
-	err  error
-	g    *generator
-	eng  *insights.Engine
-	dk   *duck
-	sc   *scanDB
-	w    window
+	once     sync.Once
+	duckOnce sync.Once
+	err      error
+	g        *generator
+	eng      *insights.Engine
+	dk       *duck
+	sc       *scanDB
+	w        window
 }
+
+// benchUsers sizes the fixture: go test -run NONE -bench Insights/mau_30d_filtered
+// -bench.users 100000 -cpuprofile cpu.out profiles one query at 100,000 users.
+var benchUsers = flag.Int("bench.users", 5000, "registered users of the query benchmarks' fixture (30 days)")
+
+const benchDays = 30
 
 func loadFixture(b *testing.B) {
 	fixture.once.Do(func() {
 		ctx := context.Background()
-		const users, days = 5000, 30
-		g := newGenerator(genConfig{Users: users, Days: days, Seed: 1})
-		eng, err := openEngine(ctx, store.NewMemory(), days)
+		g := newGenerator(genConfig{Users: *benchUsers, Days: benchDays, Seed: 1})
+		eng, err := openEngine(ctx, store.NewMemory(), benchDays)
 		if err != nil {
 			fixture.err = err
 			return
 		}
-		dk, err := openDuck(ctx, os.TempDir(), "2GB", 2)
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		sc := newScanDB(users, days)
+		sc := newScanDB(*benchUsers, benchDays)
 		var buf []ev
 		var evs []insights.Event
-		for d := range days {
+		for d := range benchDays {
 			buf = g.day(d, buf)
 			evs = g.dayEvents(d, buf, evs)
 			if _, err := addBatches(ctx, eng, evs, 1000); err != nil {
@@ -121,7 +123,32 @@ func loadFixture(b *testing.B) {
 				return
 			}
 			sc.addDay(d, buf)
-			if err := dk.appendDay(g, d, buf); err != nil {
+		}
+		if err := sealAll(ctx, eng, benchDays); err != nil {
+			fixture.err = err
+			return
+		}
+		fixture.g, fixture.eng, fixture.sc, fixture.w = g, eng, sc, window{0, benchDays}
+	})
+	if fixture.err != nil {
+		b.Fatal(fixture.err)
+	}
+}
+
+// loadDuck loads the fixture's events into DuckDB, once.
+func loadDuck(b *testing.B) {
+	loadFixture(b)
+	fixture.duckOnce.Do(func() {
+		ctx := context.Background()
+		dk, err := openDuck(ctx, os.TempDir(), "2GB", 2)
+		if err != nil {
+			fixture.err = err
+			return
+		}
+		var buf []ev
+		for d := range benchDays {
+			buf = fixture.g.day(d, buf)
+			if err := dk.appendDay(fixture.g, d, buf); err != nil {
 				fixture.err = err
 				return
 			}
@@ -130,11 +157,7 @@ func loadFixture(b *testing.B) {
 			fixture.err = err
 			return
 		}
-		if err := sealAll(ctx, eng, days); err != nil {
-			fixture.err = err
-			return
-		}
-		fixture.g, fixture.eng, fixture.dk, fixture.sc, fixture.w = g, eng, dk, sc, window{0, days}
+		fixture.dk = dk
 	})
 	if fixture.err != nil {
 		b.Fatal(fixture.err)
@@ -184,6 +207,7 @@ func BenchmarkDuckDB(b *testing.B) {
 		for _, name := range benchQueries {
 			b.Run(table+"/"+name, func(b *testing.B) {
 				s := benchSpec(b, name)
+				loadDuck(b)
 				q := s.sqlFor(table, fixture.w, fixture.g)
 				ctx := context.Background()
 				b.ReportAllocs()
