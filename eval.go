@@ -48,6 +48,8 @@ type evaluation struct {
 	signIn     userPred
 	created    userPred
 	cache      map[*matcher]map[int32]map[string]*roaring.Bitmap
+	lists      map[*matcher]map[int32][]uint32 // dayList's cache
+	dense      []uint64                        // unionLists' scratch: a bit per user, zero between calls
 	deletions  []deletion                // every deletion, by day; built on first use
 	delCache   map[int]*roaring.Bitmap   // prefix length of deletions → its users
 	prefixes   map[*matcher]*prefixUnion // running unions from the first day, for as-of metrics
@@ -85,6 +87,7 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 	ev := &evaluation{
 		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc), keys: e.userKeys,
 		cache: map[*matcher]map[int32]map[string]*roaring.Bitmap{}, delCache: map[int]*roaring.Bitmap{},
+		lists: map[*matcher]map[int32][]uint32{},
 		prefixes: map[*matcher]*prefixUnion{},
 		minDay:   q.From.num(), maxDay: q.From.num() - 1,
 	}
@@ -299,7 +302,12 @@ func (ev *evaluation) since(p userPred, to int32) map[string]*roaring.Bitmap {
 }
 
 // union returns the users matching p on any day of [from, to), by group.
+// A filtered, ungrouped predicate takes the days' user lists into one
+// dense set (unionLists); the others union the days' sets.
 func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitmap {
+	if !p.plain && !p.byValue && len(ev.groupCols) == 0 {
+		return map[string]*roaring.Bitmap{"": ev.unionLists(p, from, to)}
+	}
 	lists := map[string][]*roaring.Bitmap{}
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
 		for k, s := range ev.daySets(p, n) {
