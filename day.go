@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"cmp"
 	"hash/fnv"
 	"slices"
 	"sync"
@@ -267,9 +268,10 @@ func (d *day) usersOf(i int) []uint32 { return d.users[d.offs[i]:d.offs[i+1]] }
 
 // seal returns an immutable copy of b.
 func (b *dayBuilder) seal() *day {
-	d := &day{counts: newColumn(len(b.counts), func(i int) uint32 { return b.counts[i] }), offs: make([]uint32, len(b.combos)+1)}
+	perm := b.order()
+	d := &day{counts: newColumn(len(b.counts), func(j int) uint32 { return b.counts[perm[j]] }), offs: make([]uint32, len(b.combos)+1)}
 	for k := range d.cols {
-		d.cols[k] = newColumn(len(b.combos), func(i int) uint32 { return b.combos[i][k] })
+		d.cols[k] = newColumn(len(b.combos), func(j int) uint32 { return b.combos[perm[j]][k] })
 	}
 	n := uint64(0)
 	for _, u := range b.users {
@@ -278,11 +280,11 @@ func (b *dayBuilder) seal() *day {
 		}
 	}
 	d.users = make([]uint32, 0, n)
-	for i := range b.combos {
+	for j, i := range perm {
 		if b.users[i] != nil {
 			d.users = appendBitmap(d.users, b.users[i])
 		}
-		d.offs[i+1] = uint32(len(d.users))
+		d.offs[j+1] = uint32(len(d.users))
 	}
 	d.active = b.active.Clone()
 	d.active.RunOptimize()
@@ -292,7 +294,60 @@ func (b *dayBuilder) seal() *day {
 	}
 	slices.Sort(d.requestIDs)
 	d.log, d.logBase = b.log.view(), b.logBase
+	if !isIdentity(perm) {
+		at := make([]uint32, len(perm)) // builder's combination → the day's
+		for j, i := range perm {
+			at[i] = uint32(j)
+		}
+		d.log.combos = make([]uint32, len(b.log.combos))
+		for e, c := range b.log.combos {
+			d.log.combos[e] = at[c]
+		}
+	}
 	return d
+}
+
+// sortDims are the dimensions a sealed day orders its combinations by,
+// most significant first: the base predicates' (kind, status, sign-in
+// type), then those filters name most. Sorted, each of their values is
+// one or a few runs of combinations, so its postings are dense and their
+// intersections, and the users of what a filter selects, are read from
+// neighbouring memory.
+var sortDims = [...]int{int(DimKind) - 1, int(DimStatus) - 1, int(DimSignInType) - 1,
+	int(DimAppID) - 1, int(DimOS) - 1, int(DimCountry) - 1}
+
+// order returns the order a sealed day keeps b's combinations in: by
+// sortDims, first seen first among equals. A builder whose log starts in
+// a stored day's (logBase) keeps its order, which that log's entries
+// refer to. Cost: a sort of the combinations, O(n log n).
+func (b *dayBuilder) order() []uint32 {
+	perm := make([]uint32, len(b.combos))
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	if b.logBase != nil {
+		return perm
+	}
+	slices.SortFunc(perm, func(x, y uint32) int {
+		a, c := &b.combos[x], &b.combos[y]
+		for _, k := range sortDims {
+			if a[k] != c[k] {
+				return cmp.Compare(a[k], c[k])
+			}
+		}
+		return cmp.Compare(x, y)
+	})
+	return perm
+}
+
+// isIdentity reports whether perm maps every index to itself.
+func isIdentity(perm []uint32) bool {
+	for i, p := range perm {
+		if p != uint32(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // events returns the day's log, reading it on first use (shared: do not

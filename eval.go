@@ -50,12 +50,12 @@ type evaluation struct {
 	cache      map[*matcher]map[int32]map[string]*roaring.Bitmap
 	lists      map[*matcher]map[int32][]uint32 // dayList's cache
 	dense      []uint64                        // unionLists' scratch: a bit per user, zero between calls
-	deletions  []deletion                // every deletion, by day; built on first use
-	delCache   map[int]*roaring.Bitmap   // prefix length of deletions → its users
-	prefixes   map[*matcher]*prefixUnion // running unions from the first day, for as-of metrics
-	keys       []string                  // user id → key, captured under the lock for Users
-	filter     Filter                    // the part of the query's filter the index answers
-	logged     map[int32]*day            // with a log-field filter: each day restricted to the events it matches
+	deletions  []deletion                      // every deletion, by day; built on first use
+	delCache   map[int]*roaring.Bitmap         // prefix length of deletions → its users
+	prefixes   map[*matcher]*prefixUnion       // running unions from the first day, for as-of metrics
+	keys       []string                        // user id → key, captured under the lock for Users
+	filter     Filter                          // the part of the query's filter the index answers
+	logged     map[int32]*day                  // with a log-field filter: each day restricted to the events it matches
 	rows       []outRow
 	warnings   []string
 	approx     bool
@@ -87,7 +87,7 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 	ev := &evaluation{
 		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc), keys: e.userKeys,
 		cache: map[*matcher]map[int32]map[string]*roaring.Bitmap{}, delCache: map[int]*roaring.Bitmap{},
-		lists: map[*matcher]map[int32][]uint32{},
+		lists:    map[*matcher]map[int32][]uint32{},
 		prefixes: map[*matcher]*prefixUnion{},
 		minDay:   q.From.num(), maxDay: q.From.num() - 1,
 	}

@@ -121,6 +121,9 @@ func (m *matcher) match(d *day, in *roaring.Bitmap) *roaring.Bitmap {
 		costs := make([]uint64, len(m.args))
 		for i, a := range m.args {
 			order[i], costs[i] = i, a.estimate(d)
+			if a.op == OpIn || a.op == OpPrefix {
+				costs[i] *= 2 // first, a union of postings; later, an intersection per posting
+			}
 		}
 		slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(costs[i], costs[j]) })
 		out := in
