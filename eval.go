@@ -146,46 +146,48 @@ func (ev *evaluation) check() bool {
 	return ev.err == nil
 }
 
-// daySets returns the users of day n matching p, by group key. Shared
-// with the cache: do not modify.
-func (ev *evaluation) daySets(p userPred, n int32) map[string]*roaring.Bitmap {
-	d := ev.day(n)
-	if p.logged {
-		d = ev.loggedDay(n)
-	}
-	if d == nil {
-		return nil
-	}
+// prepareSets computes and keeps the users matching p, by group key, of
+// the days of [from, to) not yet in the cache, on up to the engine's
+// parallelism goroutines.
+func (ev *evaluation) prepareSets(p userPred, from, to int32) {
 	byDay := ev.cache[p.m]
 	if byDay == nil {
 		byDay = map[int32]map[string]*roaring.Bitmap{}
 		ev.cache[p.m] = byDay
 	}
-	if s, ok := byDay[n]; ok {
-		return s
+	in := ev.inputs(p, from, to, func(n int32) bool { _, ok := byDay[n]; return ok })
+	out := make([]map[string]*roaring.Bitmap, len(in))
+	forEach(len(in), ev.e.parallelism, func(i int) { out[i] = setsOf(in[i], p, ev.groupCols) })
+	for i, x := range in {
+		byDay[x.n] = out[i]
 	}
+}
+
+// setsOf returns the users of x's day matching p, by group key. It reads
+// only the day, which is immutable: safe to run concurrently.
+func setsOf(x dayInput, p userPred, groupCols []int) map[string]*roaring.Bitmap {
+	d := x.d
 	var sets map[string]*roaring.Bitmap
 	switch {
 	case p.plain:
 		sets = map[string]*roaring.Bitmap{"": d.active}
 	case p.byValue:
 		sets = map[string]*roaring.Bitmap{}
-		for c, s := range d.activeBy(ev.groupCols[0], p.m) {
+		for c, s := range d.activeBy(groupCols[0], p.m) {
 			if s != nil {
 				sets[string(binary.LittleEndian.AppendUint32(nil, uint32(c)))] = s
 			}
 		}
 	default:
-		sets = usersByGroup(d, p.m.eval(d), ev.groupCols)
+		sets = usersByGroup(d, p.m.eval(d), groupCols)
 	}
-	if del := ev.deletedBefore(n); p.dropDeleted && del != nil {
+	if x.del != nil {
 		for k, s := range sets {
-			if s.Intersects(del) {
-				sets[k] = roaring.AndNot(s, del)
+			if s.Intersects(x.del) {
+				sets[k] = roaring.AndNot(s, x.del)
 			}
 		}
 	}
-	byDay[n] = sets
 	return sets
 }
 
@@ -308,9 +310,10 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 	if !p.plain && !p.byValue && len(ev.groupCols) == 0 {
 		return map[string]*roaring.Bitmap{"": ev.unionLists(p, from, to)}
 	}
+	ev.prepareSets(p, from, to)
 	lists := map[string][]*roaring.Bitmap{}
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
-		for k, s := range ev.daySets(p, n) {
+		for k, s := range ev.cache[p.m][n] {
 			lists[k] = append(lists[k], s)
 		}
 	}
@@ -324,18 +327,26 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 	return out
 }
 
-// counts returns the events matching m on the days of [from, to), by group.
-func (ev *evaluation) counts(m *matcher, from, to int32) map[string]uint64 {
+// dayCounts returns, for each day of [from, to) with data, the events
+// matching m by group, counting the days on up to the engine's
+// parallelism goroutines.
+func (ev *evaluation) dayCounts(m *matcher, from, to int32) map[int32]map[string]uint64 {
+	in := ev.inputs(userPred{m: m, logged: ev.logged != nil}, from, to, nil)
+	per := make([]map[string]uint64, len(in))
+	forEach(len(in), ev.e.parallelism, func(i int) { per[i] = countsByGroup(in[i].d, m.eval(in[i].d), ev.groupCols) })
+	out := make(map[int32]map[string]uint64, len(in))
+	for i, x := range in {
+		out[x.n] = per[i]
+	}
+	return out
+}
+
+// sumDays adds up the counts of the days of [from, to), by group.
+func (ev *evaluation) sumDays(days map[int32]map[string]uint64, from, to int32) map[string]uint64 {
 	out := map[string]uint64{}
-	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
-		d := ev.day(n)
-		if ev.logged != nil {
-			d = ev.loggedDay(n)
-		}
-		if d != nil {
-			for k, c := range countsByGroup(d, m.eval(d), ev.groupCols) {
-				out[k] += c
-			}
+	for n := from; n < to; n++ {
+		for k, c := range days[n] {
+			out[k] += c
 		}
 	}
 	if len(ev.groupCols) == 0 {

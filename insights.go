@@ -148,6 +148,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"time"
 
@@ -185,6 +186,10 @@ type Options struct {
 	// deletion days stay, so new and total users stay right. Queries
 	// reaching before the horizon warn. Default 0: keep every day.
 	RetentionDays int
+	// QueryParallelism is how many goroutines one query may evaluate days
+	// on, the caller's included. Default 0: runtime.GOMAXPROCS(0) at Open;
+	// 1 answers on the caller's goroutine alone.
+	QueryParallelism int
 }
 
 // Engine indexes one tenant's events and answers queries. Create it with
@@ -197,6 +202,7 @@ type Engine struct {
 
 	checkpointBytes int
 	retentionDays   int
+	parallelism     int // goroutines per query
 
 	// Guarded by mu.
 	mu       sync.RWMutex
@@ -291,9 +297,12 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.CheckpointBytes == 0 {
 		o.CheckpointBytes = 64 << 20
 	}
+	if o.QueryParallelism == 0 {
+		o.QueryParallelism = runtime.GOMAXPROCS(0)
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
-		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays,
+		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
 		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
 	}
@@ -313,7 +322,8 @@ func (o *Options) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"MaxDimensionValues", o.MaxDimensionValues}, {"CheckpointBytes", o.CheckpointBytes}, {"RetentionDays", o.RetentionDays}} {
+	}{{"MaxDimensionValues", o.MaxDimensionValues}, {"CheckpointBytes", o.CheckpointBytes}, {"RetentionDays", o.RetentionDays},
+		{"QueryParallelism", o.QueryParallelism}} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%w: Options: %s is %d, must be >= 0", ErrInvalidQuery, f.name, f.v))
 		}

@@ -100,9 +100,10 @@ var seriesDefs = map[Metric][]seriesDef{
 func (ev *evaluation) runSeries(defs []seriesDef) {
 	for order, s := range defs {
 		p := map[counted]userPred{countActive: ev.activity, countSigningIn: ev.signIn}[s.count]
-		var m *matcher
-		if s.count == countEvents {
-			m = ev.e.compile(And(ev.filter, s.base))
+		var days map[int32]map[string]uint64
+		if s.count == countEvents && len(ev.buckets) > 0 {
+			m := ev.e.compile(And(ev.filter, s.base))
+			days = ev.dayCounts(m, ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to)
 		}
 		for _, b := range ev.buckets {
 			if !ev.check() {
@@ -112,7 +113,7 @@ func (ev *evaluation) runSeries(defs []seriesDef) {
 				ev.emitSets(b, s.name, order, ev.union(p, b.from, b.to))
 				continue
 			}
-			for k, c := range ev.counts(m, b.from, b.to) {
+			for k, c := range ev.sumDays(days, b.from, b.to) {
 				ev.emit(b, s.name, order, k, nil, float64(c))
 			}
 		}

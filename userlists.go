@@ -2,39 +2,37 @@ package insights
 
 import "github.com/RoaringBitmap/roaring/v2"
 
-// dayList returns the users of day n matching p, ungrouped, as a list in
-// no order that may repeat a user (shared with the cache: do not modify).
-// Kept per query and day, so overlapping windows read a day once.
-func (ev *evaluation) dayList(p userPred, n int32) []uint32 {
+// prepareLists computes and keeps the users matching p, ungrouped, of the
+// days of [from, to) not yet in the cache, on up to the engine's
+// parallelism goroutines: per day a list in no order that may repeat a
+// user. Kept per query and day, so overlapping windows read a day once.
+func (ev *evaluation) prepareLists(p userPred, from, to int32) {
 	byDay := ev.lists[p.m]
 	if byDay == nil {
 		byDay = map[int32][]uint32{}
 		ev.lists[p.m] = byDay
 	}
-	if l, ok := byDay[n]; ok {
-		return l
+	in := ev.inputs(p, from, to, func(n int32) bool { _, ok := byDay[n]; return ok })
+	out := make([][]uint32, len(in))
+	forEach(len(in), ev.e.parallelism, func(i int) { out[i] = usersMatching(in[i], p.m) })
+	for i, x := range in {
+		byDay[x.n] = out[i]
 	}
-	d := ev.day(n)
-	if p.logged {
-		d = ev.loggedDay(n)
-	}
-	if d == nil {
-		return nil
-	}
-	var del *roaring.Bitmap
-	if p.dropDeleted {
-		del = ev.deletedBefore(n)
-	}
+}
+
+// usersMatching returns the users of the combinations of x's day that m
+// matches, less x.del, as a list in no order that may repeat a user. It
+// reads only the day: safe to run concurrently.
+func usersMatching(x dayInput, m *matcher) []uint32 {
 	var l []uint32
-	it := p.m.eval(d).Iterator()
+	it := m.eval(x.d).Iterator()
 	for it.HasNext() {
-		for _, u := range d.usersOf(int(it.Next())) {
-			if del == nil || !del.Contains(u) {
+		for _, u := range x.d.usersOf(int(it.Next())) {
+			if x.del == nil || !x.del.Contains(u) {
 				l = append(l, u)
 			}
 		}
 	}
-	byDay[n] = l
 	return l
 }
 
@@ -44,11 +42,9 @@ func (ev *evaluation) dayList(p userPred, n int32) []uint32 {
 // becomes a bitmap. Cost: the matching events plus one pass over the
 // dense set, instead of a sort and a bitmap per day and their union.
 func (ev *evaluation) unionLists(p userPred, from, to int32) *roaring.Bitmap {
+	ev.prepareLists(p, from, to)
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
-		if !ev.check() {
-			break
-		}
-		for _, u := range ev.dayList(p, n) {
+		for _, u := range ev.lists[p.m][n] {
 			w := int(u >> 6)
 			if w >= len(ev.dense) {
 				ev.dense = append(ev.dense, make([]uint64, max(w+1, len(ev.keys)/64+1)-len(ev.dense))...)
