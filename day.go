@@ -26,8 +26,10 @@ type dayBuilder struct {
 	seen   map[uint64]struct{} // hashes of the request ids of the day's events
 	log    eventLog
 	// logBase, when set, is the sealed day this one was thawed from, whose
-	// log (not in memory, or compressed) precedes the entries of log.
+	// log (not in memory, or compressed) precedes the entries of log;
+	// baseAt maps its entries' combinations to the builder's (nil: the same).
 	logBase *day
+	baseAt  []uint32
 }
 
 func newDayBuilder() *dayBuilder {
@@ -120,9 +122,11 @@ type day struct {
 	// read on first use (events) from the section at logOff of the frame
 	// logGet returns; or, for a day thawed from one whose log was not at
 	// hand, that day's log (logBase, which has no base itself) followed by
-	// the entries in log, joined on first use.
+	// the entries in log, joined on first use, with baseAt mapping the
+	// base's combinations to this day's (nil: the same).
 	log      eventLog
 	logBase  *day
+	baseAt   []uint32
 	logGet   func() ([]byte, error)
 	logKey   string // the segment's key
 	logOff   int
@@ -293,18 +297,40 @@ func (b *dayBuilder) seal() *day {
 		d.requestIDs = append(d.requestIDs, id)
 	}
 	slices.Sort(d.requestIDs)
-	d.log, d.logBase = b.log.view(), b.logBase
+	d.log, d.logBase, d.baseAt = b.log.view(), b.logBase, b.baseAt
 	if !isIdentity(perm) {
 		at := make([]uint32, len(perm)) // builder's combination → the day's
 		for j, i := range perm {
 			at[i] = uint32(j)
 		}
-		d.log.combos = make([]uint32, len(b.log.combos))
-		for e, c := range b.log.combos {
-			d.log.combos[e] = at[c]
+		d.log.combos = renumber(b.log.combos, at, nil)
+		if b.logBase != nil {
+			d.baseAt = renumber(b.baseAt, at, b.logBase.identityOrder)
 		}
 	}
 	return d
+}
+
+// renumber returns at[c] for each c of combos, in a new slice; nil
+// combos stand for the identity of length n(), when n is not nil.
+func renumber(combos, at []uint32, n func() []uint32) []uint32 {
+	if combos == nil && n != nil {
+		combos = n()
+	}
+	out := make([]uint32, len(combos))
+	for e, c := range combos {
+		out[e] = at[c]
+	}
+	return out
+}
+
+// identityOrder returns 0, 1, ... for each of d's combinations.
+func (d *day) identityOrder() []uint32 {
+	perm := make([]uint32, d.numCombos())
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	return perm
 }
 
 // sortDims are the dimensions a sealed day orders its combinations by,
@@ -317,16 +343,12 @@ var sortDims = [...]int{int(DimKind) - 1, int(DimStatus) - 1, int(DimSignInType)
 	int(DimAppID) - 1, int(DimOS) - 1, int(DimCountry) - 1}
 
 // order returns the order a sealed day keeps b's combinations in: by
-// sortDims, first seen first among equals. A builder whose log starts in
-// a stored day's (logBase) keeps its order, which that log's entries
-// refer to. Cost: a sort of the combinations, O(n log n).
+// sortDims, first seen first among equals. Cost: a sort of the
+// combinations, O(n log n).
 func (b *dayBuilder) order() []uint32 {
 	perm := make([]uint32, len(b.combos))
 	for i := range perm {
 		perm[i] = uint32(i)
-	}
-	if b.logBase != nil {
-		return perm
 	}
 	slices.SortFunc(perm, func(x, y uint32) int {
 		a, c := &b.combos[x], &b.combos[y]
@@ -362,11 +384,11 @@ func (d *day) events() (*eventLog, error) {
 	}
 	switch {
 	case d.logBase != nil:
-		l, err := d.logBase.joined(&d.log)
+		l, err := d.logBase.joined(&d.log, d.baseAt)
 		if err != nil {
 			return nil, err
 		}
-		d.log, d.logBase = l, nil
+		d.log, d.logBase, d.baseAt = l, nil, nil
 	case d.logGet != nil:
 		b, err := d.logGet()
 		if err != nil {
@@ -400,8 +422,9 @@ func (d *day) eventCount() uint64 {
 	return n
 }
 
-// joined returns d's log followed by the entries of next, plain.
-func (d *day) joined(next *eventLog) (eventLog, error) {
+// joined returns d's log followed by the entries of next, plain, with
+// d's combinations renumbered by at (nil: kept).
+func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 	base, err := d.events()
 	if err != nil {
 		return eventLog{}, err
@@ -410,8 +433,12 @@ func (d *day) joined(next *eventLog) (eventLog, error) {
 	if err != nil {
 		return eventLog{}, err
 	}
+	combos := slices.Clip(p.combos)
+	if at != nil {
+		combos = renumber(p.combos, at, nil)
+	}
 	out := eventLog{times: append(slices.Clip(p.times), next.times...), users: append(slices.Clip(p.users), next.users...),
-		combos: append(slices.Clip(p.combos), next.combos...), recs: append(slices.Clip(p.recs), next.recs...),
+		combos: append(combos, next.combos...), recs: append(slices.Clip(p.recs), next.recs...),
 		offs: slices.Clip(p.offs)}
 	end := p.offs[p.len()]
 	for _, o := range next.offs[1:] {
@@ -461,7 +488,7 @@ func (d *day) thaw() *dayBuilder {
 	}
 	switch {
 	case d.logBase != nil: // d's own entries follow its base's: keep that base
-		b.logBase, b.log = d.logBase, d.log
+		b.logBase, b.baseAt, b.log = d.logBase, d.baseAt, d.log
 	case d.logGet == nil && d.log.blocks == nil && len(d.log.offs) > 0: // at hand and plain
 		b.log = d.log // capped: the builder's appends copy
 	default: // in the segment, compressed, or not read (yet)

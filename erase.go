@@ -108,11 +108,11 @@ func (b *dayBuilder) joinLog() error {
 	if b.logBase == nil {
 		return nil
 	}
-	l, err := b.logBase.joined(&b.log)
+	l, err := b.logBase.joined(&b.log, b.baseAt)
 	if err != nil {
 		return err
 	}
-	b.log, b.logBase = l, nil
+	b.log, b.logBase, b.baseAt = l, nil, nil
 	return nil
 }
 
