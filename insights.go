@@ -25,6 +25,17 @@
 // combinations (plan.go), combines the matching user sets per bucket
 // (eval.go) and hands them to the formulas of package metrics.
 //
+// A sealed day keeps its combinations sorted by kind, status, sign-in
+// type, app, OS and country (day.go), so each of their values is a few
+// dense runs of combinations, and what a filter on them selects, with its
+// users, sits together in memory. The combinations of the base predicates
+// (activity, signing in, created) are computed once per sealed day and
+// kept. A filter's And starts from its most selective leaf. Ungrouped user
+// counts over several days set bits of one dense per-query set (a bit per
+// user) instead of unioning a bitmap per day (userlists.go). A query
+// evaluates the days of its range on up to Options.QueryParallelism
+// goroutines (parallel.go); everything they read is immutable.
+//
 // # Event log
 //
 // Every applied event is also appended to its day's event log
@@ -50,7 +61,8 @@
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
 // while it applies a batch; Query and Users hold the read lock while they
-// compute, so every answer is one consistent snapshot. A long query delays
+// compute, so every answer is one consistent snapshot. One query may use up
+// to Options.QueryParallelism goroutines, all within the call. A long query delays
 // writers until it ends, and, since a waiting writer holds back new
 // readers, the queries that start meanwhile too. Results are values the
 // caller owns.

@@ -101,13 +101,16 @@ var fixture struct {
 // -bench.users 100000 -cpuprofile cpu.out profiles one query at 100,000 users.
 var benchUsers = flag.Int("bench.users", 5000, "registered users of the query benchmarks' fixture (30 days)")
 
+// benchPar is the fixture engine's Options.QueryParallelism.
+var benchPar = flag.Int("bench.parallelism", 0, "goroutines one engine query may use (0: GOMAXPROCS)")
+
 const benchDays = 30
 
 func loadFixture(b *testing.B) {
 	fixture.once.Do(func() {
 		ctx := context.Background()
 		g := newGenerator(genConfig{Users: *benchUsers, Days: benchDays, Seed: 1})
-		eng, err := openEngine(ctx, store.NewMemory(), benchDays)
+		eng, err := openEngine(ctx, store.NewMemory(), benchDays, *benchPar)
 		if err != nil {
 			fixture.err = err
 			return
@@ -241,7 +244,7 @@ func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		eng, err := openEngine(ctx, store.NewMemory(), 2)
+		eng, err := openEngine(ctx, store.NewMemory(), 2, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

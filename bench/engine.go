@@ -24,8 +24,10 @@ func clockAfter(days int) func() time.Time {
 	return func() time.Time { return t }
 }
 
-func openEngine(ctx context.Context, st store.Store, days int) (*insights.Engine, error) {
-	return insights.Open(ctx, st, &insights.Options{Now: clockAfter(days)})
+// openEngine opens an engine whose clock is after the data's last day;
+// par is its Options.QueryParallelism (0: GOMAXPROCS).
+func openEngine(ctx context.Context, st store.Store, days, par int) (*insights.Engine, error) {
+	return insights.Open(ctx, st, &insights.Options{Now: clockAfter(days), QueryParallelism: par})
 }
 
 // dayEvents converts day d's generated events for the engine, reusing out.
@@ -152,7 +154,7 @@ func ingestDir(ctx context.Context, g *generator, dir string, batch int, logf fu
 		return 0, 0, err
 	}
 	defer st.Close()
-	eng, err := openEngine(ctx, st, g.cfg.Days)
+	eng, err := openEngine(ctx, st, g.cfg.Days, 0)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -187,7 +189,7 @@ func reopen(ctx context.Context, dir string, days int, w window) (open, query ti
 		return 0, 0, 0, err
 	}
 	defer st.Close()
-	eng, err := openEngine(ctx, st, days)
+	eng, err := openEngine(ctx, st, days, 0)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -218,7 +220,7 @@ func dir64Writers(ctx context.Context, tmp string, evs []insights.Event, days in
 		return 0, 0, err
 	}
 	defer st.Close()
-	eng, err := openEngine(ctx, st, days)
+	eng, err := openEngine(ctx, st, days, 0)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -38,6 +38,7 @@ type options struct {
 	approxUsers  int
 	approxDays   int
 	ingestEvents int
+	queryPar     int // the engine's Options.QueryParallelism
 	cpuprofile   string
 	log          io.Writer
 }
@@ -75,6 +76,9 @@ type report struct {
 	Seed    uint64        `json:"seed"`
 	Events  int64         `json:"events"`
 	Queries []queryResult `json:"queries"`
+	// QueryParallelism is the goroutines one engine query may use; DuckDB
+	// uses -duckdb-threads.
+	QueryParallelism int `json:"query_parallelism"`
 
 	IngestEventsPerSec         float64 `json:"ingest_events_per_sec"`
 	IngestSubsetEvents         int     `json:"ingest_subset_events,omitempty"`
@@ -137,6 +141,7 @@ func main() {
 	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "directory for the DuckDB database and the directory stores")
 	flag.IntVar(&o.approxUsers, "approx-users", 200_000, "users of the long history for approximate mode when -days < -approx-days")
 	flag.IntVar(&o.approxDays, "approx-days", 180, "longest approximate-mode range")
+	flag.IntVar(&o.queryPar, "query-parallelism", 0, "goroutines one engine query may use (Options.QueryParallelism; 0: GOMAXPROCS)")
 	flag.IntVar(&o.ingestEvents, "ingest-events", 1_000_000, "events of the concurrent-ingest measurement")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof")
 	flag.Parse()
@@ -210,7 +215,11 @@ func run(ctx context.Context, o options) (*report, error) {
 	if o.users <= 0 || o.days <= 0 {
 		return nil, fmt.Errorf("-users and -days must be positive")
 	}
-	r := &report{Users: o.users, Days: o.days, Seed: o.seed, AllEqual: true, Machine: machine(),
+	par := o.queryPar
+	if par == 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	r := &report{Users: o.users, Days: o.days, Seed: o.seed, AllEqual: true, Machine: machine(), QueryParallelism: par,
 		StartedAt: start.UTC().Format(time.RFC3339), GoVersion: runtime.Version(), Shape: map[string]float64{}}
 	g := newGenerator(genConfig{Users: o.users, Days: o.days, Seed: o.seed})
 	w := window{max(0, o.days-30), o.days}
@@ -220,7 +229,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	// 1. The engine on a memory store, alone in the heap: ingest and memory.
 	base := heapAfterGC()
 	mem := store.NewMemory()
-	eng, err := openEngine(ctx, mem, o.days)
+	eng, err := openEngine(ctx, mem, o.days, o.queryPar)
 	if err != nil {
 		return nil, err
 	}
@@ -557,7 +566,7 @@ func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engin
 		eng, long = nil, nil
 		release()
 		lg := newGenerator(genConfig{Users: users, Days: days, Seed: o.seed})
-		e, err := openEngine(ctx, store.NewMemory(), days)
+		e, err := openEngine(ctx, store.NewMemory(), days, o.queryPar)
 		if err != nil {
 			return err
 		}
@@ -606,7 +615,7 @@ func runIngest(ctx context.Context, o options, g *generator, r *report, logf fun
 	}
 	evs = evs[:min(len(evs), o.ingestEvents)]
 	r.IngestSubsetEvents = len(evs)
-	one, err := openEngine(ctx, store.NewMemory(), o.days)
+	one, err := openEngine(ctx, store.NewMemory(), o.days, 0)
 	if err != nil {
 		return err
 	}
@@ -617,7 +626,7 @@ func runIngest(ctx context.Context, o options, g *generator, r *report, logf fun
 	}
 	r.IngestSubsetOneEventsPerS = float64(len(evs)) / t.Seconds()
 	r.IngestParallelGoroutines = runtime.GOMAXPROCS(0)
-	many, err := openEngine(ctx, store.NewMemory(), o.days)
+	many, err := openEngine(ctx, store.NewMemory(), o.days, 0)
 	if err != nil {
 		return err
 	}
