@@ -38,26 +38,48 @@ func userHash(uid uint32) uint64 {
 }
 
 // estimate returns the approximate number of distinct active users in
-// days [from, to), merging month and week sketches where whole ones fit.
-// It reads the shared sketches and merges them into a new one: safe under
-// the read lock.
+// days [from, to), merging the registers of month and week sketches where
+// whole ones fit (hllestimate.go). It only reads the shared sketches: safe
+// under the read lock. Cost: a copy and a pass per sketch merged, about
+// 3 µs each at precision 14, and one pass to estimate.
 func (s *sketches) estimate(from, to int32) uint64 {
-	acc, _ := hyperloglog.NewSketch(s.precision, false)
+	acc := make([]byte, 1<<s.precision)
+	var rest *hyperloglog.Sketch // the sparse sketches, merged by the library
+	var buf []byte
+	merge := func(sk *hyperloglog.Sketch) {
+		if sk == nil {
+			return
+		}
+		var regs []byte
+		var ok bool
+		if regs, buf, ok = denseRegisters(sk, buf); ok {
+			maxRegisters(acc, regs)
+			return
+		}
+		if rest == nil {
+			rest, _ = hyperloglog.NewSketch(s.precision, false) // precision validated by Open
+		}
+		_ = rest.Merge(sk) // same precision by construction
+	}
 	for n := from; n < to; {
 		if mf, mt := bucketBounds(n, Month, 1); mf == n && mt <= to {
-			_ = acc.Merge(s.month[n]) // same precision by construction
+			merge(s.month[n])
 			n = mt
 			continue
 		}
 		if wf, wt := bucketBounds(n, Week, 1); wf == n && wt <= to {
-			_ = acc.Merge(s.week[n])
+			merge(s.week[n])
 			n = wt
 			continue
 		}
-		_ = acc.Merge(s.day[n])
+		merge(s.day[n])
 		n++
 	}
-	return acc.Estimate()
+	if rest != nil { // dense: a sparse sketch merged into a dense one stays dense
+		regs, _, _ := denseRegisters(rest, buf)
+		maxRegisters(acc, regs)
+	}
+	return registersEstimate(acc, s.precision)
 }
 
 // mergeDays rebuilds the sketches of the given weeks and months (keyed by
