@@ -2,22 +2,26 @@ package insights
 
 // column holds one dictionary code per combination of a day, in the
 // narrowest width its largest code fits: most dimensions have fewer than
-// 256 values, so most columns take one byte a combination instead of four.
-// Immutable once built.
+// 256 values, so most columns take one byte a combination instead of four,
+// and a column of one code throughout (a dimension the traffic leaves
+// empty) takes none. Immutable once built.
 type column struct {
-	u8  []uint8
-	u16 []uint16
-	u32 []uint32
+	u8   []uint8
+	u16  []uint16
+	u32  []uint32
+	same uint32 // every code, when the slices are nil
 }
 
 // newColumn returns a column of n codes, code(i) for each i.
 func newColumn(n int, code func(i int) uint32) column {
-	hi := uint32(0)
+	hi, lo := uint32(0), ^uint32(0)
 	for i := range n {
-		hi = max(hi, code(i))
+		hi, lo = max(hi, code(i)), min(lo, code(i))
 	}
 	var c column
 	switch {
+	case hi == lo:
+		c.same = hi
 	case hi <= 0xff:
 		c.u8 = make([]uint8, n)
 		for i := range c.u8 {
@@ -44,6 +48,8 @@ func (c *column) at(i uint32) uint32 {
 		return uint32(c.u8[i])
 	case c.u16 != nil:
 		return uint32(c.u16[i])
+	case c.u32 != nil:
+		return c.u32[i]
 	}
-	return c.u32[i]
+	return c.same
 }

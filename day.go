@@ -274,8 +274,12 @@ func (d *day) usersOf(i int) []uint32 { return d.users[d.offs[i]:d.offs[i+1]] }
 func (b *dayBuilder) seal() *day {
 	perm := b.order()
 	d := &day{counts: newColumn(len(b.counts), func(j int) uint32 { return b.counts[perm[j]] }), offs: make([]uint32, len(b.combos)+1)}
+	sorted := make([]combo, len(perm)) // read in order once: the columns then scan it
+	for j, i := range perm {
+		sorted[j] = b.combos[i]
+	}
 	for k := range d.cols {
-		d.cols[k] = newColumn(len(b.combos), func(j int) uint32 { return b.combos[perm[j]][k] })
+		d.cols[k] = newColumn(len(sorted), func(j int) uint32 { return sorted[j][k] })
 	}
 	n := uint64(0)
 	for _, u := range b.users {
