@@ -157,7 +157,11 @@ func (ev *evaluation) prepareSets(p userPred, from, to int32) {
 	}
 	in := ev.inputs(p, from, to, func(n int32) bool { _, ok := byDay[n]; return ok })
 	out := make([]map[string]*roaring.Bitmap, len(in))
-	forEach(len(in), ev.e.parallelism, func(i int) { out[i] = setsOf(in[i], p, ev.groupCols) })
+	workers := ev.e.parallelism
+	if p.plain {
+		workers = 1 // a day's active set, at hand: another goroutine would cost more
+	}
+	forEach(len(in), workers, func(i int) { out[i] = setsOf(in[i], p, ev.groupCols) })
 	for i, x := range in {
 		byDay[x.n] = out[i]
 	}
