@@ -307,20 +307,20 @@ func (b *dayBuilder) seal() *day {
 		for j, i := range perm {
 			at[i] = uint32(j)
 		}
-		d.log.combos = renumber(b.log.combos, at, nil)
+		d.log.combos = renumber(b.log.combos, at)
 		if b.logBase != nil {
-			d.baseAt = renumber(b.baseAt, at, b.logBase.identityOrder)
+			base := b.baseAt
+			if base == nil {
+				base = identity(b.logBase.numCombos())
+			}
+			d.baseAt = renumber(base, at)
 		}
 	}
 	return d
 }
 
-// renumber returns at[c] for each c of combos, in a new slice; nil
-// combos stand for the identity of length n(), when n is not nil.
-func renumber(combos, at []uint32, n func() []uint32) []uint32 {
-	if combos == nil && n != nil {
-		combos = n()
-	}
+// renumber returns at[c] for each c of combos, in a new slice.
+func renumber(combos, at []uint32) []uint32 {
 	out := make([]uint32, len(combos))
 	for e, c := range combos {
 		out[e] = at[c]
@@ -328,9 +328,9 @@ func renumber(combos, at []uint32, n func() []uint32) []uint32 {
 	return out
 }
 
-// identityOrder returns 0, 1, ... for each of d's combinations.
-func (d *day) identityOrder() []uint32 {
-	perm := make([]uint32, d.numCombos())
+// identity returns 0, 1, ..., n-1.
+func identity(n int) []uint32 {
+	perm := make([]uint32, n)
 	for i := range perm {
 		perm[i] = uint32(i)
 	}
@@ -350,10 +350,7 @@ var sortDims = [...]int{int(DimKind) - 1, int(DimStatus) - 1, int(DimSignInType)
 // sortDims, first seen first among equals. Cost: a sort of the
 // combinations, O(n log n).
 func (b *dayBuilder) order() []uint32 {
-	perm := make([]uint32, len(b.combos))
-	for i := range perm {
-		perm[i] = uint32(i)
-	}
+	perm := identity(len(b.combos))
 	slices.SortFunc(perm, func(x, y uint32) int {
 		a, c := &b.combos[x], &b.combos[y]
 		for _, k := range sortDims {
@@ -439,7 +436,7 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 	}
 	combos := slices.Clip(p.combos)
 	if at != nil {
-		combos = renumber(p.combos, at, nil)
+		combos = renumber(p.combos, at)
 	}
 	out := eventLog{times: append(slices.Clip(p.times), next.times...), users: append(slices.Clip(p.users), next.users...),
 		combos: append(combos, next.combos...), recs: append(slices.Clip(p.recs), next.recs...),
