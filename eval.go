@@ -48,7 +48,7 @@ type evaluation struct {
 	signIn     userPred
 	created    userPred
 	cache      map[*matcher]map[int32]map[string]*roaring.Bitmap
-	lists      map[*matcher]map[int32][]uint32 // dayList's cache
+	lists      map[*matcher]map[int32][]uint32 // prepareLists' cache
 	dense      []uint64                        // unionLists' scratch: a bit per user, zero between calls
 	deletions  []deletion                      // every deletion, by day; built on first use
 	delCache   map[int]*roaring.Bitmap         // prefix length of deletions → its users
