@@ -16,7 +16,8 @@ type column struct {
 func newColumn(n int, code func(i int) uint32) column {
 	hi, lo := uint32(0), ^uint32(0)
 	for i := range n {
-		hi, lo = max(hi, code(i)), min(lo, code(i))
+		v := code(i)
+		hi, lo = max(hi, v), min(lo, v)
 	}
 	var c column
 	switch {

@@ -9,9 +9,9 @@ import (
 
 // Approximate counts merge the registers of the sketches a range needs
 // and estimate from them here, instead of merging with Sketch.Merge and
-// calling Sketch.Estimate: Estimate computes a power per register (0.4 ms
-// at precision 14, more than merging three months of sketches), and Merge
-// compares one register at a time. Sparse sketches (days of small
+// calling Sketch.Estimate: Estimate computes a power per register, and
+// Merge compares one register at a time (BenchmarkRegistersEstimate and
+// BenchmarkSketchesEstimate measure both ways). Sparse sketches (days of small
 // tenants) are still merged by the library.
 
 // denseRegisters returns sk's registers, a byte each, written into buf

@@ -61,11 +61,11 @@
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
 // while it applies a batch; Query and Users hold the read lock while they
-// compute, so every answer is one consistent snapshot. One query may use up
-// to Options.QueryParallelism goroutines, all within the call. A long query delays
-// writers until it ends, and, since a waiting writer holds back new
-// readers, the queries that start meanwhile too. Results are values the
-// caller owns.
+// compute, so every answer is one consistent snapshot. One query may use
+// up to Options.QueryParallelism goroutines, all within the call. A long
+// query delays writers until it ends, and, since a waiting writer holds
+// back new readers, the queries that start meanwhile too. Results are
+// values the caller owns.
 //
 // # Caveats
 //
@@ -100,10 +100,11 @@
 //     filter or group-by from HyperLogLog sketches (per day, ISO week and
 //     month, updated at ingest), whose registers a query merges and
 //     estimates with Ertl's improved raw estimator (hllestimate.go) rather
-//     than the library's Estimate, which is 20 times slower at precision
-//     14; the two agree within the sketch's error. Any other query is
-//     answered exactly and says so in a warning. Sketches cannot forget: a deletion reported after
-//     the activities it voids does not remove them from approximate counts.
+//     than the library's Merge and Estimate (BenchmarkRegistersEstimate
+//     measures both); the two estimates agree within the sketch's error.
+//     Any other query is answered exactly and says so in a warning.
+//     Sketches cannot forget: a deletion reported after the activities it
+//     voids does not remove them from approximate counts.
 //   - The event log keeps every kind of event, not only sign-ins: SignIns
 //     and MethodActivity narrow it. Entries are ordered by time, then by the
 //     order applied, both descending; an entry's ID ("date/sequence") and

@@ -182,14 +182,14 @@ func ingestDir(ctx context.Context, g *generator, dir string, batch int, logf fu
 }
 
 // reopen opens the directory store again and asks one 30-day query.
-func reopen(ctx context.Context, dir string, days int, w window) (open, query time.Duration, value float64, err error) {
+func reopen(ctx context.Context, dir string, days, par int, w window) (open, query time.Duration, value float64, err error) {
 	t0 := time.Now()
 	st, err := store.Dir(dir, nil)
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	defer st.Close()
-	eng, err := openEngine(ctx, st, days, 0)
+	eng, err := openEngine(ctx, st, days, par)
 	if err != nil {
 		return 0, 0, 0, err
 	}

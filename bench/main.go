@@ -329,7 +329,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		logf("dir store: sign-in log %.2f bytes/event (%.2f with the combination columns), segments %.2f bytes/event",
 			r.LogDiskBytesPerEvent, r.LogWithColumnsBytesPerEvent, r.SegmentBytesPerEvent)
-		open, q, _, err := reopen(ctx, dir, o.days, w)
+		open, q, _, err := reopen(ctx, dir, o.days, o.queryPar, w)
 		if err != nil {
 			return nil, err
 		}
