@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,9 @@ var (
 	// ErrLocked is returned by Dir for a directory that another DirStore,
 	// in this process or another, holds open.
 	ErrLocked = errors.New("store: directory is locked by another process")
+	// ErrNotStore is returned by Dir for a directory that holds files but
+	// was never a store's: it has no LOCK file.
+	ErrNotStore = errors.New("store: not a store directory")
 )
 
 // DirOptions configures Dir. A nil *DirOptions and the zero value mean
@@ -28,6 +32,14 @@ type DirOptions struct {
 	// FS is the file system to work through; nil means OSFS(). The
 	// DirStore uses it until Close and does not close it.
 	FS FS
+	// ReadOnly opens an existing directory for reading only: Dir creates
+	// nothing, removes nothing and writes no LOCK file; it takes a shared
+	// lock on LOCK when there is one, so that it fails with ErrLocked
+	// while a writing DirStore holds the directory, and a writer fails
+	// while it is open. Put and Delete return an error wrapping
+	// ErrReadOnly. A read-only mount, a backup or another user's store
+	// can be read this way.
+	ReadOnly bool
 }
 
 // DirStore is a Store on a directory, durable across crashes and power
@@ -39,9 +51,10 @@ type DirOptions struct {
 // last one renamed into place wins. Get and List see each key's old or
 // new value, never a mix, but List is not a snapshot across keys.
 type DirStore struct {
-	fs   FS
-	root string // absolute
-	seq  atomic.Uint64
+	fs       FS
+	root     string // absolute
+	readOnly bool
+	seq      atomic.Uint64
 
 	// dirs holds the directories (relative to root, "" excluded) that a
 	// temporary file was created in, so known to exist with their entries
@@ -49,8 +62,14 @@ type DirStore struct {
 	dirs sync.Map
 
 	mu   sync.RWMutex // read-held by every call, write-held by Close
-	lock io.Closer    // nil once closed
+	lock io.Closer    // nil once closed; noLock for a read-only DirStore without a LOCK file
 }
+
+// noLock stands for the lock a read-only DirStore on a directory without
+// a LOCK file does not hold.
+type noLock struct{}
+
+func (noLock) Close() error { return nil }
 
 // Dir opens the directory path as a Store, creating it and its missing
 // parents. It takes an exclusive lock on the file LOCK inside, held until
@@ -59,6 +78,12 @@ type DirStore struct {
 // temporary files that a crash in the middle of a Put left behind, which
 // costs a walk of the whole tree. It creates directories with mode 0700
 // and files with mode 0600: the values may hold personal data.
+//
+// A directory that holds files but no LOCK file was never a store's: Dir
+// refuses it with an error wrapping ErrNotStore rather than write its
+// files beside the user's (an empty directory, or one holding only
+// "lost+found", becomes a store). DirOptions.ReadOnly opens an existing
+// store without writing anything.
 //
 // Keys are slash-separated paths of one or more segments of ASCII letters,
 // digits, '.', '_' and '-', at most 512 bytes long; a segment may not be
@@ -77,20 +102,69 @@ func Dir(path string, opts *DirOptions) (*DirStore, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	d.root = root
-	if err := mkdirAll(d.fs, root); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", root, err)
+	if opts != nil && opts.ReadOnly {
+		d.readOnly = true
+		d.lock, err = d.fs.LockShared(filepath.Join(root, lockName))
+		if errors.Is(err, fs.ErrNotExist) {
+			// No writer ever locked it, or the directory is missing.
+			d.lock, err = noLock{}, checkDir(d.fs, root)
+		}
+	} else {
+		err = mkdirAll(d.fs, root)
+		if err == nil {
+			err = checkStoreDir(d.fs, root)
+		}
+		if err == nil {
+			d.lock, err = d.fs.Lock(filepath.Join(root, lockName))
+		}
 	}
-	d.lock, err = d.fs.Lock(filepath.Join(root, lockName))
 	if errors.Is(err, syscall.EWOULDBLOCK) {
 		return nil, fmt.Errorf("%w: %w", ErrLocked, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", root, err)
 	}
+	if d.readOnly {
+		return d, nil
+	}
 	if err := d.removeTemps(""); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", root, err), d.lock.Close())
 	}
 	return d, nil
+}
+
+// checkStoreDir refuses the directory root when it holds files but no
+// LOCK file: a directory that no DirStore ever opened, and not empty.
+func checkStoreDir(fsys FS, root string) error {
+	entries, err := fsys.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case name == lockName:
+			return nil
+		case name == "lost+found" || strings.HasPrefix(name, tempPrefix):
+		default:
+			others = append(others, name)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	slices.Sort(others)
+	if len(others) > 3 {
+		others = append(others[:3], "…")
+	}
+	return fmt.Errorf("%w: it holds %s but no LOCK file; use an empty or new directory",
+		ErrNotStore, strings.Join(others, ", "))
+}
+
+// checkDir returns nil if dir is a directory, else an error naming it.
+func checkDir(fsys FS, dir string) error {
+	_, err := fsys.ReadDir(dir)
+	return err
 }
 
 // Close releases the directory's lock. Calls in progress finish first;
@@ -153,6 +227,9 @@ func (d *DirStore) begin(ctx context.Context, op, key string) error {
 	}
 	if err := checkKey(key); err != nil {
 		return err
+	}
+	if d.readOnly && op != "get" {
+		return fmt.Errorf("%w: %s %s in %s", ErrReadOnly, op, key, d.root)
 	}
 	d.mu.RLock()
 	if d.lock == nil {

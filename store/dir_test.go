@@ -304,7 +304,7 @@ func TestDirLockOtherProcess(t *testing.T) {
 func TestDirRemovesLeftoverTempFiles(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	for _, name := range []string{".tmp-3", "days/.tmp-9", "days/x", ".other", "lost+found/.tmp-1"} {
+	for _, name := range []string{"LOCK", ".tmp-3", "days/.tmp-9", "days/x", ".other", "lost+found/.tmp-1"} {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)

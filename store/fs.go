@@ -37,6 +37,12 @@ type FS interface {
 	// other processes and other Lock calls in this one; closing the
 	// returned Closer releases it.
 	Lock(name string) (io.Closer, error)
+	// LockShared opens the existing file name for reading, failing with
+	// an error wrapping fs.ErrNotExist if it is missing, and takes a
+	// shared lock on it without waiting: it fails with an error wrapping
+	// syscall.EWOULDBLOCK while a Lock holder has it, and Lock fails
+	// while a LockShared holder has it. Closing the Closer releases it.
+	LockShared(name string) (io.Closer, error)
 }
 
 // File is an open file or directory of an FS. A DirStore uses a File
@@ -83,11 +89,21 @@ func (osFS) Remove(name string) error {
 func (osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
 
 func (osFS) Lock(name string) (io.Closer, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	return flock(name, os.O_RDWR|os.O_CREATE, syscall.LOCK_EX)
+}
+
+func (osFS) LockShared(name string) (io.Closer, error) {
+	return flock(name, os.O_RDONLY, syscall.LOCK_SH)
+}
+
+// flock opens name with flag and locks it with how (LOCK_EX or LOCK_SH)
+// without waiting.
+func flock(name string, flag, how int) (io.Closer, error) {
+	f, err := os.OpenFile(name, flag, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
 		f.Close()
 		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
 	}

@@ -134,3 +134,19 @@ type keyError struct{ key string }
 
 func (e *keyError) Error() string { return "store: key " + e.key + " not found" }
 func (e *keyError) Unwrap() error { return ErrNotFound }
+
+// Tearing is the optional interface of a Store whose Put is not atomic
+// across a crash: a crash during a Put may leave a partial or damaged
+// value under the key (a store that appends to a file, say). The engine
+// then takes a damaged last log record for a torn write that was never
+// acknowledged, drops it and reports it; on a Store that does not
+// declare tearing (Memory, DirStore) such a record is corruption.
+type Tearing interface {
+	// PutCanTear reports whether a crash during Put can leave a partial
+	// value under its key.
+	PutCanTear() bool
+}
+
+// ErrReadOnly is returned by the writing methods of a Store opened
+// read-only.
+var ErrReadOnly = errors.New("store: opened read-only")

@@ -164,6 +164,9 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) { return f.base.ReadDir
 // Lock implements store.FS.
 func (f *FS) Lock(name string) (io.Closer, error) { return f.base.Lock(name) }
 
+// LockShared implements store.FS.
+func (f *FS) LockShared(name string) (io.Closer, error) { return f.base.LockShared(name) }
+
 // faultFile is a file opened through an FS.
 type faultFile struct {
 	store.File

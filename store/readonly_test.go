@@ -1,0 +1,139 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/insightslab/insights/store"
+)
+
+// snapshotDir returns every file and directory under dir with its contents.
+func snapshotDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			files[p] = "dir"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		files[p] = string(b)
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestDirReadOnlyWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openDir(t, dir, nil)
+	put(t, s, "days/x", "x")
+	put(t, s, "meta.json", "{}")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "days", ".tmp-4"), []byte("left by a crash"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotDir(t, dir)
+
+	ro, err := store.Dir(dir, &store.DirOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValue(t, ro, "days/x", "x")
+	if keys, err := ro.List(ctx, ""); err != nil || !slices.Equal(keys, []string{"days/x", "meta.json"}) {
+		t.Errorf("List = %q, %v", keys, err)
+	}
+	if err := ro.Put(ctx, "days/y", []byte("y")); !errors.Is(err, store.ErrReadOnly) || !strings.Contains(err.Error(), "days/y") {
+		t.Errorf("Put on a read-only store = %v, want ErrReadOnly naming the key", err)
+	}
+	if err := ro.Delete(ctx, "days/x"); !errors.Is(err, store.ErrReadOnly) {
+		t.Errorf("Delete on a read-only store = %v, want ErrReadOnly", err)
+	}
+	if _, err := store.Dir(dir, nil); !errors.Is(err, store.ErrLocked) {
+		t.Errorf("a writer while a reader has the store: %v, want ErrLocked", err)
+	}
+	again, err := store.Dir(dir, &store.DirOptions{ReadOnly: true})
+	if err != nil {
+		t.Errorf("a second reader: %v", err)
+	} else {
+		again.Close()
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshotDir(t, dir); !maps.Equal(before, after) {
+		t.Errorf("the directory changed under a read-only store:\nbefore %q\nafter  %q", before, after)
+	}
+
+	w := openDir(t, dir, nil)
+	if _, err := store.Dir(dir, &store.DirOptions{ReadOnly: true}); !errors.Is(err, store.ErrLocked) {
+		t.Errorf("a reader while a writer has the store: %v, want ErrLocked", err)
+	}
+	w.Close()
+}
+
+func TestDirReadOnlyCreatesNoLock(t *testing.T) {
+	ctx := context.Background()
+	empty := t.TempDir()
+	s, err := store.Dir(empty, &store.DirOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only Dir on an empty directory: %v", err)
+	}
+	if keys, err := s.List(ctx, ""); err != nil || len(keys) != 0 {
+		t.Errorf("List = %q, %v; want none", keys, err)
+	}
+	s.Close()
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("read-only Dir left %d entries in an empty directory", len(entries))
+	}
+
+	missing := filepath.Join(t.TempDir(), "missing")
+	if _, err := store.Dir(missing, &store.DirOptions{ReadOnly: true}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("read-only Dir on a missing directory = %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("read-only Dir created the missing directory: %v", err)
+	}
+}
+
+func TestDirRefusesADirectoryThatIsNotAStore(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"notes.txt", "photos/cat.jpg"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshotDir(t, dir)
+	_, err := store.Dir(dir, nil)
+	if !errors.Is(err, store.ErrNotStore) || !strings.Contains(err.Error(), "notes.txt") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("Dir on a directory of other files = %v, want ErrNotStore naming it and a file", err)
+	}
+	if after := snapshotDir(t, dir); !maps.Equal(before, after) {
+		t.Errorf("Dir wrote in a directory it refused: %q", after)
+	}
+
+	mount := t.TempDir() // the root of a file system: only lost+found
+	if err := os.Mkdir(filepath.Join(mount, "lost+found"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	openDir(t, mount, nil)
+}
