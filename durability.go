@@ -17,8 +17,8 @@ type Recovery struct {
 	Days         int    // day segments the checkpoint names (loaded lazily)
 	LogRecords   int    // log records replayed on top of it
 	LogEvents    int    // events in those records
-	TornTail     string // key of the last log record, dropped because it failed its checks
-	RemovedFiles int    // leftovers of an interrupted checkpoint, deleted
+	TornTail     string // key of a torn last log record dropped, on a store.Tearing store only
+	RemovedFiles int    // leftovers of interrupted or failed checkpoints, deleted
 }
 
 // Recovery returns what Open recovered.
@@ -29,18 +29,15 @@ func (e *Engine) Recovery() Recovery {
 }
 
 // recover loads the manifest and catalog, replays the log written since
-// the checkpoint and deletes what no checkpoint refers to. It runs in Open,
-// before the engine is shared.
+// the checkpoint and deletes what the manifest proves unreferenced. It
+// runs in Open, before the engine is shared. It never guesses (see
+// store/FORMAT.md, "Open"): a missing manifest beside a catalog or
+// segments, a gap in the log and a damaged log record are ErrCorrupt,
+// and nothing is deleted unless a manifest was read.
 func (e *Engine) recover(ctx context.Context) error {
-	m := &manifest{horizon: math.MinInt32, segments: map[int32]string{}}
-	switch b, err := e.store.Get(ctx, manifestKey); {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
+	m, err := e.readManifest(ctx)
+	if err != nil {
 		return err
-	default:
-		if m, err = decodeManifest(b); err != nil {
-			return err
-		}
 	}
 	if m.catalog != "" {
 		b, err := e.store.Get(ctx, m.catalog)
@@ -56,29 +53,84 @@ func (e *Engine) recover(ctx context.Context) error {
 	}
 	e.gen, e.catalog, e.walFrom, e.walSeq, e.horizon = m.gen, m.catalog, m.walFrom, m.walFrom, m.horizon
 	e.recovery = Recovery{Checkpoint: m.gen, Days: len(m.segments)}
+	if err := e.replayLog(ctx, m.walFrom); err != nil {
+		return err
+	}
+	if e.readOnly {
+		return nil
+	}
+	removed, err := e.removeGarbage(ctx, m)
+	e.recovery.RemovedFiles = removed
+	return err
+}
 
+// readManifest reads the manifest. A store without one is new, or was
+// written before stores got one at creation and never checkpointed: it
+// then holds no catalog and no segment, and a writable engine gives it an
+// empty manifest, so that a later checkpoint interrupted before its
+// commit leaves files that a manifest proves unreferenced.
+func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
+	b, err := e.store.Get(ctx, manifestKey)
+	if err == nil {
+		return decodeManifest(b)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	for _, prefix := range []string{"catalog/", "days/"} {
+		keys, err := e.store.List(ctx, prefix)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) > 0 {
+			return nil, fmt.Errorf("%w: %s: missing, but the store holds %s: "+
+				"the checkpoint it committed is lost, and no file is guessed at or deleted", ErrCorrupt, manifestKey, someKeys(keys))
+		}
+	}
+	m := &manifest{horizon: math.MinInt32, segments: map[int32]string{}}
+	if e.readOnly {
+		return m, nil
+	}
+	return m, e.store.Put(ctx, manifestKey, m.encode())
+}
+
+// replayLog applies the log records from sequence from on. They must
+// follow each other without a gap; records before from are what a
+// checkpoint covered and had not yet deleted. A damaged record is
+// ErrCorrupt, but for the last one on a store whose Puts can tear: that
+// one was never acknowledged, and is dropped and reported in TornTail.
+func (e *Engine) replayLog(ctx context.Context, from uint64) error {
 	logs, err := e.store.List(ctx, "wal/")
 	if err != nil {
 		return err
 	}
+	t, tears := e.store.(store.Tearing)
+	tears = tears && t.PutCanTear()
+	next := from
 	for i, k := range logs {
 		seq := keyGen(k)
-		if k != walKey(seq) || seq < m.walFrom {
-			continue // not a log record, or covered by the checkpoint: garbage
+		if k != walKey(seq) {
+			return fmt.Errorf("%w: %s: not a log record's key", ErrCorrupt, k)
+		}
+		if seq < from {
+			continue
+		}
+		if seq != next {
+			return fmt.Errorf("%w: %s: missing: the log goes on at %s", ErrCorrupt, walKey(next), k)
 		}
 		b, err := e.store.Get(ctx, k)
 		if err != nil {
 			return missing(k, err)
 		}
 		events, err := decodeWAL(k, b)
-		if err != nil && i == len(logs)-1 && errors.Is(err, ErrCorrupt) {
-			// The last record may be torn by a store whose Put is not
-			// atomic: its Add never returned, so it was not acknowledged.
-			if err := e.store.Delete(ctx, k); err != nil {
-				return err
+		if err != nil && tears && i == len(logs)-1 && errors.Is(err, ErrCorrupt) {
+			if !e.readOnly {
+				if err := e.store.Delete(ctx, k); err != nil {
+					return err
+				}
 			}
 			e.recovery.TornTail = k
-			break
+			return nil
 		}
 		if err != nil {
 			return err
@@ -92,10 +144,17 @@ func (e *Engine) recover(ctx context.Context) error {
 		e.walSeq, e.walBytes = seq+1, e.walBytes+len(b)
 		e.recovery.LogRecords++
 		e.recovery.LogEvents += len(events)
+		next++
 	}
-	removed, err := e.removeGarbage(ctx, m)
-	e.recovery.RemovedFiles = removed
-	return err
+	return nil
+}
+
+// someKeys names the first few of keys, for an error message.
+func someKeys(keys []string) string {
+	if len(keys) > 3 {
+		return fmt.Sprintf("%s and %d more", strings.Join(keys[:3], ", "), len(keys)-3)
+	}
+	return strings.Join(keys, ", ")
 }
 
 // missing turns a store's not-found error for a key the manifest names
@@ -108,7 +167,8 @@ func missing(key string, err error) error {
 }
 
 // removeGarbage deletes the catalogs, segments and log records that
-// manifest m does not refer to: what an interrupted checkpoint left.
+// manifest m does not refer to: what an interrupted or failed checkpoint
+// left, and log records it covers.
 func (e *Engine) removeGarbage(ctx context.Context, m *manifest) (int, error) {
 	live := map[string]bool{m.catalog: true}
 	for _, k := range m.segments {
@@ -267,9 +327,10 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	}
 	e.mu.Unlock()
 	if e.walBytes >= e.checkpointBytes {
-		// The batch is durable and applied: a failed checkpoint is reported
-		// by the next Flush or Close, and retried by the next checkpoint.
-		e.checkpointErr = e.writeCheckpoint(ctx)
+		// The batch is durable and applied: a failed checkpoint removed
+		// what it wrote and is retried by the next Add, Flush or Close,
+		// which report their own failure.
+		_ = e.writeCheckpoint(ctx)
 	}
 	return nil
 }
@@ -278,13 +339,19 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 // segment versions, the catalog, and the manifest that commits them; then
 // it deletes the log they cover and the versions they replace. Add is
 // durable without Flush; Flush bounds the log replayed by the next Open
-// and applies retention. It returns the error of an earlier automatic
-// checkpoint that failed, if this one fails too.
+// and applies retention. A failed Flush returns why this attempt failed,
+// having removed the files it wrote (but those a manifest it may have
+// committed names); the engine keeps working and the next checkpoint
+// writes the same days again. On a read-only engine it returns an error
+// wrapping ErrReadOnly.
 func (e *Engine) Flush(ctx context.Context) error {
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
 	if e.isClosed() {
 		return ErrClosed
+	}
+	if e.readOnly {
+		return fmt.Errorf("%w: Flush", ErrReadOnly)
 	}
 	return e.writeCheckpoint(ctx)
 }
@@ -304,7 +371,9 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	// disk, and must never be overwritten with other contents.
 	e.gen++
 	gen := e.gen
-	garbage := e.applyRetention()
+	// Days retention drops stay in the store until a manifest without
+	// them commits.
+	e.strays = append(e.strays, e.applyRetention()...)
 	var writes []write
 	segments := make(map[int32]string, len(e.days))
 	today := dayOf(e.now(), e.loc)
@@ -322,7 +391,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		}
 	}
 	walSeq := e.walSeq
-	if len(writes) == 0 && len(garbage) == 0 && walSeq == e.walFrom && e.catalog != "" {
+	if len(writes) == 0 && len(e.strays) == 0 && walSeq == e.walFrom && e.catalog != "" {
 		e.mu.Unlock()
 		return nil // nothing changed since the last checkpoint
 	}
@@ -330,29 +399,34 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	horizon := e.horizon
 	e.mu.Unlock()
 	if err != nil {
-		return e.failCheckpoint(err)
+		return e.failCheckpoint(ctx, err, gen, nil)
 	}
 
+	var written []string // by this attempt, removed if it fails
 	for i := range writes {
 		w := &writes[i]
 		b, off, err := encodeDay(w.n, w.d, e.zenc)
 		if err == nil {
+			written = append(written, w.key)
 			err = e.store.Put(ctx, w.key, b)
 		}
 		if err != nil {
-			return e.failCheckpoint(err)
+			return e.failCheckpoint(ctx, err, gen, written)
 		}
 		w.logOff = off
 	}
 	m := manifest{gen: gen, walFrom: walSeq, horizon: horizon, catalog: catalogKey(gen), segments: segments}
+	written = append(written, m.catalog)
 	if err := e.store.Put(ctx, m.catalog, cat); err != nil {
-		return e.failCheckpoint(err)
+		return e.failCheckpoint(ctx, err, gen, written)
 	}
 	if err := e.store.Put(ctx, manifestKey, m.encode()); err != nil {
-		return e.failCheckpoint(err)
+		return e.failCheckpoint(ctx, err, gen, written)
 	}
 
 	// Committed. What the new manifest no longer names is garbage.
+	garbage := e.strays
+	e.strays = nil
 	e.mu.Lock()
 	for _, w := range writes {
 		ds := e.days[w.n]
@@ -372,21 +446,43 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	for seq := e.walFrom; seq < walSeq; seq++ {
 		garbage = append(garbage, walKey(seq))
 	}
-	e.walFrom, e.walBytes, e.checkpointErr = walSeq, 0, nil
+	e.walFrom, e.walBytes = walSeq, 0
 	slices.Sort(garbage)
-	for _, k := range garbage {
+	for i, k := range garbage {
 		if err := e.store.Delete(ctx, k); err != nil {
+			e.strays = garbage[i:] // retried by the next checkpoint
 			return fmt.Errorf("insights: checkpoint %d is written; deleting %s: %w", gen, k, err)
 		}
 	}
 	return nil
 }
 
-// failCheckpoint wraps a checkpoint's error, with the previous one if any.
-func (e *Engine) failCheckpoint(err error) error {
-	err = fmt.Errorf("insights: checkpoint: %w", err)
-	if e.checkpointErr != nil {
-		err = errors.Join(err, e.checkpointErr)
+// failCheckpoint removes the files that the failed checkpoint gen wrote
+// and wraps its error. When the manifest's Put failed, the manifest of gen
+// may be in place all the same (a Put can fail after its rename): the
+// store's manifest is read back, and if it names gen, or cannot be read,
+// its files stay until a later checkpoint commits (e.strays). Removal
+// ignores ctx's cancellation, which may be what failed the checkpoint.
+func (e *Engine) failCheckpoint(ctx context.Context, err error, gen uint64, written []string) error {
+	ctx = context.WithoutCancel(ctx)
+	if b, gerr := e.store.Get(ctx, manifestKey); gerr != nil || manifestGen(b) == gen {
+		e.strays = append(e.strays, written...)
+	} else {
+		for _, k := range written {
+			if e.store.Delete(ctx, k) != nil {
+				e.strays = append(e.strays, k)
+			}
+		}
 	}
-	return err
+	return fmt.Errorf("insights: checkpoint %d: %w", gen, err)
+}
+
+// manifestGen returns the generation of the encoded manifest b, or 0 if b
+// does not decode.
+func manifestGen(b []byte) uint64 {
+	m, err := decodeManifest(b)
+	if err != nil {
+		return 0
+	}
+	return m.gen
 }

@@ -2,7 +2,6 @@ package insights
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -172,47 +171,5 @@ func TestConcurrentAddsAllSurviveReopen(t *testing.T) {
 		if r.Value != writers {
 			t.Fatalf("%s: %v active users after reopening, want %d", r.Start, r.Value, writers)
 		}
-	}
-}
-
-func TestOpenDropsATornLastLogRecordButNotAnEarlierOne(t *testing.T) {
-	ctx := context.Background()
-	now := func() time.Time { return time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC) }
-	build := func() *store.Memory {
-		s := store.NewMemory()
-		e, err := Open(ctx, s, &Options{Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := 1; d <= 3; d++ {
-			if err := e.Add(ctx, Event{Time: time.Date(2025, 1, d, 9, 0, 0, 0, time.UTC), Kind: KindSignIn, UserKey: "u"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return s
-	}
-	tear := func(s *store.Memory, key string) {
-		v, _ := s.Get(ctx, key)
-		_ = s.Put(ctx, key, v[:len(v)-3])
-	}
-
-	s := build()
-	tear(s, walKey(2))
-	e, err := Open(ctx, s, &Options{Now: now})
-	if err != nil {
-		t.Fatalf("Open with a torn last record: %v", err)
-	}
-	if rec := e.Recovery(); rec.TornTail != walKey(2) || rec.LogRecords != 2 {
-		t.Errorf("Recovery = %+v, want 2 records and the torn tail %s", rec, walKey(2))
-	}
-	res, _ := e.Query(ctx, Query{Metric: ActiveUsers, From: NewDate(2025, 1, 1), To: NewDate(2025, 1, 4)})
-	if got := []float64{res.Rows[0].Value, res.Rows[1].Value, res.Rows[2].Value}; got[0] != 1 || got[1] != 1 || got[2] != 0 {
-		t.Errorf("DAU after dropping the torn tail = %v, want [1 1 0]", got)
-	}
-
-	s = build()
-	tear(s, walKey(1))
-	if _, err := Open(ctx, s, &Options{Now: now}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), walKey(1)) {
-		t.Errorf("Open with a damaged record before the last = %v, want ErrCorrupt naming %s", err, walKey(1))
 	}
 }

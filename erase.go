@@ -38,6 +38,10 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 		e.mu.Unlock()
 		return rep, ErrClosed
 	}
+	if e.readOnly {
+		e.mu.Unlock()
+		return rep, fmt.Errorf("%w: Erase", ErrReadOnly)
+	}
 	uid, ok := e.keys[userKey]
 	if !ok {
 		e.mu.Unlock()

@@ -13,4 +13,7 @@ var (
 	ErrCorrupt = errors.New("insights: corrupt data")
 	// ErrClosed: the Engine was closed.
 	ErrClosed = errors.New("insights: engine closed")
+	// ErrReadOnly: a write (Add, Flush, Erase) on an Engine opened with
+	// Options.ReadOnly.
+	ErrReadOnly = errors.New("insights: engine opened read-only")
 )

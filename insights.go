@@ -206,6 +206,13 @@ type Options struct {
 	// on, the caller's included. Default 0: runtime.GOMAXPROCS(0) at Open;
 	// 1 answers on the caller's goroutine alone.
 	QueryParallelism int
+	// ReadOnly opens the store for queries only: Open writes and deletes
+	// nothing (no metadata for a new store, no leftovers removed, no
+	// checkpoint at Close), and Add, Flush and Erase return an error
+	// wrapping ErrReadOnly. Pair it with a Store that cannot write either,
+	// such as store.Dir with DirOptions.ReadOnly. An empty store opens as
+	// an empty engine in Zone.
+	ReadOnly bool
 }
 
 // Engine indexes one tenant's events and answers queries. Create it with
@@ -219,6 +226,7 @@ type Engine struct {
 	checkpointBytes int
 	retentionDays   int
 	parallelism     int // goroutines per query
+	readOnly        bool
 
 	// Guarded by mu.
 	mu       sync.RWMutex
@@ -245,12 +253,12 @@ type Engine struct {
 
 	// Guarded by walMu, held while a log group is written and applied, and
 	// during checkpoints, so the log's order is the order of application.
-	walMu         sync.Mutex
-	walSeq        uint64 // sequence of the next log record
-	walFrom       uint64 // first sequence the last checkpoint does not cover
-	walBytes      int    // log written since the last checkpoint
-	checkpointErr error  // the last failed checkpoint's error, until one succeeds
-	recovery      Recovery
+	walMu    sync.Mutex
+	walSeq   uint64   // sequence of the next log record
+	walFrom  uint64   // first sequence the last checkpoint does not cover
+	walBytes int      // log written since the last checkpoint
+	strays   []string // files of failed checkpoints that a committed manifest may name, removed by the next commit
+	recovery Recovery
 
 	// Guarded by cmu: the group commit queue.
 	cmu     sync.Mutex
@@ -318,7 +326,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
-		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
+		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism, readOnly: o.ReadOnly,
 		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
 	}
@@ -350,12 +358,22 @@ func (o *Options) validate() error {
 	return errors.Join(errs...)
 }
 
-// openMeta reads the store's metadata, or writes it for a new store.
+// openMeta reads the store's metadata, or writes it for a new store. A
+// store that holds keys but no metadata is ErrCorrupt: its zone is not
+// known, and inventing one would move every day.
 func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 	want := meta{Version: 2, Zone: o.Zone, HLLPrecision: o.HLLPrecision}
 	b, err := s.Get(ctx, metaKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		keys, err := s.List(ctx, "")
+		if err != nil {
+			return meta{}, err
+		}
+		if len(keys) > 0 {
+			return meta{}, fmt.Errorf("%w: %s: missing, but the store holds %s: it is not an insights store, "+
+				"or its %s was lost and its zone cannot be known", ErrCorrupt, metaKey, someKeys(keys), metaKey)
+		}
 		if want.Zone == "" {
 			want.Zone = "UTC"
 		}
@@ -364,6 +382,9 @@ func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 		}
 		if _, err := time.LoadLocation(want.Zone); err != nil {
 			return meta{}, fmt.Errorf("%w: Options: Zone %q: %v", ErrInvalidQuery, want.Zone, err)
+		}
+		if o.ReadOnly {
+			return want, nil
 		}
 		b, _ := json.Marshal(want)
 		return want, s.Put(ctx, metaKey, b)
@@ -392,15 +413,18 @@ func (e *Engine) Now() time.Time { return e.now() }
 // Zone returns the store's zone.
 func (e *Engine) Zone() *time.Location { return e.loc }
 
-// Close writes a checkpoint and releases the engine's memory. Later calls
-// return ErrClosed. The store stays open: its owner closes it.
+// Close writes a checkpoint (but on a read-only engine) and releases the
+// engine's memory. Later calls return ErrClosed. The store stays open: its owner closes it.
 func (e *Engine) Close() error {
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
 	if e.isClosed() {
 		return ErrClosed
 	}
-	err := e.writeCheckpoint(context.Background())
+	var err error
+	if !e.readOnly {
+		err = e.writeCheckpoint(context.Background())
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
@@ -442,6 +466,9 @@ func (e *Engine) Add(ctx context.Context, events ...Event) error {
 	}
 	if len(norm) == 0 {
 		return nil
+	}
+	if e.readOnly {
+		return fmt.Errorf("%w: Add", ErrReadOnly)
 	}
 	if err := e.preload(ctx, norm); err != nil {
 		return err
