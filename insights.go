@@ -156,6 +156,14 @@
 // event first needs their day, so reopening a long history is cheap. The
 // catalog (dictionaries, user keys, per-user days, sketches) is read whole
 // at Open. store/FORMAT.md describes the files and the protocols.
+//
+// Recovery never guesses: a store whose manifest or metadata is missing
+// beside other files, whose log has a gap, or whose files fail their checks
+// is refused with ErrCorrupt naming the file, and Open then deletes
+// nothing. Only a Store that declares its Puts can tear (store.Tearing) has
+// a damaged last log record taken for an unacknowledged torn write, dropped
+// and reported in Recovery. Options.ReadOnly opens a store that the
+// process must not or cannot write (a backup, a read-only mount).
 package insights
 
 import (
