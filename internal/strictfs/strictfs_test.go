@@ -26,14 +26,7 @@ func create(t *testing.T, sfs *strictfs.FS, name, data string, sync bool) {
 	if _, err := f.Write([]byte(data)); err != nil {
 		t.Fatal(err)
 	}
-	if sync {
-		if err := f.Sync(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	closeFile(t, f, sync)
 }
 
 // syncDir fsyncs the directory name.
@@ -43,10 +36,18 @@ func syncDir(t *testing.T, sfs *strictfs.FS, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Sync(); err != nil {
-		t.Fatal(err)
+	closeFile(t, d, true)
+}
+
+// closeFile closes f, fsyncing it first if sync.
+func closeFile(t *testing.T, f store.File, sync bool) {
+	t.Helper()
+	if sync {
+		if err := f.Sync(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := d.Close(); err != nil {
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
