@@ -94,6 +94,22 @@ func names(t *testing.T, sfs *strictfs.FS, dir string) []string {
 	return out
 }
 
+// renameOver returns a set-up that makes durable files /old and /new,
+// renames /old over /new, and syncs the directory again if sync.
+func renameOver(sync bool) func(t *testing.T, sfs *strictfs.FS) {
+	return func(t *testing.T, sfs *strictfs.FS) {
+		create(t, sfs, "/old", "a", true)
+		create(t, sfs, "/new", "b", true)
+		syncDir(t, sfs, "/")
+		if err := sfs.Rename("/old", "/new"); err != nil {
+			t.Fatal(err)
+		}
+		if sync {
+			syncDir(t, sfs, "/")
+		}
+	}
+}
+
 func TestCrashKeepsOnlyWhatWasSynced(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -135,28 +151,13 @@ func TestCrashKeepsOnlyWhatWasSynced(t *testing.T) {
 		},
 		want: map[string]string{"/f": "<missing>"},
 	}, {
-		name: "an unsynced rename is forgotten",
-		setUp: func(t *testing.T, sfs *strictfs.FS) {
-			create(t, sfs, "/old", "a", true)
-			create(t, sfs, "/new", "b", true)
-			syncDir(t, sfs, "/")
-			if err := sfs.Rename("/old", "/new"); err != nil {
-				t.Fatal(err)
-			}
-		},
-		want: map[string]string{"/old": "a", "/new": "b"},
+		name:  "an unsynced rename is forgotten",
+		setUp: renameOver(false),
+		want:  map[string]string{"/old": "a", "/new": "b"},
 	}, {
-		name: "a synced rename survives",
-		setUp: func(t *testing.T, sfs *strictfs.FS) {
-			create(t, sfs, "/old", "a", true)
-			create(t, sfs, "/new", "b", true)
-			syncDir(t, sfs, "/")
-			if err := sfs.Rename("/old", "/new"); err != nil {
-				t.Fatal(err)
-			}
-			syncDir(t, sfs, "/")
-		},
-		want: map[string]string{"/old": "<missing>", "/new": "a"},
+		name:  "a synced rename survives",
+		setUp: renameOver(true),
+		want:  map[string]string{"/old": "<missing>", "/new": "a"},
 	}, {
 		name: "a file renamed into a synced directory from an unsynced one is in both",
 		setUp: func(t *testing.T, sfs *strictfs.FS) {
