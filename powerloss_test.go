@@ -6,7 +6,8 @@ package insights_test
 // killed process, whose page cache survives, cannot show), and crashes it
 // at one file operation after another: from the chosen operation on every
 // operation fails, as if the process had died there; then the power goes,
-// and a new engine opens what was durable. It must open, hold every batch
+// and a new engine opens what was durable (or, every other time, first
+// crashes in its recovery or Close, and another opens). It must open, hold every batch
 // whose Add returned nil and the Erase if it returned nil, hold all or
 // nothing of the one operation that failed, and nothing else, and answer
 // as the oracle over exactly that.
@@ -219,21 +220,63 @@ func TestPowerLoss(t *testing.T) {
 	}
 
 	points := plPoints(total, *plAllFlag)
-	t.Logf("%d file operations; crashing at %d of them", total, len(points))
-	failures := 0
-	for _, n := range points {
-		sfs := strictfs.New()
-		sfs.FailFrom(n)
-		r := plWorkload(ctx, sfs, g, victim)
-		if r.err == nil {
-			t.Fatalf("crash at operation %d of %d: the workload did not fail", n, total)
+	failures, twice := 0, 0
+	for i, n := range points {
+		// For every other point, also a run in which the engine that
+		// recovers crashes too, in its recovery or its Close (which take
+		// up to some 200 operations: a point past them is no crash).
+		agains := []int{0}
+		if i%2 == 0 || *plAllFlag {
+			agains = append(agains, 1+durRand(uint64(n)).IntN(200))
+			twice++
 		}
-		sfs.Crash()
-		if err := plVerify(ctx, sfs, g, victim, r); err != nil {
-			t.Errorf("crash at operation %d of %d (the workload stopped at: %v):\n%v", n, total, r.err, err)
-			if failures++; failures == 10 {
-				t.Fatal("stopping after 10 failing crash points")
+		for _, again := range agains {
+			if err := plCrash(ctx, g, victim, n, again); err != nil {
+				t.Errorf("crash at operation %d of %d: %v", n, total, err)
+				if failures++; failures == 10 {
+					t.Fatal("stopping after 10 failing crash points")
+				}
 			}
 		}
 	}
+	t.Logf("%d file operations; crashed at %d of them, %d times again in recovery", total, len(points), twice)
+}
+
+// plCrash runs the workload on a new FS until it crashes at operation n,
+// then, if again > 0, reopens and closes it until it crashes again at the
+// operation again of that, and checks what a last reopening finds.
+func plCrash(ctx context.Context, g *durGen, victim string, n, again int) error {
+	sfs := strictfs.New()
+	sfs.FailFrom(n)
+	r := plWorkload(ctx, sfs, g, victim)
+	if r.err == nil {
+		return errors.New("the workload did not fail")
+	}
+	sfs.Crash()
+	where := fmt.Sprintf("the workload stopped at: %v", r.err)
+	if again > 0 {
+		where += fmt.Sprintf("; the reopening failing from its operation %d returned: %v", again, plReopen(ctx, sfs, again))
+		sfs.Crash()
+	}
+	if err := plVerify(ctx, sfs, g, victim, r); err != nil {
+		return fmt.Errorf("(%s):\n%w", where, err)
+	}
+	return nil
+}
+
+// plReopen opens an engine on what sfs holds and closes it (which writes
+// a checkpoint), failing every file operation from the nth on, and
+// returns the first error (nil if n was past them all).
+func plReopen(ctx context.Context, sfs *strictfs.FS, n int) error {
+	sfs.FailFrom(n)
+	ds, err := store.Dir(plDir, &store.DirOptions{FS: sfs})
+	if err != nil {
+		return err
+	}
+	defer ds.Close()
+	e, err := insights.Open(ctx, ds, plOptions())
+	if err != nil {
+		return err
+	}
+	return e.Close()
 }
