@@ -120,32 +120,42 @@ func (f *durFaulty) mustAdd(n int) {
 // durVerify checks that e holds every batch of acked exactly once, any of
 // maybe, no other, and answers as the oracle over the batches it holds.
 func durVerify(ctx context.Context, e *insights.Engine, g *durGen, acked, maybe map[int]bool) error {
-	markers, err := durMarkers(ctx, e)
+	held, err := durHeld(ctx, e, acked, maybe)
 	if err != nil {
 		return err
 	}
-	var held []int
-	for m, n := range markers {
-		var r, b int
-		if _, err := fmt.Sscanf(m, "m-%d-%d", &r, &b); err != nil || r != 0 || !acked[b] && !maybe[b] {
-			return fmt.Errorf("holds batch %s, which was never added or not acknowledged", m)
-		}
-		if n != 1 {
-			return fmt.Errorf("batch %s applied %v times", m, n)
-		}
-		held = append(held, b)
-	}
-	for b := range acked {
-		if markers[durMarker(0, b)] == 0 {
-			return fmt.Errorf("acknowledged batch %d is lost", b)
-		}
-	}
-	slices.Sort(held)
 	o := newDurOracle()
 	for _, b := range held {
 		o.add(g.batch(0, b)...)
 	}
 	return durCheck(ctx, e, o)
+}
+
+// durHeld returns the batches of run 0 that e holds, ascending, checking
+// that they are every batch of acked, once each, and some of maybe.
+func durHeld(ctx context.Context, e *insights.Engine, acked, maybe map[int]bool) ([]int, error) {
+	markers, err := durMarkers(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	var held []int
+	for m, n := range markers {
+		var r, b int
+		if _, err := fmt.Sscanf(m, "m-%d-%d", &r, &b); err != nil || r != 0 || !acked[b] && !maybe[b] {
+			return nil, fmt.Errorf("holds batch %s, which was never added or not acknowledged", m)
+		}
+		if n != 1 {
+			return nil, fmt.Errorf("batch %s applied %v times", m, n)
+		}
+		held = append(held, b)
+	}
+	for b := range acked {
+		if markers[durMarker(0, b)] == 0 {
+			return nil, fmt.Errorf("acknowledged batch %d is lost", b)
+		}
+	}
+	slices.Sort(held)
+	return held, nil
 }
 
 // checkEngine checks the engine in memory: a failed Add applied nothing.

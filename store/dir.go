@@ -72,7 +72,8 @@ type noLock struct{}
 func (noLock) Close() error { return nil }
 
 // Dir opens the directory path as a Store, creating it and its missing
-// parents. It takes an exclusive lock on the file LOCK inside, held until
+// parents, and fsyncs the directory holding it, so that it must be able
+// to read that directory. It takes an exclusive lock on the file LOCK inside, held until
 // Close: while it is held, Dir on the same directory, in this process or
 // another, fails with an error wrapping ErrLocked. It removes the
 // temporary files that a crash in the middle of a Put left behind, which
@@ -327,7 +328,9 @@ func syncDir(fsys FS, dir string) error {
 }
 
 // mkdirAll creates the directory dir and its missing parents, fsyncing
-// the parent of each directory it creates.
+// the parent of each directory it creates, and the parent of dir even if
+// dir was there: a Dir call that crashed before its fsync may have made
+// it, and it is durable only once its parent is synced.
 func mkdirAll(fsys FS, dir string) error {
 	err := fsys.Mkdir(dir, 0o700)
 	if errors.Is(err, fs.ErrNotExist) && filepath.Dir(dir) != dir {
@@ -336,11 +339,8 @@ func mkdirAll(fsys FS, dir string) error {
 		}
 		err = fsys.Mkdir(dir, 0o700)
 	}
-	switch {
-	case err == nil:
-		return syncDir(fsys, filepath.Dir(dir))
-	case errors.Is(err, fs.ErrExist):
-		return nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
 	}
-	return err
+	return syncDir(fsys, filepath.Dir(dir))
 }
