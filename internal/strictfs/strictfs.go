@@ -89,10 +89,10 @@ var (
 type FS struct {
 	mu       sync.Mutex
 	root     *node
-	locks    map[*node]bool // files whose lock is held
-	epoch    int            // Crashes so far: Files of an earlier epoch fail
-	ops      int            // mutating operations attempted
-	failFrom int            // the op count from which everything fails; 0: none
+	locks    map[*node]int // files whose lock is held: -1 by Lock, else by that many LockShared
+	epoch    int           // Crashes so far: Files of an earlier epoch fail
+	ops      int           // mutating operations attempted
+	failFrom int           // the op count from which everything fails; 0: none
 	failing  bool
 }
 
@@ -109,7 +109,7 @@ func newDir() *node {
 }
 
 // New returns an empty FS: a root directory, durable, with no entries.
-func New() *FS { return &FS{root: newDir(), locks: map[*node]bool{}} }
+func New() *FS { return &FS{root: newDir(), locks: map[*node]int{}} }
 
 // Ops returns how many mutating operations the FS has counted since New.
 func (f *FS) Ops() int {
@@ -357,14 +357,39 @@ func (f *FS) Lock(name string) (io.Closer, error) {
 		parent.children[base] = n
 	case n.dir:
 		err = syscall.EISDIR
-	case f.locks[n]:
+	case f.locks[n] != 0:
 		err = syscall.EWOULDBLOCK
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
 	}
-	f.locks[n] = true
+	f.locks[n] = -1
 	return &lock{fs: f, n: n, name: name, epoch: f.epoch}, nil
+}
+
+// LockShared implements store.FS: it takes a shared lock on the existing
+// file name, which Lock excludes and other LockShared calls share.
+func (f *FS) LockShared(name string) (io.Closer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.check(false); err != nil {
+		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
+	}
+	_, _, n, err := f.lookup(name)
+	switch {
+	case err != nil:
+	case n == nil:
+		err = syscall.ENOENT
+	case n.dir:
+		err = syscall.EISDIR
+	case f.locks[n] < 0:
+		err = syscall.EWOULDBLOCK
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
+	}
+	f.locks[n]++
+	return &lock{fs: f, n: n, name: name, epoch: f.epoch, shared: true}, nil
 }
 
 // lock is a lock Lock took.
@@ -373,6 +398,7 @@ type lock struct {
 	n      *node
 	name   string
 	epoch  int
+	shared bool
 	closed bool
 }
 
@@ -393,7 +419,9 @@ func (l *lock) Close() error {
 		return &fs.PathError{Op: "close", Path: l.name, Err: err}
 	}
 	l.closed = true
-	delete(f.locks, l.n)
+	if f.locks[l.n]--; !l.shared || f.locks[l.n] == 0 {
+		delete(f.locks, l.n)
+	}
 	return nil
 }
 

@@ -310,6 +310,38 @@ func TestLockIsExclusiveUntilCloseOrCrash(t *testing.T) {
 	defer l.Close()
 }
 
+func TestSharedLocksExcludeOnlyTheExclusiveOne(t *testing.T) {
+	sfs := strictfs.New()
+	if _, err := sfs.LockShared("/LOCK"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LockShared of a missing file: %v, want fs.ErrNotExist", err)
+	}
+	l, err := sfs.Lock("/LOCK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sfs.LockShared("/LOCK"); !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("LockShared while Lock holds it: %v, want EWOULDBLOCK", err)
+	}
+	l.Close()
+	a, err := sfs.LockShared("/LOCK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sfs.LockShared("/LOCK")
+	if err != nil {
+		t.Fatalf("a second LockShared: %v", err)
+	}
+	a.Close()
+	if _, err := sfs.Lock("/LOCK"); !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("Lock while a shared lock is held: %v, want EWOULDBLOCK", err)
+	}
+	b.Close()
+	if l, err = sfs.Lock("/LOCK"); err != nil {
+		t.Fatalf("Lock once the shared locks are released: %v", err)
+	}
+	l.Close()
+}
+
 func TestErrorsAreTheOperatingSystems(t *testing.T) {
 	sfs := strictfs.New()
 	mkdir(t, sfs, "/d")
