@@ -144,6 +144,8 @@ type day struct {
 	post      [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 	activeVal [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 	base      [numBases]atomic.Pointer[roaring.Bitmap]
+	derived   atomic.Int64 // bytes of the derived sets and log indexes built so far (memBytes)
+	index     atomic.Int64 // bytes of the index, once measured (memBytes)
 }
 
 // baseSet returns the combinations that base predicate b, compiled as m,
@@ -157,6 +159,7 @@ func (d *day) baseSet(b basePred, m *matcher) *roaring.Bitmap {
 	if !d.base[b].CompareAndSwap(nil, set) {
 		return d.base[b].Load()
 	}
+	d.grew(int(set.GetSizeInBytes()))
 	return set
 }
 
@@ -181,7 +184,10 @@ func (d *day) activeBy(col int, activity *matcher) []*roaring.Bitmap {
 			}
 		}
 	}
-	d.activeVal[col].Store(&out)
+	if !d.activeVal[col].CompareAndSwap(nil, &out) {
+		return *d.activeVal[col].Load()
+	}
+	d.grew(bitmapsBytes(out))
 	return out
 }
 
@@ -231,7 +237,10 @@ func (d *day) postings(col int) []*roaring.Bitmap {
 			p[c] = roaring.BitmapOf(l...) // no run containers: Ands with them convert them first
 		}
 	}
-	d.post[col].Store(&p)
+	if !d.post[col].CompareAndSwap(nil, &p) {
+		return *d.post[col].Load()
+	}
+	d.grew(bitmapsBytes(p))
 	return p
 }
 
@@ -244,6 +253,7 @@ func (d *day) multiSet() *roaring.Bitmap {
 				d.multi.Add(uint32(i))
 			}
 		}
+		d.grew(int(d.multi.GetSizeInBytes()))
 	})
 	return d.multi
 }

@@ -237,7 +237,9 @@ func (e *Engine) segmentGetter(key string) func() ([]byte, error) {
 }
 
 // preload loads the stored segments of the days events fall on, so that
-// applying them cannot fail half-way.
+// applying them cannot fail half-way, and pins those days in memory until
+// each event is applied (apply) or its group fails (writeGroup). On an
+// error nothing stays pinned.
 func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -246,16 +248,23 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 	}
 	for i := range events {
 		ds := e.days[events[i].day]
-		if ds == nil || ds.open != nil {
+		if ds == nil {
 			continue
 		}
-		if ds.sealed == nil {
-			d, err := e.loadDay(ctx, events[i].day, ds.segKey)
-			if err != nil {
-				return err
-			}
-			ds.sealed = d
+		ds.pins++
+		events[i].pinned = ds
+		if ds.open != nil || ds.sealed != nil {
+			continue
 		}
+		d, err := e.loadDay(ctx, events[i].day, ds.segKey)
+		if err != nil {
+			for j := range events[:i+1] {
+				unpin(&events[j])
+			}
+			return err
+		}
+		ds.sealed = d
+		e.hold(ds)
 	}
 	return nil
 }
@@ -317,6 +326,11 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	key := walKey(e.walSeq)
 	if err := e.store.Put(ctx, key, rec); err != nil {
 		_ = e.store.Delete(ctx, key) // best effort: the batch was not applied
+		e.mu.Lock()
+		for i := range g.events {
+			unpin(&g.events[i])
+		}
+		e.mu.Unlock()
 		return fmt.Errorf("insights: writing log record %s: %w", key, err)
 	}
 	e.walSeq++
@@ -437,6 +451,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		if ds.sealed == w.d && ds.open == nil {
 			e.closeDay(ds)
 		}
+		e.hold(ds) // now evictable, if closed
 	}
 	if e.catalog != "" {
 		garbage = append(garbage, e.catalog)

@@ -67,6 +67,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 				return rep, err
 			}
 			ds.sealed = d
+			e.hold(ds)
 		}
 		if ds.open == nil {
 			if !ds.sealed.holds(uid) {

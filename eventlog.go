@@ -195,6 +195,7 @@ func (d *day) idsOf(l *eventLog, i int) (*idIndex, error) {
 			ix.hashes[k], ix.entries[k] = p.h, p.e
 		}
 		x.ids[i] = ix
+		d.grew(12 * len(pairs))
 	})
 	return &x.ids[i], x.idsErr[i]
 }
@@ -290,6 +291,7 @@ func (d *day) newestFirst(l *eventLog) []uint32 {
 		slices.SortFunc(x.order, func(a, b uint32) int {
 			return cmp.Or(cmp.Compare(l.times[b], l.times[a]), cmp.Compare(b, a))
 		})
+		d.grew(4 * len(x.order))
 	})
 	return x.order
 }
@@ -308,7 +310,10 @@ func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitm
 		return out
 	}
 	x := &d.logIdx
-	x.comboOnce.Do(func() { x.byCombo = newCSR(l.combos, d.numCombos()) })
+	x.comboOnce.Do(func() {
+		x.byCombo = newCSR(l.combos, d.numCombos())
+		d.grew(x.byCombo.bytes())
+	})
 	var ids []uint32
 	it := combos.Iterator()
 	for it.HasNext() {
@@ -332,6 +337,7 @@ func (d *day) entriesOfUser(l *eventLog, uid uint32) []uint32 {
 			}
 		}
 		x.byUser = newCSR(keys, int(hi)+1)
+		d.grew(x.byUser.bytes())
 	})
 	return x.byUser.of(uid + 1)
 }
@@ -372,8 +378,14 @@ func (d *day) field(l *eventLog, i int) (*fieldIndex, error) {
 	for _, p := range byAddr {
 		f.addrs, f.addrPost = append(f.addrs, p.a), append(f.addrPost, p.post)
 	}
-	d.logIdx.fields[i].Store(f)
-	return f, nil
+	if d.logIdx.fields[i].CompareAndSwap(nil, f) {
+		size := 16*len(f.values) + 24*len(f.addrs)
+		for k, v := range f.values {
+			size += len(v) + int(f.post[k].GetSizeInBytes())
+		}
+		d.grew(size)
+	}
+	return d.logIdx.fields[i].Load(), nil
 }
 
 // lastAddr returns the last address of prefix p.

@@ -121,7 +121,8 @@ type normEvent struct {
 	vals      [numIndexed]string
 	activity  bool // counts as activity for user metrics (SPEC §4)
 	requestID string
-	rec       string // the log record (logrecord.go)
+	rec       string    // the log record (logrecord.go)
+	pinned    *dayState // the day preload pinned in memory for apply (memory.go)
 }
 
 // validator checks events against the engine's clock and zone.

@@ -214,6 +214,14 @@ type Options struct {
 	// on, the caller's included. Default 0: runtime.GOMAXPROCS(0) at Open;
 	// 1 answers on the caller's goroutine alone.
 	QueryParallelism int
+	// MemoryLimit bounds the bytes of sealed day indexes (with their event
+	// logs and derived sets) that the engine keeps in memory; days beyond
+	// it, least recently used first, are dropped and read again from their
+	// segments when needed. Days still being written, or not yet written
+	// by a checkpoint, stay whatever the limit. Results never depend on
+	// it. Default 0: DefaultMemoryLimit (512 MiB); math.MaxInt64 keeps
+	// every day.
+	MemoryLimit int64
 	// ReadOnly opens the store for queries only: Open writes and deletes
 	// nothing (no metadata for a new store, no leftovers removed, no
 	// checkpoint at Close), and Add, Flush and Erase return an error
@@ -257,7 +265,8 @@ type Engine struct {
 	gen      uint64 // generation of the last checkpoint
 	catalog  string // key of the catalog of the last checkpoint
 
-	sealMu sync.Mutex // held by queries while they seal or load a day under the read lock
+	sealMu    sync.Mutex // held by queries while they seal or load a day under the read lock
+	residents residents  // the sealed days in memory, evicted past the memory limit (memory.go)
 
 	// Guarded by walMu, held while a log group is written and applied, and
 	// during checkpoints, so the log's order is the order of application.
@@ -277,12 +286,13 @@ type Engine struct {
 // dayState holds one day's index: its sealed form (nil until loaded from
 // segKey, or sealed), and while it changes, its builder.
 type dayState struct {
-	sealed *day
-	open   *dayBuilder
-	dirty  bool   // open has changes that sealed lacks
-	saved  bool   // sealed is what segKey holds
-	segKey string // store key of the day's segment, "" if never written
-	logOff int    // offset of the log section in segKey, when this engine wrote it
+	residence // its place among the days in memory (memory.go)
+	sealed    *day
+	open      *dayBuilder
+	dirty     bool   // open has changes that sealed lacks
+	saved     bool   // sealed is what segKey holds
+	segKey    string // store key of the day's segment, "" if never written
+	logOff    int    // offset of the log section in segKey, when this engine wrote it
 }
 
 // meta is what the store records about itself.
@@ -332,11 +342,15 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.QueryParallelism == 0 {
 		o.QueryParallelism = runtime.GOMAXPROCS(0)
 	}
+	if o.MemoryLimit == 0 {
+		o.MemoryLimit = DefaultMemoryLimit
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism, readOnly: o.ReadOnly,
 		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
+		residents: residents{limit: o.MemoryLimit},
 	}
 	e.zenc, e.zdec = newCodec()
 	for i := range e.dims {
@@ -359,6 +373,9 @@ func (o *Options) validate() error {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%w: Options: %s is %d, must be >= 0", ErrInvalidQuery, f.name, f.v))
 		}
+	}
+	if o.MemoryLimit < 0 {
+		errs = append(errs, fmt.Errorf("%w: Options: MemoryLimit is %d, must be >= 0", ErrInvalidQuery, o.MemoryLimit))
 	}
 	if o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
 		errs = append(errs, fmt.Errorf("%w: Options: HLLPrecision is %d, must be 4-18", ErrInvalidQuery, o.HLLPrecision))
@@ -486,6 +503,7 @@ func (e *Engine) Add(ctx context.Context, events ...Event) error {
 
 // apply adds one validated event. The write lock is held.
 func (e *Engine) apply(n *normEvent) {
+	unpin(n)
 	ds := e.days[n.day]
 	if ds == nil {
 		ds = &dayState{}
@@ -593,7 +611,9 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	if ds.open != nil && n < dayOf(e.now(), e.loc)-1 {
 		e.closeDay(ds) // an old day is rarely written again: keep only its sealed form
 	}
-	return ds.sealed, nil
+	d := ds.sealed
+	e.hold(ds)
+	return d, nil
 }
 
 // Query computes q. Invalid queries return an error wrapping

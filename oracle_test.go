@@ -1817,13 +1817,26 @@ func orRunSeed(t *testing.T, seed uint64, loc *time.Location, queries, userQueri
 	y, m, d := now.Date()
 	today := orCivil(y, m, d)
 	// Seeds 1 and 2 answer on one goroutine and on four, whatever the
-	// machine's cores; seed 3 takes the default.
-	par := map[uint64]int{1: 1, 2: 4}[seed]
-	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Zone: orZone, Now: func() time.Time { return now }, QueryParallelism: par})
+	// machine's cores; seed 3 takes the default. Seeds 1 and 2 checkpoint
+	// often and keep little in memory, so that days are evicted and read
+	// back during the run; seed 3 keeps every day.
+	opts := map[uint64]insights.Options{
+		1: {QueryParallelism: 1, MemoryLimit: 1, CheckpointBytes: 32 << 10},
+		2: {QueryParallelism: 4, MemoryLimit: 256 << 10, CheckpointBytes: 2 << 20},
+	}[seed]
+	opts.Zone, opts.Now = orZone, func() time.Time { return now }
+	eng, err := insights.Open(ctx, store.NewMemory(), &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
+	defer func() {
+		if mem := eng.Memory(); opts.MemoryLimit != 0 && mem.Evictions == 0 {
+			t.Errorf("seed %d: no day was evicted under a memory limit of %d bytes: %+v", seed, opts.MemoryLimit, mem)
+		} else {
+			t.Logf("seed %d: %+v", seed, mem)
+		}
+	}()
 	start := time.Now()
 	evs := orGenerate(seed, loc)
 	batches := orBatches(seed, evs)

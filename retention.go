@@ -18,6 +18,7 @@ func (e *Engine) applyRetention() []string {
 			if ds.segKey != "" {
 				garbage = append(garbage, ds.segKey)
 			}
+			e.residents.unlist(ds)
 			delete(e.days, n)
 		}
 	}

@@ -1,0 +1,182 @@
+package insights
+
+import "github.com/RoaringBitmap/roaring/v2"
+
+// Sealed days in memory are bounded by Options.MemoryLimit. Every day
+// whose sealed index is in memory is on a list, most recently used first,
+// with the bytes it held when last measured. When their sum passes the
+// limit, days are evicted from the least recently used end: their sealed
+// index is dropped, and read again from their segment when a query or a
+// late event next needs it. A day can be evicted only when its segment
+// holds exactly its sealed form (saved), no builder is open on it, and no
+// Add between its preload and its apply has it pinned; the others stay,
+// counted, so the limit can be passed while many days are being written
+// (a bulk import before its first checkpoint). Results never depend on
+// the limit: an evicted day reads back the same.
+//
+// The list is guarded like the days: by the write lock, or the read lock
+// with sealMu held.
+
+// DefaultMemoryLimit is the MemoryLimit of Options left at zero: the sealed
+// day indexes that an engine keeps in memory, in bytes.
+const DefaultMemoryLimit = 512 << 20
+
+// residents is the list of days in memory, and their bytes.
+type residents struct {
+	limit     int64
+	bytes     int64
+	days      int
+	evictions uint64
+	head      *dayState // most recently used
+	tail      *dayState // least recently used, evicted first
+}
+
+// MemoryUsage reports the sealed days an engine holds in memory.
+type MemoryUsage struct {
+	Limit     int64  // Options.MemoryLimit, in bytes
+	Days      int    // sealed days in memory
+	Bytes     int64  // heap they hold, about, in bytes (as of their last use)
+	Evictions uint64 // days dropped from memory since Open, to be read again when needed
+}
+
+// Memory reports the sealed days in memory. It takes the engine's read
+// lock: cheap, safe for concurrent use.
+func (e *Engine) Memory() MemoryUsage {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	e.sealMu.Lock()
+	defer e.sealMu.Unlock()
+	r := &e.residents
+	return MemoryUsage{Limit: r.limit, Days: r.days, Bytes: r.bytes, Evictions: r.evictions}
+}
+
+// residence is a day's place on the residents list.
+type residence struct {
+	prev, next *dayState
+	listed     bool
+	bytes      int64 // heap held by the sealed day when last measured
+	pins       int   // events between preload and apply that need the day
+}
+
+// hold records that ds's sealed day was just used: it moves to the front
+// with its bytes measured again (it may have been sealed anew, or grown
+// derived sets), and days are evicted from the back while the list holds
+// more than the limit. ds itself is kept.
+func (e *Engine) hold(ds *dayState) {
+	r := &e.residents
+	r.unlist(ds)
+	if ds.sealed == nil {
+		return
+	}
+	r.push(ds)
+	ds.bytes = ds.sealed.memBytes()
+	r.bytes += ds.bytes
+	for c := r.tail; c != nil && r.bytes > r.limit; {
+		prev := c.prev
+		if c != ds && c.evictable() {
+			c.sealed = nil
+			r.unlist(c)
+			r.evictions++
+		}
+		c = prev
+	}
+}
+
+// evictable reports whether the day's sealed index can be dropped and
+// read back from its segment.
+func (ds *dayState) evictable() bool {
+	return ds.sealed != nil && ds.open == nil && !ds.dirty && ds.saved && ds.pins == 0
+}
+
+// push puts ds at the front.
+func (r *residents) push(ds *dayState) {
+	ds.prev, ds.next, ds.listed = nil, r.head, true
+	if r.head != nil {
+		r.head.prev = ds
+	}
+	r.head = ds
+	if r.tail == nil {
+		r.tail = ds
+	}
+	r.days++
+}
+
+// unlist takes ds off the list, if it is on it, with its bytes.
+func (r *residents) unlist(ds *dayState) {
+	if !ds.listed {
+		return
+	}
+	if ds.prev != nil {
+		ds.prev.next = ds.next
+	} else {
+		r.head = ds.next
+	}
+	if ds.next != nil {
+		ds.next.prev = ds.prev
+	} else {
+		r.tail = ds.prev
+	}
+	r.bytes -= ds.bytes
+	r.days--
+	ds.residence = residence{pins: ds.pins}
+}
+
+// unpin releases the day that preload pinned for n, if any. The write
+// lock is held.
+func unpin(n *normEvent) {
+	if n.pinned != nil {
+		n.pinned.pins--
+		n.pinned = nil
+	}
+}
+
+// memBytes returns about how many bytes of heap d holds: its index, its
+// event log as far as it is in memory, and the derived sets and log
+// indexes built so far. Safe for concurrent use.
+func (d *day) memBytes() int64 {
+	n := d.index.Load()
+	if n == 0 {
+		for k := range d.cols {
+			n += d.cols[k].bytes()
+		}
+		n += d.counts.bytes() + 4*int64(len(d.offs)+len(d.users)) + 8*int64(len(d.requestIDs)) + int64(d.active.GetSizeInBytes())
+		d.index.Store(n)
+	}
+	return n + d.logBytes() + d.derived.Load()
+}
+
+// logBytes returns the bytes of d's event log in memory, its base's
+// included.
+func (d *day) logBytes() int64 {
+	d.logMu.Lock()
+	l, base := &d.log, d.logBase
+	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(len(l.recs))
+	for _, b := range l.blocks {
+		n += int64(len(b))
+	}
+	d.logMu.Unlock()
+	if base != nil {
+		n += base.logBytes()
+	}
+	return n
+}
+
+// grew adds n bytes of derived sets or log indexes to d's size.
+func (d *day) grew(n int) { d.derived.Add(int64(n)) }
+
+// bitmapsBytes returns the bytes of the sets in s, nil ones taking none.
+func bitmapsBytes(s []*roaring.Bitmap) int {
+	n := 8 * len(s)
+	for _, b := range s {
+		if b != nil {
+			n += int(b.GetSizeInBytes())
+		}
+	}
+	return n
+}
+
+// bytes returns the bytes the column's codes take.
+func (c *column) bytes() int64 { return int64(len(c.u8) + 2*len(c.u16) + 4*len(c.u32)) }
+
+// bytes returns the bytes of the index's arrays.
+func (c csr) bytes() int { return 4 * (len(c.start) + len(c.ids)) }
