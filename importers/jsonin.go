@@ -12,10 +12,11 @@ import (
 	"strings"
 )
 
-// maxLineBytes is the longest line held in memory: a longer line is
-// skipped in JSON lines, or read as part of a JSON document when it is the
-// first.
-const maxLineBytes = 16 << 20
+// maxLineBytes is the longest line or record held in memory: a longer
+// line is skipped in JSON lines, or read as part of a JSON document when it
+// is the first; a longer CSV record ends the input. A variable so that
+// tests can lower it.
+var maxLineBytes = 16 << 20
 
 // recordFunc handles one record: its raw JSON and the line it starts on.
 type recordFunc func(line int, raw []byte) error
