@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // csvTable reads a CSV input with a header row: names are matched without
@@ -15,7 +17,7 @@ type csvTable struct {
 	r     *csv.Reader
 	limit *recordLimit
 	cols  map[string][]int // header name → column indexes
-	n     int              // fields in the header
+	names []string         // header names, as given
 }
 
 // newCSVTable reads the header of r. An empty input gives a nil table.
@@ -41,7 +43,7 @@ func newCSVTable(r io.Reader) (*csvTable, error) {
 		return nil, err
 	}
 	limit.start = cr.InputOffset()
-	t := &csvTable{r: cr, limit: limit, cols: map[string][]int{}, n: len(header)}
+	t := &csvTable{r: cr, limit: limit, cols: map[string][]int{}, names: slices.Clone(header)}
 	for i, h := range header {
 		k := strings.ToLower(strings.TrimSpace(h))
 		t.cols[k] = append(t.cols[k], i)
@@ -75,8 +77,8 @@ func (t *csvTable) get(row []string, names ...string) string {
 }
 
 // each calls fn with every row after the header and the line it starts
-// on; a row that does not parse, or whose field count is not the header's,
-// is skipped. A record over maxLineBytes ends the input with ErrMalformed.
+// on; a row that does not parse, whose field count is not the header's,
+// or with a field that is not valid UTF-8 is skipped. A record over maxLineBytes ends the input with ErrMalformed.
 // The row is valid until fn returns.
 func (t *csvTable) each(s *sink, fn func(line int, row []string) error) error {
 	for {
@@ -98,8 +100,12 @@ func (t *csvTable) each(s *sink, fn func(line int, row []string) error) error {
 			return err
 		}
 		line, _ := t.r.FieldPos(0)
-		if len(row) != t.n {
-			s.skip(line, fmt.Sprintf("%d fields where the header has %d", len(row), t.n))
+		if len(row) != len(t.names) {
+			s.skip(line, fmt.Sprintf("%d fields where the header has %d", len(row), len(t.names)))
+			continue
+		}
+		if i := slices.IndexFunc(row, func(f string) bool { return !utf8.ValidString(f) }); i >= 0 {
+			s.skip(line, strings.TrimSpace(t.names[i])+": "+notUTF8)
 			continue
 		}
 		if err := fn(line, row); err != nil {

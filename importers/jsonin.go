@@ -21,7 +21,8 @@ var maxLineBytes = 16 << 20
 // recordFunc handles one record: its raw JSON and the line it starts on.
 type recordFunc func(line int, raw []byte) error
 
-// jsonRecords calls fn with each record of a JSON input, in order:
+// jsonRecords calls fn with each record of a JSON input, in order, but
+// for the records holding text that is not valid UTF-8, which it skips:
 //   - the elements of a top-level array (or of several arrays in a row);
 //   - JSON lines, when the first value ends on its first line: each line
 //     holds one value, blank lines are ignored, and a line that does not
@@ -35,6 +36,7 @@ type recordFunc func(line int, raw []byte) error
 // ErrMalformed and naming the line. Arrays are streamed; other values are
 // held whole while their records are handled.
 func jsonRecords(r io.Reader, s *sink, wrappers []string, fn recordFunc) error {
+	fn = checkedRecords(s, fn)
 	lr := newLineReader(r)
 	first, err := lr.skipSpace()
 	switch {

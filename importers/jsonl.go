@@ -11,7 +11,8 @@ import (
 
 // readJSONL reads the library's own format: one insights.Event per line,
 // with the JSON names of its tags. Blank lines are ignored; a line that is
-// not one Event object, or names a field Event does not have, is skipped.
+// not one Event object, names a field Event does not have, or holds text
+// that is not valid UTF-8 is skipped.
 func readJSONL(r io.Reader, s *sink) error {
 	lr := newLineReader(r)
 	lr.skipBOM()
@@ -29,6 +30,10 @@ func readJSONL(r io.Reader, s *sink) error {
 		}
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
+			continue
+		}
+		if field, bad := invalidJSONText(b); bad {
+			s.skip(lr.line, field+": "+notUTF8)
 			continue
 		}
 		ev, why := decodeEvent(b)
