@@ -150,8 +150,9 @@ func malformed(lc *lineCounter, dec *json.Decoder, err error) error {
 	if errors.As(err, &se) {
 		off = max(se.Offset-1, off)
 	}
-	if err == io.ErrUnexpectedEOF {
+	if err == io.ErrUnexpectedEOF { // at the last byte, not where the value began
 		err = errors.New("unexpected end of input")
+		off = max(lc.off-1, off)
 	}
 	return fmt.Errorf("%w: line %d: %v", ErrMalformed, lc.lineAt(off), err)
 }

@@ -61,5 +61,16 @@ func decodeEvent(b []byte) (insights.Event, string) {
 	if dec.InputOffset() != int64(len(b)) {
 		return ev, "more than one JSON value on the line"
 	}
+	if ev.Time.IsZero() && hasTime(b) {
+		return ev, "Time: 0001-01-01T00:00:00Z is before 2000-01-01" // not "missing", as Validate would say
+	}
 	return ev, ""
+}
+
+// hasTime reports whether the Event object b has a time that is not null.
+func hasTime(b []byte) bool {
+	var v struct {
+		Time *json.RawMessage `json:"time"`
+	}
+	return json.Unmarshal(b, &v) == nil && v.Time != nil
 }
