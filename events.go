@@ -122,6 +122,7 @@ type normEvent struct {
 	activity  bool // counts as activity for user metrics (SPEC §4)
 	requestID string
 	rec       string // the log record (logrecord.go)
+	added     *int   // counts the event if apply finds it new (AddCount); nil on replay
 }
 
 // validator checks events against the engine's clock and zone.
