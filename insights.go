@@ -378,9 +378,13 @@ func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 	if _, err := time.LoadLocation(got.Zone); err != nil {
 		return meta{}, fmt.Errorf("%w: %s: zone %q: %v", ErrCorrupt, metaKey, got.Zone, err)
 	}
-	if want.Zone != "" && want.Zone != got.Zone || want.HLLPrecision != 0 && want.HLLPrecision != got.HLLPrecision {
-		return meta{}, fmt.Errorf("%w: Options: store was created with zone %q and precision %d, opened with %q and %d",
-			ErrInvalidQuery, got.Zone, got.HLLPrecision, want.Zone, want.HLLPrecision)
+	if want.Zone != "" && want.Zone != got.Zone {
+		return meta{}, fmt.Errorf("%w: Options.Zone: the store's zone is %q; opened with %q",
+			ErrInvalidQuery, got.Zone, want.Zone)
+	}
+	if want.HLLPrecision != 0 && want.HLLPrecision != got.HLLPrecision {
+		return meta{}, fmt.Errorf("%w: Options.HLLPrecision: the store's precision is %d; opened with %d",
+			ErrInvalidQuery, got.HLLPrecision, want.HLLPrecision)
 	}
 	return got, nil
 }
