@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/insightslab/insights"
 )
 
 // maxLineBytes is the longest line or record held in memory: a longer
@@ -236,7 +238,7 @@ func decodeReason(err error) string {
 		}
 		return fmt.Sprintf("field %s: a JSON %s where %s is expected", te.Field, te.Value, want)
 	}
-	return strings.TrimPrefix(err.Error(), "json: ")
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "json: "), insights.ErrInvalidEvent.Error()+": ")
 }
 
 // lineReader reads lines, counting them.

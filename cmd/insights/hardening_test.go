@@ -36,7 +36,7 @@ func TestImportOfNothingFailsAndLeavesNoStore(t *testing.T) {
 	if r.code != exitBadInput || !strings.Contains(r.stderr, "none of the 1 records read was imported") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, `unknown kind "login"; want one of signIn, signUp, userCreated`) {
+	if !strings.Contains(r.stdout, `line 1: unknown kind "login"; want one of signIn, signUp, userCreated`) {
 		t.Errorf("the skip reason lacks the kinds:\n%s", r.stdout)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
