@@ -1801,8 +1801,9 @@ func TestOpenZone(t *testing.T) {
 	_ = e.Close()
 	if _, err := insights.Open(ctx, s, &insights.Options{Zone: "UTC"}); err == nil {
 		t.Errorf("Open with zone UTC on a Europe/Paris store succeeded")
-	} else if !errors.Is(err, insights.ErrInvalidQuery) {
-		t.Errorf("Open with another zone: %v, want an error wrapping ErrInvalidQuery (an Options error)", err)
+	} else if !errors.Is(err, insights.ErrInvalidQuery) ||
+		!strings.Contains(err.Error(), `Options.Zone: the store's zone is "Europe/Paris"; opened with "UTC"`) {
+		t.Errorf("Open with another zone: %v, want an error wrapping ErrInvalidQuery (an Options error) naming both zones", err)
 	}
 	if _, err := insights.Open(ctx, s, &insights.Options{Zone: "America/New_York"}); err == nil {
 		t.Errorf("Open with zone America/New_York on a Europe/Paris store succeeded")
@@ -1819,8 +1820,9 @@ func TestOpenZone(t *testing.T) {
 		}
 		_ = e.Close()
 	}
-	if _, err := insights.Open(ctx, s, &insights.Options{Zone: "Europe/Paris", HLLPrecision: 12}); err == nil {
-		t.Errorf("Open with precision 12 on a store created with precision 14 succeeded")
+	if _, err := insights.Open(ctx, s, &insights.Options{Zone: "Europe/Paris", HLLPrecision: 12}); err == nil ||
+		!strings.Contains(err.Error(), "Options.HLLPrecision: the store's precision is 14; opened with 12") {
+		t.Errorf("Open with precision 12 on a store created with precision 14: %v, want an error naming both", err)
 	}
 	if _, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Zone: "Not/AZone"}); !errors.Is(err, insights.ErrInvalidQuery) {
 		t.Errorf("Open with an unknown zone: %v, want ErrInvalidQuery", err)

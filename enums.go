@@ -2,6 +2,7 @@ package insights
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Kind is what an event records. The zero value is invalid.
@@ -138,7 +139,7 @@ func parseEnum(what string, names []string, s string) (int, error) {
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unknown %s %q", ErrInvalidEvent, what, s)
+	return 0, fmt.Errorf("%w: unknown %s %q; want one of %s", ErrInvalidEvent, what, s, strings.Join(names[1:], ", "))
 }
 
 func marshalEnum(what string, names []string, v int) ([]byte, error) {

@@ -123,6 +123,7 @@ type normEvent struct {
 	requestID string
 	rec       string    // the log record (logrecord.go)
 	pinned    *dayState // the day preload pinned in memory for apply (memory.go)
+	added     *int      // counts the event if apply finds it new (AddCount); nil on replay
 }
 
 // validator checks events against the engine's clock and zone.

@@ -424,9 +424,13 @@ func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 	if _, err := time.LoadLocation(got.Zone); err != nil {
 		return meta{}, fmt.Errorf("%w: %s: zone %q: %v", ErrCorrupt, metaKey, got.Zone, err)
 	}
-	if want.Zone != "" && want.Zone != got.Zone || want.HLLPrecision != 0 && want.HLLPrecision != got.HLLPrecision {
-		return meta{}, fmt.Errorf("%w: Options: store was created with zone %q and precision %d, opened with %q and %d",
-			ErrInvalidQuery, got.Zone, got.HLLPrecision, want.Zone, want.HLLPrecision)
+	if want.Zone != "" && want.Zone != got.Zone {
+		return meta{}, fmt.Errorf("%w: Options.Zone: the store's zone is %q; opened with %q",
+			ErrInvalidQuery, got.Zone, want.Zone)
+	}
+	if want.HLLPrecision != 0 && want.HLLPrecision != got.HLLPrecision {
+		return meta{}, fmt.Errorf("%w: Options.HLLPrecision: the store's precision is %d; opened with %d",
+			ErrInvalidQuery, got.HLLPrecision, want.HLLPrecision)
 	}
 	return got, nil
 }
@@ -477,28 +481,42 @@ func (e *Engine) isClosed() bool {
 // an event on a day already sealed, a copy of that day's index (late
 // events are best sent in batches).
 func (e *Engine) Add(ctx context.Context, events ...Event) error {
+	_, err := e.AddCount(ctx, events...)
+	return err
+}
+
+// AddCount is Add, and returns how many of the events were new: the
+// others were skipped as copies, by RequestID, of an event seen before on
+// the same day (earlier in the batch, or in an earlier Add), so an
+// importer can report what a batch stored and what was already present.
+// On an error it returns 0; the doc of Add applies.
+func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	v := validator{loc: e.loc, now: e.now()}
 	norm := make([]normEvent, len(events))
 	for i := range events {
 		n, err := v.normalize(&events[i])
 		if err != nil {
-			return fmt.Errorf("event %d: %w", i, err)
+			return 0, fmt.Errorf("event %d: %w", i, err)
 		}
+		n.added = &added // counted by apply, under e.mu, before commit returns
 		norm[i] = n
 	}
 	if len(norm) == 0 {
-		return nil
+		return 0, nil
 	}
 	if e.readOnly {
-		return fmt.Errorf("%w: Add", ErrReadOnly)
+		return 0, fmt.Errorf("%w: Add", ErrReadOnly)
 	}
 	if err := e.preload(ctx, norm); err != nil {
-		return err
+		return 0, err
 	}
-	return e.commit(norm)
+	if err := e.commit(norm); err != nil {
+		return 0, err
+	}
+	return added, nil
 }
 
 // apply adds one validated event. The write lock is held.
@@ -517,6 +535,9 @@ func (e *Engine) apply(n *normEvent) {
 	}
 	if !ds.open.firstCopy(n.requestID) {
 		return
+	}
+	if n.added != nil {
+		*n.added++
 	}
 	var c combo
 	for k, v := range n.vals {

@@ -1,6 +1,8 @@
 package insights
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 )
 
@@ -173,6 +175,46 @@ type Result struct {
 	Window        string   `json:"window"`                  // what each row's value covers, in words
 	Warnings      []string `json:"warnings,omitempty"`
 	Rows          []Row    `json:"rows"`
+}
+
+// MarshalJSON writes r with the json tags of Result and Row, except that
+// Retention rows keep an offset of 0 (the cohort's own bucket, a real
+// value), which other metrics, having no offset, leave out.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result // without this method
+	if r.Query.Metric != Retention {
+		return marshalJSON(plain(r))
+	}
+	type retentionRow struct {
+		Start      Date     `json:"start"`
+		End        Date     `json:"end"`
+		Series     string   `json:"series,omitempty"`
+		Offset     int      `json:"offset"`
+		Groups     []string `json:"groups,omitempty"`
+		Value      float64  `json:"value"`
+		Partial    bool     `json:"partial,omitempty"`
+		Incomplete bool     `json:"incomplete,omitempty"`
+	}
+	rows := make([]retentionRow, len(r.Rows))
+	for i, row := range r.Rows {
+		rows[i] = retentionRow(row)
+	}
+	return marshalJSON(struct {
+		plain
+		Rows []retentionRow `json:"rows"`
+	}{plain(r), rows})
+}
+
+// marshalJSON is json.Marshal without escaping <, > and &: the encoder
+// that called MarshalJSON escapes them if it was asked to.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Row is one value of a Result: a bucket, a series, a group.

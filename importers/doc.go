@@ -19,6 +19,17 @@
 // U+001F); an id that would be over insights.MaxValueLength is replaced
 // the same way by a hash of itself.
 //
+// # Text
+//
+// A record holding text that is not valid UTF-8 — an invalid byte, or in
+// JSON an escaped lone surrogate such as \ud800 — is skipped, the reason
+// naming the field ("User ID: not valid UTF-8", "actor.id: not valid
+// UTF-8") and the line. Replacing such text with U+FFFD, as encoding/json
+// and package export do, would make "u-\xff" and "u-\xfe" one user, and
+// an export would not import back as what was exported; skipping keeps
+// distinct users distinct, and export then import is an exact round trip.
+// Every field of the record counts, those the reader ignores too.
+//
 // # What reaches fn
 //
 // Before an event is queued it passes the checks of Engine.Add that need

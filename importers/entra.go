@@ -21,7 +21,9 @@ func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, l := range [...]string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05",
 		"1/2/2006, 3:04:05 PM", "1/2/2006 3:04:05 PM", "1/2/2006, 15:04:05", "1/2/2006 15:04"} {
-		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
+		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil && t.IsZero() {
+			return t, fmt.Errorf("%q is before 2000-01-01", s) // not "missing", as the zero time would say
+		} else if err == nil {
 			return t, nil
 		}
 	}

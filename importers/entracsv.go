@@ -2,8 +2,6 @@ package importers
 
 import (
 	"cmp"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,99 +9,6 @@ import (
 
 	"github.com/insightslab/insights"
 )
-
-// csvTable reads a CSV input with a header row: names are matched without
-// case, a byte-order mark or surrounding spaces; a name given twice takes
-// the first non-empty of its columns.
-type csvTable struct {
-	r    *csv.Reader
-	cols map[string][]int // header name → column indexes
-	n    int              // fields in the header
-}
-
-// newCSVTable reads the header of r. An empty input gives a nil table.
-func newCSVTable(r io.Reader) (*csvTable, error) {
-	lr := newLineReader(r)
-	lr.skipBOM()
-	cr := csv.NewReader(lr.br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, nil
-	}
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
-		}
-		return nil, err
-	}
-	t := &csvTable{r: cr, cols: map[string][]int{}, n: len(header)}
-	for i, h := range header {
-		k := strings.ToLower(strings.TrimSpace(h))
-		t.cols[k] = append(t.cols[k], i)
-	}
-	return t, nil
-}
-
-// has reports whether the header has one of the names.
-func (t *csvTable) has(names ...string) bool {
-	for _, n := range names {
-		if len(t.cols[n]) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// get returns the row's value in the first of the named columns it has,
-// trimmed.
-func (t *csvTable) get(row []string, names ...string) string {
-	for _, n := range names {
-		for _, i := range t.cols[n] {
-			if i < len(row) {
-				if v := strings.TrimSpace(row[i]); v != "" {
-					return v
-				}
-			}
-		}
-	}
-	return ""
-}
-
-// each calls fn with every row after the header and the line it starts
-// on; a row that does not parse, or whose field count is not the header's,
-// is skipped. The row is valid until fn returns.
-func (t *csvTable) each(s *sink, fn func(line int, row []string) error) error {
-	for {
-		row, err := t.r.Read()
-		if err == io.EOF {
-			return nil
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			s.skip(pe.StartLine, pe.Err.Error())
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		line, _ := t.r.FieldPos(0)
-		if len(row) != t.n {
-			s.skip(line, fmt.Sprintf("%d fields where the header has %d", len(row), t.n))
-			continue
-		}
-		if err := fn(line, row); err != nil {
-			return err
-		}
-	}
-}
-
-// rowBytes is the identity of a row for a derived request id.
-func rowBytes(row []string) []byte {
-	return []byte(strings.Join(row, "\x1f"))
-}
 
 // readEntraCSV reads a sign-in log download of the Entra admin center.
 func readEntraCSV(r io.Reader, s *sink) error {

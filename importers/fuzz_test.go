@@ -6,14 +6,15 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/insightslab/insights"
 	"github.com/insightslab/insights/importers"
 )
 
 // fuzzRead reads any bytes in format f: Read must not panic, may fail only
-// with ErrMalformed, and every event it hands over must be accepted by a
-// real Engine's Add.
+// with ErrMalformed, and every event it hands over must have a valid UTF-8
+// user key or principal id and be accepted by a real Engine's Add.
 func fuzzRead(f *testing.F, format importers.Format) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		eng := openEngine(t)
@@ -21,6 +22,9 @@ func fuzzRead(f *testing.F, format importers.Format) {
 		rep, err := importers.Read(ctx, bytes.NewReader(b), format, &importers.Options{Now: clock, BatchSize: 7},
 			func(batch []insights.Event) error {
 				for _, ev := range batch {
+					if !utf8.ValidString(ev.UserKey) || !utf8.ValidString(ev.PrincipalID) {
+						t.Fatalf("invalid UTF-8 in %q %q", ev.UserKey, ev.PrincipalID)
+					}
 					if err := eng.Add(ctx, ev); err != nil {
 						t.Fatalf("Add rejected %+v: %v", ev, err)
 					}

@@ -10,17 +10,21 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/insightslab/insights"
 )
 
-// maxLineBytes is the longest line held in memory: a longer line is
-// skipped in JSON lines, or read as part of a JSON document when it is the
-// first.
-const maxLineBytes = 16 << 20
+// maxLineBytes is the longest line or record held in memory: a longer
+// line is skipped in JSON lines, or read as part of a JSON document when it
+// is the first; a longer CSV record ends the input. A variable so that
+// tests can lower it.
+var maxLineBytes = 16 << 20
 
 // recordFunc handles one record: its raw JSON and the line it starts on.
 type recordFunc func(line int, raw []byte) error
 
-// jsonRecords calls fn with each record of a JSON input, in order:
+// jsonRecords calls fn with each record of a JSON input, in order, but
+// for the records holding text that is not valid UTF-8, which it skips:
 //   - the elements of a top-level array (or of several arrays in a row);
 //   - JSON lines, when the first value ends on its first line: each line
 //     holds one value, blank lines are ignored, and a line that does not
@@ -34,6 +38,7 @@ type recordFunc func(line int, raw []byte) error
 // ErrMalformed and naming the line. Arrays are streamed; other values are
 // held whole while their records are handled.
 func jsonRecords(r io.Reader, s *sink, wrappers []string, fn recordFunc) error {
+	fn = checkedRecords(s, fn)
 	lr := newLineReader(r)
 	first, err := lr.skipSpace()
 	switch {
@@ -147,8 +152,9 @@ func malformed(lc *lineCounter, dec *json.Decoder, err error) error {
 	if errors.As(err, &se) {
 		off = max(se.Offset-1, off)
 	}
-	if err == io.ErrUnexpectedEOF {
+	if err == io.ErrUnexpectedEOF { // at the last byte, not where the value began
 		err = errors.New("unexpected end of input")
+		off = max(lc.off-1, off)
 	}
 	return fmt.Errorf("%w: line %d: %v", ErrMalformed, lc.lineAt(off), err)
 }
@@ -232,7 +238,7 @@ func decodeReason(err error) string {
 		}
 		return fmt.Sprintf("field %s: a JSON %s where %s is expected", te.Field, te.Value, want)
 	}
-	return strings.TrimPrefix(err.Error(), "json: ")
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "json: "), insights.ErrInvalidEvent.Error()+": ")
 }
 
 // lineReader reads lines, counting them.

@@ -11,7 +11,8 @@ import (
 
 // readJSONL reads the library's own format: one insights.Event per line,
 // with the JSON names of its tags. Blank lines are ignored; a line that is
-// not one Event object, or names a field Event does not have, is skipped.
+// not one Event object, names a field Event does not have, or holds text
+// that is not valid UTF-8 is skipped.
 func readJSONL(r io.Reader, s *sink) error {
 	lr := newLineReader(r)
 	lr.skipBOM()
@@ -29,6 +30,10 @@ func readJSONL(r io.Reader, s *sink) error {
 		}
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
+			continue
+		}
+		if field, bad := invalidJSONText(b); bad {
+			s.skip(lr.line, field+": "+notUTF8)
 			continue
 		}
 		ev, why := decodeEvent(b)
@@ -56,5 +61,16 @@ func decodeEvent(b []byte) (insights.Event, string) {
 	if dec.InputOffset() != int64(len(b)) {
 		return ev, "more than one JSON value on the line"
 	}
+	if ev.Time.IsZero() && hasTime(b) {
+		return ev, "Time: 0001-01-01T00:00:00Z is before 2000-01-01" // not "missing", as Validate would say
+	}
 	return ev, ""
+}
+
+// hasTime reports whether the Event object b has a time that is not null.
+func hasTime(b []byte) bool {
+	var v struct {
+		Time *json.RawMessage `json:"time"`
+	}
+	return json.Unmarshal(b, &v) == nil && v.Time != nil
 }

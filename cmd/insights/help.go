@@ -33,6 +33,10 @@ func writeHelp(w io.Writer) {
 			logFields = append(logFields, d.String())
 		}
 	}
+	var kinds []string
+	for k := insights.KindSignIn; k <= insights.KindReset; k++ {
+		kinds = append(kinds, k.String())
+	}
 	var formats []string
 	for _, f := range importFormats {
 		formats = append(formats, string(f))
@@ -44,6 +48,7 @@ func writeHelp(w io.Writer) {
 		{"metrics (query -metric)", metrics},
 		{"dimensions (filters, query -by)", indexed},
 		{"log fields (filters only)", logFields},
+		{"event kinds (kind = signIn in filters; kind in the event format)", kinds},
 		{"import formats (import -format)", formats},
 		{"Graph collections (query -format graph -graph)", export.GraphCollections()},
 	} {

@@ -63,25 +63,51 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return badInput("%s: is a directory", name)
 		}
 	}
-	return withEngine(ctx, *dir, string(zone), true, func(eng *engine) error {
+	_, err := os.Stat(*dir)
+	created := errors.Is(err, os.ErrNotExist)
+	err = withEngine(ctx, *dir, string(zone), true, func(eng *engine) error {
 		imp := importer{eng: eng, format: importers.Format(format.value), stdout: stdout,
 			progress: newProgress(stderr, time.Now), asOf: at}
-		var total importers.Report
+		var total summary
 		for _, name := range fs.Args() {
-			rep, err := imp.file(ctx, name)
-			total.Read += rep.Read
-			total.Imported += rep.Imported
-			total.SkippedCount += rep.SkippedCount
+			sum, err := imp.file(ctx, name)
+			total.add(sum)
 			if err != nil {
 				return err
 			}
 		}
 		if fs.NArg() > 1 {
-			_, err := fmt.Fprintf(stdout, "total: %s\n", counts(total))
+			_, err := fmt.Fprintf(stdout, "total: %s\n", total)
 			return err
 		}
 		return nil
 	})
+	if err != nil && created { // a failed import leaves no new store behind
+		err = errors.Join(err, os.RemoveAll(*dir))
+	}
+	return err
+}
+
+// summary is what importing a file did: the importers' report and, of the
+// events it handed over, how many the store had already.
+type summary struct {
+	importers.Report
+	present int
+}
+
+// add adds the counts of s2 to s.
+func (s *summary) add(s2 summary) {
+	s.Read += s2.Read
+	s.Imported += s2.Imported
+	s.SkippedCount += s2.SkippedCount
+	s.present += s2.present
+}
+
+// String is the counts: records read, events imported (new to the store),
+// already present, records skipped.
+func (s summary) String() string {
+	return fmt.Sprintf("read %d, imported %d, already present %d, skipped %d",
+		s.Read, s.Imported-s.present, s.present, s.SkippedCount)
 }
 
 // importer imports files into one engine.
@@ -93,40 +119,47 @@ type importer struct {
 	asOf     time.Time // of a snapshot
 }
 
-// file imports the file name and prints its summary.
-func (imp *importer) file(ctx context.Context, name string) (importers.Report, error) {
+// file imports the file name and prints its summary. A file whose records
+// were all skipped is bad input.
+func (imp *importer) file(ctx context.Context, name string) (summary, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return importers.Report{}, badInput("%s: %v", name, errors.Unwrap(err))
+		return summary{}, badInput("%s: %v", name, errors.Unwrap(err))
 	}
 	defer f.Close()
-	var rep importers.Report
+	var sum summary
 	if imp.format == snapshotFormat {
-		rep, err = imp.snapshot(ctx, f)
+		sum.Report, err = imp.snapshot(ctx, f)
 	} else {
-		rep, err = imp.events(ctx, name, f)
+		sum, err = imp.events(ctx, name, f)
 	}
-	if werr := writeSummary(imp.stdout, name, rep); err == nil {
+	if werr := writeSummary(imp.stdout, name, sum); err == nil {
 		err = werr
 	}
-	if err != nil {
-		return rep, fmt.Errorf("%s: %w", name, err)
+	if err == nil && sum.Read > 0 && sum.Imported == 0 {
+		err = badInput("none of the %d records read was imported", sum.Read)
 	}
-	return rep, nil
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", name, err)
+	}
+	return sum, nil
 }
 
 // events streams the events of r, the file name, into the engine.
-func (imp *importer) events(ctx context.Context, name string, r io.Reader) (importers.Report, error) {
-	imported := 0
-	return importers.Read(ctx, r, imp.format, &importers.Options{MaxSkips: maxSkipsShown},
+func (imp *importer) events(ctx context.Context, name string, r io.Reader) (summary, error) {
+	handed, added := 0, 0
+	rep, err := importers.Read(ctx, r, imp.format, &importers.Options{MaxSkips: maxSkipsShown},
 		func(batch []insights.Event) error {
-			if err := imp.eng.Add(ctx, batch...); err != nil {
+			n, err := imp.eng.AddCount(ctx, batch...)
+			if err != nil {
 				return err
 			}
-			imported += len(batch)
-			imp.progress.update(name, imported)
+			handed += len(batch)
+			added += n
+			imp.progress.update(name, handed)
 			return nil
 		})
+	return summary{Report: rep, present: handed - added}, err
 }
 
 // snapshot records the registration snapshot of r as of imp.asOf.
@@ -140,22 +173,17 @@ func (imp *importer) snapshot(ctx context.Context, r io.Reader) (importers.Repor
 
 // writeSummary writes what importing the file name did, with the first
 // skipped records and why.
-func writeSummary(w io.Writer, name string, rep importers.Report) error {
+func writeSummary(w io.Writer, name string, sum summary) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s\n", sanitize(name), counts(rep))
-	for _, s := range rep.Skipped {
+	fmt.Fprintf(&b, "%s: %s\n", sanitize(name), sum)
+	for _, s := range sum.Skipped {
 		fmt.Fprintf(&b, "  skipped %s\n", sanitize(s.String()))
 	}
-	if more := rep.SkippedCount - len(rep.Skipped); more > 0 {
+	if more := sum.SkippedCount - len(sum.Skipped); more > 0 {
 		fmt.Fprintf(&b, "  and %d more skipped\n", more)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// counts is the read, imported and skipped counts of rep.
-func counts(rep importers.Report) string {
-	return fmt.Sprintf("read %d, imported %d, skipped %d", rep.Read, rep.Imported, rep.SkippedCount)
 }
 
 // progress writes a progress line to w at most once a second, once an

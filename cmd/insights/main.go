@@ -16,9 +16,12 @@
 // another; init creates one without importing. The zone is fixed at
 // creation: -zone with another zone is an error. The other subcommands
 // need an existing store. import streams each file through
-// importers.Read into Engine.Add and prints, per file, the records read,
-// imported and skipped, with the first reasons and line numbers; it stops
-// at the first file that fails, keeping what it imported. Request ids make
+// importers.Read into Engine.AddCount and prints, per file, the records
+// read, the events imported (new to the store), those already present
+// (same request id) and the records skipped, with the first reasons and
+// line numbers. A file whose records were all skipped fails. import stops
+// at the first file that fails, keeping what it imported into an existing
+// store; a store the failed import created is removed. Request ids make
 // importing a file twice change nothing, so a failed import can simply be
 // run again. An import that takes more than a second prints a progress
 // line on stderr at most every second.
@@ -28,7 +31,8 @@
 // 0 when the command did what it was asked; 1 for bad input, with a
 // message naming the flag, the file or the line at fault (an unknown
 // flag, a bad date or filter, an unknown metric, a missing or malformed
-// file, a store opened with another zone); 2 for anything else: a corrupt
+// file, a file of which nothing could be imported, a store path that is
+// not a directory, a store opened with another zone); 2 for anything else: a corrupt
 // store, an I/O error, a store locked by another process, an interrupt.
 //
 // # Output

@@ -39,6 +39,9 @@ func runSignIns(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *all && given(fs, "limit") {
 		return badInput("-limit and -all exclude each other")
 	}
+	if q.Limit < 1 || q.Limit > insights.MaxPageSize {
+		return badInput("-limit %d: want 1 to %d", q.Limit, insights.MaxPageSize)
+	}
 	return withEngine(ctx, *dir, "", false, func(eng *engine) error {
 		if *all {
 			q.Filter = insights.And(insights.Eq(insights.DimKind, insights.KindSignIn.String()), q.Filter)

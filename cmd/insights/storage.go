@@ -21,10 +21,11 @@ type engine struct {
 // hold a store already, so that a mistyped path is an error rather than
 // an empty answer. zone, when given, must be the store's.
 func openEngine(ctx context.Context, dir, zone string, create bool) (*engine, error) {
-	if !create {
-		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-			return nil, badInput("-store %s: no such store (create it with init or import)", dir)
-		}
+	switch fi, err := os.Stat(dir); {
+	case !create && errors.Is(err, os.ErrNotExist):
+		return nil, badInput("-store %s: no such store (create it with init or import)", dir)
+	case err == nil && !fi.IsDir():
+		return nil, badInput("-store %s: not a directory", dir)
 	}
 	st, err := store.Dir(dir, nil)
 	if errors.Is(err, store.ErrLocked) {
