@@ -22,7 +22,7 @@ var (
 	// in this process or another, holds open.
 	ErrLocked = errors.New("store: directory is locked by another process")
 	// ErrNotStore is returned by Dir for a directory that holds files but
-	// was never a store's: it has no LOCK file.
+	// was never a store's: it has no LOCK file and no meta.json.
 	ErrNotStore = errors.New("store: not a store directory")
 )
 
@@ -80,10 +80,11 @@ func (noLock) Close() error { return nil }
 // costs a walk of the whole tree. It creates directories with mode 0700
 // and files with mode 0600: the values may hold personal data.
 //
-// A directory that holds files but no LOCK file was never a store's: Dir
-// refuses it with an error wrapping ErrNotStore rather than write its
-// files beside the user's (an empty directory, or one holding only
-// "lost+found", becomes a store). DirOptions.ReadOnly opens an existing
+// A directory that holds files but neither a LOCK file nor a meta.json
+// (the insights engine's metadata, which a backup that leaves lock files
+// out still has) was never a store's: Dir refuses it with an error
+// wrapping ErrNotStore rather than write its files beside the user's (an
+// empty directory, or one holding only "lost+found", becomes a store). DirOptions.ReadOnly opens an existing
 // store without writing anything.
 //
 // Keys are slash-separated paths of one or more segments of ASCII letters,
@@ -134,8 +135,9 @@ func Dir(path string, opts *DirOptions) (*DirStore, error) {
 	return d, nil
 }
 
-// checkStoreDir refuses the directory root when it holds files but no
-// LOCK file: a directory that no DirStore ever opened, and not empty.
+// checkStoreDir refuses the directory root when it holds files but
+// neither a LOCK file nor the engine's meta.json: a directory that no
+// DirStore ever opened, and not empty.
 func checkStoreDir(fsys FS, root string) error {
 	entries, err := fsys.ReadDir(root)
 	if err != nil {
@@ -144,7 +146,7 @@ func checkStoreDir(fsys FS, root string) error {
 	var others []string
 	for _, e := range entries {
 		switch name := e.Name(); {
-		case name == lockName:
+		case name == lockName || name == metaName:
 			return nil
 		case name == "lost+found" || strings.HasPrefix(name, tempPrefix):
 		default:
@@ -158,7 +160,7 @@ func checkStoreDir(fsys FS, root string) error {
 	if len(others) > 3 {
 		others = append(others[:3], "…")
 	}
-	return fmt.Errorf("%w: it holds %s but no LOCK file; use an empty or new directory",
+	return fmt.Errorf("%w: it holds %s but no LOCK or meta.json file; use an empty or new directory",
 		ErrNotStore, strings.Join(others, ", "))
 }
 

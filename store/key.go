@@ -15,6 +15,7 @@ const (
 	maxKeyLen     = 512
 	maxSegmentLen = 255 // NAME_MAX of Linux file systems
 	lockName      = "LOCK"
+	metaName      = "meta.json" // the insights engine's metadata: its directory is a store
 	tempPrefix    = ".tmp-"
 )
 

@@ -131,6 +131,12 @@ func TestDirRefusesADirectoryThatIsNotAStore(t *testing.T) {
 		t.Errorf("Dir wrote in a directory it refused: %q", after)
 	}
 
+	restored := t.TempDir() // a store from a backup that left LOCK out
+	if err := os.WriteFile(filepath.Join(restored, "meta.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	openDir(t, restored, nil)
+
 	mount := t.TempDir() // the root of a file system: only lost+found
 	if err := os.Mkdir(filepath.Join(mount, "lost+found"), 0o700); err != nil {
 		t.Fatal(err)

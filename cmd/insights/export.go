@@ -30,7 +30,7 @@ func runExport(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err := required(fs, "store"); err != nil {
 		return err
 	}
-	return withEngine(ctx, *dir, "", false, func(eng *engine) error {
+	return withEngine(ctx, *dir, "", readOnly, func(eng *engine) error {
 		q.Limit = insights.MaxPageSize
 		it := eng.Entries(ctx, q)
 		if format.value == "csv" {

@@ -65,7 +65,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	_, err := os.Stat(*dir)
 	created := errors.Is(err, os.ErrNotExist)
-	err = withEngine(ctx, *dir, string(zone), true, func(eng *engine) error {
+	err = withEngine(ctx, *dir, string(zone), readWrite, func(eng *engine) error {
 		imp := importer{eng: eng, format: importers.Format(format.value), stdout: stdout,
 			progress: newProgress(stderr, time.Now), asOf: at}
 		var total summary

@@ -25,7 +25,7 @@ func runInit(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err := required(fs, "store"); err != nil {
 		return err
 	}
-	return withEngine(ctx, *dir, string(zone), true, func(eng *engine) error {
+	return withEngine(ctx, *dir, string(zone), readWrite, func(eng *engine) error {
 		_, err := fmt.Fprintf(stdout, "store %s: zone %s\n", *dir, eng.Zone())
 		return err
 	})

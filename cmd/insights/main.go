@@ -14,8 +14,12 @@
 //
 // import creates its store on first use, in UTC unless -zone names
 // another; init creates one without importing. The zone is fixed at
-// creation: -zone with another zone is an error. The other subcommands
-// need an existing store. import streams each file through
+// creation: -zone with another zone is an error. A directory that holds
+// other files is never made a store. The other subcommands (query,
+// signins, export) need an existing store and open it read-only: they
+// write nothing in its directory, not even a LOCK file, so a store on a
+// read-only mount, a backup or another user's store can be read; they
+// fail while a writer (an import, a service) has the store open. import streams each file through
 // importers.Read into Engine.AddCount and prints, per file, the records
 // read, the events imported (new to the store), those already present
 // (same request id) and the records skipped, with the first reasons and

@@ -51,7 +51,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	return withEngine(ctx, *dir, "", false, func(eng *engine) error {
+	return withEngine(ctx, *dir, "", readOnly, func(eng *engine) error {
 		res, err := eng.Query(ctx, q)
 		if err != nil {
 			return err

@@ -42,7 +42,7 @@ func runSignIns(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if q.Limit < 1 || q.Limit > insights.MaxPageSize {
 		return badInput("-limit %d: want 1 to %d", q.Limit, insights.MaxPageSize)
 	}
-	return withEngine(ctx, *dir, "", false, func(eng *engine) error {
+	return withEngine(ctx, *dir, "", readOnly, func(eng *engine) error {
 		if *all {
 			q.Filter = insights.And(insights.Eq(insights.DimKind, insights.KindSignIn.String()), q.Filter)
 			q.Limit = insights.MaxPageSize
