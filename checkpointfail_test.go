@@ -131,6 +131,7 @@ func TestFlushReportsItsOwnFailure(t *testing.T) {
 		if err := e.Add(ctx, ev); err != nil {
 			t.Fatalf("Add %d: %v", i, err)
 		}
+		AwaitCheckpoint(e) // the checkpoint the Add started, which fails
 	}
 	err = e.Flush(ctx)
 	ffs.LimitSpace(-1)

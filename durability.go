@@ -319,6 +319,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	ctx := context.Background()
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
+	e.awaitBacklog()
 	if e.isClosed() {
 		return ErrClosed
 	}
@@ -340,14 +341,46 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 		e.apply(&g.events[i])
 	}
 	e.mu.Unlock()
-	if e.walBytes >= e.checkpointBytes {
-		// The batch is durable and applied: a failed checkpoint removed
-		// what it wrote and is retried by the next Add, Flush or Close,
-		// which report their own failure.
-		_ = e.writeCheckpoint(ctx)
+	if e.walBytes >= e.checkpointBytes && !e.ckRunning {
+		// The batch is durable and applied; the checkpoint runs on its
+		// own goroutine. One that fails removed what it wrote and is
+		// retried after the next group.
+		e.ckRunning, e.ckDone = true, make(chan struct{})
+		go e.backgroundCheckpoint()
 	}
 	return nil
 }
+
+// backgroundCheckpoint writes the checkpoint that a group's log started,
+// unless the engine closed meanwhile.
+func (e *Engine) backgroundCheckpoint() {
+	e.ckMu.Lock()
+	if !e.isClosed() {
+		_ = e.writeCheckpoint(context.Background())
+	}
+	e.ckMu.Unlock()
+	e.walMu.Lock()
+	e.ckRunning = false
+	close(e.ckDone)
+	e.walMu.Unlock()
+}
+
+// awaitBacklog holds back the group writer while a checkpoint runs and the
+// log it has not covered passes backlogFactor times CheckpointBytes: the
+// back-pressure that bounds the log when Adds outpace checkpoints. walMu
+// is held, and released while waiting.
+func (e *Engine) awaitBacklog() {
+	for e.ckRunning && e.walBytes >= backlogFactor*e.checkpointBytes {
+		done := e.ckDone
+		e.walMu.Unlock()
+		<-done
+		e.walMu.Lock()
+	}
+}
+
+// backlogFactor is how many times CheckpointBytes of log a running
+// checkpoint may fall behind before Adds wait for it.
+const backlogFactor = 4
 
 // Flush writes a checkpoint: the days changed since the last one as new
 // segment versions, the catalog, and the manifest that commits them; then
@@ -359,8 +392,8 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 // writes the same days again. On a read-only engine it returns an error
 // wrapping ErrReadOnly.
 func (e *Engine) Flush(ctx context.Context) error {
-	e.walMu.Lock()
-	defer e.walMu.Unlock()
+	e.ckMu.Lock()
+	defer e.ckMu.Unlock()
 	if e.isClosed() {
 		return ErrClosed
 	}
@@ -370,15 +403,21 @@ func (e *Engine) Flush(ctx context.Context) error {
 	return e.writeCheckpoint(ctx)
 }
 
-// writeCheckpoint does Flush's work. walMu is held, so no event is applied
-// meanwhile; queries go on.
+// writeCheckpoint does Flush's work; ckMu is held. It takes the log's and
+// the days' locks twice, briefly: to seal the changed days and encode the
+// catalog as of the last log record applied, and to commit what it wrote.
+// In between, while it writes, Adds and queries go on: a day that an Add
+// changes meanwhile gets the new segment, but stays to be written again
+// (its version moved).
 func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	type write struct {
-		n      int32
-		d      *day
-		key    string
-		logOff int
+		n       int32
+		d       *day
+		key     string
+		logOff  int
+		version uint64
 	}
+	e.walMu.Lock()
 	e.mu.Lock()
 	// Every attempt takes a new generation: a failed attempt's files (and
 	// even its manifest, if its Put failed after the rename) may be on
@@ -400,18 +439,20 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		}
 		segments[n] = ds.segKey
 		if !ds.saved {
-			writes = append(writes, write{n: n, d: ds.sealed, key: segmentKey(n, gen)})
+			writes = append(writes, write{n: n, d: ds.sealed, key: segmentKey(n, gen), version: ds.version})
 			segments[n] = segmentKey(n, gen)
 		}
 	}
-	walSeq := e.walSeq
+	walSeq, walBytes := e.walSeq, e.walBytes
 	if len(writes) == 0 && len(e.strays) == 0 && walSeq == e.walFrom && e.catalog != "" {
 		e.mu.Unlock()
+		e.walMu.Unlock()
 		return nil // nothing changed since the last checkpoint
 	}
 	cat, err := e.encodeCatalog()
 	horizon := e.horizon
 	e.mu.Unlock()
+	e.walMu.Unlock()
 	if err != nil {
 		return e.failCheckpoint(ctx, err, gen, nil)
 	}
@@ -441,15 +482,19 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	// Committed. What the new manifest no longer names is garbage.
 	garbage := e.strays
 	e.strays = nil
+	e.walMu.Lock()
 	e.mu.Lock()
 	for _, w := range writes {
 		ds := e.days[w.n]
 		if ds.segKey != "" {
 			garbage = append(garbage, ds.segKey)
 		}
-		ds.segKey, ds.saved, ds.logOff = w.key, true, w.logOff
-		if ds.sealed == w.d && ds.open == nil {
-			e.closeDay(ds)
+		ds.segKey, ds.logOff = w.key, w.logOff
+		if ds.version == w.version { // not changed since it was sealed
+			ds.saved = true
+			if ds.sealed == w.d && ds.open == nil {
+				e.closeDay(ds)
+			}
 		}
 		e.hold(ds) // now evictable, if closed
 	}
@@ -461,7 +506,8 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 	for seq := e.walFrom; seq < walSeq; seq++ {
 		garbage = append(garbage, walKey(seq))
 	}
-	e.walFrom, e.walBytes = walSeq, 0
+	e.walFrom, e.walBytes = walSeq, e.walBytes-walBytes
+	e.walMu.Unlock()
 	slices.Sort(garbage)
 	for i, k := range garbage {
 		if err := e.store.Delete(ctx, k); err != nil {

@@ -31,20 +31,22 @@ type Erasure struct {
 // is loaded and scanned; the engine's writers wait meanwhile.
 func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	rep := Erasure{UserKey: userKey}
+	e.ckMu.Lock()
+	defer e.ckMu.Unlock()
 	e.walMu.Lock()
-	defer e.walMu.Unlock()
 	e.mu.Lock()
+	unlock := func() { e.mu.Unlock(); e.walMu.Unlock() } // before the checkpoint, which takes them again
 	if e.closed {
-		e.mu.Unlock()
+		unlock()
 		return rep, ErrClosed
 	}
 	if e.readOnly {
-		e.mu.Unlock()
+		unlock()
 		return rep, fmt.Errorf("%w: Erase", ErrReadOnly)
 	}
 	uid, ok := e.keys[userKey]
 	if !ok {
-		e.mu.Unlock()
+		unlock()
 		return rep, nil
 	}
 	rep.Found = true
@@ -56,14 +58,14 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	var touched []int32
 	for _, n := range days {
 		if err := ctx.Err(); err != nil {
-			e.mu.Unlock()
+			unlock()
 			return rep, err
 		}
 		ds := e.days[n]
 		if ds.open == nil && ds.sealed == nil {
 			d, err := e.loadDay(ctx, n, ds.segKey)
 			if err != nil {
-				e.mu.Unlock()
+				unlock()
 				return rep, err
 			}
 			ds.sealed = d
@@ -76,11 +78,12 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 			ds.open = ds.sealed.thaw()
 		}
 		if err := ds.open.joinLog(); err != nil {
-			e.mu.Unlock()
+			unlock()
 			return rep, err
 		}
 		if ds.open.remove(uid) {
 			ds.dirty, ds.saved = true, false
+			ds.version++
 			touched = append(touched, n)
 			rep.Days = append(rep.Days, dateOfNum(n))
 		}
@@ -95,7 +98,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	}
 	e.deletedU.Remove(uid)
 	delete(e.regs, uid)
-	e.mu.Unlock()
+	unlock()
 	if err := e.writeCheckpoint(ctx); err != nil {
 		return rep, fmt.Errorf("insights: erasing %q: removed from memory, not yet from the store: %w", userKey, err)
 	}

@@ -510,6 +510,7 @@ func TestFaultInAutomaticCheckpoint(t *testing.T) {
 			f := durSetUp(t, 1)
 			fl.inject(f)
 			err := f.add()
+			insights.AwaitCheckpoint(f.e) // the checkpoint the Add started, in the background
 			f.setHook(nil)
 			for _, op := range durOps {
 				f.ffs.FailAt(op, 0)

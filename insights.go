@@ -270,12 +270,19 @@ type Engine struct {
 
 	// Guarded by walMu, held while a log group is written and applied, and
 	// during checkpoints, so the log's order is the order of application.
-	walMu    sync.Mutex
-	walSeq   uint64   // sequence of the next log record
-	walFrom  uint64   // first sequence the last checkpoint does not cover
-	walBytes int      // log written since the last checkpoint
-	strays   []string // files of failed checkpoints that a committed manifest may name, removed by the next commit
-	recovery Recovery
+	walMu     sync.Mutex
+	walSeq    uint64        // sequence of the next log record
+	walFrom   uint64        // first sequence the last checkpoint does not cover
+	walBytes  int           // log written since the last checkpoint
+	ckRunning bool          // a background checkpoint is under way
+	ckDone    chan struct{} // closed when it ends
+	recovery  Recovery
+
+	// ckMu is held by a checkpoint from start to end, and by Flush, Close
+	// and Erase around theirs: checkpoints never overlap. It is taken
+	// before walMu, which is taken before mu.
+	ckMu   sync.Mutex
+	strays []string // files of failed checkpoints that a committed manifest may name, removed by the next commit
 
 	// Guarded by cmu: the group commit queue.
 	cmu     sync.Mutex
@@ -290,6 +297,7 @@ type dayState struct {
 	sealed    *day
 	open      *dayBuilder
 	dirty     bool   // open has changes that sealed lacks
+	version   uint64 // counts changes, so a checkpoint knows whether the day changed while it wrote
 	saved     bool   // sealed is what segKey holds
 	segKey    string // store key of the day's segment, "" if never written
 	logOff    int    // offset of the log section in segKey, when this engine wrote it
@@ -445,8 +453,8 @@ func (e *Engine) Zone() *time.Location { return e.loc }
 // Close writes a checkpoint (but on a read-only engine) and releases the
 // engine's memory. Later calls return ErrClosed. The store stays open: its owner closes it.
 func (e *Engine) Close() error {
-	e.walMu.Lock()
-	defer e.walMu.Unlock()
+	e.ckMu.Lock()
+	defer e.ckMu.Unlock()
 	if e.isClosed() {
 		return ErrClosed
 	}
@@ -454,6 +462,8 @@ func (e *Engine) Close() error {
 	if !e.readOnly {
 		err = e.writeCheckpoint(context.Background())
 	}
+	e.walMu.Lock()
+	defer e.walMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
@@ -574,6 +584,7 @@ func (e *Engine) apply(n *normEvent) {
 	}
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
 	ds.dirty, ds.saved = true, false
+	ds.version++
 }
 
 // moveFirst moves uid's first activity day from old to day in firstOn

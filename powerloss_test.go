@@ -249,11 +249,13 @@ func plCrash(ctx context.Context, g *durGen, victim string, n, again int) error 
 	sfs := strictfs.New()
 	sfs.FailFrom(n)
 	r := plWorkload(ctx, sfs, g, victim)
-	if r.err == nil {
-		return errors.New("the workload did not fail")
-	}
 	sfs.Crash()
 	where := fmt.Sprintf("the workload stopped at: %v", r.err)
+	if r.err == nil {
+		// Checkpoints run in the background, so runs differ a little in
+		// their operations: this one ended before operation n.
+		where = fmt.Sprintf("the workload ended before operation %d", n)
+	}
 	if again > 0 {
 		where += fmt.Sprintf("; the reopening failing from its operation %d returned: %v", again, plReopen(ctx, sfs, again))
 		sfs.Crash()
