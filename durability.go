@@ -54,6 +54,9 @@ func (e *Engine) recover(ctx context.Context) error {
 	for n, k := range m.segments {
 		e.days[n] = &dayState{segKey: k, saved: true}
 	}
+	if err := e.rehashSketches(ctx); err != nil {
+		return err
+	}
 	e.gen, e.catalog, e.walFrom, e.walSeq, e.horizon = m.gen, m.catalog, m.walFrom, m.walFrom, m.horizon
 	e.recovery = Recovery{Checkpoint: m.gen, Days: len(m.segments)}
 
@@ -322,7 +325,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		}
 	}
 	walSeq := e.walSeq
-	if len(writes) == 0 && len(garbage) == 0 && walSeq == e.walFrom && e.catalog != "" {
+	if len(writes) == 0 && len(garbage) == 0 && walSeq == e.walFrom && e.catalog != "" && !e.sketches.rehashed {
 		e.mu.Unlock()
 		return nil // nothing changed since the last checkpoint
 	}
