@@ -1,8 +1,10 @@
 package insights
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/insightslab/insights/metrics"
@@ -18,6 +20,8 @@ import (
 //	  serialization (length-prefixed bytes); week and month sketches are merged from them at load
 //	registration state: users (uvarint), each: user id (uvarint), methods (uvarint), each:
 //	  method code (uvarint) | time of the deciding event (varint Unix ns) | registered (1 byte)
+//	sketch hash (uvarint): sketchHashKey; absent from catalogs written before it, whose
+//	  sketches hashed dense ids (sketchHashID) and are rebuilt at Open (rehashSketches)
 
 // catalogKey names version gen of the catalog.
 func catalogKey(gen uint64) string { return fmt.Sprintf("catalog/%016x", gen) }
@@ -65,6 +69,8 @@ func (e *Engine) encodeCatalog() ([]byte, error) {
 			b = append(b, boolByte(st.registered))
 		}
 	}
+	b = appendUvarint(b, sketchHashKey)
+	e.sketches.rehashed = false // written back
 	return sealFrame(b), nil
 }
 
@@ -149,11 +155,48 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 		}
 		e.regs[uint32(uid)] = ms
 	}
+	hash := uint64(sketchHashID)
+	if r.err == nil && r.off < len(r.b) {
+		if hash = r.uvarint(); hash != sketchHashKey {
+			r.fail("unknown sketch hash %d", hash)
+		}
+	}
 	if err := r.end(); err != nil {
 		return err
 	}
+	if hash == sketchHashID {
+		// Never mix two hashes in one estimate: the sketches are rebuilt
+		// from the day segments before the log is replayed onto them.
+		e.sketches = newSketches(e.precision)
+		e.sketches.rehashed = true
+		return nil
+	}
 	e.sketches.mergeAll() // week and month sketches are derived, not stored
 	return nil
+}
+
+// rehashSketches rebuilds the day, week and month sketches from the
+// exact active sets of the day segments when the catalog hashed dense ids
+// (decodeCatalog then dropped its sketches); it does nothing otherwise.
+// It runs in Open once the manifest's segments are known, before the log
+// is replayed. Cost: every segment is read and decoded once, one at a
+// time, and not kept.
+func (e *Engine) rehashSketches(ctx context.Context) error {
+	if !e.sketches.rehashed {
+		return nil
+	}
+	days := make([]int32, 0, len(e.days))
+	for n := range e.days {
+		days = append(days, n)
+	}
+	_, err := e.rebuildSketches(days, func(n int32) (*roaring.Bitmap, error) {
+		d, err := e.loadDay(ctx, n, e.days[n].segKey)
+		if err != nil {
+			return nil, err
+		}
+		return d.active, nil
+	})
+	return err
 }
 
 // readSketch decodes a HyperLogLog sketch of precision p. Like readBitmap

@@ -51,6 +51,9 @@ func (e *Engine) recover(ctx context.Context) error {
 	for n, k := range m.segments {
 		e.days[n] = &dayState{segKey: k, saved: true}
 	}
+	if err := e.rehashSketches(ctx); err != nil {
+		return err
+	}
 	e.gen, e.catalog, e.walFrom, e.walSeq, e.horizon = m.gen, m.catalog, m.walFrom, m.walFrom, m.horizon
 	e.recovery = Recovery{Checkpoint: m.gen, Days: len(m.segments)}
 	if err := e.replayLog(ctx, m.walFrom); err != nil {
@@ -444,7 +447,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		}
 	}
 	walSeq, walBytes := e.walSeq, e.walBytes
-	if len(writes) == 0 && len(e.strays) == 0 && walSeq == e.walFrom && e.catalog != "" {
+	if len(writes) == 0 && len(e.strays) == 0 && walSeq == e.walFrom && e.catalog != "" && !e.sketches.rehashed {
 		e.mu.Unlock()
 		e.walMu.Unlock()
 		return nil // nothing changed since the last checkpoint

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/insightslab/insights/metrics"
@@ -88,7 +89,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 			rep.Days = append(rep.Days, dateOfNum(n))
 		}
 	}
-	rep.Sketches = e.rebuildSketches(touched)
+	rep.Sketches, _ = e.rebuildSketches(touched, func(n int32) (*roaring.Bitmap, error) { return e.days[n].open.active, nil })
 	delete(e.keys, userKey)
 	e.userKeys = slices.Clone(e.userKeys) // open user lists read the old slice without the lock
 	e.userKeys[uid] = ""
@@ -138,16 +139,24 @@ func (b *dayBuilder) remove(uid uint32) bool {
 }
 
 // rebuildSketches recomputes the sketches of the given days, and of their
-// weeks and months, from the exact active sets. The write lock is held.
-func (e *Engine) rebuildSketches(days []int32) int {
+// weeks and months, from the exact active sets that active returns (read
+// once a day, in order; an error stops the rebuild and is returned), and
+// returns how many it built. The write lock is held. Cost: an insertion
+// per active user of each day, then a merge per day of each week and
+// month touched.
+func (e *Engine) rebuildSketches(days []int32, active func(n int32) (*roaring.Bitmap, error)) (int, error) {
 	rebuilt := 0
 	weeks, months := map[int32]bool{}, map[int32]bool{}
 	for _, n := range days {
+		set, err := active(n)
+		if err != nil {
+			return rebuilt, err
+		}
 		sk, _ := hyperloglog.NewSketch(e.precision, true)
-		it := e.days[n].open.active.Iterator()
+		it := set.Iterator()
 		for it.HasNext() {
 			if u := it.Next(); n <= e.deleted[u] {
-				sk.InsertHash(userHash(u))
+				sk.InsertHash(userHash(e.userKeys[u]))
 			}
 		}
 		e.sketches.day[n] = sk
@@ -157,5 +166,5 @@ func (e *Engine) rebuildSketches(days []int32) int {
 		weeks[w], months[m] = true, true
 	}
 	rebuilt += e.sketches.mergeDays(weeks, months)
-	return rebuilt
+	return rebuilt, nil
 }

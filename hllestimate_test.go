@@ -20,7 +20,7 @@ func TestRegistersEstimate(t *testing.T) {
 		inserted := 0
 		for _, n := range []int{0, 1, 2, 10, 100, 1_000, 5_000, 20_000, 50_000, 100_000, 400_000, 1_000_000} {
 			for ; inserted < n; inserted++ {
-				sk.InsertHash(userHash(uint32(inserted)))
+				sk.InsertHash(userHash(testKey(inserted)))
 			}
 			regs, _, ok := denseRegisters(sk, nil)
 			if !ok {
@@ -46,7 +46,7 @@ func TestRegistersEstimate(t *testing.T) {
 // TestDenseRegistersRefusesSparse: a sparse sketch has no registers to read.
 func TestDenseRegistersRefusesSparse(t *testing.T) {
 	sk, _ := hyperloglog.NewSketch(14, true)
-	sk.InsertHash(userHash(7))
+	sk.InsertHash(userHash(testKey(7)))
 	if _, _, ok := denseRegisters(sk, nil); ok {
 		t.Fatal("a sparse sketch's encoding was read as registers")
 	}
@@ -83,7 +83,7 @@ func TestSketchesEstimateMatchesLibraryMerge(t *testing.T) {
 			users = 20_000 // dense
 		}
 		for range users {
-			s.add(n, uint32(r.IntN(300_000)))
+			s.add(n, testKey(r.IntN(300_000)))
 		}
 	}
 	for _, rng := range [][2]int32{{20000, 20100}, {20003, 20040}, {20010, 20011}, {20001, 20002}} {
@@ -102,8 +102,8 @@ func TestSketchesEstimateMatchesLibraryMerge(t *testing.T) {
 // registersEstimate on one dense sketch of 500,000 users (precision 14).
 func BenchmarkRegistersEstimate(b *testing.B) {
 	sk, _ := hyperloglog.NewSketch(14, false)
-	for u := range uint32(500_000) {
-		sk.InsertHash(userHash(u))
+	for u := range 500_000 {
+		sk.InsertHash(userHash(testKey(u)))
 	}
 	b.Run("library", func(b *testing.B) {
 		for b.Loop() {
@@ -130,7 +130,7 @@ func BenchmarkSketchesEstimate(b *testing.B) {
 	const last = int32(20180)
 	for n := last - 180; n < last; n++ {
 		for range 40_000 {
-			s.add(n, uint32(r.IntN(200_000)))
+			s.add(n, testKey(r.IntN(200_000)))
 		}
 	}
 	for _, days := range []int32{30, 90, 180} {

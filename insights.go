@@ -177,7 +177,6 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/axiomhq/hyperloglog"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/insightslab/insights/metrics"
@@ -576,7 +575,7 @@ func (e *Engine) apply(n *normEvent) {
 			e.last[uid] = n.day
 		}
 		if n.day <= e.deleted[uid] {
-			e.sketches.add(n.day, uid)
+			e.sketches.add(n.day, e.userKeys[uid])
 		}
 	}
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
@@ -660,19 +659,4 @@ func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	return ev.result(), nil
-}
-
-// sketches are the approximate-mode HyperLogLog sketches of active users,
-// per day and pre-merged per ISO week (keyed by its Monday) and month
-// (keyed by its first day).
-type sketches struct {
-	precision uint8
-	day       map[int32]*hyperloglog.Sketch
-	week      map[int32]*hyperloglog.Sketch
-	month     map[int32]*hyperloglog.Sketch
-}
-
-func newSketches(p uint8) sketches {
-	return sketches{precision: p, day: map[int32]*hyperloglog.Sketch{},
-		week: map[int32]*hyperloglog.Sketch{}, month: map[int32]*hyperloglog.Sketch{}}
 }

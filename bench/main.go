@@ -63,7 +63,7 @@ type approxResult struct {
 	RangeDays int     `json:"range_days"`
 	Exact     float64 `json:"exact"`
 	Approx    float64 `json:"approx"`
-	RelError  float64 `json:"rel_error"`
+	RelError  float64 `json:"rel_error"` // (approx - exact) / exact: signed, above the truth when positive
 	StdError  float64 `json:"std_error"`
 	ExactNs   int64   `json:"exact_ns"`
 	ApproxNs  int64   `json:"approx_ns"`
@@ -547,9 +547,9 @@ func runApprox(ctx context.Context, o options, g *generator, eng *insights.Engin
 			return nil
 		})
 		if ar.Exact > 0 {
-			ar.RelError = math.Abs(ar.Approx-ar.Exact) / ar.Exact
+			ar.RelError = (ar.Approx - ar.Exact) / ar.Exact
 		}
-		logf("approx: %d users, %d-day range: exact %.0f (%s), approx %.0f (%s), error %.3f%% (std %.2f%%)",
+		logf("approx: %d users, %d-day range: exact %.0f (%s), approx %.0f (%s), error %+.3f%% (std %.2f%%)",
 			users, rangeDays, ar.Exact, ns(ar.ExactNs), ar.Approx, ns(ar.ApproxNs), 100*ar.RelError, 100*ar.StdError)
 		return ar, err
 	}
@@ -812,7 +812,7 @@ func printReport(out io.Writer, r *report) {
 	row("reopen: Open (ms)", "%.1f", float64(r.ReopenOpenNs)/1e6)
 	row("reopen: first 30-day query (ms)", "%.1f", float64(r.ReopenQueryNs)/1e6)
 	for _, a := range r.Approx {
-		fmt.Fprintf(out, "| approximate %d-day active users (%d users, %d days of data): error %.3f%%, exact %s, approx %s | %.2f× faster |\n",
+		fmt.Fprintf(out, "| approximate %d-day active users (%d users, %d days of data): error %+.3f%%, exact %s, approx %s | %.2f× faster |\n",
 			a.RangeDays, a.Users, a.DataDays, 100*a.RelError, ns(a.ExactNs), ns(a.ApproxNs), float64(a.ExactNs)/float64(max(1, a.ApproxNs)))
 	}
 	row("peak RSS (GiB)", "%.2f", float64(r.PeakRSS)/(1<<30))
@@ -847,7 +847,7 @@ func printSweep(out io.Writer, rs []*report) {
 		{"ingest events/s", func(r *report) string { return fmt.Sprintf("%.0f", r.IngestEventsPerSec) }},
 		{"heap bytes/event", func(r *report) string { return fmt.Sprintf("%.2f", r.MemBytesPerEvent) }},
 		{"disk bytes/event", func(r *report) string { return fmt.Sprintf("%.2f", r.DiskBytesPerEvent) }},
-		{"HLL 30-day error", func(r *report) string { return fmt.Sprintf("%.3f%%", 100*r.HLLMauRelError) }},
+		{"HLL 30-day error", func(r *report) string { return fmt.Sprintf("%+.3f%%", 100*r.HLLMauRelError) }},
 	} {
 		fmt.Fprintf(out, "| %s |", m.name)
 		for _, r := range rs {
