@@ -35,7 +35,8 @@
 // Before an event is queued it passes the checks of Engine.Add that need
 // no engine state (check.go): a time from 2000-01-01 to a day past
 // Options.Now, a user key (a principal id on service-principal and
-// managed-identity sign-ins, which never carry a user key), a user key or
+// managed-identity sign-ins, which never carry a user key; none needed on
+// a failed sign-in, whose account may not exist), a user key or
 // principal id within insights.MaxKeyLength, kinds, statuses, sign-in
 // types, reasons, MFA results, requirements and actions from their sets.
 // Other over-long strings are cut to their limit on a UTF-8 boundary,

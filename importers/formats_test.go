@@ -28,15 +28,15 @@ func TestEntraCSV(t *testing.T) {
 		{"2023-09-21T09:05:40Z", signIn, "u-alice", "", inter, 0, 0, "", "csv-4"},
 		{"2023-09-22T08:00:00Z", signIn, "u-carol", "", inter, 0, 500121, "", "csv-5"},
 		{"2023-09-22T09:00:00Z", signIn, "", "sp-backup", sp, 0, 0, "", "csv-6"},
+		{"2023-09-22T10:00:00Z", signIn, "", "", inter, 0, 50034, "", "csv-8"},       // a failure of no known user
 		{"2023-09-23T11:30:00Z", signIn, "u-dave", "", inter, 0, 0, "", "entra:h:*"}, // no request id
 	})
 	checkSkips(t, rep, 10,
 		`line 8: Date (UTC): "not a date" is not a time`,
-		"line 9: UserKey: missing on a signIn event",
 		"line 11: 5 fields where the header has 29")
 	a, b, c := evs[0], evs[1], evs[4]
-	if a.City != "Seattle" || a.State != "Washington" || a.Country != "US" || b.City != "Paris" || b.Country != "FR" || evs[6].Country != "DE" {
-		t.Errorf("locations: %q %q %q, %q %q, %q", a.City, a.State, a.Country, b.City, b.Country, evs[6].Country)
+	if a.City != "Seattle" || a.State != "Washington" || a.Country != "US" || b.City != "Paris" || b.Country != "FR" || evs[7].Country != "DE" {
+		t.Errorf("locations: %q %q %q, %q %q, %q", a.City, a.State, a.Country, b.City, b.Country, evs[7].Country)
 	}
 	if a.AppID != "00000002-0000-0ff1-ce00-000000000000" || a.OS != "Windows10" || a.IP != "203.0.113.10" || a.SessionID != "sess-1" {
 		t.Errorf("trailing-space headers: app %q os %q ip %q session %q", a.AppID, a.OS, a.IP, a.SessionID)
@@ -66,8 +66,9 @@ func TestEntraCSVSignInTypeOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The service-principal row names a principal but no user: the
-	// option makes it a user sign-in without a user, which is skipped.
-	if want := slices.Repeat([]insights.SignInType{nonInter}, 6); !reflect.DeepEqual(got, want) {
+	// option makes it a successful user sign-in without a user, which is
+	// skipped (a failure without a user is kept).
+	if want := slices.Repeat([]insights.SignInType{nonInter}, 7); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
