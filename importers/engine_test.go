@@ -27,6 +27,9 @@ var samples = []struct {
 	{"okta.json", importers.Okta},
 	{"auth0.json", importers.Auth0},
 	{"events.jsonl", importers.JSONL},
+	{"entra-loganalytics.csv", importers.EntraLogAnalytics},
+	{"entra-loganalytics.json", importers.EntraLogAnalytics},
+	{"keycloak.json", importers.Keycloak},
 }
 
 func TestImportTwiceChangesNothing(t *testing.T) {
