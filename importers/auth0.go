@@ -101,22 +101,17 @@ func auth0Types(code string) (auth0Type, bool) {
 // readAuth0 reads Auth0 log events: an array (the Management API's
 // /api/v2/logs, or {"logs":[...]}), or one per line (log streams).
 func readAuth0(r io.Reader, s *sink) error {
-	return jsonRecords(r, s, []string{"logs"}, func(line int, raw []byte) error {
+	return jsonEvents(r, s, []string{"logs"}, func(raw []byte) (insights.Event, string, string) {
 		f := &auth0Fields{}
 		if why := decodeRecord(raw, f); why != "" {
-			s.skip(line, why)
-			return nil
+			return insights.Event{}, "", why
 		}
 		if f.Data != nil {
 			f.Data.LogID = cmp.Or(f.Data.LogID, f.LogID)
 			f = f.Data
 		}
 		ev, why := f.event()
-		if why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		return s.add(line, ev, cmp.Or(f.LogID, f.ID), raw)
+		return ev, cmp.Or(f.LogID, f.ID), why
 	})
 }
 

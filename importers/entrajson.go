@@ -90,14 +90,7 @@ type diagRecord struct {
 // per line, or {"records":[...]}), mixed freely: a record with properties
 // is a diagnostic-settings record.
 func readEntraJSON(r io.Reader, s *sink) error {
-	return jsonRecords(r, s, []string{"records", "value"}, func(line int, raw []byte) error {
-		ev, id, why := entraJSONEvent(raw)
-		if why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		return s.add(line, ev, id, raw)
-	})
+	return jsonEvents(r, s, []string{"records", "value"}, entraJSONEvent)
 }
 
 // entraJSONEvent maps one record and returns its request id, or says why

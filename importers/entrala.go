@@ -84,13 +84,12 @@ func (r laRow) get(names ...string) string {
 func readEntraLogAnalytics(r io.Reader, s *sink) error {
 	lr := newLineReader(r)
 	if c, err := lr.skipSpace(); err == nil && (c == '[' || c == '{') {
-		return jsonRecords(lr.br, s, []string{"value"}, func(line int, raw []byte) error {
+		return jsonEvents(lr.br, s, []string{"value"}, func(raw []byte) (insights.Event, string, string) {
 			row, why := laJSONRow(raw)
-			if why == "" {
-				return s.addLA(line, row, raw)
+			if why != "" {
+				return insights.Event{}, "", why
 			}
-			s.skip(line, why)
-			return nil
+			return laEvent(row)
 		})
 	}
 	t, err := newCSVTable(lr.br)
@@ -111,7 +110,12 @@ func readEntraLogAnalytics(r io.Reader, s *sink) error {
 				row[names[i]] = v
 			}
 		}
-		return s.addLA(line, row, rowBytes(cells))
+		ev, id, why := laEvent(row)
+		if why != "" {
+			s.skip(line, why)
+			return nil
+		}
+		return s.add(line, ev, id, rowBytes(cells))
 	})
 }
 
@@ -146,16 +150,6 @@ func laJSONRow(raw []byte) (laRow, string) {
 		}
 	}
 	return row, ""
-}
-
-// addLA maps a row and adds its event, or skips it saying why.
-func (s *sink) addLA(line int, row laRow, raw []byte) error {
-	ev, id, why := laEvent(row)
-	if why != "" {
-		s.skip(line, why)
-		return nil
-	}
-	return s.add(line, ev, id, raw)
 }
 
 // laEvent maps a row through the Graph signIn it describes and returns

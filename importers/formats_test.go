@@ -88,15 +88,8 @@ func TestEntraJSON(t *testing.T) {
 		`line 257: createdDateTime: "" is not a time`,
 		`line 295: error code "[\n        1\n      ]" is not an integer`)
 	a := evs[0]
-	wantSteps := []insights.AuthStep{
-		{Time: a.Time, Method: "Password", Succeeded: true, ResultDetail: "Correct password", Requirement: insights.RequirementSingleFactor},
-		{Time: a.Time.Add(20e9), Method: "Mobile app notification", Succeeded: true, ResultDetail: "MFA successfully completed", Requirement: insights.RequirementMultiFactor},
-	}
-	if !reflect.DeepEqual(a.AuthDetails, wantSteps) {
-		t.Errorf("steps: %+v", a.AuthDetails)
-	}
-	wantCA := []insights.PolicyResult{{Name: "Require MFA for admins", Result: "success"}, {Name: "Block legacy auth", Result: "notApplied"}}
-	if !reflect.DeepEqual(a.CAPolicies, wantCA) || !reflect.DeepEqual(a.MFAPolicies, []string{"Conditional Access"}) {
+	checkAliceSteps(t, a)
+	if !reflect.DeepEqual(a.CAPolicies, aliceCA) || !reflect.DeepEqual(a.MFAPolicies, []string{"Conditional Access"}) {
 		t.Errorf("policies: %+v %q", a.CAPolicies, a.MFAPolicies)
 	}
 	if a.AuthRequirement != insights.RequirementMultiFactor || a.ConditionalAccess != "success" || a.RiskLevel != "none" ||
@@ -122,6 +115,24 @@ func TestEntraDiagnostic(t *testing.T) {
 		"line 5: not a JSON value")
 	if evs[0].IP != "2001:db8::1" || evs[0].DeviceID != "dev-1" || evs[0].ClientApp != "Mobile Apps and Desktop clients" {
 		t.Errorf("fields: %+v", evs[0])
+	}
+}
+
+// aliceCA are the policies applied to Alice's first sign-in in the Entra
+// JSON and Log Analytics samples.
+var aliceCA = []insights.PolicyResult{{Name: "Require MFA for admins", Result: "success"}, {Name: "Block legacy auth", Result: "notApplied"}}
+
+// checkAliceSteps checks the steps of Alice's first sign-in in the Entra
+// JSON and Log Analytics samples: a password, then an MFA notification 20
+// seconds later.
+func checkAliceSteps(t *testing.T, a insights.Event) {
+	t.Helper()
+	want := []insights.AuthStep{
+		{Time: a.Time, Method: "Password", Succeeded: true, ResultDetail: "Correct password", Requirement: insights.RequirementSingleFactor},
+		{Time: a.Time.Add(20e9), Method: "Mobile app notification", Succeeded: true, ResultDetail: "MFA successfully completed", Requirement: insights.RequirementMultiFactor},
+	}
+	if !reflect.DeepEqual(a.AuthDetails, want) {
+		t.Errorf("steps: %+v", a.AuthDetails)
 	}
 }
 
@@ -245,15 +256,8 @@ func TestEntraLogAnalyticsCSV(t *testing.T) {
 		t.Errorf("fractions of a second: %v %v", evs[2].Time, evs[1].Time)
 	}
 	a, b := evs[0], evs[1]
-	wantSteps := []insights.AuthStep{
-		{Time: a.Time, Method: "Password", Succeeded: true, ResultDetail: "Correct password", Requirement: insights.RequirementSingleFactor},
-		{Time: a.Time.Add(20e9), Method: "Mobile app notification", Succeeded: true, ResultDetail: "MFA successfully completed", Requirement: insights.RequirementMultiFactor},
-	}
-	if !reflect.DeepEqual(a.AuthDetails, wantSteps) {
-		t.Errorf("steps: %+v", a.AuthDetails)
-	}
-	wantCA := []insights.PolicyResult{{Name: "Require MFA for admins", Result: "success"}, {Name: "Block legacy auth", Result: "notApplied"}}
-	if !reflect.DeepEqual(a.CAPolicies, wantCA) || a.ConditionalAccess != "success" || a.AuthRequirement != insights.RequirementMultiFactor {
+	checkAliceSteps(t, a)
+	if !reflect.DeepEqual(a.CAPolicies, aliceCA) || a.ConditionalAccess != "success" || a.AuthRequirement != insights.RequirementMultiFactor {
 		t.Errorf("policies: %+v %q %q", a.CAPolicies, a.ConditionalAccess, a.AuthRequirement)
 	}
 	if a.City != "Redmond" || a.State != "Washington" || a.Country != "US" || a.Latitude != 47.674 || a.Longitude != -122.1215 ||

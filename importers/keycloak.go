@@ -36,18 +36,13 @@ type keycloakEvent struct {
 // admin REST API's events and admin-events), or one per line (event
 // listeners).
 func readKeycloak(r io.Reader, s *sink) error {
-	return jsonRecords(r, s, nil, func(line int, raw []byte) error {
+	return jsonEvents(r, s, nil, func(raw []byte) (insights.Event, string, string) {
 		var ke keycloakEvent
 		if why := decodeRecord(raw, &ke); why != "" {
-			s.skip(line, why)
-			return nil
+			return insights.Event{}, "", why
 		}
 		ev, why := ke.event()
-		if why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		return s.add(line, ev, ke.ID, raw)
+		return ev, ke.ID, why
 	})
 }
 

@@ -59,18 +59,13 @@ type oktaEntity struct {
 // readOkta reads Okta System Log events: an array (the /api/v1/logs
 // response), or one per line.
 func readOkta(r io.Reader, s *sink) error {
-	return jsonRecords(r, s, nil, func(line int, raw []byte) error {
+	return jsonEvents(r, s, nil, func(raw []byte) (insights.Event, string, string) {
 		var oe oktaEvent
 		if why := decodeRecord(raw, &oe); why != "" {
-			s.skip(line, why)
-			return nil
+			return insights.Event{}, "", why
 		}
 		ev, why := oe.event()
-		if why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		return s.add(line, ev, oe.UUID, raw)
+		return ev, oe.UUID, why
 	})
 }
 
