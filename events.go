@@ -42,11 +42,14 @@ const (
 // Event is one thing that happened, as the host reports it. Only Time,
 // Kind and the identity (UserKey, or PrincipalID for service-principal and
 // managed-identity sign-ins) are required; every other field may be empty.
+// A failed user sign-in may have no UserKey (an unknown account, as a
+// password spray produces): it counts in authentications and is kept in
+// the log, and never counts as a user.
 // Add copies what it keeps: the caller may reuse the Event afterwards.
 type Event struct {
 	Time        time.Time  `json:"time"`                  // when it happened, any zone; required, from 2000-01-01 to a day past the clock
 	Kind        Kind       `json:"kind"`                  // required
-	UserKey     string     `json:"userKey,omitempty"`     // opaque user identity (object id, subject, e-mail); required on user events
+	UserKey     string     `json:"userKey,omitempty"`     // opaque user identity (object id, subject, e-mail); required on user events but failed sign-ins
 	PrincipalID string     `json:"principalId,omitempty"` // service principal or managed identity; required on those sign-ins
 	SignInType  SignInType `json:"signInType,omitzero"`   // sign-ins only; unset means interactive user
 	Status      Status     `json:"status,omitzero"`       // unset: derived from ErrorCode (SPEC §10)
@@ -83,6 +86,8 @@ type Event struct {
 	IP              string         `json:"ip,omitempty"` // client address, IPv4 or IPv6
 	City            string         `json:"city,omitempty"`
 	State           string         `json:"state,omitempty"`
+	Latitude        float64        `json:"latitude,omitempty"`  // degrees north, -90 to 90; with Longitude 0 too, unknown
+	Longitude       float64        `json:"longitude,omitempty"` // degrees east, -180 to 180; with Latitude 0 too, unknown
 	UserAgent       string         `json:"userAgent,omitempty"`
 	UserDisplayName string         `json:"userDisplayName,omitempty"`
 	AuthDetails     []AuthStep     `json:"authDetails,omitempty"` // ordered authentication steps
@@ -117,7 +122,7 @@ func (ev *Event) Validate(now time.Time) error {
 type normEvent struct {
 	day       int32
 	time      int64  // Unix ns
-	key       string // user key; empty for principal sign-ins
+	key       string // user key; empty for principal sign-ins and failures of no known user
 	vals      [numIndexed]string
 	activity  bool // counts as activity for user metrics (SPEC §4)
 	requestID string
@@ -166,8 +171,6 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 		return bad("PrincipalID", "missing on a %s sign-in", ev.SignInType)
 	case principal && ev.UserKey != "":
 		return bad("UserKey", "set on a %s sign-in, which never counts as a user", ev.SignInType)
-	case !principal && ev.UserKey == "":
-		return bad("UserKey", "missing on a %s event", ev.Kind)
 	case ev.IP != "":
 		if _, err := netip.ParseAddr(ev.IP); err != nil {
 			return bad("IP", "%q is not an IP address", ev.IP)
@@ -179,6 +182,14 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 
 	status, reason, err := deriveStatus(ev)
 	if err != nil {
+		return normEvent{}, err
+	}
+	if !principal && ev.UserKey == "" && (ev.Kind != KindSignIn || status != StatusFailure) {
+		// A failed sign-in may name no user: the account did not exist
+		// (a password spray's guesses) and the source kept no name.
+		return bad("UserKey", "missing on a %s event", ev.Kind)
+	}
+	if err := checkCoordinates(ev); err != nil {
 		return normEvent{}, err
 	}
 	mfaMethod, mfaResult, err := deriveMFA(ev, status)
@@ -402,6 +413,21 @@ func action(ev *Event) string {
 		return ActionPasswordReset
 	}
 	return ""
+}
+
+// checkCoordinates rejects a latitude or longitude outside its range, or
+// not a number.
+func checkCoordinates(ev *Event) error {
+	for _, c := range []struct {
+		name  string
+		v     float64
+		limit float64
+	}{{"Latitude", ev.Latitude, 90}, {"Longitude", ev.Longitude, 180}} {
+		if !(c.v >= -c.limit && c.v <= c.limit) { // NaN fails both
+			return fmt.Errorf("%w: %s: %v is outside [-%v, %v]", ErrInvalidEvent, c.name, c.v, c.limit, c.limit)
+		}
+	}
+	return nil
 }
 
 // checkLengths rejects strings over their documented limits.

@@ -207,6 +207,7 @@ func FuzzLogRecord(f *testing.F) {
 			{Method: "Text message", ResultDetail: "denied", Requirement: RequirementMultiFactor}},
 		MFAPolicies: []string{"p1", "p2"}, CAPolicies: []PolicyResult{{Name: "c1", Result: "failure"}}})))
 	f.Add([]byte(encodeRecord(&Event{})))
+	f.Add([]byte(encodeRecord(&Event{RequestID: "r", Latitude: 47.674, Longitude: -122.1215})))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev Event
 		if err := decodeRecord("rec", b, &ev, time.UTC); err != nil {

@@ -1,6 +1,8 @@
 package insights
 
 import (
+	"encoding/binary"
+	"math"
 	"net/netip"
 	"time"
 )
@@ -13,7 +15,11 @@ import (
 //	    result detail | requirement
 //	MFA policies (uvarint), each a string
 //	CA policies (uvarint), each: name | result
+//	[latitude | longitude]  (8 bytes each, IEEE 754 bits, little endian)
 //
+// The coordinates are written only when one is not 0, so a record without
+// them is byte for byte what it was before they existed, and a record
+// written then decodes as one without coordinates.
 // Strings are length-prefixed (format.go). The indexed values, the time
 // and the user live in the day's columns (eventlog.go).
 
@@ -72,6 +78,10 @@ func encodeRecord(ev *Event) string {
 		b = appendString(b, p.Name)
 		b = appendString(b, p.Result)
 	}
+	if ev.Latitude != 0 || ev.Longitude != 0 {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ev.Latitude))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ev.Longitude))
+	}
 	return string(b)
 }
 
@@ -126,5 +136,22 @@ func decodeRecord(key string, rec []byte, ev *Event, loc *time.Location) error {
 			ev.CAPolicies[i] = PolicyResult{Name: r.string(MaxLogFieldLength), Result: r.string(MaxValueLength)}
 		}
 	}
+	if r.err == nil && r.off < len(r.b) {
+		ev.Latitude, ev.Longitude = r.coordinate(90), r.coordinate(180)
+	}
 	return r.end()
+}
+
+// coordinate reads a latitude or longitude within [-limit, limit].
+func (r *reader) coordinate(limit float64) float64 {
+	b := r.bytes(8)
+	if b == nil {
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+	if !(v >= -limit && v <= limit) {
+		r.fail("coordinate %v is outside [-%v, %v]", v, limit, limit)
+		return 0
+	}
+	return v
 }

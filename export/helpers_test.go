@@ -120,6 +120,7 @@ func logEntries() []insights.LogEntry {
 			AppID: "mail", AppName: hyperlink, OS: "iOS 17", Browser: "Mobile Safari", Country: "FR", Language: "fr",
 			AuthRequirement: insights.RequirementMultiFactor, PrimaryMethod: "Password", ConditionalAccess: "success",
 			RequestID: "r-2", CorrelationID: "c-2", IP: "2001:db8::7", City: "\tParis", State: "Île-de-France",
+			Latitude: 48.8566, Longitude: -2.3522,
 			UserAgent: "-2+3+cmd|' /C calc'!A0", UserDisplayName: "@SUM(1+1)*cmd|' /C calc'!A0",
 			AuthDetails: []insights.AuthStep{
 				{Time: time.Date(2025, 3, 4, 12, 59, 58, 0, time.UTC), Method: "Password", Succeeded: true,

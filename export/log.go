@@ -108,6 +108,17 @@ var logColumns = []logColumn{
 	{"authDetails", false, func(e *insights.LogEntry) (string, error) { return jsonCell(e.AuthDetails) }},
 	{"mfaPolicies", false, func(e *insights.LogEntry) (string, error) { return jsonCell(e.MFAPolicies) }},
 	{"caPolicies", false, func(e *insights.LogEntry) (string, error) { return jsonCell(e.CAPolicies) }},
+	{"latitude", true, str(func(e *insights.LogEntry) string { return coordinate(e, e.Latitude) })},
+	{"longitude", true, str(func(e *insights.LogEntry) string { return coordinate(e, e.Longitude) })},
+}
+
+// coordinate is v in the shortest decimal that reads back exactly, empty
+// when the entry has no coordinates (both 0).
+func coordinate(e *insights.LogEntry, v float64) string {
+	if e.Latitude == 0 && e.Longitude == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 // enumText is v's name, or "" when v is unset.

@@ -2,6 +2,7 @@ package importers
 
 import (
 	"cmp"
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -25,9 +26,14 @@ type auth0Fields struct {
 	UserName     string `json:"user_name"`
 	Connection   string `json:"connection"`
 	LocationInfo struct {
-		CountryCode string `json:"country_code"`
-		CityName    string `json:"city_name"`
+		CountryCode string  `json:"country_code"`
+		CityName    string  `json:"city_name"`
+		Latitude    float64 `json:"latitude"`
+		Longitude   float64 `json:"longitude"`
 	} `json:"location_info"`
+	// Details varies with the type; only details.qs.client_id is read, and
+	// a details of another shape is ignored.
+	Details json.RawMessage `json:"details"`
 	// Data holds the event when a log stream delivers it wrapped:
 	// {"log_id": ..., "data": {...}}.
 	Data *auth0Fields `json:"data"`
@@ -95,22 +101,17 @@ func auth0Types(code string) (auth0Type, bool) {
 // readAuth0 reads Auth0 log events: an array (the Management API's
 // /api/v2/logs, or {"logs":[...]}), or one per line (log streams).
 func readAuth0(r io.Reader, s *sink) error {
-	return jsonRecords(r, s, []string{"logs"}, func(line int, raw []byte) error {
+	return jsonEvents(r, s, []string{"logs"}, func(raw []byte) (insights.Event, string, string) {
 		f := &auth0Fields{}
 		if why := decodeRecord(raw, f); why != "" {
-			s.skip(line, why)
-			return nil
+			return insights.Event{}, "", why
 		}
 		if f.Data != nil {
 			f.Data.LogID = cmp.Or(f.Data.LogID, f.LogID)
 			f = f.Data
 		}
 		ev, why := f.event()
-		if why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		return s.add(line, ev, cmp.Or(f.LogID, f.ID), raw)
+		return ev, cmp.Or(f.LogID, f.ID), why
 	})
 }
 
@@ -132,8 +133,9 @@ func (f *auth0Fields) event() (insights.Event, string) {
 	}
 	ev := insights.Event{
 		Time: t, Kind: typ.kind, SignInType: typ.sit, Status: typ.status, Reason: typ.reason, Action: typ.action,
-		AppID: f.ClientID, AppName: f.ClientName, IdentityProvider: f.Connection,
+		AppID: cmp.Or(f.ClientID, f.queryClientID()), AppName: f.ClientName, IdentityProvider: f.Connection,
 		Country: f.LocationInfo.CountryCode, City: f.LocationInfo.CityName,
+		Latitude: f.LocationInfo.Latitude, Longitude: f.LocationInfo.Longitude,
 		IP: f.IP, UserAgent: f.UserAgent,
 	}
 	if typ.reason == insights.ReasonOther && typ.kind == insights.KindSignIn && deniedText(f.Description) {
@@ -146,8 +148,24 @@ func (f *auth0Fields) event() (insights.Event, string) {
 	if b, o, ok := strings.Cut(f.UserAgent, " / "); ok && !strings.Contains(o, " / ") && !strings.Contains(f.UserAgent, "Mozilla/") {
 		ev.Browser, ev.OS = b, o
 	}
-	identify(&ev, cmp.Or(f.UserID, f.UserName), f.ClientID)
+	// A failed login of an unknown user (a password spray's guess) may
+	// carry neither user_id nor user_name: it stays a failure of no user.
+	identify(&ev, cmp.Or(f.UserID, f.UserName), ev.AppID)
 	return ev, ""
+}
+
+// queryClientID returns details.qs.client_id, the client a login named in
+// its query string, "" if there is none.
+func (f *auth0Fields) queryClientID() string {
+	var d struct {
+		QS struct {
+			ClientID string `json:"client_id"`
+		} `json:"qs"`
+	}
+	if json.Unmarshal(f.Details, &d) != nil {
+		return ""
+	}
+	return d.QS.ClientID
 }
 
 // deniedText reports whether a failure's description says the

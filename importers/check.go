@@ -12,7 +12,7 @@ import (
 // admit prepares ev for Engine.Add and returns why Add would reject it, ""
 // if it would not. It cuts strings over their limits (on a UTF-8 boundary),
 // keeps the first insights.MaxAuthSteps steps and insights.MaxPolicies
-// policies, and drops an IP that does not parse; a user key or principal
+// policies, drops an IP that does not parse and coordinates out of range; a user key or principal
 // id over its limit is a rejection, since cutting would merge identities.
 // The rest is Event.Validate.
 func admit(ev *insights.Event, now time.Time) string {
@@ -24,7 +24,7 @@ func admit(ev *insights.Event, now time.Time) string {
 }
 
 // fit cuts ev's strings and lists to the limits of Add and drops an IP
-// that is not an address. The request id is already within its limit.
+// that is not an address and coordinates out of their range. The request id is already within its limit.
 func fit(ev *insights.Event) {
 	for _, p := range []*string{&ev.Reason, &ev.AppID, &ev.AppName, &ev.Resource, &ev.OS, &ev.Browser,
 		&ev.Country, &ev.Language, &ev.IdentityProvider, &ev.AuthFlow, &ev.ClientApp, &ev.MFAMethod,
@@ -39,6 +39,9 @@ func fit(ev *insights.Event) {
 		if _, err := netip.ParseAddr(ev.IP); err != nil || len(ev.IP) > insights.MaxValueLength {
 			ev.IP = ""
 		}
+	}
+	if !(ev.Latitude >= -90 && ev.Latitude <= 90 && ev.Longitude >= -180 && ev.Longitude <= 180) {
+		ev.Latitude, ev.Longitude = 0, 0
 	}
 	if len(ev.AuthDetails) > insights.MaxAuthSteps {
 		ev.AuthDetails = ev.AuthDetails[:insights.MaxAuthSteps]

@@ -1,7 +1,8 @@
 // Package importers reads identity logs into insights events (SPEC §11):
 // the library's own JSON-lines format, Entra sign-in downloads (CSV, JSON,
-// diagnostic-settings records), the Okta System Log, Auth0 logs, and
-// registration snapshots. Each reader maps what it can, skips what it
+// diagnostic-settings records), Entra sign-ins exported from Log Analytics
+// or Microsoft Sentinel, the Okta System Log, Auth0 logs, Keycloak events,
+// and registration snapshots. Each reader maps what it can, skips what it
 // cannot use, and reports the rows skipped and why.
 //
 //	rep, err := importers.Read(ctx, f, importers.EntraCSV, &importers.Options{Now: clock},
@@ -11,10 +12,12 @@
 //
 // Every event gets a deterministic RequestID, the engine's idempotency key:
 // the source's own id — Entra's request id (Graph "id", the CSV's "Request
-// ID") as is, so a CSV and a JSON download of one sign-in agree; Okta's
-// uuid as "okta:<uuid>"; Auth0's log_id (or _id) as "auth0:<log_id>"; a
-// JSON-lines event's own requestId as is. A record without an id gets
-// "<format>:h:" ("entra:h:" for both Entra formats) and 32 hex digits of
+// ID", Log Analytics' "Id") as is, so a CSV, a JSON download and a Log
+// Analytics export of one sign-in agree; Okta's uuid as "okta:<uuid>";
+// Auth0's log_id (or _id) as "auth0:<log_id>"; Keycloak's event id as
+// "keycloak:<id>"; a JSON-lines event's own requestId as is. A record
+// without an id gets "<format>:h:" ("entra:h:" for the Entra formats) and
+// 32 hex digits of
 // the SHA-256 of the record's bytes (of a CSV row, its fields joined by
 // U+001F); an id that would be over insights.MaxValueLength is replaced
 // the same way by a hash of itself.
@@ -35,7 +38,8 @@
 // Before an event is queued it passes the checks of Engine.Add that need
 // no engine state (check.go): a time from 2000-01-01 to a day past
 // Options.Now, a user key (a principal id on service-principal and
-// managed-identity sign-ins, which never carry a user key), a user key or
+// managed-identity sign-ins, which never carry a user key; none needed on
+// a failed sign-in, whose account may not exist), a user key or
 // principal id within insights.MaxKeyLength, kinds, statuses, sign-in
 // types, reasons, MFA results, requirements and actions from their sets.
 // Other over-long strings are cut to their limit on a UTF-8 boundary,
@@ -52,6 +56,15 @@
 // download agree (Graph JSON has no status text). Where the source has no
 // code (Okta, Auth0, an Entra CSV row without "Sign-in error code") the
 // reader sets Status, and Reason from the tables below.
+//
+// # Log shippers
+//
+// Options.Envelope names the field under which a log shipper (Fluent Bit,
+// Logstash, Vector: "message"; Filebeat: "json") wrapped each record of a
+// JSON format, one per line: {"@timestamp": ..., "message": "{...}"}. The
+// field may hold the record as a string of JSON or as an object; a line
+// without it is skipped ("no \"message\" field"), and skip reasons name
+// the fields inside it as "message.actor.id".
 //
 // # jsonl
 //
@@ -132,12 +145,51 @@
 // servicePrincipalId (managed identity when managedIdentityType is not
 // none); else non-interactive when isInteractive is false; else interactive.
 //
+// # entra-loganalytics
+//
+// Entra sign-ins exported from Log Analytics or Microsoft Sentinel, in the
+// columns of the SigninLogs, AADNonInteractiveUserSignInLogs,
+// AADServicePrincipalSignInLogs and AADManagedIdentitySignInLogs tables:
+// CSV with a header row (cells may span lines), or JSON (an array of
+// objects keyed by column name, {"value":[...]}, or one per line). Column
+// names are matched without case, a byte-order mark or a " [UTC]" suffix;
+// an empty cell is read from its "_dynamic" twin. A JSON-valued cell may
+// be a string holding JSON or, in JSON, the value itself. Each record is
+// read as the Graph signIn it describes, then mapped as entra-json maps
+// one:
+//
+//	Id, UserId, UserPrincipalName, UserDisplayName, AppId, AppDisplayName,
+//	ResourceDisplayName, IPAddress, ClientAppUsed, UserAgent, CorrelationId,
+//	SessionId, ConditionalAccessStatus, IsInteractive, RiskLevelDuringSignIn,
+//	RiskState, CrossTenantAccessType, AuthenticationProtocol,
+//	AuthenticationRequirement, ServicePrincipalId, ManagedIdentityType
+//	                          their Graph namesakes (id, userId, ...)
+//	Status, DeviceDetail, MfaDetail, AuthenticationDetails   (JSON) status,
+//	                          deviceDetail, mfaDetail, authenticationDetails
+//	LocationDetails           (JSON) location, geoCoordinates → Latitude, Longitude
+//	ConditionalAccessPolicies (JSON) appliedConditionalAccessPolicies
+//	AuthenticationRequirementPolicies   (JSON) authenticationRequirementPolicies
+//	ResultType                ErrorCode when Status has no errorCode ("0" is success)
+//	Location                  Country when LocationDetails has none
+//	CreatedDateTime, else TimeGenerated, else the first step's
+//	                          authenticationStepDateTime   Time ("4/28/2021, 2:08:45.221 PM"
+//	                          or ISO 8601)
+//	Category, else Type       sign-in type: SignInLogs or SigninLogs interactive,
+//	                          [AAD]NonInteractiveUserSignInLogs, [AAD]ServicePrincipalSignInLogs,
+//	                          [AAD]ManagedIdentitySignInLogs; another value skips the
+//	                          record; without either, as entra-json decides
+//
+// A JSON-valued cell that is not a JSON object or array skips the record,
+// naming the column. The entra-csv reader, given such an export, fails
+// naming this format.
+//
 // # okta
 //
 // Okta System Log LogEvents: an array (the /api/v1/logs response) or one
 // per line. published → Time; client.ipAddress, .userAgent.rawUserAgent,
 // .userAgent.os, .userAgent.browser, .geographicalContext.{city, state,
 // country} → IP, UserAgent, OS, Browser, City, State, Country;
+// .geographicalContext.geolocation.{lat, lon} → Latitude, Longitude;
 // transaction.id → CorrelationID; authenticationContext.externalSessionId
 // → SessionID; the first AppInstance target → AppID, AppName. The user is
 // the actor (id, else alternateId; displayName → UserDisplayName), or for
@@ -152,6 +204,17 @@
 //	  other grants are skipped: they belong to a sign-in logged on its own)
 //	user.authentication.auth_via_mfa           MFA; MFAMethod = the authenticator target's
 //	                                           name, else debugData.factor
+//	user.authentication.verify                 the verification of one authenticator:
+//	                                           a password's is a sign-in, interactive,
+//	                                           with one single-factor step (Succeeded from
+//	                                           the outcome); any other's is an MFA, as
+//	                                           auth_via_mfa
+//	app.generic.unauth_app_access_attempt      sign-in, interactive, failure configError
+//	                                           (failures only)
+//	app.oauth2.as.evaluate.claim               sign-in, non-interactive (service principal
+//	                                           when the actor is not a User), failure
+//	                                           configError (failures only; a success is
+//	                                           part of a token grant)
 //	user.mfa.okta_verify.deny_push             MFA, failure mfaDenied
 //	user.mfa.factor.activate / .deactivate     registration registered / removed, same method
 //	user.lifecycle.create                      user created (target user)
@@ -175,11 +238,13 @@
 //
 // Auth0 log events: an array (the Management API's /api/v2/logs, or
 // {"logs":[...]}) or one per line; a log stream's {"log_id", "data": {...}}
-// envelope is unwrapped. date → Time; user_id, else user_name → UserKey;
-// client_id, client_name → AppID, AppName; connection → IdentityProvider;
+// envelope is unwrapped. date → Time; user_id, else user_name → UserKey
+// (a failed login with neither, an unknown user's, is kept as a failure of
+// no user); client_id, else details.qs.client_id, and client_name → AppID,
+// AppName; connection → IdentityProvider;
 // ip, user_agent → IP, UserAgent, and Auth0's "Chrome 118.0.0 / Mac OS X
 // 10.15.7" form of user_agent → Browser, OS; location_info.country_code,
-// .city_name → Country, City.
+// .city_name, .latitude, .longitude → Country, City, Latitude, Longitude.
 //
 //	type                  event                                  status, reason
 //	s, scoa, sepft        sign-in, interactive                   success
@@ -203,6 +268,41 @@
 //	sapi*, fapi*, mgmt_api*   skipped (Management API)
 //	anything else         skipped
 //
+// # keycloak
+//
+// Keycloak events (EventRepresentation) and admin events
+// (AdminEventRepresentation), as its admin REST API returns them (an
+// array) or event listeners write them (one per line); a record with an
+// operationType is an admin event. time (Unix milliseconds) → Time; id →
+// RequestID; clientId → AppID; ipAddress, sessionId → IP, SessionID;
+// userId, else details.username → UserKey; details.username →
+// UserDisplayName; details.auth_method, .identity_provider → AuthFlow,
+// IdentityProvider. A type ending in _ERROR, or an error, is a failure.
+//
+//	type                                 event
+//	LOGIN[_ERROR]                        sign-in, interactive
+//	REFRESH_TOKEN[_ERROR]                sign-in, non-interactive
+//	CLIENT_LOGIN[_ERROR]                 sign-in, service principal (clientId)
+//	REGISTER[_ERROR]                     sign-up
+//	UPDATE_PASSWORD[_ERROR]              reset passwordReset, method password
+//	UPDATE_TOTP / REMOVE_TOTP            registration registered / removed, method otp
+//	UPDATE_CREDENTIAL / REMOVE_CREDENTIAL   the same, method details.credential_type
+//	                                     (a password's is a reset, as UPDATE_PASSWORD)
+//	CODE_TO_TOKEN, SEND_RESET_PASSWORD, RESET_PASSWORD   skipped: steps of a LOGIN
+//	                                     or an UPDATE_PASSWORD logged on their own
+//	LOGOUT, anything else                skipped
+//	admin CREATE / DELETE of a USER      user created / deleted; the user is the
+//	                                     id of resourcePath "users/<id>"; authDetails'
+//	                                     clientId, ipAddress → AppID, IP
+//
+// Failure reasons of sign-ins and sign-ups from error: denied for
+// invalid_user_credentials, invalid_client_credentials, user_not_found,
+// user_disabled, user_temporarily_disabled, invalid_authentication,
+// access_denied; configError for client_not_found, client_disabled,
+// invalid_redirect_uri, not_allowed, invalid_client; incomplete for
+// expired_code, session_expired; else other. Other kinds keep the error as
+// given.
+//
 // # Registration snapshots
 //
 // ReadSnapshot reads a CSV of users and their registered methods; see its
@@ -216,6 +316,14 @@
 //
 // # Caveats
 //
+//   - Okta Identity Engine logs a password's verification and then, for
+//     the same sign-in, user.session.start: both are sign-in attempts,
+//     so authentications count such a sign-in twice (the two share the
+//     transaction id, CorrelationID). Active users are not affected.
+//   - Log Analytics exports in local time ("TimeGenerated [Local Time]")
+//     are read as UTC: the export does not say its zone.
+//   - Keycloak's realmId is not kept: import one realm's events per
+//     engine, or tell realms apart by clientId.
 //   - Okta reports country names ("United States"), kept as given; the
 //     engine's country dimension expects ISO codes.
 //   - Entra failures for a user name that does not exist carry no user id:

@@ -27,6 +27,9 @@ var samples = []struct {
 	{"okta.json", importers.Okta},
 	{"auth0.json", importers.Auth0},
 	{"events.jsonl", importers.JSONL},
+	{"entra-loganalytics.csv", importers.EntraLogAnalytics},
+	{"entra-loganalytics.json", importers.EntraLogAnalytics},
+	{"keycloak.json", importers.Keycloak},
 }
 
 func TestImportTwiceChangesNothing(t *testing.T) {
@@ -46,8 +49,8 @@ func TestImportTwiceChangesNothing(t *testing.T) {
 
 // The Entra CSV sample's answers, counted by hand: alice signs in on the
 // 20th and (after an MFA interrupt) the 21st, bob fails on the 20th, carol
-// fails MFA and a service principal signs in on the 22nd, dave signs in on
-// the 23rd.
+// fails MFA, an unknown user fails and a service principal signs in on the
+// 22nd, dave signs in on the 23rd.
 func TestEntraCSVAnswers(t *testing.T) {
 	eng := openEngine(t)
 	importInto(t, eng, "entra.csv", importers.EntraCSV)
@@ -56,7 +59,7 @@ func TestEntraCSVAnswers(t *testing.T) {
 		"activeUsers 2023-09-20  1", "activeUsers 2023-09-21  1", "activeUsers 2023-09-22  0", "activeUsers 2023-09-23  1",
 		"authentications 2023-09-20 attempts 2", "authentications 2023-09-20 successes 1", "authentications 2023-09-20 failures 1",
 		"authentications 2023-09-21 attempts 2", "authentications 2023-09-21 interrupts 1",
-		"authentications 2023-09-22 attempts 2", "authentications 2023-09-22 failures 1",
+		"authentications 2023-09-22 attempts 3", "authentications 2023-09-22 failures 2",
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("no %q in\n%s", want, got)

@@ -17,6 +17,9 @@ func readEntraCSV(r io.Reader, s *sink) error {
 		return err
 	}
 	if !t.has("date (utc)", "date") {
+		if t.has("timegenerated [utc]", "resulttype", "timegenerated", "createddatetime [utc]") {
+			return fmt.Errorf("%w: line 1: no \"Date (UTC)\" column: a Log Analytics or Sentinel export, read as %s", ErrMalformed, EntraLogAnalytics)
+		}
 		return fmt.Errorf("%w: line 1: no \"Date (UTC)\" column", ErrMalformed)
 	}
 	return t.each(s, func(line int, row []string) error {

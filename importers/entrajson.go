@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/insightslab/insights"
 )
@@ -47,6 +48,10 @@ type graphSignIn struct {
 		City            string `json:"city"`
 		State           string `json:"state"`
 		CountryOrRegion string `json:"countryOrRegion"`
+		GeoCoordinates  struct {
+			Latitude  float64 `json:"latitude"`
+			Longitude float64 `json:"longitude"`
+		} `json:"geoCoordinates"`
 	} `json:"location"`
 	AuthenticationDetails []struct {
 		AuthenticationStepDateTime     string `json:"authenticationStepDateTime"`
@@ -67,6 +72,8 @@ type graphSignIn struct {
 	MFADetail struct {
 		AuthMethod string `json:"authMethod"`
 	} `json:"mfaDetail"`
+
+	timeField string // the field CreatedDateTime came from, for skip reasons
 }
 
 // diagRecord is the envelope of a diagnostic-settings record; its
@@ -83,14 +90,7 @@ type diagRecord struct {
 // per line, or {"records":[...]}), mixed freely: a record with properties
 // is a diagnostic-settings record.
 func readEntraJSON(r io.Reader, s *sink) error {
-	return jsonRecords(r, s, []string{"records", "value"}, func(line int, raw []byte) error {
-		ev, id, why := entraJSONEvent(raw)
-		if why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		return s.add(line, ev, id, raw)
-	})
+	return jsonEvents(r, s, []string{"records", "value"}, entraJSONEvent)
 }
 
 // entraJSONEvent maps one record and returns its request id, or says why
@@ -100,23 +100,15 @@ func entraJSONEvent(raw []byte) (insights.Event, string, string) {
 	if why := decodeRecord(raw, &d); why != "" {
 		return insights.Event{}, "", why
 	}
-	var g graphSignIn
+	g := graphSignIn{timeField: "createdDateTime"}
 	var sit insights.SignInType
 	if d.Properties == nil {
 		if why := decodeRecord(raw, &g); why != "" {
 			return insights.Event{}, "", why
 		}
 	} else {
-		switch d.Category {
-		case "SignInLogs":
-			sit = insights.SignInInteractiveUser
-		case "NonInteractiveUserSignInLogs":
-			sit = insights.SignInNonInteractiveUser
-		case "ServicePrincipalSignInLogs":
-			sit = insights.SignInServicePrincipal
-		case "ManagedIdentitySignInLogs":
-			sit = insights.SignInManagedIdentity
-		default:
+		var ok bool
+		if sit, ok = categoryType(d.Category); !ok {
 			return insights.Event{}, "", "category " + strconv.Quote(d.Category) + " is not a sign-in log"
 		}
 		if why := decodeRecord(d.Properties, &g); why != "" {
@@ -131,6 +123,23 @@ func entraJSONEvent(raw []byte) (insights.Event, string, string) {
 	return ev, g.ID, why
 }
 
+// categoryType returns the sign-in type of a diagnostic-settings category
+// (SignInLogs, ...) or of a Log Analytics table (SigninLogs,
+// AADNonInteractiveUserSignInLogs, ...); false if it names no sign-in log.
+func categoryType(c string) (insights.SignInType, bool) {
+	switch strings.ToLower(strings.TrimPrefix(c, "AAD")) {
+	case "signinlogs":
+		return insights.SignInInteractiveUser, true
+	case "noninteractiveusersigninlogs":
+		return insights.SignInNonInteractiveUser, true
+	case "serviceprincipalsigninlogs":
+		return insights.SignInServicePrincipal, true
+	case "managedidentitysigninlogs":
+		return insights.SignInManagedIdentity, true
+	}
+	return insights.SignInUnset, false
+}
+
 // event maps the sign-in, of type sit if known, or says why it cannot.
 func (g *graphSignIn) event(sit insights.SignInType) (insights.Event, string) {
 	if !g.Status.ErrorCode.Set {
@@ -138,7 +147,7 @@ func (g *graphSignIn) event(sit insights.SignInType) (insights.Event, string) {
 	}
 	t, err := parseTime(g.CreatedDateTime)
 	if err != nil {
-		return insights.Event{}, "createdDateTime: " + err.Error()
+		return insights.Event{}, g.timeField + ": " + err.Error()
 	}
 	if sit == insights.SignInUnset {
 		sit = g.signInType()
@@ -167,6 +176,8 @@ func (g *graphSignIn) event(sit insights.SignInType) (insights.Event, string) {
 		IP:                g.IPAddress,
 		City:              g.Location.City,
 		State:             g.Location.State,
+		Latitude:          g.Location.GeoCoordinates.Latitude,
+		Longitude:         g.Location.GeoCoordinates.Longitude,
 		UserAgent:         g.UserAgent,
 		UserDisplayName:   g.UserDisplayName,
 	}

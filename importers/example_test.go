@@ -52,3 +52,23 @@ func ExampleRead() {
 	// failures 1
 	// interrupts 1
 }
+
+// Read Okta System Log events that a log shipper wrapped, one per line,
+// under "message".
+func ExampleOptions_envelope() {
+	shipped := `{"@timestamp":"2023-09-20T10:00:01Z","message":"{\"uuid\":\"o-1\",\"published\":\"2023-09-20T10:00:00Z\",\"eventType\":\"user.authentication.verify\",\"actor\":{\"id\":\"00u1\",\"type\":\"User\"},\"target\":[{\"type\":\"AuthenticatorEnrollment\",\"displayName\":\"Password\"}],\"outcome\":{\"result\":\"FAILURE\",\"reason\":\"INVALID_CREDENTIALS\"}}"}
+{"@timestamp":"2023-09-20T10:00:02Z","log":"poller started"}
+`
+	now := func() time.Time { return time.Date(2023, 9, 25, 0, 0, 0, 0, time.UTC) }
+	rep, err := importers.Read(context.Background(), strings.NewReader(shipped), importers.Okta,
+		&importers.Options{Now: now, Envelope: "message"}, func(batch []insights.Event) error {
+			for _, ev := range batch {
+				fmt.Println(ev.RequestID, ev.Kind, ev.UserKey, ev.Status, ev.Reason)
+			}
+			return nil
+		})
+	fmt.Println(rep.Imported, rep.Skipped, err)
+	// Output:
+	// okta:o-1 signIn 00u1 failure denied
+	// 1 [line 2: no "message" field] <nil>
+}

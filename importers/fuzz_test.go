@@ -12,14 +12,15 @@ import (
 	"github.com/insightslab/insights/importers"
 )
 
-// fuzzRead reads any bytes in format f: Read must not panic, may fail only
-// with ErrMalformed, and every event it hands over must have a valid UTF-8
-// user key or principal id and be accepted by a real Engine's Add.
-func fuzzRead(f *testing.F, format importers.Format) {
+// fuzzRead reads any bytes in format f, records wrapped under envelope
+// when it is not "": Read must not panic, may fail only with ErrMalformed,
+// and every event it hands over must have a valid UTF-8 user key or
+// principal id and be accepted by a real Engine's Add.
+func fuzzRead(f *testing.F, format importers.Format, envelope string) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		eng := openEngine(t)
 		ctx := context.Background()
-		rep, err := importers.Read(ctx, bytes.NewReader(b), format, &importers.Options{Now: clock, BatchSize: 7},
+		rep, err := importers.Read(ctx, bytes.NewReader(b), format, &importers.Options{Now: clock, BatchSize: 7, Envelope: envelope},
 			func(batch []insights.Event) error {
 				for _, ev := range batch {
 					if !utf8.ValidString(ev.UserKey) || !utf8.ValidString(ev.PrincipalID) {
@@ -40,11 +41,14 @@ func fuzzRead(f *testing.F, format importers.Format) {
 	})
 }
 
-func FuzzReadJSONL(f *testing.F)     { fuzzRead(f, importers.JSONL) }
-func FuzzReadEntraCSV(f *testing.F)  { fuzzRead(f, importers.EntraCSV) }
-func FuzzReadEntraJSON(f *testing.F) { fuzzRead(f, importers.EntraJSON) }
-func FuzzReadOkta(f *testing.F)      { fuzzRead(f, importers.Okta) }
-func FuzzReadAuth0(f *testing.F)     { fuzzRead(f, importers.Auth0) }
+func FuzzReadJSONL(f *testing.F)             { fuzzRead(f, importers.JSONL, "") }
+func FuzzReadEntraCSV(f *testing.F)          { fuzzRead(f, importers.EntraCSV, "") }
+func FuzzReadEntraJSON(f *testing.F)         { fuzzRead(f, importers.EntraJSON, "") }
+func FuzzReadEntraLogAnalytics(f *testing.F) { fuzzRead(f, importers.EntraLogAnalytics, "") }
+func FuzzReadOkta(f *testing.F)              { fuzzRead(f, importers.Okta, "") }
+func FuzzReadOktaEnvelope(f *testing.F)      { fuzzRead(f, importers.Okta, "message") }
+func FuzzReadAuth0(f *testing.F)             { fuzzRead(f, importers.Auth0, "") }
+func FuzzReadKeycloak(f *testing.F)          { fuzzRead(f, importers.Keycloak, "") }
 
 // FuzzReadSnapshot: no panic, only ErrMalformed, and every user has a key
 // within its limit and no method twice.

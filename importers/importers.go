@@ -22,6 +22,13 @@ const (
 	EntraJSON Format = "entra-json" // Entra sign-ins as Graph signIn objects or diagnostic-settings records
 	Okta      Format = "okta"       // the Okta System Log
 	Auth0     Format = "auth0"      // Auth0 tenant logs
+
+	// EntraLogAnalytics is Entra sign-ins exported from Log Analytics or
+	// Microsoft Sentinel (the SigninLogs, AADNonInteractiveUserSignInLogs,
+	// AADServicePrincipalSignInLogs and AADManagedIdentitySignInLogs
+	// tables), as CSV or JSON.
+	EntraLogAnalytics Format = "entra-loganalytics"
+	Keycloak          Format = "keycloak" // Keycloak events and admin events
 )
 
 // Sentinel errors. Every error Read and ReadSnapshot return wraps one of
@@ -53,6 +60,13 @@ type Options struct {
 	// and the rows do not say which. Default: detected per row (see the
 	// package doc), interactive unless the row names only a principal.
 	SignInType insights.SignInType
+	// Envelope is, for the JSON formats other than JSONL, the field under
+	// which a log shipper wrapped each record, one object per line:
+	// "message" (Fluent Bit, Logstash, Vector) or "json" (Filebeat's JSON
+	// decoding). The field may hold the record as an object or as a
+	// string of JSON; a record without it is skipped. Default: records
+	// are not wrapped.
+	Envelope string
 }
 
 // Report says what Read or ReadSnapshot did with its input.
@@ -99,6 +113,10 @@ func Read(ctx context.Context, r io.Reader, f Format, opts *Options, fn func(bat
 		err = readOkta(r, s)
 	case Auth0:
 		err = readAuth0(r, s)
+	case EntraLogAnalytics:
+		err = readEntraLogAnalytics(r, s)
+	case Keycloak:
+		err = readKeycloak(r, s)
 	default:
 		return Report{}, fmt.Errorf("%w: %q", ErrUnknownFormat, f)
 	}
@@ -116,6 +134,7 @@ type sink struct {
 	batchMax int
 	maxSkips int
 	csvType  insights.SignInType
+	envelope string
 	fn       func([]insights.Event) error
 	batch    []insights.Event
 	line     int // line of the last record, for fn's errors
@@ -137,7 +156,7 @@ func newSink(ctx context.Context, opts *Options, f Format, fn func([]insights.Ev
 		o.MaxSkips = 100
 	}
 	return &sink{ctx: ctx, format: f, now: o.Now(), batchMax: o.BatchSize, maxSkips: o.MaxSkips,
-		csvType: o.SignInType, fn: fn}
+		csvType: o.SignInType, envelope: o.Envelope, fn: fn}
 }
 
 // add checks ev, read at line from the record bytes row (for its request
@@ -213,7 +232,7 @@ func eventID(f Format, id string, row []byte) string {
 	switch f {
 	case JSONL:
 		prefix = ""
-	case EntraCSV, EntraJSON:
+	case EntraCSV, EntraJSON, EntraLogAnalytics:
 		prefix, hashPrefix = "", "entra:h:"
 	}
 	if id == "" {

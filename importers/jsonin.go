@@ -69,6 +69,23 @@ func jsonRecords(r io.Reader, s *sink, wrappers []string, fn recordFunc) error {
 	return jsonValues(rest, line, wrappers, fn)
 }
 
+// recordMapper maps one JSON record to an event and returns the source's id
+// for it, or says why it cannot.
+type recordMapper func(raw []byte) (ev insights.Event, id, why string)
+
+// jsonEvents reads the records of a JSON input (see jsonRecords) and adds
+// the event each maps to, skipping those it cannot map.
+func jsonEvents(r io.Reader, s *sink, wrappers []string, m recordMapper) error {
+	return jsonRecords(r, s, wrappers, func(line int, raw []byte) error {
+		ev, id, why := m(raw)
+		if why != "" {
+			s.skip(line, why)
+			return nil
+		}
+		return s.add(line, ev, id, raw)
+	})
+}
+
 // jsonLines reads the lines after the first of a JSON-lines input.
 func jsonLines(lr *lineReader, s *sink, wrappers []string, fn recordFunc) error {
 	for {

@@ -24,9 +24,13 @@ type oktaEvent struct {
 			Browser      string `json:"browser"`
 		} `json:"userAgent"`
 		GeographicalContext struct {
-			City    string `json:"city"`
-			State   string `json:"state"`
-			Country string `json:"country"`
+			City        string `json:"city"`
+			State       string `json:"state"`
+			Country     string `json:"country"`
+			Geolocation struct {
+				Lat float64 `json:"lat"`
+				Lon float64 `json:"lon"`
+			} `json:"geolocation"`
 		} `json:"geographicalContext"`
 	} `json:"client"`
 	Outcome struct {
@@ -55,18 +59,13 @@ type oktaEntity struct {
 // readOkta reads Okta System Log events: an array (the /api/v1/logs
 // response), or one per line.
 func readOkta(r io.Reader, s *sink) error {
-	return jsonRecords(r, s, nil, func(line int, raw []byte) error {
+	return jsonEvents(r, s, nil, func(raw []byte) (insights.Event, string, string) {
 		var oe oktaEvent
 		if why := decodeRecord(raw, &oe); why != "" {
-			s.skip(line, why)
-			return nil
+			return insights.Event{}, "", why
 		}
 		ev, why := oe.event()
-		if why != "" {
-			s.skip(line, why)
-			return nil
-		}
-		return s.add(line, ev, oe.UUID, raw)
+		return ev, oe.UUID, why
 	})
 }
 
@@ -80,6 +79,8 @@ func (oe *oktaEvent) event() (insights.Event, string) {
 		Country:       oe.Client.GeographicalContext.Country,
 		City:          oe.Client.GeographicalContext.City,
 		State:         oe.Client.GeographicalContext.State,
+		Latitude:      oe.Client.GeographicalContext.Geolocation.Lat,
+		Longitude:     oe.Client.GeographicalContext.Geolocation.Lon,
 		CorrelationID: oe.Transaction.ID,
 		SessionID:     known(oe.AuthenticationContext.ExternalSessionID),
 	}
@@ -89,6 +90,26 @@ func (oe *oktaEvent) event() (insights.Event, string) {
 		ev.Kind, ev.SignInType = insights.KindSignIn, insights.SignInInteractiveUser
 	case t == "user.authentication.auth_via_mfa" || t == "user.mfa.okta_verify.deny_push":
 		ev.Kind, ev.MFAMethod = insights.KindMFA, oe.factor()
+	case t == "user.authentication.verify":
+		f := oe.factor()
+		if !isPassword(f) {
+			ev.Kind, ev.MFAMethod = insights.KindMFA, f
+			break
+		}
+		ev.Kind, ev.SignInType = insights.KindSignIn, insights.SignInInteractiveUser
+		ev.AuthDetails = []insights.AuthStep{{Method: "Password", Succeeded: oe.Outcome.Result == "SUCCESS" || oe.Outcome.Result == "ALLOW",
+			ResultDetail: oe.Outcome.Reason, Requirement: insights.RequirementSingleFactor}}
+	case t == "app.generic.unauth_app_access_attempt" || t == "app.oauth2.as.evaluate.claim":
+		if oe.Outcome.Result != "FAILURE" && oe.Outcome.Result != "DENY" {
+			return ev, "event type " + strconv.Quote(t) + " is imported only as a failure; a success is part of a sign-in logged on its own"
+		}
+		ev.Kind, ev.SignInType = insights.KindSignIn, insights.SignInInteractiveUser
+		if t == "app.oauth2.as.evaluate.claim" {
+			ev.SignInType = insights.SignInNonInteractiveUser
+			if oe.Actor.Type != "User" {
+				ev.SignInType = insights.SignInServicePrincipal
+			}
+		}
 	case t == "user.mfa.factor.activate" || t == "user.mfa.factor.deactivate":
 		ev.Kind, ev.Method, ev.Action = insights.KindRegistration, oe.factor(), insights.ActionRegistered
 		if t == "user.mfa.factor.deactivate" {
@@ -167,6 +188,8 @@ func (oe *oktaEvent) outcome(ev *insights.Event) string {
 		ev.Reason = insights.ReasonOther
 	case ev.Kind != insights.KindSignIn:
 		ev.Reason = oe.Outcome.Reason
+	case oe.EventType == "app.generic.unauth_app_access_attempt" || oe.EventType == "app.oauth2.as.evaluate.claim":
+		ev.Reason = insights.ReasonConfigError // the app's assignment or its claims, not the user's credentials
 	case oe.Outcome.Result == "DENY" || has("INVALID", "VERIFICATION_ERROR", "LOCKED_OUT", "DENIED"):
 		ev.Reason = insights.ReasonDenied
 	case has("PASSWORD_EXPIRED", "PASSWORD EXPIRED"):
@@ -217,6 +240,12 @@ func (oe *oktaEvent) grantType() string {
 func (oe *oktaEvent) debug(key string) string {
 	v, _ := oe.DebugContext.DebugData[key].(string)
 	return v
+}
+
+// isPassword reports whether an authenticator's name is a password's:
+// its verification is a first factor.
+func isPassword(factor string) bool {
+	return strings.Contains(strings.ToLower(factor), "password")
 }
 
 // known returns s, or "" if Okta says it is unknown.

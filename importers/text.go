@@ -15,15 +15,52 @@ import (
 const notUTF8 = "not valid UTF-8"
 
 // checkedRecords returns fn, skipping the records whose text is not valid
-// UTF-8.
+// UTF-8, and unwrapping each record from s.envelope when set.
 func checkedRecords(s *sink, fn recordFunc) recordFunc {
 	return func(line int, raw []byte) error {
 		if field, bad := invalidJSONText(raw); bad {
 			s.skip(line, field+": "+notUTF8)
 			return nil
 		}
+		if s.envelope != "" {
+			inner, why := unwrap(raw, s.envelope)
+			if why != "" {
+				s.skip(line, why)
+				return nil
+			}
+			if field, bad := invalidJSONText(inner); bad {
+				s.skip(line, s.envelope+"."+field+": "+notUTF8)
+				return nil
+			}
+			raw = inner
+		}
 		return fn(line, raw)
 	}
+}
+
+// unwrap returns the record a log shipper wrapped in raw under key: the
+// object there, or the JSON a string there holds. It says why when there
+// is none.
+func unwrap(raw []byte, key string) ([]byte, string) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil, "not a JSON object with a " + strconv.Quote(key) + " field"
+	}
+	v, ok := obj[key]
+	if !ok {
+		return nil, "no " + strconv.Quote(key) + " field"
+	}
+	if len(v) > 0 && v[0] == '"' {
+		var str string
+		if json.Unmarshal(v, &str) != nil || !json.Valid([]byte(str)) {
+			return nil, key + ": not a JSON value"
+		}
+		v = bytes.TrimSpace([]byte(str))
+	}
+	if len(v) == 0 || v[0] != '{' {
+		return nil, key + ": not a JSON object"
+	}
+	return v, ""
 }
 
 // invalidJSONText reports whether raw, one JSON value, holds a string that

@@ -44,10 +44,24 @@ func TestInvalidUTF8IsSkipped(t *testing.T) {
 		{"entra-csv", importers.EntraCSV,
 			"Date (UTC),Request ID,User ID,Status\n2023-09-20T10:00:00Z,r1,u-\xff,Success\n2023-09-20T10:00:00Z,r2,u-\xfe,Success\n",
 			[]string{"line 2: User ID: not valid UTF-8", "line 3: User ID: not valid UTF-8"}},
+		{"entra-loganalytics csv", importers.EntraLogAnalytics,
+			"TimeGenerated [UTC],Id,UserId,ResultType,LocationDetails\n2023-09-20T10:00:00Z,r1,u-\xff,0,\n" +
+				"2023-09-20T10:00:00Z,r2,u,0,\"{\"\"city\"\":\"\"\\udc00\"\"}\"\n",
+			[]string{"line 2: UserId: not valid UTF-8", "line 3: LocationDetails.city: not valid UTF-8"}},
+		{"entra-loganalytics json", importers.EntraLogAnalytics,
+			"[{\"TimeGenerated\":\"2023-09-20T10:00:00Z\",\"Id\":\"r1\",\"UserId\":\"u-\\udc00\",\"ResultType\":\"0\"},\n" +
+				"{\"TimeGenerated\":\"2023-09-20T10:00:00Z\",\"Id\":\"r2\",\"UserId\":\"u\",\"ResultType\":\"0\",\"Status\":\"{\\\"x\\\":\\\"\\\\ud800\\\"}\"}]\n",
+			[]string{"line 1: UserId: not valid UTF-8", "line 2: Status.x: not valid UTF-8"}},
+		{"keycloak", importers.Keycloak,
+			"{\"time\":1695376800000,\"type\":\"LOGIN\",\"userId\":\"u-\xff\"}\n{\"time\":1695376800000,\"type\":\"LOGIN\",\"userId\":\"u\",\"details\":{\"username\":\"\\ud800\"}}\n",
+			[]string{"line 1: userId: not valid UTF-8", "line 2: details.username: not valid UTF-8"}},
+		{"okta in an envelope", importers.Okta,
+			"{\"message\":\"{\\\"uuid\\\":\\\"1\\\",\\\"actor\\\":{\\\"id\\\":\\\"\\\\ud800\\\"}}\"}\n",
+			[]string{"line 1: message.actor.id: not valid UTF-8"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var users []string
-			rep, err := importers.Read(context.Background(), strings.NewReader(c.in), c.format, &importers.Options{Now: clock},
+			rep, err := importers.Read(context.Background(), strings.NewReader(c.in), c.format, &importers.Options{Now: clock, Envelope: envelope(c.name)},
 				func(b []insights.Event) error {
 					for _, ev := range b {
 						users = append(users, ev.UserKey)
@@ -114,6 +128,14 @@ func TestExportImportRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// envelope is the Envelope option of a case of TestInvalidUTF8IsSkipped.
+func envelope(name string) string {
+	if strings.HasSuffix(name, "in an envelope") {
+		return "message"
+	}
+	return ""
 }
 
 // load reads in, in format f, into eng.

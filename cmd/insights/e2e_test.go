@@ -19,15 +19,20 @@ import (
 // samples are the importers' sample files and their formats, imported in
 // this order.
 var samples = []struct {
-	file   string
-	format importers.Format
+	file     string
+	format   importers.Format
+	envelope string // -envelope
 }{
-	{"entra.csv", importers.EntraCSV},
-	{"entra.json", importers.EntraJSON},
-	{"entra-diagnostic.jsonl", importers.EntraJSON},
-	{"okta.json", importers.Okta},
-	{"auth0.json", importers.Auth0},
-	{"events.jsonl", importers.JSONL},
+	{"entra.csv", importers.EntraCSV, ""},
+	{"entra.json", importers.EntraJSON, ""},
+	{"entra-diagnostic.jsonl", importers.EntraJSON, ""},
+	{"entra-loganalytics.csv", importers.EntraLogAnalytics, ""},
+	{"entra-loganalytics.json", importers.EntraLogAnalytics, ""},
+	{"okta.json", importers.Okta, ""},
+	{"okta-shipper.jsonl", importers.Okta, "message"},
+	{"auth0.json", importers.Auth0, ""},
+	{"keycloak.json", importers.Keycloak, ""},
+	{"events.jsonl", importers.JSONL, ""},
 }
 
 // zone is the test store's zone: not UTC, so that days are the zone's.
@@ -38,7 +43,7 @@ const zone = "America/New_York"
 func importSamples(t *testing.T, dir string) {
 	t.Helper()
 	for _, s := range samples {
-		ok(t, "import", "-store", dir, "-zone", zone, "-format", string(s.format), sample(s.file))
+		ok(t, "import", "-store", dir, "-zone", zone, "-format", string(s.format), "-envelope", s.envelope, sample(s.file))
 	}
 }
 
@@ -69,7 +74,7 @@ func oracleEvents(t *testing.T) []oracleEvent {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = importers.Read(t.Context(), f, s.format, nil, func(batch []insights.Event) error {
+		_, err = importers.Read(t.Context(), f, s.format, &importers.Options{Envelope: s.envelope}, func(batch []insights.Event) error {
 			for _, ev := range batch {
 				k := key{insights.DateOf(ev.Time, loc), ev.RequestID}
 				if ev.RequestID != "" && seen[k] {

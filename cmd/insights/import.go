@@ -15,7 +15,7 @@ import (
 
 // importFormats are the formats import reads, as importers.Read names them.
 var importFormats = []importers.Format{importers.JSONL, importers.EntraCSV, importers.EntraJSON,
-	importers.Okta, importers.Auth0}
+	importers.EntraLogAnalytics, importers.Okta, importers.Auth0, importers.Keycloak}
 
 // snapshotFormat is the registration snapshot CSV of importers.ReadSnapshot,
 // recorded by Engine.ImportRegistrations as of -as-of.
@@ -38,7 +38,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := newChoice("", names...)
 	fs.Var(format, "format", "the files' format: "+strings.Join(names, ", "))
 	asOf := fs.String("as-of", "", "snapshot only: the time the snapshot describes, RFC 3339 (default: now)")
-	if done, err := parse(fs, args, stdout, "-store DIR -format FORMAT [-zone ZONE] [-as-of TIME] FILE..."); done || err != nil {
+	envelope := fs.String("envelope", "", "JSON formats: the field a log shipper wrapped each record in, one per line (message, json)")
+	if done, err := parse(fs, args, stdout, "-store DIR -format FORMAT [-zone ZONE] [-as-of TIME] [-envelope FIELD] FILE..."); done || err != nil {
 		return err
 	}
 	if err := required(fs, "store", "format"); err != nil {
@@ -67,7 +68,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	created := errors.Is(err, os.ErrNotExist)
 	err = withEngine(ctx, *dir, string(zone), readWrite, func(eng *engine) error {
 		imp := importer{eng: eng, format: importers.Format(format.value), stdout: stdout,
-			progress: newProgress(stderr, time.Now), asOf: at}
+			progress: newProgress(stderr, time.Now), asOf: at, envelope: *envelope}
 		var total summary
 		for _, name := range fs.Args() {
 			sum, err := imp.file(ctx, name)
@@ -117,6 +118,7 @@ type importer struct {
 	stdout   io.Writer
 	progress *progress
 	asOf     time.Time // of a snapshot
+	envelope string    // importers.Options.Envelope
 }
 
 // file imports the file name and prints its summary. A file whose records
@@ -148,7 +150,7 @@ func (imp *importer) file(ctx context.Context, name string) (summary, error) {
 // events streams the events of r, the file name, into the engine.
 func (imp *importer) events(ctx context.Context, name string, r io.Reader) (summary, error) {
 	handed, added := 0, 0
-	rep, err := importers.Read(ctx, r, imp.format, &importers.Options{MaxSkips: maxSkipsShown},
+	rep, err := importers.Read(ctx, r, imp.format, &importers.Options{MaxSkips: maxSkipsShown, Envelope: imp.envelope},
 		func(batch []insights.Event) error {
 			n, err := imp.eng.AddCount(ctx, batch...)
 			if err != nil {
