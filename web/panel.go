@@ -94,7 +94,7 @@ func (h *handler) runPanel(ctx context.Context, p panel, s scope, perms Permissi
 	}
 	pv := panelView{Title: p.title, Note: p.note, Zone: res.Zone, Window: res.Window, Warnings: res.Warnings,
 		Range: from.String() + " to " + to.AddDays(-1).String(),
-		Query: "api/query?" + v.Encode(), Chart: newChart(p.kind, res, p.show)}
+		Query: "api/query?" + v.Encode(), Chart: newChart(p.kind, res, p.show, unitOf(res.Query.Metric))}
 	v.Set("format", "csv")
 	pv.CSV = "api/query?" + v.Encode()
 	for _, d := range res.Query.GroupBy {

@@ -53,7 +53,7 @@ func (h *handler) methodsContent(ctx context.Context, _ view, _ scope, d *pageDa
 	if len(rows) == 0 {
 		sv.Chart = chart{Width: chartW, Height: 60, Empty: true}
 	} else {
-		sv.Chart = barChart(rows)
+		sv.Chart = barChart(rows, names{dims: []insights.Dimension{insights.DimMethod}}, "users")
 	}
 	for _, r := range rows {
 		sv.Rows = append(sv.Rows, tableRow{Series: r.Series, Groups: r.Groups, Value: formatValue(r.Value)})
