@@ -219,6 +219,21 @@ func wantError(t testing.TB, res *http.Response, status int, want string) string
 	return e.Error
 }
 
+// wantForbidden fails unless res is a 403: a page that says what is
+// missing for the dashboard's views, a JSON error for the API.
+func wantForbidden(t testing.TB, res *http.Response) {
+	t.Helper()
+	if strings.HasPrefix(res.Request.URL.Path, "/api/") || strings.HasPrefix(res.Request.URL.Path, "/reports/") {
+		wantError(t, res, 403, "forbidden")
+		return
+	}
+	b := wantStatus(t, res, 403)
+	if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" ||
+		!strings.Contains(b, `<p class="error" role="alert">You may not open`) || !strings.Contains(b, "permission") {
+		t.Errorf("%s: a 403 answered %s %q, want a page that says which permission is missing", res.Request.URL, ct, b)
+	}
+}
+
 // jsonOf returns v marshaled, for comparisons.
 func jsonOf(t testing.TB, v any) string {
 	t.Helper()

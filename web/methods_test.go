@@ -234,7 +234,7 @@ func TestMethodRoutesAuthorization(t *testing.T) {
 		case 401:
 			wantError(t, res, 401, "unauthorized")
 		case 403:
-			wantError(t, res, 403, "forbidden")
+			wantForbidden(t, res)
 		}
 	}
 	b := wantStatus(t, get(t, h, "aggregates", "/methods"), 200)

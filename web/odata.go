@@ -25,11 +25,9 @@ var graphProps = map[string]insights.Dimension{
 	"mfaMethod":        insights.DimMFAMethod,
 }
 
-// Limits on a $filter.
-const (
-	maxODataLength = 4096
-	maxODataTerms  = 64
-)
+// maxODataTerms is the most comparisons a $filter may hold; its length
+// is at most MaxFilterBytes.
+const maxODataTerms = 64
 
 // graphFilter is what a $filter asks: a range of factDate, half-open
 // [from, to) with zero bounds when open, and equalities on dimensions.
@@ -51,8 +49,8 @@ type graphFilter struct {
 // is an error that says what was expected where. Cost: linear in len(s),
 // which is capped.
 func parseGraphFilter(s string) (graphFilter, error) {
-	if len(s) > maxODataLength {
-		return graphFilter{}, badRequest("$filter: %d bytes, at most %d", len(s), maxODataLength)
+	if len(s) > MaxFilterBytes {
+		return graphFilter{}, badRequest("$filter: %d bytes, at most %d", len(s), MaxFilterBytes)
 	}
 	var gf graphFilter
 	if strings.TrimSpace(s) == "" {

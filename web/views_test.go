@@ -132,8 +132,8 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 func TestPageErrors(t *testing.T) {
 	h, _ := testHandler(testEngine(t))
 	cases := []struct{ url, want string }{
-		{"/users?from=2025-03-10&to=2025-03-01", "is not before"},
-		{"/users?from=2023-01-01&to=2025-03-01", "at most 400"},
+		{"/users?from=2025-03-10&to=2025-03-01", "is after"},
+		{"/users?from=2023-01-01&to=2025-03-01", "the dashboard shows at most 400"},
 		{"/users?colour=red", `unknown parameter &#34;colour&#34;`},
 		{"/signins?cursor=bad", "cursor"},
 		{"/mfa?status=failure", "unknown parameter"},
@@ -200,5 +200,47 @@ func TestNavigationShowsOnlyAllowedViews(t *testing.T) {
 	b = wantStatus(t, get(t, h, "all", "/users?country=FR"), 200)
 	if !strings.Contains(b, `href="signins?country=FR&amp;from=`) {
 		t.Error("the navigation does not keep the filter bar's values")
+	}
+}
+
+func TestAWrongRangeKeepsTheFilterBar(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	b := wantStatus(t, get(t, h, "all", "/authentications?from=2023-01-01&to=2025-03-01"), 400)
+	for _, want := range []string{`name="from" value="2023-01-01"`, `name="to" value="2025-03-01"`,
+		`href="authentications?from=2025-02-19&amp;to=2025-03-20">Last 30 days`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("the page does not hold %s", want)
+		}
+	}
+	if strings.Contains(b, "granularity") {
+		t.Error("the page suggests a granularity it has no control for")
+	}
+}
+
+func TestPagesTakeTheLastDayIncludedAndISODates(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	b := wantStatus(t, get(t, h, "all", "/users?from=2025-03-01&to=2025-03-19"), 200)
+	for _, want := range []string{`name="to" value="2025-03-19" placeholder="YYYY-MM-DD"`,
+		`data-query="api/query?from=2025-03-01&amp;metric=activeUsers&amp;to=2025-03-20"`,
+		`href="signins?from=2025-03-01&amp;to=2025-03-19"`, `2025-03-01 to 2025-03-19`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("the page does not hold %s", want)
+		}
+	}
+	if strings.Contains(b, `type="date"`) || strings.Contains(b, "exclusive") {
+		t.Error("the page uses the browser's date format or an exclusive end")
+	}
+	d := wantStatus(t, get(t, h, "all", "/users"), 200)
+	if !strings.Contains(d, `name="to" value="2025-03-20"`) || !strings.Contains(d, `to=2025-03-20" aria-current="true">Last 30 days`) {
+		t.Error("the default range does not end today, or Last 30 days is not current")
+	}
+}
+
+func TestForbiddenPageIsAPage(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	res := get(t, h, "aggregates", "/signins?from=2025-03-01")
+	wantForbidden(t, res)
+	if b := body(t, get(t, h, "aggregates", "/signins")); !strings.Contains(b, `<a href="users">Users</a>`) || strings.Contains(b, `href="signins`) {
+		t.Error("the 403 page does not lead to the allowed views only")
 	}
 }
