@@ -53,7 +53,13 @@
 // excel, and answers {"total": rows matching, "users": [...], "next": ...}
 // by user key; its CSV is export.RegistrationsCSV of every matching row
 // from after on. /api/methods takes no parameter. An unknown or repeated
-// parameter is an error.
+// parameter is an error, and so is one longer than MaxParamBytes
+// (MaxFilterBytes for filter and $filter).
+//
+// The dashboard's pages take from and to as the first and the last day
+// of their range, both included (people count days so; the API's to
+// stays exclusive), written YYYY-MM-DD as everywhere else, by default the
+// DefaultDays days ending today; at most MaxBuckets days.
 //
 // The registration flags and the methods view's tiles are those of
 // Options.MethodPolicy (insights.DefaultMethodPolicy when nil), over the
@@ -95,7 +101,9 @@
 // use ViewSignIns rather than a permission of their own: like the sign-in
 // log they are people-level audit records, for the same administrators,
 // and hosts that already grant it need no change.
-// A route whose permission is missing answers 403.
+// A route whose permission is missing answers 403: a JSON error for the
+// API, and for the dashboard's views a page that says which permission
+// is missing and links to the views allowed.
 //
 // # Safety
 //
@@ -107,7 +115,7 @@
 // nosniff, no-referrer and no-store. Requests are bounded (MaxBuckets,
 // MaxRangeDays, MaxTop, MaxRows, insights.MaxPageSize) and bad ones
 // answered 400 with {"error": "what is wrong"}; pages show the message in
-// place of their content. Errors that are not the client's are answered
+// place of their content, under a filter bar that can correct it. Errors that are not the client's are answered
 // 500 "internal error" and handed to Options.OnError.
 //
 // # Concurrency
