@@ -107,16 +107,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.challenge != "" {
 			w.Header().Set("WWW-Authenticate", h.challenge)
 		}
-		writeError(w, errorf(http.StatusUnauthorized, "unauthorized"))
+		writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized"))
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, errorf(http.StatusMethodNotAllowed, "method %s not allowed: the handler is read-only", r.Method))
+		writeError(w, r, errorf(http.StatusMethodNotAllowed, "method %s not allowed: the handler is read-only", r.Method))
 		return
 	}
 	if h.eng == nil {
-		writeError(w, errorf(http.StatusServiceUnavailable, "no engine"))
+		writeError(w, r, errorf(http.StatusServiceUnavailable, "no engine"))
 		return
 	}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), permsKey{}, perms)))
