@@ -27,19 +27,14 @@ type spanKind uint8
 const (
 	pageRange  spanKind = iota // the page's range
 	lastMonths                 // the 12 calendar months ending with the month of the page's last day
-	lastMonth                  // the month of the page's last day, up to the page's end
 )
 
 // of returns the range of k for a page's scope.
 func (k spanKind) of(s scope) (insights.Date, insights.Date) {
-	last := s.to.AddDays(-1)
-	first := insights.NewDate(last.Year, last.Month, 1)
-	switch k {
-	case lastMonths:
+	if k == lastMonths {
+		last := s.last()
 		next := insights.NewDate(last.Year, last.Month+1, 1)
 		return insights.NewDate(next.Year, next.Month-12, 1), next
-	case lastMonth:
-		return first, s.to
 	}
 	return s.from, s.to
 }

@@ -98,7 +98,7 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 	svgText := regexp.MustCompile(`<text [^>]*>((<title>[^<]*</title>)?` + regexp.QuoteMeta(escaped) + `|<title>[^<]*` +
 		regexp.QuoteMeta(escaped) + `[^<]*</title>)[^<]*</text>`)
 	for _, c := range []struct{ url, where string }{
-		{"/users?from=2025-03-01&to=2025-03-21", "svg"},
+		{"/users?from=2025-03-01&to=2025-03-21", "html"}, // in the legend and the columns' tooltips
 		{"/mfa?from=2025-03-01&to=2025-03-21", "svg"},
 		{"/authentications?from=2025-03-01&to=2025-03-21&app=" + url.QueryEscape(hostile), "option"},
 		{"/signins?from=2025-03-01&to=2025-03-21&user=user07", "html"},
@@ -242,5 +242,17 @@ func TestForbiddenPageIsAPage(t *testing.T) {
 	wantForbidden(t, res)
 	if b := body(t, get(t, h, "aggregates", "/signins")); !strings.Contains(b, `<a href="users">Users</a>`) || strings.Contains(b, `href="signins`) {
 		t.Error("the 403 page does not lead to the allowed views only")
+	}
+}
+
+func TestMonthlyPanelsCoverTwelveMonths(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	for _, c := range []struct{ page, query string }{
+		{"/users", `api/query?by=appName&amp;from=2024-04-01&amp;granularity=month&amp;metric=activeUsers&amp;other=true&amp;to=2025-04-01&amp;top=8`},
+		{"/mfa", `api/query?from=2024-04-01&amp;granularity=month&amp;metric=mfaChallenges&amp;to=2025-04-01`},
+	} {
+		if b := wantStatus(t, get(t, h, "all", c.page), 200); !strings.Contains(b, `data-query="`+c.query+`"`) {
+			t.Errorf("%s: no panel of %s", c.page, c.query)
+		}
 	}
 }
