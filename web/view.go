@@ -28,11 +28,13 @@ type view struct {
 
 // viewParam is a parameter of a view's own: a select of options, of the
 // most frequent values of dim in the range when dim is set, or a text
-// input.
+// input; or, when tab, a value the view draws as tabs, which the filter
+// bar keeps in a hidden field.
 type viewParam struct {
 	name, label string
 	options     []string
 	dim         insights.Dimension
+	tab         bool
 }
 
 // dims returns the filter bar's dimensions the view takes.
@@ -78,6 +80,7 @@ type formData struct {
 	From, To string
 	Selects  []selectData
 	Inputs   []inputData
+	Hidden   []inputData // the view's tabs, kept when the bar is applied
 	Ranges   []navItem
 }
 
@@ -188,6 +191,12 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 	}
 	for _, p := range v.own {
 		vals, sel := p.options, s.own.Get(p.name)
+		if p.tab {
+			if sel != "" {
+				f.Hidden = append(f.Hidden, inputData{Name: p.name, Value: sel})
+			}
+			continue
+		}
 		if p.dim != 0 {
 			var err error
 			if vals, err = h.choices(ctx, s, p.dim, sel); err != nil {

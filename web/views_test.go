@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -253,6 +254,66 @@ func TestMonthlyPanelsCoverTwelveMonths(t *testing.T) {
 	} {
 		if b := wantStatus(t, get(t, h, "all", c.page), 200); !strings.Contains(b, `data-query="`+c.query+`"`) {
 			t.Errorf("%s: no panel of %s", c.page, c.query)
+		}
+	}
+}
+
+// signInsOf returns the entries the sign-in log page at target lists,
+// after checking they are those of the page's /api/signins query.
+func signInsOf(t *testing.T, h http.Handler, target string) (string, []insights.LogEntry) {
+	t.Helper()
+	page := wantStatus(t, get(t, h, "signins", target), 200)
+	var lp insights.LogPage
+	api := html.UnescapeString(logRE.FindStringSubmatch(page)[1])
+	if err := json.Unmarshal([]byte(wantStatus(t, get(t, h, "signins", "/"+api), 200)), &lp); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entryRE.FindAllStringSubmatch(page, -1)); n != len(lp.Entries) {
+		t.Fatalf("%s: %d rows, the API lists %d", target, n, len(lp.Entries))
+	}
+	return page, lp.Entries
+}
+
+func TestSignInLogFiltersAndTabs(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	cases := []struct {
+		query string
+		match func(insights.LogEntry) bool
+	}{
+		{"user=user0", func(e insights.LogEntry) bool { return strings.HasPrefix(e.UserKey, "user0") }},
+		{"requestId=r-3-4", func(e insights.LogEntry) bool { return e.RequestID == "r-3-4" }},
+		{"type=interactiveUser", func(e insights.LogEntry) bool { return e.SignInType == insights.SignInInteractiveUser }},
+		{"status=failure", func(e insights.LogEntry) bool { return e.Status == insights.StatusFailure }},
+	}
+	for _, c := range cases {
+		page, entries := signInsOf(t, h, "/signins?from=2025-03-01&"+c.query)
+		if len(entries) == 0 {
+			t.Errorf("%s: no sign-in", c.query)
+		}
+		for _, e := range entries {
+			if !c.match(e) {
+				t.Errorf("%s: entry %s does not match", c.query, e.ID)
+			}
+		}
+		if strings.HasPrefix(c.query, "type=") && (!strings.Contains(page, `name="type" value="interactiveUser"`) ||
+			!strings.Contains(page, `aria-current="page">Interactive user</a>`)) {
+			t.Errorf("%s: the tab is not current, or the filter bar does not keep it", c.query)
+		}
+	}
+	for _, q := range []string{"type=servicePrincipal", "ca=success"} { // the test's sign-ins have neither
+		if _, none := signInsOf(t, h, "/signins?"+q); len(none) != 0 {
+			t.Errorf("%s lists %d sign-ins", q, len(none))
+		}
+	}
+	page, _ := signInsOf(t, h, "/signins")
+	for _, tab := range []string{">All</a>", ">Interactive user</a>", ">Non-interactive user</a>", ">Service principal</a>", ">Managed identity</a>"} {
+		if !strings.Contains(page, tab) {
+			t.Errorf("no tab %s", tab)
+		}
+	}
+	for _, f := range []string{`name="requestId"`, `name="correlationId"`, `name="clientApp"`, `name="ca"`} {
+		if !strings.Contains(page, f) {
+			t.Errorf("no filter %s", f)
 		}
 	}
 }
