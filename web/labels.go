@@ -89,6 +89,27 @@ func withCode(l, v string) string {
 	return l + " (" + v + ")"
 }
 
+// flagLabel names a registration flag: mfaCapable is "Capable of MFA",
+// ssprNotRegistered "Not registered for SSPR".
+func flagLabel(flag string) string {
+	for _, p := range []struct{ key, name string }{{"passwordless", "passwordless"}, {"mfa", "MFA"}, {"sspr", "SSPR"}} {
+		state, ok := strings.CutPrefix(flag, p.key)
+		if !ok {
+			continue
+		}
+		not, negated := strings.CutPrefix(state, "Not")
+		if negated {
+			state = not
+		}
+		l := map[string]string{"Registered": "Registered for ", "Enabled": "Enabled for ", "Capable": "Capable of "}[state] + p.name
+		if negated {
+			return "Not " + strings.ToLower(l[:1]) + l[1:]
+		}
+		return l
+	}
+	return flag
+}
+
 // unitOf is the unit of a metric's values, drawn on the value axis.
 func unitOf(m insights.Metric) string {
 	switch m {

@@ -23,17 +23,19 @@ type view struct {
 	// country, ...): what they show carries none.
 	unscoped bool
 	// content fills what the view shows besides its panels: tiles, lists.
-	content func(h *handler, ctx context.Context, v view, s scope, d *pageData) error
+	content func(h *handler, ctx context.Context, v view, s scope, perms Permissions, d *pageData) error
 }
 
-// viewParam is a parameter of a view's own: a select of options, of the
-// most frequent values of dim in the range when dim is set, or a text
-// input; or, when tab, a value the view draws as tabs, which the filter
-// bar keeps in a hidden field.
+// viewParam is a parameter of a view's own: a select of options, or
+// without them of the most frequent values of dim in the range (labeled as
+// the dimension's values are, or by optionLabel), or a text input; or,
+// when tab, a value the view draws as tabs, which the filter bar keeps in
+// a hidden field.
 type viewParam struct {
 	name, label string
 	options     []string
 	dim         insights.Dimension
+	optionLabel func(string) string
 	tab         bool
 }
 
@@ -90,8 +92,8 @@ type selectData struct {
 }
 
 type option struct {
-	Value    string
-	Selected bool
+	Value, Label string
+	Selected     bool
 }
 
 type inputData struct{ Name, Label, Value string }
@@ -187,7 +189,7 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 		if err != nil {
 			return err
 		}
-		f.Selects = append(f.Selects, selectData{Name: d.param, Label: d.label, Options: options(vals, s.values[d.param])})
+		f.Selects = append(f.Selects, selectData{Name: d.param, Label: d.label, Options: options(vals, s.values[d.param], func(v string) string { return label(d.dim, v) })})
 	}
 	for _, p := range v.own {
 		vals, sel := p.options, s.own.Get(p.name)
@@ -197,14 +199,18 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 			}
 			continue
 		}
-		if p.dim != 0 {
+		if p.dim != 0 && p.options == nil {
 			var err error
 			if vals, err = h.choices(ctx, s, p.dim, sel); err != nil {
 				return err
 			}
 		}
 		if vals != nil {
-			f.Selects = append(f.Selects, selectData{Name: p.name, Label: p.label, Options: options(vals, sel)})
+			name := p.optionLabel
+			if name == nil {
+				name = func(v string) string { return label(p.dim, v) }
+			}
+			f.Selects = append(f.Selects, selectData{Name: p.name, Label: p.label, Options: options(vals, sel, name)})
 		} else {
 			f.Inputs = append(f.Inputs, inputData{Name: p.name, Label: p.label, Value: sel})
 		}
@@ -223,16 +229,16 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 		data.Panels = append(data.Panels, pv)
 	}
 	if v.content != nil {
-		return v.content(h, ctx, v, s, data)
+		return v.content(h, ctx, v, s, perms, data)
 	}
 	return nil
 }
 
-// options marks the selected value among vals.
-func options(vals []string, selected string) []option {
+// options marks the selected value among vals, each labeled by name.
+func options(vals []string, selected string, name func(string) string) []option {
 	out := make([]option, len(vals))
 	for i, v := range vals {
-		out[i] = option{Value: v, Selected: v == selected}
+		out[i] = option{Value: v, Label: name(v), Selected: v == selected}
 	}
 	return out
 }

@@ -13,13 +13,13 @@ import (
 var signInsView = view{slug: "signins", title: "Sign-ins", perm: ViewSignIns, content: (*handler).signInsContent,
 	own: []viewParam{
 		{name: "type", label: "Sign-in type", tab: true, options: signInTypes},
-		{name: "status", label: "Status", options: []string{"success", "failure", "interrupted"}},
+		{name: "status", label: "Status", options: []string{"success", "failure", "interrupted"}, dim: insights.DimStatus},
 		{name: "user", label: "User key starts with"},
 		{name: "ip", label: "IP address or CIDR"},
 		{name: "requestId", label: "Request id"},
 		{name: "correlationId", label: "Correlation id"},
 		{name: "clientApp", label: "Client app", dim: insights.DimClientApp},
-		{name: "ca", label: "Conditional access", options: []string{"success", "failure", "notApplied"}},
+		{name: "ca", label: "Conditional access", options: []string{"success", "failure", "notApplied"}, dim: insights.DimConditionalAccess},
 	},
 	hidden: []string{"cursor"},
 }
@@ -62,7 +62,7 @@ type entryView struct {
 
 // signInsContent lists a page of the sign-in log for s through the same
 // parsing as /api/signins.
-func (h *handler) signInsContent(ctx context.Context, v view, s scope, data *pageData) error {
+func (h *handler) signInsContent(ctx context.Context, v view, s scope, _ Permissions, data *pageData) error {
 	fs := []insights.Filter{}
 	for _, c := range signInFilters {
 		if val := s.own.Get(c.param); val != "" {
