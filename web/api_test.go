@@ -204,3 +204,20 @@ func mustFilter(t testing.TB, s string) insights.Filter {
 	}
 	return f
 }
+
+func TestLongParametersAre400(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	long := strings.Repeat("a", 100_000)
+	for _, u := range []string{
+		"/signins?user=" + long, "/registrations?user=" + long, "/users?app=" + long, "/users?from=" + long,
+		"/api/query?metric=activeUsers&filter=" + long, "/api/signins?cursor=" + long,
+		"/reports/userInsights/daily/activeUsers?$filter=" + long, "/users?" + long + "=1",
+	} {
+		res := get(t, h, "all", u)
+		b := wantStatus(t, res, 400)
+		if len(b) > 8192 || !strings.Contains(b, "at most") && !strings.Contains(b, "unknown parameter") {
+			t.Errorf("%.40s...: a %d-byte answer: %.200s", u, len(b), b)
+		}
+	}
+	wantStatus(t, get(t, h, "all", "/signins?user="+strings.Repeat("a", MaxParamBytes)), 200)
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -58,7 +59,7 @@ type text struct {
 	Anchor string // start, middle, end
 	Class  string
 	Text   string
-	Title  string // the full text when Text is shortened
+	Title  string // a tooltip: the full text and the codes it names
 }
 
 type legend struct{ Name, Color string }
@@ -69,22 +70,22 @@ const (
 	chartH     = 240
 	plotLeft   = 56
 	plotRight  = 16
-	plotTop    = 14
+	plotTop    = 24
 	plotBottom = 36
 	barLabelW  = 200
 	barRowH    = 24
 	maxXLabels = 8
-	maxLabel   = 32 // runes of a bar label before it is shortened
+	maxLabel   = 28 // runes of a bar label before it is shortened: what barLabelW holds
 )
 
 // palette colors series and groups in order of appearance; seriesColors
-// fixes the colors of series whose meaning has one.
+// fixes the colors of series whose meaning has one, by their labels.
 var palette = []string{"#2f6fb3", "#e08a1e", "#6a4c93", "#1b998b", "#c2410c", "#8a9a5b", "#d9486b", "#4b5563", "#0e7490", "#a16207"}
 
 var seriesColors = map[string]string{
-	"successes": "#2e7d32", "multiFactor": "#2e7d32", "passwordless": "#2e7d32",
-	"failures": "#c62828", "singleFactor": "#c62828",
-	"interrupts": "#f9a825", "attempts": "#2f6fb3",
+	"Successes": "#2e7d32", "Multi-factor": "#2e7d32", "Passwordless": "#2e7d32",
+	"Failures": "#c62828", "Single-factor": "#c62828",
+	"Interrupts": "#f9a825", "Attempts": "#2f6fb3",
 }
 
 // series is one drawn line, or one segment kind of columns and bars.
@@ -99,29 +100,50 @@ func rowKey(r insights.Row) string {
 	return strings.Join(append([]string{r.Start.String(), r.Series}, r.Groups...), "|")
 }
 
-// noValue labels the empty group value (an event without that dimension).
-const noValue = "(none)"
+// names labels rows: their groups by the dimensions of the result's
+// columns (0 for the policy metrics' own), and their series.
+type names struct {
+	dims []insights.Dimension
+}
 
-// seriesName names r's line or segment: its series and groups.
-func seriesName(r insights.Row, withSeries bool) string {
-	parts := slices.Clone(r.Groups)
-	if withSeries && r.Series != "" {
-		parts = append([]string{r.Series}, parts...)
+// namesOf returns the names of res's rows.
+func namesOf(res *insights.Result) names {
+	dims := make([]insights.Dimension, len(policyColumns(res.Query.Metric)), len(policyColumns(res.Query.Metric))+len(res.Query.GroupBy))
+	return names{dims: append(dims, res.Query.GroupBy...)}
+}
+
+// groups returns the labels of r's group values, and their codes, each
+// joined by " / ".
+func (n names) groups(r insights.Row) (string, string) {
+	labels := make([]string, len(r.Groups))
+	for i, v := range r.Groups {
+		var d insights.Dimension
+		if i < len(n.dims) {
+			d = n.dims[i]
+		}
+		labels[i] = label(d, v)
 	}
-	if len(parts) == 0 {
+	return strings.Join(labels, " / "), strings.Join(r.Groups, " / ")
+}
+
+// series returns the label of r's line or segment: its series when
+// withSeries, and its groups; "value" when it has neither.
+func (n names) series(r insights.Row, withSeries bool) string {
+	l, _ := n.groups(r)
+	switch {
+	case withSeries && r.Series != "" && l != "":
+		return seriesLabel(r.Series) + " / " + l
+	case withSeries && r.Series != "":
+		return seriesLabel(r.Series)
+	case l == "":
 		return "value"
 	}
-	for i, v := range parts {
-		if v == "" {
-			parts[i] = noValue
-		}
-	}
-	return strings.Join(parts, " / ")
+	return l
 }
 
 // newChart draws the rows of res whose series is in show (every row if
-// show is empty) as kind. Cost: linear in the rows.
-func newChart(kind chartKind, res *insights.Result, show []string) chart {
+// show is empty) as kind, its values in unit. Cost: linear in the rows.
+func newChart(kind chartKind, res *insights.Result, show []string, unit string) chart {
 	var rows []insights.Row
 	for _, r := range res.Rows {
 		if len(show) == 0 || slices.Contains(show, r.Series) {
@@ -132,10 +154,10 @@ func newChart(kind chartKind, res *insights.Result, show []string) chart {
 		return chart{Width: chartW, Height: 60, Empty: true}
 	}
 	if kind == bars {
-		return barChart(rows)
+		return barChart(rows, namesOf(res), unit)
 	}
 	multi := slices.ContainsFunc(rows, func(r insights.Row) bool { return r.Series != rows[0].Series })
-	return timeChart(kind, rows, res.Query.Granularity, multi)
+	return timeChart(kind, rows, res.Query, namesOf(res), multi, unit)
 }
 
 // group collects rows into series keyed by name, in order of appearance,
@@ -160,18 +182,31 @@ func group(rows []insights.Row, name func(insights.Row) string, key func(insight
 	return out
 }
 
-// timeChart draws rows over their buckets: lines or stacked columns, one
-// per series and group; series names are part of the names when
-// withSeries.
-func timeChart(kind chartKind, rows []insights.Row, g insights.Granularity, withSeries bool) chart {
+// timeChart draws rows over the buckets of q: lines or stacked columns,
+// one per series and group; series names are part of the names when
+// withSeries. Every day or month of q's range has its place, with rows
+// or without, so that charts over one range agree.
+func timeChart(kind chartKind, rows []insights.Row, q insights.Query, n names, withSeries bool, unit string) chart {
 	c := chart{Width: chartW, Height: chartH}
-	var starts []insights.Row // one row per bucket, in order
-	for _, r := range rows {
-		if len(starts) == 0 || starts[len(starts)-1].Start != r.Start {
-			starts = append(starts, r)
-		}
+	c.Texts = append(c.Texts, text{X: 4, Y: plotTop - 12, Anchor: "start", Class: "unit", Text: unit})
+	incomplete := map[insights.Date]bool{}
+	var dates []insights.Date
+	for _, d := range bucketStarts(q) {
+		incomplete[d] = false
+		dates = append(dates, d)
 	}
-	ss := group(rows, func(r insights.Row) string { return seriesName(r, withSeries) },
+	for _, r := range rows {
+		if _, ok := incomplete[r.Start]; !ok {
+			dates = append(dates, r.Start)
+		}
+		incomplete[r.Start] = incomplete[r.Start] || r.Incomplete
+	}
+	slices.SortFunc(dates, func(a, b insights.Date) int { return cmp.Compare(a.String(), b.String()) })
+	starts := make([]insights.Row, len(dates)) // one per bucket, in order
+	for i, d := range dates {
+		starts[i] = insights.Row{Start: d, Incomplete: incomplete[d]}
+	}
+	ss := group(rows, func(r insights.Row) string { return n.series(r, withSeries) },
 		func(r insights.Row) string { return r.Start.String() })
 	hi := 0.0
 	for _, b := range starts {
@@ -199,7 +234,7 @@ func timeChart(kind chartKind, rows []insights.Row, g insights.Granularity, with
 		}
 		if i%every == 0 {
 			c.Texts = append(c.Texts, text{X: x0 + step/2, Y: chartH - plotBottom + 16, Anchor: "middle", Class: "axis",
-				Text: shortDate(b.Start, g)})
+				Text: shortDate(b.Start, q.Granularity)})
 		}
 	}
 	for _, s := range ss {
@@ -213,8 +248,9 @@ func timeChart(kind chartKind, rows []insights.Row, g insights.Granularity, with
 				continue
 			}
 			x := plotLeft + (float64(i)+0.5)*step
+			_, code := n.groups(r)
 			m := mark{Color: s.color, Key: rowKey(r), Value: formatValue(r.Value), Incomplete: r.Incomplete,
-				Title: b.Start.String() + " " + s.name + ": " + formatValue(r.Value) + flags(r)}
+				Title: b.Start.String() + " " + withCode(s.name, code) + ": " + formatValue(r.Value) + " " + unit + flags(r)}
 			if kind == lines {
 				pts = append(pts, fmtF(x)+","+fmtF(y(r.Value)))
 				m.Circle, m.X, m.Y, m.W = true, x, y(r.Value), math.Min(3.5, math.Max(1.5, step/4))
@@ -232,6 +268,25 @@ func timeChart(kind chartKind, rows []insights.Row, g insights.Granularity, with
 	return c
 }
 
+// bucketStarts returns the starts of q's day or month buckets, the first
+// being q.From; nil for other granularities.
+func bucketStarts(q insights.Query) []insights.Date {
+	var out []insights.Date
+	for d := q.From; d.Before(q.To) && len(out) < MaxBuckets; {
+		switch q.Granularity {
+		case insights.Day:
+			out = append(out, d)
+			d = d.AddDays(1)
+		case insights.Month:
+			out = append(out, d)
+			d = insights.NewDate(d.Year, d.Month+1, 1)
+		default:
+			return nil
+		}
+	}
+	return out
+}
+
 // stackBelow sums the values of the series before s at key.
 func stackBelow(ss []*series, s *series, key string) float64 {
 	sum := 0.0
@@ -244,20 +299,24 @@ func stackBelow(ss []*series, s *series, key string) float64 {
 	return sum
 }
 
-// barChart draws one horizontal bar per group, a segment per series.
-func barChart(rows []insights.Row) chart {
-	groupOf := func(r insights.Row) string { return seriesName(insights.Row{Groups: r.Groups}, false) }
+// barChart draws one horizontal bar per group, a segment per series, its
+// values in unit. A bar over a range that contains the present is drawn
+// as any other: its value is marked with a star.
+func barChart(rows []insights.Row, n names, unit string) chart {
+	groupOf := func(r insights.Row) string { return strings.Join(r.Groups, "|") }
 	var cats []string
+	codes := map[string]insights.Row{} // a row of each group
 	for _, r := range rows {
 		if g := groupOf(r); !slices.Contains(cats, g) {
 			cats = append(cats, g)
+			codes[g] = r
 		}
 	}
 	ss := group(rows, func(r insights.Row) string {
 		if r.Series == "" {
 			return "value"
 		}
-		return r.Series
+		return seriesLabel(r.Series)
 	}, groupOf)
 	hi := 0.0
 	for _, cat := range cats {
@@ -269,6 +328,7 @@ func barChart(rows []insights.Row) chart {
 	}
 	h := plotTop + len(cats)*barRowH + 26
 	c := chart{Width: chartW, Height: h}
+	c.Texts = append(c.Texts, text{X: chartW - plotRight, Y: plotTop - 12, Anchor: "end", Class: "unit", Text: unit})
 	plotW := float64(chartW - barLabelW - plotRight - 48)
 	top := niceMax(hi)
 	x := func(v float64) float64 { return barLabelW + v/top*plotW }
@@ -279,8 +339,9 @@ func barChart(rows []insights.Row) chart {
 	}
 	for i, cat := range cats {
 		y0 := float64(plotTop + i*barRowH)
-		label, full := shorten(cat)
-		c.Texts = append(c.Texts, text{X: barLabelW - 8, Y: y0 + barRowH/2 + 4, Anchor: "end", Class: "label", Text: label, Title: full})
+		l, code := n.groups(codes[cat])
+		c.Texts = append(c.Texts, text{X: barLabelW - 8, Y: y0 + barRowH/2 + 4, Anchor: "end", Class: "label",
+			Text: shorten(l), Title: withCode(l, code)})
 		sum, incomplete := 0.0, false
 		for _, s := range ss {
 			r, ok := s.values[cat]
@@ -288,9 +349,10 @@ func barChart(rows []insights.Row) chart {
 				continue
 			}
 			incomplete = incomplete || r.Incomplete
+			l, code := n.groups(r)
 			c.Marks = append(c.Marks, mark{X: x(sum), Y: y0 + 4, W: x(sum+r.Value) - x(sum), H: barRowH - 8, Color: s.color,
-				Key: rowKey(r), Value: formatValue(r.Value), Incomplete: r.Incomplete,
-				Title: cat + " " + s.name + ": " + formatValue(r.Value) + flags(r)})
+				Key: rowKey(r), Value: formatValue(r.Value),
+				Title: withCode(l, code) + " " + s.name + ": " + formatValue(r.Value) + " " + unit + flags(r)})
 			sum += r.Value
 		}
 		star := ""
@@ -341,14 +403,20 @@ func shortDate(d insights.Date, g insights.Granularity) string {
 	return t.Format("Jan 2")
 }
 
-// shorten returns s cut to maxLabel runes with an ellipsis, and s itself
-// when it was cut (for a tooltip).
-func shorten(s string) (string, string) {
+// shorten returns s cut to maxLabel runes with an ellipsis. Of a label
+// of parts ("policy / result") the last part is kept whole and the
+// others are cut.
+func shorten(s string) string {
 	r := []rune(s)
 	if len(r) <= maxLabel {
-		return s, ""
+		return s
 	}
-	return string(r[:maxLabel-1]) + "…", s
+	head, last := s, ""
+	if i := strings.LastIndex(s, " / "); i > 0 && len([]rune(s[i:])) < maxLabel/2 {
+		head, last = s[:i], s[i:]
+	}
+	keep := maxLabel - 1 - len([]rune(last))
+	return strings.TrimSpace(string([]rune(head)[:keep])) + "…" + last
 }
 
 // formatValue writes a value as the API does: the shortest decimal.

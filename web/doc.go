@@ -31,7 +31,7 @@
 //	/api/registrations                 a page of the registration details list as JSON, or CSV (ViewSignIns)
 //	/api/methodactivity                a page of the registration and reset events as JSON, or CSV (ViewSignIns)
 //	/reports/userInsights/{daily|monthly}/{collection}
-//	                                   Graph's shape, {"value":[...]} (ViewAggregates)
+//	                                   Graph's OData collections (ViewAggregates)
 //	/static/app.css, /static/app.js    the dashboard's assets (any permission)
 //	/                                  redirects to the first view allowed
 //
@@ -53,7 +53,13 @@
 // excel, and answers {"total": rows matching, "users": [...], "next": ...}
 // by user key; its CSV is export.RegistrationsCSV of every matching row
 // from after on. /api/methods takes no parameter. An unknown or repeated
-// parameter is an error.
+// parameter is an error, and so is one longer than MaxParamBytes
+// (MaxFilterBytes for filter and $filter).
+//
+// The dashboard's pages take from and to as the first and the last day
+// of their range, both included (people count days so; the API's to
+// stays exclusive), written YYYY-MM-DD as everywhere else, by default the
+// DefaultDays days ending today; at most MaxBuckets days.
 //
 // The registration flags and the methods view's tiles are those of
 // Options.MethodPolicy (insights.DefaultMethodPolicy when nil), over the
@@ -63,21 +69,44 @@
 // do not take the filter bar's dimensions.
 //
 // The Graph routes serve every collection export.GraphCollections lists,
-// filled as export.Graph documents, and take one parameter, $filter, in
-// a subset of OData: comparisons joined by "and", parentheses allowed:
+// filled as export.Graph documents and answered as Microsoft Graph does:
+//
+//	{"@odata.context": ".../$metadata#reports/userInsights/daily/authentications",
+//	 "value": [{"id": "…", "factDate": "2026-03-01", "appid": "portal", "country": "FR",
+//	            "os": "Windows", "attemptsCount": 12, "successCount": 11}, …],
+//	 "@odata.nextLink": ".../reports/userInsights/daily/authentications?$skiptoken=1000"}
+//
+// Each object has the properties of its documented resource type
+// (activeUsersMetric: count; authenticationsMetric: appid, country, os;
+// mfaCompletionMetric: appId, mfaMethod, os; userSignUpMetric: os;
+// insightSummary: appId, os; inactiveUsersByApplication: appId; the
+// others are totals), os being the OS family (Windows, iOS, ...) as in
+// Graph, and an id: a digest of the collection, the date and the values
+// it counts by, the same in every answer. An object whose period
+// contains the present (today, this month) carries the instance
+// annotation "@insights.incomplete": true, which clients that do not
+// know it ignore. The context and next links are absolute, built from the
+// request's host, the mount's path and its scheme (https under TLS or when
+// X-Forwarded-Proto says so). daily/mfaTelecomFraud and
+// monthly/mfaRegisteredUsers, which the engine cannot fill, answer 501.
+// Errors are OData's: {"error": {"code": "BadRequest", "message": "..."}}.
+//
+// The routes take $top (1 to 1000, the default; the page size), $select
+// (properties, comma-separated), $skiptoken (from @odata.nextLink) and
+// $filter, in a subset of OData: comparisons joined by "and", parentheses
+// allowed:
 //
 //	factDate ge 2026-03-01 and factDate lt 2026-04-01 and appId eq 'portal'
 //
-// factDate takes eq, ge, gt, le and lt against a date; appId (or appid),
-// appName, os, browser (raw values, as reported), country, language,
+// factDate takes eq, ge, gt, le and lt against a date; appId, appName,
+// os (a value stands for its family: 'Windows' and 'Windows 10' both
+// count Windows), browser (raw values, as reported), country, language,
 // identityProvider, authFlow and mfaMethod take eq against a quoted
-// string. or, not, functions and other properties are errors. Without
-// factDate bounds a daily collection covers the DefaultDays days ending
-// today and a monthly one the 12 calendar months ending with this one;
-// monthly collections hold the months whose first day is in the bounds.
-// activeUsers, authentications, mfaCompletions, signUps and
-// inactiveUsersByApplication are grouped by appId, summary by appId and
-// os; the others are totals.
+// string. Property names and keywords match in any case. or, not,
+// functions and other properties are errors. Without factDate bounds a
+// daily collection covers the DefaultDays days ending today and a monthly
+// one the 12 calendar months ending with this one; monthly collections
+// hold the months whose first day is in the bounds.
 //
 // Today is the date of the engine's clock (insights.Options.Now, read
 // through Engine.Now) in the store's zone: the handler has no clock of
@@ -95,7 +124,9 @@
 // use ViewSignIns rather than a permission of their own: like the sign-in
 // log they are people-level audit records, for the same administrators,
 // and hosts that already grant it need no change.
-// A route whose permission is missing answers 403.
+// A route whose permission is missing answers 403: a JSON error for the
+// API, and for the dashboard's views a page that says which permission
+// is missing and links to the views allowed.
 //
 // # Safety
 //
@@ -107,7 +138,7 @@
 // nosniff, no-referrer and no-store. Requests are bounded (MaxBuckets,
 // MaxRangeDays, MaxTop, MaxRows, insights.MaxPageSize) and bad ones
 // answered 400 with {"error": "what is wrong"}; pages show the message in
-// place of their content. Errors that are not the client's are answered
+// place of their content, under a filter bar that can correct it. Errors that are not the client's are answered
 // 500 "internal error" and handed to Options.OnError.
 //
 // # Concurrency

@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"cmp"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,8 +14,9 @@ import (
 )
 
 // graphSpec says which queries fill a Graph collection: the metric, the
-// Days of each InactiveUsers count, and the default grouping (Graph's
-// objects carry these properties).
+// Days of each InactiveUsers count, and the grouping that gives the
+// properties of Graph's documented resource type (os is the OS family,
+// as Graph's values are: Windows, iOS, ...).
 type graphSpec struct {
 	metric  insights.Metric
 	days    []int
@@ -23,31 +26,45 @@ type graphSpec struct {
 // graphSpecOf returns the spec of collection period/name; export.Graph
 // says which collections exist and what fills them.
 func graphSpecOf(period, name string) graphSpec {
-	byApp := []insights.Dimension{insights.DimAppID}
-	inactiveDays := []int{1, 30, 60, 90}
+	var (
+		app, country, mfa, os = insights.DimAppID, insights.DimCountry, insights.DimMFAMethod, insights.DimOSFamily
+		inactiveDays          = []int{1, 30, 60, 90}
+	)
 	if period == "monthly" {
 		inactiveDays = []int{0, 30, 60, 90}
 	}
 	switch name {
 	case "activeUsers":
-		return graphSpec{metric: insights.ActiveUsers, groupBy: byApp}
+		return graphSpec{metric: insights.ActiveUsers}
 	case "authentications":
-		return graphSpec{metric: insights.Authentications, groupBy: byApp}
+		return graphSpec{metric: insights.Authentications, groupBy: []insights.Dimension{app, country, os}}
 	case "mfaCompletions":
-		return graphSpec{metric: insights.MFAChallenges, groupBy: byApp}
+		return graphSpec{metric: insights.MFAChallenges, groupBy: []insights.Dimension{app, mfa, os}}
 	case "signUps":
-		return graphSpec{metric: insights.SignUps, groupBy: byApp}
+		return graphSpec{metric: insights.SignUps, groupBy: []insights.Dimension{os}}
 	case "summary":
-		return graphSpec{metric: insights.Summary, groupBy: []insights.Dimension{insights.DimAppID, insights.DimOS}}
+		return graphSpec{metric: insights.Summary, groupBy: []insights.Dimension{app, os}}
 	case "inactiveUsers":
 		return graphSpec{metric: insights.InactiveUsers, days: inactiveDays}
 	case "inactiveUsersByApplication":
-		return graphSpec{metric: insights.InactiveUsers, days: inactiveDays, groupBy: byApp}
+		return graphSpec{metric: insights.InactiveUsers, days: inactiveDays, groupBy: []insights.Dimension{app}}
 	case "userCount":
 		return graphSpec{metric: insights.TotalUsers}
 	}
 	return graphSpec{metric: insights.Requests} // monthly/requests
 }
+
+// graphUnsupported are collections of Graph the engine cannot fill, and why:
+// they answer 501 rather than 404, which would say they do not exist.
+var graphUnsupported = map[string]string{
+	"daily/mfaTelecomFraud": "the engine records no CAPTCHA challenges nor telecom blocks",
+	"monthly/mfaRegisteredUsers": "the engine keeps registration state as it is now, not as it was at the end of each month " +
+		"(/api/methods has today's counts)",
+}
+
+// graphPageSize is the most objects a page of a collection holds: the
+// default and the largest $top.
+const graphPageSize = 1000
 
 // serveGraph answers GET /reports/userInsights/{period}/{name}: the
 // collection as export.Graph writes it, {"value":[...]}, over the range
@@ -57,17 +74,24 @@ func graphSpecOf(period, name string) graphSpec {
 func (h *handler) serveGraph(w http.ResponseWriter, r *http.Request) error {
 	period, name := r.PathValue("period"), r.PathValue("name")
 	collection := period + "/" + name
+	if why, ok := graphUnsupported[collection]; ok {
+		return errorf(http.StatusNotImplemented, "collection %s is not served: %s", collection, why)
+	}
 	if !slices.Contains(export.GraphCollections(), collection) {
 		return errorf(http.StatusNotFound, "unknown collection %s; known: %s", collection,
 			strings.Join(export.GraphCollections(), ", "))
 	}
 	p := &params{v: r.URL.Query()}
-	p.known([]string{"$filter"})
+	p.known([]string{"$filter", "$select", "$top", "$skiptoken"})
+	opts := graphOptions{top: cmp.Or(p.int("$top", 1, graphPageSize), graphPageSize), skip: p.int("$skiptoken", 0, math.MaxInt32)}
 	if p.err != nil {
 		return p.err
 	}
 	gf, err := parseGraphFilter(p.str("$filter"))
 	if err != nil {
+		return err
+	}
+	if opts.sel, err = parseSelect(p.str("$select"), graphProperties[collection]); err != nil {
 		return err
 	}
 	gran, from, to := graphRange(period, gf, h.today())
@@ -89,7 +113,11 @@ func (h *handler) serveGraph(w http.ResponseWriter, r *http.Request) error {
 	if err := export.Graph(&buf, collection, results...); err != nil {
 		return err
 	}
-	writeBody(w, http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
+	objs, err := graphObjects(buf.Bytes())
+	if err != nil {
+		return err
+	}
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", graphPage(r, collection, objs, incompleteDates(results), opts))
 	return nil
 }
 

@@ -92,6 +92,7 @@ type route struct {
 	pattern string // a ServeMux pattern without its method
 	perm    Permissions
 	serve   func(w http.ResponseWriter, r *http.Request) error
+	page    *view // the dashboard's view it serves, nil for the API: a page answers its 403 with a page
 }
 
 // ServeHTTP sets the security headers, authorizes the request, refuses
@@ -106,16 +107,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.challenge != "" {
 			w.Header().Set("WWW-Authenticate", h.challenge)
 		}
-		writeError(w, errorf(http.StatusUnauthorized, "unauthorized"))
+		writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized"))
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, errorf(http.StatusMethodNotAllowed, "method %s not allowed: the handler is read-only", r.Method))
+		writeError(w, r, errorf(http.StatusMethodNotAllowed, "method %s not allowed: the handler is read-only", r.Method))
 		return
 	}
 	if h.eng == nil {
-		writeError(w, errorf(http.StatusServiceUnavailable, "no engine"))
+		writeError(w, r, errorf(http.StatusServiceUnavailable, "no engine"))
 		return
 	}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), permsKey{}, perms)))
@@ -135,11 +136,16 @@ func permsOf(r *http.Request) Permissions {
 // guard checks rt's permission, then serves it and answers its error.
 func (h *handler) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serve := rt.serve
 		if !permsOf(r).Has(rt.perm) {
-			writeError(w, errorf(http.StatusForbidden, "forbidden: this page needs the %s permission", rt.perm))
-			return
+			serve = func(w http.ResponseWriter, r *http.Request) error {
+				return errorf(http.StatusForbidden, "forbidden: this page needs the %s permission", rt.perm)
+			}
+			if rt.page != nil {
+				serve = h.forbiddenPage(*rt.page)
+			}
 		}
-		if err := rt.serve(w, r); err != nil {
+		if err := serve(w, r); err != nil {
 			h.fail(w, r, err)
 		}
 	})

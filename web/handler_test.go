@@ -66,7 +66,7 @@ func TestAuthorization(t *testing.T) {
 					t.Errorf("WWW-Authenticate %q", got)
 				}
 			case 403:
-				wantError(t, res, 403, "forbidden")
+				wantForbidden(t, res)
 			}
 		})
 	}

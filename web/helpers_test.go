@@ -203,20 +203,49 @@ func wantStatus(t testing.TB, res *http.Response, status int) string {
 }
 
 // wantError fails unless res is a JSON error with status whose message
-// contains want, and returns the message.
+// contains want, and returns the message. The Graph routes' errors are
+// OData's, {"error": {"code": "BadRequest", "message": ...}}.
 func wantError(t testing.TB, res *http.Response, status int, want string) string {
 	t.Helper()
 	b := wantStatus(t, res, status)
-	var e struct {
-		Error string `json:"error"`
+	var msg string
+	if strings.HasPrefix(res.Request.URL.Path, "/reports/") {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(b), &e); err != nil || e.Error.Message == "" ||
+			e.Error.Code != strings.ReplaceAll(http.StatusText(status), " ", "") {
+			t.Fatalf("%s: body %q is not {\"error\": {\"code\": %q, \"message\": ...}}", res.Request.URL, b, http.StatusText(status))
+		}
+		msg = e.Error.Message
+	} else {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(b), &e); err != nil || e.Error == "" {
+			t.Fatalf("%s: body %q is not {\"error\": ...}", res.Request.URL, b)
+		}
+		msg = e.Error
 	}
-	if err := json.Unmarshal([]byte(b), &e); err != nil || e.Error == "" {
-		t.Fatalf("%s: body %q is not {\"error\": ...}", res.Request.URL, b)
+	if !strings.Contains(msg, want) {
+		t.Fatalf("%s: error %q, want it to contain %q", res.Request.URL, msg, want)
 	}
-	if !strings.Contains(e.Error, want) {
-		t.Fatalf("%s: error %q, want it to contain %q", res.Request.URL, e.Error, want)
+	return msg
+}
+
+// wantForbidden fails unless res is a 403: a page that says what is
+// missing for the dashboard's views, a JSON error for the API.
+func wantForbidden(t testing.TB, res *http.Response) {
+	t.Helper()
+	if strings.HasPrefix(res.Request.URL.Path, "/api/") || strings.HasPrefix(res.Request.URL.Path, "/reports/") {
+		wantError(t, res, 403, "forbidden")
+		return
 	}
-	return e.Error
+	b := wantStatus(t, res, 403)
+	if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" ||
+		!strings.Contains(b, `<p class="error" role="alert">You may not open`) || !strings.Contains(b, "permission") {
+		t.Errorf("%s: a 403 answered %s %q, want a page that says which permission is missing", res.Request.URL, ct, b)
+	}
 }
 
 // jsonOf returns v marshaled, for comparisons.

@@ -234,7 +234,7 @@ func TestMethodRoutesAuthorization(t *testing.T) {
 		case 401:
 			wantError(t, res, 401, "unauthorized")
 		case 403:
-			wantError(t, res, 403, "forbidden")
+			wantForbidden(t, res)
 		}
 	}
 	b := wantStatus(t, get(t, h, "aggregates", "/methods"), 200)
@@ -363,5 +363,27 @@ func TestHostileMethodsAreEscaped(t *testing.T) {
 				t.Errorf("%s: the search box does not hold the escaped value", c.url)
 			}
 		}
+	}
+}
+
+func TestMethodTilesLeadToTheUsersTheyCount(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	page := wantStatus(t, get(t, h, "all", "/methods?from=2025-03-01&to=2025-03-20"), 200)
+	m := regexp.MustCompile(`data-tile="mfa" data-registered="\d+" data-enabled="\d+" data-capable="(\d+)">\s*<h2>[^<]*</h2><p class="big"><a href="([^"]*)">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the MFA tile does not link to its users")
+	}
+	list := wantStatus(t, get(t, h, "all", "/"+html.UnescapeString(m[2])), 200)
+	total := regexp.MustCompile(`of (\d+)</p>|(\d+) users</p>`).FindStringSubmatch(list)
+	if !strings.Contains(list, `<option value="mfaCapable" selected>Capable of MFA</option>`) || total == nil || total[1]+total[2] != m[1] {
+		t.Errorf("the MFA tile's %s users lead to a list of %v, pre-filtered: %t", m[1], total, strings.Contains(list, `value="mfaCapable" selected`))
+	}
+	for _, want := range []string{`<option value="mfaNotCapable">Not capable of MFA</option>`, `<option value="ssprRegistered">Registered for SSPR</option>`} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the capability select lacks %s", want)
+		}
+	}
+	if b := wantStatus(t, get(t, h, "all", "/users"), 200); !strings.Contains(b, `<option value="FR">France</option>`) {
+		t.Error("the country select shows codes")
 	}
 }

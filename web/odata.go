@@ -10,13 +10,14 @@ import (
 )
 
 // graphProps maps the Graph properties a $filter may compare with eq to
-// the dimensions they name. os and browser are the raw values, as the
-// Graph export writes them by default.
+// the dimensions they name; names match without regard to case, as in
+// Graph. os is the OS family, as the collections write it and Graph's
+// values are (os eq 'Windows' counts Windows 10 and 11): a value is taken
+// to its family (insights.OSFamily). browser is the raw value.
 var graphProps = map[string]insights.Dimension{
 	"appId":            insights.DimAppID,
-	"appid":            insights.DimAppID,
 	"appName":          insights.DimAppName,
-	"os":               insights.DimOS,
+	"os":               insights.DimOSFamily,
 	"browser":          insights.DimBrowser,
 	"country":          insights.DimCountry,
 	"language":         insights.DimLanguage,
@@ -25,11 +26,9 @@ var graphProps = map[string]insights.Dimension{
 	"mfaMethod":        insights.DimMFAMethod,
 }
 
-// Limits on a $filter.
-const (
-	maxODataLength = 4096
-	maxODataTerms  = 64
-)
+// maxODataTerms is the most comparisons a $filter may hold; its length
+// is at most MaxFilterBytes.
+const maxODataTerms = 64
 
 // graphFilter is what a $filter asks: a range of factDate, half-open
 // [from, to) with zero bounds when open, and equalities on dimensions.
@@ -46,13 +45,13 @@ type graphFilter struct {
 //	date   = YYYY-MM-DD, bare or quoted .
 //	string = '...' with '' for a quote .
 //
-// prop is a key of graphProps. Keywords are case-insensitive; property
-// names are not. Anything else (or, not, functions, other properties)
+// prop is a key of graphProps. Keywords and property names are
+// case-insensitive. Anything else (or, not, functions, other properties)
 // is an error that says what was expected where. Cost: linear in len(s),
 // which is capped.
 func parseGraphFilter(s string) (graphFilter, error) {
-	if len(s) > maxODataLength {
-		return graphFilter{}, badRequest("$filter: %d bytes, at most %d", len(s), maxODataLength)
+	if len(s) > MaxFilterBytes {
+		return graphFilter{}, badRequest("$filter: %d bytes, at most %d", len(s), MaxFilterBytes)
 	}
 	var gf graphFilter
 	if strings.TrimSpace(s) == "" {
@@ -173,9 +172,8 @@ func (p *odataParser) term(gf *graphFilter, depth int) error {
 		p.next()
 		return nil
 	}
-	prop := p.tok
-	dim, isProp := graphProps[prop]
-	if p.quoted || prop != "factDate" && !isProp {
+	dim, isProp := graphDimension(p.tok)
+	if p.quoted || !p.keyword("factDate") && !isProp {
 		return p.fail("factDate or a property (" + graphPropNames() + ")")
 	}
 	p.next()
@@ -193,7 +191,11 @@ func (p *odataParser) term(gf *graphFilter, depth int) error {
 		if !p.quoted {
 			return p.fail("a string in single quotes")
 		}
-		gf.eqs = append(gf.eqs, insights.Eq(dim, p.tok))
+		v := p.tok
+		if dim == insights.DimOSFamily {
+			v = insights.OSFamily(v)
+		}
+		gf.eqs = append(gf.eqs, insights.Eq(dim, v))
 		p.next()
 		return nil
 	}
@@ -226,6 +228,16 @@ func (p *odataParser) term(gf *graphFilter, depth int) error {
 		upper(d)
 	}
 	return nil
+}
+
+// graphDimension returns the dimension of the property named name, in any case.
+func graphDimension(name string) (insights.Dimension, bool) {
+	for p, d := range graphProps {
+		if strings.EqualFold(p, name) {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // graphPropNames lists the keys of graphProps for error messages.

@@ -27,19 +27,14 @@ type spanKind uint8
 const (
 	pageRange  spanKind = iota // the page's range
 	lastMonths                 // the 12 calendar months ending with the month of the page's last day
-	lastMonth                  // the month of the page's last day, up to the page's end
 )
 
 // of returns the range of k for a page's scope.
 func (k spanKind) of(s scope) (insights.Date, insights.Date) {
-	last := s.to.AddDays(-1)
-	first := insights.NewDate(last.Year, last.Month, 1)
-	switch k {
-	case lastMonths:
+	if k == lastMonths {
+		last := s.last()
 		next := insights.NewDate(last.Year, last.Month+1, 1)
 		return insights.NewDate(next.Year, next.Month-12, 1), next
-	case lastMonth:
-		return first, s.to
 	}
 	return s.from, s.to
 }
@@ -94,7 +89,7 @@ func (h *handler) runPanel(ctx context.Context, p panel, s scope, perms Permissi
 	}
 	pv := panelView{Title: p.title, Note: p.note, Zone: res.Zone, Window: res.Window, Warnings: res.Warnings,
 		Range: from.String() + " to " + to.AddDays(-1).String(),
-		Query: "api/query?" + v.Encode(), Chart: newChart(p.kind, res, p.show)}
+		Query: "api/query?" + v.Encode(), Chart: newChart(p.kind, res, p.show, unitOf(res.Query.Metric))}
 	v.Set("format", "csv")
 	pv.CSV = "api/query?" + v.Encode()
 	for _, d := range res.Query.GroupBy {

@@ -26,6 +26,11 @@ const (
 	// DefaultDays is the length of the range when a request gives none:
 	// the DefaultDays days ending today, in the store's zone.
 	DefaultDays = 30
+	// MaxParamBytes is the longest value of a parameter, but filter
+	// expressions (filter, $filter), which may be MaxFilterBytes long.
+	MaxParamBytes = 512
+	// MaxFilterBytes is the longest filter expression.
+	MaxFilterBytes = 4096
 )
 
 // queryParams are the parameters of /api/query, those of the CLI's query.
@@ -40,17 +45,32 @@ type params struct {
 	err error
 }
 
-// known fails on a parameter outside names, or one given twice: a typo
-// must not silently widen a query.
+// known fails on a parameter outside names, one given twice (a typo
+// must not silently widen a query) or one longer than its limit.
 func (p *params) known(names []string) {
 	for _, k := range slices.Sorted(maps.Keys(p.v)) {
+		limit := MaxParamBytes
+		if k == "filter" || k == "$filter" {
+			limit = MaxFilterBytes
+		}
 		switch {
 		case !slices.Contains(names, k):
-			p.fail(badRequest("unknown parameter %q; known: %s", k, cmp.Or(strings.Join(names, ", "), "none")))
+			p.fail(badRequest("unknown parameter %q; known: %s", truncate(k), cmp.Or(strings.Join(names, ", "), "none")))
 		case len(p.v[k]) > 1:
 			p.fail(badRequest("parameter %q given %d times", k, len(p.v[k])))
+		case len(p.v[k][0]) > limit:
+			p.fail(badRequest("parameter %q is %d bytes long, at most %d", k, len(p.v[k][0]), limit))
 		}
 	}
+}
+
+// truncate returns s, or its first MaxParamBytes bytes and "...": what a
+// message may quote of a request.
+func truncate(s string) string {
+	if len(s) <= MaxParamBytes {
+		return s
+	}
+	return strings.ToValidUTF8(s[:MaxParamBytes], "") + "..."
 }
 
 func (p *params) fail(err error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/insightslab/insights"
 )
@@ -54,15 +55,27 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if he.status == http.StatusInternalServerError && h.onError != nil {
 		h.onError(r, err)
 	}
-	writeError(w, he)
+	writeError(w, r, he)
 }
 
-// writeError answers {"error": message} with the error's status.
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers {"error": message} with the error's status; on the
+// Graph routes, OData's {"error": {"code": "BadRequest", "message": ...}},
+// the code being the status's text without spaces.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	he := classify(err)
+	if !strings.HasPrefix(r.URL.Path, "/reports/") {
+		writeJSON(w, he.status, struct {
+			Error string `json:"error"`
+		}{he.msg})
+		return
+	}
+	type odataError struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
 	writeJSON(w, he.status, struct {
-		Error string `json:"error"`
-	}{he.msg})
+		Error odataError `json:"error"`
+	}{odataError{strings.ReplaceAll(http.StatusText(he.status), " ", ""), he.msg}})
 }
 
 // writeJSON answers v as JSON with status. v is encoded before the status

@@ -12,17 +12,17 @@ var views = []view{usersView, authenticationsView, mfaView, methodsView, signIns
 // routes returns every route of the handler but the 404 fallback.
 func (h *handler) routes() []route {
 	rs := []route{
-		{"/{$}", 0, serveRoot},
-		{"/static/{file}", 0, serveStatic},
-		{"/api/query", ViewAggregates, h.serveQuery},
-		{"/api/signins", ViewSignIns, h.serveSignIns},
-		{"/api/methods", ViewAggregates, h.serveMethods},
-		{"/api/registrations", ViewSignIns, h.serveRegistrations},
-		{"/api/methodactivity", ViewSignIns, h.serveMethodActivity},
-		{"/reports/userInsights/{period}/{name}", ViewAggregates, h.serveGraph},
+		{pattern: "/{$}", perm: 0, serve: serveRoot},
+		{pattern: "/static/{file}", perm: 0, serve: serveStatic},
+		{pattern: "/api/query", perm: ViewAggregates, serve: h.serveQuery},
+		{pattern: "/api/signins", perm: ViewSignIns, serve: h.serveSignIns},
+		{pattern: "/api/methods", perm: ViewAggregates, serve: h.serveMethods},
+		{pattern: "/api/registrations", perm: ViewSignIns, serve: h.serveRegistrations},
+		{pattern: "/api/methodactivity", perm: ViewSignIns, serve: h.serveMethodActivity},
+		{pattern: "/reports/userInsights/{period}/{name}", perm: ViewAggregates, serve: h.serveGraph},
 	}
 	for _, v := range views {
-		rs = append(rs, route{"/" + v.slug, v.perm, h.servePage(v)})
+		rs = append(rs, route{pattern: "/" + v.slug, perm: v.perm, serve: h.servePage(v), page: &v})
 	}
 	return rs
 }

@@ -38,9 +38,11 @@ type scope struct {
 	own      url.Values        // the view's own parameters
 }
 
-// parseScope reads a page's parameters: from, to (the DefaultDays days
-// ending today by default, at most MaxBuckets days), those of the filter
-// bar's dimensions dims, and the view's own (params).
+// parseScope reads a page's parameters: from and to, the first and the
+// last day of the range (people count days inclusively; the API's to is
+// exclusive), by default the DefaultDays days ending today and at most
+// MaxBuckets days; those of the filter bar's dimensions dims, and the
+// view's own (params).
 func parseScope(v url.Values, today insights.Date, dims []scopeDim, own []string) (scope, error) {
 	p := &params{v: v}
 	names := []string{"from", "to"}
@@ -49,12 +51,23 @@ func parseScope(v url.Values, today insights.Date, dims []scopeDim, own []string
 	}
 	p.known(append(names, own...))
 	s := scope{today: today, values: map[string]string{}, own: url.Values{}}
-	s.from, s.to = p.span(today)
+	last := p.date("to")
+	if last.IsZero() {
+		last = today
+	}
+	s.from, s.to = p.date("from"), last.AddDays(1)
+	if s.from.IsZero() {
+		s.from = s.to.AddDays(-DefaultDays)
+	}
 	if p.err != nil {
 		return scope{}, p.err
 	}
-	if err := checkRange(s.from, s.to, insights.Day); err != nil {
-		return scope{}, err
+	if !s.from.Before(s.to) {
+		return scope{}, badRequest("from %s is after to %s", s.from, last)
+	}
+	if n := daysBetween(s.from, s.to); n > MaxBuckets {
+		return scope{}, badRequest("%s to %s is %d days; the dashboard shows at most %d: choose a later from or an earlier to",
+			s.from, last, n, MaxBuckets)
 	}
 	var eqs []insights.Filter
 	for _, d := range dims {
@@ -89,7 +102,7 @@ func (s scope) and(fs ...insights.Filter) insights.Filter {
 // query returns the URL query of the scope's range and filter-bar values,
 // with extra set on top: what links between pages keep.
 func (s scope) query(extra url.Values) url.Values {
-	v := url.Values{"from": {s.from.String()}, "to": {s.to.String()}}
+	v := url.Values{"from": {s.from.String()}, "to": {s.last().String()}}
 	for param, val := range s.values {
 		v.Set(param, val)
 	}
@@ -103,10 +116,13 @@ func (s scope) query(extra url.Values) url.Values {
 // range, and the filter bar's values when o takes them.
 func (s scope) link(o view) url.Values {
 	if o.unscoped {
-		return url.Values{"from": {s.from.String()}, "to": {s.to.String()}}
+		return url.Values{"from": {s.from.String()}, "to": {s.last().String()}}
 	}
 	return s.query(nil)
 }
+
+// last returns the last day of the scope's range, the page's to.
+func (s scope) last() insights.Date { return s.to.AddDays(-1) }
 
 // choices returns the values the filter bar offers for d: the maxChoices
 // most frequent in the scope's range (events of any kind, regardless of

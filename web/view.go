@@ -23,16 +23,20 @@ type view struct {
 	// country, ...): what they show carries none.
 	unscoped bool
 	// content fills what the view shows besides its panels: tiles, lists.
-	content func(h *handler, ctx context.Context, v view, s scope, d *pageData) error
+	content func(h *handler, ctx context.Context, v view, s scope, perms Permissions, d *pageData) error
 }
 
-// viewParam is a parameter of a view's own: a select of options, of the
-// most frequent values of dim in the range when dim is set, or a text
-// input.
+// viewParam is a parameter of a view's own: a select of options, or
+// without them of the most frequent values of dim in the range (labeled as
+// the dimension's values are, or by optionLabel), or a text input; or,
+// when tab, a value the view draws as tabs, which the filter bar keeps in
+// a hidden field.
 type viewParam struct {
 	name, label string
 	options     []string
 	dim         insights.Dimension
+	optionLabel func(string) string
+	tab         bool
 }
 
 // dims returns the filter bar's dimensions the view takes.
@@ -78,6 +82,7 @@ type formData struct {
 	From, To string
 	Selects  []selectData
 	Inputs   []inputData
+	Hidden   []inputData // the view's tabs, kept when the bar is applied
 	Ranges   []navItem
 }
 
@@ -87,82 +92,134 @@ type selectData struct {
 }
 
 type option struct {
-	Value    string
-	Selected bool
+	Value, Label string
+	Selected     bool
 }
 
 type inputData struct{ Name, Label, Value string }
 
 // servePage answers GET /<slug>: the view's page, or the page with the
-// error in place of its content (status 400 for bad parameters).
+// error in place of its content (status 400 for bad parameters) under a
+// filter bar that can fix it.
 func (h *handler) servePage(v view) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		perms := permsOf(r)
-		data := &pageData{Title: v.title, Zone: h.eng.Zone().String(), Today: h.today().String()}
+		data := h.newPage(v)
 		s, err := parseScope(r.URL.Query(), h.today(), v.dims(), v.params())
 		if err == nil {
-			err = h.fillPage(r, v, s, perms, data)
+			err = h.fillPage(r, v, s, permsOf(r), data)
 		}
-		status := http.StatusOK
-		if err != nil {
-			he := classify(err)
-			if he.status == http.StatusInternalServerError && h.onError != nil {
-				h.onError(r, err)
-			}
-			data = &pageData{Title: data.Title, Zone: data.Zone, Today: data.Today, Form: data.Form, Error: he.msg}
-			status = he.status
+		if err == nil {
+			return h.writePage(w, r, v, data, http.StatusOK, &s)
 		}
-		for _, o := range views {
-			if perms.Has(o.perm) {
-				href := o.slug
-				if err == nil {
-					href += "?" + s.link(o).Encode()
-				}
-				data.Nav = append(data.Nav, navItem{Title: o.title, Href: href, Current: o.slug == v.slug})
-			}
+		he := classify(err)
+		if he.status == http.StatusInternalServerError && h.onError != nil {
+			h.onError(r, err)
 		}
-		var buf bytes.Buffer
-		if err := templates.ExecuteTemplate(&buf, "page", data); err != nil {
-			return err
+		form := data.Form
+		if form == nil {
+			form = rangeForm(v, r.URL.Query(), h.today())
 		}
-		writeBody(w, status, "text/html; charset=utf-8", buf.Bytes())
-		return nil
+		data = h.newPage(v)
+		data.Form, data.Error = form, he.msg
+		return h.writePage(w, r, v, data, he.status, nil)
 	}
+}
+
+// forbiddenPage answers a request for v without v's permission: a page
+// that says so, and leads to the views the request may see.
+func (h *handler) forbiddenPage(v view) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		data := h.newPage(v)
+		data.Error = "You may not open " + v.title + ": it needs the " + v.perm.String() +
+			" permission, which your account does not have. Ask an administrator, or open one of the views above."
+		return h.writePage(w, r, v, data, http.StatusForbidden, nil)
+	}
+}
+
+// newPage returns the page data every page of v has.
+func (h *handler) newPage(v view) *pageData {
+	return &pageData{Title: v.title, Zone: h.eng.Zone().String(), Today: h.today().String()}
+}
+
+// writePage answers the page of v with status, its navigation listing
+// the views r may see, with s's range and filters when s is not nil.
+func (h *handler) writePage(w http.ResponseWriter, r *http.Request, v view, data *pageData, status int, s *scope) error {
+	for _, o := range views {
+		if permsOf(r).Has(o.perm) {
+			href := o.slug
+			if s != nil {
+				href += "?" + s.link(o).Encode()
+			}
+			data.Nav = append(data.Nav, navItem{Title: o.title, Href: href, Current: o.slug == v.slug})
+		}
+	}
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "page", data); err != nil {
+		return err
+	}
+	writeBody(w, status, "text/html; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+// rangeForm is the filter bar of a page whose parameters are wrong: the
+// range as given, to correct, and the usual ranges.
+func rangeForm(v view, given url.Values, today insights.Date) *formData {
+	return &formData{From: truncate(given.Get("from")), To: truncate(given.Get("to")), Ranges: ranges(v, url.Values{}, today, insights.Date{})}
+}
+
+// ranges returns the links to the last 7, 30 and 90 days ending today,
+// with the parameters of q; the one whose range starts on from is current.
+func ranges(v view, q url.Values, today, from insights.Date) []navItem {
+	var out []navItem
+	for _, n := range []int{7, 30, 90} {
+		start := today.AddDays(1 - n)
+		q.Set("from", start.String())
+		q.Set("to", today.String())
+		out = append(out, navItem{Title: "Last " + strconv.Itoa(n) + " days", Href: v.slug + "?" + q.Encode(), Current: from == start})
+	}
+	return out
 }
 
 // fillPage computes the filter bar and the view's content for scope s.
 func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, data *pageData) error {
 	ctx := r.Context()
-	f := &formData{From: s.from.String(), To: s.to.String()}
+	f := &formData{From: s.from.String(), To: s.last().String()}
 	for _, d := range v.dims() {
 		vals, err := h.choices(ctx, s, d.dim, s.values[d.param])
 		if err != nil {
 			return err
 		}
-		f.Selects = append(f.Selects, selectData{Name: d.param, Label: d.label, Options: options(vals, s.values[d.param])})
+		f.Selects = append(f.Selects, selectData{Name: d.param, Label: d.label, Options: options(vals, s.values[d.param], func(v string) string { return label(d.dim, v) })})
 	}
 	for _, p := range v.own {
 		vals, sel := p.options, s.own.Get(p.name)
-		if p.dim != 0 {
+		if p.tab {
+			if sel != "" {
+				f.Hidden = append(f.Hidden, inputData{Name: p.name, Value: sel})
+			}
+			continue
+		}
+		if p.dim != 0 && p.options == nil {
 			var err error
 			if vals, err = h.choices(ctx, s, p.dim, sel); err != nil {
 				return err
 			}
 		}
 		if vals != nil {
-			f.Selects = append(f.Selects, selectData{Name: p.name, Label: p.label, Options: options(vals, sel)})
+			name := p.optionLabel
+			if name == nil {
+				name = func(v string) string { return label(p.dim, v) }
+			}
+			f.Selects = append(f.Selects, selectData{Name: p.name, Label: p.label, Options: options(vals, sel, name)})
 		} else {
 			f.Inputs = append(f.Inputs, inputData{Name: p.name, Label: p.label, Value: sel})
 		}
 	}
-	end := s.today.AddDays(1)
-	for _, n := range []int{7, 30, 90} {
-		q := s.query(nil)
-		q.Set("from", end.AddDays(-n).String())
-		q.Set("to", end.String())
-		f.Ranges = append(f.Ranges, navItem{Title: "Last " + strconv.Itoa(n) + " days", Href: v.slug + "?" + q.Encode(),
-			Current: s.from == end.AddDays(-n) && s.to == end})
+	var from insights.Date
+	if s.last() == s.today {
+		from = s.from
 	}
+	f.Ranges = ranges(v, s.query(nil), s.today, from)
 	data.Form = f
 	for _, p := range v.panels {
 		pv, err := h.runPanel(ctx, p, s, perms)
@@ -172,16 +229,16 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 		data.Panels = append(data.Panels, pv)
 	}
 	if v.content != nil {
-		return v.content(h, ctx, v, s, data)
+		return v.content(h, ctx, v, s, perms, data)
 	}
 	return nil
 }
 
-// options marks the selected value among vals.
-func options(vals []string, selected string) []option {
+// options marks the selected value among vals, each labeled by name.
+func options(vals []string, selected string, name func(string) string) []option {
 	out := make([]option, len(vals))
 	for i, v := range vals {
-		out[i] = option{Value: v, Selected: v == selected}
+		out[i] = option{Value: v, Label: name(v), Selected: v == selected}
 	}
 	return out
 }

@@ -18,10 +18,10 @@ var registrationsView = view{slug: "registrations", title: "Registrations and re
 	own: []viewParam{
 		{name: "user", label: "User starts with"},
 		{name: "method", label: "Method", dim: insights.DimMethod},
-		{name: "flag", label: "Capability (users)", options: flagNames()},
+		{name: "flag", label: "Capability (users)", options: flagNames(), optionLabel: flagLabel},
 		{name: "action", label: "Action (events)", options: []string{insights.ActionRegistered, insights.ActionRemoved,
-			insights.ActionPasswordReset, insights.ActionAccountUnlock}},
-		{name: "status", label: "Status (events)", options: []string{"success", "failure"}},
+			insights.ActionPasswordReset, insights.ActionAccountUnlock}, dim: insights.DimAction},
+		{name: "status", label: "Status (events)", options: []string{"success", "failure"}, dim: insights.DimStatus},
 	},
 	hidden: []string{"after", "cursor"},
 }
@@ -51,7 +51,7 @@ type activityRow struct {
 
 // registrationsContent fills both lists for s through the same parsing
 // as their API routes.
-func (h *handler) registrationsContent(ctx context.Context, v view, s scope, d *pageData) error {
+func (h *handler) registrationsContent(ctx context.Context, v view, s scope, _ Permissions, d *pageData) error {
 	reg, err := h.registrationList(ctx, v, s)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -94,9 +95,11 @@ var escaped = html.EscapeString(hostile)
 
 func TestHostileValuesAreEscaped(t *testing.T) {
 	h, _ := testHandler(testEngine(t))
-	svgText := regexp.MustCompile(`<text [^>]*>(<title>[^<]*</title>)?` + regexp.QuoteMeta(escaped) + `[^<]*</text>`)
+	// in the text, or in its tooltip when the text is shortened
+	svgText := regexp.MustCompile(`<text [^>]*>((<title>[^<]*</title>)?` + regexp.QuoteMeta(escaped) + `|<title>[^<]*` +
+		regexp.QuoteMeta(escaped) + `[^<]*</title>)[^<]*</text>`)
 	for _, c := range []struct{ url, where string }{
-		{"/users?from=2025-03-01&to=2025-03-21", "svg"},
+		{"/users?from=2025-03-01&to=2025-03-21", "html"}, // in the legend and the columns' tooltips
 		{"/mfa?from=2025-03-01&to=2025-03-21", "svg"},
 		{"/authentications?from=2025-03-01&to=2025-03-21&app=" + url.QueryEscape(hostile), "option"},
 		{"/signins?from=2025-03-01&to=2025-03-21&user=user07", "html"},
@@ -130,8 +133,8 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 func TestPageErrors(t *testing.T) {
 	h, _ := testHandler(testEngine(t))
 	cases := []struct{ url, want string }{
-		{"/users?from=2025-03-10&to=2025-03-01", "is not before"},
-		{"/users?from=2023-01-01&to=2025-03-01", "at most 400"},
+		{"/users?from=2025-03-10&to=2025-03-01", "is after"},
+		{"/users?from=2023-01-01&to=2025-03-01", "the dashboard shows at most 400"},
 		{"/users?colour=red", `unknown parameter &#34;colour&#34;`},
 		{"/signins?cursor=bad", "cursor"},
 		{"/mfa?status=failure", "unknown parameter"},
@@ -198,5 +201,119 @@ func TestNavigationShowsOnlyAllowedViews(t *testing.T) {
 	b = wantStatus(t, get(t, h, "all", "/users?country=FR"), 200)
 	if !strings.Contains(b, `href="signins?country=FR&amp;from=`) {
 		t.Error("the navigation does not keep the filter bar's values")
+	}
+}
+
+func TestAWrongRangeKeepsTheFilterBar(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	b := wantStatus(t, get(t, h, "all", "/authentications?from=2023-01-01&to=2025-03-01"), 400)
+	for _, want := range []string{`name="from" value="2023-01-01"`, `name="to" value="2025-03-01"`,
+		`href="authentications?from=2025-02-19&amp;to=2025-03-20">Last 30 days`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("the page does not hold %s", want)
+		}
+	}
+	if strings.Contains(b, "granularity") {
+		t.Error("the page suggests a granularity it has no control for")
+	}
+}
+
+func TestPagesTakeTheLastDayIncludedAndISODates(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	b := wantStatus(t, get(t, h, "all", "/users?from=2025-03-01&to=2025-03-19"), 200)
+	for _, want := range []string{`name="to" value="2025-03-19" placeholder="YYYY-MM-DD"`,
+		`data-query="api/query?from=2025-03-01&amp;metric=activeUsers&amp;to=2025-03-20"`,
+		`href="signins?from=2025-03-01&amp;to=2025-03-19"`, `2025-03-01 to 2025-03-19`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("the page does not hold %s", want)
+		}
+	}
+	if strings.Contains(b, `type="date"`) || strings.Contains(b, "exclusive") {
+		t.Error("the page uses the browser's date format or an exclusive end")
+	}
+	d := wantStatus(t, get(t, h, "all", "/users"), 200)
+	if !strings.Contains(d, `name="to" value="2025-03-20"`) || !strings.Contains(d, `to=2025-03-20" aria-current="true">Last 30 days`) {
+		t.Error("the default range does not end today, or Last 30 days is not current")
+	}
+}
+
+func TestForbiddenPageIsAPage(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	res := get(t, h, "aggregates", "/signins?from=2025-03-01")
+	wantForbidden(t, res)
+	if b := body(t, get(t, h, "aggregates", "/signins")); !strings.Contains(b, `<a href="users">Users</a>`) || strings.Contains(b, `href="signins`) {
+		t.Error("the 403 page does not lead to the allowed views only")
+	}
+}
+
+func TestMonthlyPanelsCoverTwelveMonths(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	for _, c := range []struct{ page, query string }{
+		{"/users", `api/query?by=appName&amp;from=2024-04-01&amp;granularity=month&amp;metric=activeUsers&amp;other=true&amp;to=2025-04-01&amp;top=8`},
+		{"/mfa", `api/query?from=2024-04-01&amp;granularity=month&amp;metric=mfaChallenges&amp;to=2025-04-01`},
+	} {
+		if b := wantStatus(t, get(t, h, "all", c.page), 200); !strings.Contains(b, `data-query="`+c.query+`"`) {
+			t.Errorf("%s: no panel of %s", c.page, c.query)
+		}
+	}
+}
+
+// signInsOf returns the entries the sign-in log page at target lists,
+// after checking they are those of the page's /api/signins query.
+func signInsOf(t *testing.T, h http.Handler, target string) (string, []insights.LogEntry) {
+	t.Helper()
+	page := wantStatus(t, get(t, h, "signins", target), 200)
+	var lp insights.LogPage
+	api := html.UnescapeString(logRE.FindStringSubmatch(page)[1])
+	if err := json.Unmarshal([]byte(wantStatus(t, get(t, h, "signins", "/"+api), 200)), &lp); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(entryRE.FindAllStringSubmatch(page, -1)); n != len(lp.Entries) {
+		t.Fatalf("%s: %d rows, the API lists %d", target, n, len(lp.Entries))
+	}
+	return page, lp.Entries
+}
+
+func TestSignInLogFiltersAndTabs(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	cases := []struct {
+		query string
+		match func(insights.LogEntry) bool
+	}{
+		{"user=user0", func(e insights.LogEntry) bool { return strings.HasPrefix(e.UserKey, "user0") }},
+		{"requestId=r-3-4", func(e insights.LogEntry) bool { return e.RequestID == "r-3-4" }},
+		{"type=interactiveUser", func(e insights.LogEntry) bool { return e.SignInType == insights.SignInInteractiveUser }},
+		{"status=failure", func(e insights.LogEntry) bool { return e.Status == insights.StatusFailure }},
+	}
+	for _, c := range cases {
+		page, entries := signInsOf(t, h, "/signins?from=2025-03-01&"+c.query)
+		if len(entries) == 0 {
+			t.Errorf("%s: no sign-in", c.query)
+		}
+		for _, e := range entries {
+			if !c.match(e) {
+				t.Errorf("%s: entry %s does not match", c.query, e.ID)
+			}
+		}
+		if strings.HasPrefix(c.query, "type=") && (!strings.Contains(page, `name="type" value="interactiveUser"`) ||
+			!strings.Contains(page, `aria-current="page">Interactive user</a>`)) {
+			t.Errorf("%s: the tab is not current, or the filter bar does not keep it", c.query)
+		}
+	}
+	for _, q := range []string{"type=servicePrincipal", "ca=success"} { // the test's sign-ins have neither
+		if _, none := signInsOf(t, h, "/signins?"+q); len(none) != 0 {
+			t.Errorf("%s lists %d sign-ins", q, len(none))
+		}
+	}
+	page, _ := signInsOf(t, h, "/signins")
+	for _, tab := range []string{">All</a>", ">Interactive user</a>", ">Non-interactive user</a>", ">Service principal</a>", ">Managed identity</a>"} {
+		if !strings.Contains(page, tab) {
+			t.Errorf("no tab %s", tab)
+		}
+	}
+	for _, f := range []string{`name="requestId"`, `name="correlationId"`, `name="clientApp"`, `name="ca"`} {
+		if !strings.Contains(page, f) {
+			t.Errorf("no filter %s", f)
+		}
 	}
 }

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,7 +65,7 @@ func TestBrowser(t *testing.T) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Zone: "Europe/Paris", Now: func() time.Time { return browserClock }})
 	if err != nil {
@@ -73,8 +76,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "browser-test-token"
-	srv := httptest.NewServer(web.Handler(eng, &web.Options{Authorize: demoAuthorize(token), Challenge: demoChallenge,
-		MethodPolicy: demoPolicy(), OnError: func(_ *http.Request, err error) { t.Error(err) }}))
+	srv := httptest.NewServer(withLayoutCheck(web.Handler(eng, &web.Options{Authorize: demoAuthorize(token), Challenge: demoChallenge,
+		MethodPolicy: demoPolicy(), OnError: func(_ *http.Request, err error) { t.Error(err) }})))
 	defer srv.Close()
 	api := func(path string) []byte {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/"+path, nil)
@@ -98,53 +101,135 @@ func TestBrowser(t *testing.T) {
 	views := []struct{ slug, fragment string }{{"users", ""}, {"authentications", ""}, {"mfa", ""}, {"methods", ""},
 		{"signins", detail}, {"registrations", ""}}
 	var wg sync.WaitGroup
-	for _, v := range views {
-		wg.Go(func() {
-			url := base + "/" + v.slug + v.fragment
-			png := filepath.Join(dir, "dashboard-"+v.slug+".png")
-			dom, err := runChromium(ctx, chromium, "--dump-dom", url)
-			if err != nil {
-				t.Errorf("%s: %v", v.slug, err)
-				return
-			}
-			switch v.slug {
-			case "signins":
-				checkSignIns(t, dom, api)
-			case "registrations":
-				checkRegistrations(t, dom, api)
-			case "methods":
-				checkSummary(t, dom, api)
-				checkPanels(t, v.slug, dom, api)
-			default:
-				checkPanels(t, v.slug, dom, api)
-			}
-			if _, err := runChromium(ctx, chromium, "--screenshot="+png, url); err != nil {
-				t.Errorf("%s: %v", v.slug, err)
-				return
-			}
-			if fi, err := os.Stat(png); err != nil || fi.Size() < 20_000 {
-				t.Errorf("%s: screenshot %s missing or blank: %v", v.slug, png, err)
-			}
-		})
+	running := make(chan struct{}, 4) // browsers at once
+	for _, w := range windows {
+		for _, v := range views {
+			wg.Go(func() {
+				running <- struct{}{}
+				defer func() { <-running }()
+				url := base + "/" + v.slug + v.fragment
+				png := filepath.Join(dir, "dashboard-"+v.slug+w.suffix+".png")
+				dom, err := runChromium(ctx, chromium, w.size, "--dump-dom", url)
+				if err != nil {
+					t.Errorf("%s: %v", v.slug, err)
+					return
+				}
+				checkLayout(t, v.slug+" at "+w.size, dom)
+				switch v.slug {
+				case "signins":
+					checkSignIns(t, dom, api)
+				case "registrations":
+					checkRegistrations(t, dom, api)
+				case "methods":
+					checkSummary(t, dom, api)
+					checkPanels(t, v.slug, dom, api)
+				default:
+					checkPanels(t, v.slug, dom, api)
+				}
+				if w.suffix != "" && !slices.Contains(phoneShots, v.slug) {
+					return
+				}
+				if _, err := runChromium(ctx, chromium, w.size, "--screenshot="+png, url); err != nil {
+					t.Errorf("%s: %v", v.slug, err)
+					return
+				}
+				if fi, err := os.Stat(png); err != nil || fi.Size() < 20_000 {
+					t.Errorf("%s: screenshot %s missing or blank: %v", v.slug, png, err)
+				}
+			})
+		}
 	}
 	wg.Wait()
 	t.Logf("screenshots in %s", dir)
 }
 
-// runChromium runs headless Chromium on url with a private profile and
-// returns its standard output.
-func runChromium(ctx context.Context, chromium, mode, url string) (string, error) {
+// windows are the browser's window sizes: a desktop's, then a phone's
+// (whose screenshots are named with the suffix).
+var windows = []struct{ size, suffix string }{{"1440,900", ""}, {"390,844", "-phone"}}
+
+// phoneShots are the views whose phone screenshot is saved.
+var phoneShots = []string{"users", "signins"}
+
+// layoutScript runs in the page once it has loaded and writes what
+// overflows into the body's data-layout attribute, for --dump-dom: every
+// element whose box passes the viewport's right or left edge (but those
+// inside a scrolling or clipping box, such as a wide table's), and every
+// chart text cut by its chart's edge.
+const layoutScript = `"use strict";
+addEventListener("load", function () {
+  var vw = document.documentElement.clientWidth, bad = [];
+  function name(el) {
+    return el.tagName.toLowerCase() + (el.className && el.className.baseVal === undefined ? "." + el.className : "") +
+      " " + JSON.stringify((el.textContent || "").trim().slice(0, 40));
+  }
+  function clipped(el) {
+    for (var p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== "visible") return true;
+    }
+    return false;
+  }
+  document.querySelectorAll("body *").forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > vw + 0.5 || r.left < -0.5) && !clipped(el)) {
+      bad.push(name(el) + " spans " + Math.round(r.left) + " to " + Math.round(r.right) + " of " + vw);
+    }
+  });
+  document.querySelectorAll("svg.chart text").forEach(function (el) {
+    var r = el.getBoundingClientRect(), s = el.ownerSVGElement.getBoundingClientRect();
+    if (r.left < s.left - 0.5 || r.right > s.right + 0.5) {
+      bad.push("chart text " + name(el) + " cut by its chart's edge");
+    }
+  });
+  document.body.setAttribute("data-layout", bad.length ? bad.slice(0, 8).join("; ") : "ok");
+});
+`
+
+var layoutRE = regexp.MustCompile(`<body data-layout="([^"]*)"`)
+
+// withLayoutCheck serves layoutScript beside h and adds it to h's pages.
+// The script is a file of the same origin, as the pages' policy requires.
+func withLayoutCheck(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /layout-check.js", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		io.WriteString(w, layoutScript)
+	})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		b := rec.Body.Bytes()
+		if strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			b = bytes.Replace(b, []byte("</head>"), []byte(`<script src="layout-check.js" defer></script></head>`), 1)
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(b)
+	}))
+	return mux
+}
+
+// checkLayout fails unless the page's layout check ran and found nothing
+// overflowing.
+func checkLayout(t *testing.T, page, dom string) {
+	m := layoutRE.FindStringSubmatch(dom)
+	switch {
+	case m == nil:
+		t.Errorf("%s: the layout check did not run", page)
+	case m[1] != "ok":
+		t.Errorf("%s: overflows the viewport: %s", page, html.UnescapeString(m[1]))
+	}
+}
+
+// runChromium runs headless Chromium on url with a private profile and a
+// window of size ("width,height") and returns its standard output.
+func runChromium(ctx context.Context, chromium, size, mode, url string) (string, error) {
 	profile, err := os.MkdirTemp("", "insights-chromium-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(profile)
-	height := "1400"
-	if strings.Contains(url, "/signins") {
-		height = "1000"
-	}
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-		"--no-first-run", "--user-data-dir="+profile, "--window-size=1280,"+height, mode, url)
+		"--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+profile, "--window-size="+size, mode, url)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
