@@ -497,15 +497,26 @@ func (d *day) thaw() *dayBuilder {
 	for _, id := range d.requestIDs {
 		b.seen[id] = struct{}{}
 	}
+	d.logMu.Lock() // a checkpoint may be reading the log meanwhile (events)
+	base, at, l, get := d.logBase, d.baseAt, d.log, d.logGet
+	d.logMu.Unlock()
 	switch {
-	case d.logBase != nil: // d's own entries follow its base's: keep that base
-		b.logBase, b.baseAt, b.log = d.logBase, d.baseAt, d.log
-	case d.logGet == nil && d.log.blocks == nil && len(d.log.offs) > 0: // at hand and plain
-		b.log = d.log // capped: the builder's appends copy
+	case base != nil: // d's own entries follow its base's: keep that base
+		b.logBase, b.baseAt, b.log = base, at, l
+	case get == nil && l.blocks == nil && len(l.offs) > 0: // at hand and plain
+		b.log = l // capped: the builder's appends copy
 	default: // in the segment, compressed, or not read (yet)
 		b.logBase = d
 	}
 	return b
+}
+
+// logAtHand reports whether d's whole log is in memory, plain: neither in
+// a segment nor after a base's.
+func (d *day) logAtHand() bool {
+	d.logMu.Lock()
+	defer d.logMu.Unlock()
+	return d.logBase == nil && d.logGet == nil && d.log.blocks == nil
 }
 
 // appendBitmap appends the members of s to dst in ascending order.

@@ -221,7 +221,7 @@ func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error)
 // lock, or the read lock and sealMu, is held.
 func (e *Engine) closeDay(ds *dayState) {
 	ds.open = nil
-	if d := ds.sealed; ds.saved && d != nil && d.logBase == nil && d.logGet == nil && d.log.blocks == nil {
+	if d := ds.sealed; ds.saved && d != nil && d.logAtHand() {
 		ds.sealed = d.withStoredLog(ds.segKey, ds.logOff, len(e.userKeys), e.segmentGetter(ds.segKey), e.zdec)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,13 +49,35 @@ func slicesGrow(s []insights.Event, n int) []insights.Event {
 
 // addBatches adds evs in batches and returns the time spent in Add.
 func addBatches(ctx context.Context, eng *insights.Engine, evs []insights.Event, batch int) (time.Duration, error) {
+	return addTimed(ctx, eng, evs, batch, nil)
+}
+
+// addTimed adds evs in batches, appending each Add's latency to lat when
+// it is not nil, and returns the total time.
+func addTimed(ctx context.Context, eng *insights.Engine, evs []insights.Event, batch int, lat *[]time.Duration) (time.Duration, error) {
 	t0 := time.Now()
 	for i := 0; i < len(evs); i += batch {
+		t := time.Now()
 		if err := eng.Add(ctx, evs[i:min(i+batch, len(evs))]...); err != nil {
 			return 0, err
 		}
+		if lat != nil {
+			*lat = append(*lat, time.Since(t))
+		}
 	}
 	return time.Since(t0), nil
+}
+
+// ms returns d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// percentile returns the p-th percentile (0-100) of d, which it sorts.
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[min(len(d)-1, int(p/100*float64(len(d))))]
 }
 
 // addConcurrently adds evs in batches from w goroutines.
@@ -147,8 +170,9 @@ func sealAll(ctx context.Context, eng *insights.Engine, days int) error {
 }
 
 // ingestDir feeds every day to an engine on a directory store, flushes and
-// closes it, and returns the add time and the store's size.
-func ingestDir(ctx context.Context, g *generator, dir string, batch int, logf func(string, ...any)) (addTime time.Duration, events int64, err error) {
+// closes it, and returns the add time and the events added; each Add's
+// latency goes to lat.
+func ingestDir(ctx context.Context, g *generator, dir string, batch int, lat *[]time.Duration, logf func(string, ...any)) (addTime time.Duration, events int64, err error) {
 	st, err := store.Dir(dir, nil)
 	if err != nil {
 		return 0, 0, err
@@ -163,7 +187,7 @@ func ingestDir(ctx context.Context, g *generator, dir string, batch int, logf fu
 	for d := range g.cfg.Days {
 		buf = g.day(d, buf)
 		evs = g.dayEvents(d, buf, evs)
-		t, err := addBatches(ctx, eng, evs, batch)
+		t, err := addTimed(ctx, eng, evs, batch, lat)
 		if err != nil {
 			eng.Close()
 			return 0, 0, fmt.Errorf("dir store, day %d: %w", d, err)

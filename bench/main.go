@@ -87,7 +87,12 @@ type report struct {
 	IngestParallelGoroutines   int     `json:"ingest_parallel_goroutines,omitempty"`
 	IngestDirEventsPerSec      float64 `json:"ingest_dir_events_per_sec,omitempty"`
 	IngestDir64WritersPerSec   float64 `json:"ingest_dir_64_writers_events_per_sec,omitempty"`
-	SealNs                     int64   `json:"seal_ns"`
+	// Latency of each Add of -batch events into the directory store,
+	// checkpoints running meanwhile, in milliseconds.
+	AddP50Ms float64 `json:"add_p50_ms,omitempty"`
+	AddP99Ms float64 `json:"add_p99_ms,omitempty"`
+	AddMaxMs float64 `json:"add_max_ms,omitempty"`
+	SealNs   int64   `json:"seal_ns"`
 
 	MemBytesPerEvent      float64 `json:"mem_bytes_per_event"`
 	MemStoreBytesPerEvent float64 `json:"mem_store_bytes_per_event"`
@@ -313,11 +318,14 @@ func run(ctx context.Context, o options) (*report, error) {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		at, n, err := ingestDir(ctx, g, dir, o.batch, logf)
+		var lat []time.Duration
+		at, n, err := ingestDir(ctx, g, dir, o.batch, &lat, logf)
 		if err != nil {
 			return nil, err
 		}
 		r.IngestDirEventsPerSec = float64(n) / at.Seconds()
+		r.AddP50Ms, r.AddP99Ms, r.AddMaxMs = ms(percentile(lat, 50)), ms(percentile(lat, 99)), ms(percentile(lat, 100))
+		logf("dir store: Add of %d events: p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d Adds", o.batch, r.AddP50Ms, r.AddP99Ms, r.AddMaxMs, len(lat))
 		size, files, err := dirBytes(dir)
 		if err != nil {
 			return nil, err
@@ -797,6 +805,9 @@ func printReport(out io.Writer, r *report) {
 	row(fmt.Sprintf("ingest, %d goroutines, same events (events/s)", r.IngestParallelGoroutines), "%.0f", r.IngestParallelEventsPerSec)
 	row("ingest, one goroutine, directory store, batches of 1000 (events/s)", "%.0f", r.IngestDirEventsPerSec)
 	row("ingest, directory store, 64 writers of one event (events/s)", "%.0f", r.IngestDir64WritersPerSec)
+	row("Add latency, directory store, batches of 1000, p50 (ms)", "%.2f", r.AddP50Ms)
+	row("Add latency, directory store, batches of 1000, p99 (ms)", "%.2f", r.AddP99Ms)
+	row("Add latency, directory store, batches of 1000, max (ms)", "%.2f", r.AddMaxMs)
 	row("DuckDB Appender load, both tables (events/s)", "%.0f", r.DuckDBLoadEventsPerS)
 	row("first query after ingest, sealing every day (ms)", "%.1f", float64(r.SealNs)/1e6)
 	row("engine heap after ingest, less the memory store (bytes/event)", "%.2f", r.MemBytesPerEvent)
