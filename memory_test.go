@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,5 +75,81 @@ func TestMemoryLimitBoundsTheDaysInMemory(t *testing.T) {
 	}
 	if _, err := Open(ctx, s, &Options{MemoryLimit: -1}); !errors.Is(err, ErrInvalidQuery) {
 		t.Errorf("MemoryLimit -1: %v, want ErrInvalidQuery", err)
+	}
+}
+
+// TestEvictionWhileLateEventsArrive adds late events to stored days, one
+// day an Add, while readers query every day under a memory limit of one
+// byte: days are evicted and read back between an Add's preload and its
+// apply (the pins keep them), and no event may be lost.
+func TestEvictionWhileLateEventsArrive(t *testing.T) {
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2025, 4, 15, 0, 0, 0, 0, time.UTC) }
+	e, err := Open(ctx, store.NewMemory(), &Options{Now: now, MemoryLimit: 1, CheckpointBytes: 8 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	const days, first, late = 30, 40, 8 // users a day at first, late rounds
+	signIn := func(d int, user string) Event {
+		return Event{Time: time.Date(2025, 3, 1+d, 9, 0, 0, 0, time.UTC), Kind: KindSignIn, UserKey: user, AppID: "app"}
+	}
+	var evs []Event
+	for d := range days {
+		for u := range first {
+			evs = append(evs, signIn(d, fmt.Sprintf("u%d-%d", d, u)))
+		}
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	month := Query{Metric: ActiveUsers, Granularity: Day, From: NewDate(2025, 3, 1), To: NewDate(2025, 3, 31)}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := e.Query(ctx, month); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for r := range late {
+		for d := range days {
+			if err := e.Add(ctx, signIn(d, fmt.Sprintf("late%d-%d", d, r))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	res, err := e.Query(ctx, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range res.Rows {
+		if row.Value != first+late {
+			t.Errorf("%s: %v active users, want %d", row.Start, row.Value, first+late)
+		}
+	}
+	if m := e.Memory(); m.Evictions == 0 {
+		t.Errorf("no day was evicted: %+v", m)
 	}
 }
