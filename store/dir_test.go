@@ -1,12 +1,10 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/insightslab/insights/internal/faultfs"
+	"github.com/insightslab/insights/internal/storetest"
 	"github.com/insightslab/insights/store"
 )
 
@@ -67,43 +66,27 @@ func tempFiles(t *testing.T, dir string) []string {
 	return found
 }
 
-func TestDirRoundTrip(t *testing.T) {
-	ctx := context.Background()
+// TestDir runs the conformance suite on a DirStore, reopened on its
+// directory.
+func TestDir(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+		dir := t.TempDir()
+		s := openDir(t, dir, nil)
+		return s, func(t *testing.T) store.Store {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return openDir(t, dir, nil)
+		}
+	})
+}
+
+func TestDirKeysAreFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "not", "yet") // Dir creates it
 	s := openDir(t, dir, nil)
-	put(t, s, "meta.json", "v1")
-	put(t, s, "meta.json", "v2 is longer")
-	wantValue(t, s, "meta.json", "v2 is longer")
 	put(t, s, "days/2024-01-01.v3", "segment")
 	if b, err := os.ReadFile(filepath.Join(dir, "days", "2024-01-01.v3")); string(b) != "segment" {
 		t.Fatalf("the key's file holds %q, %v", b, err)
-	}
-	put(t, s, "empty", "")
-	wantValue(t, s, "empty", "")
-
-	val := []byte("mine")
-	if err := s.Put(ctx, "owned", val); err != nil {
-		t.Fatal(err)
-	}
-	val[0] = 'X'
-	got, _ := s.Get(ctx, "owned")
-	got[0] = 'Y'
-	wantValue(t, s, "owned", "mine")
-
-	if err := s.Delete(ctx, "owned"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, "owned"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again := openDir(t, dir, nil)
-	wantValue(t, again, "days/2024-01-01.v3", "segment")
-	wantValue(t, again, "meta.json", "v2 is longer")
-	if keys, err := again.List(ctx, ""); err != nil || len(keys) != 3 {
-		t.Fatalf("List after reopening = %v, %v; want 3 keys", keys, err)
 	}
 }
 
@@ -205,24 +188,16 @@ func TestDirInvalidKeys(t *testing.T) {
 	}
 }
 
+// TestDirMissingKeys: what the conformance suite does not say, the
+// directory store's errors for missing keys and keys below a file.
 func TestDirMissingKeys(t *testing.T) {
 	ctx := context.Background()
 	s := openDir(t, t.TempDir(), nil)
 	put(t, s, "meta.json", "m")
 	put(t, s, "days/x", "x")
-	for _, key := range []string{"nope", "nope/deeper", "days", "meta.json/x", "days/y"} {
-		_, err := s.Get(ctx, key)
-		if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), key) {
-			t.Errorf("Get(%s): %v; want ErrNotFound naming the key", key, err)
-		}
-		if err := s.Delete(ctx, key); err != nil {
-			t.Errorf("Delete(%s) of a missing key: %v", key, err)
-		}
+	if _, err := s.Get(ctx, "nope"); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get of a missing key: %v; want it to wrap ErrNotFound and fs.ErrNotExist", err)
 	}
-	if _, err := s.Get(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Get of a missing key: %v; want it to wrap fs.ErrNotExist", err)
-	}
-	wantValue(t, s, "days/x", "x") // Delete("days") removed nothing
 	if err := s.Put(ctx, "meta.json/x", nil); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("Put below a key's file: %v; want ENOTDIR", err)
 	}
@@ -323,40 +298,6 @@ func TestDirRemovesLeftoverTempFiles(t *testing.T) {
 	}
 	if keys, err := s.List(ctx, ""); err != nil || !slices.Equal(keys, []string{"days/x"}) {
 		t.Fatalf("List = %q, %v; want only days/x", keys, err)
-	}
-}
-
-func TestDirConcurrent(t *testing.T) {
-	ctx := context.Background()
-	s := openDir(t, t.TempDir(), nil)
-	const writers, perWriter = 8, 10
-	shared := func(w int) string { return strings.Repeat(string(rune('a'+w)), 1000+w) }
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			for i := range perWriter {
-				k := fmt.Sprintf("w%d/%03d", w, i)
-				if err := s.Put(ctx, k, []byte(k)); err != nil {
-					t.Error(err)
-				}
-				if err := s.Put(ctx, "shared", []byte(shared(w))); err != nil {
-					t.Error(err)
-				}
-				if v, err := s.Get(ctx, k); err != nil || string(v) != k {
-					t.Errorf("Get(%s) = %q, %v", k, v, err)
-				}
-				if v, err := s.Get(ctx, "shared"); err != nil || v[0] < 'a' || string(v) != shared(int(v[0]-'a')) {
-					t.Errorf("Get(shared) gave %d bytes that no Put wrote, %v", len(v), err)
-				}
-				if keys, err := s.List(ctx, fmt.Sprintf("w%d/", w)); err != nil || len(keys) != i+1 {
-					t.Errorf("List(w%d/) = %d keys, %v; want %d", w, len(keys), err, i+1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if keys, _ := s.List(ctx, ""); len(keys) != writers*perWriter+1 {
-		t.Fatalf("%d keys after %d writers × %d, want %d", len(keys), writers, perWriter, writers*perWriter+1)
 	}
 }
 
@@ -543,76 +484,6 @@ func TestDirClosed(t *testing.T) {
 			t.Errorf("%s after Close: %v; want ErrClosed naming the directory", op, err)
 		}
 	}
-}
-
-func TestDirCancelledContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	s := openDir(t, t.TempDir(), nil)
-	_, getErr := s.Get(ctx, "k")
-	_, listErr := s.List(ctx, "")
-	for op, err := range map[string]error{
-		"Get": getErr, "List": listErr, "Put": s.Put(ctx, "k", nil), "Delete": s.Delete(ctx, "k"),
-	} {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: %v", op, err)
-		}
-	}
-}
-
-// TestDirAgreesWithMemory runs one random sequence of calls on a
-// DirStore and on Memory, which must answer alike, and again after
-// reopening the directory.
-func TestDirAgreesWithMemory(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	d := openDir(t, dir, nil)
-	m := store.NewMemory()
-	keys := []string{"a", "a.x", "b/c", "b/d/e", "b-f", "days/1/x", "days/1/y", "days/2/x", "meta.json"}
-	prefixes := []string{"", "a", "b", "b/", "b/d", "days/", "days/1", "days/1/", "m", "z"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	agree := func(step int) {
-		t.Helper()
-		for _, k := range keys {
-			dv, derr := d.Get(ctx, k)
-			mv, merr := m.Get(ctx, k)
-			if !bytes.Equal(dv, mv) || errors.Is(derr, store.ErrNotFound) != errors.Is(merr, store.ErrNotFound) {
-				t.Fatalf("step %d: Get(%s): dir %q, %v; memory %q, %v", step, k, dv, derr, mv, merr)
-			}
-		}
-		for _, p := range prefixes {
-			dk, derr := d.List(ctx, p)
-			mk, merr := m.List(ctx, p)
-			if derr != nil || merr != nil || !slices.Equal(dk, mk) {
-				t.Fatalf("step %d: List(%q): dir %q, %v; memory %q, %v", step, p, dk, derr, mk, merr)
-			}
-		}
-	}
-	for step := range 150 {
-		k := keys[rng.IntN(len(keys))]
-		if rng.IntN(4) == 0 {
-			if err := errors.Join(d.Delete(ctx, k), m.Delete(ctx, k)); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			v := make([]byte, rng.IntN(64))
-			for i := range v {
-				v[i] = byte(rng.Uint32())
-			}
-			if err := errors.Join(d.Put(ctx, k, v), m.Put(ctx, k, v)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if step%10 == 0 {
-			agree(step)
-		}
-	}
-	agree(150)
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	d = openDir(t, dir, nil)
-	agree(-1)
 }
 
 func ExampleDir() {
