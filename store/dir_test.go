@@ -35,21 +35,6 @@ func openDir(t *testing.T, dir string, fsys store.FS) *store.DirStore {
 	return s
 }
 
-func put(t *testing.T, s store.Store, key, value string) {
-	t.Helper()
-	if err := s.Put(context.Background(), key, []byte(value)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func wantValue(t *testing.T, s store.Store, key, want string) {
-	t.Helper()
-	got, err := s.Get(context.Background(), key)
-	if err != nil || string(got) != want {
-		t.Fatalf("Get(%s) = %q, %v; want %q", key, got, err, want)
-	}
-}
-
 // tempFiles returns the temporary files under dir.
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -84,7 +69,7 @@ func TestDir(t *testing.T) {
 func TestDirKeysAreFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "not", "yet") // Dir creates it
 	s := openDir(t, dir, nil)
-	put(t, s, "days/2024-01-01.v3", "segment")
+	storetest.Put(t, s, "days/2024-01-01.v3", "segment")
 	if b, err := os.ReadFile(filepath.Join(dir, "days", "2024-01-01.v3")); string(b) != "segment" {
 		t.Fatalf("the key's file holds %q, %v", b, err)
 	}
@@ -115,7 +100,7 @@ func TestDirList(t *testing.T) {
 		"meta.json", "wal/0001", "wal/0002",
 	}
 	for _, k := range all {
-		put(t, s, k, k)
+		storetest.Put(t, s, k, k)
 	}
 	for _, tc := range []struct {
 		prefix string
@@ -183,8 +168,8 @@ func TestDirInvalidKeys(t *testing.T) {
 	}
 	longest := strings.Repeat("a", 254) + "/" + strings.Repeat("b", 255) + "/c" // 512 bytes
 	for _, key := range []string{"a..b", "x.", "_-.", "LOCKS", "a/LOCK", longest} {
-		put(t, s, key, key)
-		wantValue(t, s, key, key)
+		storetest.Put(t, s, key, key)
+		storetest.WantValue(t, s, key, key)
 	}
 }
 
@@ -193,8 +178,8 @@ func TestDirInvalidKeys(t *testing.T) {
 func TestDirMissingKeys(t *testing.T) {
 	ctx := context.Background()
 	s := openDir(t, t.TempDir(), nil)
-	put(t, s, "meta.json", "m")
-	put(t, s, "days/x", "x")
+	storetest.Put(t, s, "meta.json", "m")
+	storetest.Put(t, s, "days/x", "x")
 	if _, err := s.Get(ctx, "nope"); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Get of a missing key: %v; want it to wrap ErrNotFound and fs.ErrNotExist", err)
 	}
@@ -204,22 +189,22 @@ func TestDirMissingKeys(t *testing.T) {
 	if err := s.Put(ctx, "days", nil); err == nil {
 		t.Errorf("Put over a directory of keys succeeded")
 	}
-	wantValue(t, s, "days/x", "x")
+	storetest.WantValue(t, s, "days/x", "x")
 }
 
 func TestDirRecoversADirectoryRemovedBehindItsBack(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openDir(t, dir, nil)
-	put(t, s, "days/x", "x")
+	storetest.Put(t, s, "days/x", "x")
 	if err := os.RemoveAll(filepath.Join(dir, "days")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Put(ctx, "days/y", nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Put in a directory removed by someone else: %v", err)
 	}
-	put(t, s, "days/y", "y") // made again
-	wantValue(t, s, "days/y", "y")
+	storetest.Put(t, s, "days/y", "y") // made again
+	storetest.WantValue(t, s, "days/y", "y")
 }
 
 func TestDirLock(t *testing.T) {
@@ -331,12 +316,12 @@ func TestDirCallsDoNotWaitForASlowPut(t *testing.T) {
 	ctx := context.Background()
 	g := &gateFS{FS: store.OSFS(), held: make(chan struct{}), gate: make(chan struct{})}
 	s := openDir(t, t.TempDir(), g)
-	put(t, s, "fast/x", "old")
+	storetest.Put(t, s, "fast/x", "old")
 	slow := make(chan error)
 	go func() { slow <- s.Put(ctx, "slow/x", []byte("slow")) }()
 	<-g.held // the slow Put is writing
-	put(t, s, "fast/x", "new")
-	wantValue(t, s, "fast/x", "new")
+	storetest.Put(t, s, "fast/x", "new")
+	storetest.WantValue(t, s, "fast/x", "new")
 	if keys, err := s.List(ctx, ""); err != nil || !slices.Equal(keys, []string{"fast/x"}) {
 		t.Fatalf("List during a Put = %q, %v; want [fast/x]", keys, err)
 	}
@@ -344,7 +329,7 @@ func TestDirCallsDoNotWaitForASlowPut(t *testing.T) {
 	if err := <-slow; err != nil {
 		t.Fatal(err)
 	}
-	wantValue(t, s, "slow/x", "slow")
+	storetest.WantValue(t, s, "slow/x", "slow")
 }
 
 func TestDirPutFaults(t *testing.T) {
@@ -369,7 +354,7 @@ func TestDirPutFaults(t *testing.T) {
 			dir := t.TempDir()
 			ffs := faultfs.New(store.OSFS())
 			s := openDir(t, dir, ffs)
-			put(t, s, "days/1", "old")
+			storetest.Put(t, s, "days/1", "old")
 			before := ffs.Count(tc.counter)
 			tc.fault(ffs)
 			newValue := strings.Repeat("new", 100)
@@ -381,16 +366,16 @@ func TestDirPutFaults(t *testing.T) {
 				t.Errorf("%v count went from %d to %d, want one more", tc.counter, before, ffs.Count(tc.counter))
 			}
 			if tc.after == "old" {
-				wantValue(t, s, "days/1", "old")
+				storetest.WantValue(t, s, "days/1", "old")
 			} else {
-				wantValue(t, s, "days/1", newValue)
+				storetest.WantValue(t, s, "days/1", newValue)
 			}
 			if left := tempFiles(t, dir); len(left) != 0 {
 				t.Fatalf("temporary files left: %q", left)
 			}
 			ffs.LimitSpace(-1)
-			put(t, s, "days/1", "again") // the fault was one-shot
-			wantValue(t, s, "days/1", "again")
+			storetest.Put(t, s, "days/1", "again") // the fault was one-shot
+			storetest.WantValue(t, s, "days/1", "again")
 		})
 	}
 }
@@ -409,8 +394,8 @@ func TestDirNewDirectoryFaults(t *testing.T) {
 			if _, err := s.Get(ctx, "days/2024-01-01/x"); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("Get after the failed Put: %v, want ErrNotFound", err)
 			}
-			put(t, s, "days/2024-01-01/x", "x") // a retry makes the directories
-			wantValue(t, s, "days/2024-01-01/x", "x")
+			storetest.Put(t, s, "days/2024-01-01/x", "x") // a retry makes the directories
+			storetest.WantValue(t, s, "days/2024-01-01/x", "x")
 		})
 	}
 }
@@ -421,7 +406,7 @@ func TestDirDeleteFaults(t *testing.T) {
 		t.Run(op.String(), func(t *testing.T) {
 			ffs := faultfs.New(store.OSFS())
 			s := openDir(t, t.TempDir(), ffs)
-			put(t, s, "days/1", "old")
+			storetest.Put(t, s, "days/1", "old")
 			ffs.FailAt(op, 1)
 			if err := s.Delete(ctx, "days/1"); !errors.Is(err, faultfs.ErrInjected) || !strings.Contains(err.Error(), "days/1") {
 				t.Fatalf("Delete with a failing %v: %v; want an error naming the key", op, err)
@@ -457,7 +442,7 @@ func TestDirPutProtocol(t *testing.T) {
 		for _, op := range ops {
 			before = append(before, ffs.Count(op))
 		}
-		put(t, s, tc.key, "v")
+		storetest.Put(t, s, tc.key, "v")
 		for i, op := range ops {
 			if got := ffs.Count(op) - before[i]; got != tc.want[i] {
 				t.Errorf("Put(%s): %d %v, want %d", tc.key, got, op, tc.want[i])
@@ -470,7 +455,7 @@ func TestDirClosed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openDir(t, dir, nil)
-	put(t, s, "k", "v")
+	storetest.Put(t, s, "k", "v")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ func TestMemory(t *testing.T) {
 
 func TestMemoryZeroValue(t *testing.T) {
 	var m store.Memory // ready to use
-	put(t, &m, "k", "v")
-	wantValue(t, &m, "k", "v")
+	storetest.Put(t, &m, "k", "v")
+	storetest.WantValue(t, &m, "k", "v")
 	if keys, err := m.List(context.Background(), ""); err != nil || !slices.Equal(keys, []string{"k"}) {
 		t.Fatalf("List = %q, %v", keys, err)
 	}

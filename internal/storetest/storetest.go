@@ -45,14 +45,16 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
-func put(t *testing.T, s store.Store, key, value string) {
+// Put puts value under key, failing the test on an error.
+func Put(t *testing.T, s store.Store, key, value string) {
 	t.Helper()
 	if err := s.Put(context.Background(), key, []byte(value)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func wantValue(t *testing.T, s store.Store, key, want string) {
+// WantValue fails the test unless Get of key returns want.
+func WantValue(t *testing.T, s store.Store, key, want string) {
 	t.Helper()
 	got, err := s.Get(context.Background(), key)
 	if err != nil || string(got) != want {
@@ -66,18 +68,18 @@ func wantValue(t *testing.T, s store.Store, key, want string) {
 func testRoundTrip(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, reopen := open(t)
-	put(t, s, "meta.json", "v1")
-	put(t, s, "meta.json", "v2 is longer")
-	wantValue(t, s, "meta.json", "v2 is longer")
-	put(t, s, "meta.json", "v3")
-	wantValue(t, s, "meta.json", "v3")
-	put(t, s, "empty", "")
-	wantValue(t, s, "empty", "")
+	Put(t, s, "meta.json", "v1")
+	Put(t, s, "meta.json", "v2 is longer")
+	WantValue(t, s, "meta.json", "v2 is longer")
+	Put(t, s, "meta.json", "v3")
+	WantValue(t, s, "meta.json", "v3")
+	Put(t, s, "empty", "")
+	WantValue(t, s, "empty", "")
 	big := bytes.Repeat([]byte{0, 1, 0xfe, 0xff}, 64<<10/4) // every byte value kind, 64 KiB
 	if err := s.Put(ctx, "days/2024-01-01/0001", big); err != nil {
 		t.Fatal(err)
 	}
-	wantValue(t, s, "days/2024-01-01/0001", string(big))
+	WantValue(t, s, "days/2024-01-01/0001", string(big))
 
 	val := []byte("mine")
 	if err := s.Put(ctx, "owned", val); err != nil {
@@ -89,7 +91,7 @@ func testRoundTrip(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	got[0] = 'Y' // and hands out copies
-	wantValue(t, s, "owned", "mine")
+	WantValue(t, s, "owned", "mine")
 
 	if err := s.Delete(ctx, "owned"); err != nil {
 		t.Fatal(err)
@@ -101,9 +103,9 @@ func testRoundTrip(t *testing.T, open Opener) {
 		return
 	}
 	again := reopen(t)
-	wantValue(t, again, "meta.json", "v3")
-	wantValue(t, again, "empty", "")
-	wantValue(t, again, "days/2024-01-01/0001", string(big))
+	WantValue(t, again, "meta.json", "v3")
+	WantValue(t, again, "empty", "")
+	WantValue(t, again, "days/2024-01-01/0001", string(big))
 	if keys, err := again.List(ctx, ""); err != nil || len(keys) != 3 {
 		t.Fatalf("List after reopening = %q, %v; want 3 keys", keys, err)
 	}
@@ -114,8 +116,8 @@ func testRoundTrip(t *testing.T, open Opener) {
 func testMissingKeys(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, _ := open(t)
-	put(t, s, "meta.json", "m")
-	put(t, s, "days/x", "x")
+	Put(t, s, "meta.json", "m")
+	Put(t, s, "days/x", "x")
 	for _, key := range []string{"nope", "nope/deeper", "days", "days/y", "day", "meta.jso", "meta.json/x"} {
 		_, err := s.Get(ctx, key)
 		if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), key) {
@@ -125,8 +127,8 @@ func testMissingKeys(t *testing.T, open Opener) {
 			t.Errorf("Delete(%s) of a missing key: %v", key, err)
 		}
 	}
-	wantValue(t, s, "days/x", "x") // Delete("days") removed nothing
-	wantValue(t, s, "meta.json", "m")
+	WantValue(t, s, "days/x", "x") // Delete("days") removed nothing
+	WantValue(t, s, "meta.json", "m")
 }
 
 // testList: keys starting with a prefix, in byte order, whatever the
@@ -141,7 +143,7 @@ func testList(t *testing.T, open Opener) {
 		"meta.json", "wal/0000000000000001", "wal/0000000000000002", "zz",
 	}
 	for _, k := range slices.Backward(all) { // Put order is not key order
-		put(t, s, k, k)
+		Put(t, s, k, k)
 	}
 	for _, tc := range []struct {
 		prefix string
@@ -182,7 +184,7 @@ func testList(t *testing.T, open Opener) {
 // testCancelledContext: every call returns the context's error.
 func testCancelledContext(t *testing.T, open Opener) {
 	s, _ := open(t)
-	put(t, s, "k", "v")
+	Put(t, s, "k", "v")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, getErr := s.Get(ctx, "k")
@@ -194,7 +196,7 @@ func testCancelledContext(t *testing.T, open Opener) {
 			t.Errorf("%s with a cancelled context: %v", op, err)
 		}
 	}
-	wantValue(t, s, "k", "v")
+	WantValue(t, s, "k", "v")
 }
 
 // testConcurrent: writers on keys of their own and on one shared key; a
