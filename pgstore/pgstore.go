@@ -283,9 +283,23 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 		}
 		return nil, err
 	}
-	// Printable ASCII, so the last byte is below 0xff: the successor is
-	// the prefix with its last byte incremented, and every key that
-	// starts with prefix sorts below it.
+	q, args := s.listQuery(prefix)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list %q: %w", prefix, err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: list %q: %w", prefix, err)
+	}
+	return keys, nil
+}
+
+// listQuery returns the statement of List(prefix) and its arguments;
+// prefix is printable ASCII.
+func (s *Store) listQuery(prefix string) (string, []any) {
+	// The last byte is below 0x7f: the successor is the prefix with it
+	// incremented, and every key that starts with prefix sorts below it.
 	var bound string
 	args := []any{prefix}
 	if prefix != "" {
@@ -306,13 +320,5 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 		q.WriteString(s.list[i] + bound)
 	}
 	q.WriteString(" ORDER BY key")
-	rows, err := s.pool.Query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: list %q: %w", prefix, err)
-	}
-	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: list %q: %w", prefix, err)
-	}
-	return keys, nil
+	return q.String(), args
 }

@@ -215,3 +215,46 @@ func TestKeysAreNotPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestListReadsIndexRanges checks List's plan: index scans of the
+// tables whose keys can match, no sequential scan, no LIKE.
+func TestListReadsIndexRanges(t *testing.T) {
+	ctx := context.Background()
+	pool := testPool(t)
+	s := pgstore.New(pool, newSchema(t, pool))
+	for _, k := range []string{"days/2024-01-01/0001", "wal/0000000000000001", "meta.json", "MANIFEST", "catalog/0000000000000001"} {
+		storetest.Put(t, s, k, k)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// On tables this small a sequential scan is cheaper: forbid it, so
+	// that only a plan that cannot use the index shows one.
+	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "RESET enable_seqscan")
+	for _, tc := range []struct {
+		prefix string
+		scans  int // ranges read on an index: one per table that can hold a match
+	}{
+		{"days/2024-", 1}, {"wal/", 1}, {"m", 1}, {"", 4}, {"c", 2}, {"d", 2},
+	} {
+		q, args := pgstore.ListQuery(s, tc.prefix)
+		rows, err := conn.Query(ctx, "EXPLAIN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		if strings.Contains(plan, "Seq Scan") || strings.Contains(strings.ToUpper(q), "LIKE") ||
+			strings.Count(plan, "Index Cond: (") != tc.scans {
+			t.Errorf("List(%q): %s\nplan:\n%s\nwant %d index ranges", tc.prefix, q, plan, tc.scans)
+		}
+	}
+}
