@@ -1,12 +1,10 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/insightslab/insights/internal/faultfs"
+	"github.com/insightslab/insights/internal/storetest"
 	"github.com/insightslab/insights/store"
 )
 
@@ -36,21 +35,6 @@ func openDir(t *testing.T, dir string, fsys store.FS) *store.DirStore {
 	return s
 }
 
-func put(t *testing.T, s store.Store, key, value string) {
-	t.Helper()
-	if err := s.Put(context.Background(), key, []byte(value)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func wantValue(t *testing.T, s store.Store, key, want string) {
-	t.Helper()
-	got, err := s.Get(context.Background(), key)
-	if err != nil || string(got) != want {
-		t.Fatalf("Get(%s) = %q, %v; want %q", key, got, err, want)
-	}
-}
-
 // tempFiles returns the temporary files under dir.
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -67,43 +51,27 @@ func tempFiles(t *testing.T, dir string) []string {
 	return found
 }
 
-func TestDirRoundTrip(t *testing.T) {
-	ctx := context.Background()
+// TestDir runs the conformance suite on a DirStore, reopened on its
+// directory.
+func TestDir(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (store.Store, func(*testing.T) store.Store) {
+		dir := t.TempDir()
+		s := openDir(t, dir, nil)
+		return s, func(t *testing.T) store.Store {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return openDir(t, dir, nil)
+		}
+	})
+}
+
+func TestDirKeysAreFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "not", "yet") // Dir creates it
 	s := openDir(t, dir, nil)
-	put(t, s, "meta.json", "v1")
-	put(t, s, "meta.json", "v2 is longer")
-	wantValue(t, s, "meta.json", "v2 is longer")
-	put(t, s, "days/2024-01-01.v3", "segment")
+	storetest.Put(t, s, "days/2024-01-01.v3", "segment")
 	if b, err := os.ReadFile(filepath.Join(dir, "days", "2024-01-01.v3")); string(b) != "segment" {
 		t.Fatalf("the key's file holds %q, %v", b, err)
-	}
-	put(t, s, "empty", "")
-	wantValue(t, s, "empty", "")
-
-	val := []byte("mine")
-	if err := s.Put(ctx, "owned", val); err != nil {
-		t.Fatal(err)
-	}
-	val[0] = 'X'
-	got, _ := s.Get(ctx, "owned")
-	got[0] = 'Y'
-	wantValue(t, s, "owned", "mine")
-
-	if err := s.Delete(ctx, "owned"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, "owned"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again := openDir(t, dir, nil)
-	wantValue(t, again, "days/2024-01-01.v3", "segment")
-	wantValue(t, again, "meta.json", "v2 is longer")
-	if keys, err := again.List(ctx, ""); err != nil || len(keys) != 3 {
-		t.Fatalf("List after reopening = %v, %v; want 3 keys", keys, err)
 	}
 }
 
@@ -132,7 +100,7 @@ func TestDirList(t *testing.T) {
 		"meta.json", "wal/0001", "wal/0002",
 	}
 	for _, k := range all {
-		put(t, s, k, k)
+		storetest.Put(t, s, k, k)
 	}
 	for _, tc := range []struct {
 		prefix string
@@ -200,51 +168,43 @@ func TestDirInvalidKeys(t *testing.T) {
 	}
 	longest := strings.Repeat("a", 254) + "/" + strings.Repeat("b", 255) + "/c" // 512 bytes
 	for _, key := range []string{"a..b", "x.", "_-.", "LOCKS", "a/LOCK", longest} {
-		put(t, s, key, key)
-		wantValue(t, s, key, key)
+		storetest.Put(t, s, key, key)
+		storetest.WantValue(t, s, key, key)
 	}
 }
 
+// TestDirMissingKeys: what the conformance suite does not say, the
+// directory store's errors for missing keys and keys below a file.
 func TestDirMissingKeys(t *testing.T) {
 	ctx := context.Background()
 	s := openDir(t, t.TempDir(), nil)
-	put(t, s, "meta.json", "m")
-	put(t, s, "days/x", "x")
-	for _, key := range []string{"nope", "nope/deeper", "days", "meta.json/x", "days/y"} {
-		_, err := s.Get(ctx, key)
-		if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), key) {
-			t.Errorf("Get(%s): %v; want ErrNotFound naming the key", key, err)
-		}
-		if err := s.Delete(ctx, key); err != nil {
-			t.Errorf("Delete(%s) of a missing key: %v", key, err)
-		}
+	storetest.Put(t, s, "meta.json", "m")
+	storetest.Put(t, s, "days/x", "x")
+	if _, err := s.Get(ctx, "nope"); !errors.Is(err, store.ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get of a missing key: %v; want it to wrap ErrNotFound and fs.ErrNotExist", err)
 	}
-	if _, err := s.Get(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Get of a missing key: %v; want it to wrap fs.ErrNotExist", err)
-	}
-	wantValue(t, s, "days/x", "x") // Delete("days") removed nothing
 	if err := s.Put(ctx, "meta.json/x", nil); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("Put below a key's file: %v; want ENOTDIR", err)
 	}
 	if err := s.Put(ctx, "days", nil); err == nil {
 		t.Errorf("Put over a directory of keys succeeded")
 	}
-	wantValue(t, s, "days/x", "x")
+	storetest.WantValue(t, s, "days/x", "x")
 }
 
 func TestDirRecoversADirectoryRemovedBehindItsBack(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openDir(t, dir, nil)
-	put(t, s, "days/x", "x")
+	storetest.Put(t, s, "days/x", "x")
 	if err := os.RemoveAll(filepath.Join(dir, "days")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Put(ctx, "days/y", nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Put in a directory removed by someone else: %v", err)
 	}
-	put(t, s, "days/y", "y") // made again
-	wantValue(t, s, "days/y", "y")
+	storetest.Put(t, s, "days/y", "y") // made again
+	storetest.WantValue(t, s, "days/y", "y")
 }
 
 func TestDirLock(t *testing.T) {
@@ -326,40 +286,6 @@ func TestDirRemovesLeftoverTempFiles(t *testing.T) {
 	}
 }
 
-func TestDirConcurrent(t *testing.T) {
-	ctx := context.Background()
-	s := openDir(t, t.TempDir(), nil)
-	const writers, perWriter = 8, 10
-	shared := func(w int) string { return strings.Repeat(string(rune('a'+w)), 1000+w) }
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			for i := range perWriter {
-				k := fmt.Sprintf("w%d/%03d", w, i)
-				if err := s.Put(ctx, k, []byte(k)); err != nil {
-					t.Error(err)
-				}
-				if err := s.Put(ctx, "shared", []byte(shared(w))); err != nil {
-					t.Error(err)
-				}
-				if v, err := s.Get(ctx, k); err != nil || string(v) != k {
-					t.Errorf("Get(%s) = %q, %v", k, v, err)
-				}
-				if v, err := s.Get(ctx, "shared"); err != nil || v[0] < 'a' || string(v) != shared(int(v[0]-'a')) {
-					t.Errorf("Get(shared) gave %d bytes that no Put wrote, %v", len(v), err)
-				}
-				if keys, err := s.List(ctx, fmt.Sprintf("w%d/", w)); err != nil || len(keys) != i+1 {
-					t.Errorf("List(w%d/) = %d keys, %v; want %d", w, len(keys), err, i+1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if keys, _ := s.List(ctx, ""); len(keys) != writers*perWriter+1 {
-		t.Fatalf("%d keys after %d writers × %d, want %d", len(keys), writers, perWriter, writers*perWriter+1)
-	}
-}
-
 // gateFS holds the Write of every file created under a directory named
 // slow until gate is closed, after telling held.
 type gateFS struct {
@@ -390,12 +316,12 @@ func TestDirCallsDoNotWaitForASlowPut(t *testing.T) {
 	ctx := context.Background()
 	g := &gateFS{FS: store.OSFS(), held: make(chan struct{}), gate: make(chan struct{})}
 	s := openDir(t, t.TempDir(), g)
-	put(t, s, "fast/x", "old")
+	storetest.Put(t, s, "fast/x", "old")
 	slow := make(chan error)
 	go func() { slow <- s.Put(ctx, "slow/x", []byte("slow")) }()
 	<-g.held // the slow Put is writing
-	put(t, s, "fast/x", "new")
-	wantValue(t, s, "fast/x", "new")
+	storetest.Put(t, s, "fast/x", "new")
+	storetest.WantValue(t, s, "fast/x", "new")
 	if keys, err := s.List(ctx, ""); err != nil || !slices.Equal(keys, []string{"fast/x"}) {
 		t.Fatalf("List during a Put = %q, %v; want [fast/x]", keys, err)
 	}
@@ -403,7 +329,7 @@ func TestDirCallsDoNotWaitForASlowPut(t *testing.T) {
 	if err := <-slow; err != nil {
 		t.Fatal(err)
 	}
-	wantValue(t, s, "slow/x", "slow")
+	storetest.WantValue(t, s, "slow/x", "slow")
 }
 
 func TestDirPutFaults(t *testing.T) {
@@ -428,7 +354,7 @@ func TestDirPutFaults(t *testing.T) {
 			dir := t.TempDir()
 			ffs := faultfs.New(store.OSFS())
 			s := openDir(t, dir, ffs)
-			put(t, s, "days/1", "old")
+			storetest.Put(t, s, "days/1", "old")
 			before := ffs.Count(tc.counter)
 			tc.fault(ffs)
 			newValue := strings.Repeat("new", 100)
@@ -440,16 +366,16 @@ func TestDirPutFaults(t *testing.T) {
 				t.Errorf("%v count went from %d to %d, want one more", tc.counter, before, ffs.Count(tc.counter))
 			}
 			if tc.after == "old" {
-				wantValue(t, s, "days/1", "old")
+				storetest.WantValue(t, s, "days/1", "old")
 			} else {
-				wantValue(t, s, "days/1", newValue)
+				storetest.WantValue(t, s, "days/1", newValue)
 			}
 			if left := tempFiles(t, dir); len(left) != 0 {
 				t.Fatalf("temporary files left: %q", left)
 			}
 			ffs.LimitSpace(-1)
-			put(t, s, "days/1", "again") // the fault was one-shot
-			wantValue(t, s, "days/1", "again")
+			storetest.Put(t, s, "days/1", "again") // the fault was one-shot
+			storetest.WantValue(t, s, "days/1", "again")
 		})
 	}
 }
@@ -468,8 +394,8 @@ func TestDirNewDirectoryFaults(t *testing.T) {
 			if _, err := s.Get(ctx, "days/2024-01-01/x"); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("Get after the failed Put: %v, want ErrNotFound", err)
 			}
-			put(t, s, "days/2024-01-01/x", "x") // a retry makes the directories
-			wantValue(t, s, "days/2024-01-01/x", "x")
+			storetest.Put(t, s, "days/2024-01-01/x", "x") // a retry makes the directories
+			storetest.WantValue(t, s, "days/2024-01-01/x", "x")
 		})
 	}
 }
@@ -480,7 +406,7 @@ func TestDirDeleteFaults(t *testing.T) {
 		t.Run(op.String(), func(t *testing.T) {
 			ffs := faultfs.New(store.OSFS())
 			s := openDir(t, t.TempDir(), ffs)
-			put(t, s, "days/1", "old")
+			storetest.Put(t, s, "days/1", "old")
 			ffs.FailAt(op, 1)
 			if err := s.Delete(ctx, "days/1"); !errors.Is(err, faultfs.ErrInjected) || !strings.Contains(err.Error(), "days/1") {
 				t.Fatalf("Delete with a failing %v: %v; want an error naming the key", op, err)
@@ -516,7 +442,7 @@ func TestDirPutProtocol(t *testing.T) {
 		for _, op := range ops {
 			before = append(before, ffs.Count(op))
 		}
-		put(t, s, tc.key, "v")
+		storetest.Put(t, s, tc.key, "v")
 		for i, op := range ops {
 			if got := ffs.Count(op) - before[i]; got != tc.want[i] {
 				t.Errorf("Put(%s): %d %v, want %d", tc.key, got, op, tc.want[i])
@@ -529,7 +455,7 @@ func TestDirClosed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openDir(t, dir, nil)
-	put(t, s, "k", "v")
+	storetest.Put(t, s, "k", "v")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -543,76 +469,6 @@ func TestDirClosed(t *testing.T) {
 			t.Errorf("%s after Close: %v; want ErrClosed naming the directory", op, err)
 		}
 	}
-}
-
-func TestDirCancelledContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	s := openDir(t, t.TempDir(), nil)
-	_, getErr := s.Get(ctx, "k")
-	_, listErr := s.List(ctx, "")
-	for op, err := range map[string]error{
-		"Get": getErr, "List": listErr, "Put": s.Put(ctx, "k", nil), "Delete": s.Delete(ctx, "k"),
-	} {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: %v", op, err)
-		}
-	}
-}
-
-// TestDirAgreesWithMemory runs one random sequence of calls on a
-// DirStore and on Memory, which must answer alike, and again after
-// reopening the directory.
-func TestDirAgreesWithMemory(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	d := openDir(t, dir, nil)
-	m := store.NewMemory()
-	keys := []string{"a", "a.x", "b/c", "b/d/e", "b-f", "days/1/x", "days/1/y", "days/2/x", "meta.json"}
-	prefixes := []string{"", "a", "b", "b/", "b/d", "days/", "days/1", "days/1/", "m", "z"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	agree := func(step int) {
-		t.Helper()
-		for _, k := range keys {
-			dv, derr := d.Get(ctx, k)
-			mv, merr := m.Get(ctx, k)
-			if !bytes.Equal(dv, mv) || errors.Is(derr, store.ErrNotFound) != errors.Is(merr, store.ErrNotFound) {
-				t.Fatalf("step %d: Get(%s): dir %q, %v; memory %q, %v", step, k, dv, derr, mv, merr)
-			}
-		}
-		for _, p := range prefixes {
-			dk, derr := d.List(ctx, p)
-			mk, merr := m.List(ctx, p)
-			if derr != nil || merr != nil || !slices.Equal(dk, mk) {
-				t.Fatalf("step %d: List(%q): dir %q, %v; memory %q, %v", step, p, dk, derr, mk, merr)
-			}
-		}
-	}
-	for step := range 150 {
-		k := keys[rng.IntN(len(keys))]
-		if rng.IntN(4) == 0 {
-			if err := errors.Join(d.Delete(ctx, k), m.Delete(ctx, k)); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			v := make([]byte, rng.IntN(64))
-			for i := range v {
-				v[i] = byte(rng.Uint32())
-			}
-			if err := errors.Join(d.Put(ctx, k, v), m.Put(ctx, k, v)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if step%10 == 0 {
-			agree(step)
-		}
-	}
-	agree(150)
-	if err := d.Close(); err != nil {
-		t.Fatal(err)
-	}
-	d = openDir(t, dir, nil)
-	agree(-1)
 }
 
 func ExampleDir() {

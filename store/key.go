@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// ErrInvalidKey is returned by a DirStore for a key it cannot keep as a
-// file: see Dir for the rules.
+// ErrInvalidKey is returned by a Store for a key it cannot keep: by a
+// DirStore for one that cannot name a file (see Dir for the rules).
 var ErrInvalidKey = errors.New("store: invalid key")
 
 const (

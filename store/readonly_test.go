@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/insightslab/insights/internal/storetest"
 	"github.com/insightslab/insights/store"
 )
 
@@ -40,8 +41,8 @@ func TestDirReadOnlyWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openDir(t, dir, nil)
-	put(t, s, "days/x", "x")
-	put(t, s, "meta.json", "{}")
+	storetest.Put(t, s, "days/x", "x")
+	storetest.Put(t, s, "meta.json", "{}")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestDirReadOnlyWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantValue(t, ro, "days/x", "x")
+	storetest.WantValue(t, ro, "days/x", "x")
 	if keys, err := ro.List(ctx, ""); err != nil || !slices.Equal(keys, []string{"days/x", "meta.json"}) {
 		t.Errorf("List = %q, %v", keys, err)
 	}

@@ -1,0 +1,4 @@
+package pgstore
+
+// ListQuery exposes the statement of List to the tests, which check its plan.
+var ListQuery = (*Store).listQuery
