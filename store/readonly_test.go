@@ -15,28 +15,6 @@ import (
 	"github.com/insightslab/insights/store"
 )
 
-// snapshotDir returns every file and directory under dir with its contents.
-func snapshotDir(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.IsDir() {
-			files[p] = "dir"
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		files[p] = string(b)
-		return err
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	return files
-}
-
 func TestDirReadOnlyWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -49,7 +27,7 @@ func TestDirReadOnlyWritesNothing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "days", ".tmp-4"), []byte("left by a crash"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshotDir(t, dir)
+	before := storetest.Tree(t, dir)
 
 	ro, err := store.Dir(dir, &store.DirOptions{ReadOnly: true})
 	if err != nil {
@@ -77,7 +55,7 @@ func TestDirReadOnlyWritesNothing(t *testing.T) {
 	if err := ro.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if after := snapshotDir(t, dir); !maps.Equal(before, after) {
+	if after := storetest.Tree(t, dir); !maps.Equal(before, after) {
 		t.Errorf("the directory changed under a read-only store:\nbefore %q\nafter  %q", before, after)
 	}
 
@@ -123,12 +101,12 @@ func TestDirRefusesADirectoryThatIsNotAStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := snapshotDir(t, dir)
+	before := storetest.Tree(t, dir)
 	_, err := store.Dir(dir, nil)
 	if !errors.Is(err, store.ErrNotStore) || !strings.Contains(err.Error(), "notes.txt") || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Dir on a directory of other files = %v, want ErrNotStore naming it and a file", err)
 	}
-	if after := snapshotDir(t, dir); !maps.Equal(before, after) {
+	if after := storetest.Tree(t, dir); !maps.Equal(before, after) {
 		t.Errorf("Dir wrote in a directory it refused: %q", after)
 	}
 

@@ -1,41 +1,14 @@
 package main
 
 import (
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// tree returns every file and directory under dir with its contents and
-// mode, so that two snapshots differ if anything was written, created,
-// removed or changed its mode.
-func tree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		out[p] = info.Mode().String()
-		if d.Type().IsRegular() {
-			b, err := os.ReadFile(p)
-			out[p] += string(b)
-			return err
-		}
-		return nil
-	})
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	return out
-}
+	"github.com/insightslab/insights/internal/storetest"
+)
 
 // TestReadingLeavesTheStoreAsItWas runs every reading subcommand on a
 // store: none may write in its directory, not even a LOCK file, so that a
@@ -52,7 +25,7 @@ func TestReadingLeavesTheStoreAsItWas(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "LOCK")); err != nil {
 		t.Fatal(err) // as in a backup that left it out
 	}
-	before := tree(t, dir)
+	before := storetest.Tree(t, dir)
 	for _, args := range [][]string{
 		{"query", "-store", dir, "-metric", "activeUsers", "-from", "2023-09-01", "-to", "2023-10-01"},
 		{"signins", "-store", dir, "-all"},
@@ -62,7 +35,7 @@ func TestReadingLeavesTheStoreAsItWas(t *testing.T) {
 		if out == "" {
 			t.Errorf("%s printed nothing", args[0])
 		}
-		if after := tree(t, dir); !maps.Equal(before, after) {
+		if after := storetest.Tree(t, dir); !maps.Equal(before, after) {
 			t.Fatalf("%s changed the store's directory", args[0])
 		}
 	}
@@ -94,12 +67,12 @@ func TestImportRefusesADirectoryOfOtherFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	before := tree(t, dir)
+	before := storetest.Tree(t, dir)
 	r := cmd(t, "import", "-store", dir, "-format", "jsonl", sample("events.jsonl"))
 	if r.code != exitBadInput || !strings.Contains(r.stderr, "not a store") || !strings.Contains(r.stderr, "notes.txt") {
 		t.Errorf("import into a directory of other files: exit %d, %s", r.code, r.stderr)
 	}
-	if after := tree(t, dir); !maps.Equal(before, after) {
+	if after := storetest.Tree(t, dir); !maps.Equal(before, after) {
 		t.Errorf("import wrote into a directory it refused")
 	}
 }

@@ -14,7 +14,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -285,4 +288,33 @@ func testAgreesWithMemory(t *testing.T, open Opener) {
 		s = reopen(t)
 		agree(-1)
 	}
+}
+
+// Tree returns every file and directory below dir, the root included,
+// with its mode and a file's contents: two snapshots differ if anything
+// was written, created, removed or changed its mode. A missing dir gives
+// an empty map.
+func Tree(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out[p] = info.Mode().String()
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(p)
+			out[p] += string(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -343,7 +343,15 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 // entry durable once its directory is synced) and locks it, the file
 // rather than the name, until the returned Closer is closed or the FS
 // crashes.
-func (f *FS) Lock(name string) (io.Closer, error) {
+func (f *FS) Lock(name string) (io.Closer, error) { return f.lock(name, false) }
+
+// LockShared implements store.FS: it takes a shared lock on the existing
+// file name, which Lock excludes and other LockShared calls share.
+func (f *FS) LockShared(name string) (io.Closer, error) { return f.lock(name, true) }
+
+// lock takes an exclusive lock on name, creating the file if missing, or
+// a shared one on the existing file.
+func (f *FS) lock(name string, shared bool) (io.Closer, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.check(false); err != nil {
@@ -352,47 +360,28 @@ func (f *FS) Lock(name string) (io.Closer, error) {
 	parent, base, n, err := f.lookup(name)
 	switch {
 	case err != nil:
+	case n == nil && shared:
+		err = syscall.ENOENT
 	case n == nil:
 		n = &node{}
 		parent.children[base] = n
 	case n.dir:
 		err = syscall.EISDIR
-	case f.locks[n] != 0:
+	case f.locks[n] < 0 || !shared && f.locks[n] > 0:
 		err = syscall.EWOULDBLOCK
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
 	}
-	f.locks[n] = -1
-	return &lock{fs: f, n: n, name: name, epoch: f.epoch}, nil
+	if shared {
+		f.locks[n]++
+	} else {
+		f.locks[n] = -1
+	}
+	return &lock{fs: f, n: n, name: name, epoch: f.epoch, shared: shared}, nil
 }
 
-// LockShared implements store.FS: it takes a shared lock on the existing
-// file name, which Lock excludes and other LockShared calls share.
-func (f *FS) LockShared(name string) (io.Closer, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.check(false); err != nil {
-		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
-	}
-	_, _, n, err := f.lookup(name)
-	switch {
-	case err != nil:
-	case n == nil:
-		err = syscall.ENOENT
-	case n.dir:
-		err = syscall.EISDIR
-	case f.locks[n] < 0:
-		err = syscall.EWOULDBLOCK
-	}
-	if err != nil {
-		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
-	}
-	f.locks[n]++
-	return &lock{fs: f, n: n, name: name, epoch: f.epoch, shared: true}, nil
-}
-
-// lock is a lock Lock took.
+// lock is a lock Lock or LockShared took.
 type lock struct {
 	fs     *FS
 	n      *node
