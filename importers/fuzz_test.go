@@ -12,6 +12,9 @@ import (
 	"github.com/insightslab/insights/importers"
 )
 
+// Run these with -fuzzminimizetime 1x: every input opens an engine, so the
+// default minimization (60 s for each new input) stalls the fuzzer.
+//
 // fuzzRead reads any bytes in format f, records wrapped under envelope
 // when it is not "": Read must not panic, may fail only with ErrMalformed,
 // and every event it hands over must have a valid UTF-8 user key or
