@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/insightslab/insights/store"
 )
@@ -278,6 +279,8 @@ type commitGroup struct {
 	body   []byte
 	done   chan struct{}
 	err    error
+	since  time.Time // when its first batch joined: Stats.IngestLag
+	capped uint64    // dimensions whose cap its events reached, to log (newlyCapped)
 }
 
 // commit logs and applies a batch. The first caller that finds no write
@@ -291,7 +294,7 @@ func (e *Engine) commit(events []normEvent) error {
 	e.cmu.Lock()
 	g := e.pending
 	if g == nil {
-		g = &commitGroup{done: make(chan struct{})}
+		g = &commitGroup{done: make(chan struct{}), since: time.Now()}
 		e.pending = g
 	}
 	g.events = append(g.events, events...)
@@ -308,6 +311,10 @@ func (e *Engine) commit(events []normEvent) error {
 		e.cmu.Unlock()
 		next.err = e.writeGroup(next)
 		close(next.done)
+		if next.capped != 0 {
+			e.logCaps(next.capped)
+		}
+		e.logEvictions()
 		e.cmu.Lock()
 	}
 	e.writing = false
@@ -315,8 +322,8 @@ func (e *Engine) commit(events []normEvent) error {
 	return g.err
 }
 
-// writeGroup writes g's log record, then applies its events, and writes a
-// checkpoint when enough log has accumulated. The group's writes do not
+// writeGroup writes g's log record, then applies its events and counts
+// them for Stats, and starts a checkpoint when enough log has accumulated. The group's writes do not
 // depend on any caller's context: once started, a group completes.
 func (e *Engine) writeGroup(g *commitGroup) error {
 	ctx := context.Background()
@@ -339,11 +346,18 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	}
 	e.walSeq++
 	e.walBytes += len(rec)
+	added := 0
 	e.mu.Lock()
 	for i := range g.events {
-		e.apply(&g.events[i])
+		if e.apply(&g.events[i]) {
+			added++
+		}
 	}
+	g.capped = e.newlyCapped()
 	e.mu.Unlock()
+	e.obs.events.Add(uint64(added))
+	e.obs.duplicates.Add(uint64(len(g.events) - added))
+	e.obs.ingestLag.Store(int64(time.Since(g.since)))
 	if e.walBytes >= e.checkpointBytes && !e.ckRunning {
 		// The batch is durable and applied; the checkpoint runs on its
 		// own goroutine. One that fails removed what it wrote and is
@@ -411,8 +425,10 @@ func (e *Engine) Flush(ctx context.Context) error {
 // catalog as of the last log record applied, and to commit what it wrote.
 // In between, while it writes, Adds and queries go on: a day that an Add
 // changes meanwhile gets the new segment, but stays to be written again
-// (its version moved).
-func (e *Engine) writeCheckpoint(ctx context.Context) error {
+// (its version moved). Stats counts it, and Options.Logger logs it, unless
+// it finds nothing to write.
+func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
+	start := time.Now()
 	type write struct {
 		n       int32
 		d       *day
@@ -452,6 +468,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) error {
 		e.walMu.Unlock()
 		return nil // nothing changed since the last checkpoint
 	}
+	defer func() { e.checkpointDone(gen, len(writes), start, err) }()
 	cat, err := e.encodeCatalog()
 	horizon := e.horizon
 	e.mu.Unlock()

@@ -261,3 +261,41 @@ func ExampleEngine_RegistrationDetails() {
 	// alice ["Email" "Microsoft Authenticator"] MFA capable true, SSPR capable true, passwordless capable false
 	// bob ["FIDO2 security key"] MFA capable true, SSPR capable false, passwordless capable true
 }
+
+// Stats for monitoring: events and copies added, users and days, what a
+// checkpoint wrote, the log it left; durations (CheckpointAge,
+// QueryTime, IngestLag) are the machine's and vary from run to run.
+func ExampleEngine_Stats() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Now: func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	at := func(day int) time.Time { return time.Date(2025, 3, day, 9, 0, 0, 0, time.UTC) }
+	err = eng.Add(ctx,
+		insights.Event{Time: at(3), Kind: insights.KindSignIn, UserKey: "alice", RequestID: "r1"},
+		insights.Event{Time: at(3), Kind: insights.KindSignIn, UserKey: "alice", RequestID: "r1"}, // a copy
+		insights.Event{Time: at(4), Kind: insights.KindSignIn, UserKey: "bob", RequestID: "r2"},
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := eng.Stats()
+	fmt.Printf("%d events, %d copy, %d users, %d days, %d stored, %d log record\n",
+		s.Events, s.Duplicates, s.Users, s.Days, s.DaysStored, s.LogRecords)
+	if err := eng.Flush(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	s = eng.Stats()
+	fmt.Printf("after Flush: %d checkpoint, %d days stored, %d log bytes\n", s.Checkpoints, s.DaysStored, s.LogBytes)
+	// Output:
+	// 2 events, 1 copy, 2 users, 2 days, 0 stored, 1 log record
+	// after Flush: 1 checkpoint, 2 days stored, 0 log bytes
+}

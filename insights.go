@@ -164,6 +164,18 @@
 // a damaged last log record taken for an unacknowledged torn write, dropped
 // and reported in Recovery. Options.ReadOnly opens a store that the
 // process must not or cannot write (a backup, a read-only mount).
+//
+// # Observability
+//
+// The engine prints nothing. It logs through Options.Logger, when the host
+// gives one: recovery, checkpoints (and their failures, which a background
+// checkpoint has no caller to return), evictions, dimensions reaching
+// their cap, queries slower than Options.SlowQuery (observe.go). Stats
+// reports its state and its counters since Open (events, users, days in
+// memory and stored, memory, checkpoints, write-ahead log, ingest lag,
+// queries); its durations are the machine's, not Options.Now's. The module
+// github.com/insightslab/insights/prometheus exports Stats and a few
+// aggregates to Prometheus.
 package insights
 
 import (
@@ -171,6 +183,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"runtime"
 	"sync"
@@ -221,6 +234,19 @@ type Options struct {
 	// it. Default 0: DefaultMemoryLimit (512 MiB); math.MaxInt64 keeps
 	// every day.
 	MemoryLimit int64
+	// Logger receives the engine's log (observe.go): what Open recovered
+	// (Info; a dropped torn log record, Warn), each checkpoint (Info;
+	// Error when one fails), days evicted from memory (Debug, in batches),
+	// a dimension reaching MaxDimensionValues (Warn, once per dimension
+	// and Open) and slow queries (Warn, with the query as JSON). It is
+	// called from Add, Query and checkpoint goroutines, never with the
+	// engine's lock on days and users held. Default nil: nothing is
+	// logged, and nothing is printed anywhere.
+	Logger *slog.Logger
+	// SlowQuery is the duration beyond which a call of Query or Users is
+	// counted in Stats.SlowQueries and logged. Default 0: DefaultSlowQuery
+	// (1 s).
+	SlowQuery time.Duration
 	// ReadOnly opens the store for queries only: Open writes and deletes
 	// nothing (no metadata for a new store, no leftovers removed, no
 	// checkpoint at Close), and Add, Flush and Erase return an error
@@ -263,6 +289,8 @@ type Engine struct {
 	horizon  int32  // retention dropped the days before it
 	gen      uint64 // generation of the last checkpoint
 	catalog  string // key of the catalog of the last checkpoint
+
+	obs observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 
 	sealMu    sync.Mutex // held by queries while they seal or load a day under the read lock
 	residents residents  // the sealed days in memory, evicted past the memory limit (memory.go)
@@ -319,6 +347,7 @@ const metaKey = "meta.json"
 // errors wrap ErrInvalidQuery; damaged files wrap ErrCorrupt and name the key.
 // One store must have one Engine at a time.
 func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
+	opened := time.Now()
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -352,13 +381,18 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.MemoryLimit == 0 {
 		o.MemoryLimit = DefaultMemoryLimit
 	}
+	if o.SlowQuery == 0 {
+		o.SlowQuery = DefaultSlowQuery
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism, readOnly: o.ReadOnly,
 		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
 		residents: residents{limit: o.MemoryLimit},
+		obs:       observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
+	e.obs.lastCheckpoint.Store(-1)
 	e.zenc, e.zdec = newCodec()
 	for i := range e.dims {
 		e.dims[i] = newDict(o.MaxDimensionValues, seedsOf(Dimension(i+1)))
@@ -366,6 +400,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if err := e.recover(ctx); err != nil {
 		return nil, err
 	}
+	e.logRecovery()
 	return e, nil
 }
 
@@ -383,6 +418,9 @@ func (o *Options) validate() error {
 	}
 	if o.MemoryLimit < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: MemoryLimit is %d, must be >= 0", ErrInvalidQuery, o.MemoryLimit))
+	}
+	if o.SlowQuery < 0 {
+		errs = append(errs, fmt.Errorf("%w: Options: SlowQuery is %v, must be >= 0", ErrInvalidQuery, o.SlowQuery))
 	}
 	if o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
 		errs = append(errs, fmt.Errorf("%w: Options: HLLPrecision is %d, must be 4-18", ErrInvalidQuery, o.HLLPrecision))
@@ -528,8 +566,9 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 	return added, nil
 }
 
-// apply adds one validated event. The write lock is held.
-func (e *Engine) apply(n *normEvent) {
+// apply adds one validated event, and reports whether it was new (not a
+// copy skipped by request id). The write lock is held.
+func (e *Engine) apply(n *normEvent) bool {
 	unpin(n)
 	ds := e.days[n.day]
 	if ds == nil {
@@ -543,7 +582,7 @@ func (e *Engine) apply(n *normEvent) {
 		}
 	}
 	if !ds.open.firstCopy(n.requestID) {
-		return
+		return false
 	}
 	if n.added != nil {
 		*n.added++
@@ -584,6 +623,7 @@ func (e *Engine) apply(n *normEvent) {
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
 	ds.dirty, ds.saved = true, false
 	ds.version++
+	return true
 }
 
 // moveFirst moves uid's first activity day from old to day in firstOn
@@ -652,8 +692,10 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // since the last query, then for each day the query touches one pass over
 // that day's distinct dimension combinations per filter leaf, and unions
 // of the matching user sets; as-of metrics (inactive, total, never-active)
-// union every day from the first one for each bucket.
+// union every day from the first one for each bucket. Stats counts the
+// call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
+	defer e.observeQuery(q, time.Now())
 	ev, err := e.evaluate(ctx, q)
 	if err != nil {
 		return nil, err

@@ -75,6 +75,7 @@ func (e *Engine) hold(ds *dayState) {
 		prev := c.prev
 		if c != ds && c.evictable() {
 			c.sealed = nil
+			e.obs.evicting(c.bytes)
 			r.unlist(c)
 			r.evictions++
 		}

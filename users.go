@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -20,8 +21,10 @@ type UserRow struct {
 // user metric but Stickiness, exact only), in the rows' order and by
 // ascending user id within a row. The sets are computed when Users is
 // called, as one snapshot; the keys are then streamed without holding the
-// engine's lock. Errors wrap ErrInvalidQuery like Query's.
+// engine's lock. Errors wrap ErrInvalidQuery like Query's. Stats counts
+// the call like Query's (the computation of the sets, not the streaming).
 func (e *Engine) Users(ctx context.Context, q Query) (*UserCursor, error) {
+	defer e.observeQuery(q, time.Now())
 	if !q.Metric.userSetMetric() || q.Approximate {
 		return nil, fmt.Errorf("%w: metric %s (approximate %t) has no user list", ErrInvalidQuery, q.Metric, q.Approximate)
 	}
