@@ -37,7 +37,7 @@ const (
 var queryParams = []string{"metric", "from", "to", "granularity", "filter", "by", "top", "other", "days", "approx", "format", "excel"}
 
 // logParams are the parameters of /api/signins.
-var logParams = []string{"from", "to", "filter", "limit", "cursor", "format", "excel"}
+var logParams = []string{"from", "to", "filter", "user", "limit", "cursor", "format", "excel"}
 
 // params reads url.Values, keeping the first error.
 type params struct {
@@ -252,7 +252,7 @@ func bucketCount(from, to insights.Date, g insights.Granularity) int {
 func parseLogQuery(v url.Values) (insights.LogQuery, error) {
 	p := &params{v: v}
 	p.known(logParams)
-	q := insights.LogQuery{From: p.date("from"), To: p.date("to"), Filter: p.filter(),
+	q := insights.LogQuery{From: p.date("from"), To: p.date("to"), Filter: p.filter(), UserSearch: p.str("user"),
 		Limit: p.int("limit", 1, insights.MaxPageSize), Cursor: p.str("cursor")}
 	p.format()
 	p.bool("excel")

@@ -100,7 +100,7 @@ func (h *handler) activityList(ctx context.Context, v view, s scope) (*activityD
 			fs = append(fs, insights.Eq(c.dim, val))
 		}
 	}
-	q, lq, err := logList(s, fs)
+	q, lq, err := logList(s, fs, "")
 	if err != nil {
 		return nil, err
 	}
