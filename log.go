@@ -108,6 +108,51 @@ func (e *Engine) UserSignIns(ctx context.Context, userKey string, from, to Date)
 	return e.SignIns(ctx, LogQuery{From: from, To: to, Filter: Eq(DimUser, userKey), Limit: MaxPageSize})
 }
 
+// DisplayNames returns the display names of keys: each user's name as
+// the newest of its log entries that carries one on its last day of
+// activity (UserInfo.LastActive) reports it. A key has none in the map
+// when that day has no such entry (the host sends no names, the day
+// passed retention) or the key is unknown or erased. Cost: per key, the
+// user's entries of that day (the day's entries by user, built on first
+// use) and the decoding of their records; a day not in memory is read
+// from the store. Meant for a page of users, not for every user.
+func (e *Engine) DisplayNames(ctx context.Context, keys []string) (map[string]string, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		uid, ok := e.keys[k]
+		if !ok || e.days[e.last[uid]] == nil { // no activity: NoDay has no day
+			continue
+		}
+		d, err := e.sealedDay(ctx, e.last[uid])
+		if err != nil {
+			return nil, err
+		}
+		l, err := d.events()
+		if err != nil {
+			return nil, err
+		}
+		c, newest := l.cursor(), int64(math.MinInt64)
+		for _, i := range d.entriesOfUser(l, uid) {
+			rec, err := c.record(int(i))
+			if err != nil {
+				return nil, err
+			}
+			if name := recordText(rec, recDisplayName); name != "" && l.times[i] >= newest {
+				out[k], newest = name, l.times[i]
+			}
+		}
+	}
+	return out, nil
+}
+
 // logCursor is a position in the newest-first order: the entry seq of day
 // n, at Unix time t (ns).
 type logCursor struct {

@@ -6,6 +6,7 @@ package insights_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -207,6 +208,25 @@ func TestSignInLogUserSearch(t *testing.T) {
 	}
 	if got := ids(listAll(t, e, insights.LogQuery{UserSearch: "élodie"}, 10)); len(got) != 0 {
 		t.Fatalf("an erased user's entries are found by their name: %v", got)
+	}
+}
+
+func TestDisplayNamesComeFromTheLastDayOfActivity(t *testing.T) {
+	e := newEngine(t, nil)
+	ev := func(key, name string, at time.Time, code int) insights.Event {
+		return insights.Event{Time: at, Kind: insights.KindSignIn, UserKey: key, UserDisplayName: name, ErrorCode: code}
+	}
+	add(t, e, ev("ann", "Ann Old", utc(3, 4, 9, 0), 0),
+		ev("ann", "Ann New", utc(3, 5, 11, 0), 0), ev("ann", "Ann Newer", utc(3, 5, 12, 0), 0), ev("ann", "", utc(3, 5, 13, 0), 0),
+		ev("ann", "Ann Failed Later", utc(3, 6, 9, 0), 50126), // a failure is no activity
+		ev("bob", "", utc(3, 5, 9, 0), 0), ev("cy", "Cy", utc(3, 5, 9, 0), 0), ev("cy", "Cy Renamed", utc(3, 6, 9, 0), 0))
+	add(t, e, ev("ann", "Ann Late But Older", utc(3, 5, 10, 0), 0)) // applied last, happened earlier
+	if _, err := e.Erase(context.Background(), "cy"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.DisplayNames(context.Background(), []string{"ann", "bob", "cy", "nobody"})
+	if want := map[string]string{"ann": "Ann Newer"}; err != nil || !maps.Equal(got, want) {
+		t.Fatalf("names %v, %v; want %v (bob has none, cy is erased, nobody unknown)", got, err, want)
 	}
 }
 
