@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -32,6 +34,15 @@ type LogQuery struct {
 	From, To Date
 	// Filter may name any dimension, log fields (DimIP, DimUser, ...) included.
 	Filter Filter
+	// UserSearch, when not "", keeps the entries whose user key or user
+	// display name starts with it, case ignored: the sign-in log's user
+	// search. Case is ignored as strings.EqualFold ignores it, rune by
+	// rune (Unicode simple case folding): "é" matches "É", "k" matches "K"
+	// and the Kelvin sign, "ſ" matches "s"; "ss" does not match "ß", which
+	// only full folding expands. Bytes that are not UTF-8 read as U+FFFD.
+	// Entries match on their own display name: a user renamed is found
+	// under either name, each on the entries that carry it.
+	UserSearch string
 	// Limit is the page size for one call, 1 to MaxPageSize; 0 means 100.
 	Limit int
 	// Cursor resumes a listing just after the last entry of an earlier
@@ -65,7 +76,9 @@ type LogPage struct {
 // wrapping ErrInvalidQuery. Cost: per day of the range, from the newest,
 // the filter's postings (built on a day's first listing: one pass over its
 // log per dimension or log field named) and a sort of the matching
-// entries, until the page is full; then decoding the page's records.
+// entries, until the page is full; then decoding the page's records. A
+// UserSearch adds a pass over the user keys of the catalog per call, and
+// per day a pass over the day's distinct display names.
 func (e *Engine) Log(ctx context.Context, q LogQuery) (*LogPage, error) {
 	return e.page(ctx, q)
 }
@@ -93,6 +106,51 @@ func (e *Engine) MethodActivity(ctx context.Context, q LogQuery) (*LogPage, erro
 // entries by user and the decompression of the blocks holding them.
 func (e *Engine) UserSignIns(ctx context.Context, userKey string, from, to Date) (*LogPage, error) {
 	return e.SignIns(ctx, LogQuery{From: from, To: to, Filter: Eq(DimUser, userKey), Limit: MaxPageSize})
+}
+
+// DisplayNames returns the display names of keys: each user's name as
+// the newest of its log entries that carries one on its last day of
+// activity (UserInfo.LastActive) reports it. A key has none in the map
+// when that day has no such entry (the host sends no names, the day
+// passed retention) or the key is unknown or erased. Cost: per key, the
+// user's entries of that day (the day's entries by user, built on first
+// use) and the decoding of their records; a day not in memory is read
+// from the store. Meant for a page of users, not for every user.
+func (e *Engine) DisplayNames(ctx context.Context, keys []string) (map[string]string, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		uid, ok := e.keys[k]
+		if !ok || e.days[e.last[uid]] == nil { // no activity: NoDay has no day
+			continue
+		}
+		d, err := e.sealedDay(ctx, e.last[uid])
+		if err != nil {
+			return nil, err
+		}
+		l, err := d.events()
+		if err != nil {
+			return nil, err
+		}
+		c, newest := l.cursor(), int64(math.MinInt64)
+		for _, i := range d.entriesOfUser(l, uid) {
+			rec, err := c.record(int(i))
+			if err != nil {
+				return nil, err
+			}
+			if name := recordText(rec, recDisplayName); name != "" && l.times[i] >= newest {
+				out[k], newest = name, l.times[i]
+			}
+		}
+	}
+	return out, nil
 }
 
 // logCursor is a position in the newest-first order: the entry seq of day
@@ -161,6 +219,10 @@ func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 	if e.closed {
 		return nil, ErrClosed
 	}
+	var search *userSearch
+	if q.UserSearch != "" {
+		search = e.searchUsers(q.UserSearch)
+	}
 	from, to := e.logRange(q)
 	if cur != nil {
 		to = min(to, cur.n+1)
@@ -185,7 +247,7 @@ func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 		if cur != nil && cur.n == n {
 			after = cur
 		}
-		entries, err := e.listed(d, l, n, q.Filter, after)
+		entries, err := e.listed(d, l, n, q.Filter, search, after)
 		if err != nil {
 			return nil, err
 		}
@@ -221,15 +283,26 @@ func (e *Engine) logRange(q LogQuery) (from, to int32) {
 	return from, to
 }
 
-// listed yields the entries of day n (d, with log l) matching f, newest
-// first, after the cursor when one is given, without erased users'
-// entries. A selective filter's few entries are sorted; otherwise the
-// day's cached order is walked from the cursor's place (binary search),
-// so a page costs what it reads, not the whole day.
-func (e *Engine) listed(d *day, l *eventLog, n int32, f Filter, after *logCursor) (iter.Seq[uint32], error) {
+// listed yields the entries of day n (d, with log l) matching f and the
+// search s (nil: none), newest first, after the cursor when one is given,
+// without erased users' entries. A selective filter's few entries are
+// sorted; otherwise the day's cached order is walked from the cursor's
+// place (binary search), so a page costs what it reads, not the whole day.
+func (e *Engine) listed(d *day, l *eventLog, n int32, f Filter, s *userSearch, after *logCursor) (iter.Seq[uint32], error) {
 	match, err := e.matchEntries(d, l, f)
 	if err != nil {
 		return nil, err
+	}
+	if s != nil {
+		found, err := s.entries(d, l)
+		switch {
+		case err != nil:
+			return nil, err
+		case match == nil:
+			match = found
+		default:
+			match = roaring.And(match, found)
+		}
 	}
 	return func(yield func(uint32) bool) {
 		var order []uint32
@@ -351,6 +424,85 @@ func (e *Engine) matchUser(d *day, l *eventLog, f Filter) *roaring.Bitmap {
 		}
 	}
 	return out
+}
+
+// userSearch is a LogQuery.UserSearch at work: its text, and the users of
+// the catalog whose key it matches.
+type userSearch struct {
+	text  string
+	users *roaring.Bitmap
+}
+
+// searchUsers returns the search for text: one pass over the catalog.
+// The read lock is held.
+func (e *Engine) searchUsers(text string) *userSearch {
+	s := &userSearch{text: text, users: roaring.New()}
+	for uid, k := range e.userKeys { // erased users' keys are ""
+		if hasPrefixFold(k, text) {
+			s.users.Add(uint32(uid))
+		}
+	}
+	return s
+}
+
+// entries returns the entries of day d whose user key or display name s
+// matches: the matching users' entries, by user when they are few, and
+// the postings of the matching values of the day's display-name index.
+func (s *userSearch) entries(d *day, l *eventLog) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	if n := s.users.GetCardinality(); n > 0 && n < uint64(l.len()/16) {
+		it := s.users.Iterator()
+		for it.HasNext() {
+			out.AddMany(d.entriesOfUser(l, it.Next()))
+		}
+	} else if n > 0 {
+		for i, u := range l.users {
+			if u < erasedUser && s.users.Contains(u) {
+				out.Add(uint32(i))
+			}
+		}
+	}
+	names, err := d.field(l, recDisplayName)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range names.values {
+		if hasPrefixFold(v, s.text) {
+			out.Or(names.post[k])
+		}
+	}
+	return out, nil
+}
+
+// hasPrefixFold reports whether s starts with prefix, case ignored as
+// LogQuery.UserSearch says: rune by rune, the runes equal under Unicode
+// simple case folding.
+func hasPrefixFold(s, prefix string) bool {
+	for prefix != "" {
+		r, n := utf8.DecodeRuneInString(s)
+		p, m := utf8.DecodeRuneInString(prefix)
+		if n == 0 || r != p && foldRune(r) != foldRune(p) {
+			return false
+		}
+		s, prefix = s[n:], prefix[m:]
+	}
+	return true
+}
+
+// foldRune returns the smallest rune of r's simple case folding orbit
+// (unicode.SimpleFold): the same for runes strings.EqualFold takes as equal.
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		return r
+	}
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
 }
 
 // entry returns entry i of day n as a LogEntry, its record read through c.

@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/insightslab/insights"
 	"github.com/insightslab/insights/store"
@@ -47,8 +50,10 @@ func TestLogOracle(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer eng.Close()
+			evs := orGenerate(seed, loc)
+			orDisplayNames(evs)
 			var fed []insights.Event
-			for _, b := range orBatches(seed, orGenerate(seed, loc)) {
+			for _, b := range orBatches(seed, evs) {
 				if err := eng.Add(ctx, b...); err != nil {
 					t.Fatal(err)
 				}
@@ -57,16 +62,8 @@ func TestLogOracle(t *testing.T) {
 			o := orBuild(fed, loc, 0)
 			for fi, f := range filters {
 				for _, r := range ranges {
-					want := o.listing(f, r.from, r.to)
-					var got []string
-					it := eng.Entries(ctx, insights.LogQuery{Filter: f.api(), From: r.from, To: r.to, Limit: 97 + fi})
-					for it.Next() {
-						en := it.Entry()
-						got = append(got, fmt.Sprintf("%d %s %s %s", en.Time.UnixNano(), en.Kind, en.UserKey, en.RequestID))
-					}
-					if it.Err() != nil {
-						t.Fatalf("filter %s: %v", f.api(), it.Err())
-					}
+					want := o.listing(f, "", r.from, r.to)
+					got := orEntries(t, eng, insights.LogQuery{Filter: f.api(), From: r.from, To: r.to, Limit: 97 + fi})
 					if !slices.Equal(got, want) {
 						i := 0
 						for i < min(len(got), len(want)) && got[i] == want[i] {
@@ -79,17 +76,82 @@ func TestLogOracle(t *testing.T) {
 					}
 				}
 			}
+			for si, search := range orSearches {
+				for fi, f := range []orF{{}, fAnd(fEq(insights.DimKind, "signIn"), fNot(fEq(insights.DimStatus, "success")))} {
+					for _, r := range ranges {
+						want := o.listing(f, search, r.from, r.to)
+						got := orEntries(t, eng, insights.LogQuery{Filter: f.api(), UserSearch: search, From: r.from, To: r.to, Limit: 89 + si})
+						if !slices.Equal(got, want) {
+							t.Errorf("search %q, filter %s, %v..%v: %d entries, want %d", search, f.api(), r.from, r.to, len(got), len(want))
+						}
+						if len(want) == 0 && fi == 0 && r.from.IsZero() && !strings.HasPrefix(search, "nobody") {
+							t.Errorf("search %q matches nothing: the case tests little", search)
+						}
+					}
+				}
+			}
 		})
 	}
 }
 
-// listing returns the records matching f on days [from, to) (zero: no
-// bound), newest first, ties in reverse order of application.
-func (o *orOracle) listing(f orF, from, to insights.Date) []string {
+// orEntries lists q as listing does.
+func orEntries(t *testing.T, eng *insights.Engine, q insights.LogQuery) []string {
+	var got []string
+	it := eng.Entries(context.Background(), q)
+	for it.Next() {
+		en := it.Entry()
+		got = append(got, fmt.Sprintf("%d %s %s %s", en.Time.UnixNano(), en.Kind, en.UserKey, en.RequestID))
+	}
+	if it.Err() != nil {
+		t.Fatalf("%+v: %v", q, it.Err())
+	}
+	return got
+}
+
+// orSearches are TestLogOracle's user searches (orDisplayNames names the
+// users): keys in another case, names by a non-ASCII letter in either
+// case, the Kelvin sign and the long s, which fold to K and S, the sharp
+// s, which simple folding does not expand, a name starting as a key does,
+// and bytes that are not UTF-8.
+var orSearches = []string{"USER-004", "User-01", "élo", "ÉLISE Å", "åsa", "\u212aelvin", "ſtra", "STRASS", "straß",
+	"user-9", "user-0999@EXAMPLE", "nobody", "nobody\xff"}
+
+// orDisplayNames gives the events of the oracle's users display names,
+// from the users' numbers: some in upper case on some of their events
+// (a rename), some none.
+func orDisplayNames(evs []insights.Event) {
+	names := []string{"Élodie Durand", "élise Ångström", "ÅSA Berg", "Kelvin Smith", "", "Straße Weg", "STRASSE Ost", "user-9 Impostor"}
+	for i := range evs {
+		e := &evs[i]
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(e.UserKey, "user-"), "@example.test"))
+		if err != nil || names[n%len(names)] == "" {
+			continue
+		}
+		e.UserDisplayName = fmt.Sprintf("%s %d", names[n%len(names)], n)
+		if n%5 == 0 && len(e.RequestID)%2 == 1 {
+			e.UserDisplayName = strings.ToUpper(e.UserDisplayName)
+		}
+	}
+}
+
+// orSearched is the brute-force LogQuery.UserSearch: as many leading runes
+// of s as search has, equal to it under strings.EqualFold.
+func orSearched(s, search string) bool {
+	rs, n := []rune(s), utf8.RuneCountInString(search)
+	return len(rs) >= n && strings.EqualFold(string(rs[:n]), search)
+}
+
+// listing returns the records matching f and search ("": any) on days
+// [from, to) (zero: no bound), newest first, ties in reverse order of
+// application.
+func (o *orOracle) listing(f orF, search string, from, to insights.Date) []string {
 	var idx []int
 	for i := range o.recs {
 		r := &o.recs[i]
 		if (!from.IsZero() && r.day < orIdx(from)) || (!to.IsZero() && r.day >= orIdx(to)) || !f.match(r) {
+			continue
+		}
+		if search != "" && !orSearched(r.name, search) && (r.user < 0 || !orSearched(o.keys[r.user], search)) {
 			continue
 		}
 		idx = append(idx, i)

@@ -521,6 +521,7 @@ func orBatches(seed uint64, evs []insights.Event) [][]insights.Event {
 type orRec struct {
 	t          time.Time
 	reqID      string
+	name       string // the user's display name
 	day        int
 	kind       insights.Kind
 	user       int // -1: no user key
@@ -630,7 +631,7 @@ func orBuild(evs []insights.Event, loc *time.Location, today int) *orOracle {
 			seen[e.RequestID] = true
 		}
 		y, m, d := e.Time.In(loc).Date()
-		r := orRec{t: e.Time, reqID: e.RequestID, day: orCivil(y, m, d), kind: e.Kind, user: -1}
+		r := orRec{t: e.Time, reqID: e.RequestID, name: e.UserDisplayName, day: orCivil(y, m, d), kind: e.Kind, user: -1}
 		if e.UserKey != "" {
 			id, ok := ids[e.UserKey]
 			if !ok {

@@ -6,6 +6,7 @@ package insights_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -167,6 +168,65 @@ func TestSignInLogFilters(t *testing.T) {
 	day, err := e.UserSignIns(context.Background(), "bob", date(2025, 3, 4), date(2025, 3, 5))
 	if err != nil || len(day.Entries) != 0 {
 		t.Fatalf("bob's 4 March: %v, %v", ids(day.Entries), err)
+	}
+}
+
+func TestSignInLogUserSearch(t *testing.T) {
+	e := newEngine(t, nil)
+	sign := func(id, key, name string, hour int) insights.Event {
+		return insights.Event{Time: utc(3, 4, hour, 0), Kind: insights.KindSignIn, UserKey: key, UserDisplayName: name, RequestID: id}
+	}
+	add(t, e, sign("r1", "Ann.Lee@example.test", "Ann Lee", 8), sign("r2", "ann.lee@example.test", "", 9),
+		sign("r3", "e123@example.test", "Élodie Martin", 10), sign("r4", "e123@example.test", "ÉLODIE MARTIN-DURAND", 11),
+		sign("r5", "kim@example.test", "Kelvin Øst", 12), sign("r6", "tom@example.test", "Straße", 13),
+		sign("r7", "zed@example.test", "Zed", 14))
+	cases := []struct {
+		name, search string
+		want         []string
+	}{
+		{"a key in another case, both spellings", "ANN.L", []string{"r2", "r1"}},
+		{"a name, lower case for upper", "élodie", []string{"r4", "r3"}},
+		{"a name's prefix that no key has", "ÉLODIE MARTIN-", []string{"r4"}},
+		{"non-ASCII past the first letter", "kelvin ø", []string{"r5"}},
+		{"the Kelvin sign folds to k", "\u212aim@", []string{"r5"}},
+		{"the long s folds to s", "ſtr", []string{"r6"}},
+		{"simple folding: ss is not ß", "strasse", nil},
+		{"a prefix, not a substring", "Martin", nil},
+		{"not a prefix of the key's domain", "example", nil},
+		{"longer than every value", "zed@example.test and more", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := ids(listAll(t, e, insights.LogQuery{UserSearch: c.search}, 1))
+			if !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
+				t.Fatalf("search %q: %v, want %v", c.search, got, c.want)
+			}
+		})
+	}
+	if _, err := e.Erase(context.Background(), "e123@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(listAll(t, e, insights.LogQuery{UserSearch: "élodie"}, 10)); len(got) != 0 {
+		t.Fatalf("an erased user's entries are found by their name: %v", got)
+	}
+}
+
+func TestDisplayNamesComeFromTheLastDayOfActivity(t *testing.T) {
+	e := newEngine(t, nil)
+	ev := func(key, name string, at time.Time, code int) insights.Event {
+		return insights.Event{Time: at, Kind: insights.KindSignIn, UserKey: key, UserDisplayName: name, ErrorCode: code}
+	}
+	add(t, e, ev("ann", "Ann Old", utc(3, 4, 9, 0), 0),
+		ev("ann", "Ann New", utc(3, 5, 11, 0), 0), ev("ann", "Ann Newer", utc(3, 5, 12, 0), 0), ev("ann", "", utc(3, 5, 13, 0), 0),
+		ev("ann", "Ann Failed Later", utc(3, 6, 9, 0), 50126), // a failure is no activity
+		ev("bob", "", utc(3, 5, 9, 0), 0), ev("cy", "Cy", utc(3, 5, 9, 0), 0), ev("cy", "Cy Renamed", utc(3, 6, 9, 0), 0))
+	add(t, e, ev("ann", "Ann Late But Older", utc(3, 5, 10, 0), 0)) // applied last, happened earlier
+	if _, err := e.Erase(context.Background(), "cy"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.DisplayNames(context.Background(), []string{"ann", "bob", "cy", "nobody"})
+	if want := map[string]string{"ann": "Ann Newer"}; err != nil || !maps.Equal(got, want) {
+		t.Fatalf("names %v, %v; want %v (bob has none, cy is erased, nobody unknown)", got, err, want)
 	}
 }
 

@@ -41,8 +41,10 @@
 // today), granularity (day, week, month, total), filter (ParseFilter's
 // language), by (dimensions, comma-separated), top, other, days, approx;
 // and format (json, csv), excel (CSV for Excel). /api/signins takes from,
-// to, filter, limit (1 to insights.MaxPageSize, default 100), cursor
-// (the next of a previous page), format and excel; so does
+// to, filter, user (insights.LogQuery.UserSearch: the start of a user key
+// or display name, case ignored), limit (1 to insights.MaxPageSize,
+// default 100), cursor (the next of a previous page), format and excel;
+// so does
 // /api/methodactivity (Engine.MethodActivity: registration and reset
 // events, imported snapshots excluded; search users with user prefix "x").
 // /api/registrations takes user (a prefix of user keys), method (users who
@@ -55,6 +57,11 @@
 // from after on. /api/methods takes no parameter. An unknown or repeated
 // parameter is an error, and so is one longer than MaxParamBytes
 // (MaxFilterBytes for filter and $filter).
+//
+// The sign-in log page takes cols, the columns of its table besides the
+// date (comma-separated, or repeated as its column picker's checkboxes
+// send them; by default user, app, status, ip, location, os, clientApp,
+// requirement, ca), which links to it with another range keep.
 //
 // The dashboard's pages take from and to as the first and the last day
 // of their range, both included (people count days so; the API's to

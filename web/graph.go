@@ -95,7 +95,7 @@ func (h *handler) serveGraph(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	gran, from, to := graphRange(period, gf, h.today())
-	if err := checkRange(from, to, gran); err != nil {
+	if err := checkRange(from, to, gran, "shorten the factDate range of $filter"); err != nil {
 		return err
 	}
 	spec := graphSpecOf(period, name)

@@ -283,7 +283,7 @@ func TestGraphErrors(t *testing.T) {
 		{"unterminated string", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`appId eq 'x`), 400, "unterminated string"},
 		{"unclosed parenthesis", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`(appId eq 'x'`), 400, `"and" or ")"`},
 		{"a function", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`startswith(appId,'x')`), 400, "want factDate"},
-		{"too long a range", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`factDate ge 2020-01-01`), 400, "at most 400"},
+		{"too long a range", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`factDate ge 2020-01-01`), 400, "at most 400: shorten the factDate range of $filter"},
 		{"an empty range", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`factDate ge 2025-03-05 and factDate lt 2025-03-05`), 400, "not before"},
 		{"other OData options", "/reports/userInsights/daily/activeUsers?$orderby=count", 400, `unknown parameter "$orderby"`},
 		{"$top out of range", "/reports/userInsights/daily/activeUsers?$top=0", 400, "$top"},

@@ -16,12 +16,15 @@ import (
 const listPage = 50
 
 // logList returns the /api/signins or /api/methodactivity query of a
-// page of a log list for s, filtered by s's filter and fs and at the
-// page's cursor, and that query parsed.
-func logList(s scope, fs []insights.Filter) (url.Values, insights.LogQuery, error) {
+// page of a log list for s, filtered by s's filter and fs, searching
+// users for user ("": all) and at the page's cursor, and that query parsed.
+func logList(s scope, fs []insights.Filter, user string) (url.Values, insights.LogQuery, error) {
 	q := url.Values{"from": {s.from.String()}, "to": {s.to.String()}, "limit": {strconv.Itoa(listPage)}}
 	if f := s.and(fs...); !f.IsAll() {
 		q.Set("filter", f.String())
+	}
+	if user != "" {
+		q.Set("user", user)
 	}
 	if c := s.own.Get("cursor"); c != "" {
 		q.Set("cursor", c)

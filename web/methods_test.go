@@ -358,6 +358,9 @@ func TestHostileMethodsAreEscaped(t *testing.T) {
 			if !strings.Contains(b, "<td>"+escaped+", Email</td>") {
 				t.Errorf("%s: the methods cell is not escaped", c.url)
 			}
+			if !strings.Contains(b, "<td>user07</td><td>"+escaped+"</td>") { // the name of user07's sign-ins
+				t.Errorf("%s: the display name cell is not escaped", c.url)
+			}
 		case "input":
 			if !strings.Contains(b, `name="user" value="`+escaped+`"`) {
 				t.Errorf("%s: the search box does not hold the escaped value", c.url)

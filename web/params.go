@@ -37,7 +37,7 @@ const (
 var queryParams = []string{"metric", "from", "to", "granularity", "filter", "by", "top", "other", "days", "approx", "format", "excel"}
 
 // logParams are the parameters of /api/signins.
-var logParams = []string{"from", "to", "filter", "limit", "cursor", "format", "excel"}
+var logParams = []string{"from", "to", "filter", "user", "limit", "cursor", "format", "excel"}
 
 // params reads url.Values, keeping the first error.
 type params struct {
@@ -207,11 +207,24 @@ func parseQuery(v url.Values, today insights.Date) (insights.Query, error) {
 	if p.err != nil {
 		return insights.Query{}, p.err
 	}
-	return q, checkRange(q.From, q.To, q.Granularity)
+	return q, checkRange(q.From, q.To, q.Granularity, coarser(q.From, q.To, q.Granularity))
 }
 
-// checkRange enforces MaxRangeDays and MaxBuckets on [from, to).
-func checkRange(from, to insights.Date, g insights.Granularity) error {
+// coarser is what /api/query's message offers for a range with too many
+// buckets of g: the coarser granularities that have few enough.
+func coarser(from, to insights.Date, g insights.Granularity) string {
+	var fit []string
+	for _, c := range []insights.Granularity{insights.Week, insights.Month, insights.Total} {
+		if c > g && bucketCount(from, to, c) <= MaxBuckets {
+			fit = append(fit, c.String())
+		}
+	}
+	return "shorten it or use granularity " + strings.Join(fit, ", ")
+}
+
+// checkRange enforces MaxRangeDays and MaxBuckets on [from, to), the
+// latter's message ending with remedy.
+func checkRange(from, to insights.Date, g insights.Granularity, remedy string) error {
 	if !from.Before(to) {
 		return badRequest("from %s is not before to %s", from, to)
 	}
@@ -220,8 +233,7 @@ func checkRange(from, to insights.Date, g insights.Granularity) error {
 		return badRequest("range %s to %s is %d days, at most %d", from, to, days, MaxRangeDays)
 	}
 	if n := bucketCount(from, to, g); n > MaxBuckets {
-		return badRequest("range %s to %s has %d %s buckets, at most %d: shorten it or use a coarser granularity",
-			from, to, n, g, MaxBuckets)
+		return badRequest("range %s to %s has %d %s buckets, at most %d: %s", from, to, n, g, MaxBuckets, remedy)
 	}
 	return nil
 }
@@ -252,7 +264,7 @@ func bucketCount(from, to insights.Date, g insights.Granularity) int {
 func parseLogQuery(v url.Values) (insights.LogQuery, error) {
 	p := &params{v: v}
 	p.known(logParams)
-	q := insights.LogQuery{From: p.date("from"), To: p.date("to"), Filter: p.filter(),
+	q := insights.LogQuery{From: p.date("from"), To: p.date("to"), Filter: p.filter(), UserSearch: p.str("user"),
 		Limit: p.int("limit", 1, insights.MaxPageSize), Cursor: p.str("cursor")}
 	p.format()
 	p.bool("excel")

@@ -3,9 +3,12 @@ package web
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/insightslab/insights"
 )
@@ -18,6 +21,10 @@ type view struct {
 	perm   Permissions
 	own    []viewParam // parameters of its own, drawn in the filter bar
 	hidden []string    // parameters of its own the filter bar does not draw (cursors)
+	// lists are parameters of its own the filter bar does not draw, which
+	// choose what the view shows, not what it counts: a form's checkboxes
+	// repeat them. Links to the view with another range keep them.
+	lists  []listParam
 	panels []panel
 	// unscoped views do not take the filter bar's dimensions (OS,
 	// country, ...): what they show carries none.
@@ -49,11 +56,58 @@ func (v view) dims() []scopeDim {
 
 // params returns the names of the view's own parameters.
 func (v view) params() []string {
-	names := append([]string(nil), v.hidden...)
+	names := slices.Clone(v.hidden)
+	for _, l := range v.lists {
+		names = append(names, l.name)
+	}
 	for _, p := range v.own {
 		names = append(names, p.name)
 	}
 	return names
+}
+
+// listParam is a view's parameter whose values are read joined by commas,
+// and rewritten by canon ("": as if absent), which rejects bad ones.
+type listParam struct {
+	name  string
+	canon func(string) (string, error)
+}
+
+// joinLists joins the values of v's list parameters in given, before
+// parseScope, which takes one value a parameter.
+func (v view) joinLists(given url.Values) {
+	for _, l := range v.lists {
+		if len(given[l.name]) > 1 {
+			given[l.name] = []string{strings.Join(given[l.name], ",")}
+		}
+	}
+}
+
+// canonLists rewrites the values of v's list parameters in s.own.
+func (v view) canonLists(s scope) error {
+	for _, l := range v.lists {
+		c, err := l.canon(s.own.Get(l.name))
+		if err != nil {
+			return err
+		}
+		s.own.Del(l.name)
+		if c != "" {
+			s.own.Set(l.name, c)
+		}
+	}
+	return nil
+}
+
+// kept returns the values of v's list parameters in s: what links to v
+// with another range keep.
+func (v view) kept(s scope) url.Values {
+	out := url.Values{}
+	for _, l := range v.lists {
+		if c := s.own.Get(l.name); c != "" {
+			out.Set(l.name, c)
+		}
+	}
+	return out
 }
 
 // pageData is what the page template draws: the content of one view
@@ -104,7 +158,12 @@ type inputData struct{ Name, Label, Value string }
 func (h *handler) servePage(v view) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		data := h.newPage(v)
-		s, err := parseScope(r.URL.Query(), h.today(), v.dims(), v.params())
+		given := r.URL.Query()
+		v.joinLists(given)
+		s, err := parseScope(given, h.today(), v.dims(), v.params())
+		if err == nil {
+			err = v.canonLists(s)
+		}
 		if err == nil {
 			err = h.fillPage(r, v, s, permsOf(r), data)
 		}
@@ -148,7 +207,11 @@ func (h *handler) writePage(w http.ResponseWriter, r *http.Request, v view, data
 		if permsOf(r).Has(o.perm) {
 			href := o.slug
 			if s != nil {
-				href += "?" + s.link(o).Encode()
+				q := s.link(o)
+				if o.slug == v.slug {
+					maps.Copy(q, v.kept(*s))
+				}
+				href += "?" + q.Encode()
 			}
 			data.Nav = append(data.Nav, navItem{Title: o.title, Href: href, Current: o.slug == v.slug})
 		}
@@ -219,7 +282,7 @@ func (h *handler) fillPage(r *http.Request, v view, s scope, perms Permissions, 
 	if s.last() == s.today {
 		from = s.from
 	}
-	f.Ranges = ranges(v, s.query(nil), s.today, from)
+	f.Ranges = ranges(v, s.query(v.kept(s)), s.today, from)
 	data.Form = f
 	for _, p := range v.panels {
 		pv, err := h.runPanel(ctx, p, s, perms)

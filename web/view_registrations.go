@@ -32,7 +32,8 @@ type registrationsData struct {
 	Total       int    // users matching
 	From, To    int    // the rows shown, 1-based
 	Users       []insights.RegistrationDetail
-	Next, First string // links to the following page and to the first one
+	Names       map[string]string // the users' display names (Engine.DisplayNames)
+	Next, First string            // links to the following page and to the first one
 }
 
 // activityData is what the registration and reset events template draws.
@@ -80,8 +81,16 @@ func (h *handler) registrationList(ctx context.Context, v view, s scope) (*regis
 	if err != nil {
 		return nil, err
 	}
+	keys := make([]string, len(page.Users))
+	for i, u := range page.Users {
+		keys[i] = u.UserKey
+	}
+	names, err := h.eng.DisplayNames(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
 	d := &registrationsData{Query: "api/registrations?" + q.Encode(), CSV: "api/registrations?" + csvQuery(q, "after").Encode(),
-		Total: page.Total, From: page.first + 1, To: page.first + len(page.Users), Users: page.Users}
+		Total: page.Total, From: page.first + 1, To: page.first + len(page.Users), Users: page.Users, Names: names}
 	d.Next, d.First = pagerLinks(v, s, "after", page.Next)
 	return d, nil
 }
@@ -100,7 +109,7 @@ func (h *handler) activityList(ctx context.Context, v view, s scope) (*activityD
 			fs = append(fs, insights.Eq(c.dim, val))
 		}
 	}
-	q, lq, err := logList(s, fs)
+	q, lq, err := logList(s, fs, "")
 	if err != nil {
 		return nil, err
 	}

@@ -105,6 +105,7 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 		{"/signins?from=2025-03-01&to=2025-03-21&user=user07", "html"},
 		{"/users?from=" + url.QueryEscape(hostile), "error"},
 		{"/signins?ip=" + url.QueryEscape(hostile), "error"},
+		{"/signins?cols=" + url.QueryEscape(hostile), "error"},
 	} {
 		b := body(t, get(t, h, "all", c.url))
 		if strings.Contains(b, "<script>") {
@@ -280,7 +281,10 @@ func TestSignInLogFiltersAndTabs(t *testing.T) {
 		query string
 		match func(insights.LogEntry) bool
 	}{
-		{"user=user0", func(e insights.LogEntry) bool { return strings.HasPrefix(e.UserKey, "user0") }},
+		{"user=USER0", func(e insights.LogEntry) bool { return strings.HasPrefix(e.UserKey, "user0") }},
+		{"user=user+1", func(e insights.LogEntry) bool { // a display name, not a key
+			return strings.HasPrefix(e.UserDisplayName, "User 1") && !strings.HasPrefix(e.UserKey, "user 1")
+		}},
 		{"requestId=r-3-4", func(e insights.LogEntry) bool { return e.RequestID == "r-3-4" }},
 		{"type=interactiveUser", func(e insights.LogEntry) bool { return e.SignInType == insights.SignInInteractiveUser }},
 		{"status=failure", func(e insights.LogEntry) bool { return e.Status == insights.StatusFailure }},
@@ -315,5 +319,73 @@ func TestSignInLogFiltersAndTabs(t *testing.T) {
 		if !strings.Contains(page, f) {
 			t.Errorf("no filter %s", f)
 		}
+	}
+}
+
+func TestSignInColumnPicker(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	head := regexp.MustCompile(`<thead><tr>(.*?)</tr></thead>`)
+	row := regexp.MustCompile(`<tr data-entry="[^"]*"[^>]*>(.*?)</tr>`)
+	cases := []struct {
+		name, query string
+		heads       string
+		link        string // what the tabs' and the pager's links keep
+	}{
+		{"the default", "", "<th>Date</th><th>User</th><th>Application</th><th>Status</th><th>IP address</th><th>Location</th>" +
+			"<th>OS</th><th>Client app</th><th>Authentication</th><th>Conditional access</th>", ""},
+		{"chosen, in the table's order", "cols=browser,ip", "<th>Date</th><th>IP address</th><th>Browser</th>", "cols=ip%2Cbrowser"},
+		{"as the picker's checkboxes send them", "cols=browser&cols=userAgent&cols=ip", "<th>Date</th><th>IP address</th><th>Browser</th><th>User agent</th>",
+			"cols=ip%2Cbrowser%2CuserAgent"},
+		{"the default ones chosen: links need none", "cols=user,app,status,ip,location,os,clientApp,requirement,ca",
+			"<th>Date</th><th>User</th><th>Application</th><th>Status</th><th>IP address</th><th>Location</th>" +
+				"<th>OS</th><th>Client app</th><th>Authentication</th><th>Conditional access</th>", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			page, entries := signInsOf(t, h, "/signins?from=2025-03-01&"+c.query)
+			heads := head.FindStringSubmatch(page)
+			if heads == nil || heads[1] != c.heads {
+				t.Fatalf("headings %q, want %q", heads, c.heads)
+			}
+			rows := row.FindAllStringSubmatch(page, -1)
+			if len(rows) != len(entries) || len(entries) == 0 {
+				t.Fatalf("%d rows, %d entries", len(rows), len(entries))
+			}
+			for i, r := range rows {
+				if n, want := strings.Count(r[1], "<td"), strings.Count(c.heads, "<th>"); n != want {
+					t.Fatalf("row %d has %d cells, want %d", i, n, want)
+				}
+				if !strings.Contains(r[1], ">"+entries[i].Time.Format("2006-01-02 15:04:05")+"</a></td>") {
+					t.Fatalf("row %d does not open with its date: %s", i, r[1])
+				}
+			}
+			for _, want := range []string{`href="signins?`, `form="filters" name="cols" value="ip"`} {
+				if !strings.Contains(page, want) {
+					t.Fatalf("no %s", want)
+				}
+			}
+			links := regexp.MustCompile(`<a href="(signins\?[^"]*)"[^>]*>([^<]*)</a>`).FindAllStringSubmatch(page, -1)
+			if len(links) < 10 {
+				t.Fatalf("%d links to the page", len(links))
+			}
+			for _, tab := range links {
+				if tab[2] == "Default columns" {
+					continue
+				}
+				if got := strings.Contains(tab[1], "cols="); got != (c.link != "") || c.link != "" && !strings.Contains(tab[1], c.link) {
+					t.Errorf("link %s, want it to keep %q", tab[1], c.link)
+				}
+			}
+			if ip := strings.Contains(page, `value="ip" checked`); ip != strings.Contains(c.heads, "IP address") {
+				t.Errorf("the picker's IP address box is checked: %v", ip)
+			}
+			if def := strings.Contains(page, `">Default columns</a>`); def != (c.link != "") {
+				t.Errorf("a link to the default columns: %v", def)
+			}
+		})
+	}
+	b := wantStatus(t, get(t, h, "signins", "/signins?cols=ip,nope"), 400)
+	if !strings.Contains(b, `column &#34;nope&#34;: want some of requestId,`) {
+		t.Errorf("an unknown column: %s", b)
 	}
 }
