@@ -166,9 +166,12 @@ func (f *durFaulty) checkEngine(when string) {
 	}
 }
 
-// checkCopy checks what a crash now would leave: a copy of the directory.
+// checkCopy checks what a crash now would leave: a copy of the directory,
+// taken once no checkpoint runs (a file-by-file copy of a directory a
+// checkpoint writes and deletes in is no state a crash could leave).
 func (f *durFaulty) checkCopy(when string) {
 	f.t.Helper()
+	insights.AwaitCheckpoint(f.e)
 	dst := filepath.Join(f.t.TempDir(), "copy")
 	if err := durCopyDir(f.dir, dst); err != nil {
 		f.t.Fatal(err)

@@ -97,11 +97,11 @@ func TestOpenRehashesTheSketchesOfAnIDHashCatalog(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 14))
 	var events []Event
 	for d := range 60 {
-		for range 2500 {
-			events = append(events, Event{Time: start.AddDate(0, 0, d), Kind: KindSignIn, UserKey: testKey(r.IntN(8000))})
+		for range 800 {
+			events = append(events, Event{Time: start.AddDate(0, 0, d), Kind: KindSignIn, UserKey: testKey(r.IntN(3000))})
 		}
 	}
-	const checkpointed = 40 * 2500 // the first 40 days; the last 20 are in the log
+	const checkpointed = 40 * 800 // the first 40 days; the last 20 are in the log
 
 	fresh, err := Open(ctx, store.NewMemory(), opts)
 	if err != nil {
