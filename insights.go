@@ -151,7 +151,10 @@
 // Adds share one store write (group commit). Every Options.CheckpointBytes
 // of log, and on Flush, Close and Erase, the changed days are written as
 // new segment versions with a catalog and a manifest that commits them,
-// and the log they cover is deleted. Open replays the log written after
+// and the log they cover is deleted. The automatic checkpoint runs on a
+// goroutine of its own: Adds and queries go on while it writes, and wait
+// for it only when the log it has not covered passes four times
+// CheckpointBytes; Flush, Close and Erase wait for it, then write theirs. Open replays the log written after
 // the last checkpoint; day segments load lazily, when a query or a late
 // event first needs their day, so reopening a long history is cheap. The
 // catalog (dictionaries, user keys, per-user days, sketches) is read whole
@@ -296,7 +299,8 @@ type Engine struct {
 	residents residents  // the sealed days in memory, evicted past the memory limit (memory.go)
 
 	// Guarded by walMu, held while a log group is written and applied, and
-	// during checkpoints, so the log's order is the order of application.
+	// while a checkpoint seals its days and while it commits, so the log's
+	// order is the order of application.
 	walMu     sync.Mutex
 	walSeq    uint64        // sequence of the next log record
 	walFrom   uint64        // first sequence the last checkpoint does not cover
