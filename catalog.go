@@ -70,7 +70,6 @@ func (e *Engine) encodeCatalog() ([]byte, error) {
 		}
 	}
 	b = appendUvarint(b, sketchHashKey)
-	e.sketches.rehashed = false // written back
 	return sealFrame(b), nil
 }
 

@@ -323,8 +323,9 @@ func (e *Engine) commit(events []normEvent) error {
 }
 
 // writeGroup writes g's log record, then applies its events and counts
-// them for Stats, and starts a checkpoint when enough log has accumulated. The group's writes do not
-// depend on any caller's context: once started, a group completes.
+// them for Stats, and starts a checkpoint when enough log has accumulated.
+// The group's writes do not depend on any caller's context: once started,
+// a group completes.
 func (e *Engine) writeGroup(g *commitGroup) error {
 	ctx := context.Background()
 	e.walMu.Lock()
@@ -522,6 +523,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		garbage = append(garbage, e.catalog)
 	}
 	e.catalog = m.catalog
+	e.sketches.rehashed = false // the committed catalog has key-hash sketches
 	e.mu.Unlock()
 	for seq := e.walFrom; seq < walSeq; seq++ {
 		garbage = append(garbage, walKey(seq))
