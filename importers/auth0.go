@@ -133,10 +133,13 @@ func (f *auth0Fields) event() (insights.Event, string) {
 	}
 	ev := insights.Event{
 		Time: t, Kind: typ.kind, SignInType: typ.sit, Status: typ.status, Reason: typ.reason, Action: typ.action,
-		AppID: cmp.Or(f.ClientID, f.queryClientID()), AppName: f.ClientName, IdentityProvider: f.Connection,
+		AppID: f.ClientID, AppName: f.ClientName, IdentityProvider: f.Connection,
 		Country: f.LocationInfo.CountryCode, City: f.LocationInfo.CityName,
 		Latitude: f.LocationInfo.Latitude, Longitude: f.LocationInfo.Longitude,
 		IP: f.IP, UserAgent: f.UserAgent,
+	}
+	if ev.AppID == "" { // not cmp.Or: decode details only when needed
+		ev.AppID = f.queryClientID()
 	}
 	if typ.reason == insights.ReasonOther && typ.kind == insights.KindSignIn && deniedText(f.Description) {
 		ev.Reason = insights.ReasonDenied

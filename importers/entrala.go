@@ -62,6 +62,15 @@ var laColumns = []laColumn{
 	{"AuthenticationRequirementPolicies", "authenticationRequirementPolicies", laJSON},
 }
 
+// laKeys are the laRow keys of laColumns, in their order.
+var laKeys = func() []string {
+	keys := make([]string, len(laColumns))
+	for i, c := range laColumns {
+		keys[i] = strings.ToLower(c.name)
+	}
+	return keys
+}()
+
 // laRow is one record of a Log Analytics export: its cells by column name
 // in lower case, without a " [UTC]" suffix; a JSON record's values that
 // are not strings are kept as their JSON text.
@@ -71,7 +80,10 @@ type laRow map[string]string
 // "_dynamic" twin when empty.
 func (r laRow) get(names ...string) string {
 	for _, n := range names {
-		if v := cmp.Or(r[n], r[n+"_dynamic"]); v != "" {
+		if v := r[n]; v != "" {
+			return v
+		}
+		if v := r[n+"_dynamic"]; v != "" {
 			return v
 		}
 	}
@@ -157,8 +169,8 @@ func laJSONRow(raw []byte) (laRow, string) {
 func laEvent(row laRow) (insights.Event, string, string) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for _, c := range laColumns {
-		v := row.get(strings.ToLower(c.name))
+	for i, c := range laColumns {
+		v := row.get(laKeys[i])
 		if v == "" {
 			continue
 		}
@@ -169,10 +181,11 @@ func laEvent(row laRow) (insights.Event, string, string) {
 		b.WriteByte(':')
 		switch c.kind {
 		case laJSON:
-			if !json.Valid([]byte(v)) || (v[0] != '{' && v[0] != '[') {
+			raw := []byte(v)
+			if !json.Valid(raw) || (v[0] != '{' && v[0] != '[') {
 				return insights.Event{}, "", c.name + ": not a JSON object or array"
 			}
-			if field, bad := invalidJSONText([]byte(v)); bad {
+			if field, bad := invalidJSONText(raw); bad {
 				return insights.Event{}, "", c.name + "." + field + ": " + notUTF8
 			}
 			b.WriteString(v)

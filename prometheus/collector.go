@@ -87,9 +87,6 @@ type stat struct {
 	value      func(s *insights.Stats) float64
 }
 
-// seconds returns d in seconds.
-func seconds(d time.Duration) float64 { return d.Seconds() }
-
 // stats are the metrics taken from Stats, in the order Describe lists them.
 var stats = []stat{
 	{"events_added_total", "Events Add applied since Open (copies excluded).", prom.CounterValue,
@@ -117,19 +114,19 @@ var stats = []stat{
 	{"checkpoint_failures_total", "Checkpoints failed since Open.", prom.CounterValue,
 		func(s *insights.Stats) float64 { return float64(s.CheckpointFailures) }},
 	{"checkpoint_age_seconds", "Time since the last checkpoint committed, or since Open if none.", prom.GaugeValue,
-		func(s *insights.Stats) float64 { return seconds(s.CheckpointAge) }},
+		func(s *insights.Stats) float64 { return s.CheckpointAge.Seconds() }},
 	{"checkpoint_duration_seconds", "Duration of the last committed checkpoint.", prom.GaugeValue,
-		func(s *insights.Stats) float64 { return seconds(s.CheckpointDuration) }},
+		func(s *insights.Stats) float64 { return s.CheckpointDuration.Seconds() }},
 	{"wal_bytes", "Write-ahead log bytes not yet covered by a checkpoint.", prom.GaugeValue,
 		func(s *insights.Stats) float64 { return float64(s.LogBytes) }},
 	{"wal_records", "Write-ahead log records not yet covered by a checkpoint.", prom.GaugeValue,
 		func(s *insights.Stats) float64 { return float64(s.LogRecords) }},
 	{"ingest_lag_seconds", "How long the last group of Adds waited in the group commit until applied.", prom.GaugeValue,
-		func(s *insights.Stats) float64 { return seconds(s.IngestLag) }},
+		func(s *insights.Stats) float64 { return s.IngestLag.Seconds() }},
 	{"queries_total", "Calls of Query and Users since Open.", prom.CounterValue,
 		func(s *insights.Stats) float64 { return float64(s.Queries) }},
 	{"query_seconds_total", "Summed duration of the queries.", prom.CounterValue,
-		func(s *insights.Stats) float64 { return seconds(s.QueryTime) }},
+		func(s *insights.Stats) float64 { return s.QueryTime.Seconds() }},
 	{"slow_queries_total", "Queries slower than Options.SlowQuery.", prom.CounterValue,
 		func(s *insights.Stats) float64 { return float64(s.SlowQueries) }},
 }

@@ -134,7 +134,7 @@ func TestCollectorGivesTheEnginesAnswers(t *testing.T) {
 	failed[insights.OtherGroup] = failed["hr"] + failed["crm"]
 	delete(failed, "hr")
 	delete(failed, "crm")
-	if failed["portal"] != 11 || failed["mail"] != 6 || failed[insights.OtherGroup] != 3 || a.activeByApp[insights.OtherGroup] == 0 {
+	if failed["portal"] != 11 || failed["mail"] != 6 || failed[insights.OtherGroup] != 3 || a.active != 20 || a.activeByApp[insights.OtherGroup] == 0 {
 		t.Fatalf("the engine answers %+v; the test's events are not what it meant", a)
 	}
 	want := exposition(a, failed)
