@@ -257,6 +257,8 @@ type Options struct {
 	// such as store.Dir with DirOptions.ReadOnly. An empty store opens as
 	// an empty engine in Zone.
 	ReadOnly bool
+	// Risk tunes the risk detections of SPEC §9 (risk.go).
+	Risk RiskOptions
 }
 
 // Engine indexes one tenant's events and answers queries. Create it with
