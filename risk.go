@@ -21,15 +21,15 @@ type DetectionType string
 
 // The rules of SPEC §9.
 const (
-	DetectPasswordSpray   DetectionType = "passwordSpray"
-	DetectBruteForce      DetectionType = "bruteForce"
-	DetectMFAFatigue      DetectionType = "mfaFatigue"
-	DetectUnfamiliar      DetectionType = "unfamiliarSignInProperties"
-	DetectAtypicalTravel  DetectionType = "atypicalTravel"
-	DetectAnonymizedIP    DetectionType = "anonymizedIP"
-	DetectMaliciousIP     DetectionType = "maliciousIP"
-	DetectSignUpFlood     DetectionType = "signUpFlood"
-	DetectFailureSpike    DetectionType = "failureSpike"
+	DetectPasswordSpray  DetectionType = "passwordSpray"
+	DetectBruteForce     DetectionType = "bruteForce"
+	DetectMFAFatigue     DetectionType = "mfaFatigue"
+	DetectUnfamiliar     DetectionType = "unfamiliarSignInProperties"
+	DetectAtypicalTravel DetectionType = "atypicalTravel"
+	DetectAnonymizedIP   DetectionType = "anonymizedIP"
+	DetectMaliciousIP    DetectionType = "maliciousIP"
+	DetectSignUpFlood    DetectionType = "signUpFlood"
+	DetectFailureSpike   DetectionType = "failureSpike"
 )
 
 // DetectionTypes returns every rule, in SPEC §9's order.
@@ -122,7 +122,7 @@ type RiskOptions struct {
 
 // DetectionQuery selects detections, newest first (by time, then id).
 type DetectionQuery struct {
-	From, To Date           // days of the detection time, half-open; zero: unbounded
+	From, To Date            // days of the detection time, half-open; zero: unbounded
 	Types    []DetectionType // any of them; nil: all
 	Levels   []string        // any of them; nil: all
 	UserKey  string          // exact; "" any
