@@ -47,14 +47,16 @@
 // so does
 // /api/methodactivity (Engine.MethodActivity: registration and reset
 // events, imported snapshots excluded; search users with user prefix "x").
-// /api/registrations takes user (a prefix of user keys), method (users who
-// registered it), flag (mfaRegistered, mfaEnabled, mfaCapable, the same
+// /api/registrations takes user (the start of a user key or display
+// name, case ignored: insights.RegistrationQuery.UserSearch, as the
+// sign-in log's user), method (users who registered it), flag (mfaRegistered, mfaEnabled, mfaCapable, the same
 // for sspr, passwordlessRegistered, passwordlessCapable, or any of them
 // with Not before the state: mfaNotCapable), limit (default 100) and after
 // (the next of a previous page: the last user key listed), format and
 // excel, and answers {"total": rows matching, "users": [...], "next": ...}
-// by user key; its CSV is export.RegistrationsCSV of every matching row
-// from after on. /api/methods takes no parameter. An unknown or repeated
+// by user key, each user with its displayName (Engine.DisplayNames, ""
+// when none is known); its CSV is export.RegistrationsCSV of every
+// matching row from after on, display names included. /api/methods takes no parameter. An unknown or repeated
 // parameter is an error, and so is one longer than MaxParamBytes
 // (MaxFilterBytes for filter and $filter).
 //
@@ -196,7 +198,11 @@
 //     are sent, an error can only end the download short (OnError hears it).
 //   - Each page of the registration details (and each CSV) evaluates the
 //     whole list (Engine.RegistrationDetails): a pass over the users with
-//     registration state, then the page is cut from it.
+//     registration state, then the page is cut from it. A search looks up
+//     the display name of every user its key does not match, and the CSV
+//     the display name of every row it writes: each a read of the user's
+//     last day of activity (Engine.DisplayNames), so a search or a CSV
+//     over many users costs many such reads.
 //   - Pages link with relative URLs: mount the handler at a path ending in
 //     a slash.
 package web
