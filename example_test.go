@@ -299,3 +299,59 @@ func ExampleEngine_Stats() {
 	// 2 events, 1 copy, 2 users, 2 days, 0 stored, 1 log record
 	// after Flush: 1 checkpoint, 2 days stored, 0 log bytes
 }
+
+// TelecomMFAMethods counts the MFA challenges sent by text or call, and
+// the users whose telephone challenge failed with a telecom error (SPEC
+// §10: 50086 to 50088).
+func ExampleTelecomMFAMethods() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Now: func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	signIn := func(id, user, method string, code int) insights.Event {
+		return insights.Event{Time: time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC), Kind: insights.KindSignIn,
+			UserKey: user, RequestID: id, ErrorCode: code, AuthDetails: []insights.AuthStep{
+				{Method: "Password", Succeeded: true, Requirement: insights.RequirementSingleFactor},
+				{Method: method, Succeeded: code == 0, Requirement: insights.RequirementMultiFactor}}}
+	}
+	err = eng.Add(ctx,
+		signIn("r1", "alice", "Text message", 0),
+		signIn("r2", "bob", "Voice call", 50088),
+		signIn("r3", "carol", "Microsoft Authenticator", 0),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	day := insights.Query{From: insights.NewDate(2025, 3, 3), To: insights.NewDate(2025, 3, 4)}
+	q := day
+	q.Metric, q.Filter = insights.MFAChallenges, insights.TelecomMFAMethods()
+	res, err := eng.Query(ctx, q)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range res.Rows {
+		fmt.Printf("telephone challenges, %s: %v\n", r.Series, r.Value)
+	}
+	q = day
+	q.Metric = insights.SigningInUsers
+	q.Filter = insights.And(insights.TelecomMFAMethods(), insights.In(insights.DimErrorCode, "50086", "50087", "50088"))
+	if res, err = eng.Query(ctx, q); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("users with a telecom error:", res.Rows[0].Value)
+	// Output:
+	// telephone challenges, attempts: 2
+	// telephone challenges, successes: 1
+	// telephone challenges, failures: 1
+	// telephone challenges, successRate: 0.5
+	// users with a telecom error: 1
+}

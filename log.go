@@ -128,29 +128,45 @@ func (e *Engine) DisplayNames(ctx context.Context, keys []string) (map[string]st
 			return nil, err
 		}
 		uid, ok := e.keys[k]
-		if !ok || e.days[e.last[uid]] == nil { // no activity: NoDay has no day
+		if !ok {
 			continue
 		}
-		d, err := e.sealedDay(ctx, e.last[uid])
+		name, err := e.displayName(ctx, uid)
 		if err != nil {
 			return nil, err
 		}
-		l, err := d.events()
-		if err != nil {
-			return nil, err
-		}
-		c, newest := l.cursor(), int64(math.MinInt64)
-		for _, i := range d.entriesOfUser(l, uid) {
-			rec, err := c.record(int(i))
-			if err != nil {
-				return nil, err
-			}
-			if name := recordText(rec, recDisplayName); name != "" && l.times[i] >= newest {
-				out[k], newest = name, l.times[i]
-			}
+		if name != "" {
+			out[k] = name
 		}
 	}
 	return out, nil
+}
+
+// displayName returns uid's display name as DisplayNames says, "" for
+// none. The read lock is held.
+func (e *Engine) displayName(ctx context.Context, uid uint32) (string, error) {
+	if e.days[e.last[uid]] == nil { // no activity: NoDay has no day
+		return "", nil
+	}
+	d, err := e.sealedDay(ctx, e.last[uid])
+	if err != nil {
+		return "", err
+	}
+	l, err := d.events()
+	if err != nil {
+		return "", err
+	}
+	c, newest, name := l.cursor(), int64(math.MinInt64), ""
+	for _, i := range d.entriesOfUser(l, uid) {
+		rec, err := c.record(int(i))
+		if err != nil {
+			return "", err
+		}
+		if n := recordText(rec, recDisplayName); n != "" && l.times[i] >= newest {
+			name, newest = n, l.times[i]
+		}
+	}
+	return name, nil
 }
 
 // logCursor is a position in the newest-first order: the entry seq of day

@@ -146,8 +146,13 @@ func (p *MethodPolicy) detail(key string, methods []string) RegistrationDetail {
 type RegistrationQuery struct {
 	// Policy decides the flags; a nil Policy means DefaultMethodPolicy.
 	Policy *MethodPolicy
-	// UserPrefix keeps users whose key starts with it (the search box).
+	// UserPrefix keeps users whose key starts with it, case included.
 	UserPrefix string
+	// UserSearch, when not "", keeps users whose key or display name (as
+	// DisplayNames gives it) starts with it, case ignored as
+	// LogQuery.UserSearch ignores it: the search box. A user whose key
+	// does not match costs a display-name lookup (see DisplayNames).
+	UserSearch string
 	// Method keeps users who registered it; "" keeps all.
 	Method string
 	// Filter, when not nil, keeps the rows it returns true for: by flags,
@@ -157,7 +162,9 @@ type RegistrationQuery struct {
 
 // RegistrationDetails returns the registration details list: every user
 // with at least one registered method, matching q, by user key. Cost: one
-// pass over the users with registration state, and a sort of the rows.
+// pass over the users with registration state, and a sort of the rows;
+// with a UserSearch, a display-name lookup per user that matches q
+// otherwise but not by key.
 func (e *Engine) RegistrationDetails(ctx context.Context, q RegistrationQuery) ([]RegistrationDetail, error) {
 	p := q.Policy
 	if p == nil {
@@ -189,9 +196,19 @@ func (e *Engine) RegistrationDetails(ctx context.Context, q RegistrationQuery) (
 		}
 		slices.Sort(methods)
 		d := p.detail(key, methods)
-		if q.Filter == nil || q.Filter(d) {
-			out = append(out, d)
+		if q.Filter != nil && !q.Filter(d) {
+			continue
 		}
+		if q.UserSearch != "" && !hasPrefixFold(key, q.UserSearch) {
+			name, err := e.displayName(ctx, uid)
+			if err != nil {
+				return nil, err
+			}
+			if !hasPrefixFold(name, q.UserSearch) {
+				continue
+			}
+		}
+		out = append(out, d)
 	}
 	slices.SortFunc(out, func(a, b RegistrationDetail) int { return cmp.Compare(a.UserKey, b.UserKey) })
 	return out, nil

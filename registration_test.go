@@ -164,7 +164,9 @@ func TestRegistrationOracle(t *testing.T) {
 			t.Fatal(err)
 		}
 		var fed []insights.Event
-		for _, b := range orBatches(seed, orGenerate(seed, loc)) {
+		evs := orGenerate(seed, loc)
+		orDisplayNames(evs)
+		for _, b := range orBatches(seed, evs) {
 			if err := eng.Add(ctx, b...); err != nil {
 				t.Fatal(err)
 			}
@@ -220,6 +222,42 @@ func TestRegistrationOracle(t *testing.T) {
 		}
 		if !slices.Equal(got, want) || len(want) < 20 {
 			t.Fatalf("seed %d: %d rows, want %d (the oracle needs a few dozen to mean much)", seed, len(got), len(want))
+		}
+		// UserSearch: the rows whose key or display name starts with the
+		// search, case ignored.
+		keys := make([]string, len(details))
+		for i, d := range details {
+			keys[i] = d.UserKey
+		}
+		names, err := eng.DisplayNames(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := 0
+		for _, search := range orSearches {
+			var want []string
+			for _, d := range details {
+				if orSearched(d.UserKey, search) || orSearched(names[d.UserKey], search) {
+					want = append(want, d.UserKey)
+				}
+				if !orSearched(d.UserKey, search) && orSearched(names[d.UserKey], search) {
+					byName++
+				}
+			}
+			found, err := eng.RegistrationDetails(ctx, insights.RegistrationQuery{Policy: policy, UserSearch: search})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range found {
+				got = append(got, d.UserKey)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("seed %d: UserSearch %q found %v, want %v", seed, search, got, want)
+			}
+		}
+		if byName < 5 {
+			t.Errorf("seed %d: %d rows found by display name only: the searches test little", seed, byName)
 		}
 		eng.Close()
 	}

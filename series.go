@@ -39,6 +39,13 @@ var (
 	failed        = Eq(DimStatus, StatusFailure.String())
 )
 
+// TelecomMFAMethods returns the filter of events whose MFA method goes
+// through a telephone network, as the Summary metric's SMS and voice
+// series count them: "Text message", "sms" or "SMS", or a method starting
+// with "Phone call", "voice" or "Voice". It keeps events of any kind;
+// And it with a kind to keep challenges only. A new Filter each call.
+func TelecomMFAMethods() Filter { return Or(smsMethods, voiceMethods) }
+
 // PasswordlessMethods returns the primary methods PasswordlessSignIns
 // counts as passwordless, in Entra sign-in log wording and Graph method
 // names: FIDO2 security keys, passkeys, Windows Hello for Business and

@@ -16,8 +16,8 @@
 //   - UsersCSV: one line per user of Engine.Users, header
 //     start,end,series,offset,<group-by dimension names...>,userKey.
 //   - RegistrationsCSV: one line per row of Engine.RegistrationDetails,
-//     header userKey,methods and the registered, enabled and capable flags
-//     of MFA, SSPR and passwordless.
+//     header userKey,displayName,methods and the registered, enabled and
+//     capable flags of MFA, SSPR and passwordless.
 //   - ResultJSON: a Result as one JSON object (its own JSON form).
 //   - LogJSON, UsersJSON: JSON lines (one object per line) or, with
 //     JSONOptions.Array, one JSON array.

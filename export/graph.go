@@ -96,7 +96,10 @@ var graphCollections = func() map[string]graphCollection {
 	return m
 }()
 
-// GraphCollections returns the collection names Graph takes, sorted.
+// GraphCollections returns the collection names Graph takes, sorted: those
+// filled by Query results. Graph's daily/mfaTelecomFraud and
+// monthly/mfaRegisteredUsers are not counts of a Query (the web package
+// reads them from the event log) and are not among them.
 func GraphCollections() []string {
 	names := make([]string, 0, len(graphCollections))
 	for n := range graphCollections {

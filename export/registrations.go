@@ -8,7 +8,7 @@ import (
 )
 
 // registrationHeader is the header of RegistrationsCSV.
-var registrationHeader = []string{"userKey", "methods",
+var registrationHeader = []string{"userKey", "displayName", "methods",
 	"mfaRegistered", "mfaEnabled", "mfaCapable",
 	"ssprRegistered", "ssprEnabled", "ssprCapable",
 	"passwordlessRegistered", "passwordlessEnabled", "passwordlessCapable"}
@@ -16,19 +16,22 @@ var registrationHeader = []string{"userKey", "methods",
 // RegistrationsCSV writes rows of the registration details list
 // (Engine.RegistrationDetails) as CSV: the header
 //
-//	userKey,methods,mfaRegistered,mfaEnabled,mfaCapable,ssprRegistered,ssprEnabled,ssprCapable,passwordlessRegistered,passwordlessEnabled,passwordlessCapable
+//	userKey,displayName,methods,mfaRegistered,mfaEnabled,mfaCapable,ssprRegistered,ssprEnabled,ssprCapable,passwordlessRegistered,passwordlessEnabled,passwordlessCapable
 //
-// then one line per row in the slice's order. methods is one cell of
-// compact JSON (a JSON array of the method names, as the log's lists are),
-// the flags are true or false. User keys and methods are neutralized (see
-// the package doc). Cost: one pass over rows.
-func RegistrationsCSV(w io.Writer, rows []insights.RegistrationDetail, opts *CSVOptions) error {
+// then one line per row in the slice's order. displayName is the user's
+// name in names (Engine.DisplayNames of the rows' keys), empty when names
+// has none (nil names: every cell empty). methods is one cell of compact
+// JSON (a JSON array of the method names, as the log's lists are), the
+// flags are true or false. User keys, names and methods are neutralized
+// (see the package doc). Cost: one pass over rows.
+func RegistrationsCSV(w io.Writer, rows []insights.RegistrationDetail, names map[string]string, opts *CSVOptions) error {
 	c, err := newCSV(w, opts, registrationHeader)
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
 		c.text(r.UserKey)
+		c.text(names[r.UserKey])
 		methods, err := jsonCell(r.Methods)
 		if err != nil {
 			return err

@@ -47,14 +47,16 @@
 // so does
 // /api/methodactivity (Engine.MethodActivity: registration and reset
 // events, imported snapshots excluded; search users with user prefix "x").
-// /api/registrations takes user (a prefix of user keys), method (users who
-// registered it), flag (mfaRegistered, mfaEnabled, mfaCapable, the same
+// /api/registrations takes user (the start of a user key or display
+// name, case ignored: insights.RegistrationQuery.UserSearch, as the
+// sign-in log's user), method (users who registered it), flag (mfaRegistered, mfaEnabled, mfaCapable, the same
 // for sspr, passwordlessRegistered, passwordlessCapable, or any of them
 // with Not before the state: mfaNotCapable), limit (default 100) and after
 // (the next of a previous page: the last user key listed), format and
 // excel, and answers {"total": rows matching, "users": [...], "next": ...}
-// by user key; its CSV is export.RegistrationsCSV of every matching row
-// from after on. /api/methods takes no parameter. An unknown or repeated
+// by user key, each user with its displayName (Engine.DisplayNames, ""
+// when none is known); its CSV is export.RegistrationsCSV of every
+// matching row from after on, display names included. /api/methods takes no parameter. An unknown or repeated
 // parameter is an error, and so is one longer than MaxParamBytes
 // (MaxFilterBytes for filter and $filter).
 //
@@ -76,7 +78,8 @@
 // do not take the filter bar's dimensions.
 //
 // The Graph routes serve every collection export.GraphCollections lists,
-// filled as export.Graph documents and answered as Microsoft Graph does:
+// filled as export.Graph documents, and two read from the event log
+// (below), answered as Microsoft Graph does:
 //
 //	{"@odata.context": ".../$metadata#reports/userInsights/daily/authentications",
 //	 "value": [{"id": "…", "factDate": "2026-03-01", "appid": "portal", "country": "FR",
@@ -94,9 +97,7 @@
 // annotation "@insights.incomplete": true, which clients that do not
 // know it ignore. The context and next links are absolute, built from the
 // request's host, the mount's path and its scheme (https under TLS or when
-// X-Forwarded-Proto says so). daily/mfaTelecomFraud and
-// monthly/mfaRegisteredUsers, which the engine cannot fill, answer 501.
-// Errors are OData's: {"error": {"code": "BadRequest", "message": "..."}}.
+// X-Forwarded-Proto says so). Errors are OData's: {"error": {"code": "BadRequest", "message": "..."}}.
 //
 // The routes take $top (1 to 1000, the default; the page size), $select
 // (properties, comma-separated), $skiptoken (from @odata.nextLink) and
@@ -114,6 +115,37 @@
 // daily collection covers the DefaultDays days ending today and a monthly
 // one the 12 calendar months ending with this one; monthly collections
 // hold the months whose first day is in the bounds.
+//
+// daily/mfaTelecomFraud (mfaTelecomFraudMetric) has one object a day.
+// Its telecomBlockedUserCount counts the users with a sign-in or MFA
+// event whose MFA method goes by telephone (insights.TelecomMFAMethods:
+// text message or call) that failed with a telecom error, 50086 to 50088
+// (SPEC §10): the nearest the engine has to Entra's users blocked by
+// telecom-fraud protection. The engine records no CAPTCHA, so
+// captchaShownUserCount, captchaNotTriggeredUserCount,
+// captchaSuccessCount and captchaFailureCount are always 0. The
+// collection takes the dimension equalities of $filter as the others.
+//
+// monthly/mfaRegisteredUsers (mfaUserCountMetric: factDate, mfaType,
+// count) counts, for each month and each of Graph's mfaType values, the
+// users registered for MFA at the month's end (this month: now) with a
+// registered method of that type that Options.MethodPolicy allows for
+// MFA; a user with methods of two types counts under both, and a type no
+// user has is left out. The state at each month's end is rebuilt from
+// the successful registration events of the log up to it (imported
+// snapshots included), the latest by time deciding for each user and
+// method, as the engine's own state does; so it is exact as long as the
+// log holds those events: a store under retention has dropped the
+// events of old days, and users registered only by them are not counted.
+// Methods map to mfaType as Entra names them: text message → oneWaySms,
+// a voice or phone call → twoWayVoiceMobile (office phone →
+// twoWayVoiceOffice, alternate phone → twoWayVoiceOtherMobile),
+// Microsoft Authenticator → phoneAppNotification, OATH codes →
+// phoneAppOtp, FIDO2 keys and passkeys → fido, certificates →
+// certificate, email → eotp, others (Windows Hello for Business) →
+// other. Its $filter takes factDate only. Cost: every successful
+// registration event of the log before the range's end is read, and held
+// in memory at once.
 //
 // Today is the date of the engine's clock (insights.Options.Now, read
 // through Engine.Now) in the store's zone: the handler has no clock of
@@ -166,7 +198,11 @@
 //     are sent, an error can only end the download short (OnError hears it).
 //   - Each page of the registration details (and each CSV) evaluates the
 //     whole list (Engine.RegistrationDetails): a pass over the users with
-//     registration state, then the page is cut from it.
+//     registration state, then the page is cut from it. A search looks up
+//     the display name of every user its key does not match, and the CSV
+//     the display name of every row it writes: each a read of the user's
+//     last day of activity (Engine.DisplayNames), so a search or a CSV
+//     over many users costs many such reads.
 //   - Pages link with relative URLs: mount the handler at a path ending in
 //     a slash.
 package web

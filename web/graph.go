@@ -54,32 +54,21 @@ func graphSpecOf(period, name string) graphSpec {
 	return graphSpec{metric: insights.Requests} // monthly/requests
 }
 
-// graphUnsupported are collections of Graph the engine cannot fill, and why:
-// they answer 501 rather than 404, which would say they do not exist.
-var graphUnsupported = map[string]string{
-	"daily/mfaTelecomFraud": "the engine records no CAPTCHA challenges nor telecom blocks",
-	"monthly/mfaRegisteredUsers": "the engine keeps registration state as it is now, not as it was at the end of each month " +
-		"(/api/methods has today's counts)",
-}
-
 // graphPageSize is the most objects a page of a collection holds: the
 // default and the largest $top.
 const graphPageSize = 1000
 
 // serveGraph answers GET /reports/userInsights/{period}/{name}: the
-// collection as export.Graph writes it, {"value":[...]}, over the range
+// collection as export.Graph writes it (or as graphLogCollections fill it), {"value":[...]}, over the range
 // and equalities of $filter (see parseGraphFilter). Without factDate
 // bounds, daily collections cover the DefaultDays days ending today and
 // monthly ones the 12 calendar months ending with the current one.
 func (h *handler) serveGraph(w http.ResponseWriter, r *http.Request) error {
 	period, name := r.PathValue("period"), r.PathValue("name")
 	collection := period + "/" + name
-	if why, ok := graphUnsupported[collection]; ok {
-		return errorf(http.StatusNotImplemented, "collection %s is not served: %s", collection, why)
-	}
-	if !slices.Contains(export.GraphCollections(), collection) {
+	if !slices.Contains(graphCollectionNames(), collection) {
 		return errorf(http.StatusNotFound, "unknown collection %s; known: %s", collection,
-			strings.Join(export.GraphCollections(), ", "))
+			strings.Join(graphCollectionNames(), ", "))
 	}
 	p := &params{v: r.URL.Query()}
 	p.known([]string{"$filter", "$select", "$top", "$skiptoken"})
@@ -97,6 +86,14 @@ func (h *handler) serveGraph(w http.ResponseWriter, r *http.Request) error {
 	gran, from, to := graphRange(period, gf, h.today())
 	if err := checkRange(from, to, gran, "shorten the factDate range of $filter"); err != nil {
 		return err
+	}
+	if fill, ok := graphLogCollections[collection]; ok {
+		objs, err := fill(h, r.Context(), gf, from, to)
+		if err != nil {
+			return err
+		}
+		writeBody(w, http.StatusOK, "application/json; charset=utf-8", graphPage(r, collection, objs, logIncomplete(period, h.today()), opts))
+		return nil
 	}
 	spec := graphSpecOf(period, name)
 	base := insights.Query{Metric: spec.metric, From: from, To: to, Granularity: gran,

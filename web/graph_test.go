@@ -140,7 +140,7 @@ func TestGraphMatchesDocumentedTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := testHandler(testEngine(t))
-	for _, c := range export.GraphCollections() {
+	for _, c := range graphCollectionNames() {
 		doc, ok := documented[c]
 		if !ok {
 			t.Errorf("%s: not in the fixture", c)
@@ -158,8 +158,12 @@ func TestGraphMatchesDocumentedTypes(t *testing.T) {
 			var got, want []string
 			for k, v := range o {
 				kind := "Int64"
-				if _, ok := v.(string); ok {
+				if s, ok := v.(string); ok {
 					kind = "String"
+					if members, enum := strings.CutPrefix(doc[k], "microsoft.graph."); enum &&
+						!slices.Contains(strings.FieldsFunc(members, func(r rune) bool { return strings.ContainsRune(" (),", r) }), s) {
+						t.Errorf("%s: %s is %q, not a member of %s", c, k, s, doc[k])
+					}
 				}
 				got = append(got, k+" "+kind)
 			}
@@ -273,8 +277,11 @@ func TestGraphErrors(t *testing.T) {
 		{"unknown collection", "/reports/userInsights/daily/nope", 404, "unknown collection daily/nope; known: daily/activeUsers"},
 		{"monthly user count is not a Graph collection", "/reports/userInsights/monthly/userCount", 404, "unknown collection"},
 		{"unknown period", "/reports/userInsights/weekly/activeUsers", 404, "unknown collection"},
-		{"telecom fraud is Graph's, not served", "/reports/userInsights/daily/mfaTelecomFraud", 501, "CAPTCHA"},
-		{"MFA-registered users are Graph's, not served", "/reports/userInsights/monthly/mfaRegisteredUsers", 501, "registration state"},
+		{"telecom fraud is daily only", "/reports/userInsights/monthly/mfaTelecomFraud", 404, "unknown collection"},
+		{"MFA-registered users are monthly only", "/reports/userInsights/daily/mfaRegisteredUsers", 404, "unknown collection"},
+		{"MFA-registered users by app", "/reports/userInsights/monthly/mfaRegisteredUsers?$filter=" + url.QueryEscape(`appId eq 'a'`), 400,
+			"monthly/mfaRegisteredUsers takes only factDate"},
+		{"$select of a telecom count", "/reports/userInsights/daily/mfaTelecomFraud?$select=count", 400, `unknown property "count"`},
 		{"or", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`appId eq 'a' or appId eq 'b'`), 400, `want "and" or the end, got 'or'`},
 		{"unknown property", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`colour eq 'red'`), 400, "want factDate or a property"},
 		{"ge on a property", "/reports/userInsights/daily/activeUsers?$filter=" + url.QueryEscape(`appId ge 'a'`), 400, `want "eq"`},

@@ -31,6 +31,9 @@ var graphProperties = func() map[string][]string {
 	m := map[string][]string{
 		"daily/userCount":  {"count"},
 		"monthly/requests": {"requestCount"},
+		"daily/mfaTelecomFraud": {"captchaFailureCount", "captchaNotTriggeredUserCount", "captchaShownUserCount",
+			"captchaSuccessCount", "telecomBlockedUserCount"},
+		"monthly/mfaRegisteredUsers": {"mfaType", "count"},
 	}
 	for _, period := range []string{"daily", "monthly"} {
 		m[period+"/activeUsers"] = []string{"count"}

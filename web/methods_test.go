@@ -105,11 +105,13 @@ func TestRegistrationsMatchEngine(t *testing.T) {
 		q            insights.RegistrationQuery
 	}{
 		{"everyone", "", insights.RegistrationQuery{}},
-		{"user prefix", "user=user1", insights.RegistrationQuery{UserPrefix: "user1"}},
+		{"user prefix", "user=user1", insights.RegistrationQuery{UserSearch: "user1"}},
+		{"a key in another case", "user=USER2", insights.RegistrationQuery{UserSearch: "USER2"}},
+		{"a display name, case ignored", "user=" + url.QueryEscape("user 1"), insights.RegistrationQuery{UserSearch: "user 1"}},
 		{"method", "method=Email", insights.RegistrationQuery{Method: "Email"}},
 		{"hostile method", "method=" + url.QueryEscape(hostile), insights.RegistrationQuery{Method: hostile}},
 		{"flag", "flag=mfaNotCapable", insights.RegistrationQuery{Filter: func(d insights.RegistrationDetail) bool { return !d.MFA.Capable }}},
-		{"all three", "user=user2&method=Passkey&flag=passwordlessCapable", insights.RegistrationQuery{UserPrefix: "user2", Method: "Passkey",
+		{"all three", "user=user2&method=Passkey&flag=passwordlessCapable", insights.RegistrationQuery{UserSearch: "user2", Method: "Passkey",
 			Filter: func(d insights.RegistrationDetail) bool { return d.Passwordless.Capable }}},
 	}
 	for _, c := range cases {
@@ -122,7 +124,22 @@ func TestRegistrationsMatchEngine(t *testing.T) {
 			if len(want) < 2 {
 				t.Fatalf("the case has %d rows: it pages nothing", len(want))
 			}
-			var got []insights.RegistrationDetail
+			keys := make([]string, len(want))
+			for i, w := range want {
+				keys[i] = w.UserKey
+			}
+			names, err := eng.DisplayNames(ctx, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantRows []registrationRow
+			for _, w := range want {
+				wantRows = append(wantRows, registrationRow{w, names[w.UserKey]})
+			}
+			if c.name == "a display name, case ignored" && strings.HasPrefix(strings.ToLower(want[0].UserKey), "user 1") {
+				t.Fatal("the display-name case finds users by key")
+			}
+			var got []registrationRow
 			after := ""
 			for range len(want) {
 				var page registrationPage
@@ -135,11 +152,11 @@ func TestRegistrationsMatchEngine(t *testing.T) {
 					break
 				}
 			}
-			if jsonOf(t, got) != jsonOf(t, want) {
-				t.Errorf("pages hold\n%s\nthe engine says\n%s", jsonOf(t, got), jsonOf(t, want))
+			if jsonOf(t, got) != jsonOf(t, wantRows) || len(names) == 0 {
+				t.Errorf("pages hold\n%s\nthe engine says\n%s", jsonOf(t, got), jsonOf(t, wantRows))
 			}
 			var csv bytes.Buffer
-			if err := export.RegistrationsCSV(&csv, want, &export.CSVOptions{Excel: true}); err != nil {
+			if err := export.RegistrationsCSV(&csv, want, names, &export.CSVOptions{Excel: true}); err != nil {
 				t.Fatal(err)
 			}
 			res := get(t, h, "signins", "/api/registrations?format=csv&excel=true&limit=1&"+c.params)
@@ -388,5 +405,48 @@ func TestMethodTilesLeadToTheUsersTheyCount(t *testing.T) {
 	}
 	if b := wantStatus(t, get(t, h, "all", "/users"), 200); !strings.Contains(b, `<option value="FR">France</option>`) {
 		t.Error("the country select shows codes")
+	}
+}
+
+// TestRegistrationsPageSearchIgnoresCase: the page's search finds users
+// and events by the start of a key or display name in any case, as the
+// sign-in log's, and shows the users' display names.
+func TestRegistrationsPageSearchIgnoresCase(t *testing.T) {
+	eng := testEngine(t)
+	h := Handler(eng, &Options{Authorize: testAuthorize, MethodPolicy: testPolicy()})
+	for _, search := range []string{"USER2", "user 25", "uSeR3"} {
+		page := wantStatus(t, get(t, h, "signins", "/registrations?from=2025-03-01&to=2025-03-21&user="+url.QueryEscape(search)), 200)
+		want, err := eng.RegistrationDetails(context.Background(), insights.RegistrationQuery{Policy: testPolicy(), UserSearch: search})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows, wantRows []string
+		for _, m := range regRowRE.FindAllStringSubmatch(page, -1) {
+			rows = append(rows, html.UnescapeString(m[1]))
+		}
+		for _, w := range want {
+			wantRows = append(wantRows, w.UserKey)
+		}
+		if len(rows) == 0 || strings.Join(rows, ",") != strings.Join(wantRows, ",") {
+			t.Errorf("%q: rows %v, want %v", search, rows, wantRows)
+		}
+		names, err := eng.DisplayNames(context.Background(), rows[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name := names[rows[0]]; name == "" || !strings.Contains(page, "<td>"+html.EscapeString(name)+"</td>") {
+			t.Errorf("%q: no display name %q of %s in the page", search, name, rows[0])
+		}
+		var lp insights.LogPage
+		decode(t, wantStatus(t, get(t, h, "signins", "/"+html.UnescapeString(actListRE.FindStringSubmatch(page)[1])), 200), &lp)
+		if len(lp.Entries) == 0 || len(actRowRE.FindAllStringSubmatch(page, -1)) != len(lp.Entries) {
+			t.Errorf("%q: %d events in the API, %d in the page", search, len(lp.Entries), len(actRowRE.FindAllStringSubmatch(page, -1)))
+		}
+		for _, e := range lp.Entries {
+			if !strings.HasPrefix(strings.ToLower(e.UserKey), strings.ToLower(search)) &&
+				!strings.HasPrefix(strings.ToLower(e.UserDisplayName), strings.ToLower(search)) {
+				t.Errorf("%q: event of %s (%s)", search, e.UserKey, e.UserDisplayName)
+			}
+		}
 	}
 }

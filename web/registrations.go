@@ -74,15 +74,16 @@ type registrationsRequest struct {
 	after string // the page starts after this user key
 }
 
-// parseRegistrations reads the parameters of /api/registrations: user (a
-// prefix of user keys), method (registered), flag (registrationFlags),
+// parseRegistrations reads the parameters of /api/registrations: user
+// (the start of a user key or display name, case ignored:
+// RegistrationQuery.UserSearch), method (registered), flag (registrationFlags),
 // limit (1 to insights.MaxPageSize, default 100), after (the next of a
 // previous page), format and excel.
 func parseRegistrations(v url.Values, policy *insights.MethodPolicy) (registrationsRequest, error) {
 	p := &params{v: v}
 	p.known(registrationParams)
 	rq := registrationsRequest{limit: p.int("limit", 1, insights.MaxPageSize), after: p.str("after"),
-		query: insights.RegistrationQuery{Policy: policy, UserPrefix: p.str("user"), Method: p.str("method")}}
+		query: insights.RegistrationQuery{Policy: policy, UserSearch: p.str("user"), Method: p.str("method")}}
 	if rq.limit == 0 {
 		rq.limit = 100
 	}
@@ -99,18 +100,26 @@ func parseRegistrations(v url.Values, policy *insights.MethodPolicy) (registrati
 	return rq, p.err
 }
 
+// registrationRow is a row of the registration details list with the
+// user's display name (Engine.DisplayNames; "" when none is known).
+type registrationRow struct {
+	insights.RegistrationDetail
+	DisplayName string `json:"displayName"`
+}
+
 // registrationPage is one page of the registration details list.
 type registrationPage struct {
-	Total int                           `json:"total"` // rows matching, on every page
-	Users []insights.RegistrationDetail `json:"users"` // by user key
+	Total int               `json:"total"` // rows matching, on every page
+	Users []registrationRow `json:"users"` // by user key
 	// Next is the after of the following page, "" on the last.
 	Next string `json:"next,omitempty"`
 	// first is the index of Users[0] among the matching rows.
 	first int
 }
 
-// registrations returns the page of rq. Cost: that of
-// Engine.RegistrationDetails, whatever the page.
+// registrations returns the page of rq, display names included, and the
+// rows from its first on. Cost: that of Engine.RegistrationDetails,
+// whatever the page, and of the page's display names.
 func (h *handler) registrations(ctx context.Context, rq registrationsRequest) (registrationPage, []insights.RegistrationDetail, error) {
 	rows, err := h.eng.RegistrationDetails(ctx, rq.query)
 	if err != nil {
@@ -118,17 +127,33 @@ func (h *handler) registrations(ctx context.Context, rq registrationsRequest) (r
 	}
 	first := sort.Search(len(rows), func(i int) bool { return rows[i].UserKey > rq.after })
 	end := min(first+rq.limit, len(rows))
-	page := registrationPage{Total: len(rows), Users: append([]insights.RegistrationDetail{}, rows[first:end]...), first: first}
+	names, err := h.eng.DisplayNames(ctx, userKeys(rows[first:end]))
+	if err != nil {
+		return registrationPage{}, nil, err
+	}
+	page := registrationPage{Total: len(rows), Users: make([]registrationRow, 0, end-first), first: first}
+	for _, r := range rows[first:end] {
+		page.Users = append(page.Users, registrationRow{r, names[r.UserKey]})
+	}
 	if end < len(rows) {
 		page.Next = rows[end-1].UserKey
 	}
 	return page, rows[first:], nil
 }
 
+// userKeys returns the user keys of rows.
+func userKeys(rows []insights.RegistrationDetail) []string {
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		keys[i] = r.UserKey
+	}
+	return keys
+}
+
 // serveRegistrations answers GET /api/registrations: one page of the
 // registration details list under the handler's policy as JSON
 // (registrationPage), or with format=csv every matching row from after on
-// (export.RegistrationsCSV).
+// with its display name (export.RegistrationsCSV).
 func (h *handler) serveRegistrations(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	rq, err := parseRegistrations(v, h.policy)
@@ -143,8 +168,12 @@ func (h *handler) serveRegistrations(w http.ResponseWriter, r *http.Request) err
 		writeJSON(w, http.StatusOK, page)
 		return nil
 	}
+	names, err := h.eng.DisplayNames(r.Context(), userKeys(rest))
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := export.RegistrationsCSV(&buf, rest, csvOptions(v)); err != nil {
+	if err := export.RegistrationsCSV(&buf, rest, names, csvOptions(v)); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="registrations.csv"`)

@@ -10,13 +10,13 @@ import (
 
 // registrationsView is Entra's user registration details and its
 // registration and reset events: the lists behind the methods view. They
-// name people, hence ViewSignIns. The search and the method select apply
-// to both lists, the capability to the users, action and status to the
+// name people, hence ViewSignIns. The search (the start of a user key or
+// display name, case ignored) and the method select apply to both lists, the capability to the users, action and status to the
 // events.
 var registrationsView = view{slug: "registrations", title: "Registrations and resets", perm: ViewSignIns, unscoped: true,
 	content: (*handler).registrationsContent,
 	own: []viewParam{
-		{name: "user", label: "User starts with"},
+		{name: "user", label: "User or name starts with"},
 		{name: "method", label: "Method", dim: insights.DimMethod},
 		{name: "flag", label: "Capability (users)", options: flagNames(), optionLabel: flagLabel},
 		{name: "action", label: "Action (events)", options: []string{insights.ActionRegistered, insights.ActionRemoved,
@@ -31,9 +31,8 @@ type registrationsData struct {
 	Query, CSV  string // the /api/registrations URLs of the rows (data-query) and of them all as CSV
 	Total       int    // users matching
 	From, To    int    // the rows shown, 1-based
-	Users       []insights.RegistrationDetail
-	Names       map[string]string // the users' display names (Engine.DisplayNames)
-	Next, First string            // links to the following page and to the first one
+	Users       []registrationRow
+	Next, First string // links to the following page and to the first one
 }
 
 // activityData is what the registration and reset events template draws.
@@ -81,16 +80,8 @@ func (h *handler) registrationList(ctx context.Context, v view, s scope) (*regis
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(page.Users))
-	for i, u := range page.Users {
-		keys[i] = u.UserKey
-	}
-	names, err := h.eng.DisplayNames(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
 	d := &registrationsData{Query: "api/registrations?" + q.Encode(), CSV: "api/registrations?" + csvQuery(q, "after").Encode(),
-		Total: page.Total, From: page.first + 1, To: page.first + len(page.Users), Users: page.Users, Names: names}
+		Total: page.Total, From: page.first + 1, To: page.first + len(page.Users), Users: page.Users}
 	d.Next, d.First = pagerLinks(v, s, "after", page.Next)
 	return d, nil
 }
@@ -98,9 +89,6 @@ func (h *handler) registrationList(ctx context.Context, v view, s scope) (*regis
 // activityList is a page of the registration and reset events of s's range.
 func (h *handler) activityList(ctx context.Context, v view, s scope) (*activityData, error) {
 	var fs []insights.Filter
-	if u := s.own.Get("user"); u != "" {
-		fs = append(fs, insights.Prefix(insights.DimUser, u))
-	}
 	for _, c := range []struct {
 		param string
 		dim   insights.Dimension
@@ -109,7 +97,7 @@ func (h *handler) activityList(ctx context.Context, v view, s scope) (*activityD
 			fs = append(fs, insights.Eq(c.dim, val))
 		}
 	}
-	q, lq, err := logList(s, fs, "")
+	q, lq, err := logList(s, fs, s.own.Get("user"))
 	if err != nil {
 		return nil, err
 	}
