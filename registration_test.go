@@ -156,7 +156,7 @@ func TestRegistrationOracle(t *testing.T) {
 	}
 	policy := &insights.MethodPolicy{MFA: []string{"Authenticator app", "Text message"}, SSPR: []string{"Text message", "FIDO2"},
 		SSPRRequired: 2, Passwordless: []string{"FIDO2"}}
-	for _, seed := range []uint64{1, 2, 3} {
+	for _, seed := range oracleSeeds() {
 		ctx := context.Background()
 		now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
 		eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Zone: orZone, Now: func() time.Time { return now }})
