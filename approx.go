@@ -19,6 +19,11 @@ type sketches struct {
 	// written with the hash of dense ids (sketchHashID): the next
 	// checkpoint must write a catalog, even with nothing else changed.
 	rehashed bool
+	// stale holds the days whose sketch may hold a user deleted before
+	// the day: a deletion applied after the user's later activity, which a
+	// sketch cannot forget. freshenSketches rebuilds them before an
+	// approximate query reads them or a checkpoint saves them.
+	stale map[int32]bool
 }
 
 func newSketches(p uint8) sketches {

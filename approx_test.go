@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
 )
 
 // TestApproximate checks approximate mode (SPEC §4) on 240,000 users over
@@ -137,4 +138,61 @@ func TestApproximate(t *testing.T) {
 		}
 		checkRows(t, res, map[string]float64{"2025-01-01 [A]": 30 * perDayA, "2025-01-01 [B]": 30 * perDayA})
 	})
+}
+
+// TestLateDeletionLeavesNoUserInTheSketches: a deletion applied after the
+// user's later activity takes the user out of the approximate counts of
+// the days after it, as out of the exact ones, in memory and in the
+// catalog a checkpoint writes (the sketches are rebuilt; a sketch cannot
+// forget one user). Ten users, a few days: the sketches count exactly.
+func TestLateDeletionLeavesNoUserInTheSketches(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	opts := &insights.Options{Now: fixed(time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC))}
+	e, err := insights.Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(day, hour int) time.Time { return time.Date(2025, 1, day, hour, 0, 0, 0, time.UTC) }
+	var evs []insights.Event
+	for i := range 10 {
+		for _, day := range []int{3, 10, 12} {
+			evs = append(evs, insights.Event{Time: at(day, 12), Kind: insights.KindSignIn, UserKey: fmt.Sprintf("u%d", i)})
+		}
+	}
+	add(t, e, evs...)
+	if err := e.Flush(ctx); err != nil { // the day sketches saved with u0 and u1 in them
+		t.Fatal(err)
+	}
+	add(t, e, insights.Event{Time: at(5, 9), Kind: insights.KindUserDeleted, UserKey: "u0"},
+		insights.Event{Time: at(11, 9), Kind: insights.KindUserDeleted, UserKey: "u1"},
+		insights.Event{Time: at(12, 9), Kind: insights.KindUserDeleted, UserKey: "u2"}) // active later that day: still counts on the 12th
+	want := map[string]float64{"2025-01-03": 10, "2025-01-10": 9, "2025-01-12": 8}
+	check := func(e *insights.Engine, when string) {
+		t.Helper()
+		for _, g := range []insights.Granularity{insights.Day, insights.Week, insights.Month} {
+			q := insights.Query{Metric: insights.ActiveUsers, From: date(2025, 1, 1), To: date(2025, 2, 1), Granularity: g}
+			exact, approx := query(t, e, q), query(t, e, func() insights.Query { q.Approximate = true; return q }())
+			for i, r := range exact.Rows {
+				if a := approx.Rows[i]; a.Value != r.Value {
+					t.Errorf("%s, %s from %s: approximately %v, exactly %v", when, g, r.Start, a.Value, r.Value)
+				}
+				if w, ok := want[r.Start.String()]; ok && g == insights.Day && r.Value != w {
+					t.Errorf("%s, %s: exactly %v, want %v", when, r.Start, r.Value, w)
+				}
+			}
+		}
+	}
+	check(e, "in memory")
+	add(t, e, insights.Event{Time: at(2, 9), Kind: insights.KindUserDeleted, UserKey: "u3"}) // stale again, then saved
+	want["2025-01-03"], want["2025-01-10"], want["2025-01-12"] = 9, 8, 7
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err = insights.Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	check(e, "reopened")
 }

@@ -439,6 +439,11 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	}
 	e.walMu.Lock()
 	e.mu.Lock()
+	if err := e.freshenSketches(ctx); err != nil { // the catalog saves them
+		e.mu.Unlock()
+		e.walMu.Unlock()
+		return err
+	}
 	// Every attempt takes a new generation: a failed attempt's files (and
 	// even its manifest, if its Put failed after the rename) may be on
 	// disk, and must never be overwritten with other contents.

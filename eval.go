@@ -79,6 +79,11 @@ func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if q.Approximate {
+		if err := e.freshSketches(ctx); err != nil {
+			return nil, err
+		}
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {

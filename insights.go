@@ -605,6 +605,7 @@ func (e *Engine) apply(n *normEvent) bool {
 	switch {
 	case hasUser && kind == KindUserDeleted.String() && n.vals[DimStatus-1] == StatusSuccess.String():
 		if n.day < e.deleted[uid] {
+			e.markStaleSketches(uid, n.day)
 			e.deleted[uid] = n.day
 		}
 		e.deletedU.Add(uid)

@@ -1,0 +1,81 @@
+package insights
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/insightslab/insights/metrics"
+)
+
+// markStaleSketches records that uid is now deleted on day d: the day
+// sketches after d that took uid's activity (up to its last activity day,
+// and not past an earlier-recorded deletion, after which nothing was
+// inserted) are stale. The write lock is held.
+func (e *Engine) markStaleSketches(uid uint32, d int32) {
+	last := min(e.last[uid], e.deleted[uid])
+	if e.last[uid] == metrics.NoDay || last <= d {
+		return
+	}
+	for n := range e.sketches.day {
+		if n > d && n <= last {
+			if e.sketches.stale == nil {
+				e.sketches.stale = map[int32]bool{}
+			}
+			e.sketches.stale[n] = true
+		}
+	}
+}
+
+// freshenSketches rebuilds the stale day sketches, and their weeks and
+// months, from the days' exact active sets, so that they count no user
+// after the user's deletion day, as the exact metrics do. The write lock
+// is held. Cost: nothing when none is stale (the usual case); else days
+// not in memory are loaded, and an insertion per active user of each.
+func (e *Engine) freshenSketches(ctx context.Context) error {
+	if len(e.sketches.stale) == 0 {
+		return nil
+	}
+	days := slices.Sorted(maps.Keys(e.sketches.stale))
+	_, err := e.rebuildSketches(days, func(n int32) (*roaring.Bitmap, error) {
+		ds := e.days[n]
+		switch {
+		case ds == nil:
+			return roaring.New(), nil
+		case ds.open != nil:
+			return ds.open.active, nil
+		case ds.sealed == nil:
+			d, err := e.loadDay(ctx, n, ds.segKey)
+			if err != nil {
+				return nil, err
+			}
+			ds.sealed = d
+			e.hold(ds)
+		}
+		return ds.sealed.active, nil
+	})
+	if err != nil {
+		return err
+	}
+	e.sketches.stale = nil
+	return nil
+}
+
+// freshSketches makes the sketches fresh for an approximate query: the
+// write lock is taken only when some are stale.
+func (e *Engine) freshSketches(ctx context.Context) error {
+	e.mu.RLock()
+	stale := len(e.sketches.stale) > 0
+	e.mu.RUnlock()
+	if !stale {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	return e.freshenSketches(ctx)
+}
