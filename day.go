@@ -144,8 +144,10 @@ type day struct {
 	post      [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 	activeVal [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 	base      [numBases]atomic.Pointer[roaring.Bitmap]
-	derived   atomic.Int64 // bytes of the derived sets and log indexes built so far (memBytes)
-	index     atomic.Int64 // bytes of the index, once measured (memBytes)
+	aggMu     sync.Mutex
+	agg       map[aggKey][]uint64 // event counts per code (aggregate.go)
+	derived   atomic.Int64        // bytes of the derived sets and log indexes built so far (memBytes)
+	index     atomic.Int64        // bytes of the index, once measured (memBytes)
 }
 
 // baseSet returns the combinations that base predicate b, compiled as m,

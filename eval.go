@@ -67,8 +67,9 @@ type outRow struct {
 	Row
 	set   *roaring.Bitmap
 	gkey  string
-	order int // series position, for sorting
-	rank  int // with Top, the group's rank in its bucket ("(other)" last)
+	start int32 // Start's day number
+	order int   // series position, for sorting
+	rank  int   // with Top, the group's rank in its bucket ("(other)" last)
 }
 
 // evaluate validates q and computes its rows with their user sets.
@@ -337,12 +338,22 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 }
 
 // dayCounts returns, for each day of [from, to) with data, the events
-// matching m by group, counting the days on up to the engine's
-// parallelism goroutines.
-func (ev *evaluation) dayCounts(m *matcher, from, to int32) map[int32]map[string]uint64 {
+// matching m, compiled from f, by group, counting the days on up to the
+// engine's parallelism goroutines. Without a filter of the query's own
+// and with one group column or none, it reads each day's pre-aggregated
+// counts (aggregate.go) instead.
+func (ev *evaluation) dayCounts(f Filter, m *matcher, from, to int32) map[int32]map[string]uint64 {
 	in := ev.inputs(userPred{m: m, logged: ev.logged != nil}, from, to, nil)
 	per := make([]map[string]uint64, len(in))
-	forEach(len(in), ev.e.parallelism, func(i int) { per[i] = countsByGroup(in[i].d, m.eval(in[i].d), ev.groupCols) })
+	count := func(i int) { per[i] = countsByGroup(in[i].d, m.eval(in[i].d), ev.groupCols) }
+	if ev.filter.IsAll() && ev.logged == nil && len(ev.groupCols) <= 1 {
+		key := aggKey{filter: f.String(), col: -1}
+		if len(ev.groupCols) == 1 {
+			key.col = ev.groupCols[0]
+		}
+		count = func(i int) { per[i] = countsMap(in[i].d.countsBy(key, m), key.col) }
+	}
+	forEach(len(in), ev.e.parallelism, count)
 	out := make(map[int32]map[string]uint64, len(in))
 	for i, x := range in {
 		out[x.n] = per[i]
@@ -377,7 +388,7 @@ func (ev *evaluation) emit(b bucket, series string, order int, gkey string, set 
 		}
 		return
 	}
-	r := outRow{set: set, gkey: gkey, order: order}
+	r := outRow{set: set, gkey: gkey, order: order, start: b.from}
 	r.Start, r.End = dateOfNum(b.from), dateOfNum(b.to)
 	r.Series, r.Value = series, value
 	r.Partial = b.partial()

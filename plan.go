@@ -246,34 +246,17 @@ func usersByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]*ro
 }
 
 // countsByGroup returns the event counts of the matched combinations, by
-// group key. Most combinations hold one event: the count is the number of
-// matched combinations plus the extra events of those in d.multi, and with
-// one group column, the same per value of its postings.
+// group key: with one group column or none, per code (countCodes); with
+// more, keying every matched combination.
 func countsByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]uint64 {
-	out := map[string]uint64{}
-	switch {
-	case len(groupCols) == 0:
-		out[""] = match.GetCardinality() + d.extra(roaring.And(match, d.multiSet()), nil)[0]
-		return out
-	case len(groupCols) == 1:
-		p := d.postings(groupCols[0])
-		extra := d.extra(roaring.And(match, d.multiSet()), &d.cols[groupCols[0]])
-		var buf []byte
-		for c, set := range p {
-			if set == nil {
-				continue
-			}
-			n := match.AndCardinality(set)
-			if c < len(extra) {
-				n += extra[c]
-			}
-			if n > 0 {
-				buf = binary.LittleEndian.AppendUint32(buf[:0], uint32(c))
-				out[string(buf)] = n
-			}
+	if len(groupCols) <= 1 {
+		col := -1
+		if len(groupCols) == 1 {
+			col = groupCols[0]
 		}
-		return out
+		return countsMap(countCodes(d, match, col), col)
 	}
+	out := map[string]uint64{}
 	var buf []byte
 	it := match.Iterator()
 	for it.HasNext() {

@@ -20,14 +20,27 @@ func (ev *evaluation) finish() {
 	if ev.q.Metric == MFAChallenges {
 		ev.addSuccessRates()
 	}
+	values := map[string][]string{} // group key → its values, decoded once
 	for i := range ev.rows {
 		r := &ev.rows[i]
 		if r.Groups == nil && len(ev.groupCols)+policyGroups(ev.q.Metric) > 0 {
-			r.Groups = ev.groupValues(r.gkey)
+			v, ok := values[r.gkey]
+			if !ok {
+				v = ev.groupValues(r.gkey)
+				values[r.gkey] = v
+			}
+			r.Groups = slices.Clone(v) // each row its own: the caller may modify it
 		}
 	}
-	slices.SortStableFunc(ev.rows, func(a, b outRow) int {
-		if c := cmp.Compare(a.Start.num(), b.Start.num()); c != 0 {
+	// Sorted by position, then moved once: a stable sort of the rows
+	// themselves would move them O(n log² n) times.
+	perm := make([]int, len(ev.rows))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortFunc(perm, func(i, j int) int {
+		a, b := &ev.rows[i], &ev.rows[j]
+		if c := cmp.Compare(a.start, b.start); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.rank, b.rank); c != 0 {
@@ -39,8 +52,16 @@ func (ev *evaluation) finish() {
 		if c := cmp.Compare(a.order, b.order); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Offset, b.Offset)
+		if c := cmp.Compare(a.Offset, b.Offset); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
 	})
+	sorted := make([]outRow, len(perm))
+	for k, i := range perm {
+		sorted[k] = ev.rows[i]
+	}
+	ev.rows = sorted
 }
 
 // otherKey is the group key of the "(other)" row. No real key equals it:
@@ -62,10 +83,10 @@ func (ev *evaluation) top() map[groupInBucket]int {
 	}
 	byBucket := map[int32]map[string]*group{}
 	for _, r := range ev.rows {
-		gs := byBucket[r.Start.num()]
+		gs := byBucket[r.start]
 		if gs == nil {
 			gs = map[string]*group{}
-			byBucket[r.Start.num()] = gs
+			byBucket[r.start] = gs
 		}
 		g := gs[r.gkey]
 		if g == nil {
@@ -94,17 +115,17 @@ func (ev *evaluation) top() map[groupInBucket]int {
 		keep[start] = map[string]bool{}
 		for i, g := range list[:min(ev.q.Top, len(list))] {
 			keep[start][g.key] = true
-			rank[rankKey(outRow{Row: Row{Start: dateOfNum(start)}, gkey: g.key})] = i
+			rank[groupInBucket{start, g.key}] = i
 		}
 	}
 	var kept []outRow
 	rest := map[[3]int32][]outRow{} // bucket start, series order, offset → dropped rows
 	for _, r := range ev.rows {
-		if keep[r.Start.num()][r.gkey] {
+		if keep[r.start][r.gkey] {
 			kept = append(kept, r)
 			continue
 		}
-		k := [3]int32{r.Start.num(), int32(r.order), int32(r.Offset)}
+		k := [3]int32{r.start, int32(r.order), int32(r.Offset)}
 		rest[k] = append(rest[k], r)
 	}
 	if ev.q.Other {
@@ -131,7 +152,7 @@ type groupInBucket struct {
 }
 
 // rankKey identifies a row's group within its bucket.
-func rankKey(r outRow) groupInBucket { return groupInBucket{r.Start.num(), r.gkey} }
+func rankKey(r outRow) groupInBucket { return groupInBucket{r.start, r.gkey} }
 
 // groupValues decodes a group key into its values: the policy values of
 // policy metrics (policyKey), then one per group column.

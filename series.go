@@ -109,8 +109,8 @@ func (ev *evaluation) runSeries(defs []seriesDef) {
 		p := map[counted]userPred{countActive: ev.activity, countSigningIn: ev.signIn}[s.count]
 		var days map[int32]map[string]uint64
 		if s.count == countEvents && len(ev.buckets) > 0 {
-			m := ev.e.compile(And(ev.filter, s.base))
-			days = ev.dayCounts(m, ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to)
+			f := And(ev.filter, s.base)
+			days = ev.dayCounts(f, ev.e.compile(f), ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to)
 		}
 		for _, b := range ev.buckets {
 			if !ev.check() {
@@ -155,7 +155,7 @@ func (ev *evaluation) addSuccessRates() {
 	pos := map[key][2]int{}
 	var order []key
 	for i, r := range ev.rows {
-		k := key{r.Start.num(), r.gkey}
+		k := key{r.start, r.gkey}
 		p, ok := pos[k]
 		if !ok {
 			p = [2]int{-1, -1}

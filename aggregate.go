@@ -1,0 +1,91 @@
+package insights
+
+import (
+	"encoding/binary"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Pre-aggregated event counts. A query that counts events without a
+// filter of its own (Authentications, MFAChallenges and the other series
+// metrics), ungrouped or grouped by one dimension, reads per sealed day an
+// array of counts per dimension code instead of matching and counting the
+// day's combinations: Authentications by OS over 30 days is 4 series × 30
+// small array reads. The arrays are computed on a day's first such query
+// and kept on the day, like its postings and per-value active sets: a
+// sealed day is immutable, and a late event, an erasure or a reload after
+// eviction replaces the day with a new one, which starts without them. A
+// series' base filter resolves to the same combinations of a sealed day
+// whenever it is compiled: codes never change meaning, and a value the
+// dictionaries learn later is in no day sealed before.
+
+// aggKey names one pre-aggregated count array of a sealed day.
+type aggKey struct {
+	filter string // the counted events' filter (Filter.String)
+	col    int    // the dimension column counted by; -1: every event in one count
+}
+
+// countsBy returns the events of d that m, compiled from the filter that
+// key names, matches: per code of column key.col, or in [0] when key.col
+// is negative. The slice is shared: do not modify. Computed on first use
+// (one evaluation of m and one pass over the matched combinations) and
+// kept; safe for concurrent use.
+func (d *day) countsBy(key aggKey, m *matcher) []uint64 {
+	d.aggMu.Lock()
+	c, ok := d.agg[key]
+	d.aggMu.Unlock()
+	if ok {
+		return c
+	}
+	c = countCodes(d, m.eval(d), key.col)
+	d.aggMu.Lock()
+	defer d.aggMu.Unlock()
+	if old, ok := d.agg[key]; ok {
+		return old
+	}
+	if d.agg == nil {
+		d.agg = map[aggKey][]uint64{}
+	}
+	d.agg[key] = c
+	d.grew(8*len(c) + len(key.filter) + 64)
+	return c
+}
+
+// countCodes returns the events of the combinations in match, per code of
+// column col (col ≥ 0), or in total in [0]. Most combinations hold one
+// event: a count is the matched combinations, plus the extra events of
+// those in d.multiSet.
+func countCodes(d *day, match *roaring.Bitmap, col int) []uint64 {
+	if col < 0 {
+		return []uint64{match.GetCardinality() + d.extra(roaring.And(match, d.multiSet()), nil)[0]}
+	}
+	p := d.postings(col)
+	out := d.extra(roaring.And(match, d.multiSet()), &d.cols[col])
+	if len(out) < len(p) {
+		out = append(out, make([]uint64, len(p)-len(out))...)
+	}
+	for c, set := range p {
+		if set != nil {
+			out[c] += match.AndCardinality(set)
+		}
+	}
+	return out
+}
+
+// codeKey returns the group key of code c of a one-column grouping.
+func codeKey(c int) string { return string(binary.LittleEndian.AppendUint32(nil, uint32(c))) }
+
+// countsMap returns counts (countCodes' result for column col) by group
+// key: the codes with events when col ≥ 0, else "" with the total.
+func countsMap(counts []uint64, col int) map[string]uint64 {
+	if col < 0 {
+		return map[string]uint64{"": counts[0]}
+	}
+	out := map[string]uint64{}
+	for c, n := range counts {
+		if n > 0 {
+			out[codeKey(c)] = n
+		}
+	}
+	return out
+}
