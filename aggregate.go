@@ -2,6 +2,7 @@ package insights
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -74,6 +75,82 @@ func countCodes(d *day, match *roaring.Bitmap, col int) []uint64 {
 
 // codeKey returns the group key of code c of a one-column grouping.
 func codeKey(c int) string { return string(binary.LittleEndian.AppendUint32(nil, uint32(c))) }
+
+// aggregated reports whether the query's event counts are read from the
+// days' pre-aggregated counts: no filter of its own, not grouped by more
+// than one dimension.
+func (ev *evaluation) aggregated() bool {
+	return ev.filter.IsAll() && ev.logged == nil && len(ev.groupCols) <= 1
+}
+
+// emitCounts adds the rows of event series name, counting the events f
+// matches, from the pre-aggregated counts of each day of the buckets:
+// per bucket, a sum of one array a day. The query must be aggregated.
+func (ev *evaluation) emitCounts(name string, order int, f Filter) {
+	m := ev.e.compile(f)
+	key := aggKey{filter: f.String(), col: -1}
+	if len(ev.groupCols) == 1 {
+		key.col = ev.groupCols[0]
+	}
+	in := ev.inputs(userPred{m: m}, ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to, nil)
+	per := make([][]uint64, len(in))
+	forEach(len(in), ev.e.parallelism, func(i int) { per[i] = in[i].d.countsBy(key, m) })
+	var sum []uint64
+	for _, counts := range per { // the codes with events: rows per bucket, at most
+		if len(counts) > len(sum) {
+			sum = append(sum, make([]uint64, len(counts)-len(sum))...)
+		}
+		for c, n := range counts {
+			sum[c] += n
+		}
+	}
+	groups := 0
+	for _, n := range sum {
+		if n > 0 {
+			groups++
+		}
+	}
+	ev.rows = slices.Grow(ev.rows, len(ev.buckets)*max(groups, 1))
+	i := 0
+	for _, b := range ev.buckets {
+		if !ev.check() {
+			return
+		}
+		clear(sum)
+		for ; i < len(in) && in[i].n < b.to; i++ {
+			if in[i].n < b.from {
+				continue
+			}
+			if len(per[i]) > len(sum) {
+				sum = append(sum, make([]uint64, len(per[i])-len(sum))...)
+			}
+			for c, n := range per[i] {
+				sum[c] += n
+			}
+		}
+		if key.col < 0 { // an ungrouped query has a row for every bucket
+			total := uint64(0)
+			if len(sum) > 0 {
+				total = sum[0]
+			}
+			ev.emit(b, name, order, "", nil, float64(total))
+			continue
+		}
+		for c, n := range sum {
+			if n > 0 {
+				ev.emit(b, name, order, ev.codeKey(c), nil, float64(n))
+			}
+		}
+	}
+}
+
+// codeKey returns codeKey(c), made once per query.
+func (ev *evaluation) codeKey(c int) string {
+	for len(ev.codeKeys) <= c {
+		ev.codeKeys = append(ev.codeKeys, codeKey(len(ev.codeKeys)))
+	}
+	return ev.codeKeys[c]
+}
 
 // countsMap returns counts (countCodes' result for column col) by group
 // key: the codes with events when col ≥ 0, else "" with the total.

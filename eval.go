@@ -57,6 +57,9 @@ type evaluation struct {
 	filter     Filter                          // the part of the query's filter the index answers
 	logged     map[int32]*day                  // with a log-field filter: each day restricted to the events it matches
 	rows       []outRow
+	dated      bucket   // the bucket of the last row emitted, whose dates are start and end
+	start, end Date     // dated's
+	codeKeys   []string // group keys of codes, for aggregated counts (codeKey)
 	warnings   []string
 	approx     bool
 	err        error
@@ -338,22 +341,12 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 }
 
 // dayCounts returns, for each day of [from, to) with data, the events
-// matching m, compiled from f, by group, counting the days on up to the
-// engine's parallelism goroutines. Without a filter of the query's own
-// and with one group column or none, it reads each day's pre-aggregated
-// counts (aggregate.go) instead.
-func (ev *evaluation) dayCounts(f Filter, m *matcher, from, to int32) map[int32]map[string]uint64 {
+// matching m by group, counting the days on up to the engine's
+// parallelism goroutines.
+func (ev *evaluation) dayCounts(m *matcher, from, to int32) map[int32]map[string]uint64 {
 	in := ev.inputs(userPred{m: m, logged: ev.logged != nil}, from, to, nil)
 	per := make([]map[string]uint64, len(in))
-	count := func(i int) { per[i] = countsByGroup(in[i].d, m.eval(in[i].d), ev.groupCols) }
-	if ev.filter.IsAll() && ev.logged == nil && len(ev.groupCols) <= 1 {
-		key := aggKey{filter: f.String(), col: -1}
-		if len(ev.groupCols) == 1 {
-			key.col = ev.groupCols[0]
-		}
-		count = func(i int) { per[i] = countsMap(in[i].d.countsBy(key, m), key.col) }
-	}
-	forEach(len(in), ev.e.parallelism, count)
+	forEach(len(in), ev.e.parallelism, func(i int) { per[i] = countsByGroup(in[i].d, m.eval(in[i].d), ev.groupCols) })
 	out := make(map[int32]map[string]uint64, len(in))
 	for i, x := range in {
 		out[x.n] = per[i]
@@ -389,7 +382,10 @@ func (ev *evaluation) emit(b bucket, series string, order int, gkey string, set 
 		return
 	}
 	r := outRow{set: set, gkey: gkey, order: order, start: b.from}
-	r.Start, r.End = dateOfNum(b.from), dateOfNum(b.to)
+	if ev.dated != b || len(ev.rows) == 0 {
+		ev.dated, ev.start, ev.end = b, dateOfNum(b.from), dateOfNum(b.to)
+	}
+	r.Start, r.End = ev.start, ev.end
 	r.Series, r.Value = series, value
 	r.Partial = b.partial()
 	r.Incomplete = b.from <= ev.today && ev.today < b.to

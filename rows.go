@@ -32,6 +32,28 @@ func (ev *evaluation) finish() {
 			r.Groups = slices.Clone(v) // each row its own: the caller may modify it
 		}
 	}
+	// Each group key's position among the rows' distinct Groups, compared
+	// in place of the values: rows of one group key have the same values.
+	keys := make([]int, 0, len(values)+1)
+	first := map[string]int{} // group key → a row of it
+	for i, r := range ev.rows {
+		if _, ok := first[r.gkey]; !ok {
+			first[r.gkey] = i
+			keys = append(keys, i)
+		}
+	}
+	slices.SortFunc(keys, func(i, j int) int { return slices.Compare(ev.rows[i].Groups, ev.rows[j].Groups) })
+	group := make(map[string]int, len(keys))
+	for pos, i := range keys {
+		if pos > 0 && slices.Equal(ev.rows[i].Groups, ev.rows[keys[pos-1]].Groups) {
+			pos = group[ev.rows[keys[pos-1]].gkey] // equal values, equal position
+		}
+		group[ev.rows[i].gkey] = pos
+	}
+	ord := make([]int, len(ev.rows))
+	for i, r := range ev.rows {
+		ord[i] = group[r.gkey]
+	}
 	// Sorted by position, then moved once: a stable sort of the rows
 	// themselves would move them O(n log² n) times.
 	perm := make([]int, len(ev.rows))
@@ -46,7 +68,7 @@ func (ev *evaluation) finish() {
 		if c := cmp.Compare(a.rank, b.rank); c != 0 {
 			return c
 		}
-		if c := slices.Compare(a.Groups, b.Groups); c != 0 {
+		if c := cmp.Compare(ord[i], ord[j]); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.order, b.order); c != 0 {

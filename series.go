@@ -110,7 +110,11 @@ func (ev *evaluation) runSeries(defs []seriesDef) {
 		var days map[int32]map[string]uint64
 		if s.count == countEvents && len(ev.buckets) > 0 {
 			f := And(ev.filter, s.base)
-			days = ev.dayCounts(f, ev.e.compile(f), ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to)
+			if ev.aggregated() {
+				ev.emitCounts(s.name, order, f)
+				continue
+			}
+			days = ev.dayCounts(ev.e.compile(f), ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to)
 		}
 		for _, b := range ev.buckets {
 			if !ev.check() {
