@@ -145,9 +145,10 @@ type day struct {
 	activeVal [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
 	base      [numBases]atomic.Pointer[roaring.Bitmap]
 	aggMu     sync.Mutex
-	agg       map[aggKey][]uint64 // event counts per code (aggregate.go)
-	derived   atomic.Int64        // bytes of the derived sets and log indexes built so far (memBytes)
-	index     atomic.Int64        // bytes of the index, once measured (memBytes)
+	agg       map[aggKey][]uint64     // event counts per code (aggregate.go)
+	blocks    map[blockKey]*blockSets // unions of the active sets of the blocks ending here (blocks.go)
+	derived   atomic.Int64            // bytes of the derived sets and log indexes built so far (memBytes)
+	index     atomic.Int64            // bytes of the index, once measured (memBytes)
 }
 
 // baseSet returns the combinations that base predicate b, compiled as m,

@@ -8,8 +8,6 @@ import (
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
-
-	"github.com/insightslab/insights/metrics"
 )
 
 // The base predicates of user metrics (SPEC §4), combined with the query's
@@ -323,6 +321,9 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 	if !p.plain && !p.byValue && len(ev.groupCols) == 0 {
 		return map[string]*roaring.Bitmap{"": ev.unionLists(p, from, to)}
 	}
+	if p.byValue && min(to, ev.maxDay+1)-max(from, ev.minDay) > 2 {
+		return ev.unionBlocks(p, from, to)
+	}
 	ev.prepareSets(p, from, to)
 	lists := map[string][]*roaring.Bitmap{}
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
@@ -332,7 +333,7 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 	}
 	out := make(map[string]*roaring.Bitmap, len(lists)+1)
 	for k, l := range lists {
-		out[k] = metrics.Union(l...)
+		out[k] = ev.unionSets(l)
 	}
 	if len(ev.groupCols) == 0 && out[""] == nil {
 		out[""] = roaring.New() // an ungrouped query has a row for every bucket

@@ -1,6 +1,10 @@
 package insights
 
-import "github.com/RoaringBitmap/roaring/v2"
+import (
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/insightslab/insights/metrics"
+)
 
 // prepareLists computes and keeps the users matching p, ungrouped, of the
 // days of [from, to) not yet in the cache, on up to the engine's
@@ -50,6 +54,36 @@ func (ev *evaluation) unionLists(p userPred, from, to int32) *roaring.Bitmap {
 				ev.dense = append(ev.dense, make([]uint64, max(w+1, len(ev.keys)/64+1)-len(ev.dense))...)
 			}
 			ev.dense[w] |= 1 << (u & 63)
+		}
+	}
+	out := roaring.FromDense(ev.dense, true)
+	clear(ev.dense)
+	return out
+}
+
+// unionSets returns the union of sets, a new set. Large unions of many
+// sets go through the dense scratch set (a pass over it per union, to
+// make the result); the others merge the sets (roaring's FastOr, whose
+// cost grows with the number of sets times the result).
+func (ev *evaluation) unionSets(sets []*roaring.Bitmap) *roaring.Bitmap {
+	n := uint64(0)
+	for _, s := range sets {
+		n += s.GetCardinality()
+	}
+	if len(sets) <= 2 || n < uint64(len(ev.keys)/8) {
+		return metrics.Union(sets...)
+	}
+	var buf [256]uint32
+	for _, s := range sets {
+		it := s.ManyIterator()
+		for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+			for _, u := range buf[:n] {
+				w := int(u >> 6)
+				if w >= len(ev.dense) {
+					ev.dense = append(ev.dense, make([]uint64, max(w+1, len(ev.keys)/64+1)-len(ev.dense))...)
+				}
+				ev.dense[w] |= 1 << (u & 63)
+			}
 		}
 	}
 	out := roaring.FromDense(ev.dense, true)

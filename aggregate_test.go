@@ -1,0 +1,246 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights/store"
+)
+
+// aggOracle answers the queries of TestPreAggregatesFollowChanges by
+// brute force over the events added.
+type aggOracle struct {
+	events  []Event
+	erased  map[string]bool
+	horizon int32 // days before it were dropped by retention
+}
+
+func (o *aggOracle) day(ev Event) int32 { return DateOf(ev.Time, time.UTC).num() }
+
+// deleted returns each user's deletion day (the latest).
+func (o *aggOracle) deleted() map[string]int32 {
+	out := map[string]int32{}
+	for _, ev := range o.events {
+		if ev.Kind == KindUserDeleted {
+			out[ev.UserKey] = max(out[ev.UserKey], o.day(ev))
+		}
+	}
+	return out
+}
+
+// authByOS: Authentications by OS, per day (dated) or over the range.
+func (o *aggOracle) authByOS(from, to int32, dated bool) map[string]float64 {
+	out := map[string]float64{}
+	for _, ev := range o.events {
+		n := o.day(ev)
+		if ev.Kind != KindSignIn || n < from || n >= to || n < o.horizon {
+			continue
+		}
+		k := ev.OS
+		if dated {
+			k = dateOfNum(n).String() + "|" + k
+		}
+		out[k+"|attempts"]++
+		switch ev.Status {
+		case StatusSuccess:
+			out[k+"|successes"]++
+		case StatusFailure:
+			out[k+"|failures"]++
+		case StatusInterrupted:
+			out[k+"|interrupts"]++
+		}
+	}
+	return out
+}
+
+// activeByCountry: distinct active users by country over the range; with
+// top, the top largest (ties by name).
+func (o *aggOracle) activeByCountry(from, to int32, top int) map[string]float64 {
+	del := o.deleted()
+	sets := map[string]map[string]bool{}
+	for _, ev := range o.events {
+		n := o.day(ev)
+		if n < from || n >= to || n < o.horizon || o.erased[ev.UserKey] || ev.Status != StatusSuccess {
+			continue
+		}
+		if ev.Kind != KindSignIn && ev.Kind != KindSignUp {
+			continue
+		}
+		if d, ok := del[ev.UserKey]; ok && n > d {
+			continue
+		}
+		if sets[ev.Country] == nil {
+			sets[ev.Country] = map[string]bool{}
+		}
+		sets[ev.Country][ev.UserKey] = true
+	}
+	out := map[string]float64{}
+	for c, s := range sets {
+		out[c] = float64(len(s))
+	}
+	if top > 0 {
+		keys := make([]string, 0, len(out))
+		for k := range out {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b string) int {
+			if out[a] != out[b] {
+				return int(out[b] - out[a])
+			}
+			return strings.Compare(a, b)
+		})
+		for _, k := range keys[min(top, len(keys)):] {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// rowsOf returns a result's non-zero rows by group values (and date, and
+// series when there are several).
+func rowsOf(res *Result, dated, series bool) map[string]float64 {
+	out := map[string]float64{}
+	for _, r := range res.Rows {
+		if r.Value == 0 {
+			continue
+		}
+		k := strings.Join(r.Groups, "|")
+		if dated {
+			k = r.Start.String() + "|" + k
+		}
+		if series {
+			k += "|" + r.Series
+		}
+		out[k] = r.Value
+	}
+	return out
+}
+
+// TestPreAggregatesFollowChanges checks the per-day count arrays and the
+// cached block unions (aggregate.go, blocks.go) against brute force after
+// each change that replaces a sealed day: late events for days the cached
+// answers cover, a deletion, an erasure, retention dropping days, and, with
+// a memory limit of one byte, eviction and reload between queries.
+func TestPreAggregatesFollowChanges(t *testing.T) {
+	for _, limit := range []int64{0, 1} {
+		t.Run(fmt.Sprintf("MemoryLimit=%d", limit), func(t *testing.T) { testPreAggregates(t, limit) })
+	}
+}
+
+func testPreAggregates(t *testing.T, limit int64) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2025, 4, 15, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e, err := Open(ctx, store.NewMemory(), &Options{Now: clock, MemoryLimit: limit, RetentionDays: 45, CheckpointBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	o := &aggOracle{erased: map[string]bool{}}
+	r := rand.New(rand.NewPCG(7, 11))
+	oses := []string{"Windows", "iOS", "Android", "MacOs"}
+	countries := []string{"US", "DE", "FR", "JP", "BR"}
+	statuses := []Status{StatusSuccess, StatusSuccess, StatusSuccess, StatusFailure, StatusInterrupted}
+	event := func(day, user int) Event {
+		ev := Event{Time: time.Date(2025, 3, 1+day, 1+r.IntN(22), r.IntN(60), 0, 0, time.UTC), Kind: KindSignIn,
+			UserKey: fmt.Sprintf("u%02d", user), AppID: "app", OS: oses[r.IntN(len(oses))],
+			Country: countries[min(r.IntN(len(countries)), r.IntN(len(countries)))], Status: statuses[r.IntN(len(statuses))],
+			SignInType: SignInInteractiveUser}
+		if ev.Status == StatusFailure {
+			ev.ErrorCode = 50126
+		}
+		return ev
+	}
+	addAll := func(evs ...Event) {
+		t.Helper()
+		if err := e.Add(ctx, evs...); err != nil {
+			t.Fatal(err)
+		}
+		o.events = append(o.events, evs...)
+	}
+	var evs []Event
+	for d := range 40 {
+		for range 30 {
+			evs = append(evs, event(d, r.IntN(60)))
+		}
+	}
+	addAll(evs...)
+
+	from, to := NewDate(2025, 3, 3), NewDate(2025, 4, 4) // 32 days, not aligned on 32
+	mid, midTo := NewDate(2025, 3, 8), NewDate(2025, 3, 29)
+	check := func(step string) {
+		t.Helper()
+		queries := []struct {
+			q             Query
+			dated, series bool
+			want          map[string]float64
+		}{
+			{Query{Metric: Authentications, Granularity: Day, GroupBy: []Dimension{DimOS}, From: from, To: to}, true, true,
+				o.authByOS(from.num(), to.num(), true)},
+			{Query{Metric: Authentications, Granularity: Total, GroupBy: []Dimension{DimOS}, From: from, To: to}, false, true,
+				o.authByOS(from.num(), to.num(), false)},
+			{Query{Metric: ActiveUsers, Granularity: Total, GroupBy: []Dimension{DimCountry}, From: from, To: to}, false, false,
+				o.activeByCountry(from.num(), to.num(), 0)},
+			{Query{Metric: ActiveUsers, Granularity: Total, GroupBy: []Dimension{DimCountry}, From: mid, To: midTo, Top: 3}, false, false,
+				o.activeByCountry(mid.num(), midTo.num(), 3)},
+		}
+		for _, c := range queries {
+			res, err := e.Query(ctx, c.q)
+			if err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			if got := rowsOf(res, c.dated, c.series); !mapsEqual(got, c.want) {
+				t.Errorf("%s: %s %s: got %v, want %v", step, c.q.Metric, c.q.Granularity, got, c.want)
+			}
+		}
+	}
+	check("first")
+	check("again, from the caches")
+
+	// Late events for sealed days inside cached blocks, a new country and
+	// a new OS among them.
+	late := []Event{event(5, 1), event(12, 61), event(20, 62), event(20, 3)}
+	late[1].Country, late[2].OS, late[3].Status = "NZ", "Linux", StatusSuccess
+	addAll(late...)
+	check("late events")
+
+	// A user active through the month is deleted in its middle.
+	addAll(event(4, 5), event(25, 5), Event{Time: time.Date(2025, 3, 16, 12, 0, 0, 0, time.UTC), Kind: KindUserDeleted, UserKey: "u05"})
+	check("deletion")
+
+	if _, err := e.Erase(ctx, "u07"); err != nil {
+		t.Fatal(err)
+	}
+	o.erased["u07"] = true
+	check("erasure")
+
+	// The clock moves on: the next checkpoint (an erasure's) drops the
+	// days before 10 March.
+	mu.Lock()
+	now = now.AddDate(0, 0, 9)
+	mu.Unlock()
+	if _, err := e.Erase(ctx, "u08"); err != nil {
+		t.Fatal(err)
+	}
+	o.erased["u08"], o.horizon = true, NewDate(2025, 3, 10).num()
+	check("retention")
+}
+
+func mapsEqual(a, b map[string]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,219 @@
+package insights
+
+import (
+	"weak"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Active users by dimension value over ranges of days, from cached
+// unions. Unfiltered activity grouped by one dimension over a range (the
+// top-10 countries by monthly active users) is, per value, the union of
+// each day's active set of that value (day.activeBy): 30 sets per value
+// for a month, most of them small, which the per-set work dominates. The
+// days are instead covered by aligned blocks of 2, 4, ... maxBlockDays
+// days (a block of 2^k days starts on a day number that is a multiple of
+// 2^k), each holding per value the union of its days' sets, built from
+// its two halves on first use and kept: a month is about six blocks.
+//
+// A block is kept on the sealed day of its last day with data, so that
+// it is counted in that day's memory and evicted with it, with weak
+// references to the days it was built from: a late event, an erasure or
+// a reload replaces a day with a new one, which invalidates every block
+// over it. Deletions are applied to the combined sets, not kept in the
+// blocks: deletionsIn.
+
+// maxBlockDays is the longest block (a power of two).
+const maxBlockDays = 32
+
+// blockKey names a block of one dimension column: the 2^log days from from.
+type blockKey struct {
+	col  int
+	from int32
+	log  uint8
+}
+
+// blockSets is a block's per-code union of the days' active sets (nil for
+// codes without active users), and the days it was built from (zero for
+// days without data).
+type blockSets struct {
+	days []weak.Pointer[day]
+	sets []*roaring.Bitmap
+}
+
+// block returns the kept block k, nil if there is none.
+func (d *day) block(k blockKey) *blockSets {
+	d.aggMu.Lock()
+	defer d.aggMu.Unlock()
+	return d.blocks[k]
+}
+
+// keepBlock keeps block k (replacing one kept before).
+func (d *day) keepBlock(k blockKey, b *blockSets) {
+	d.aggMu.Lock()
+	defer d.aggMu.Unlock()
+	if d.blocks == nil {
+		d.blocks = map[blockKey]*blockSets{}
+	}
+	if _, ok := d.blocks[k]; !ok {
+		d.grew(bitmapsBytes(b.sets) + 8*len(b.days) + 64)
+	}
+	d.blocks[k] = b
+}
+
+// blockOf returns per code the union of the active sets of the days of
+// block k, without deletions applied (shared: do not modify); nil when
+// no day of it has data. Reads the cache, else builds from the halves.
+func (ev *evaluation) blockOf(k blockKey, m *matcher) []*roaring.Bitmap {
+	if k.log == 0 {
+		if d := ev.day(k.from); d != nil {
+			return d.activeBy(k.col, m)
+		}
+		return nil
+	}
+	n := int32(1) << k.log
+	days := make([]weak.Pointer[day], n)
+	var holder *day
+	for i := range n {
+		if d := ev.day(k.from + i); d != nil {
+			days[i], holder = weak.Make(d), d
+		}
+	}
+	if holder == nil {
+		return nil
+	}
+	if b := holder.block(k); b != nil && sameDays(b.days, days) {
+		return b.sets
+	}
+	half := blockKey{col: k.col, from: k.from, log: k.log - 1}
+	left := ev.blockOf(half, m)
+	half.from += n / 2
+	right := ev.blockOf(half, m)
+	sets := make([]*roaring.Bitmap, max(len(left), len(right)))
+	for c := range sets {
+		var l, r *roaring.Bitmap
+		if c < len(left) {
+			l = left[c]
+		}
+		if c < len(right) {
+			r = right[c]
+		}
+		switch {
+		case l == nil:
+			sets[c] = r
+		case r == nil:
+			sets[c] = l
+		default:
+			sets[c] = roaring.Or(l, r)
+			sets[c].RunOptimize()
+		}
+	}
+	if ev.err == nil {
+		holder.keepBlock(k, &blockSets{days: days, sets: sets})
+	}
+	return sets
+}
+
+// sameDays reports whether two blocks' days are the same day objects.
+func sameDays(a, b []weak.Pointer[day]) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// blocksOf returns the aligned blocks covering [from, to), longest first
+// at each day: at most about 2·log2(maxBlockDays) for any range.
+func blocksOf(col int, from, to int32) []blockKey {
+	var out []blockKey
+	for n := from; n < to; {
+		k := uint8(0)
+		for size := int32(2); size <= maxBlockDays && n%size == 0 && n+size <= to; size *= 2 {
+			k++
+		}
+		out = append(out, blockKey{col: col, from: n, log: k})
+		n += 1 << k
+	}
+	return out
+}
+
+// unionBlocks is union for unfiltered activity grouped by one dimension
+// (p.byValue): per code, the union of the blocks covering [from, to),
+// less the users whose deletion drops them (deletionsIn).
+func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roaring.Bitmap {
+	from, to = max(from, ev.minDay), min(to, ev.maxDay+1)
+	col := ev.groupCols[0]
+	var lists [][]*roaring.Bitmap
+	for _, k := range blocksOf(col, from, to) {
+		for c, s := range ev.blockOf(k, p.m) {
+			if s == nil {
+				continue
+			}
+			if c >= len(lists) {
+				lists = append(lists, make([][]*roaring.Bitmap, c+1-len(lists))...)
+			}
+			lists[c] = append(lists[c], s)
+		}
+		if !ev.check() {
+			return nil
+		}
+	}
+	out := map[string]*roaring.Bitmap{}
+	before, within := ev.deletedBefore(from), ev.deletedWithin(from, to)
+	for c, l := range lists {
+		if len(l) == 0 {
+			continue
+		}
+		s := ev.unionSets(l)
+		if p.dropDeleted {
+			if before != nil {
+				s.AndNot(before)
+			}
+			ev.dropDeleted(s, within, col, c, from, p.m)
+		}
+		out[codeKey(c)] = s
+	}
+	return out
+}
+
+// deletedWithin returns the users deleted on a day of [from, to-1): those
+// a range's later days drop but its earlier ones count (nil for none).
+func (ev *evaluation) deletedWithin(from, to int32) *roaring.Bitmap {
+	last := ev.deletedBefore(to - 1)
+	if last == nil {
+		return nil
+	}
+	if first := ev.deletedBefore(from); first != nil {
+		return roaring.AndNot(last, first)
+	}
+	return last
+}
+
+// dropDeleted removes from s, the users of code c of column col active
+// on some day of [from, to), each user of within whose activity of that
+// code there all falls after the user's deletion day: the days after
+// it do not count the user (userPred.dropDeleted).
+func (ev *evaluation) dropDeleted(s, within *roaring.Bitmap, col, c int, from int32, m *matcher) {
+	if within == nil || !s.Intersects(within) {
+		return
+	}
+	it := roaring.And(s, within).Iterator()
+	for it.HasNext() {
+		u := it.Next()
+		kept := false
+		for n := from; n <= ev.e.deleted[u] && !kept; n++ {
+			if d := ev.day(n); d != nil {
+				sets := d.activeBy(col, m)
+				kept = c < len(sets) && sets[c] != nil && sets[c].Contains(u)
+			}
+		}
+		if !kept {
+			s.Remove(u)
+		}
+	}
+}
