@@ -257,6 +257,22 @@ type Options struct {
 	// such as store.Dir with DirOptions.ReadOnly. An empty store opens as
 	// an empty engine in Zone.
 	ReadOnly bool
+	// Follow opens the engine as a follower of a store that one other
+	// engine writes, for a host that only serves dashboards: another
+	// process on the same directory (open it with store.DirOptions.Follow,
+	// which takes no lock) or on the same PostgreSQL schema. It implies
+	// ReadOnly, and keeps up with the writer by itself, every
+	// RefreshInterval, or when Refresh is called (follow.go): new log
+	// records as they appear, a new checkpoint by loading it. Its answers
+	// lag the writer's by up to RefreshInterval plus the refresh's own
+	// time; while the writer is down it answers with everything the
+	// writer acknowledged before it stopped. Erasure and retention reach
+	// it with the writer's checkpoint that commits them.
+	Follow bool
+	// RefreshInterval is how often a follower refreshes on a goroutine of
+	// its own, until Close. Default 0: DefaultRefreshInterval (500 ms);
+	// negative: never, the host calls Refresh. Ignored without Follow.
+	RefreshInterval time.Duration
 	// Risk tunes the risk detections of SPEC §9 (risk.go).
 	Risk RiskOptions
 }
@@ -272,33 +288,23 @@ type Engine struct {
 	checkpointBytes int
 	retentionDays   int
 	parallelism     int // goroutines per query
+	maxDimValues    int
+	memoryLimit     int64
 	readOnly        bool
+	follow          bool          // Options.Follow (follow.go)
+	stopPoll        chan struct{} // closed by Close to stop a follower's polling; nil if none
+	pollDone        chan struct{} // closed when the polling has stopped
+	zenc            *zstd.Encoder // compresses event logs (logsegment.go); safe for concurrent use
+	zdec            *zstd.Decoder // and decompresses them
 
 	// Guarded by mu.
-	mu       sync.RWMutex
-	closed   bool
-	keys     map[string]uint32 // user key → user id
-	userKeys []string          // user id → key; "" once erased
-	dims     [numIndexed]*dict
-	days     map[int32]*dayState
-	first    []int32                        // user id → first activity day, metrics.NoDay if none
-	firstOn  map[int32]*roaring.Bitmap      // day → the users whose first activity it is (first, inverted)
-	last     []int32                        // user id → last activity day, metrics.NoDay if none
-	joined   []int32                        // user id → first day with an activity or a successful creation
-	deleted  []int32                        // user id → deletion day, metrics.NoDay if none
-	deletedU *roaring.Bitmap                // users with a deletion day
-	regs     map[uint32]map[uint32]regState // user id → method code → registration state (registration.go)
-	zenc     *zstd.Encoder                  // compresses event logs (logsegment.go); safe for concurrent use
-	zdec     *zstd.Decoder                  // and decompresses them
-	sketches sketches
-	horizon  int32  // retention dropped the days before it
-	gen      uint64 // generation of the last checkpoint
-	catalog  string // key of the catalog of the last checkpoint
+	mu     sync.RWMutex
+	closed bool
+	state  // what the store holds and the log since: a follower swaps it whole (follow.go)
 
-	obs observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
+	obs *observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 
-	sealMu    sync.Mutex // held by queries while they seal or load a day under the read lock
-	residents residents  // the sealed days in memory, evicted past the memory limit (memory.go)
+	sealMu sync.Mutex // held by queries while they seal or load a day under the read lock
 
 	// Guarded by walMu, held while a log group is written and applied, and
 	// while a checkpoint seals its days and while it commits, so the log's
@@ -321,6 +327,29 @@ type Engine struct {
 	cmu     sync.Mutex
 	pending *commitGroup
 	writing bool
+}
+
+// state is an engine's tenant: users, dictionaries, days, sketches and
+// the generation they come from. It is guarded by Engine.mu (the residents
+// list by mu, or its read lock with sealMu). A follower builds a new one
+// when the writer commits a checkpoint and swaps it in (follow.go).
+type state struct {
+	keys      map[string]uint32 // user key → user id
+	userKeys  []string          // user id → key; "" once erased
+	dims      [numIndexed]*dict
+	days      map[int32]*dayState
+	first     []int32                        // user id → first activity day, metrics.NoDay if none
+	firstOn   map[int32]*roaring.Bitmap      // day → the users whose first activity it is (first, inverted)
+	last      []int32                        // user id → last activity day, metrics.NoDay if none
+	joined    []int32                        // user id → first day with an activity or a successful creation
+	deleted   []int32                        // user id → deletion day, metrics.NoDay if none
+	deletedU  *roaring.Bitmap                // users with a deletion day
+	regs      map[uint32]map[uint32]regState // user id → method code → registration state (registration.go)
+	sketches  sketches
+	horizon   int32     // retention dropped the days before it
+	gen       uint64    // generation of the last checkpoint
+	catalog   string    // key of the catalog of the last checkpoint
+	residents residents // the sealed days in memory, evicted past the memory limit (memory.go)
 }
 
 // dayState holds one day's index: its sealed form (nil until loaded from
@@ -390,24 +419,46 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.SlowQuery == 0 {
 		o.SlowQuery = DefaultSlowQuery
 	}
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = DefaultRefreshInterval
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
-		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism, readOnly: o.ReadOnly,
-		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
-		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
-		residents: residents{limit: o.MemoryLimit},
-		obs:       observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
+		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
+		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly || o.Follow, follow: o.Follow,
+		obs: &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)
+	e.obs.refreshed.Store(-1)
 	e.zenc, e.zdec = newCodec()
-	for i := range e.dims {
-		e.dims[i] = newDict(o.MaxDimensionValues, seedsOf(Dimension(i+1)))
+	e.state = e.newState()
+	err = e.recover(ctx)
+	for e.follow && errors.Is(err, errStale) && ctx.Err() == nil {
+		e.state = e.newState() // the writer committed a checkpoint meanwhile: start again from it
+		err = e.recover(ctx)
 	}
-	if err := e.recover(ctx); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	e.logRecovery()
+	if e.follow && o.RefreshInterval > 0 {
+		e.stopPoll, e.pollDone = make(chan struct{}), make(chan struct{})
+		go e.poll(o.RefreshInterval, e.stopPoll, e.pollDone)
+	}
 	return e, nil
+}
+
+// newState returns an empty tenant with the engine's settings.
+func (e *Engine) newState() state {
+	st := state{
+		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
+		deletedU: roaring.New(), sketches: newSketches(e.precision), horizon: math.MinInt32,
+		residents: residents{limit: e.memoryLimit},
+	}
+	for i := range st.dims {
+		st.dims[i] = newDict(e.maxDimValues, seedsOf(Dimension(i+1)))
+	}
+	return st
 }
 
 // validate reports every bad field of o at once.
@@ -500,6 +551,11 @@ func (e *Engine) Close() error {
 	defer e.ckMu.Unlock()
 	if e.isClosed() {
 		return ErrClosed
+	}
+	if e.stopPoll != nil {
+		close(e.stopPoll)
+		<-e.pollDone
+		e.stopPoll = nil
 	}
 	var err error
 	if !e.readOnly {
