@@ -393,6 +393,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	o.ReadOnly = o.ReadOnly || o.Follow
 	m, err := openMeta(ctx, s, o)
 	if err != nil {
 		return nil, err
@@ -425,7 +426,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
-		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly || o.Follow, follow: o.Follow,
+		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly, follow: o.Follow,
 		obs: &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)

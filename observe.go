@@ -171,7 +171,7 @@ func (e *Engine) logEvictions() {
 	}
 	n, b := o.evicted.Swap(0), o.evictedBytes.Swap(0)
 	o.log.LogAttrs(context.Background(), slog.LevelDebug, "insights: days evicted from memory",
-		slog.Uint64("days", n), slog.Int64("bytes", b), slog.Int64("limit", e.residents.limit))
+		slog.Uint64("days", n), slog.Int64("bytes", b), slog.Int64("limit", e.memoryLimit))
 }
 
 // newlyCapped returns the indexed dimensions whose dictionary reached its
