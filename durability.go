@@ -60,7 +60,7 @@ func (e *Engine) load(ctx context.Context, m *manifest) error {
 	if m.catalog != "" {
 		b, err := e.store.Get(ctx, m.catalog)
 		if err != nil {
-			return e.missing(ctx, m.catalog, m.gen, err)
+			return e.missing(ctx, m.catalog, err)
 		}
 		if err := e.decodeCatalog(m.catalog, b); err != nil {
 			return err
@@ -193,19 +193,19 @@ func missing(key string, err error) error {
 	return err
 }
 
-// missing is the package's missing for key, named by the manifest of
-// generation gen; but on a follower, whose writer deletes what a newer
-// manifest no longer names, a key gone while the store's manifest is no
-// longer gen is errStale: the follower must move to that manifest.
-func (e *Engine) missing(ctx context.Context, key string, gen uint64, err error) error {
+// missing is the package's missing for key, which the engine's manifest
+// names; but on a follower, whose writer deletes what a newer manifest no
+// longer names, a key that the store's manifest no longer names is
+// errStale: the follower must move to that manifest.
+func (e *Engine) missing(ctx context.Context, key string, err error) error {
 	if !e.follow || !errors.Is(err, store.ErrNotFound) {
 		return missing(key, err)
 	}
-	moved, merr := e.manifestMoved(ctx, gen)
-	switch {
-	case merr != nil:
+	m, merr := e.storeManifest(ctx)
+	if merr != nil {
 		return merr
-	case moved:
+	}
+	if !m.names(key) {
 		return fmt.Errorf("%w: %s is gone", errStale, key)
 	}
 	return missing(key, err)
@@ -242,7 +242,7 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest) (int, error) {
 func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error) {
 	b, err := e.store.Get(ctx, key)
 	if err != nil {
-		return nil, e.missing(ctx, key, e.gen, err)
+		return nil, e.missing(ctx, key, err)
 	}
 	var lim limits
 	for k, d := range e.dims {
@@ -271,15 +271,13 @@ func (e *Engine) closeDay(ds *dayState) {
 // segmentGetter returns a function reading the segment key, for a day's
 // log read on first use. The segment stays in the store while a day
 // version that names it is the current one; on a follower, while the
-// manifest that named it is the store's (the generation of the state it
-// is called in, captured).
+// store's manifest names it.
 func (e *Engine) segmentGetter(key string) func() ([]byte, error) {
-	gen := e.gen
 	return func() ([]byte, error) {
 		ctx := context.Background()
 		b, err := e.store.Get(ctx, key)
 		if err != nil {
-			return nil, e.missing(ctx, key, gen, err)
+			return nil, e.missing(ctx, key, err)
 		}
 		return b, nil
 	}

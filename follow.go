@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/insightslab/insights/store"
@@ -91,18 +92,15 @@ func (e *Engine) refresh(ctx context.Context) error {
 			return err
 		}
 	}
-	b, err := e.store.Get(ctx, manifestKey)
-	if errors.Is(err, store.ErrNotFound) && e.gen == 0 {
-		b, err = (&manifest{}).encode(), nil // a store not yet created, or created before manifests
-	}
-	if err != nil {
-		return fmt.Errorf("insights: refresh: %w", err)
-	}
-	m, err := decodeManifest(b)
+	m, err := e.storeManifest(ctx)
 	if err != nil {
 		return err
 	}
-	if m.gen == e.gen {
+	switch {
+	case m.gen < e.gen:
+		return fmt.Errorf("%w: %s: generation %d, older than the %d the follower loaded: the store was replaced; reopen the follower",
+			ErrCorrupt, manifestKey, m.gen, e.gen)
+	case m.gen == e.gen:
 		_, _, err := e.replayLog(ctx, e.walSeq)
 		return err
 	}
@@ -116,11 +114,30 @@ func (e *Engine) refresh(ctx context.Context) error {
 	if err := s.load(ctx, m); err != nil {
 		return err
 	}
+	e.carryDays(s)
 	e.mu.Lock()
 	e.state = s.state
 	e.mu.Unlock()
 	e.walSeq, e.walFrom, e.walBytes = s.walSeq, s.walFrom, s.walBytes
 	return nil
+}
+
+// carryDays gives the days of s, a follower's next state, that the new manifest names with the
+// segment they had, and that no log record changed since, the sealed
+// index e holds of them, if any: a checkpoint rewrites the days that
+// changed, and the others need not be read again. A sealed day is
+// immutable, and shared freely. walMu is held.
+func (e *Engine) carryDays(s *Engine) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	e.sealMu.Lock()
+	defer e.sealMu.Unlock()
+	for n, ds := range s.days {
+		if old := e.days[n]; old != nil && old.evictable() && old.segKey == ds.segKey && ds.sealed == nil && ds.open == nil {
+			ds.sealed = old.sealed
+			s.hold(ds)
+		}
+	}
 }
 
 // checkMeta reads the store's metadata, if it has any yet, and refuses a
@@ -144,21 +161,17 @@ func (e *Engine) checkMeta(ctx context.Context) error {
 	return nil
 }
 
-// manifestMoved reports whether the store's manifest is of another
-// generation than gen.
-func (e *Engine) manifestMoved(ctx context.Context, gen uint64) (bool, error) {
+// storeManifest reads the store's manifest: an empty one if it has none
+// yet.
+func (e *Engine) storeManifest(ctx context.Context) (*manifest, error) {
 	b, err := e.store.Get(ctx, manifestKey)
 	if errors.Is(err, store.ErrNotFound) {
-		return gen != 0, nil
+		return &manifest{horizon: math.MinInt32, segments: map[int32]string{}}, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, fmt.Errorf("insights: refresh: %w", err)
 	}
-	m, err := decodeManifest(b)
-	if err != nil {
-		return false, err
-	}
-	return m.gen != gen, nil
+	return decodeManifest(b)
 }
 
 // logGap returns what replayLog returns at a missing log record (err, the
@@ -169,11 +182,11 @@ func (e *Engine) logGap(ctx context.Context, err error) error {
 	if !e.follow {
 		return err
 	}
-	moved, merr := e.manifestMoved(ctx, e.gen)
+	m, merr := e.storeManifest(ctx)
 	switch {
 	case merr != nil:
 		return merr
-	case moved:
+	case m.gen != e.gen:
 		return fmt.Errorf("%w: %w", errStale, err)
 	}
 	return nil

@@ -2,7 +2,9 @@ package insights_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -26,16 +28,22 @@ import (
 // little in memory, so that days are evicted and read again from segments
 // the writer may have deleted. At the end both must equal the brute-force
 // oracle over every event.
+//
+// By default it runs the first 80 batches of one seed (some 12,000
+// events, a dozen checkpoints); -follow.all runs every batch (some 500 a
+// seed) of three seeds.
 func TestFollowerOracle(t *testing.T) {
 	loc := mustZone(t, orZone)
-	seeds := []uint64{1, 2}
-	if testing.Short() {
-		seeds = seeds[:1]
+	seeds, batches := []uint64{1}, 80
+	if *followAllFlag {
+		seeds, batches = []uint64{1, 2, 3}, math.MaxInt
 	}
 	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) { followRun(t, seed, loc) })
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) { followRun(t, seed, loc, batches) })
 	}
 }
+
+var followAllFlag = flag.Bool("follow.all", false, "TestFollowerOracle: every batch of three seeds, not the first 80 of one")
 
 // followBatches cuts the oracle's stream of seed (its batches, in order)
 // into batches of 1 to 300 events.
@@ -102,7 +110,7 @@ func followAnswers(ctx context.Context, e *insights.Engine) ([]string, error) {
 	return out, nil
 }
 
-func followRun(t *testing.T, seed uint64, loc *time.Location) {
+func followRun(t *testing.T, seed uint64, loc *time.Location, maxBatches int) {
 	ctx := context.Background()
 	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
 	clock := func() time.Time { return now }
@@ -136,6 +144,7 @@ func followRun(t *testing.T, seed uint64, loc *time.Location) {
 	defer ref.Close()
 
 	batches := followBatches(seed, loc)
+	batches = batches[:min(len(batches), maxBatches)]
 	var acked atomic.Int64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
