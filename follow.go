@@ -195,16 +195,30 @@ func (e *Engine) logGap(ctx context.Context, err error) error {
 // fresh returns f(), but on a follower, while f meets a file that the
 // writer deleted after a newer checkpoint (errStale), refreshes and calls
 // f again. No lock is held.
+// A refresh that does not move the engine to another generation cannot
+// help: the file is then reported as corrupt rather than looked for again.
 func fresh[T any](ctx context.Context, e *Engine, f func() (T, error)) (T, error) {
 	for {
 		v, err := f()
 		if !errors.Is(err, errStale) {
 			return v, err
 		}
-		if err := e.Refresh(ctx); err != nil {
-			return v, err
+		gen := e.generation()
+		if rerr := e.Refresh(ctx); rerr != nil {
+			return v, rerr
+		}
+		if e.generation() == gen {
+			return v, fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 	}
+}
+
+// generation returns the generation of the checkpoint the engine's state
+// comes from.
+func (e *Engine) generation() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.gen
 }
 
 // poll refreshes the follower every interval until stop is closed; done
