@@ -199,11 +199,11 @@ func (e *Engine) logGap(ctx context.Context, err error) error {
 // help: the file is then reported as corrupt rather than looked for again.
 func fresh[T any](ctx context.Context, e *Engine, f func() (T, error)) (T, error) {
 	for {
+		gen := e.generation() // before f: a background refresh may move on meanwhile
 		v, err := f()
 		if !errors.Is(err, errStale) {
 			return v, err
 		}
-		gen := e.generation()
 		if rerr := e.Refresh(ctx); rerr != nil {
 			return v, rerr
 		}
