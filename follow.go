@@ -198,6 +198,9 @@ func (e *Engine) logGap(ctx context.Context, err error) error {
 // A refresh that does not move the engine to another generation cannot
 // help: the file is then reported as corrupt rather than looked for again.
 func fresh[T any](ctx context.Context, e *Engine, f func() (T, error)) (T, error) {
+	if !e.follow {
+		return f()
+	}
 	for {
 		gen := e.generation() // before f: a background refresh may move on meanwhile
 		v, err := f()
