@@ -206,7 +206,7 @@ func TestFollowerOnPostgresCollected(t *testing.T) {
 		prefix string
 		before func()
 	}{
-		{"wal/", addBatch},                            // a log record listed, then collected
+		{"wal/", addBatch},                           // a log record listed, then collected
 		{"catalog/", func() { addBatch(); flush() }}, // the manifest read, then replaced
 	} {
 		c.before()
