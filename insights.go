@@ -168,6 +168,39 @@
 // and reported in Recovery. Options.ReadOnly opens a store that the
 // process must not or cannot write (a backup, a read-only mount).
 //
+// # Followers
+//
+// An engine opened with Options.Follow follows a store that one other
+// engine, the writer, writes: another process on the same directory (a
+// store.Dir opened with DirOptions.Follow, which takes no lock, so the
+// writer keeps its exclusive one) or on the same PostgreSQL schema
+// (pgstore). It writes nothing, refuses Add, Flush and Erase like a
+// read-only engine, and keeps up by itself every Options.RefreshInterval,
+// or when the host calls Refresh (follow.go): it applies the log records
+// the writer appended since, in sequence order and never past a missing
+// one, each under the write lock like an Add; when the writer has
+// committed a checkpoint, it builds the state of the new manifest aside
+// (reading its catalog whole and the log after it, keeping the sealed
+// days the checkpoint did not rewrite) and swaps it in. Queries in flight
+// finish on the old state; every answer comes from one state. A file
+// the writer's garbage collection deleted before the follower read it
+// (a segment of a day it had not loaded or had evicted, a day's log, a
+// log record, a catalog) makes it move to the newer checkpoint and retry,
+// never ErrCorrupt; a file that the store's manifest names and that is
+// missing is corruption, as at Open.
+//
+// Staleness: an answer holds every event the writer acknowledged before
+// the follower's last successful refresh began (Stats.Refreshed), so up to
+// RefreshInterval plus a refresh's time behind. While the writer is down
+// a follower answers with everything it acknowledged; it picks up the
+// writer's next Open (which may delete leftovers under it) as a newer
+// checkpoint or more log. Erasure and retention reach a follower with the
+// checkpoint that commits them. A refresh costs, with nothing new, a read
+// of the manifest and a listing of the log (on PostgreSQL two round
+// trips); with new records, a read and an apply of each; after a
+// checkpoint, about what Open costs, while queries go on. One writer per
+// store: several writing replicas are not built yet (SPEC §12).
+//
 // # Observability
 //
 // The engine prints nothing. It logs through Options.Logger, when the host
