@@ -94,8 +94,8 @@ type Stats struct {
 
 // Stats returns a snapshot of the engine's state and activity. Cost: it
 // takes the log's lock and then the engine's read lock, one after the
-// other, so it may wait for a batch being written or a checkpoint sealing
-// its days; and it counts the days with a segment, O(days). Safe for
+// other, so it may wait for a batch being written, a checkpoint sealing
+// its days or a follower's refresh; and it counts the days with a segment, O(days). Safe for
 // concurrent use, also after Close (which empties the engine).
 func (e *Engine) Stats() Stats {
 	o := e.obs
