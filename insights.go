@@ -468,7 +468,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	e.state = e.newState()
 	err = e.recover(ctx)
 	for e.follow && errors.Is(err, errStale) && ctx.Err() == nil {
-		e.state = e.newState() // the writer committed a checkpoint meanwhile: start again from it
+		e.state, e.walBytes = e.newState(), 0 // the writer committed a checkpoint meanwhile: start again from it
 		err = e.recover(ctx)
 	}
 	if err != nil {
