@@ -367,3 +367,23 @@ func TestFollowerPolls(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The writer's checkpoint collects the catalog a follower's Open was
+// about to read: Open starts again from the newer manifest.
+func TestFollowerOpensWhileTheWriterCollects(t *testing.T) {
+	mem := store.NewMemory()
+	hs := &hookStore{Store: mem}
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10)
+	flush(t, w)
+	ran := false
+	hs.hook("catalog/", func() { addUsers(t, w, 10, 20); flush(t, w); ran = true })
+	f := openFollower(t, hs, nil)
+	if !ran {
+		t.Fatal("the follower's Open read no catalog")
+	}
+	wantActive(t, f, 20, "a follower opened across a checkpoint")
+	if s := f.Stats(); s.LogBytes != 0 || s.Recovery.Checkpoint != 2 {
+		t.Errorf("Stats of a follower opened on checkpoint 2 with no log: LogBytes %d, Recovery %+v", s.LogBytes, s.Recovery)
+	}
+}
