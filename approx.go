@@ -157,4 +157,4 @@ func (s *sketches) mergeAll() {
 }
 
 // relativeError is the relative standard error of a sketch of precision p.
-func (s *sketches) relativeError() float64 { return 1.04 / math.Sqrt(float64(uint64(1)<<s.precision)) }
+func relativeError(p uint8) float64 { return 1.04 / math.Sqrt(float64(uint64(1)<<p)) }

@@ -11,7 +11,8 @@ package insights_test
 // checkpoint or of a log write, then reopens the directory and checks the
 // answers against the oracle over the acknowledged batches plus those of
 // the batches in flight at the kill that the store kept. Kills accumulate
-// on one directory.
+// on one directory. A follower (Options.Follow) on the directory refreshes
+// while each child runs, and must then equal the reopened engine.
 //
 //	go test -run '^TestCrash$' -crash.kills=200 .          # more kills
 //	go test -run '^TestCrash$' -crash.seed=S -crash.kills=N .  # replay a logged run
@@ -670,6 +671,74 @@ func durChildLock(dir string) {
 	os.Exit(0)
 }
 
+// crashFollower is an engine following TestCrash's directory: it
+// refreshes and queries in a loop while a child ingests, and must never
+// fail nor count a batch twice.
+type crashFollower struct {
+	e    *insights.Engine
+	quit chan struct{}
+	done chan error
+}
+
+func newCrashFollower(t *testing.T, dir string) *crashFollower {
+	t.Helper()
+	fs, err := store.Dir(dir, &store.DirOptions{Follow: true})
+	if err != nil {
+		t.Fatalf("the follower's store: %v", err)
+	}
+	t.Cleanup(func() { fs.Close() })
+	o := durCrashOptions()
+	o.Follow, o.RefreshInterval, o.MemoryLimit = true, -1, 64<<10
+	e, err := insights.Open(context.Background(), fs, o)
+	if err != nil {
+		t.Fatalf("the follower's Open: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return &crashFollower{e: e}
+}
+
+// start starts the loop, if f is not nil.
+func (f *crashFollower) start(ctx context.Context) {
+	if f == nil {
+		return
+	}
+	f.quit, f.done = make(chan struct{}), make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-f.quit:
+				f.done <- nil
+				return
+			default:
+			}
+			err := f.e.Refresh(ctx)
+			var markers map[string]float64
+			if err == nil {
+				markers, err = durMarkers(ctx, f.e)
+			}
+			for m, n := range markers {
+				if n != 1 && err == nil {
+					err = fmt.Errorf("batch %s counted %v times", m, n)
+				}
+			}
+			if err != nil {
+				f.done <- err
+				return
+			}
+			time.Sleep(time.Millisecond) // leave the child the cores
+		}
+	}()
+}
+
+// stop ends the loop and returns its error, if f is not nil.
+func (f *crashFollower) stop() error {
+	if f == nil {
+		return nil
+	}
+	close(f.quit)
+	return <-f.done
+}
+
 // durHookFS calls hook before every mutating file operation of a
 // DirStore: "create", "mkdir", "write" (with its size), "sync" (of a
 // file), "dirsync", "rename" (named by its new path) and "remove". A
@@ -907,9 +976,14 @@ func TestCrash(t *testing.T) {
 	heldEvents := 0              // events of those batches
 	var lastCkpt uint64
 
+	var fol *crashFollower // opened once the first child made the directory
 	for run := range kills {
 		plan := durCrashPlan(base, run)
+		fol.start(ctx)
 		kr := durRunChild(t, dir, base, run, plan)
+		if err := fol.stop(); err != nil {
+			t.Fatalf("kill %d: the follower, while the child ran: %v", run, err)
+		}
 		t.Logf("kill %d: %v: killed at %s", run, plan, kr.how)
 
 		// The batches that may be held besides the acknowledged ones: each
@@ -976,6 +1050,17 @@ func TestCrash(t *testing.T) {
 		}
 		if err := durCheck(ctx, e, o); err != nil {
 			t.Fatalf("kill %d (%v): %v\nrecovery %+v", run, plan, err, rec)
+		}
+		// A follower, which followed the child until its kill, catches
+		// up with what the reopened writer recovered (and collected).
+		if fol == nil {
+			fol = newCrashFollower(t, dir)
+		}
+		if err := fol.e.Refresh(ctx); err != nil {
+			t.Fatalf("kill %d: the follower's Refresh: %v", run, err)
+		}
+		if err := durCheck(ctx, fol.e, o); err != nil {
+			t.Fatalf("kill %d: the follower: %v", run, err)
 		}
 
 		// Recovery is sane: it names what the directory holds.

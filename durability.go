@@ -40,10 +40,27 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := e.load(ctx, m); err != nil {
+		return err
+	}
+	if e.readOnly {
+		return nil
+	}
+	removed, err := e.removeGarbage(ctx, m)
+	e.recovery.RemovedFiles = removed
+	return err
+}
+
+// load builds the engine's state from manifest m: its catalog, its days
+// (their segments named, loaded lazily), then the log from m's first
+// sequence on. The state is not yet shared: Open's engine, or the one a
+// follower builds to swap in (follow.go).
+func (e *Engine) load(ctx context.Context, m *manifest) error {
+	e.gen = m.gen
 	if m.catalog != "" {
 		b, err := e.store.Get(ctx, m.catalog)
 		if err != nil {
-			return missing(m.catalog, err)
+			return e.missing(ctx, m.catalog, err)
 		}
 		if err := e.decodeCatalog(m.catalog, b); err != nil {
 			return err
@@ -55,16 +72,10 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err := e.rehashSketches(ctx); err != nil {
 		return err
 	}
-	e.gen, e.catalog, e.walFrom, e.walSeq, e.horizon = m.gen, m.catalog, m.walFrom, m.walFrom, m.horizon
+	e.catalog, e.walFrom, e.walSeq, e.horizon = m.catalog, m.walFrom, m.walFrom, m.horizon
 	e.recovery = Recovery{Checkpoint: m.gen, Days: len(m.segments)}
-	if err := e.replayLog(ctx, m.walFrom); err != nil {
-		return err
-	}
-	if e.readOnly {
-		return nil
-	}
-	removed, err := e.removeGarbage(ctx, m)
-	e.recovery.RemovedFiles = removed
+	records, events, err := e.replayLog(ctx, m.walFrom)
+	e.recovery.LogRecords, e.recovery.LogEvents = records, events
 	return err
 }
 
@@ -98,15 +109,19 @@ func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 	return m, e.store.Put(ctx, manifestKey, m.encode())
 }
 
-// replayLog applies the log records from sequence from on. They must
-// follow each other without a gap; records before from are what a
-// checkpoint covered and had not yet deleted. A damaged record is
-// ErrCorrupt, but for the last one on a store whose Puts can tear: that
-// one was never acknowledged, and is dropped and reported in TornTail.
-func (e *Engine) replayLog(ctx context.Context, from uint64) error {
+// replayLog applies the log records from sequence from on, and returns
+// how many records and events it applied. They must follow each other
+// without a gap; records before from are what a checkpoint covered and had
+// not yet deleted. A damaged record is ErrCorrupt, but for the last one on
+// a store whose Puts can tear: that one was never acknowledged, and is
+// dropped and reported in TornTail. A follower stops, instead, at a gap,
+// a listed record gone or a torn last record, unless the store's manifest
+// moved on meanwhile (errStale): the writer has yet to write the record
+// (or to replace a failed one), and nothing past it may be applied.
+func (e *Engine) replayLog(ctx context.Context, from uint64) (records, events int, err error) {
 	logs, err := e.store.List(ctx, "wal/")
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	t, tears := e.store.(store.Tearing)
 	tears = tears && t.PutCanTear()
@@ -114,43 +129,51 @@ func (e *Engine) replayLog(ctx context.Context, from uint64) error {
 	for i, k := range logs {
 		seq := keyGen(k)
 		if k != walKey(seq) {
-			return fmt.Errorf("%w: %s: not a log record's key", ErrCorrupt, k)
+			return records, events, fmt.Errorf("%w: %s: not a log record's key", ErrCorrupt, k)
 		}
 		if seq < from {
 			continue
 		}
 		if seq != next {
-			return fmt.Errorf("%w: %s: missing: the log goes on at %s", ErrCorrupt, walKey(next), k)
+			return records, events, e.logGap(ctx, fmt.Errorf("%w: %s: missing: the log goes on at %s", ErrCorrupt, walKey(next), k))
 		}
 		b, err := e.store.Get(ctx, k)
-		if err != nil {
-			return missing(k, err)
+		if errors.Is(err, store.ErrNotFound) {
+			return records, events, e.logGap(ctx, missing(k, err))
 		}
-		events, err := decodeWAL(k, b)
+		if err != nil {
+			return records, events, err
+		}
+		evs, err := decodeWAL(k, b)
 		if err != nil && tears && i == len(logs)-1 && errors.Is(err, ErrCorrupt) {
+			if e.follow {
+				return records, events, nil
+			}
 			if !e.readOnly {
 				if err := e.store.Delete(ctx, k); err != nil {
-					return err
+					return records, events, err
 				}
 			}
 			e.recovery.TornTail = k
-			return nil
+			return records, events, nil
 		}
 		if err != nil {
-			return err
+			return records, events, err
 		}
-		if err := e.preload(ctx, events); err != nil {
-			return err
+		if err := e.preload(ctx, evs); err != nil {
+			return records, events, err
 		}
-		for i := range events {
-			e.apply(&events[i])
+		e.mu.Lock()
+		for i := range evs {
+			e.apply(&evs[i])
 		}
+		e.mu.Unlock()
 		e.walSeq, e.walBytes = seq+1, e.walBytes+len(b)
-		e.recovery.LogRecords++
-		e.recovery.LogEvents += len(events)
+		records++
+		events += len(evs)
 		next++
 	}
-	return nil
+	return records, events, nil
 }
 
 // someKeys names the first few of keys, for an error message.
@@ -168,6 +191,24 @@ func missing(key string, err error) error {
 		return fmt.Errorf("%w: %s: named by the manifest but missing", ErrCorrupt, key)
 	}
 	return err
+}
+
+// missing is the package's missing for key, which the engine's manifest
+// names; but on a follower, whose writer deletes what a newer manifest no
+// longer names, a key that the store's manifest no longer names is
+// errStale: the follower must move to that manifest.
+func (e *Engine) missing(ctx context.Context, key string, err error) error {
+	if !e.follow || !errors.Is(err, store.ErrNotFound) {
+		return missing(key, err)
+	}
+	m, merr := e.storeManifest(ctx)
+	if merr != nil {
+		return merr
+	}
+	if !m.names(key) {
+		return fmt.Errorf("%w: %s is gone", errStale, key)
+	}
+	return missing(key, err)
 }
 
 // removeGarbage deletes the catalogs, segments and log records that
@@ -201,7 +242,7 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest) (int, error) {
 func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error) {
 	b, err := e.store.Get(ctx, key)
 	if err != nil {
-		return nil, missing(key, err)
+		return nil, e.missing(ctx, key, err)
 	}
 	var lim limits
 	for k, d := range e.dims {
@@ -229,12 +270,14 @@ func (e *Engine) closeDay(ds *dayState) {
 
 // segmentGetter returns a function reading the segment key, for a day's
 // log read on first use. The segment stays in the store while a day
-// version that names it is the current one.
+// version that names it is the current one; on a follower, while the
+// store's manifest names it.
 func (e *Engine) segmentGetter(key string) func() ([]byte, error) {
 	return func() ([]byte, error) {
-		b, err := e.store.Get(context.Background(), key)
+		ctx := context.Background()
+		b, err := e.store.Get(ctx, key)
 		if err != nil {
-			return nil, missing(key, err)
+			return nil, e.missing(ctx, key, err)
 		}
 		return b, nil
 	}

@@ -14,6 +14,6 @@ var (
 	// ErrClosed: the Engine was closed.
 	ErrClosed = errors.New("insights: engine closed")
 	// ErrReadOnly: a write (Add, Flush, Erase) on an Engine opened with
-	// Options.ReadOnly.
+	// Options.ReadOnly or Options.Follow.
 	ErrReadOnly = errors.New("insights: engine opened read-only")
 )

@@ -73,8 +73,14 @@ type outRow struct {
 	rank  int   // with Top, the group's rank in its bucket ("(other)" last)
 }
 
-// evaluate validates q and computes its rows with their user sets.
+// evaluate validates q and computes its rows with their user sets, on a
+// follower again after a refresh if it met a file its writer deleted.
 func (e *Engine) evaluate(ctx context.Context, q Query) (*evaluation, error) {
+	return fresh(ctx, e, func() (*evaluation, error) { return e.evaluateOnce(ctx, q) })
+}
+
+// evaluateOnce validates q and computes its rows with their user sets.
+func (e *Engine) evaluateOnce(ctx context.Context, q Query) (*evaluation, error) {
 	if err := q.validate(); err != nil {
 		return nil, err
 	}

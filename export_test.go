@@ -10,3 +10,12 @@ func AwaitCheckpoint(e *Engine) {
 		<-done
 	}
 }
+
+// AppliedLog returns the sequence of the next log record e would write or,
+// on a follower, apply: how many records it has applied since the store
+// was created.
+func AppliedLog(e *Engine) uint64 {
+	e.walMu.Lock()
+	defer e.walMu.Unlock()
+	return e.walSeq
+}

@@ -168,6 +168,39 @@
 // and reported in Recovery. Options.ReadOnly opens a store that the
 // process must not or cannot write (a backup, a read-only mount).
 //
+// # Followers
+//
+// An engine opened with Options.Follow follows a store that one other
+// engine, the writer, writes: another process on the same directory (a
+// store.Dir opened with DirOptions.Follow, which takes no lock, so the
+// writer keeps its exclusive one) or on the same PostgreSQL schema
+// (pgstore). It writes nothing, refuses Add, Flush and Erase like a
+// read-only engine, and keeps up by itself every Options.RefreshInterval,
+// or when the host calls Refresh (follow.go): it applies the log records
+// the writer appended since, in sequence order and never past a missing
+// one, each under the write lock like an Add; when the writer has
+// committed a checkpoint, it builds the state of the new manifest aside
+// (reading its catalog whole and the log after it, keeping the sealed
+// days the checkpoint did not rewrite) and swaps it in. Queries in flight
+// finish on the old state; every answer comes from one state. A file
+// the writer's garbage collection deleted before the follower read it
+// (a segment of a day it had not loaded or had evicted, a day's log, a
+// log record, a catalog) makes it move to the newer checkpoint and retry,
+// never ErrCorrupt; a file that the store's manifest names and that is
+// missing is corruption, as at Open.
+//
+// Staleness: an answer holds every event the writer acknowledged before
+// the follower's last successful refresh began (Stats.Refreshed), so up to
+// RefreshInterval plus a refresh's time behind. While the writer is down
+// a follower answers with everything it acknowledged; it picks up the
+// writer's next Open (which may delete leftovers under it) as a newer
+// checkpoint or more log. Erasure and retention reach a follower with the
+// checkpoint that commits them. A refresh costs, with nothing new, a read
+// of the manifest and a listing of the log (on PostgreSQL two round
+// trips); with new records, a read and an apply of each; after a
+// checkpoint, about what Open costs, while queries go on. One writer per
+// store: several writing replicas are not built yet (SPEC §12).
+//
 // # Observability
 //
 // The engine prints nothing. It logs through Options.Logger, when the host
@@ -257,6 +290,22 @@ type Options struct {
 	// such as store.Dir with DirOptions.ReadOnly. An empty store opens as
 	// an empty engine in Zone.
 	ReadOnly bool
+	// Follow opens the engine as a follower of a store that one other
+	// engine writes, for a host that only serves dashboards: another
+	// process on the same directory (open it with store.DirOptions.Follow,
+	// which takes no lock) or on the same PostgreSQL schema. It implies
+	// ReadOnly, and keeps up with the writer by itself, every
+	// RefreshInterval, or when Refresh is called (follow.go): new log
+	// records as they appear, a new checkpoint by loading it. Its answers
+	// lag the writer's by up to RefreshInterval plus the refresh's own
+	// time; while the writer is down it answers with everything the
+	// writer acknowledged before it stopped. Erasure and retention reach
+	// it with the writer's checkpoint that commits them.
+	Follow bool
+	// RefreshInterval is how often a follower refreshes on a goroutine of
+	// its own, until Close. Default 0: DefaultRefreshInterval (500 ms);
+	// negative: never, the host calls Refresh. Ignored without Follow.
+	RefreshInterval time.Duration
 	// Risk tunes the risk detections of SPEC §9 (risk.go).
 	Risk RiskOptions
 }
@@ -272,33 +321,23 @@ type Engine struct {
 	checkpointBytes int
 	retentionDays   int
 	parallelism     int // goroutines per query
+	maxDimValues    int
+	memoryLimit     int64
 	readOnly        bool
+	follow          bool          // Options.Follow (follow.go)
+	stopPoll        chan struct{} // closed by Close to stop a follower's polling; nil if none
+	pollDone        chan struct{} // closed when the polling has stopped
+	zenc            *zstd.Encoder // compresses event logs (logsegment.go); safe for concurrent use
+	zdec            *zstd.Decoder // and decompresses them
 
 	// Guarded by mu.
-	mu       sync.RWMutex
-	closed   bool
-	keys     map[string]uint32 // user key → user id
-	userKeys []string          // user id → key; "" once erased
-	dims     [numIndexed]*dict
-	days     map[int32]*dayState
-	first    []int32                        // user id → first activity day, metrics.NoDay if none
-	firstOn  map[int32]*roaring.Bitmap      // day → the users whose first activity it is (first, inverted)
-	last     []int32                        // user id → last activity day, metrics.NoDay if none
-	joined   []int32                        // user id → first day with an activity or a successful creation
-	deleted  []int32                        // user id → deletion day, metrics.NoDay if none
-	deletedU *roaring.Bitmap                // users with a deletion day
-	regs     map[uint32]map[uint32]regState // user id → method code → registration state (registration.go)
-	zenc     *zstd.Encoder                  // compresses event logs (logsegment.go); safe for concurrent use
-	zdec     *zstd.Decoder                  // and decompresses them
-	sketches sketches
-	horizon  int32  // retention dropped the days before it
-	gen      uint64 // generation of the last checkpoint
-	catalog  string // key of the catalog of the last checkpoint
+	mu     sync.RWMutex
+	closed bool
+	state  // what the store holds and the log since: a follower swaps it whole (follow.go)
 
-	obs observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
+	obs *observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 
-	sealMu    sync.Mutex // held by queries while they seal or load a day under the read lock
-	residents residents  // the sealed days in memory, evicted past the memory limit (memory.go)
+	sealMu sync.Mutex // held by queries while they seal or load a day under the read lock
 
 	// Guarded by walMu, held while a log group is written and applied, and
 	// while a checkpoint seals its days and while it commits, so the log's
@@ -321,6 +360,29 @@ type Engine struct {
 	cmu     sync.Mutex
 	pending *commitGroup
 	writing bool
+}
+
+// state is an engine's tenant: users, dictionaries, days, sketches and
+// the generation they come from. It is guarded by Engine.mu (the residents
+// list by mu, or its read lock with sealMu). A follower builds a new one
+// when the writer commits a checkpoint and swaps it in (follow.go).
+type state struct {
+	keys      map[string]uint32 // user key → user id
+	userKeys  []string          // user id → key; "" once erased
+	dims      [numIndexed]*dict
+	days      map[int32]*dayState
+	first     []int32                        // user id → first activity day, metrics.NoDay if none
+	firstOn   map[int32]*roaring.Bitmap      // day → the users whose first activity it is (first, inverted)
+	last      []int32                        // user id → last activity day, metrics.NoDay if none
+	joined    []int32                        // user id → first day with an activity or a successful creation
+	deleted   []int32                        // user id → deletion day, metrics.NoDay if none
+	deletedU  *roaring.Bitmap                // users with a deletion day
+	regs      map[uint32]map[uint32]regState // user id → method code → registration state (registration.go)
+	sketches  sketches
+	horizon   int32     // retention dropped the days before it
+	gen       uint64    // generation of the last checkpoint
+	catalog   string    // key of the catalog of the last checkpoint
+	residents residents // the sealed days in memory, evicted past the memory limit (memory.go)
 }
 
 // dayState holds one day's index: its sealed form (nil until loaded from
@@ -364,6 +426,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	o.ReadOnly = o.ReadOnly || o.Follow
 	m, err := openMeta(ctx, s, o)
 	if err != nil {
 		return nil, err
@@ -390,24 +453,46 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.SlowQuery == 0 {
 		o.SlowQuery = DefaultSlowQuery
 	}
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = DefaultRefreshInterval
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
-		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism, readOnly: o.ReadOnly,
-		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
-		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
-		residents: residents{limit: o.MemoryLimit},
-		obs:       observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
+		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
+		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly, follow: o.Follow,
+		obs: &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)
+	e.obs.refreshed.Store(-1)
 	e.zenc, e.zdec = newCodec()
-	for i := range e.dims {
-		e.dims[i] = newDict(o.MaxDimensionValues, seedsOf(Dimension(i+1)))
+	e.state = e.newState()
+	err = e.recover(ctx)
+	for e.follow && errors.Is(err, errStale) && ctx.Err() == nil {
+		e.state, e.walBytes = e.newState(), 0 // the writer committed a checkpoint meanwhile: start again from it
+		err = e.recover(ctx)
 	}
-	if err := e.recover(ctx); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	e.logRecovery()
+	if e.follow && o.RefreshInterval > 0 {
+		e.stopPoll, e.pollDone = make(chan struct{}), make(chan struct{})
+		go e.poll(o.RefreshInterval, e.stopPoll, e.pollDone)
+	}
 	return e, nil
+}
+
+// newState returns an empty tenant with the engine's settings.
+func (e *Engine) newState() state {
+	st := state{
+		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
+		deletedU: roaring.New(), sketches: newSketches(e.precision), horizon: math.MinInt32,
+		residents: residents{limit: e.memoryLimit},
+	}
+	for i := range st.dims {
+		st.dims[i] = newDict(e.maxDimValues, seedsOf(Dimension(i+1)))
+	}
+	return st
 }
 
 // validate reports every bad field of o at once.
@@ -500,6 +585,11 @@ func (e *Engine) Close() error {
 	defer e.ckMu.Unlock()
 	if e.isClosed() {
 		return ErrClosed
+	}
+	if e.stopPoll != nil {
+		close(e.stopPoll)
+		<-e.pollDone
+		e.stopPoll = nil
 	}
 	var err error
 	if !e.readOnly {

@@ -117,6 +117,11 @@ func (e *Engine) UserSignIns(ctx context.Context, userKey string, from, to Date)
 // use) and the decoding of their records; a day not in memory is read
 // from the store. Meant for a page of users, not for every user.
 func (e *Engine) DisplayNames(ctx context.Context, keys []string) (map[string]string, error) {
+	return fresh(ctx, e, func() (map[string]string, error) { return e.displayNames(ctx, keys) })
+}
+
+// displayNames is DisplayNames under the read lock.
+func (e *Engine) displayNames(ctx context.Context, keys []string) (map[string]string, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
@@ -224,8 +229,14 @@ func (q *LogQuery) validate() (*logCursor, error) {
 	return &c, err
 }
 
-// page computes one page of q under the read lock.
+// page computes one page of q, on a follower again after a refresh if it
+// met a file its writer deleted.
 func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
+	return fresh(ctx, e, func() (*LogPage, error) { return e.pageOnce(ctx, q) })
+}
+
+// pageOnce computes one page of q under the read lock.
+func (e *Engine) pageOnce(ctx context.Context, q LogQuery) (*LogPage, error) {
 	cur, err := q.validate()
 	if err != nil {
 		return nil, err

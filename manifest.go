@@ -56,6 +56,19 @@ func decodeManifest(b []byte) (*manifest, error) {
 	return m, r.end()
 }
 
+// names reports whether key is m's catalog or one of its segments.
+func (m *manifest) names(key string) bool {
+	if key == m.catalog {
+		return true
+	}
+	for _, k := range m.segments {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
 // keyGen returns the hexadecimal generation or sequence that ends key.
 func keyGen(key string) uint64 {
 	i := len(key) - 16

@@ -37,6 +37,9 @@ type observer struct {
 	lastCheckpoint                  atomic.Int64 // ns after opened when the last checkpoint committed, -1 for none
 	checkpointTime                  atomic.Int64 // ns the last committed checkpoint took
 
+	refreshed       atomic.Int64 // a follower: ns after opened when the last successful refresh began, -1 for none
+	refreshFailures atomic.Uint64
+
 	// Evictions not yet logged (counted only with a logger), logged by
 	// the next Add, query or checkpoint once it holds no lock.
 	evicted      atomic.Uint64
@@ -76,6 +79,14 @@ type Stats struct {
 	// backfill makes as old as it likes.
 	IngestLag time.Duration
 
+	// Refreshed is, on a follower (Options.Follow), when its last
+	// successful refresh began: it answers with every event its writer
+	// had acknowledged by then. Zero if none since Open (it answers with
+	// what Open found). RefreshFailures counts the background refreshes
+	// that failed (each logged, and retried at the next tick).
+	Refreshed       time.Time
+	RefreshFailures uint64
+
 	Queries     uint64        // calls of Query and Users since Open, failed ones included
 	QueryTime   time.Duration // their summed duration: QueryTime/Queries is the mean latency
 	SlowQueries uint64        // those that took longer than Options.SlowQuery
@@ -83,11 +94,11 @@ type Stats struct {
 
 // Stats returns a snapshot of the engine's state and activity. Cost: it
 // takes the log's lock and then the engine's read lock, one after the
-// other, so it may wait for a batch being written or a checkpoint sealing
-// its days; and it counts the days with a segment, O(days). Safe for
+// other, so it may wait for a batch being written, a checkpoint sealing
+// its days or a follower's refresh; and it counts the days with a segment, O(days). Safe for
 // concurrent use, also after Close (which empties the engine).
 func (e *Engine) Stats() Stats {
-	o := &e.obs
+	o := e.obs
 	s := Stats{
 		Events: o.events.Load(), Duplicates: o.duplicates.Load(),
 		Recovery:           e.Recovery(),
@@ -100,6 +111,10 @@ func (e *Engine) Stats() Stats {
 		QueryTime:          time.Duration(o.queryTime.Load()),
 		SlowQueries:        o.slowQueries.Load(),
 	}
+	if at := o.refreshed.Load(); at >= 0 {
+		s.Refreshed = o.opened.Add(time.Duration(at))
+	}
+	s.RefreshFailures = o.refreshFailures.Load()
 	since := time.Since(o.opened)
 	s.CheckpointAge = since
 	if at := o.lastCheckpoint.Load(); at >= 0 {
@@ -123,7 +138,7 @@ func (e *Engine) Stats() Stats {
 // observeQuery counts a call of Query or Users that began at start, and
 // logs q if it was slow. No lock is held.
 func (e *Engine) observeQuery(q Query, start time.Time) {
-	o := &e.obs
+	o := e.obs
 	d := time.Since(start)
 	o.queries.Add(1)
 	o.queryTime.Add(int64(d))
@@ -150,13 +165,13 @@ func (o *observer) evicting(n int64) {
 // logEvictions logs, at Debug level, the evictions counted since it last
 // did. No lock is held.
 func (e *Engine) logEvictions() {
-	o := &e.obs
+	o := e.obs
 	if o.log == nil || o.evicted.Load() == 0 {
 		return
 	}
 	n, b := o.evicted.Swap(0), o.evictedBytes.Swap(0)
 	o.log.LogAttrs(context.Background(), slog.LevelDebug, "insights: days evicted from memory",
-		slog.Uint64("days", n), slog.Int64("bytes", b), slog.Int64("limit", e.residents.limit))
+		slog.Uint64("days", n), slog.Int64("bytes", b), slog.Int64("limit", e.memoryLimit))
 }
 
 // newlyCapped returns the indexed dimensions whose dictionary reached its
@@ -191,7 +206,7 @@ func (e *Engine) logCaps(capped uint64) {
 // logRecovery logs what Open recovered, and the dimensions found capped.
 // It runs at the end of Open, before the engine is shared.
 func (e *Engine) logRecovery() {
-	o := &e.obs
+	o := e.obs
 	if o.log == nil {
 		return
 	}
@@ -210,7 +225,7 @@ func (e *Engine) logRecovery() {
 // start, and logs it: Info when committed, Error when it failed. ckMu is
 // held; walMu and mu are not.
 func (e *Engine) checkpointDone(gen uint64, days int, start time.Time, err error) {
-	o := &e.obs
+	o := e.obs
 	d := time.Since(start)
 	if err != nil {
 		o.checkpointFailures.Add(1)

@@ -197,7 +197,7 @@ func (ev *evaluation) result() *Result {
 	res := &Result{Query: ev.q, Zone: ev.e.loc.String(), Approximate: ev.approx,
 		Window: windowOf(ev.q), Warnings: ev.warnings, Rows: make([]Row, len(ev.rows))}
 	if ev.approx {
-		res.RelativeError = ev.e.sketches.relativeError()
+		res.RelativeError = relativeError(ev.e.precision) // e.sketches is the state's: not read outside the lock
 	}
 	for i, r := range ev.rows {
 		res.Rows[i] = r.Row

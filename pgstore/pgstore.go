@@ -69,9 +69,18 @@
 // A Store does not implement store.Tearing: a Put is a transaction, and
 // commits whole or not at all.
 //
+// # Followers
+//
+// Any number of engines opened with insights.Options.Follow may read a
+// tenant that one engine writes, each on its own Store of the same
+// schema (New): a follower writes nothing, and polls the manifest and
+// the log (a SELECT of MANIFEST and a listing of log's keys, two round
+// trips, per refresh). Each Put commits on its own, so a follower sees a
+// log record whole or not at all.
+//
 // # Replicas, next
 //
-// A Store serves one engine per tenant. Several engines writing one
+// A Store serves one writing engine per tenant. Several engines writing one
 // tenant (SPEC §12) will need, beyond this layout: the log appended
 // with INSERT without ON CONFLICT, so that the primary key on
 // wal/<seq> (16 hexadecimal digits, one key per sequence) lets exactly

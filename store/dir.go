@@ -40,6 +40,15 @@ type DirOptions struct {
 	// ErrReadOnly. A read-only mount, a backup or another user's store
 	// can be read this way.
 	ReadOnly bool
+	// Follow opens an existing directory that another DirStore, in this
+	// process or another, writes: read-only like ReadOnly (nothing is
+	// created, removed or written), but it takes no lock at all, so the
+	// writer keeps its exclusive lock and opens and closes as it likes.
+	// Get and List see the writer's Puts and Deletes as they happen: a
+	// value whole (Puts rename), a key that a List returned possibly gone
+	// by the Get (ErrNotFound). An insights engine opened with
+	// Options.Follow reads a directory this way. Follow implies ReadOnly.
+	Follow bool
 }
 
 // DirStore is a Store on a directory, durable across crashes and power
@@ -65,8 +74,8 @@ type DirStore struct {
 	lock io.Closer    // nil once closed; noLock for a read-only DirStore without a LOCK file
 }
 
-// noLock stands for the lock a read-only DirStore on a directory without
-// a LOCK file does not hold.
+// noLock stands for the lock that a following DirStore, or a read-only
+// one on a directory without a LOCK file, does not hold.
 type noLock struct{}
 
 func (noLock) Close() error { return nil }
@@ -85,7 +94,8 @@ func (noLock) Close() error { return nil }
 // out still has) was never a store's: Dir refuses it with an error
 // wrapping ErrNotStore rather than write its files beside the user's (an
 // empty directory, or one holding only "lost+found", becomes a store). DirOptions.ReadOnly opens an existing
-// store without writing anything.
+// store without writing anything; DirOptions.Follow, one that another
+// DirStore is writing.
 //
 // Keys are slash-separated paths of one or more segments of ASCII letters,
 // digits, '.', '_' and '-', at most 512 bytes long; a segment may not be
@@ -104,14 +114,18 @@ func Dir(path string, opts *DirOptions) (*DirStore, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	d.root = root
-	if opts != nil && opts.ReadOnly {
+	switch {
+	case opts != nil && opts.Follow:
+		d.readOnly = true
+		d.lock, err = noLock{}, checkDir(d.fs, root)
+	case opts != nil && opts.ReadOnly:
 		d.readOnly = true
 		d.lock, err = d.fs.LockShared(filepath.Join(root, lockName))
 		if errors.Is(err, fs.ErrNotExist) {
 			// No writer ever locked it, or the directory is missing.
 			d.lock, err = noLock{}, checkDir(d.fs, root)
 		}
-	} else {
+	default:
 		err = mkdirAll(d.fs, root)
 		if err == nil {
 			err = checkStoreDir(d.fs, root)

@@ -122,3 +122,56 @@ func TestDirRefusesADirectoryThatIsNotAStore(t *testing.T) {
 	}
 	openDir(t, mount, nil)
 }
+
+func TestDirFollowBesideWriter(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	w := openDir(t, dir, nil)
+	storetest.Put(t, w, "meta.json", "{}")
+	storetest.Put(t, w, "wal/0", "zero")
+	before := storetest.Tree(t, dir)
+
+	f, err := store.Dir(dir, &store.DirOptions{Follow: true})
+	if err != nil {
+		t.Fatalf("a follower beside a writer: %v", err)
+	}
+	storetest.Put(t, w, "wal/1", "one")
+	storetest.WantValue(t, f, "wal/1", "one")
+	if err := w.Delete(ctx, "wal/1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Get(ctx, "wal/1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of a key the writer deleted = %v, want ErrNotFound", err)
+	}
+	if err := f.Put(ctx, "days/y", []byte("y")); !errors.Is(err, store.ErrReadOnly) {
+		t.Errorf("Put on a follower = %v, want ErrReadOnly", err)
+	}
+	if err := f.Delete(ctx, "meta.json"); !errors.Is(err, store.ErrReadOnly) {
+		t.Errorf("Delete on a follower = %v, want ErrReadOnly", err)
+	}
+	// The writer closes and another opens while the follower stays.
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := store.Dir(dir, nil)
+	if err != nil {
+		t.Fatalf("a writer while a follower has the directory: %v", err)
+	}
+	storetest.Put(t, w2, "wal/2", "two")
+	if keys, err := f.List(ctx, "wal/"); err != nil || !slices.Equal(keys, []string{"wal/0", "wal/2"}) {
+		t.Errorf("the follower lists %q, %v; want [wal/0 wal/2]", keys, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Delete(ctx, "wal/2"); err != nil {
+		t.Fatal(err)
+	}
+	w2.Close()
+	if after := storetest.Tree(t, dir); !maps.Equal(before, after) {
+		t.Errorf("the follower changed the directory:\nbefore %q\nafter  %q", before, after)
+	}
+	if _, err := store.Dir(filepath.Join(dir, "missing"), &store.DirOptions{Follow: true}); err == nil {
+		t.Error("a follower of a missing directory opened")
+	}
+}

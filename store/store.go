@@ -29,7 +29,7 @@
 // Dir) and cannot hold a key and keys below it ("a" and "a/b"). It keeps
 // the directories that Delete empties, and trusts that nothing else
 // writes in its directory: the lock excludes other DirStores, not other
-// programs.
+// programs, and not the followers (DirOptions.Follow), which only read.
 //
 // # Concurrency
 //

@@ -1,0 +1,389 @@
+package insights_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+// A writer and a follower on one store: the follower's answers after a
+// Refresh, and after the writer's garbage collection deleted what it was
+// about to read.
+
+// hookStore is a Store whose Get calls beforeGet first, if set: a test
+// makes the writer act between a follower's listing and its read.
+type hookStore struct {
+	store.Store
+	mu        sync.Mutex
+	beforeGet func(key string)
+}
+
+func (h *hookStore) Get(ctx context.Context, key string) ([]byte, error) {
+	h.mu.Lock()
+	f := h.beforeGet
+	h.mu.Unlock()
+	if f != nil {
+		f(key)
+	}
+	return h.Store.Get(ctx, key)
+}
+
+// hook sets the function that the next Get of a key starting with prefix
+// runs, once.
+func (h *hookStore) hook(prefix string, f func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.beforeGet = func(key string) {
+		if !strings.HasPrefix(key, prefix) {
+			return
+		}
+		h.mu.Lock()
+		h.beforeGet = nil
+		h.mu.Unlock()
+		f()
+	}
+}
+
+// openFollower opens a follower on s that refreshes only when told.
+func openFollower(t *testing.T, s store.Store, opts *insights.Options) *insights.Engine {
+	t.Helper()
+	var o insights.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Follow = true
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = -1
+	}
+	if o.Now == nil {
+		o.Now = fixed(clock)
+	}
+	f, err := insights.Open(context.Background(), s, &o)
+	if err != nil {
+		t.Fatalf("Open the follower: %v", err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+// openWriter opens an engine on s that the test closes, or the cleanup.
+func openWriter(t *testing.T, s store.Store) *insights.Engine {
+	t.Helper()
+	w, err := insights.Open(context.Background(), s, &insights.Options{Now: fixed(clock)})
+	if err != nil {
+		t.Fatalf("Open the writer: %v", err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	return w
+}
+
+// addUsers adds sign-ins of users from to to-1 ("u<i>") on 3 March 2025.
+func addUsers(t *testing.T, w *insights.Engine, from, to int) {
+	t.Helper()
+	var evs []insights.Event
+	for i := from; i < to; i++ {
+		e := signIn(fmt.Sprintf("u%d", i), utc(3, 3, 9, i%60))
+		e.RequestID = fmt.Sprintf("r%d", i)
+		evs = append(evs, e)
+	}
+	add(t, w, evs...)
+}
+
+// flush writes the writer's checkpoint.
+func flush(t *testing.T, w *insights.Engine) {
+	t.Helper()
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+}
+
+// activeInMarch returns e's active users over March 2025.
+func activeInMarch(e *insights.Engine) (float64, error) {
+	res, err := e.Query(context.Background(), insights.Query{Metric: insights.ActiveUsers,
+		From: date(2025, 3, 1), To: date(2025, 4, 1), Granularity: insights.Total})
+	if err != nil {
+		return 0, err
+	}
+	return res.Rows[0].Value, nil
+}
+
+// wantActive fails the test unless e counts want active users in March.
+func wantActive(t *testing.T, e *insights.Engine, want float64, when string) {
+	t.Helper()
+	got, err := activeInMarch(e)
+	if err != nil || got != want {
+		t.Errorf("%s: active users %v, %v; want %v", when, got, err, want)
+	}
+}
+
+// refresh refreshes the follower f.
+func refresh(t *testing.T, f *insights.Engine) {
+	t.Helper()
+	if err := f.Refresh(context.Background()); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+}
+
+func TestFollowerTailsTheLogAndMovesToCheckpoints(t *testing.T) {
+	mem := store.NewMemory()
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10)
+	f := openFollower(t, mem, nil)
+	wantActive(t, f, 10, "at Open, from the log")
+	addUsers(t, w, 10, 15)
+	wantActive(t, f, 10, "before a Refresh")
+	refresh(t, f)
+	wantActive(t, f, 15, "after the log grew")
+	flush(t, w)
+	addUsers(t, w, 15, 20)
+	refresh(t, f)
+	wantActive(t, f, 20, "after a checkpoint and more log")
+	refresh(t, f)
+	wantActive(t, f, 20, "after a Refresh with nothing new")
+
+	// The writer down: the follower answers with what it acknowledged,
+	// and picks up the checkpoint of its Close and a new writer's log.
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, f)
+	wantActive(t, f, 20, "after the writer closed")
+	w2 := openWriter(t, mem)
+	addUsers(t, w2, 20, 25)
+	refresh(t, f)
+	wantActive(t, f, 25, "after a new writer added")
+	if s := f.Stats(); s.Refreshed.IsZero() || s.Users != 25 {
+		t.Errorf("Stats after refreshes: Refreshed %v, Users %d", s.Refreshed, s.Users)
+	}
+}
+
+func TestFollowerWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ws, err := store.Dir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	w := openWriter(t, ws)
+	addUsers(t, w, 0, 10)
+	flush(t, w)
+	addUsers(t, w, 10, 12)
+	fs, err := store.Dir(dir, &store.DirOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	before, err := ws.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Over a plain store, not a read-only one: the engine itself must not write.
+	f := openFollower(t, &hookStore{Store: fs}, nil)
+	for name, err := range map[string]error{
+		"Add":   f.Add(ctx, signIn("x", utc(3, 3, 9, 0))),
+		"Flush": f.Flush(ctx),
+		"Erase": func() error { _, err := f.Erase(ctx, "u1"); return err }(),
+	} {
+		if !errors.Is(err, insights.ErrReadOnly) {
+			t.Errorf("%s on a follower: %v, want ErrReadOnly", name, err)
+		}
+	}
+	if err := w.Refresh(ctx); !errors.Is(err, insights.ErrInvalidQuery) {
+		t.Errorf("Refresh on a writer: %v, want ErrInvalidQuery", err)
+	}
+	wantActive(t, f, 12, "the follower")
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := ws.List(ctx, ""); err != nil || !slices.Equal(before, after) {
+		t.Errorf("the follower changed the store: %q, then %q (%v)", before, after, err)
+	}
+	if err := f.Refresh(ctx); !errors.Is(err, insights.ErrClosed) {
+		t.Errorf("Refresh after Close: %v, want ErrClosed", err)
+	}
+}
+
+// A day the follower had not loaded, whose segment the writer replaced
+// and deleted, is read from the newer checkpoint; so is a day's log read
+// after its segment was deleted.
+func TestFollowerReloadsADayTheWriterCollected(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10)
+	flush(t, w)
+	f := openFollower(t, mem, nil) // the day named, not loaded
+	addUsers(t, w, 10, 20)
+	flush(t, w) // replaces the day's segment, deletes the old one
+	wantActive(t, f, 20, "a query loading a collected segment")
+
+	addUsers(t, w, 20, 30)
+	flush(t, w) // deletes the segment the follower loaded, whose log it has not read
+	page, err := f.SignIns(ctx, insights.LogQuery{Limit: 100})
+	if err != nil || len(page.Entries) != 30 {
+		n := -1
+		if page != nil {
+			n = len(page.Entries)
+		}
+		t.Errorf("the sign-in log after its segment was collected: %d entries, %v; want 30", n, err)
+	}
+}
+
+// A log record listed, then deleted by the writer's checkpoint before the
+// follower reads it.
+func TestFollowerLogRecordGoneBetweenListAndGet(t *testing.T) {
+	mem := store.NewMemory()
+	hs := &hookStore{Store: mem}
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10) // wal/…0
+	f := openFollower(t, hs, nil)
+	addUsers(t, w, 10, 20) // wal/…1
+	ran := false
+	hs.hook("wal/", func() { flush(t, w); ran = true })
+	refresh(t, f)
+	if !ran {
+		t.Fatal("the follower read no log record")
+	}
+	wantActive(t, f, 20, "after the record it listed was collected")
+}
+
+// The store's manifest moves on while the follower loads the one it read:
+// the catalog it names is gone.
+func TestFollowerManifestMovesMidRefresh(t *testing.T) {
+	mem := store.NewMemory()
+	hs := &hookStore{Store: mem}
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10)
+	flush(t, w)
+	f := openFollower(t, hs, nil)
+	addUsers(t, w, 10, 20)
+	flush(t, w)
+	ran := false
+	hs.hook("catalog/", func() { addUsers(t, w, 20, 30); flush(t, w); ran = true })
+	refresh(t, f)
+	if !ran {
+		t.Fatal("the follower read no catalog")
+	}
+	wantActive(t, f, 30, "after a manifest newer than the one it read")
+}
+
+// A gap in the log: the follower applies nothing past it, and goes on
+// once the record is there.
+func TestFollowerStopsAtALogGap(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10)
+	f := openFollower(t, mem, nil)
+	addUsers(t, w, 10, 15) // wal/…1
+	addUsers(t, w, 15, 20) // wal/…2
+	const k = "wal/0000000000000001"
+	rec, err := mem.Get(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.Delete(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, f)
+	wantActive(t, f, 10, "with wal/…1 missing")
+	if err := mem.Put(ctx, k, rec); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, f)
+	wantActive(t, f, 20, "with wal/…1 back")
+}
+
+// A file the follower's manifest names, missing while that manifest is
+// still the store's, is corruption.
+func TestFollowerMissingSegmentIsCorrupt(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10)
+	flush(t, w)
+	f := openFollower(t, mem, nil)
+	keys, err := mem.List(ctx, "days/")
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("segments %q, %v", keys, err)
+	}
+	if err := mem.Delete(ctx, keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := activeInMarch(f); !errors.Is(err, insights.ErrCorrupt) || !strings.Contains(err.Error(), keys[0]) {
+		t.Errorf("a query reading a missing segment: %v, want ErrCorrupt naming %s", err, keys[0])
+	}
+}
+
+func TestFollowerOfAStoreNotYetCreated(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	f := openFollower(t, mem, &insights.Options{Zone: "Europe/Paris"})
+	wantActive(t, f, 0, "an empty store")
+	if keys, err := mem.List(ctx, ""); err != nil || len(keys) != 0 {
+		t.Errorf("the follower wrote %q (%v) in an empty store", keys, err)
+	}
+	w := openWriter(t, mem) // in UTC
+	addUsers(t, w, 0, 10)
+	if err := f.Refresh(ctx); !errors.Is(err, insights.ErrInvalidQuery) || !strings.Contains(err.Error(), "Europe/Paris") {
+		t.Errorf("a follower in another zone than the store's writer: %v, want ErrInvalidQuery naming the zones", err)
+	}
+	g := openFollower(t, mem, nil)
+	wantActive(t, g, 10, "a follower in the writer's zone")
+}
+
+// The follower refreshes by itself every RefreshInterval.
+func TestFollowerPolls(t *testing.T) {
+	mem := store.NewMemory()
+	w := openWriter(t, mem)
+	f := openFollower(t, mem, &insights.Options{RefreshInterval: time.Millisecond})
+	addUsers(t, w, 0, 10)
+	flush(t, w)
+	addUsers(t, w, 10, 20)
+	deadline := time.Now().Add(time.Minute) // a bound against a hang, not a timing assertion
+	for {
+		n, err := activeInMarch(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a minute the follower counts %v active users, want 20", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The writer's checkpoint collects the catalog a follower's Open was
+// about to read: Open starts again from the newer manifest.
+func TestFollowerOpensWhileTheWriterCollects(t *testing.T) {
+	mem := store.NewMemory()
+	hs := &hookStore{Store: mem}
+	w := openWriter(t, mem)
+	addUsers(t, w, 0, 10)
+	flush(t, w)
+	ran := false
+	hs.hook("catalog/", func() { addUsers(t, w, 10, 20); flush(t, w); ran = true })
+	f := openFollower(t, hs, nil)
+	if !ran {
+		t.Fatal("the follower's Open read no catalog")
+	}
+	wantActive(t, f, 20, "a follower opened across a checkpoint")
+	if s := f.Stats(); s.LogBytes != 0 || s.Recovery.Checkpoint != 2 {
+		t.Errorf("Stats of a follower opened on checkpoint 2 with no log: LogBytes %d, Recovery %+v", s.LogBytes, s.Recovery)
+	}
+}

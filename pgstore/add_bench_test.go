@@ -1,0 +1,87 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/pgstore"
+	"github.com/insightslab/insights/store"
+)
+
+// BenchmarkAdd times Engine.Add of batches of 1,000 sign-ins through
+// PostgreSQL and through the directory store in the same run: one writer,
+// then 8 concurrent writers (their batches share log writes: group
+// commit). Each Add is acknowledged once its log record is committed;
+// events/s is the figure to read:
+//
+//	INSIGHTS_TEST_POSTGRES=postgres://… go test -run '^$' -bench Add -benchtime 200x .
+func BenchmarkAdd(b *testing.B) {
+	ctx := context.Background()
+	pool := testPool(b)
+	stores := []struct {
+		name string
+		open func(b *testing.B) store.Store
+	}{
+		{"postgres", func(b *testing.B) store.Store { return pgstore.New(pool, newSchema(b, pool)) }},
+		{"dir", func(b *testing.B) store.Store {
+			d, err := store.Dir(b.TempDir(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { d.Close() })
+			return d
+		}},
+	}
+	now := time.Date(2025, time.March, 1, 0, 0, 0, 0, time.UTC)
+	for _, st := range stores {
+		for _, writers := range []int{1, 8} {
+			b.Run(fmt.Sprintf("%s/writers=%d", st.name, writers), func(b *testing.B) {
+				e, err := insights.Open(ctx, st.open(b), &insights.Options{Now: func() time.Time { return now }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				var mu sync.Mutex
+				next := 0
+				batch := func() []insights.Event { // a new batch: 1,000 sign-ins of 100,000 users over a month
+					mu.Lock()
+					n := next
+					next++
+					mu.Unlock()
+					evs := make([]insights.Event, 1000)
+					for i := range evs {
+						k := n*1000 + i
+						evs[i] = insights.Event{Time: now.Add(-time.Duration(k%(30*86400)) * time.Second), Kind: insights.KindSignIn,
+							UserKey: fmt.Sprintf("user-%06d", k*7919%100000), AppID: "portal", OS: "Windows 10", Country: "FR",
+							IP: "192.0.2.10", RequestID: fmt.Sprintf("req-%d", k)}
+					}
+					return evs
+				}
+				b.ReportAllocs()
+				start := time.Now()
+				adds := 0
+				for b.Loop() {
+					var wg sync.WaitGroup
+					errs := make(chan error, writers)
+					for range writers {
+						evs := batch()
+						wg.Go(func() { errs <- e.Add(ctx, evs...) })
+					}
+					wg.Wait()
+					close(errs)
+					for err := range errs {
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					adds += writers
+				}
+				b.ReportMetric(float64(adds*1000)/time.Since(start).Seconds(), "events/s")
+			})
+		}
+	}
+}
