@@ -789,7 +789,12 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // since the last query, then for each day the query touches one pass over
 // that day's distinct dimension combinations per filter leaf, and unions
 // of the matching user sets; as-of metrics (inactive, total, never-active)
-// union every day from the first one for each bucket. Stats counts the
+// union every day from the first one for each bucket. Unfiltered event
+// counts (one group column or none) read one cached array per day and
+// series instead, and unfiltered active users grouped by one dimension
+// over more than two days union cached blocks of days: both built on
+// first use, kept on the sealed days, counted in Options.MemoryLimit and
+// evicted with them. Stats counts the
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())
