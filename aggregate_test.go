@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -196,7 +197,7 @@ func testPreAggregates(t *testing.T, limit int64) {
 			if err != nil {
 				t.Fatalf("%s: %v", step, err)
 			}
-			if got := rowsOf(res, c.dated, c.series); !mapsEqual(got, c.want) {
+			if got := rowsOf(res, c.dated, c.series); !maps.Equal(got, c.want) {
 				t.Errorf("%s: %s %s: got %v, want %v", step, c.q.Metric, c.q.Granularity, got, c.want)
 			}
 		}
@@ -231,16 +232,4 @@ func testPreAggregates(t *testing.T, limit int64) {
 	}
 	o.erased["u08"], o.horizon = true, NewDate(2025, 3, 10).num()
 	check("retention")
-}
-
-func mapsEqual(a, b map[string]float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
