@@ -92,7 +92,10 @@ func (ev *evaluation) emitCounts(name string, order int, f Filter) {
 	if len(ev.groupCols) == 1 {
 		key.col = ev.groupCols[0]
 	}
-	in := ev.inputs(userPred{m: m}, ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to, nil)
+	if ev.countDays == nil { // the same days for every series
+		ev.countDays = ev.inputs(userPred{}, ev.buckets[0].from, ev.buckets[len(ev.buckets)-1].to, nil)
+	}
+	in := ev.countDays
 	per := make([][]uint64, len(in))
 	forEach(len(in), ev.e.parallelism, func(i int) { per[i] = in[i].d.countsBy(key, m) })
 	var sum []uint64

@@ -137,9 +137,9 @@ func TestPreAggregatesFollowChanges(t *testing.T) {
 func testPreAggregates(t *testing.T, limit int64) {
 	ctx := context.Background()
 	var mu sync.Mutex
-	now := time.Date(2025, 4, 15, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2025, 5, 20, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e, err := Open(ctx, store.NewMemory(), &Options{Now: clock, MemoryLimit: limit, RetentionDays: 45, CheckpointBytes: 64 << 10})
+	e, err := Open(ctx, store.NewMemory(), &Options{Now: clock, MemoryLimit: limit, RetentionDays: 80, CheckpointBytes: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,15 +167,16 @@ func testPreAggregates(t *testing.T, limit int64) {
 		o.events = append(o.events, evs...)
 	}
 	var evs []Event
-	for d := range 40 {
+	for d := range 70 {
 		for range 30 {
 			evs = append(evs, event(d, r.IntN(60)))
 		}
 	}
 	addAll(evs...)
 
-	from, to := NewDate(2025, 3, 3), NewDate(2025, 4, 4) // 32 days, not aligned on 32
-	mid, midTo := NewDate(2025, 3, 8), NewDate(2025, 3, 29)
+	from, to := NewDate(2025, 3, 3), NewDate(2025, 4, 4)     // 32 days: a span
+	mid, midTo := NewDate(2025, 3, 8), NewDate(2025, 3, 29)  // 21 days: two spans of 16
+	all, allTo := NewDate(2025, 2, 20), NewDate(2025, 5, 10) // the 70 days with data: aligned blocks
 	check := func(step string) {
 		t.Helper()
 		queries := []struct {
@@ -191,6 +192,8 @@ func testPreAggregates(t *testing.T, limit int64) {
 				o.activeByCountry(from.num(), to.num(), 0)},
 			{Query{Metric: ActiveUsers, Granularity: Total, GroupBy: []Dimension{DimCountry}, From: mid, To: midTo, Top: 3}, false, false,
 				o.activeByCountry(mid.num(), midTo.num(), 3)},
+			{Query{Metric: ActiveUsers, Granularity: Total, GroupBy: []Dimension{DimCountry}, From: all, To: allTo}, false, false,
+				o.activeByCountry(all.num(), allTo.num(), 0)},
 		}
 		for _, c := range queries {
 			res, err := e.Query(ctx, c.q)

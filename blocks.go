@@ -10,27 +10,32 @@ import (
 // unions. Unfiltered activity grouped by one dimension over a range (the
 // top-10 countries by monthly active users) is, per value, the union of
 // each day's active set of that value (day.activeBy): 30 sets per value
-// for a month, most of them small, which the per-set work dominates. The
-// days are instead covered by aligned blocks of 2, 4, ... maxBlockDays
-// days (a block of 2^k days starts on a day number that is a multiple of
-// 2^k), each holding per value the union of its days' sets, built from
-// its two halves on first use and kept: a month is about six blocks.
+// for a month, most of them small, which the per-set work dominates.
+// Blocks of 2, 4, ... maxBlockDays days hold per value the union of their
+// days' sets, built on first use and kept: aligned blocks (a block of 2^k
+// days starts on a multiple of 2^k) from their two halves, and spans (a
+// block that starts on any day) from the aligned blocks that partition
+// them. A range of up to 2·maxBlockDays days is then the union of two
+// blocks, its first and last 2^k days (coverOf): a month is two lookups
+// per value.
 //
 // A block is kept on the sealed day of its last day with data, so that
 // it is counted in that day's memory and evicted with it, with weak
 // references to the days it was built from: a late event, an erasure or
 // a reload replaces a day with a new one, which invalidates every block
 // over it. Deletions are applied to the combined sets, not kept in the
-// blocks: deletionsIn.
+// blocks: unionBlocks.
 
 // maxBlockDays is the longest block (a power of two).
 const maxBlockDays = 32
 
-// blockKey names a block of one dimension column: the 2^log days from from.
+// blockKey names a block of one dimension column: the 2^log days from
+// from. A span starts on any day (from is not a multiple of 2^log).
 type blockKey struct {
 	col  int
 	from int32
 	log  uint8
+	span bool
 }
 
 // blockSets is a block's per-code union of the days' active sets (nil for
@@ -85,26 +90,23 @@ func (ev *evaluation) blockOf(k blockKey, m *matcher) []*roaring.Bitmap {
 	if b := holder.block(k); b != nil && sameDays(b.days, days) {
 		return b.sets
 	}
-	half := blockKey{col: k.col, from: k.from, log: k.log - 1}
-	left := ev.blockOf(half, m)
-	half.from += n / 2
-	right := ev.blockOf(half, m)
-	sets := make([]*roaring.Bitmap, max(len(left), len(right)))
-	for c := range sets {
-		var l, r *roaring.Bitmap
-		if c < len(left) {
-			l = left[c]
-		}
-		if c < len(right) {
-			r = right[c]
-		}
-		switch {
-		case l == nil:
-			sets[c] = r
-		case r == nil:
-			sets[c] = l
+	var parts []blockKey
+	if k.span {
+		parts = blocksOf(k.col, k.from, k.from+n)
+	} else {
+		half := blockKey{col: k.col, from: k.from, log: k.log - 1}
+		parts = []blockKey{half, half}
+		parts[1].from += n / 2
+	}
+	lists := ev.blockLists(parts, m)
+	sets := make([]*roaring.Bitmap, len(lists))
+	for c, l := range lists {
+		switch len(l) {
+		case 0:
+		case 1:
+			sets[c] = l[0] // shared, as kept sets are
 		default:
-			sets[c] = roaring.Or(l, r)
+			sets[c] = ev.unionSets(l)
 			sets[c].RunOptimize()
 		}
 	}
@@ -127,8 +129,8 @@ func sameDays(a, b []weak.Pointer[day]) bool {
 	return true
 }
 
-// blocksOf returns the aligned blocks covering [from, to), longest first
-// at each day: at most about 2·log2(maxBlockDays) for any range.
+// blocksOf returns the aligned blocks that partition [from, to), longest
+// first at each day: at most about 2·log2(maxBlockDays) for any range.
 func blocksOf(col int, from, to int32) []blockKey {
 	var out []blockKey
 	for n := from; n < to; {
@@ -142,15 +144,30 @@ func blocksOf(col int, from, to int32) []blockKey {
 	return out
 }
 
-// unionBlocks is union for unfiltered activity grouped by one dimension
-// (p.byValue): per code, the union of the blocks covering [from, to),
-// less the users whose deletion drops them (deletionsIn).
-func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roaring.Bitmap {
-	from, to = max(from, ev.minDay), min(to, ev.maxDay+1)
-	col := ev.groupCols[0]
+// coverOf returns blocks whose union is [from, to): a range of up to
+// 2·maxBlockDays days is covered by two overlapping blocks of the longest
+// length that fits (spans, unless aligned), a longer one is partitioned
+// into aligned blocks (blocksOf). Union forgives the overlap.
+func coverOf(col int, from, to int32) []blockKey {
+	size, k := int32(1), uint8(0)
+	for size*2 <= min(to-from, maxBlockDays) {
+		size, k = size*2, k+1
+	}
+	if to-from > 2*size {
+		return blocksOf(col, from, to)
+	}
+	out := []blockKey{{col: col, from: from, log: k, span: from%size != 0}}
+	if from+size < to {
+		out = append(out, blockKey{col: col, from: to - size, log: k, span: (to-size)%size != 0})
+	}
+	return out
+}
+
+// blockLists returns, per code, the sets of blocks ks that have it.
+func (ev *evaluation) blockLists(ks []blockKey, m *matcher) [][]*roaring.Bitmap {
 	var lists [][]*roaring.Bitmap
-	for _, k := range blocksOf(col, from, to) {
-		for c, s := range ev.blockOf(k, p.m) {
+	for _, k := range ks {
+		for c, s := range ev.blockOf(k, m) {
 			if s == nil {
 				continue
 			}
@@ -159,9 +176,19 @@ func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roarin
 			}
 			lists[c] = append(lists[c], s)
 		}
-		if !ev.check() {
-			return nil
-		}
+	}
+	return lists
+}
+
+// unionBlocks is union for unfiltered activity grouped by one dimension
+// (p.byValue): per code, the union of the blocks covering [from, to)
+// (coverOf), less the users whose deletion drops them (dropDeleted).
+func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roaring.Bitmap {
+	from, to = max(from, ev.minDay), min(to, ev.maxDay+1)
+	col := ev.groupCols[0]
+	lists := ev.blockLists(coverOf(col, from, to), p.m)
+	if !ev.check() {
+		return nil
 	}
 	out := map[string]*roaring.Bitmap{}
 	before, within := ev.deletedBefore(from), ev.deletedWithin(from, to)

@@ -55,9 +55,10 @@ type evaluation struct {
 	filter     Filter                          // the part of the query's filter the index answers
 	logged     map[int32]*day                  // with a log-field filter: each day restricted to the events it matches
 	rows       []outRow
-	dated      bucket   // the bucket of the last row emitted, whose dates are start and end
-	start, end Date     // dated's
-	codeKeys   []string // group keys of codes, for aggregated counts (codeKey)
+	dated      bucket     // the bucket of the last row emitted, whose dates are start and end
+	start, end Date       // dated's
+	codeKeys   []string   // group keys of codes, for aggregated counts (codeKey)
+	countDays  []dayInput // the days of aggregated counts (emitCounts)
 	warnings   []string
 	approx     bool
 	err        error
