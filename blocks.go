@@ -68,7 +68,10 @@ func (d *day) keepBlock(k blockKey, b *blockSets) {
 
 // blockOf returns per code the union of the active sets of the days of
 // block k, without deletions applied (shared: do not modify); nil when
-// no day of it has data. Reads the cache, else builds from the halves.
+// no day of it has data. Reads the cache, else builds it: an aligned
+// block from its halves, a span from the aligned blocks partitioning it.
+// A kept block may share its sets with the blocks and days it was built
+// from; its size counts them all (an overestimate of the heap it holds).
 func (ev *evaluation) blockOf(k blockKey, m *matcher) []*roaring.Bitmap {
 	if k.log == 0 {
 		if d := ev.day(k.from); d != nil {
