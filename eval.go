@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/insightslab/insights/metrics"
 )
 
 // The base predicates of user metrics (SPEC §4), combined with the query's
@@ -340,7 +342,7 @@ func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitm
 	}
 	out := make(map[string]*roaring.Bitmap, len(lists)+1)
 	for k, l := range lists {
-		out[k] = ev.unionSets(l)
+		out[k] = metrics.Union(l...)
 	}
 	if len(ev.groupCols) == 0 && out[""] == nil {
 		out[""] = roaring.New() // an ungrouped query has a row for every bucket
