@@ -108,6 +108,15 @@ func TestThresholds(t *testing.T) {
 		{"50 sign-ups: flood", func(es *events) { signUps(es, 50) }, map[string]int{"signUpFlood/medium": 1}},
 		{"new country and OS after 4 sign-ins: none", func(es *events) { unfamiliar(es, 4) }, map[string]int{}},
 		{"new country and OS after 5 sign-ins: low", func(es *events) { unfamiliar(es, 5) }, map[string]int{"unfamiliarSignInProperties/low": 1}},
+		{"new country and new /16 only: low", func(es *events) {
+			unfamiliar(es, 5)
+			last := &(*es)[5]
+			last.OSFamily, last.IP = "Windows", netip.MustParseAddr("203.0.113.1")
+		}, map[string]int{"unfamiliarSignInProperties/low": 1}},
+		{"new country alone: none", func(es *events) {
+			unfamiliar(es, 5)
+			(*es)[5].OSFamily = "Windows"
+		}, map[string]int{}},
 		{"history 30 days old exactly counts", func(es *events) {
 			unfamiliar(es, 5)
 			(*es)[4].Time = at(-30 * 24 * time.Hour)
@@ -117,6 +126,15 @@ func TestThresholds(t *testing.T) {
 			(*es)[4].Time = at(-30*24*time.Hour - 1)
 		}, map[string]int{}},
 		{"Paris then Tokyo 40 min later: travel", func(es *events) { travel(es, 40*time.Minute) }, map[string]int{"atypicalTravel/medium": 1}},
+		{"new country and new /16 only: low", func(es *events) {
+			unfamiliar(es, 5)
+			last := &(*es)[5]
+			last.OSFamily, last.IP = "Windows", netip.MustParseAddr("203.0.113.1")
+		}, map[string]int{"unfamiliarSignInProperties/low": 1}},
+		{"new country alone: none", func(es *events) {
+			unfamiliar(es, 5)
+			(*es)[5].OSFamily = "Windows"
+		}, map[string]int{}},
 		{"history 30 days old exactly counts", func(es *events) {
 			unfamiliar(es, 5)
 			(*es)[4].Time = at(-30 * 24 * time.Hour)
@@ -125,6 +143,7 @@ func TestThresholds(t *testing.T) {
 			unfamiliar(es, 5)
 			(*es)[4].Time = at(-30*24*time.Hour - 1)
 		}, map[string]int{}},
+		{"Paris and Tokyo at the same instant: travel", func(es *events) { travel(es, 0) }, map[string]int{"atypicalTravel/medium": 1}},
 		{"Paris then Tokyo 11 h later: plausible", func(es *events) { travel(es, 11*time.Hour) }, map[string]int{}},
 		{"20 failures of an app in an hour: none", func(es *events) { spike(es, 20) }, map[string]int{}},
 		{"21 failures of an app in an hour: spike", func(es *events) { spike(es, 21) }, map[string]int{"failureSpike/low": 1}},
