@@ -59,6 +59,10 @@ type Detection struct {
 	Rule       string // the rule with its thresholds, in words
 	// Evidence lists the events that fired it, in canonical order.
 	Evidence []Ref
+	// Remediated is the time of the user's first remedy after Time (a
+	// successful sign-in that performed MFA, a password reset); 0 for
+	// none, and for detections of no user.
+	Remediated int64
 }
 
 // detectionID derives a detection's id from its type, key and opening
@@ -83,7 +87,8 @@ func (d *Detection) clone() *Detection {
 // Equal reports whether d and o are the same detection in every field.
 func (d *Detection) Equal(o *Detection) bool {
 	return d.ID == o.ID && d.Type == o.Type && d.Level == o.Level && d.Time == o.Time && d.Start == o.Start &&
-		d.End == o.End && d.User == o.User && d.Source == o.Source && d.Rule == o.Rule && slices.Equal(d.Evidence, o.Evidence)
+		d.End == o.End && d.User == o.User && d.Source == o.Source && d.Rule == o.Rule && slices.Equal(d.Evidence, o.Evidence) &&
+		d.Remediated == o.Remediated
 }
 
 // EvidenceLevels returns, for every event that is evidence of one of

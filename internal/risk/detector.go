@@ -54,6 +54,7 @@ type Detector struct {
 	rules  []rule
 	states []map[string]*keyState // by rule, by key
 	dets   map[string]*Detection
+	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
 	latest int64 // the latest event time seen
 	cut    int64 // events before it are refused; states have folded those before it for good
 	swept  int64 // cut of the last sweep of idle states
@@ -62,7 +63,7 @@ type Detector struct {
 // New returns an empty Detector with opt's thresholds (zero fields take
 // their defaults).
 func New(opt Options) *Detector {
-	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}}
+	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}}
 	d.rules = d.newRules()
 	d.states = make([]map[string]*keyState, len(d.rules))
 	for i := range d.states {
@@ -97,6 +98,7 @@ func (d *Detector) Add(o *Observation) error {
 		return ErrTooLate
 	}
 	d.listDetections(o)
+	d.userEvent(o)
 	for i, r := range d.rules {
 		key, ok := r.route(o)
 		if !ok {
@@ -142,9 +144,9 @@ func (d *Detector) insert(ks *keyState, o *Observation) {
 func (d *Detector) replay(ks *keyState, n int) {
 	for id, old := range ks.undo {
 		if old == nil {
-			delete(d.dets, id)
+			d.drop(id)
 		} else {
-			d.dets[id] = old
+			d.put(old)
 		}
 	}
 	ks.undo = nil
@@ -172,7 +174,7 @@ func (d *Detector) advance(ks *keyState, cut int64) {
 }
 
 // emit records a detection for good.
-func (d *Detector) emit(det *Detection) { d.dets[det.ID] = det.clone() }
+func (d *Detector) emit(det *Detection) { d.put(det.clone()) }
 
 // emitUndo returns an emit that remembers, in ks.undo, what it replaces.
 func (d *Detector) emitUndo(ks *keyState) func(*Detection) {
@@ -183,7 +185,7 @@ func (d *Detector) emitUndo(ks *keyState) func(*Detection) {
 		if _, ok := ks.undo[det.ID]; !ok {
 			ks.undo[det.ID] = d.dets[det.ID]
 		}
-		d.dets[det.ID] = det.clone()
+		d.put(det.clone())
 	}
 }
 
@@ -200,6 +202,7 @@ func (d *Detector) Compact() {
 			}
 		}
 	}
+	d.compactUsers()
 	d.swept = d.cut
 }
 

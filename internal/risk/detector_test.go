@@ -49,6 +49,26 @@ func TestDetectEqualsOracle(t *testing.T) {
 					t.Errorf("no %s detection; got %v", k, c)
 				}
 			}
+			// Risky users at the end of each of the last days.
+			end := trafficStart.Add(36 * 24 * time.Hour).UnixNano()
+			for k := range int64(5) {
+				asOf := end - k*int64(24*time.Hour) - 1
+				d := New(listOptions)
+				sorted := slices.Clone(obs)
+				slices.SortFunc(sorted, func(a, b Observation) int { return compare(&a, &b) })
+				for i := range sorted {
+					if err := d.Add(&sorted[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				gotU, wantU := d.RiskyUsers(asOf, int64(30*24*time.Hour)), oracleUsers(want, obs, asOf, int64(30*24*time.Hour))
+				if fmt.Sprint(gotU) != fmt.Sprint(wantU) {
+					t.Fatalf("risky users as of %d:\n got %v\nwant %v", k, gotU, wantU)
+				}
+				if k == 0 && len(wantU) < 5 {
+					t.Fatalf("only %d risky users: %v", len(wantU), wantU)
+				}
+			}
 			if c["passwordSpray/high"] != 3 {
 				t.Errorf("spray followed by 3 successes: %d high detections", c["passwordSpray/high"])
 			}

@@ -16,10 +16,22 @@ type Kind uint8
 
 // The kinds of observation.
 const (
-	KindOther  Kind = iota // ignored by every rule
-	KindSignIn             // a user or principal sign-in
-	KindSignUp             // a self-service sign-up
-	KindMFA                // a second-factor challenge reported apart from a sign-in
+	KindOther    Kind = iota // ignored by every rule
+	KindSignIn               // a user or principal sign-in
+	KindSignUp               // a self-service sign-up
+	KindMFA                  // a second-factor challenge reported apart from a sign-in
+	KindRemedy               // a successful password reset: it remediates the user's detections
+	KindDecision             // an administrator's decision on the user's risk (Observation.Decision)
+)
+
+// Decision is an administrator's decision on a user's risk.
+type Decision uint8
+
+// The decisions.
+const (
+	DecisionNone Decision = iota
+	Dismissed
+	ConfirmedCompromised
 )
 
 // Status is the outcome of the event.
@@ -58,11 +70,16 @@ type Observation struct {
 	// failure with no user).
 	FirstFactorFailure bool
 	MFA                MFA
-	App                string
-	IP                 netip.Addr // the zero Addr when unknown
-	Country            string
-	OSFamily           string
-	BrowserFamily      string
+	// Remedy marks an event that remediates the user's earlier
+	// detections: a successful sign-in that performed MFA, or a
+	// KindRemedy event.
+	Remedy        bool
+	Decision      Decision // KindDecision events only
+	App           string
+	IP            netip.Addr // the zero Addr when unknown
+	Country       string
+	OSFamily      string
+	BrowserFamily string
 	// Lat and Lon locate the sign-in in degrees; both 0 means unknown.
 	Lat, Lon float64
 }

@@ -58,7 +58,7 @@ func traffic(seed uint64, users, days int) []Observation {
 			IP: p.ip, Country: p.home.country, OSFamily: p.os, BrowserFamily: p.brows, Lat: p.home.lat, Lon: p.home.lon}
 		o.FirstFactorFailure = st == StatusFailure && rng.IntN(2) == 0
 		if st == StatusSuccess && rng.IntN(3) == 0 {
-			o.MFA = MFAApproved
+			o.MFA, o.Remedy = MFAApproved, true
 		}
 		return o
 	}
@@ -141,6 +141,10 @@ func traffic(seed uint64, users, days int) []Observation {
 	for i := range 60 {
 		add(Observation{Time: at(last, 16, i/2), Kind: KindSignUp, User: fmt.Sprintf("new%d", i), Status: StatusSuccess, IP: floodIP})
 	}
+	// Decisions and a password reset.
+	add(Observation{Time: at(last, 20, 0), Kind: KindDecision, User: ps[12%len(ps)].key, Decision: Dismissed})
+	add(Observation{Time: at(last, 20, 5), Kind: KindDecision, User: ps[14%len(ps)].key, Decision: ConfirmedCompromised})
+	add(Observation{Time: at(last, 21, 0), Kind: KindRemedy, User: ps[10%len(ps)].key, Status: StatusSuccess, Remedy: true})
 	rng.Shuffle(len(obs), func(i, j int) { obs[i], obs[j] = obs[j], obs[i] })
 	return obs
 }
