@@ -295,6 +295,8 @@ type Engine struct {
 	gen      uint64 // generation of the last checkpoint
 	catalog  string // key of the catalog of the last checkpoint
 
+	risk riskState // risk detections (riskstate.go); guarded by mu
+
 	obs observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 
 	sealMu    sync.Mutex // held by queries while they seal or load a day under the read lock
@@ -395,8 +397,8 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism, readOnly: o.ReadOnly,
 		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
-		residents: residents{limit: o.MemoryLimit},
-		obs:       observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
+		residents: residents{limit: o.MemoryLimit}, risk: newRiskState(o.Risk),
+		obs: observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)
 	e.zenc, e.zdec = newCodec()
@@ -626,7 +628,9 @@ func (e *Engine) apply(n *normEvent) bool {
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
 		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
+	seq := ds.open.nextSeq()
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
+	e.observeRisk(n, seq)
 	ds.dirty, ds.saved = true, false
 	ds.version++
 	return true

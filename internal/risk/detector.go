@@ -55,9 +55,9 @@ type Detector struct {
 	states []map[string]*keyState // by rule, by key
 	dets   map[string]*Detection
 	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
-	latest int64 // the latest event time seen
-	cut    int64 // events before it are refused; states have folded those before it for good
-	swept  int64 // cut of the last sweep of idle states
+	latest int64                // the latest event time seen
+	cut    int64                // events before it are refused; states have folded those before it for good
+	swept  int64                // cut of the last sweep of idle states
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
