@@ -195,6 +195,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/insightslab/insights/internal/risk"
 	"github.com/insightslab/insights/metrics"
 	"github.com/insightslab/insights/store"
 )
@@ -706,9 +707,19 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())
-	ev, err := e.evaluate(ctx, q)
-	if err != nil {
-		return nil, err
+	for {
+		if q.Metric == RiskDetections || q.Metric == RiskyUsers {
+			if err := e.withRisk(ctx, func(*risk.Detector) error { return nil }); err != nil {
+				return nil, err
+			}
+		}
+		ev, err := e.evaluate(ctx, q)
+		if errors.Is(err, errRiskStale) {
+			continue // a late event made the detections stale meanwhile: rebuild them
+		}
+		if err != nil {
+			return nil, err
+		}
+		return ev.result(), nil
 	}
-	return ev.result(), nil
 }

@@ -1,8 +1,6 @@
 package insights
 
 import (
-	"encoding/binary"
-
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
@@ -14,6 +12,8 @@ func policyGroups(m Metric) int {
 		return 1 // policy
 	case ConditionalAccessPolicies:
 		return 2 // policy, result
+	case RiskDetections, RiskyUsers:
+		return 2 // type and level; level and state (riskmetrics.go)
 	}
 	return 0
 }
@@ -117,8 +117,5 @@ func (ev *evaluation) policyKey(d *day, c uint32, values []string) string {
 	for _, v := range values {
 		b = appendString(b, v)
 	}
-	for _, col := range ev.groupCols {
-		b = binary.LittleEndian.AppendUint32(b, d.cols[col].at(c))
-	}
-	return string(b)
+	return string(b) + ev.groupCodes(d, c)
 }

@@ -246,7 +246,7 @@ func (e *Engine) RiskyUsers(ctx context.Context, q RiskyUserQuery) (*RiskyUserPa
 	}
 	var users []RiskyUser
 	err = e.withRisk(ctx, func(det *risk.Detector) error {
-		for _, u := range det.RiskyUsers(e.now().UnixNano(), e.risk.window) {
+		for _, u := range det.RiskyUsers(e.now().UnixNano(), e.risk.window, nil) {
 			users = append(users, RiskyUser{UserKey: u.User, Level: u.Level.String(), State: u.State.String(),
 				Updated: time.Unix(0, u.Updated).In(e.loc), Detections: u.Detections})
 		}

@@ -339,3 +339,72 @@ func TestRiskyUsersAndDecisions(t *testing.T) {
 		t.Fatalf("only %d risky users", len(all.Users))
 	}
 }
+
+func TestRiskMetrics(t *testing.T) {
+	ctx := context.Background()
+	e := openRisk(t, store.NewMemory())
+	addShuffled(t, e, riskTraffic(3), 3)
+	dets := allDetections(t, e, insights.DetectionQuery{})
+	from, to := insights.NewDate(2025, 12, 1), insights.NewDate(2026, 1, 16)
+	res, err := e.Query(ctx, insights.Query{Metric: insights.RiskDetections, From: from, To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The oracle: the list, counted by the date of the detection time.
+	want := map[string]float64{}
+	for _, d := range dets {
+		want[fmt.Sprint(insights.DateOf(d.Time, time.UTC), d.Type, d.Level)]++
+	}
+	got := map[string]float64{}
+	for _, r := range res.Rows {
+		got[fmt.Sprint(r.Start, r.Groups[0], r.Groups[1])] += r.Value
+	}
+	sameJSON(t, "riskDetections by day", got, want)
+	// Filtered on the firing event: MFA events fire only mfaFatigue; grouped
+	// by country, the Tokyo sign-in fires the travel detection.
+	res, err = e.Query(ctx, insights.Query{Metric: insights.RiskDetections, From: from, To: to, Granularity: insights.Total,
+		Filter: insights.Eq(insights.DimKind, "mfa")})
+	if err != nil || len(res.Rows) != 1 || res.Rows[0].Groups[0] != "mfaFatigue" || res.Rows[0].Value != 1 {
+		t.Fatalf("mfa-filtered: %+v %v", res, err)
+	}
+	res, err = e.Query(ctx, insights.Query{Metric: insights.RiskDetections, From: from, To: to, Granularity: insights.Total,
+		GroupBy: []insights.Dimension{insights.DimCountry}, Filter: insights.Eq(insights.DimKind, "signIn")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jp := 0.0
+	for _, r := range res.Rows {
+		if r.Groups[2] == "JP" {
+			jp += r.Value
+			if r.Groups[0] != "atypicalTravel" {
+				t.Fatalf("by country: %+v", res.Rows)
+			}
+		}
+	}
+	if jp != 1 {
+		t.Fatalf("travel to Tokyo by country: %+v", res.Rows)
+	}
+	// Risky users as of the last bucket (the clock's present) are the list.
+	users, err := e.RiskyUsers(ctx, insights.RiskyUserQuery{Limit: insights.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantU := map[string]float64{}
+	for _, u := range users.Users {
+		wantU[u.Level+"/"+u.State]++
+	}
+	res, err = e.Query(ctx, insights.Query{Metric: insights.RiskyUsers, From: insights.NewDate(2026, 1, 10), To: insights.NewDate(2026, 1, 16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotU := map[string]float64{}
+	for _, r := range res.Rows {
+		if r.Start == insights.NewDate(2026, 1, 15) {
+			gotU[r.Groups[0]+"/"+r.Groups[1]] += r.Value
+		}
+	}
+	sameJSON(t, "riskyUsers today", gotU, wantU)
+	if len(wantU) == 0 {
+		t.Fatal("no risky users")
+	}
+}

@@ -118,7 +118,7 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 		return
 	}
 	e := &episode{bucket: b, last: o.Time, d: Detection{
-		ID: detectionID(r.typ, s.key, o.Ref), Type: r.typ, Level: r.level, Time: o.Time,
+		ID: detectionID(r.typ, s.key, o.Ref), Type: r.typ, Level: r.level, Time: o.Time, Opener: o.Ref,
 		Start: s.win[0].Time, End: o.Time, Rule: r.text,
 	}}
 	if r.user {

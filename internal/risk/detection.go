@@ -50,8 +50,10 @@ type Detection struct {
 	ID    string
 	Type  Type
 	Level Level
-	// Time is the time of the event that made the rule fire (Unix ns).
-	Time int64
+	// Time is the time of the event that made the rule fire (Unix ns):
+	// Opener.
+	Time   int64
+	Opener Ref
 	// Start and End are the first and last evidence times (Unix ns).
 	Start, End int64
 	User       string // "" for detections of no one user
@@ -86,7 +88,7 @@ func (d *Detection) clone() *Detection {
 
 // Equal reports whether d and o are the same detection in every field.
 func (d *Detection) Equal(o *Detection) bool {
-	return d.ID == o.ID && d.Type == o.Type && d.Level == o.Level && d.Time == o.Time && d.Start == o.Start &&
+	return d.ID == o.ID && d.Type == o.Type && d.Level == o.Level && d.Time == o.Time && d.Opener == o.Opener && d.Start == o.Start &&
 		d.End == o.End && d.User == o.User && d.Source == o.Source && d.Rule == o.Rule && slices.Equal(d.Evidence, o.Evidence) &&
 		d.Remediated == o.Remediated
 }

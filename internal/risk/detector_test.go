@@ -61,7 +61,7 @@ func TestDetectEqualsOracle(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				gotU, wantU := d.RiskyUsers(asOf, int64(30*24*time.Hour)), oracleUsers(want, obs, asOf, int64(30*24*time.Hour))
+				gotU, wantU := d.RiskyUsers(asOf, int64(30*24*time.Hour), nil), oracleUsers(want, obs, asOf, int64(30*24*time.Hour))
 				if fmt.Sprint(gotU) != fmt.Sprint(wantU) {
 					t.Fatalf("risky users as of %d:\n got %v\nwant %v", k, gotU, wantU)
 				}

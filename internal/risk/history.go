@@ -66,7 +66,7 @@ func (s *unfamiliarState) fold(o *Observation, emit func(*Detection)) {
 	if len(s.recent) == r.minimum && s.recent[0] >= from && !known(propCountry) &&
 		(!known(propOS) || !known(propBrowser) || !known(propNetwork)) {
 		emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
-			Time: o.Time, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
+			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
 	size := 0
 	for i, v := range p {
@@ -111,7 +111,7 @@ func (s *travelState) idle(int64) bool { return s.prev == nil }
 func (s *travelState) fold(o *Observation, emit func(*Detection)) {
 	if p := s.prev; p != nil && impossible(p, o, s.r.km, s.r.kmh) {
 		emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
-			Time: o.Time, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
+			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
 	}
 	c := *o
 	s.prev = &c

@@ -69,7 +69,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 					}
 				}
 				d := Detection{ID: detectionID(r.rule.typ, k, q[i].Ref), Type: r.rule.typ, Level: r.rule.level,
-					Time: q[i].Time, Rule: r.rule.text}
+					Time: q[i].Time, Opener: q[i].Ref, Rule: r.rule.text}
 				if r.isUser {
 					d.User = k
 				} else {
@@ -148,7 +148,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 				}
 			}
 			d := Detection{ID: detectionID(PasswordSpray, src, es[i].Ref), Type: PasswordSpray, Level: LevelMedium,
-				Time: es[i].Time, Source: src, Rule: spray.text}
+				Time: es[i].Time, Opener: es[i].Ref, Source: src, Rule: spray.text}
 			finish(&d, evid)
 			out = append(out, d)
 			targets := map[string]bool{}
@@ -172,7 +172,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 						continue
 					}
 					h := Detection{ID: detectionID(PasswordSpray, src+"|"+u, es[i].Ref), Type: PasswordSpray,
-						Level: LevelHigh, Time: s.Time, User: u, Source: src, Rule: spray.text}
+						Level: LevelHigh, Time: s.Time, Opener: s.Ref, User: u, Source: src, Rule: spray.text}
 					finish(&h, append(mine, s))
 					out = append(out, h)
 					break
@@ -206,7 +206,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 				return true
 			}
 			if len(hist) >= unf.minimum && isNew(propCountry) && (isNew(propOS) || isNew(propBrowser) || isNew(propNetwork)) {
-				d := Detection{ID: detectionID(Unfamiliar, u, s.Ref), Type: Unfamiliar, Level: LevelLow, Time: s.Time, User: u, Rule: unf.text}
+				d := Detection{ID: detectionID(Unfamiliar, u, s.Ref), Type: Unfamiliar, Level: LevelLow, Time: s.Time, Opener: s.Ref, User: u, Rule: unf.text}
 				finish(&d, []*Observation{s})
 				out = append(out, d)
 			}
@@ -223,7 +223,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 			hours := float64(s.Time-p.Time) / 3.6e12
 			if km > travel.km && (hours == 0 || km/hours > travel.kmh) {
 				d := Detection{ID: detectionID(AtypicalTravel, u, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
-					Time: s.Time, User: u, Rule: travel.text}
+					Time: s.Time, Opener: s.Ref, User: u, Rule: travel.text}
 				finish(&d, []*Observation{p, s})
 				out = append(out, d)
 			}
@@ -246,7 +246,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 			}
 			if in {
 				ip := o.IP.Unmap().String()
-				d := Detection{ID: detectionID(l.t, ip, o.Ref), Type: l.t, Level: l.level, Time: o.Time, User: o.User,
+				d := Detection{ID: detectionID(l.t, ip, o.Ref), Type: l.t, Level: l.level, Time: o.Time, Opener: o.Ref, User: o.User,
 					Source: ip, Rule: "a sign-in from an address in the host's " + string(l.t) + " list"}
 				finish(&d, []*Observation{o})
 				out = append(out, d)
@@ -292,7 +292,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 				}
 			}
 			d := Detection{ID: detectionID(FailureSpike, app, evid[0].Ref), Type: FailureSpike, Level: LevelLow,
-				Time: evid[len(evid)-1].Time, Source: app, Rule: spike.text}
+				Time: evid[len(evid)-1].Time, Opener: evid[len(evid)-1].Ref, Source: app, Rule: spike.text}
 			finish(&d, evid)
 			out = append(out, d)
 		}

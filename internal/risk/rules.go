@@ -50,7 +50,7 @@ func (d *Detector) listDetections(o *Observation) {
 			continue
 		}
 		ip := o.IP.Unmap().String()
-		d.emit(&Detection{ID: detectionID(l.t, ip, o.Ref), Type: l.t, Level: l.level, Time: o.Time, Start: o.Time, End: o.Time,
+		d.emit(&Detection{ID: detectionID(l.t, ip, o.Ref), Type: l.t, Level: l.level, Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time,
 			User: o.User, Source: ip, Rule: fmt.Sprintf("a sign-in from an address in the host's %s list", l.t),
 			Evidence: []Ref{o.Ref}})
 	}

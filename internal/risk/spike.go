@@ -80,7 +80,7 @@ func (s *spikeState) fold(o *Observation, emit func(*Detection)) {
 	}
 	s.fired = true
 	emit(&Detection{ID: detectionID(FailureSpike, s.app, s.refs[0]), Type: FailureSpike, Level: LevelLow,
-		Time: o.Time, Start: s.start, End: o.Time, Source: s.app, Rule: s.r.text, Evidence: slices.Clone(s.refs)})
+		Time: o.Time, Opener: o.Ref, Start: s.start, End: o.Time, Source: s.app, Rule: s.r.text, Evidence: slices.Clone(s.refs)})
 	s.refs = nil
 }
 

@@ -124,7 +124,7 @@ func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
 	}
 	e := &sprayEpisode{targets: map[string]*target{}}
 	e.bucket, e.last, e.opener = b, o.Time, o.Ref
-	e.d = Detection{ID: detectionID(PasswordSpray, s.source, o.Ref), Type: PasswordSpray, Level: LevelMedium, Time: o.Time, End: o.Time, Source: s.source, Rule: r.text}
+	e.d = Detection{ID: detectionID(PasswordSpray, s.source, o.Ref), Type: PasswordSpray, Level: LevelMedium, Time: o.Time, Opener: o.Ref, End: o.Time, Source: s.source, Rule: r.text}
 	for i := range s.win {
 		if w := &s.win[i]; w.FirstFactorFailure {
 			if e.d.Evidence == nil {
@@ -177,7 +177,7 @@ func (s *sprayState) raise(e *sprayEpisode, o *Observation, emit func(*Detection
 	}
 	t.raised = true
 	d := Detection{ID: detectionID(PasswordSpray, s.source+"|"+o.User, e.opener), Type: PasswordSpray,
-		Level: LevelHigh, Time: o.Time, User: o.User, Source: s.source, Rule: s.r.text,
+		Level: LevelHigh, Time: o.Time, Opener: o.Ref, User: o.User, Source: s.source, Rule: s.r.text,
 		Evidence: append(slices.Clone(t.evidence), o.Ref)}
 	d.Start, d.End = t.first, o.Time
 	emit(&d)

@@ -141,8 +141,10 @@ func (s State) String() string {
 // and later than the latest dismissal: active detections make the user
 // atRisk at their highest level. Otherwise a dismissal makes the user
 // dismissed, a remediated detection remediated (level none). Users with
-// none of these are left out. Cost: one pass over the detections.
-func (d *Detector) RiskyUsers(asOf, window int64) []RiskyUser {
+// none of these are left out. With keep, only the detections it keeps
+// count, and a user needs one of them in the window to be listed. Cost:
+// one pass over the detections.
+func (d *Detector) RiskyUsers(asOf, window int64, keep func(*Detection) bool) []RiskyUser {
 	var out []RiskyUser
 	for key, u := range d.users {
 		var last *decision
@@ -155,7 +157,7 @@ func (d *Detector) RiskyUsers(asOf, window int64) []RiskyUser {
 		var remediated int64
 		for id := range u.dets {
 			det := d.dets[id]
-			if det.Time > asOf || det.Time <= asOf-window {
+			if det.Time > asOf || det.Time <= asOf-window || keep != nil && !keep(det) {
 				continue
 			}
 			r.Detections++
@@ -167,6 +169,8 @@ func (d *Detector) RiskyUsers(asOf, window int64) []RiskyUser {
 			}
 		}
 		switch {
+		case keep != nil && r.Detections == 0:
+			continue
 		case last != nil && last.d == ConfirmedCompromised:
 			r.State, r.Level, r.Updated = StateConfirmedCompromised, LevelHigh, last.time
 		case r.State == AtRisk:
