@@ -367,6 +367,10 @@ func (e *Engine) EntriesByID(ctx context.Context, ids []string) ([]LogEntry, err
 		}
 		ps[i] = pos{d.num(), uint32(s)}
 	}
+	levels, err := e.riskLevels(ctx)
+	if err != nil {
+		return nil, err
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
@@ -394,6 +398,9 @@ func (e *Engine) EntriesByID(ctx context.Context, ids []string) ([]LogEntry, err
 		le, err := e.entry(d, l, l.cursor(), p.n, p.seq)
 		if err != nil {
 			return nil, err
+		}
+		if level := levels[riskRef(p.n, p.seq)]; level > risk.LevelNone {
+			le.ComputedRisk = level.String()
 		}
 		out = append(out, le)
 	}

@@ -342,7 +342,8 @@ func TestRiskyUsersAndDecisions(t *testing.T) {
 
 func TestRiskMetrics(t *testing.T) {
 	ctx := context.Background()
-	e := openRisk(t, store.NewMemory())
+	st := store.NewMemory()
+	e := openRisk(t, st)
 	addShuffled(t, e, riskTraffic(3), 3)
 	dets := allDetections(t, e, insights.DetectionQuery{})
 	from, to := insights.NewDate(2025, 12, 1), insights.NewDate(2026, 1, 16)
@@ -406,5 +407,61 @@ func TestRiskMetrics(t *testing.T) {
 	sameJSON(t, "riskyUsers today", gotU, wantU)
 	if len(wantU) == 0 {
 		t.Fatal("no risky users")
+	}
+	// As of the end of an earlier bucket: what an engine whose clock is
+	// then lists.
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []int{10, 11, 12} {
+		end := insights.NewDate(2026, 1, day+1)
+		then, err := insights.Open(ctx, st, &insights.Options{Now: fixed(end.Start(time.UTC).Add(-1)), Risk: riskLists, ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, err := then.RiskyUsers(ctx, insights.RiskyUserQuery{Limit: insights.MaxPageSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantU := map[string]float64{}
+		for _, u := range users.Users {
+			wantU[u.Level+"/"+u.State]++
+		}
+		gotU := map[string]float64{}
+		for _, r := range res.Rows {
+			if r.Start == insights.NewDate(2026, 1, day) {
+				gotU[r.Groups[0]+"/"+r.Groups[1]] += r.Value
+			}
+		}
+		sameJSON(t, fmt.Sprint("riskyUsers as of ", end), gotU, wantU)
+	}
+}
+
+func TestComputedRiskInTheLog(t *testing.T) {
+	e := openRisk(t, store.NewMemory())
+	addShuffled(t, e, riskTraffic(4), 4)
+	rank := map[string]int{"low": 1, "medium": 2, "high": 3}
+	want := map[string]string{} // entry id → highest level of the detections naming it
+	for _, d := range allDetections(t, e, insights.DetectionQuery{}) {
+		for _, id := range d.Evidence {
+			if rank[d.Level] > rank[want[id]] {
+				want[id] = d.Level
+			}
+		}
+	}
+	got := map[string]string{}
+	for _, level := range []string{"low", "medium", "high"} {
+		for _, le := range listAll(t, e, insights.LogQuery{ComputedRisk: []string{level}}, 7) {
+			if le.ComputedRisk != level {
+				t.Fatalf("%s listed under %s: %q", le.ID, level, le.ComputedRisk)
+			}
+			got[le.ID] = level
+		}
+	}
+	sameJSON(t, "computed risk", got, want)
+	none := listAll(t, e, insights.LogQuery{ComputedRisk: []string{insights.RiskNone}}, insights.MaxPageSize)
+	all := listAll(t, e, insights.LogQuery{}, insights.MaxPageSize)
+	if len(none)+len(got) != len(all) {
+		t.Fatalf("%d entries without risk, %d with, %d in all", len(none), len(got), len(all))
 	}
 }

@@ -226,6 +226,15 @@ func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
 	return det, nil
 }
 
+// riskLevels returns each event's computed risk (evidenceLevels), the
+// detections rebuilt first if they must be; nil with detection disabled.
+// The map is not changed afterwards: a read-only snapshot.
+func (e *Engine) riskLevels(ctx context.Context) (map[risk.Ref]risk.Level, error) {
+	var m map[risk.Ref]risk.Level
+	err := e.withRisk(ctx, func(det *risk.Detector) error { m = e.evidenceLevels(det); return nil })
+	return m, err
+}
+
 // evidenceLevels returns each event's computed risk: the highest level of
 // the detections it is evidence of. The write lock is held; the map is
 // shared until the detections change.
