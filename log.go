@@ -193,11 +193,8 @@ func parseCursor(s string) (logCursor, error) {
 
 // validate checks q and fills its defaults.
 func (q *LogQuery) validate() (*logCursor, error) {
-	switch {
-	case q.Limit == 0:
-		q.Limit = 100
-	case q.Limit < 0 || q.Limit > MaxPageSize:
-		return nil, fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, q.Limit, MaxPageSize)
+	if err := validateLimit(&q.Limit); err != nil {
+		return nil, err
 	}
 	for _, d := range []Date{q.From, q.To} {
 		if !d.IsZero() && d != NewDate(d.Year, d.Month, d.Day) {
@@ -218,6 +215,17 @@ func (q *LogQuery) validate() (*logCursor, error) {
 	}
 	c, err := parseCursor(q.Cursor)
 	return &c, err
+}
+
+// validateLimit checks a page size, 0 meaning 100.
+func validateLimit(limit *int) error {
+	switch {
+	case *limit == 0:
+		*limit = 100
+	case *limit < 0 || *limit > MaxPageSize:
+		return fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, *limit, MaxPageSize)
+	}
+	return nil
 }
 
 // page computes one page of q under the read lock.

@@ -1,9 +1,5 @@
 package insights
 
-import (
-	"github.com/RoaringBitmap/roaring/v2"
-)
-
 // policyGroups is how many leading group values a metric takes from the
 // policies of the event log rather than from dimensions.
 func policyGroups(m Metric) int {
@@ -49,14 +45,10 @@ func (ev *evaluation) runPolicies() {
 				ev.err = err
 				return
 			}
-			match, err := ev.e.matchEntries(d, l, f)
+			match, err := ev.e.entriesMatching(d, l, f)
 			if err != nil {
 				ev.err = err
 				return
-			}
-			if match == nil {
-				match = roaring.New()
-				match.AddRange(0, uint64(l.len()))
 			}
 			it, cur := match.Iterator(), l.cursor()
 			for it.HasNext() {

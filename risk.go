@@ -483,16 +483,6 @@ func (q *RiskyUserQuery) validate() (*riskCursor, error) {
 	return parseRiskCursor(q.Cursor)
 }
 
-func validateLimit(limit *int) error {
-	switch {
-	case *limit == 0:
-		*limit = 100
-	case *limit < 0 || *limit > MaxPageSize:
-		return fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, *limit, MaxPageSize)
-	}
-	return nil
-}
-
 func validateLevels(levels []string) error {
 	for _, l := range levels {
 		if riskLevelRank(l) < 0 {

@@ -60,13 +60,9 @@ func (ev *evaluation) runRisk() {
 		if filtered {
 			m, ok := matches[n]
 			if !ok {
-				if m, err = ev.e.matchEntries(d, l, ev.q.Filter); err != nil {
+				if m, err = ev.e.entriesMatching(d, l, ev.q.Filter); err != nil {
 					ev.err = err
 					return
-				}
-				if m == nil {
-					m = roaring.New()
-					m.AddRange(0, uint64(l.len()))
 				}
 				matches[n] = m
 			}
@@ -127,6 +123,16 @@ func (ev *evaluation) riskDetections(dets []risk.Detection, codes map[risk.Ref]s
 			ev.emit(b, "", 0, k, nil, float64(c))
 		}
 	}
+}
+
+// entriesMatching is matchEntries with every entry for nil (no filter).
+func (e *Engine) entriesMatching(d *day, l *eventLog, f Filter) (*roaring.Bitmap, error) {
+	m, err := e.matchEntries(d, l, f)
+	if m == nil && err == nil {
+		m = roaring.New()
+		m.AddRange(0, uint64(l.len()))
+	}
+	return m, err
 }
 
 // groupCodes is the part of a group key (policyKey) that the group

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -59,35 +60,12 @@ func (s *countState) clone() state {
 }
 
 func (s *countState) idle(cut int64) bool {
-	r := s.r
-	for _, o := range s.win {
-		if o.Time > cut-r.window {
-			return false
-		}
-	}
-	if s.open != nil && s.open.bucket >= floorDiv(cut, r.window) {
-		return false
-	}
-	for _, e := range s.await {
-		if e.last+r.followUp >= cut {
-			return false
-		}
-	}
-	return true
+	return windowIdle(s.win, s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
 func (s *countState) fold(o *Observation, emit func(*Detection)) {
 	r := s.r
-	// Episodes whose latest evidence is more than the follow-up ago can
-	// no longer be raised.
-	keep := s.await[:0]
-	for _, e := range s.await {
-		if o.Time-e.last <= r.followUp {
-			keep = append(keep, e)
-		}
-	}
-	clear(s.await[len(keep):])
-	s.await = keep
+	s.await = raisable(s.await, o.Time, r.followUp)
 	if r.follows != nil && r.follows(o) && len(s.await) > 0 {
 		for _, e := range s.await {
 			e.d.Level = LevelHigh
@@ -134,6 +112,46 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 		s.await = append(s.await, e)
 	}
 	emit(&e.d)
+}
+
+// latest is the time of the episode's latest evidence.
+func (e *episode) latest() int64 { return e.last }
+
+// bucketOf is the episode's window-aligned bucket.
+func (e *episode) bucketOf() int64 { return e.bucket }
+
+// ongoing is an episode of a window rule.
+type ongoing interface {
+	comparable
+	latest() int64
+	bucketOf() int64
+}
+
+// raisable drops from await the episodes whose latest evidence is more
+// than followUp before t: a follow-up can no longer raise them.
+func raisable[E ongoing](await []E, t, followUp int64) []E {
+	return slices.DeleteFunc(await, func(e E) bool { return t-e.latest() > followUp })
+}
+
+// windowIdle reports whether nothing of a window rule's state can affect
+// an event at or after cut: no event in the window, no episode open in
+// cut's bucket, none a follow-up may raise.
+func windowIdle[E ongoing](win []Observation, window int64, open E, await []E, followUp, cut int64) bool {
+	var none E
+	for _, o := range win {
+		if o.Time > cut-window {
+			return false
+		}
+	}
+	if open != none && open.bucketOf() >= floorDiv(cut, window) {
+		return false
+	}
+	for _, e := range await {
+		if e.latest()+followUp >= cut {
+			return false
+		}
+	}
+	return true
 }
 
 // floorDiv is a / b rounded down (b > 0).

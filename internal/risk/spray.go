@@ -71,32 +71,12 @@ func (s *sprayState) clone() state {
 }
 
 func (s *sprayState) idle(cut int64) bool {
-	for _, o := range s.win {
-		if o.Time > cut-s.r.window {
-			return false
-		}
-	}
-	if s.open != nil && s.open.bucket >= floorDiv(cut, s.r.window) {
-		return false
-	}
-	for _, e := range s.await {
-		if e.last+s.r.followUp >= cut {
-			return false
-		}
-	}
-	return true
+	return windowIdle(s.win, s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
 func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
 	r := s.r
-	keep := s.await[:0]
-	for _, e := range s.await {
-		if o.Time-e.last <= r.followUp {
-			keep = append(keep, e)
-		}
-	}
-	clear(s.await[len(keep):])
-	s.await = keep
+	s.await = raisable(s.await, o.Time, r.followUp)
 	if o.Status == StatusSuccess && o.User != "" {
 		for _, e := range s.await {
 			s.raise(e, o, emit)
