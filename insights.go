@@ -431,6 +431,7 @@ func (o *Options) validate() error {
 	if o.SlowQuery < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: SlowQuery is %v, must be >= 0", ErrInvalidQuery, o.SlowQuery))
 	}
+	errs = append(errs, o.Risk.validate()...)
 	if o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
 		errs = append(errs, fmt.Errorf("%w: Options: HLLPrecision is %d, must be 4-18", ErrInvalidQuery, o.HLLPrecision))
 	}

@@ -133,6 +133,31 @@ type RiskOptions struct {
 	LateHorizon time.Duration
 }
 
+// validate reports every bad field of o: negative thresholds, a share
+// outside [0, 1].
+func (o *RiskOptions) validate() []error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"SprayUsers", float64(o.SprayUsers)}, {"SprayWindow", float64(o.SprayWindow)}, {"SprayFailureShare", o.SprayFailureShare},
+		{"SprayFollowUp", float64(o.SprayFollowUp)}, {"BruteFailures", float64(o.BruteFailures)}, {"BruteWindow", float64(o.BruteWindow)},
+		{"BruteFollowUp", float64(o.BruteFollowUp)}, {"FatigueDenials", float64(o.FatigueDenials)}, {"FatigueWindow", float64(o.FatigueWindow)},
+		{"FatigueFollowUp", float64(o.FatigueFollowUp)}, {"UnfamiliarHistory", float64(o.UnfamiliarHistory)},
+		{"UnfamiliarMinimum", float64(o.UnfamiliarMinimum)}, {"TravelKm", o.TravelKm}, {"TravelKmh", o.TravelKmh},
+		{"SignUpFlood", float64(o.SignUpFlood)}, {"SignUpWindow", float64(o.SignUpWindow)}, {"SpikeMinimum", float64(o.SpikeMinimum)},
+		{"SpikeFactor", o.SpikeFactor}, {"SpikeWeeks", float64(o.SpikeWeeks)}, {"RiskyUserWindow", float64(o.RiskyUserWindow)},
+		{"LateHorizon", float64(o.LateHorizon)}} {
+		if !(f.v >= 0) {
+			errs = append(errs, fmt.Errorf("%w: Options: Risk.%s is %v, must be >= 0", ErrInvalidQuery, f.name, f.v))
+		}
+	}
+	if o.SprayFailureShare > 1 {
+		errs = append(errs, fmt.Errorf("%w: Options: Risk.SprayFailureShare is %v, must be at most 1", ErrInvalidQuery, o.SprayFailureShare))
+	}
+	return errs
+}
+
 // riskDecisions are the states SetUserRiskState records.
 var riskDecisions = []string{RiskStateDismissed, RiskStateConfirmedCompromised}
 

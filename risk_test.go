@@ -3,10 +3,12 @@ package insights_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -463,5 +465,31 @@ func TestComputedRiskInTheLog(t *testing.T) {
 	all := listAll(t, e, insights.LogQuery{}, insights.MaxPageSize)
 	if len(none)+len(got) != len(all) {
 		t.Fatalf("%d entries without risk, %d with, %d in all", len(none), len(got), len(all))
+	}
+}
+
+func TestRiskOptionsAreValidated(t *testing.T) {
+	_, err := insights.Open(context.Background(), store.NewMemory(), &insights.Options{Risk: insights.RiskOptions{
+		BruteFailures: -1, SprayFailureShare: 1.5}})
+	if !errors.Is(err, insights.ErrInvalidQuery) || !strings.Contains(err.Error(), "Risk.BruteFailures") ||
+		!strings.Contains(err.Error(), "Risk.SprayFailureShare") {
+		t.Fatalf("bad risk options: %v", err)
+	}
+}
+
+func TestRiskDisabled(t *testing.T) {
+	ctx := context.Background()
+	e, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: fixed(riskClock), Risk: insights.RiskOptions{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addShuffled(t, e, riskTraffic(1), 1)
+	p, err := e.Detections(ctx, insights.DetectionQuery{})
+	if err != nil || len(p.Detections) != 0 {
+		t.Fatalf("disabled: %v %v", p, err)
+	}
+	res, err := e.Query(ctx, insights.Query{Metric: insights.RiskDetections, From: insights.NewDate(2025, 12, 1), To: insights.NewDate(2026, 1, 16)})
+	if err != nil || len(res.Rows) != 0 || len(res.Warnings) == 0 {
+		t.Fatalf("disabled metric: %+v %v", res, err)
 	}
 }
