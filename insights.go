@@ -57,6 +57,14 @@
 // events and imported snapshots; RegistrationDetails and SummarizeMethods
 // evaluate it under a MethodPolicy the caller passes.
 //
+// Risk detections (SPEC §9; risk.go) are computed by package
+// internal/risk, which Add feeds with each applied event (riskstate.go);
+// the engine rebuilds them from the event log at the first risk read after
+// Open, an erasure, retention dropping days or an event older than
+// RiskOptions.LateHorizon behind the latest. Detections, RiskyUsers, the
+// RiskDetections and RiskyUsers metrics (riskmetrics.go) and the computed
+// risk of log entries read them.
+//
 // # Concurrency
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
@@ -144,6 +152,27 @@
 //     size of the day's index again.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
+//   - Risk detections are a function of the event log, not stored: the
+//     first risk read after Open (Detections, RiskyUsers, a risk metric, a
+//     log listing, which shows computed risk) reads every stored day's log
+//     once, under the write lock. Erased users' events are left out of
+//     them, as if they had never happened, which may change detections of
+//     other users or of none (a spray counting the user). Retention leaves
+//     the detections of the retained log. The anonymized and malicious
+//     lists are not stored: a rebuild checks every event against the lists
+//     in force. A detection is matched by a metric's filter, and grouped,
+//     through the event that fired it; LogQuery.ComputedRisk filters the
+//     log on computed risk, metric filters cannot.
+//   - SetUserRiskState records a KindRiskDecision event (RiskState
+//     dismissed or confirmedCompromised): it is logged, listed and erased
+//     like any event, counts under Requests, and is no activity. A user's
+//     risk state as of a time: the latest decision before it decides first
+//     (confirmedCompromised, level high, until a later decision; after a
+//     dismissal only later detections count); then unremediated detections
+//     of the last RiskOptions.RiskyUserWindow make the user atRisk at
+//     their highest level; a detection is remediated by the user's first
+//     later successful sign-in with an approved MFA challenge, or
+//     successful password reset.
 //
 // # Durability
 //
