@@ -33,8 +33,8 @@ type countState struct {
 	r     *countRule
 	key   string
 	win   window     // qualifying events in (t-window, t]
-	open  *episode      // the episode of the latest bucket that fired
-	await []*episode    // episodes a follow-up may still raise
+	open  *episode   // the episode of the latest bucket that fired
+	await []*episode // episodes a follow-up may still raise
 }
 
 func (r *countRule) newState(key string) state { return &countState{r: r, key: key} }
