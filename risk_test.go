@@ -541,3 +541,50 @@ func BenchmarkAddRisk(b *testing.B) {
 		})
 	}
 }
+
+// TestRiskConcurrentReadersAndWriters runs Adds beside every risk read;
+// run it with -race.
+func TestRiskConcurrentReadersAndWriters(t *testing.T) {
+	ctx := context.Background()
+	e := openRisk(t, store.NewMemory())
+	evs := riskTraffic(11)
+	done := make(chan error, 4)
+	go func() {
+		for i := 0; i < len(evs); i += 50 {
+			if err := e.Add(ctx, evs[i:min(i+50, len(evs))]...); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	reader := func(read func() error) {
+		for range 30 {
+			if err := read(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}
+	go reader(func() error { _, err := e.Detections(ctx, insights.DetectionQuery{Limit: 5}); return err })
+	go reader(func() error {
+		_, err := e.Query(ctx, insights.Query{Metric: insights.RiskyUsers, From: insights.NewDate(2025, 12, 1), To: insights.NewDate(2026, 1, 16),
+			Granularity: insights.Week, GroupBy: []insights.Dimension{insights.DimAppID}})
+		return err
+	})
+	go reader(func() error {
+		_, err := e.SignIns(ctx, insights.LogQuery{ComputedRisk: []string{insights.RiskHigh}, Limit: 10})
+		return err
+	})
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := allDetections(t, e, insights.DetectionQuery{})
+	if err := e.RescanRisk(ctx, insights.Date{}, insights.Date{}); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "after concurrent reads", allDetections(t, e, insights.DetectionQuery{}), got)
+}
