@@ -252,10 +252,22 @@ func TestRiskEraseRemovesTheUser(t *testing.T) {
 	ctx := context.Background()
 	st := store.NewMemory()
 	e := openRisk(t, st)
-	addShuffled(t, e, riskTraffic(5), 5)
+	evs := riskTraffic(5)
+	// 15 failures of other users in the hour of u3's 12: a failure spike
+	// of the app that u3's make.
+	for i := range 15 {
+		evs = append(evs, insights.Event{Time: time.Date(2026, 1, 9, 9, 30, i, 0, time.UTC), Kind: insights.KindSignIn,
+			UserKey: fmt.Sprint("u", 20+i), ErrorCode: 50053, AppID: "portal", RequestID: fmt.Sprint("spike", i)})
+	}
+	addShuffled(t, e, evs, 5)
 	before := allDetections(t, e, insights.DetectionQuery{UserKey: "u3"})
 	if len(before) == 0 {
 		t.Fatal("no detection of u3")
+	}
+	spike := insights.DetectionQuery{Types: []insights.DetectionType{insights.DetectFailureSpike}, From: insights.NewDate(2026, 1, 9),
+		To: insights.NewDate(2026, 1, 10)}
+	if len(allDetections(t, e, spike)) != 1 {
+		t.Fatal("no failure spike before the erasure")
 	}
 	if _, err := e.Erase(ctx, "u3"); err != nil {
 		t.Fatal(err)
@@ -272,6 +284,9 @@ func TestRiskEraseRemovesTheUser(t *testing.T) {
 		if len(es) != len(d.Evidence) {
 			t.Fatalf("evidence of %s names erased entries", d.ID)
 		}
+	}
+	if n := len(allDetections(t, e, spike)); n != 0 {
+		t.Fatalf("%d failure spikes made by an erased user's events", n)
 	}
 	if err := e.RescanRisk(ctx, insights.Date{}, insights.Date{}); err != nil {
 		t.Fatal(err)
@@ -587,4 +602,36 @@ func TestRiskConcurrentReadersAndWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "after concurrent reads", allDetections(t, e, insights.DetectionQuery{}), got)
+}
+
+func TestRiskRetention(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	opts := &insights.Options{Now: fixed(riskClock), Risk: riskLists, RetentionDays: 5}
+	e, err := insights.Open(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addShuffled(t, e, riskTraffic(6), 6)
+	horizon := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	if all := allDetections(t, e, insights.DetectionQuery{}); !all[len(all)-1].WindowStart.Before(horizon) {
+		t.Fatalf("no detection before the horizon to drop: %+v", all[len(all)-1])
+	}
+	if err := e.Flush(ctx); err != nil { // the checkpoint drops the days before 2026-01-10
+		t.Fatal(err)
+	}
+	got := allDetections(t, e, insights.DetectionQuery{})
+	if len(got) == 0 {
+		t.Fatal("no detection in the retained days")
+	}
+	for _, d := range got {
+		if d.WindowStart.Before(horizon) {
+			t.Fatalf("a detection before the horizon: %+v", d)
+		}
+	}
+	again, err := insights.Open(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "reopened after retention", allDetections(t, again, insights.DetectionQuery{}), got)
 }
