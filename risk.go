@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/netip"
 	"slices"
@@ -244,21 +245,42 @@ func (e *Engine) detection(d *risk.Detection) Detection {
 }
 
 // withRisk calls f with the detector, rebuilt first if it must be, under
-// the write lock. With detection disabled it calls nothing.
+// the write lock. With detection disabled it calls nothing. A rebuild is
+// logged (Info), once the lock is released.
 func (e *Engine) withRisk(ctx context.Context, f func(*risk.Detector) error) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
+	var took time.Duration
+	detections := 0
+	err := func() error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closed {
+			return ErrClosed
+		}
+		if e.risk.disabled {
+			return nil
+		}
+		start, stale := time.Now(), e.risk.det == nil
+		det, err := e.riskDetector(ctx)
+		if err != nil {
+			return err
+		}
+		if stale {
+			took, detections = max(time.Since(start), 1), det.Len()
+		}
+		return f(det)
+	}()
+	if took > 0 && e.obs.log != nil {
+		e.obs.log.LogAttrs(ctx, slog.LevelInfo, "insights: risk detections rebuilt from the event log",
+			slog.Int("days", e.dayCount()), slog.Int("detections", detections), slog.Duration("duration", took))
 	}
-	if e.risk.disabled {
-		return nil
-	}
-	det, err := e.riskDetector(ctx)
-	if err != nil {
-		return err
-	}
-	return f(det)
+	return err
+}
+
+// dayCount returns the number of days with data.
+func (e *Engine) dayCount() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.days)
 }
 
 // RiskyUsers returns one page of risky users matching q, as of the

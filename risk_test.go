@@ -1,10 +1,12 @@
 package insights_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -634,4 +636,31 @@ func TestRiskRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "reopened after retention", allDetections(t, again, insights.DetectionQuery{}), got)
+}
+
+func TestRiskRebuildIsLogged(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	e, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: fixed(riskClock),
+		Logger: slog.New(slog.NewJSONHandler(&out, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addShuffled(t, e, riskTraffic(2)[:100], 2)
+	out.Reset()
+	if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "risk detections rebuilt"); n != 0 {
+		t.Fatalf("%d rebuilds logged of a live detector: %s", n, out.String())
+	}
+	if err := e.RescanRisk(ctx, insights.Date{}, insights.Date{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "risk detections rebuilt"); n != 1 {
+		t.Fatalf("%d rebuilds logged: %s", n, out.String())
+	}
 }
