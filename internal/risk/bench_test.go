@@ -13,6 +13,12 @@ import (
 // addresses in order, 5% failing with a bad password, 10 per second of
 // event time: the detector's own cost per event, and its state.
 func BenchmarkDetectorAdd(b *testing.B) {
+	for _, h := range []time.Duration{15 * time.Minute, 2 * time.Hour} {
+		b.Run("lateHorizon="+h.String(), func(b *testing.B) { benchmarkDetectorAdd(b, h) })
+	}
+}
+
+func benchmarkDetectorAdd(b *testing.B, horizon time.Duration) {
 	users, ips := make([]string, 100_000), make([]netip.Addr, 10_000)
 	for i := range users {
 		users[i] = fmt.Sprint("user", i)
@@ -21,7 +27,7 @@ func BenchmarkDetectorAdd(b *testing.B) {
 		ips[i] = netip.AddrFrom4([4]byte{100, byte(64 + i%8), byte(i / 256 % 256), byte(1 + i%250)})
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	d := New(Options{})
+	d := New(Options{LateHorizon: horizon})
 	t0 := trafficStart.UnixNano()
 	n := 0
 	b.ReportAllocs()
