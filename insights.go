@@ -545,6 +545,7 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
+	e.risk.det, e.risk.levels, e.risk.levelsOf = nil, nil, nil
 	e.zdec.Close()
 	return err
 }

@@ -458,6 +458,7 @@ func TestRiskMetrics(t *testing.T) {
 
 func TestComputedRiskInTheLog(t *testing.T) {
 	e := openRisk(t, store.NewMemory())
+	listAll(t, e, insights.LogQuery{}, 10) // levels computed before the events: they must follow them
 	addShuffled(t, e, riskTraffic(4), 4)
 	rank := map[string]int{"low": 1, "medium": 2, "high": 3}
 	want := map[string]string{} // entry id → highest level of the detections naming it
@@ -482,6 +483,15 @@ func TestComputedRiskInTheLog(t *testing.T) {
 	all := listAll(t, e, insights.LogQuery{}, insights.MaxPageSize)
 	if len(none)+len(got) != len(all) {
 		t.Fatalf("%d entries without risk, %d with, %d in all", len(none), len(got), len(all))
+	}
+	// A new detection shows at once.
+	if err := e.Add(context.Background(), insights.Event{Time: riskClock.Add(-time.Hour), Kind: insights.KindSignIn, UserKey: "u1",
+		IP: "192.0.2.70", RequestID: "listed"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.SignIns(context.Background(), insights.LogQuery{Filter: insights.Eq(insights.DimRequestID, "listed")})
+	if err != nil || len(p.Entries) != 1 || p.Entries[0].ComputedRisk != insights.RiskHigh {
+		t.Fatalf("a sign-in from a malicious address: %+v %v", p, err)
 	}
 }
 

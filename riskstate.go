@@ -33,9 +33,9 @@ type riskState struct {
 	disabled bool
 	window   int64          // RiskOptions.RiskyUserWindow, ns
 	det      *risk.Detector // nil: to rebuild from the log before the next read
-	version  uint64         // counts changes of the detections, for levels
 	levels   map[risk.Ref]risk.Level
-	levelsAt uint64 // version of levels; 0: none
+	levelsOf *risk.Detector // the detector levels were computed from
+	levelsAt uint64         // and its version then
 }
 
 // newRiskState returns the risk state of o, to build on first read.
@@ -81,7 +81,6 @@ func (e *Engine) observeRisk(n *normEvent, seq uint32) {
 	if err := rs.det.Add(&o); errors.Is(err, risk.ErrTooLate) {
 		rs.det = nil // rebuilt from the log, this event included, on the next read
 	}
-	rs.version++
 }
 
 // firstFactorCodes are the error codes of a failed first factor: a wrong
@@ -222,7 +221,6 @@ func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
 		}
 	}
 	rs.det = det
-	rs.version++
 	return det, nil
 }
 
@@ -240,8 +238,8 @@ func (e *Engine) riskLevels(ctx context.Context) (map[risk.Ref]risk.Level, error
 // shared until the detections change.
 func (e *Engine) evidenceLevels(det *risk.Detector) map[risk.Ref]risk.Level {
 	rs := &e.risk
-	if rs.levelsAt != rs.version || rs.levels == nil {
-		rs.levels, rs.levelsAt = risk.EvidenceLevels(det.Detections()), rs.version
+	if rs.levelsOf != det || rs.levelsAt != det.Version() {
+		rs.levels, rs.levelsOf, rs.levelsAt = risk.EvidenceLevels(det.Detections()), det, det.Version()
 	}
 	return rs.levels
 }

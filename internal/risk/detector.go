@@ -56,6 +56,7 @@ type Detector struct {
 	rules  []rule
 	states []map[string]*keyState // by rule, by key
 	dets   map[string]*Detection
+	change uint64 // counts changes of dets (Version)
 	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
 	latest int64                // the latest event time seen
 	cut    int64                // events before it are refused; states have folded those before it for good
@@ -260,6 +261,10 @@ func (d *Detector) Detections() []Detection {
 	slices.SortFunc(out, func(a, b Detection) int { return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.ID, b.ID)) })
 	return out
 }
+
+// Version returns a number that changes whenever a detection is added,
+// changed or removed.
+func (d *Detector) Version() uint64 { return d.change }
 
 // Len returns the number of detections.
 func (d *Detector) Len() int { return len(d.dets) }
