@@ -56,7 +56,7 @@ type Detector struct {
 	rules  []rule
 	states []map[string]*keyState // by rule, by key
 	dets   map[string]*Detection
-	change uint64 // counts changes of dets (Version)
+	change uint64               // counts changes of dets (Version)
 	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
 	latest int64                // the latest event time seen
 	cut    int64                // events before it are refused; states have folded those before it for good
