@@ -74,7 +74,11 @@ func (e *Engine) observeRisk(n *normEvent, seq uint32) {
 		return
 	}
 	val := func(d Dimension) string { return n.vals[d-1] }
-	o := observation(val, n.key, n.time, []byte(n.rec), riskRef(n.day, seq))
+	p := n.place
+	if !p.known {
+		p.ip, p.lat, p.lon = recordPlace([]byte(n.rec))
+	}
+	o := observation(val, n.key, n.time, p, riskRef(n.day, seq))
 	if o.Kind == risk.KindOther {
 		return
 	}
@@ -87,9 +91,16 @@ func (e *Engine) observeRisk(n *normEvent, seq uint32) {
 // password, an unknown user.
 var firstFactorCodes = []string{"50126", "50034"}
 
+// place is where an event came from: its address and coordinates.
+type place struct {
+	ip       netip.Addr
+	lat, lon float64
+	known    bool // read at validation; else to read from the log record
+}
+
 // observation reduces an event to what the rules read: its indexed
-// values (val), user key, time and log record.
-func observation(val func(Dimension) string, key string, t int64, rec []byte, ref risk.Ref) risk.Observation {
+// values (val), user key, time and place.
+func observation(val func(Dimension) string, key string, t int64, p place, ref risk.Ref) risk.Observation {
 	o := risk.Observation{Time: t, Ref: ref, User: key, App: val(DimAppID), Country: val(DimCountry),
 		OSFamily: val(DimOSFamily), BrowserFamily: val(DimBrowserFamily)}
 	switch val(DimStatus) {
@@ -130,7 +141,7 @@ func observation(val func(Dimension) string, key string, t int64, rec []byte, re
 			o.Decision = risk.ConfirmedCompromised
 		}
 	}
-	o.IP, o.Lat, o.Lon = recordPlace(rec)
+	o.IP, o.Lat, o.Lon = p.ip, p.lat, p.lon
 	return o
 }
 
@@ -209,7 +220,9 @@ func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
 			}
 			k := l.combos[i]
 			val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1].at(k)] }
-			if o := observation(val, key, l.times[i], rec, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
+			var p place
+			p.ip, p.lat, p.lon = recordPlace(rec)
+			if o := observation(val, key, l.times[i], p, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
 				obs = append(obs, o)
 			}
 		}
