@@ -79,6 +79,9 @@ func (s *unfamiliarState) fold(o *Observation, emit func(*Detection)) {
 		emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
 			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
+	if s.seen == nil {
+		s.seen, s.recent = make([]seenValue, 0, numProps), make([]int64, 0, r.minimum)
+	}
 	for i, v := range p {
 		if j := s.find(i, v); j >= 0 {
 			s.seen[j].t = o.Time
