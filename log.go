@@ -539,7 +539,7 @@ func foldRune(r rune) rune {
 // entry returns entry i of day n as a LogEntry, its record read through c.
 func (e *Engine) entry(d *day, l *eventLog, c *recordCursor, n int32, i uint32) (LogEntry, error) {
 	var le LogEntry
-	le.ID = dateOfNum(n).String() + "/" + strconv.FormatUint(uint64(i), 10)
+	le.ID = entryID(n, i)
 	ev := &le.Event
 	ev.Time = time.Unix(0, l.times[i]).In(e.loc)
 	if u := l.users[i]; u < erasedUser {
@@ -617,11 +617,25 @@ func (it *LogIterator) Err() error { return it.err }
 // as LogPage.Next does after a page's last one; "" for an entry this
 // engine did not return.
 func (le LogEntry) Cursor() string {
-	date, seq, ok := strings.Cut(le.ID, "/")
-	d, err := ParseDate(date)
-	s, err2 := strconv.ParseUint(seq, 10, 32)
-	if !ok || err != nil || err2 != nil {
+	n, seq, ok := parseEntryID(le.ID)
+	if !ok {
 		return ""
 	}
-	return logCursor{t: le.Time.UnixNano(), n: d.num(), seq: uint32(s)}.String()
+	return logCursor{t: le.Time.UnixNano(), n: n, seq: seq}.String()
+}
+
+// entryID is the ID of entry seq of day n: "<date>/<seq>".
+func entryID(n int32, seq uint32) string {
+	return dateOfNum(n).String() + "/" + strconv.FormatUint(uint64(seq), 10)
+}
+
+// parseEntryID returns the day and sequence of an entry ID.
+func parseEntryID(id string) (n int32, seq uint32, ok bool) {
+	date, sq, ok := strings.Cut(id, "/")
+	d, err := ParseDate(date)
+	s, err2 := strconv.ParseUint(sq, 10, 32)
+	if !ok || err != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return d.num(), uint32(s), true
 }

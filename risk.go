@@ -8,8 +8,6 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/insightslab/insights/internal/risk"
@@ -404,13 +402,11 @@ func (e *Engine) EntriesByID(ctx context.Context, ids []string) ([]LogEntry, err
 	}
 	ps := make([]pos, len(ids))
 	for i, id := range ids {
-		date, seq, ok := strings.Cut(id, "/")
-		d, err := ParseDate(date)
-		s, err2 := strconv.ParseUint(seq, 10, 32)
-		if !ok || err != nil || err2 != nil {
+		n, seq, ok := parseEntryID(id)
+		if !ok {
 			return nil, fmt.Errorf("%w: entry id %q: not \"<date>/<sequence>\"", ErrInvalidQuery, id)
 		}
-		ps[i] = pos{d.num(), uint32(s)}
+		ps[i] = pos{n, seq}
 	}
 	levels, err := e.riskLevels(ctx)
 	if err != nil {

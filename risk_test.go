@@ -674,3 +674,37 @@ func TestRiskRebuildIsLogged(t *testing.T) {
 		t.Fatalf("%d rebuilds logged: %s", n, out.String())
 	}
 }
+
+func TestRiskQueriesAreChecked(t *testing.T) {
+	ctx := context.Background()
+	e := openRisk(t, store.NewMemory())
+	for name, call := range map[string]func() error{
+		"malformed entry id": func() error { _, err := e.EntriesByID(ctx, []string{"2026-01-01/x"}); return err },
+		"unknown type": func() error {
+			_, err := e.Detections(ctx, insights.DetectionQuery{Types: []insights.DetectionType{"nope"}})
+			return err
+		},
+		"unknown level": func() error {
+			_, err := e.Detections(ctx, insights.DetectionQuery{Levels: []string{"severe"}})
+			return err
+		},
+		"foreign cursor": func() error { _, err := e.Detections(ctx, insights.DetectionQuery{Cursor: "%%"}); return err },
+		"limit": func() error {
+			_, err := e.RiskyUsers(ctx, insights.RiskyUserQuery{Limit: insights.MaxPageSize + 1})
+			return err
+		},
+		"unknown state": func() error {
+			_, err := e.RiskyUsers(ctx, insights.RiskyUserQuery{States: []string{"fine"}})
+			return err
+		},
+		"decision state": func() error { return e.SetUserRiskState(ctx, "u1", insights.RiskStateAtRisk) },
+		"log level":      func() error { _, err := e.Log(ctx, insights.LogQuery{ComputedRisk: []string{"severe"}}); return err },
+		"rescan range": func() error {
+			return e.RescanRisk(ctx, insights.NewDate(2026, 1, 2), insights.NewDate(2026, 1, 1))
+		},
+	} {
+		if err := call(); !errors.Is(err, insights.ErrInvalidQuery) {
+			t.Errorf("%s: %v, want ErrInvalidQuery", name, err)
+		}
+	}
+}

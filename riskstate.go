@@ -8,7 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"strconv"
+	"time"
 
 	"github.com/insightslab/insights/internal/risk"
 )
@@ -49,7 +49,7 @@ func newRiskState(o RiskOptions) riskState {
 		Anonymized: slices.Clone(o.Anonymized), Malicious: slices.Clone(o.Malicious)}
 	w := o.RiskyUserWindow
 	if w <= 0 {
-		w = 30 * 24 * 3600e9
+		w = 30 * 24 * time.Hour
 	}
 	return riskState{opt: ro.WithDefaults(), disabled: o.Disabled, window: int64(w)}
 }
@@ -61,10 +61,7 @@ func riskRef(n int32, seq uint32) risk.Ref { return risk.Ref(uint64(uint32(n))<<
 func refEntry(r risk.Ref) (int32, uint32) { return int32(uint32(r >> 32)), uint32(r) }
 
 // refID returns the LogEntry ID of a reference.
-func refID(r risk.Ref) string {
-	n, seq := refEntry(r)
-	return dateOfNum(n).String() + "/" + strconv.FormatUint(uint64(seq), 10)
-}
+func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 
 // observeRisk feeds an applied event to the detector: entry seq of day
 // n. The write lock is held.
