@@ -108,7 +108,16 @@ type travelRule struct {
 type travelState struct {
 	r    *travelRule
 	user string
-	prev *Observation // the latest located successful sign-in
+	prev fix  // the latest located successful sign-in
+	has  bool // prev is set
+}
+
+// fix is where and when a sign-in was: what travel keeps of it, rather
+// than the whole observation.
+type fix struct {
+	Time     int64
+	Ref      Ref
+	Lat, Lon float64
 }
 
 func (r *travelRule) newState(key string) state { return &travelState{r: r, user: key} }
@@ -117,19 +126,20 @@ func (s *travelState) clone() state { c := *s; return &c }
 
 // idle is false once the state holds a sign-in: the next one compares
 // with it however late it comes.
-func (s *travelState) idle(int64) bool { return s.prev == nil }
+func (s *travelState) idle(int64) bool { return !s.has }
 
 func (s *travelState) fold(o *Observation, emit func(*Detection)) {
-	if p := s.prev; p != nil && impossible(p, o, s.r.km, s.r.kmh) {
+	f := fix{o.Time, o.Ref, o.Lat, o.Lon}
+	if p := s.prev; s.has && impossible(p, f, s.r.km, s.r.kmh) {
 		emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
 			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
 	}
-	s.prev = o
+	s.prev, s.has = f, true
 }
 
 // impossible reports whether going from a to b is more than km at more
 // than kmh (a zero interval being infinitely fast).
-func impossible(a, b *Observation, km, kmh float64) bool {
+func impossible(a, b fix, km, kmh float64) bool {
 	d := distanceKm(a.Lat, a.Lon, b.Lat, b.Lon)
 	if d <= km {
 		return false
