@@ -46,16 +46,7 @@ func (s *countState) clone() state {
 		n.d.Evidence = append([]Ref(nil), e.d.Evidence...)
 		return &n
 	}
-	for _, e := range s.await {
-		n := copyEp(e)
-		if e == s.open {
-			c.open = n
-		}
-		c.await = append(c.await, n)
-	}
-	if s.open != nil && c.open == nil {
-		c.open = copyEp(s.open)
-	}
+	c.open, c.await = cloneEpisodes(s.open, s.await, copyEp)
 	return c
 }
 
@@ -149,6 +140,24 @@ func windowIdle[E ongoing](win []*Observation, window int64, open E, await []E, 
 		}
 	}
 	return true
+}
+
+// cloneEpisodes copies the open episode and those awaiting a follow-up
+// with cp, keeping open among await when it was.
+func cloneEpisodes[E ongoing](open E, await []E, cp func(E) E) (E, []E) {
+	var none, o E
+	var out []E
+	for _, e := range await {
+		n := cp(e)
+		if e == open {
+			o = n
+		}
+		out = append(out, n)
+	}
+	if open != none && o == none {
+		o = cp(open)
+	}
+	return o, out
 }
 
 // floorDiv is a / b rounded down (b > 0).

@@ -57,16 +57,7 @@ func (s *sprayState) clone() state {
 		}
 		return n
 	}
-	for _, e := range s.await {
-		n := copyEp(e)
-		if e == s.open {
-			c.open = n
-		}
-		c.await = append(c.await, n)
-	}
-	if s.open != nil && c.open == nil {
-		c.open = copyEp(s.open)
-	}
+	c.open, c.await = cloneEpisodes(s.open, s.await, copyEp)
 	return c
 }
 
