@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -180,5 +181,50 @@ func TestLateDetectionBeforeAKeptRemedy(t *testing.T) {
 	sameDetections(t, "late", got, oracle(Options{}, es))
 	if len(got) != 1 || got[0].Remediated != base+int64(time.Hour) {
 		t.Fatalf("not remediated by the later remedy: %+v", got)
+	}
+}
+
+// TestCloneKeepsTheOpenEpisodeAwaiting: a state copied in the middle of an
+// episode (as a replay copies a key's lag) goes on as the original would:
+// the open episode is the one a follow-up raises.
+func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
+	run := func(s state, es events, copyAt int) []Detection {
+		var got []Detection
+		emit := func(d *Detection) {
+			for i := range got {
+				if got[i].ID == d.ID {
+					got[i] = *d.clone()
+					return
+				}
+			}
+			got = append(got, *d.clone())
+		}
+		for i := range es {
+			if i == copyAt {
+				s = s.clone()
+			}
+			s.fold(&es[i], emit)
+		}
+		return got
+	}
+	var brute events
+	for i := range 11 {
+		brute.add(failure("v", at(time.Duration(i)*time.Second)))
+	}
+	brute.add(success("v", at(time.Minute)))
+	got := run(bruteRule(Options{}.WithDefaults()).newState("v"), brute, 10)
+	if len(got) != 1 || got[0].Level != LevelHigh || len(got[0].Evidence) != 12 {
+		t.Fatalf("brute force copied after its opening: %+v", got)
+	}
+	var spray events
+	for i := range 21 {
+		o := failure(fmt.Sprint("s", i), at(time.Duration(i)*time.Second))
+		o.IP = netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})
+		spray.add(o)
+	}
+	spray.add(fromSpray(success("s20", at(time.Hour))))
+	got = run(sprayRuleOf(Options{}.WithDefaults()).newState("203.0.113.0/24"), spray, 20)
+	if len(got) != 2 || got[1].Level != LevelHigh || got[1].User != "s20" || len(got[1].Evidence) != 2 {
+		t.Fatalf("spray copied after its opening: %+v", got)
 	}
 }
