@@ -57,6 +57,14 @@
 // events and imported snapshots; RegistrationDetails and SummarizeMethods
 // evaluate it under a MethodPolicy the caller passes.
 //
+// Risk detections (SPEC §9; risk.go) are computed by package
+// internal/risk, which Add feeds with each applied event (riskstate.go);
+// the engine rebuilds them from the event log at the first risk read after
+// Open, an erasure, retention dropping days or an event older than
+// RiskOptions.LateHorizon behind the latest. Detections, RiskyUsers, the
+// RiskDetections and RiskyUsers metrics (riskmetrics.go) and the computed
+// risk of log entries read them.
+//
 // # Concurrency
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
@@ -144,6 +152,27 @@
 //     size of the day's index again.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
+//   - Risk detections are a function of the event log, not stored: the
+//     first risk read after Open (Detections, RiskyUsers, a risk metric, a
+//     log listing, which shows computed risk) reads every stored day's log
+//     once, under the write lock. Erased users' events are left out of
+//     them, as if they had never happened, which may change detections of
+//     other users or of none (a spray counting the user). Retention leaves
+//     the detections of the retained log. The anonymized and malicious
+//     lists are not stored: a rebuild checks every event against the lists
+//     in force. A detection is matched by a metric's filter, and grouped,
+//     through the event that fired it; LogQuery.ComputedRisk filters the
+//     log on computed risk, metric filters cannot.
+//   - SetUserRiskState records a KindRiskDecision event (RiskState
+//     dismissed or confirmedCompromised): it is logged, listed and erased
+//     like any event, counts under Requests, and is no activity. A user's
+//     risk state as of a time: the latest decision before it decides first
+//     (confirmedCompromised, level high, until a later decision; after a
+//     dismissal only later detections count); then unremediated detections
+//     of the last RiskOptions.RiskyUserWindow make the user atRisk at
+//     their highest level; a detection is remediated by the user's first
+//     later successful sign-in with an approved MFA challenge, or
+//     successful password reset.
 //
 // # Durability
 //
@@ -228,6 +257,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/insightslab/insights/internal/risk"
 	"github.com/insightslab/insights/metrics"
 	"github.com/insightslab/insights/store"
 )
@@ -274,7 +304,8 @@ type Options struct {
 	// (Info; a dropped torn log record, Warn), each checkpoint (Info;
 	// Error when one fails), days evicted from memory (Debug, in batches),
 	// a dimension reaching MaxDimensionValues (Warn, once per dimension
-	// and Open) and slow queries (Warn, with the query as JSON). It is
+	// and Open), slow queries (Warn, with the query as JSON) and rebuilds
+	// of the risk detections from the event log (Info). It is
 	// called from Add, Query and checkpoint goroutines, never with the
 	// engine's lock on days and users held. Default nil: nothing is
 	// logged, and nothing is printed anywhere.
@@ -334,6 +365,8 @@ type Engine struct {
 	mu     sync.RWMutex
 	closed bool
 	state  // what the store holds and the log since: a follower swaps it whole (follow.go)
+
+	risk riskState // risk detections (riskstate.go); guarded by mu. A follower's swap resets it (follow.go)
 
 	obs *observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 
@@ -460,7 +493,7 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
 		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly, follow: o.Follow,
-		obs: &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
+		risk: newRiskState(o.Risk), obs: &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)
 	e.obs.refreshed.Store(-1)
@@ -513,6 +546,7 @@ func (o *Options) validate() error {
 	if o.SlowQuery < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: SlowQuery is %v, must be >= 0", ErrInvalidQuery, o.SlowQuery))
 	}
+	errs = append(errs, o.Risk.validate()...)
 	if o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
 		errs = append(errs, fmt.Errorf("%w: Options: HLLPrecision is %d, must be 4-18", ErrInvalidQuery, o.HLLPrecision))
 	}
@@ -601,6 +635,7 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
+	e.risk.det, e.risk.levels, e.risk.levelsOf = nil, nil, nil
 	e.zdec.Close()
 	return err
 }
@@ -717,7 +752,9 @@ func (e *Engine) apply(n *normEvent) bool {
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
 		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
+	seq := ds.open.nextSeq()
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
+	e.observeRisk(n, seq)
 	ds.dirty, ds.saved = true, false
 	ds.version++
 	return true
@@ -793,9 +830,19 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())
-	ev, err := e.evaluate(ctx, q)
-	if err != nil {
-		return nil, err
+	for {
+		if q.Metric == RiskDetections || q.Metric == RiskyUsers {
+			if err := e.withRisk(ctx, func(*risk.Detector) error { return nil }); err != nil {
+				return nil, err
+			}
+		}
+		ev, err := e.evaluate(ctx, q)
+		if errors.Is(err, errRiskStale) {
+			continue // a late event made the detections stale meanwhile: rebuild them
+		}
+		if err != nil {
+			return nil, err
+		}
+		return ev.result(), nil
 	}
-	return ev.result(), nil
 }

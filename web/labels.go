@@ -123,6 +123,10 @@ func unitOf(m insights.Metric) string {
 		return "resets"
 	case insights.Requests:
 		return "events"
+	case insights.RiskDetections:
+		return "detections"
+	case insights.RiskyUsers:
+		return "users"
 	}
 	return "sign-ins"
 }

@@ -107,14 +107,8 @@ func (h *handler) runPanel(ctx context.Context, p panel, s scope, perms Permissi
 	return pv, nil
 }
 
-// policyColumns names the group values the policy metrics put before
-// the group-by ones; nil for other metrics.
+// policyColumns names the group values the policy and risk metrics put
+// before the group-by ones (Query.GroupNames); nil for other metrics.
 func policyColumns(m insights.Metric) []string {
-	switch m {
-	case insights.ConditionalAccessPolicies:
-		return []string{"policy", "result"}
-	case insights.MFAPolicyPrompts:
-		return []string{"policy"}
-	}
-	return nil
+	return insights.Query{Metric: m}.GroupNames()
 }

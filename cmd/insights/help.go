@@ -34,7 +34,7 @@ func writeHelp(w io.Writer) {
 		}
 	}
 	var kinds []string
-	for k := insights.KindSignIn; k <= insights.KindReset; k++ {
+	for k := insights.KindSignIn; k <= insights.KindRiskDecision; k++ {
 		kinds = append(kinds, k.String())
 	}
 	var formats []string

@@ -3,8 +3,9 @@
 // with MFA steps, conditional-access policies and registrations to an
 // in-memory engine, prints a security overview (MFA-protected sign-ins,
 // MFA methods and their success rates, failure reasons, conditional
-// access, passwordless, authentication methods) and one user's sign-in
-// history with its authentication steps.
+// access, passwordless, authentication methods), one user's sign-in
+// history with its authentication steps, and the risk detections and
+// risky users of a password spray and a brute force hidden in the traffic.
 //
 //	go run ./examples/security
 package main
@@ -126,6 +127,35 @@ func run() error {
 			fmt.Printf("      %s %s: %s %s\n", s.Time.Format("15:04:05"), strings.TrimSuffix(s.Requirement, "Authentication"), s.Method, ok)
 		}
 	}
+	return risks(ctx, eng)
+}
+
+// risks prints the risk detections, newest first, with their rule and
+// evidence, and the risky users.
+func risks(ctx context.Context, eng *insights.Engine) error {
+	dets, err := eng.Detections(ctx, insights.DetectionQuery{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nRisk detections: %d\n", len(dets.Detections))
+	for _, d := range dets.Detections {
+		who := d.UserKey
+		if who == "" {
+			who = "(tenant)"
+		}
+		fmt.Printf("  %s  %-14s %-6s %-21s %-16s %d sign-ins\n", d.Time.Format("Mon 02 15:04"), d.Type, d.Level, who, d.Source, len(d.Evidence))
+	}
+	if len(dets.Detections) > 0 {
+		fmt.Printf("  rule of the last: %s\n", dets.Detections[len(dets.Detections)-1].Rule)
+	}
+	users, err := eng.RiskyUsers(ctx, insights.RiskyUserQuery{})
+	if err != nil {
+		return err
+	}
+	fmt.Println("Risky users:")
+	for _, u := range users.Users {
+		fmt.Printf("  %-21s %-6s %-12s %d detections\n", u.UserKey, u.Level, u.State, u.Detections)
+	}
 	return nil
 }
 
@@ -177,5 +207,24 @@ func generate() []insights.Event {
 			out = append(out, ev)
 		}
 	}
+	// A password spray from one /24 at night, against 30 accounts, of
+	// which user-003 then signs in from that network; a brute force on
+	// user-011 from rotating addresses, then a success.
+	night := from.AddDays(11).Start(time.UTC).Add(2 * time.Hour)
+	for i := range 30 {
+		out = append(out, insights.Event{Time: night.Add(time.Duration(i) * time.Minute), Kind: insights.KindSignIn,
+			UserKey: fmt.Sprintf("user-%03d@example.com", i), ErrorCode: 50126, AppName: "Mail",
+			IP: fmt.Sprintf("203.0.113.%d", 20+i), RequestID: fmt.Sprintf("spray/%d", i)})
+	}
+	out = append(out, insights.Event{Time: night.Add(3 * time.Hour), Kind: insights.KindSignIn, UserKey: "user-003@example.com",
+		AppName: "Mail", IP: "203.0.113.44", RequestID: "spray/ok"})
+	burst := from.AddDays(12).Start(time.UTC).Add(14 * time.Hour)
+	for i := range 12 {
+		out = append(out, insights.Event{Time: burst.Add(time.Duration(i*20) * time.Second), Kind: insights.KindSignIn,
+			UserKey: "user-011@example.com", ErrorCode: 50126, AppName: "Wiki", IP: fmt.Sprintf("192.0.2.%d", i),
+			RequestID: fmt.Sprintf("brute/%d", i)})
+	}
+	out = append(out, insights.Event{Time: burst.Add(10 * time.Minute), Kind: insights.KindSignIn, UserKey: "user-011@example.com",
+		AppName: "Wiki", IP: "192.0.2.99", RequestID: "brute/ok"})
 	return out
 }
