@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/insightslab/insights"
-	"github.com/insightslab/insights/pgstore"
-	"github.com/insightslab/insights/store"
 )
 
 // BenchmarkAdd times Engine.Add of batches of 1,000 sign-ins through
@@ -22,20 +20,7 @@ import (
 func BenchmarkAdd(b *testing.B) {
 	ctx := context.Background()
 	pool := testPool(b)
-	stores := []struct {
-		name string
-		open func(b *testing.B) store.Store
-	}{
-		{"postgres", func(b *testing.B) store.Store { return pgstore.New(pool, newSchema(b, pool)) }},
-		{"dir", func(b *testing.B) store.Store {
-			d, err := store.Dir(b.TempDir(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { d.Close() })
-			return d
-		}},
-	}
+	stores := benchStores(pool)
 	now := time.Date(2025, time.March, 1, 0, 0, 0, 0, time.UTC)
 	for _, st := range stores {
 		for _, writers := range []int{1, 8} {
