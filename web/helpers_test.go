@@ -145,6 +145,10 @@ func testAuthorize(r *http.Request) (Permissions, error) {
 	switch r.Header.Get(permsHeader) {
 	case "all":
 		return ViewAggregates | ViewSignIns, nil
+	case "admin":
+		return ViewAggregates | ViewSignIns | ManageRisk, nil
+	case "manage":
+		return ViewAggregates | ManageRisk, nil
 	case "aggregates":
 		return ViewAggregates, nil
 	case "signins":
