@@ -134,51 +134,27 @@ func listRiskyUsers(ctx context.Context, w io.Writer, eng *engine, q insights.Ri
 	return next, err
 }
 
-// writeDetectionTable writes detections as a table, aligned a page at a
-// time so that a long listing streams. The evidence column counts the
-// sign-ins; -format json lists their ids.
+// writeDetectionTable writes detections as a table. The evidence column
+// counts the sign-ins; -format json lists their ids.
 func writeDetectionTable(w io.Writer, src export.DetectionSource, zone string) error {
-	if _, err := fmt.Fprintf(w, "risk detections, newest first; zone %s\n", sanitize(zone)); err != nil {
-		return err
-	}
-	t := newTable(w)
-	t.row("time", "type", "level", "user", "source", "evidence", "id", "rule")
-	for n := 1; src.Next(); n++ {
-		d := src.Detection()
-		t.row(d.Time.Format("2006-01-02 15:04:05"), string(d.Type), d.Level, d.UserKey, d.Source,
-			strconv.Itoa(len(d.Evidence)), d.ID, d.Rule)
-		if n%insights.MaxPageSize == 0 {
-			if err := t.flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := src.Err(); err != nil {
-		return err
-	}
-	return t.flush()
+	return writeRows(w, "risk detections, newest first; zone "+zone, src,
+		[]string{"time", "type", "level", "user", "source", "evidence", "id", "rule"},
+		func() []string {
+			d := src.Detection()
+			return []string{d.Time.Format("2006-01-02 15:04:05"), string(d.Type), d.Level, d.UserKey, d.Source,
+				strconv.Itoa(len(d.Evidence)), d.ID, d.Rule}
+		})
 }
 
-// writeRiskyUserTable writes risky users as a table, as writeDetectionTable.
+// writeRiskyUserTable writes risky users as a table.
 func writeRiskyUserTable(w io.Writer, src export.RiskyUserSource, zone string) error {
-	if _, err := fmt.Fprintf(w, "risky users, highest level first; zone %s\n", sanitize(zone)); err != nil {
-		return err
-	}
-	t := newTable(w)
-	t.row("user", "name", "level", "state", "updated", "detections")
-	for n := 1; src.Next(); n++ {
-		u := src.RiskyUser()
-		t.row(u.UserKey, u.DisplayName, u.Level, u.State, u.Updated.Format("2006-01-02 15:04:05"), strconv.Itoa(u.Detections))
-		if n%insights.MaxPageSize == 0 {
-			if err := t.flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := src.Err(); err != nil {
-		return err
-	}
-	return t.flush()
+	return writeRows(w, "risky users, highest level first; zone "+zone, src,
+		[]string{"user", "name", "level", "state", "updated", "detections"},
+		func() []string {
+			u := src.RiskyUser()
+			return []string{u.UserKey, u.DisplayName, u.Level, u.State, u.Updated.Format("2006-01-02 15:04:05"),
+				strconv.Itoa(u.Detections)}
+		})
 }
 
 // detectionTypeNames are the names of the detection types.
