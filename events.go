@@ -153,7 +153,7 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 		return bad("Time", "%s is before 2000-01-01", ev.Time.Format(time.RFC3339))
 	case ev.Time.After(v.now.Add(24 * time.Hour)):
 		return bad("Time", "%s is more than a day after the clock", ev.Time.Format(time.RFC3339))
-	case ev.Kind < KindSignIn || ev.Kind > KindReset:
+	case ev.Kind < KindSignIn || ev.Kind > KindRiskDecision:
 		return bad("Kind", "%d is outside its set", ev.Kind)
 	case ev.Status > StatusInterrupted:
 		return bad("Status", "%d is outside its set", ev.Status)
@@ -175,6 +175,9 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 		if _, err := netip.ParseAddr(ev.IP); err != nil {
 			return bad("IP", "%q is not an IP address", ev.IP)
 		}
+	}
+	if ev.Kind == KindRiskDecision && !oneOf(ev.RiskState, riskDecisions) {
+		return bad("RiskState", "%q on a %s event: not one of %v", ev.RiskState, ev.Kind, riskDecisions)
 	}
 	if ev.AuthRequirement != "" && !oneOf(ev.AuthRequirement, requirements) {
 		return bad("AuthRequirement", "%q is not one of %v", ev.AuthRequirement, requirements)

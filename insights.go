@@ -57,6 +57,14 @@
 // events and imported snapshots; RegistrationDetails and SummarizeMethods
 // evaluate it under a MethodPolicy the caller passes.
 //
+// Risk detections (SPEC §9; risk.go) are computed by package
+// internal/risk, which Add feeds with each applied event (riskstate.go);
+// the engine rebuilds them from the event log at the first risk read after
+// Open, an erasure, retention dropping days or an event older than
+// RiskOptions.LateHorizon behind the latest. Detections, RiskyUsers, the
+// RiskDetections and RiskyUsers metrics (riskmetrics.go) and the computed
+// risk of log entries read them.
+//
 // # Concurrency
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
@@ -144,6 +152,27 @@
 //     size of the day's index again.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
+//   - Risk detections are a function of the event log, not stored: the
+//     first risk read after Open (Detections, RiskyUsers, a risk metric, a
+//     log listing, which shows computed risk) reads every stored day's log
+//     once, under the write lock. Erased users' events are left out of
+//     them, as if they had never happened, which may change detections of
+//     other users or of none (a spray counting the user). Retention leaves
+//     the detections of the retained log. The anonymized and malicious
+//     lists are not stored: a rebuild checks every event against the lists
+//     in force. A detection is matched by a metric's filter, and grouped,
+//     through the event that fired it; LogQuery.ComputedRisk filters the
+//     log on computed risk, metric filters cannot.
+//   - SetUserRiskState records a KindRiskDecision event (RiskState
+//     dismissed or confirmedCompromised): it is logged, listed and erased
+//     like any event, counts under Requests, and is no activity. A user's
+//     risk state as of a time: the latest decision before it decides first
+//     (confirmedCompromised, level high, until a later decision; after a
+//     dismissal only later detections count); then unremediated detections
+//     of the last RiskOptions.RiskyUserWindow make the user atRisk at
+//     their highest level; a detection is remediated by the user's first
+//     later successful sign-in with an approved MFA challenge, or
+//     successful password reset.
 //
 // # Durability
 //
@@ -195,6 +224,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/insightslab/insights/internal/risk"
 	"github.com/insightslab/insights/metrics"
 	"github.com/insightslab/insights/store"
 )
@@ -294,6 +324,8 @@ type Engine struct {
 	horizon  int32  // retention dropped the days before it
 	gen      uint64 // generation of the last checkpoint
 	catalog  string // key of the catalog of the last checkpoint
+
+	risk riskState // risk detections (riskstate.go); guarded by mu
 
 	obs observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 
@@ -395,8 +427,8 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism, readOnly: o.ReadOnly,
 		keys: map[string]uint32{}, days: map[int32]*dayState{}, firstOn: map[int32]*roaring.Bitmap{},
 		deletedU: roaring.New(), sketches: newSketches(m.HLLPrecision), horizon: math.MinInt32,
-		residents: residents{limit: o.MemoryLimit},
-		obs:       observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
+		residents: residents{limit: o.MemoryLimit}, risk: newRiskState(o.Risk),
+		obs: observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)
 	e.zenc, e.zdec = newCodec()
@@ -428,6 +460,7 @@ func (o *Options) validate() error {
 	if o.SlowQuery < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: SlowQuery is %v, must be >= 0", ErrInvalidQuery, o.SlowQuery))
 	}
+	errs = append(errs, o.Risk.validate()...)
 	if o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
 		errs = append(errs, fmt.Errorf("%w: Options: HLLPrecision is %d, must be 4-18", ErrInvalidQuery, o.HLLPrecision))
 	}
@@ -626,7 +659,9 @@ func (e *Engine) apply(n *normEvent) bool {
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
 		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
+	seq := ds.open.nextSeq()
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
+	e.observeRisk(n, seq)
 	ds.dirty, ds.saved = true, false
 	ds.version++
 	return true
@@ -702,9 +737,19 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())
-	ev, err := e.evaluate(ctx, q)
-	if err != nil {
-		return nil, err
+	for {
+		if q.Metric == RiskDetections || q.Metric == RiskyUsers {
+			if err := e.withRisk(ctx, func(*risk.Detector) error { return nil }); err != nil {
+				return nil, err
+			}
+		}
+		ev, err := e.evaluate(ctx, q)
+		if errors.Is(err, errRiskStale) {
+			continue // a late event made the detections stale meanwhile: rebuild them
+		}
+		if err != nil {
+			return nil, err
+		}
+		return ev.result(), nil
 	}
-	return ev.result(), nil
 }

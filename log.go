@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/insightslab/insights/internal/risk"
 )
 
 // The event log (SPEC §7): every applied event is kept, immutable, with its
@@ -43,6 +45,9 @@ type LogQuery struct {
 	// Entries match on their own display name: a user renamed is found
 	// under either name, each on the entries that carry it.
 	UserSearch string
+	// ComputedRisk, when not nil, keeps the entries whose computed risk
+	// (LogEntry.ComputedRisk, RiskNone for none) is one of its levels.
+	ComputedRisk []string
 	// Limit is the page size for one call, 1 to MaxPageSize; 0 means 100.
 	Limit int
 	// Cursor resumes a listing just after the last entry of an earlier
@@ -62,6 +67,10 @@ type LogEntry struct {
 	Event
 	OSFamily      string `json:"osFamily,omitempty"`
 	BrowserFamily string `json:"browserFamily,omitempty"`
+	// ComputedRisk is the event's computed risk (SPEC §9): the highest
+	// level of the risk detections it is evidence of, "" for none (and
+	// with detection disabled). The host's imported risk is RiskLevel.
+	ComputedRisk string `json:"computedRisk,omitempty"`
 }
 
 // LogPage is one page of a listing.
@@ -184,11 +193,8 @@ func parseCursor(s string) (logCursor, error) {
 
 // validate checks q and fills its defaults.
 func (q *LogQuery) validate() (*logCursor, error) {
-	switch {
-	case q.Limit == 0:
-		q.Limit = 100
-	case q.Limit < 0 || q.Limit > MaxPageSize:
-		return nil, fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, q.Limit, MaxPageSize)
+	if err := validateLimit(&q.Limit); err != nil {
+		return nil, err
 	}
 	for _, d := range []Date{q.From, q.To} {
 		if !d.IsZero() && d != NewDate(d.Year, d.Month, d.Day) {
@@ -201,6 +207,9 @@ func (q *LogQuery) validate() (*logCursor, error) {
 	if err := q.Filter.validate(); err != nil {
 		return nil, err
 	}
+	if err := validateLevels(q.ComputedRisk); err != nil {
+		return nil, err
+	}
 	if q.Cursor == "" {
 		return nil, nil
 	}
@@ -208,9 +217,24 @@ func (q *LogQuery) validate() (*logCursor, error) {
 	return &c, err
 }
 
+// validateLimit checks a page size, 0 meaning 100.
+func validateLimit(limit *int) error {
+	switch {
+	case *limit == 0:
+		*limit = 100
+	case *limit < 0 || *limit > MaxPageSize:
+		return fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, *limit, MaxPageSize)
+	}
+	return nil
+}
+
 // page computes one page of q under the read lock.
 func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 	cur, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	levels, err := e.riskLevels(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +277,10 @@ func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 		}
 		c := l.cursor()
 		for i := range entries {
+			level := levels[riskRef(n, i)]
+			if q.ComputedRisk != nil && !slices.Contains(q.ComputedRisk, level.String()) {
+				continue
+			}
 			if len(page.Entries) == q.Limit {
 				page.Next = page.Entries[q.Limit-1].Cursor()
 				return page, nil
@@ -260,6 +288,9 @@ func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 			le, err := e.entry(d, l, c, n, i)
 			if err != nil {
 				return nil, err
+			}
+			if level > risk.LevelNone {
+				le.ComputedRisk = level.String()
 			}
 			page.Entries = append(page.Entries, le)
 		}

@@ -1,0 +1,158 @@
+package risk
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// sameDetections fails t with the first difference between got and want.
+func sameDetections(t *testing.T, what string, got, want []Detection) {
+	t.Helper()
+	for i := range max(len(got), len(want)) {
+		switch {
+		case i >= len(got):
+			t.Fatalf("%s: missing %+v (%d got, %d want)", what, want[i], len(got), len(want))
+		case i >= len(want):
+			t.Fatalf("%s: extra %+v (%d got, %d want)", what, got[i], len(got), len(want))
+		case !got[i].Equal(&want[i]):
+			t.Fatalf("%s: detection %d:\n got %+v\nwant %+v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func countByType(ds []Detection) map[string]int {
+	m := map[string]int{}
+	for _, d := range ds {
+		m[fmt.Sprintf("%s/%s", d.Type, d.Level)]++
+	}
+	return m
+}
+
+func TestDetectEqualsOracle(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			obs := traffic(seed, 150, 36)
+			want := oracle(listOptions, obs)
+			got := Detect(listOptions, slices.Clone(obs))
+			sameDetections(t, "Detect", got, want)
+			// Every injected attack fired.
+			c := countByType(want)
+			for _, k := range []string{"passwordSpray/medium", "passwordSpray/high", "bruteForce/high", "mfaFatigue/high",
+				"atypicalTravel/medium", "unfamiliarSignInProperties/low", "maliciousIP/high", "anonymizedIP/medium",
+				"failureSpike/low", "signUpFlood/medium"} {
+				if c[k] == 0 {
+					t.Errorf("no %s detection; got %v", k, c)
+				}
+			}
+			// Risky users at the end of each of the last days.
+			end := trafficStart.Add(36 * 24 * time.Hour).UnixNano()
+			for k := range int64(5) {
+				asOf := end - k*int64(24*time.Hour) - 1
+				d := New(listOptions)
+				sorted := slices.Clone(obs)
+				slices.SortFunc(sorted, func(a, b Observation) int { return compare(&a, &b) })
+				for i := range sorted {
+					if err := d.Add(&sorted[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				gotU, wantU := d.RiskyUsers(asOf, int64(30*24*time.Hour), nil), oracleUsers(want, obs, asOf, int64(30*24*time.Hour))
+				if fmt.Sprint(gotU) != fmt.Sprint(wantU) {
+					t.Fatalf("risky users as of %d:\n got %v\nwant %v", k, gotU, wantU)
+				}
+				if k == 0 && len(wantU) < 5 {
+					t.Fatalf("only %d risky users: %v", len(wantU), wantU)
+				}
+			}
+			if c["passwordSpray/high"] != 3 {
+				t.Errorf("spray followed by 3 successes: %d high detections", c["passwordSpray/high"])
+			}
+		})
+	}
+}
+
+// TestLateEventsEqualRescan feeds the events in an arrival order where
+// each is late by up to 90 minutes (within the late horizon): the
+// detections equal those of the sorted set, at the end and, for the
+// events arrived so far, whenever the arrival catches up.
+func TestLateEventsEqualRescan(t *testing.T) {
+	for seed := range uint64(3) {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			obs := traffic(seed, 120, 34)
+			rng := rand.New(rand.NewPCG(seed, 7))
+			type arrival struct {
+				at int64
+				o  Observation
+			}
+			arr := make([]arrival, len(obs))
+			for i, o := range obs {
+				delay := int64(0)
+				if rng.IntN(4) == 0 {
+					delay = rng.Int64N(int64(90 * time.Minute))
+				}
+				arr[i] = arrival{o.Time + delay, o}
+			}
+			slices.SortFunc(arr, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
+			d := New(listOptions)
+			for i, a := range arr {
+				if err := d.Add(&a.o); err != nil {
+					t.Fatalf("event %d: %v", i, err)
+				}
+				if i%5000 == 0 { // a prefix: the set arrived so far
+					var seen []Observation
+					for _, b := range arr[:i+1] {
+						seen = append(seen, b.o)
+					}
+					sameDetections(t, fmt.Sprintf("after %d events", i+1), d.Detections(), oracle(listOptions, seen))
+				}
+			}
+			sameDetections(t, "incremental", d.Detections(), Detect(listOptions, obs))
+		})
+	}
+}
+
+func TestTooLate(t *testing.T) {
+	d := New(Options{})
+	base := trafficStart.UnixNano()
+	o := Observation{Time: base, Ref: 1, Kind: KindSignIn, User: "a", Status: StatusSuccess}
+	if err := d.Add(&o); err != nil {
+		t.Fatal(err)
+	}
+	o = Observation{Time: base + int64(3*time.Hour), Ref: 2, Kind: KindSignIn, User: "a", Status: StatusSuccess}
+	if err := d.Add(&o); err != nil {
+		t.Fatal(err)
+	}
+	o = Observation{Time: base + int64(59*time.Minute), Ref: 3, Kind: KindSignIn, User: "b", Status: StatusFailure, FirstFactorFailure: true}
+	if err := d.Add(&o); !errors.Is(err, ErrTooLate) {
+		t.Fatalf("an event 2h01 behind: %v, want ErrTooLate", err)
+	}
+	o.Time = base + int64(61*time.Minute)
+	if err := d.Add(&o); err != nil {
+		t.Fatalf("an event 1h59 behind: %v", err)
+	}
+}
+
+// TestCompactForgets checks that idle keys are dropped and that state
+// stays bounded over a long run of ordinary traffic.
+func TestCompactForgets(t *testing.T) {
+	d := New(Options{})
+	base := trafficStart.UnixNano()
+	for i := range 2000 {
+		o := Observation{Time: base + int64(i)*int64(time.Minute), Ref: Ref(i + 1), Kind: KindSignIn,
+			User: fmt.Sprintf("u%d", i), Status: StatusFailure, FirstFactorFailure: true, App: "a"}
+		if err := d.Add(&o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Compact()
+	// Users seen once, over a day ago, are forgotten by the brute-force
+	// rule; the app keeps its spike state.
+	if n := d.Keys(); n > 200 {
+		t.Fatalf("%d keys kept after compaction", n)
+	}
+}

@@ -1,0 +1,149 @@
+package risk
+
+import (
+	"fmt"
+	"maps"
+	"math"
+)
+
+// unfamiliarRule is unfamiliarSignInProperties over one user's successful
+// sign-ins.
+type unfamiliarRule struct {
+	history int64
+	minimum int
+	text    string
+}
+
+// The properties the rule compares.
+const (
+	propCountry = iota
+	propOS
+	propBrowser
+	propNetwork
+	numProps
+)
+
+type unfamiliarState struct {
+	r    *unfamiliarRule
+	user string
+	// seen holds, per property, each value's latest time among the
+	// user's successful sign-ins folded; values older than the history
+	// are dropped from time to time.
+	seen [numProps]map[string]int64
+	// recent holds the times of the latest `minimum` successful sign-ins,
+	// oldest first.
+	recent []int64
+	pruned int // the size of seen at the last pruning
+}
+
+func (r *unfamiliarRule) newState(key string) state { return &unfamiliarState{r: r, user: key} }
+
+func (s *unfamiliarState) clone() state {
+	c := *s
+	for i := range s.seen {
+		c.seen[i] = maps.Clone(s.seen[i])
+	}
+	c.recent = append([]int64(nil), s.recent...)
+	return &c
+}
+
+func (s *unfamiliarState) idle(cut int64) bool {
+	return len(s.recent) == 0 || s.recent[len(s.recent)-1] < cut-s.r.history
+}
+
+func props(o *Observation) [numProps]string {
+	return [numProps]string{o.Country, o.OSFamily, o.BrowserFamily, Network(o.IP)}
+}
+
+func (s *unfamiliarState) fold(o *Observation, emit func(*Detection)) {
+	r := s.r
+	p := props(o)
+	from := o.Time - r.history
+	known := func(i int) bool {
+		t, ok := s.seen[i][p[i]]
+		return p[i] == "" || ok && t >= from
+	}
+	if len(s.recent) == r.minimum && s.recent[0] >= from && !known(propCountry) &&
+		(!known(propOS) || !known(propBrowser) || !known(propNetwork)) {
+		emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
+			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
+	}
+	size := 0
+	for i, v := range p {
+		if s.seen[i] == nil {
+			s.seen[i] = map[string]int64{}
+		}
+		s.seen[i][v] = o.Time
+		size += len(s.seen[i])
+	}
+	if len(s.recent) == r.minimum {
+		s.recent = append(s.recent[:0], s.recent[1:]...)
+	}
+	s.recent = append(s.recent, o.Time)
+	if size > 2*s.pruned+8 {
+		for i := range s.seen {
+			maps.DeleteFunc(s.seen[i], func(_ string, t int64) bool { return t < from })
+		}
+		s.pruned = size
+	}
+}
+
+// travelRule is atypicalTravel over one user's successful located sign-ins.
+type travelRule struct {
+	km, kmh float64
+	text    string
+}
+
+type travelState struct {
+	r    *travelRule
+	user string
+	prev *Observation // the latest located successful sign-in
+}
+
+func (r *travelRule) newState(key string) state { return &travelState{r: r, user: key} }
+
+func (s *travelState) clone() state { c := *s; return &c }
+
+// idle is false once the state holds a sign-in: the next one compares
+// with it however late it comes.
+func (s *travelState) idle(int64) bool { return s.prev == nil }
+
+func (s *travelState) fold(o *Observation, emit func(*Detection)) {
+	if p := s.prev; p != nil && impossible(p, o, s.r.km, s.r.kmh) {
+		emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
+			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
+	}
+	c := *o
+	s.prev = &c
+}
+
+// impossible reports whether going from a to b is more than km at more
+// than kmh (a zero interval being infinitely fast).
+func impossible(a, b *Observation, km, kmh float64) bool {
+	d := distanceKm(a.Lat, a.Lon, b.Lat, b.Lon)
+	if d <= km {
+		return false
+	}
+	dt := b.Time - a.Time
+	return dt == 0 || d/(float64(dt)/3.6e12) > kmh
+}
+
+// distanceKm is the great-circle distance in km (haversine, mean Earth
+// radius 6371 km).
+func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * 6371 * math.Asin(math.Sqrt(min(1, h)))
+}
+
+func unfamiliarRuleOf(o Options) *unfamiliarRule {
+	return &unfamiliarRule{history: int64(o.UnfamiliarHistory), minimum: o.UnfamiliarMinimum,
+		text: fmt.Sprintf("a successful sign-in whose country and at least one of OS family, browser family, IPv4 /16 or IPv6 /48 never occurred in the user's successful sign-ins of the previous %v, when there are ≥ %d of them",
+			dur(o.UnfamiliarHistory), o.UnfamiliarMinimum)}
+}
+
+func travelRuleOf(o Options) *travelRule {
+	return &travelRule{km: o.TravelKm, kmh: o.TravelKmh,
+		text: fmt.Sprintf("two consecutive located successful sign-ins of one user > %g km apart at > %g km/h", o.TravelKm, o.TravelKmh)}
+}
