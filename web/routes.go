@@ -7,7 +7,7 @@ import (
 // views are the dashboard's pages, in the navigation's order. A view is
 // one file (view_*.go) declaring its panels; adding one is adding its
 // file and its name here.
-var views = []view{usersView, authenticationsView, mfaView, methodsView, signInsView, registrationsView}
+var views = []view{usersView, authenticationsView, mfaView, methodsView, signInsView, registrationsView, riskView}
 
 // routes returns every route of the handler but the 404 fallback.
 func (h *handler) routes() []route {
