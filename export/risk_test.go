@@ -282,3 +282,61 @@ func cmpOr(s, def string) string {
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// attackEngine returns newEngine's engine with two brute forces on
+// 2025-03-18: 12 wrong passwords in 6 minutes on "=mallory" (a formula)
+// then a success, and 11 on trudy without one.
+func attackEngine(t *testing.T) *insights.Engine {
+	t.Helper()
+	eng := newEngine(t)
+	var evs []insights.Event
+	at := time.Date(2025, 3, 18, 14, 0, 0, 0, time.UTC)
+	for i := range 13 {
+		e := insights.Event{Time: at.Add(time.Duration(i) * 30 * time.Second), Kind: insights.KindSignIn, UserKey: "=mallory",
+			AppID: "portal", ErrorCode: 50126, IP: "203.0.113.9", RequestID: fmt.Sprint("m-", i)}
+		if i == 12 {
+			e.Time, e.ErrorCode = at.Add(20*time.Minute), 0
+		}
+		evs = append(evs, e)
+	}
+	for i := range 11 {
+		evs = append(evs, insights.Event{Time: at.Add(2*time.Hour + time.Duration(i)*30*time.Second), Kind: insights.KindSignIn,
+			UserKey: "trudy", AppID: "portal", ErrorCode: 50126, IP: "198.51.100.9", RequestID: fmt.Sprint("t-", i)})
+	}
+	if err := eng.Add(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// TestRiskListsOfAnEngine: the pages of an engine's lists, read a page of
+// one at a time, are its whole lists, written as the golden files say.
+func TestRiskListsOfAnEngine(t *testing.T) {
+	ctx := context.Background()
+	eng := attackEngine(t)
+	all, err := eng.Detections(ctx, insights.DetectionQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole, paged bytes.Buffer
+	if err := export.DetectionsJSON(&whole, export.DetectionList(all.Detections), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := export.DetectionsJSON(&paged, export.DetectionPages(ctx, eng.Detections, insights.DetectionQuery{Limit: 1}), nil); err != nil {
+		t.Fatal(err)
+	}
+	if whole.String() != paged.String() || len(all.Detections) < 2 {
+		t.Fatalf("pages of one:\n%s\nthe whole list:\n%s", paged.String(), whole.String())
+	}
+	var csv bytes.Buffer
+	if err := export.DetectionsCSV(&csv, export.DetectionPages(ctx, eng.Detections,
+		insights.DetectionQuery{Types: []insights.DetectionType{insights.DetectBruteForce}, Limit: 1}), nil); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "detections_engine.csv", csv.Bytes())
+	csv.Reset()
+	if err := export.RiskyUsersCSV(&csv, export.RiskyUserPages(ctx, eng.RiskyUsers, insights.RiskyUserQuery{Limit: 1}), nil); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "risky_users_engine.csv", csv.Bytes())
+}
