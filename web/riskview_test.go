@@ -307,3 +307,13 @@ func TestRiskPageListsTheAPIsDetections(t *testing.T) {
 		t.Error("an unknown detection is not reported")
 	}
 }
+
+// The sign-in log's computed-risk column shows the level of the
+// detections an entry is evidence of.
+func TestSignInLogShowsComputedRisk(t *testing.T) {
+	h, _ := testHandler(testEngine(t))
+	page := wantStatus(t, get(t, h, "signins", "/signins?from=2025-03-18&to=2025-03-18&user=user07&cols=user,computedRisk"), 200)
+	if n := strings.Count(page, `<td class="c-computedRisk">High</td>`); n != 13 {
+		t.Errorf("%d sign-ins of user07 at high computed risk, want the brute force's 13", n)
+	}
+}
