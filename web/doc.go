@@ -9,6 +9,9 @@
 //			if err != nil {
 //				return 0, err
 //			}
+//			if u.IsSecurityAdmin {
+//				return web.ViewAggregates | web.ViewSignIns | web.ManageRisk, nil
+//			}
 //			if u.IsAdmin {
 //				return web.ViewAggregates | web.ViewSignIns, nil
 //			}
