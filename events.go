@@ -127,6 +127,7 @@ type normEvent struct {
 	activity  bool // counts as activity for user metrics (SPEC §4)
 	requestID string
 	rec       string    // the log record (logrecord.go)
+	place     place     // its address and coordinates, for the risk rules; unknown on replay (read from rec)
 	pinned    *dayState // the day preload pinned in memory for apply (memory.go)
 	added     *int      // counts the event if apply finds it new (AddCount); nil on replay
 }
@@ -172,9 +173,11 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 	case principal && ev.UserKey != "":
 		return bad("UserKey", "set on a %s sign-in, which never counts as a user", ev.SignInType)
 	case ev.IP != "":
-		if _, err := netip.ParseAddr(ev.IP); err != nil {
+		ip, err := netip.ParseAddr(ev.IP)
+		if err != nil {
 			return bad("IP", "%q is not an IP address", ev.IP)
 		}
+		n.place = place{ip: ip}
 	}
 	if ev.Kind == KindRiskDecision && !oneOf(ev.RiskState, riskDecisions) {
 		return bad("RiskState", "%q on a %s event: not one of %v", ev.RiskState, ev.Kind, riskDecisions)
@@ -209,6 +212,7 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 	}
 	n.day = dayOf(ev.Time, v.loc)
 	n.time = ev.Time.UnixNano()
+	n.place.lat, n.place.lon, n.place.known = ev.Latitude, ev.Longitude, true
 	n.rec = encodeRecord(ev)
 	n.key = ev.UserKey
 	n.requestID = ev.RequestID

@@ -271,7 +271,8 @@ type Options struct {
 	// (Info; a dropped torn log record, Warn), each checkpoint (Info;
 	// Error when one fails), days evicted from memory (Debug, in batches),
 	// a dimension reaching MaxDimensionValues (Warn, once per dimension
-	// and Open) and slow queries (Warn, with the query as JSON). It is
+	// and Open), slow queries (Warn, with the query as JSON) and rebuilds
+	// of the risk detections from the event log (Info). It is
 	// called from Add, Query and checkpoint goroutines, never with the
 	// engine's lock on days and users held. Default nil: nothing is
 	// logged, and nothing is printed anywhere.
@@ -544,6 +545,7 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
+	e.risk.det, e.risk.levels, e.risk.levelsOf = nil, nil, nil
 	e.zdec.Close()
 	return err
 }

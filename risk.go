@@ -3,9 +3,8 @@ package insights
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/netip"
 	"slices"
@@ -244,21 +243,42 @@ func (e *Engine) detection(d *risk.Detection) Detection {
 }
 
 // withRisk calls f with the detector, rebuilt first if it must be, under
-// the write lock. With detection disabled it calls nothing.
+// the write lock. With detection disabled it calls nothing. A rebuild is
+// logged (Info), once the lock is released.
 func (e *Engine) withRisk(ctx context.Context, f func(*risk.Detector) error) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
+	var took time.Duration
+	detections := 0
+	err := func() error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closed {
+			return ErrClosed
+		}
+		if e.risk.disabled {
+			return nil
+		}
+		start, stale := time.Now(), e.risk.det == nil
+		det, err := e.riskDetector(ctx)
+		if err != nil {
+			return err
+		}
+		if stale {
+			took, detections = max(time.Since(start), 1), det.Len()
+		}
+		return f(det)
+	}()
+	if took > 0 && e.obs.log != nil {
+		e.obs.log.LogAttrs(ctx, slog.LevelInfo, "insights: risk detections rebuilt from the event log",
+			slog.Int("days", e.dayCount()), slog.Int("detections", detections), slog.Duration("duration", took))
 	}
-	if e.risk.disabled {
-		return nil
-	}
-	det, err := e.riskDetector(ctx)
-	if err != nil {
-		return err
-	}
-	return f(det)
+	return err
+}
+
+// dayCount returns the number of days with data.
+func (e *Engine) dayCount() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.days)
 }
 
 // RiskyUsers returns one page of risky users matching q, as of the
@@ -430,89 +450,4 @@ func (e *Engine) EntriesByID(ctx context.Context, ids []string) ([]LogEntry, err
 		out = append(out, le)
 	}
 	return out, nil
-}
-
-// riskLevelRank orders levels: none < low < medium < high.
-func riskLevelRank(l string) int {
-	return slices.Index([]string{RiskNone, RiskLow, RiskMedium, RiskHigh}, l)
-}
-
-// riskCursor is a position in a detections or risky-users listing: the
-// last item's level (risky users), time and id (detection id or user key).
-type riskCursor struct {
-	level int
-	t     int64
-	id    string
-}
-
-func (c riskCursor) String() string {
-	b := binary.BigEndian.AppendUint32(nil, uint32(c.level))
-	b = binary.BigEndian.AppendUint64(b, uint64(c.t))
-	return base64.RawURLEncoding.EncodeToString(append(b, c.id...))
-}
-
-func parseRiskCursor(s string) (*riskCursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 12 || len(b) > 12+MaxKeyLength {
-		return nil, fmt.Errorf("%w: cursor %q: not one this engine returned", ErrInvalidQuery, s)
-	}
-	return &riskCursor{level: int(int32(binary.BigEndian.Uint32(b))), t: int64(binary.BigEndian.Uint64(b[4:])), id: string(b[12:])}, nil
-}
-
-// after reports whether a detection at t with id comes after c, newest first.
-func (c *riskCursor) after(t int64, id string) bool {
-	return cmp.Or(cmp.Compare(t, c.t), cmp.Compare(id, c.id)) < 0
-}
-
-// userAfter reports whether u comes after c: lower level, then older, then greater key.
-func (c *riskCursor) userAfter(u RiskyUser) bool {
-	return cmp.Or(cmp.Compare(c.level, riskLevelRank(u.Level)), cmp.Compare(c.t, u.Updated.UnixNano()), cmp.Compare(u.UserKey, c.id)) > 0
-}
-
-// validate checks q and fills its defaults.
-func (q *DetectionQuery) validate() (*riskCursor, error) {
-	if err := validateLimit(&q.Limit); err != nil {
-		return nil, err
-	}
-	if _, err := (&LogQuery{From: q.From, To: q.To}).validate(); err != nil {
-		return nil, err
-	}
-	for _, t := range q.Types {
-		if !slices.Contains(DetectionTypes(), t) {
-			return nil, fmt.Errorf("%w: detection type %q: not one of %v", ErrInvalidQuery, t, DetectionTypes())
-		}
-	}
-	if err := validateLevels(q.Levels); err != nil {
-		return nil, err
-	}
-	return parseRiskCursor(q.Cursor)
-}
-
-// validate checks q and fills its defaults.
-func (q *RiskyUserQuery) validate() (*riskCursor, error) {
-	if err := validateLimit(&q.Limit); err != nil {
-		return nil, err
-	}
-	if err := validateLevels(q.Levels); err != nil {
-		return nil, err
-	}
-	states := []string{RiskStateAtRisk, RiskStateRemediated, RiskStateDismissed, RiskStateConfirmedCompromised}
-	for _, s := range q.States {
-		if !slices.Contains(states, s) {
-			return nil, fmt.Errorf("%w: risk state %q: not one of %v", ErrInvalidQuery, s, states)
-		}
-	}
-	return parseRiskCursor(q.Cursor)
-}
-
-func validateLevels(levels []string) error {
-	for _, l := range levels {
-		if riskLevelRank(l) < 0 {
-			return fmt.Errorf("%w: risk level %q: not one of none, low, medium, high", ErrInvalidQuery, l)
-		}
-	}
-	return nil
 }

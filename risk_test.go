@@ -1,10 +1,12 @@
 package insights_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -252,10 +254,22 @@ func TestRiskEraseRemovesTheUser(t *testing.T) {
 	ctx := context.Background()
 	st := store.NewMemory()
 	e := openRisk(t, st)
-	addShuffled(t, e, riskTraffic(5), 5)
+	evs := riskTraffic(5)
+	// 15 failures of other users in the hour of u3's 12: a failure spike
+	// of the app that u3's make.
+	for i := range 15 {
+		evs = append(evs, insights.Event{Time: time.Date(2026, 1, 9, 9, 30, i, 0, time.UTC), Kind: insights.KindSignIn,
+			UserKey: fmt.Sprint("u", 20+i), ErrorCode: 50053, AppID: "portal", RequestID: fmt.Sprint("spike", i)})
+	}
+	addShuffled(t, e, evs, 5)
 	before := allDetections(t, e, insights.DetectionQuery{UserKey: "u3"})
 	if len(before) == 0 {
 		t.Fatal("no detection of u3")
+	}
+	spike := insights.DetectionQuery{Types: []insights.DetectionType{insights.DetectFailureSpike}, From: insights.NewDate(2026, 1, 9),
+		To: insights.NewDate(2026, 1, 10)}
+	if len(allDetections(t, e, spike)) != 1 {
+		t.Fatal("no failure spike before the erasure")
 	}
 	if _, err := e.Erase(ctx, "u3"); err != nil {
 		t.Fatal(err)
@@ -272,6 +286,9 @@ func TestRiskEraseRemovesTheUser(t *testing.T) {
 		if len(es) != len(d.Evidence) {
 			t.Fatalf("evidence of %s names erased entries", d.ID)
 		}
+	}
+	if n := len(allDetections(t, e, spike)); n != 0 {
+		t.Fatalf("%d failure spikes made by an erased user's events", n)
 	}
 	if err := e.RescanRisk(ctx, insights.Date{}, insights.Date{}); err != nil {
 		t.Fatal(err)
@@ -441,6 +458,7 @@ func TestRiskMetrics(t *testing.T) {
 
 func TestComputedRiskInTheLog(t *testing.T) {
 	e := openRisk(t, store.NewMemory())
+	listAll(t, e, insights.LogQuery{}, 10) // levels computed before the events: they must follow them
 	addShuffled(t, e, riskTraffic(4), 4)
 	rank := map[string]int{"low": 1, "medium": 2, "high": 3}
 	want := map[string]string{} // entry id → highest level of the detections naming it
@@ -465,6 +483,15 @@ func TestComputedRiskInTheLog(t *testing.T) {
 	all := listAll(t, e, insights.LogQuery{}, insights.MaxPageSize)
 	if len(none)+len(got) != len(all) {
 		t.Fatalf("%d entries without risk, %d with, %d in all", len(none), len(got), len(all))
+	}
+	// A new detection shows at once.
+	if err := e.Add(context.Background(), insights.Event{Time: riskClock.Add(-time.Hour), Kind: insights.KindSignIn, UserKey: "u1",
+		IP: "192.0.2.70", RequestID: "listed"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.SignIns(context.Background(), insights.LogQuery{Filter: insights.Eq(insights.DimRequestID, "listed")})
+	if err != nil || len(p.Entries) != 1 || p.Entries[0].ComputedRisk != insights.RiskHigh {
+		t.Fatalf("a sign-in from a malicious address: %+v %v", p, err)
 	}
 }
 
@@ -491,5 +518,159 @@ func TestRiskDisabled(t *testing.T) {
 	res, err := e.Query(ctx, insights.Query{Metric: insights.RiskDetections, From: insights.NewDate(2025, 12, 1), To: insights.NewDate(2026, 1, 16)})
 	if err != nil || len(res.Rows) != 0 || len(res.Warnings) == 0 {
 		t.Fatalf("disabled metric: %+v %v", res, err)
+	}
+}
+
+// BenchmarkAddRisk measures Add with and without risk detections (SPEC
+// §13 allows them 10% more ingest time): batches of 1,000 sign-ins of
+// 100,000 users from 10,000 addresses, 5% failing with a bad password, 10
+// per second of event time.
+func BenchmarkAddRisk(b *testing.B) {
+	for _, disabled := range []bool{true, false} {
+		b.Run(map[bool]string{true: "without", false: "with"}[disabled], func(b *testing.B) {
+			ctx := context.Background()
+			e, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: fixed(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)),
+				Risk: insights.RiskOptions{Disabled: disabled}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil { // a live detector
+				b.Fatal(err)
+			}
+			users, ips := make([]string, 100_000), make([]string, 10_000)
+			for i := range users {
+				users[i] = fmt.Sprint("user", i)
+			}
+			for i := range ips {
+				ips[i] = fmt.Sprintf("100.%d.%d.%d", 64+i%8, i/256%256, 1+i%250)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			batch := make([]insights.Event, 1000)
+			n := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range batch {
+					n++
+					u := rng.IntN(len(users))
+					batch[i] = insights.Event{Time: t0.Add(time.Duration(n) * 100 * time.Millisecond), Kind: insights.KindSignIn,
+						UserKey: users[u], IP: ips[u%len(ips)], AppID: "portal", Country: "FR", OS: "Windows 10", Browser: "Edge",
+						Latitude: 48.85, Longitude: 2.35}
+					if rng.IntN(20) == 0 {
+						batch[i].ErrorCode = 50126
+					}
+				}
+				if err := e.Add(ctx, batch...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+		})
+	}
+}
+
+// TestRiskConcurrentReadersAndWriters runs Adds beside every risk read;
+// run it with -race.
+func TestRiskConcurrentReadersAndWriters(t *testing.T) {
+	ctx := context.Background()
+	e := openRisk(t, store.NewMemory())
+	evs := riskTraffic(11)
+	done := make(chan error, 4)
+	go func() {
+		for i := 0; i < len(evs); i += 50 {
+			if err := e.Add(ctx, evs[i:min(i+50, len(evs))]...); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	reader := func(read func() error) {
+		for range 30 {
+			if err := read(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}
+	go reader(func() error { _, err := e.Detections(ctx, insights.DetectionQuery{Limit: 5}); return err })
+	go reader(func() error {
+		_, err := e.Query(ctx, insights.Query{Metric: insights.RiskyUsers, From: insights.NewDate(2025, 12, 1), To: insights.NewDate(2026, 1, 16),
+			Granularity: insights.Week, GroupBy: []insights.Dimension{insights.DimAppID}})
+		return err
+	})
+	go reader(func() error {
+		_, err := e.SignIns(ctx, insights.LogQuery{ComputedRisk: []string{insights.RiskHigh}, Limit: 10})
+		return err
+	})
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := allDetections(t, e, insights.DetectionQuery{})
+	if err := e.RescanRisk(ctx, insights.Date{}, insights.Date{}); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "after concurrent reads", allDetections(t, e, insights.DetectionQuery{}), got)
+}
+
+func TestRiskRetention(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	opts := &insights.Options{Now: fixed(riskClock), Risk: riskLists, RetentionDays: 5}
+	e, err := insights.Open(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addShuffled(t, e, riskTraffic(6), 6)
+	horizon := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	if all := allDetections(t, e, insights.DetectionQuery{}); !all[len(all)-1].WindowStart.Before(horizon) {
+		t.Fatalf("no detection before the horizon to drop: %+v", all[len(all)-1])
+	}
+	if err := e.Flush(ctx); err != nil { // the checkpoint drops the days before 2026-01-10
+		t.Fatal(err)
+	}
+	got := allDetections(t, e, insights.DetectionQuery{})
+	if len(got) == 0 {
+		t.Fatal("no detection in the retained days")
+	}
+	for _, d := range got {
+		if d.WindowStart.Before(horizon) {
+			t.Fatalf("a detection before the horizon: %+v", d)
+		}
+	}
+	again, err := insights.Open(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "reopened after retention", allDetections(t, again, insights.DetectionQuery{}), got)
+}
+
+func TestRiskRebuildIsLogged(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	e, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: fixed(riskClock),
+		Logger: slog.New(slog.NewJSONHandler(&out, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addShuffled(t, e, riskTraffic(2)[:100], 2)
+	out.Reset()
+	if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "risk detections rebuilt"); n != 0 {
+		t.Fatalf("%d rebuilds logged of a live detector: %s", n, out.String())
+	}
+	if err := e.RescanRisk(ctx, insights.Date{}, insights.Date{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "risk detections rebuilt"); n != 1 {
+		t.Fatalf("%d rebuilds logged: %s", n, out.String())
 	}
 }

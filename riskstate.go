@@ -33,9 +33,9 @@ type riskState struct {
 	disabled bool
 	window   int64          // RiskOptions.RiskyUserWindow, ns
 	det      *risk.Detector // nil: to rebuild from the log before the next read
-	version  uint64         // counts changes of the detections, for levels
 	levels   map[risk.Ref]risk.Level
-	levelsAt uint64 // version of levels; 0: none
+	levelsOf *risk.Detector // the detector levels were computed from
+	levelsAt uint64         // and its version then
 }
 
 // newRiskState returns the risk state of o, to build on first read.
@@ -74,23 +74,33 @@ func (e *Engine) observeRisk(n *normEvent, seq uint32) {
 		return
 	}
 	val := func(d Dimension) string { return n.vals[d-1] }
-	o := observation(val, n.key, n.time, []byte(n.rec), riskRef(n.day, seq))
+	p := n.place
+	if !p.known {
+		p.ip, p.lat, p.lon = recordPlace([]byte(n.rec))
+	}
+	o := observation(val, n.key, n.time, p, riskRef(n.day, seq))
 	if o.Kind == risk.KindOther {
 		return
 	}
 	if err := rs.det.Add(&o); errors.Is(err, risk.ErrTooLate) {
 		rs.det = nil // rebuilt from the log, this event included, on the next read
 	}
-	rs.version++
 }
 
 // firstFactorCodes are the error codes of a failed first factor: a wrong
 // password, an unknown user.
 var firstFactorCodes = []string{"50126", "50034"}
 
+// place is where an event came from: its address and coordinates.
+type place struct {
+	ip       netip.Addr
+	lat, lon float64
+	known    bool // read at validation; else to read from the log record
+}
+
 // observation reduces an event to what the rules read: its indexed
-// values (val), user key, time and log record.
-func observation(val func(Dimension) string, key string, t int64, rec []byte, ref risk.Ref) risk.Observation {
+// values (val), user key, time and place.
+func observation(val func(Dimension) string, key string, t int64, p place, ref risk.Ref) risk.Observation {
 	o := risk.Observation{Time: t, Ref: ref, User: key, App: val(DimAppID), Country: val(DimCountry),
 		OSFamily: val(DimOSFamily), BrowserFamily: val(DimBrowserFamily)}
 	switch val(DimStatus) {
@@ -131,7 +141,7 @@ func observation(val func(Dimension) string, key string, t int64, rec []byte, re
 			o.Decision = risk.ConfirmedCompromised
 		}
 	}
-	o.IP, o.Lat, o.Lon = recordPlace(rec)
+	o.IP, o.Lat, o.Lon = p.ip, p.lat, p.lon
 	return o
 }
 
@@ -210,7 +220,9 @@ func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
 			}
 			k := l.combos[i]
 			val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1].at(k)] }
-			if o := observation(val, key, l.times[i], rec, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
+			var p place
+			p.ip, p.lat, p.lon = recordPlace(rec)
+			if o := observation(val, key, l.times[i], p, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
 				obs = append(obs, o)
 			}
 		}
@@ -222,7 +234,6 @@ func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
 		}
 	}
 	rs.det = det
-	rs.version++
 	return det, nil
 }
 
@@ -240,8 +251,8 @@ func (e *Engine) riskLevels(ctx context.Context) (map[risk.Ref]risk.Level, error
 // shared until the detections change.
 func (e *Engine) evidenceLevels(det *risk.Detector) map[risk.Ref]risk.Level {
 	rs := &e.risk
-	if rs.levelsAt != rs.version || rs.levels == nil {
-		rs.levels, rs.levelsAt = risk.EvidenceLevels(det.Detections()), rs.version
+	if rs.levelsOf != det || rs.levelsAt != det.Version() {
+		rs.levels, rs.levelsOf, rs.levelsAt = risk.EvidenceLevels(det.Detections()), det, det.Version()
 	}
 	return rs.levels
 }

@@ -37,8 +37,8 @@
 // and read by the importers, is JSON lines: UTF-8, one insights.Event JSON
 // object per line, each line ending in "\n". The field names are the json
 // tags of insights.Event (events.go): time (RFC 3339 with its offset), kind
-// (signIn, signUp, userCreated, userDeleted, mfa, registration, reset),
-// userKey, principalId, signInType, status, errorCode, reason, the
+// (signIn, signUp, userCreated, userDeleted, mfa, registration, reset,
+// riskDecision), userKey, principalId, signInType, status, errorCode, reason, the
 // indexed dimensions (appId, appName, resource, os, browser, country,
 // language, identityProvider, authFlow, clientApp, mfaMethod, mfaResult,
 // authRequirement, primaryMethod, conditionalAccess, riskLevel, riskState,

@@ -5,8 +5,9 @@
 // MFA methods and their success rates, failure reasons, conditional
 // access, passwordless, authentication methods), one user's sign-in
 // history with its authentication steps, and the risk detections (SPEC
-// §9) that two attacks injected among the ordinary traffic fire, a brute
-// force and an MFA-fatigue burst, with the risky users they make. The
+// §9) that three attacks injected among the ordinary traffic fire, a
+// password spray, a brute force and an MFA-fatigue burst, with the risky
+// users they make. The
 // engine's clock is fixed (Options.Now), so the output is the same on
 // every run.
 //
@@ -143,7 +144,7 @@ func printRisk(ctx context.Context, eng *insights.Engine) error {
 	}
 	fmt.Printf("\nRisk detections, newest first: %d\n", len(dets.Detections))
 	for _, d := range dets.Detections {
-		fmt.Printf("  %s  %-14s %-7s %s\n", d.Time.Format("Mon 02 15:04"), d.Type, d.Level, cmp.Or(d.UserKey, d.Source))
+		fmt.Printf("  %s  %-14s %-7s %s\n", d.Time.Format("Mon 02 15:04"), d.Type, d.Level, cmp.Or(d.UserKey, d.Source, "(tenant)"))
 		fmt.Printf("      %s\n", d.Rule)
 		entries, err := eng.EntriesByID(ctx, d.Evidence)
 		if err != nil {
@@ -216,17 +217,27 @@ func generate() []insights.Event {
 	return append(out, attacks()...)
 }
 
-// attacks are two attacks among the ordinary traffic: a brute force on
-// user-011 (12 wrong passwords in 6 minutes from one address, then a
-// success), and an MFA-fatigue burst on user-023 (6 push notifications
-// denied in half an hour, then one approved).
+// attacks are three attacks among the ordinary traffic: a password spray
+// from one /24 at night against 30 accounts, of which user-003 then signs
+// in from that network; a brute force on user-011 (12 wrong passwords in
+// 6 minutes from one address, then a success); and an MFA-fatigue burst
+// on user-023 (6 push notifications denied in half an hour, then one
+// approved).
 func attacks() []insights.Event {
 	var out []insights.Event
+	night := from.AddDays(11).Start(time.UTC).Add(2 * time.Hour)
+	for i := range 30 {
+		out = append(out, insights.Event{Time: night.Add(time.Duration(i) * time.Minute), Kind: insights.KindSignIn,
+			UserKey: fmt.Sprintf("user-%03d@example.com", i), ErrorCode: 50126, AppName: "Mail",
+			IP: fmt.Sprintf("203.0.113.%d", 20+i), RequestID: fmt.Sprintf("spray/%d", i)})
+	}
+	out = append(out, insights.Event{Time: night.Add(3 * time.Hour), Kind: insights.KindSignIn, UserKey: "user-003@example.com",
+		AppName: "Mail", IP: "203.0.113.44", RequestID: "spray/ok"})
 	brute := time.Date(2026, 3, 10, 13, 2, 0, 0, time.UTC)
 	victim := "user-011@example.com"
 	for i := range 13 {
 		t := brute.Add(time.Duration(i) * 30 * time.Second)
-		ev := insights.Event{Time: t, Kind: insights.KindSignIn, UserKey: victim, AppName: "Mail", IP: "203.0.113.66",
+		ev := insights.Event{Time: t, Kind: insights.KindSignIn, UserKey: victim, AppName: "Mail", IP: "198.18.0.66",
 			City: "Unknown", RequestID: fmt.Sprintf("brute/%d", i), ErrorCode: 50126,
 			AuthDetails: []insights.AuthStep{{Time: t, Method: "Password", Requirement: insights.RequirementSingleFactor}}}
 		if i == 12 { // the guess that worked

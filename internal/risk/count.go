@@ -32,15 +32,15 @@ type episode struct {
 type countState struct {
 	r     *countRule
 	key   string
-	win   []Observation // qualifying events in (t-window, t], oldest first
-	open  *episode      // the episode of the latest bucket that fired
-	await []*episode    // episodes a follow-up may still raise
+	win   window     // qualifying events in (t-window, t]
+	open  *episode   // the episode of the latest bucket that fired
+	await []*episode // episodes a follow-up may still raise
 }
 
 func (r *countRule) newState(key string) state { return &countState{r: r, key: key} }
 
 func (s *countState) clone() state {
-	c := &countState{r: s.r, key: s.key, win: append([]Observation(nil), s.win...)}
+	c := &countState{r: s.r, key: s.key, win: s.win.clone()}
 	copyEp := func(e *episode) *episode {
 		n := *e
 		n.d.Evidence = append([]Ref(nil), e.d.Evidence...)
@@ -60,7 +60,7 @@ func (s *countState) clone() state {
 }
 
 func (s *countState) idle(cut int64) bool {
-	return windowIdle(s.win, s.r.window, s.open, s.await, s.r.followUp, cut)
+	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
 func (s *countState) fold(o *Observation, emit func(*Detection)) {
@@ -78,13 +78,10 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 	if !r.qualifies(o) {
 		return
 	}
-	s.win = append(s.win, *o)
-	n := 0
-	for n < len(s.win) && s.win[n].Time <= o.Time-r.window {
-		n++
-	}
-	s.win = append(s.win[:0], s.win[n:]...)
-	if len(s.win) < r.threshold {
+	s.win.push(o)
+	s.win.expire(o.Time-r.window, nil)
+	win := s.win.all()
+	if len(win) < r.threshold {
 		return
 	}
 	b := floorDiv(o.Time, r.window)
@@ -97,14 +94,14 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 	}
 	e := &episode{bucket: b, last: o.Time, d: Detection{
 		ID: detectionID(r.typ, s.key, o.Ref), Type: r.typ, Level: r.level, Time: o.Time, Opener: o.Ref,
-		Start: s.win[0].Time, End: o.Time, Rule: r.text,
+		Start: win[0].Time, End: o.Time, Rule: r.text,
 	}}
 	if r.user {
 		e.d.User = s.key
 	} else {
 		e.d.Source = s.key
 	}
-	for _, w := range s.win {
+	for _, w := range win {
 		e.d.Evidence = append(e.d.Evidence, w.Ref)
 	}
 	s.open = e
@@ -136,7 +133,7 @@ func raisable[E ongoing](await []E, t, followUp int64) []E {
 // windowIdle reports whether nothing of a window rule's state can affect
 // an event at or after cut: no event in the window, no episode open in
 // cut's bucket, none a follow-up may raise.
-func windowIdle[E ongoing](win []Observation, window int64, open E, await []E, followUp, cut int64) bool {
+func windowIdle[E ongoing](win []*Observation, window int64, open E, await []E, followUp, cut int64) bool {
 	var none E
 	for _, o := range win {
 		if o.Time > cut-window {
@@ -201,3 +198,33 @@ func dur(d time.Duration) string {
 	}
 	return s
 }
+
+// window holds the events of a sliding window, oldest first. The events
+// are shared: nobody changes an observation once added.
+type window struct {
+	evs  []*Observation
+	head int // evs[:head] have left the window
+}
+
+// all returns the events in the window.
+func (w *window) all() []*Observation { return w.evs[w.head:] }
+
+func (w *window) push(o *Observation) { w.evs = append(w.evs, o) }
+
+// expire drops the events at or before t, calling gone (if not nil) for each.
+func (w *window) expire(t int64, gone func(*Observation)) {
+	for w.head < len(w.evs) && w.evs[w.head].Time <= t {
+		if gone != nil {
+			gone(w.evs[w.head])
+		}
+		w.evs[w.head] = nil
+		w.head++
+	}
+	if w.head > 32 && 2*w.head > len(w.evs) {
+		n := copy(w.evs, w.evs[w.head:])
+		clear(w.evs[n:])
+		w.evs, w.head = w.evs[:n], 0
+	}
+}
+
+func (w *window) clone() window { return window{evs: slices.Clone(w.all())} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // ErrTooLate is returned by Add for an event older than the detector's
@@ -26,7 +27,7 @@ type state interface {
 
 // rule routes observations to the key of its state, if o concerns it.
 type rule struct {
-	route    func(o *Observation) (key string, ok bool)
+	route    func(o *Observation, src string) (key string, ok bool) // src: o's Source
 	newState func(key string) state
 }
 
@@ -40,8 +41,9 @@ type rule struct {
 type keyState struct {
 	lag  state
 	cur  state
-	buf  []Observation
+	buf  []*Observation // shared by every key of the event; never changed
 	undo map[string]*Detection
+	emit func(*Detection) // cur's emit: the detector's, recording undo
 }
 
 // Detector computes detections incrementally. Events may arrive in any
@@ -54,10 +56,13 @@ type Detector struct {
 	rules  []rule
 	states []map[string]*keyState // by rule, by key
 	dets   map[string]*Detection
+	change uint64               // counts changes of dets (Version)
 	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
 	latest int64                // the latest event time seen
 	cut    int64                // events before it are refused; states have folded those before it for good
 	swept  int64                // cut of the last sweep of idle states
+	folded int64                // cut of the last advance of the buffered keys
+	queued []*keyState          // keys whose buffer was empty when an event came: maybe buffered still
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
@@ -99,24 +104,33 @@ func (d *Detector) Add(o *Observation) error {
 	}
 	d.listDetections(o)
 	d.userEvent(o)
+	var shared *Observation
+	src := Source(o.IP)
 	for i, r := range d.rules {
-		key, ok := r.route(o)
+		key, ok := r.route(o, src)
 		if !ok {
 			continue
 		}
 		ks := d.states[i][key]
 		if ks == nil {
-			ks = &keyState{lag: r.newState(key)}
+			ks = d.newKeyState(r.newState(key))
 			d.states[i][key] = ks
 		}
-		d.insert(ks, o)
+		if shared == nil {
+			shared = new(Observation)
+			*shared = *o
+		}
+		d.insert(ks, shared)
 	}
 	if o.Time > d.latest {
 		d.latest = o.Time
 		d.cut = max(d.cut, d.latest-int64(d.opt.LateHorizon))
 	}
-	if d.cut-d.swept > int64(d.opt.LateHorizon) {
+	switch {
+	case d.cut-d.swept > sweepEvery:
 		d.Compact()
+	case d.cut-d.folded > int64(d.opt.LateHorizon):
+		d.advanceQueued()
 	}
 	return nil
 }
@@ -124,18 +138,22 @@ func (d *Detector) Add(o *Observation) error {
 // insert adds o to ks: folded at once when it is the key's latest,
 // else by a replay of the key's buffer.
 func (d *Detector) insert(ks *keyState, o *Observation) {
-	i, _ := slices.BinarySearchFunc(ks.buf, o, func(a Observation, b *Observation) int { return compare(&a, b) })
-	ks.buf = slices.Insert(ks.buf, i, *o)
-	if i == len(ks.buf)-1 {
+	if n := len(ks.buf); n == 0 || before(ks.buf[n-1], o) {
+		if n == 0 {
+			d.queued = append(d.queued, ks)
+		}
+		ks.buf = append(ks.buf, o)
 		if ks.cur == nil {
 			ks.cur = ks.lag.clone()
 		}
-		ks.cur.fold(&ks.buf[i], d.emitUndo(ks))
+		ks.cur.fold(o, ks.emit)
 		if o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
 			d.advance(ks, d.cut)
 		}
 		return
 	}
+	i, _ := slices.BinarySearchFunc(ks.buf, o, func(a, b *Observation) int { return compare(a, b) })
+	ks.buf = slices.Insert(ks.buf, i, o)
 	d.replay(ks, 0)
 }
 
@@ -150,8 +168,8 @@ func (d *Detector) replay(ks *keyState, n int) {
 		}
 	}
 	ks.undo = nil
-	for i := range ks.buf[:n] {
-		ks.lag.fold(&ks.buf[i], d.emit)
+	for _, o := range ks.buf[:n] {
+		ks.lag.fold(o, d.emit)
 	}
 	ks.buf = slices.Clone(ks.buf[n:])
 	ks.cur = nil
@@ -159,16 +177,21 @@ func (d *Detector) replay(ks *keyState, n int) {
 		return
 	}
 	ks.cur = ks.lag.clone()
-	emit := d.emitUndo(ks)
-	for i := range ks.buf {
-		ks.cur.fold(&ks.buf[i], emit)
+	for _, o := range ks.buf {
+		ks.cur.fold(o, ks.emit)
 	}
 }
 
-// advance folds the events of ks before cut into its lag.
+// advance folds the events of ks before cut into its lag. When they are
+// all of its buffer, cur is that state already: it becomes lag, and what
+// its folds emitted stays for good.
 func (d *Detector) advance(ks *keyState, cut int64) {
-	n, _ := slices.BinarySearchFunc(ks.buf, cut, func(a Observation, t int64) int { return cmp.Compare(a.Time, t) })
-	if n > 0 {
+	n, _ := slices.BinarySearchFunc(ks.buf, cut, func(a *Observation, t int64) int { return cmp.Compare(a.Time, t) })
+	switch {
+	case n == 0:
+	case n == len(ks.buf):
+		ks.lag, ks.cur, ks.buf, ks.undo = ks.cur, nil, nil, nil
+	default:
 		d.replay(ks, n)
 	}
 }
@@ -176,9 +199,11 @@ func (d *Detector) advance(ks *keyState, cut int64) {
 // emit records a detection for good.
 func (d *Detector) emit(det *Detection) { d.put(det.clone()) }
 
-// emitUndo returns an emit that remembers, in ks.undo, what it replaces.
-func (d *Detector) emitUndo(ks *keyState) func(*Detection) {
-	return func(det *Detection) {
+// newKeyState returns the state of a new key, whose folds into cur emit
+// through the detector remembering, in undo, what they replace.
+func (d *Detector) newKeyState(lag state) *keyState {
+	ks := &keyState{lag: lag}
+	ks.emit = func(det *Detection) {
 		if ks.undo == nil {
 			ks.undo = map[string]*Detection{}
 		}
@@ -187,12 +212,32 @@ func (d *Detector) emitUndo(ks *keyState) func(*Detection) {
 		}
 		d.put(det.clone())
 	}
+	return ks
+}
+
+// sweepEvery is how much event time passes between two sweeps of idle
+// states by Add.
+const sweepEvery = int64(24 * time.Hour)
+
+// advanceQueued folds the events before the cut of the keys that received
+// events since the last call into their lag: Add calls it once per late
+// horizon of event time, so buffers hold about two horizons of events.
+// Cost: a step per key that received events.
+func (d *Detector) advanceQueued() {
+	keep := d.queued[:0]
+	for _, ks := range d.queued {
+		if d.advance(ks, d.cut); len(ks.buf) > 0 {
+			keep = append(keep, ks)
+		}
+	}
+	clear(d.queued[len(keep):])
+	d.queued, d.folded = keep, d.cut
 }
 
 // Compact folds every key's events before the cut into its lag and
-// forgets the states that can no longer matter. Add calls it once per
-// late horizon of event time; call it to release memory sooner. Cost: one
-// pass over the keys.
+// forgets the states that can no longer matter. Add calls it once per 24
+// hours of event time; call it to release memory sooner. Cost: one pass
+// over the keys.
 func (d *Detector) Compact() {
 	for i := range d.states {
 		for key, ks := range d.states[i] {
@@ -203,7 +248,8 @@ func (d *Detector) Compact() {
 		}
 	}
 	d.compactUsers()
-	d.swept = d.cut
+	d.swept, d.folded = d.cut, d.cut
+	d.queued = slices.DeleteFunc(d.queued, func(ks *keyState) bool { return len(ks.buf) == 0 })
 }
 
 // Detections returns every detection, by time, then id.
@@ -215,6 +261,10 @@ func (d *Detector) Detections() []Detection {
 	slices.SortFunc(out, func(a, b Detection) int { return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.ID, b.ID)) })
 	return out
 }
+
+// Version returns a number that changes whenever a detection is added,
+// changed or removed.
+func (d *Detector) Version() uint64 { return d.change }
 
 // Len returns the number of detections.
 func (d *Detector) Len() int { return len(d.dets) }

@@ -156,3 +156,29 @@ func TestCompactForgets(t *testing.T) {
 		t.Fatalf("%d keys kept after compaction", n)
 	}
 }
+
+// TestLateDetectionBeforeAKeptRemedy: a remedy is kept through a
+// compaction while it is within the late horizon, so a brute force that
+// arrives late, before it in time, is remediated by it.
+func TestLateDetectionBeforeAKeptRemedy(t *testing.T) {
+	base := trafficStart.UnixNano()
+	var es events
+	es.add(Observation{Time: base + int64(time.Hour), Kind: KindSignIn, User: "v", Status: StatusSuccess, MFA: MFAApproved, Remedy: true})
+	for i := range 10 {
+		es.add(failure("v", base+int64(30*time.Minute)+int64(i)*int64(time.Second)))
+	}
+	d := New(Options{})
+	for i := range es {
+		if i == 1 {
+			d.Compact()
+		}
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := d.Detections()
+	sameDetections(t, "late", got, oracle(Options{}, es))
+	if len(got) != 1 || got[0].Remediated != base+int64(time.Hour) {
+		t.Fatalf("not remediated by the later remedy: %+v", got)
+	}
+}

@@ -23,8 +23,8 @@
 // the price of an attack across a bucket boundary making two detections.
 //
 //   - bruteForce: key the user; qualifying, the user's failed first-factor
-//     sign-ins (bad password or unknown user; the engine marks error code
-//     50126); any source. Follow-up: the first successful sign-in of the
+//     sign-ins (bad password or unknown user; the engine marks error codes
+//     50126 and 50034, and failures that name no user); any source. Follow-up: the first successful sign-in of the
 //     user after the opening whose distance to the latest evidence before
 //     it is within BruteFollowUp raises the detection to high and is
 //     appended to its evidence.
@@ -69,6 +69,15 @@
 //     the hour's failures up to it.
 //
 // Levels are those of SPEC §9 (low, medium, high as above).
+//
+// Risky users (RiskyUsers) follow from the detections and two more kinds
+// of observation: remedies (a successful sign-in with an approved MFA
+// challenge, a successful password reset), each of which remediates the
+// user's detections before it (Detection.Remediated is the first), and
+// administrators' decisions (dismissed, confirmedCompromised), whose
+// latest decides first. Both are order-independent: a remedy arriving
+// late updates the detections before it, and a detection made late takes
+// the remedies after it, kept for the late horizon.
 //
 // # State
 //

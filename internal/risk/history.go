@@ -2,8 +2,8 @@ package risk
 
 import (
 	"fmt"
-	"maps"
 	"math"
+	"slices"
 )
 
 // unfamiliarRule is unfamiliarSignInProperties over one user's successful
@@ -26,24 +26,30 @@ const (
 type unfamiliarState struct {
 	r    *unfamiliarRule
 	user string
-	// seen holds, per property, each value's latest time among the
+	// seen holds each property value with its latest time among the
 	// user's successful sign-ins folded; values older than the history
-	// are dropped from time to time.
-	seen [numProps]map[string]int64
+	// are dropped from time to time. A user has few values: a slice,
+	// searched linearly, is smaller and cheaper to copy than maps.
+	seen []seenValue
 	// recent holds the times of the latest `minimum` successful sign-ins,
 	// oldest first.
 	recent []int64
-	pruned int // the size of seen at the last pruning
+	pruned int // len(seen) after the last pruning
+}
+
+// seenValue is one value of one property, with its latest time.
+type seenValue struct {
+	prop  uint8
+	value string
+	t     int64
 }
 
 func (r *unfamiliarRule) newState(key string) state { return &unfamiliarState{r: r, user: key} }
 
 func (s *unfamiliarState) clone() state {
 	c := *s
-	for i := range s.seen {
-		c.seen[i] = maps.Clone(s.seen[i])
-	}
-	c.recent = append([]int64(nil), s.recent...)
+	c.seen = slices.Clone(s.seen)
+	c.recent = slices.Clone(s.recent)
 	return &c
 }
 
@@ -55,36 +61,41 @@ func props(o *Observation) [numProps]string {
 	return [numProps]string{o.Country, o.OSFamily, o.BrowserFamily, Network(o.IP)}
 }
 
+// find returns the index of value v of property p in seen, -1 if absent.
+func (s *unfamiliarState) find(p int, v string) int {
+	return slices.IndexFunc(s.seen, func(x seenValue) bool { return int(x.prop) == p && x.value == v })
+}
+
 func (s *unfamiliarState) fold(o *Observation, emit func(*Detection)) {
 	r := s.r
 	p := props(o)
 	from := o.Time - r.history
 	known := func(i int) bool {
-		t, ok := s.seen[i][p[i]]
-		return p[i] == "" || ok && t >= from
+		j := s.find(i, p[i])
+		return p[i] == "" || j >= 0 && s.seen[j].t >= from
 	}
 	if len(s.recent) == r.minimum && s.recent[0] >= from && !known(propCountry) &&
 		(!known(propOS) || !known(propBrowser) || !known(propNetwork)) {
 		emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
 			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
-	size := 0
+	if s.seen == nil {
+		s.seen, s.recent = make([]seenValue, 0, numProps), make([]int64, 0, r.minimum)
+	}
 	for i, v := range p {
-		if s.seen[i] == nil {
-			s.seen[i] = map[string]int64{}
+		if j := s.find(i, v); j >= 0 {
+			s.seen[j].t = o.Time
+		} else {
+			s.seen = append(s.seen, seenValue{uint8(i), v, o.Time})
 		}
-		s.seen[i][v] = o.Time
-		size += len(s.seen[i])
 	}
 	if len(s.recent) == r.minimum {
 		s.recent = append(s.recent[:0], s.recent[1:]...)
 	}
 	s.recent = append(s.recent, o.Time)
-	if size > 2*s.pruned+8 {
-		for i := range s.seen {
-			maps.DeleteFunc(s.seen[i], func(_ string, t int64) bool { return t < from })
-		}
-		s.pruned = size
+	if len(s.seen) > 2*s.pruned+8 {
+		s.seen = slices.DeleteFunc(s.seen, func(x seenValue) bool { return x.t < from })
+		s.pruned = len(s.seen)
 	}
 }
 
@@ -113,8 +124,7 @@ func (s *travelState) fold(o *Observation, emit func(*Detection)) {
 		emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
 			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
 	}
-	c := *o
-	s.prev = &c
+	s.prev = o
 }
 
 // impossible reports whether going from a to b is more than km at more

@@ -32,7 +32,7 @@ type sprayEpisode struct {
 type sprayState struct {
 	r       *sprayRule
 	source  string
-	win     []Observation  // the source's user sign-ins in (t-window, t]
+	win     window         // the source's user sign-ins in (t-window, t]
 	failed  int            // failures in win
 	users   map[string]int // first-factor failures in win by user key
 	keyless int            // first-factor failures in win without a user key
@@ -45,7 +45,7 @@ func (r *sprayRule) newState(key string) state {
 }
 
 func (s *sprayState) clone() state {
-	c := &sprayState{r: s.r, source: s.source, win: slices.Clone(s.win), failed: s.failed,
+	c := &sprayState{r: s.r, source: s.source, win: s.win.clone(), failed: s.failed,
 		users: maps.Clone(s.users), keyless: s.keyless}
 	copyEp := func(e *sprayEpisode) *sprayEpisode {
 		n := &sprayEpisode{episode: e.episode, opener: e.opener, targets: make(map[string]*target, len(e.targets))}
@@ -71,7 +71,7 @@ func (s *sprayState) clone() state {
 }
 
 func (s *sprayState) idle(cut int64) bool {
-	return windowIdle(s.win, s.r.window, s.open, s.await, s.r.followUp, cut)
+	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
 func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
@@ -83,15 +83,11 @@ func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
 		}
 	}
 	// Slide the window.
-	s.win = append(s.win, *o)
+	s.win.push(o)
 	s.count(o, 1)
-	n := 0
-	for n < len(s.win) && s.win[n].Time <= o.Time-r.window {
-		s.count(&s.win[n], -1)
-		n++
-	}
-	s.win = append(s.win[:0], s.win[n:]...)
-	if !o.FirstFactorFailure || len(s.users)+s.keyless < r.users || float64(s.failed) < r.share*float64(len(s.win)) {
+	s.win.expire(o.Time-r.window, func(w *Observation) { s.count(w, -1) })
+	win := s.win.all()
+	if !o.FirstFactorFailure || len(s.users)+s.keyless < r.users || float64(s.failed) < r.share*float64(len(win)) {
 		return
 	}
 	b := floorDiv(o.Time, r.window)
@@ -105,8 +101,8 @@ func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
 	e := &sprayEpisode{targets: map[string]*target{}}
 	e.bucket, e.last, e.opener = b, o.Time, o.Ref
 	e.d = Detection{ID: detectionID(PasswordSpray, s.source, o.Ref), Type: PasswordSpray, Level: LevelMedium, Time: o.Time, Opener: o.Ref, End: o.Time, Source: s.source, Rule: r.text}
-	for i := range s.win {
-		if w := &s.win[i]; w.FirstFactorFailure {
+	for _, w := range win {
+		if w.FirstFactorFailure {
 			if e.d.Evidence == nil {
 				e.d.Start = w.Time
 			}

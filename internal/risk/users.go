@@ -49,6 +49,7 @@ func (d *Detector) userEvent(o *Observation) {
 				c := det.clone() // stored versions are never changed in place: undo logs share them
 				c.Remediated = o.Time
 				d.dets[id] = c
+				d.change++
 			}
 		}
 	}
@@ -73,6 +74,7 @@ func (d *Detector) put(det *Detection) {
 		u.dets[det.ID] = struct{}{}
 	}
 	d.dets[det.ID] = det
+	d.change++
 }
 
 // drop removes detection id.
@@ -81,6 +83,7 @@ func (d *Detector) drop(id string) {
 		delete(d.users[det.User].dets, id)
 	}
 	delete(d.dets, id)
+	d.change++
 }
 
 // earliest is the earlier of two times, 0 meaning none.
