@@ -6,7 +6,9 @@
 // small buffer, so memory does not grow with the number of rows. Lists are
 // read from small cursor interfaces (EntrySource, EventSource, UserSource)
 // in the style of sql.Rows: *insights.UserCursor is a UserSource, and the
-// engine's log iterator is an EntrySource.
+// engine's log iterator is an EntrySource. The risk lists are paged by the
+// engine: DetectionPages and RiskyUserPages follow their cursors, one page
+// in memory at a time, with the query's filters on every page.
 //
 // # Formats
 //
@@ -18,8 +20,12 @@
 //   - RegistrationsCSV: one line per row of Engine.RegistrationDetails,
 //     header userKey,displayName,methods and the registered, enabled and
 //     capable flags of MFA, SSPR and passwordless.
+//   - DetectionsCSV: one line per risk detection (Engine.Detections),
+//     header id,type,level,time,windowStart,windowEnd,userKey,source,rule,evidence.
+//   - RiskyUsersCSV: one line per risky user (Engine.RiskyUsers), header
+//     userKey,displayName,level,state,updated,detections.
 //   - ResultJSON: a Result as one JSON object (its own JSON form).
-//   - LogJSON, UsersJSON: JSON lines (one object per line) or, with
+//   - LogJSON, UsersJSON, DetectionsJSON, RiskyUsersJSON: JSON lines (one object per line) or, with
 //     JSONOptions.Array, one JSON array.
 //   - EventsJSON: the event format, below.
 //   - Graph: {"value":[...]} as Graph's reports/userInsights collections

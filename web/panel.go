@@ -92,10 +92,7 @@ func (h *handler) runPanel(ctx context.Context, p panel, s scope, perms Permissi
 		Query: "api/query?" + v.Encode(), Chart: newChart(p.kind, res, p.show, unitOf(res.Query.Metric))}
 	v.Set("format", "csv")
 	pv.CSV = "api/query?" + v.Encode()
-	for _, d := range res.Query.GroupBy {
-		pv.Columns = append(pv.Columns, d.String())
-	}
-	pv.Columns = append(policyColumns(res.Query.Metric), pv.Columns...)
+	pv.Columns = res.Query.GroupNames()
 	for _, r := range res.Rows {
 		if len(p.show) > 0 && !slices.Contains(p.show, r.Series) {
 			continue
@@ -105,10 +102,4 @@ func (h *handler) runPanel(ctx context.Context, p panel, s scope, perms Permissi
 			Value: formatValue(r.Value), Flags: strings.TrimSpace(flags(r))})
 	}
 	return pv, nil
-}
-
-// policyColumns names the group values the policy and risk metrics put
-// before the group-by ones (Query.GroupNames); nil for other metrics.
-func policyColumns(m insights.Metric) []string {
-	return insights.Query{Metric: m}.GroupNames()
 }
