@@ -54,7 +54,7 @@ func (s *countState) idle(cut int64) bool {
 	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
-func (s *countState) fold(o *Observation, emit func(*Detection)) {
+func (s *countState) fold(o *Observation, out sink) {
 	r := s.r
 	s.await = raisable(s.await, o.Time, r.followUp)
 	if r.follows != nil && r.follows(o) && len(s.await) > 0 {
@@ -62,7 +62,7 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 			e.d.Level = LevelHigh
 			e.d.Evidence = append(e.d.Evidence, o.Ref)
 			e.d.End, e.last = o.Time, o.Time
-			emit(&e.d)
+			out.emit(&e.d)
 		}
 		s.await = s.await[:0]
 	}
@@ -80,7 +80,7 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 		e := s.open
 		e.d.Evidence = append(e.d.Evidence, o.Ref)
 		e.d.End, e.last = o.Time, o.Time
-		emit(&e.d)
+		out.emit(&e.d)
 		return
 	}
 	e := &episode{bucket: b, last: o.Time, d: Detection{
@@ -99,7 +99,7 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 	if r.follows != nil {
 		s.await = append(s.await, e)
 	}
-	emit(&e.d)
+	out.emit(&e.d)
 }
 
 // latest is the time of the episode's latest evidence.

@@ -17,7 +17,7 @@ var ErrTooLate = errors.New("risk: event older than the late horizon")
 type state interface {
 	// fold adds o, which comes after every event folded before, and
 	// emits the detections it opens or changes.
-	fold(o *Observation, emit func(*Detection))
+	fold(o *Observation, out sink)
 	// clone returns a deep copy.
 	clone() state
 	// idle reports whether no event at or after cut can be affected by
@@ -25,10 +25,30 @@ type state interface {
 	idle(cut int64) bool
 }
 
+// sink receives the detections a fold opens or changes. The Detector
+// records them for good; a keyState's cur records them with their
+// versions before (undo).
+type sink interface{ emit(*Detection) }
+
+// key names one rule's state: a user or app key, or a source prefix
+// (kept as a prefix so that routing an event builds no string).
+type key struct {
+	s string
+	p netip.Prefix
+}
+
+// name is the key as the rule's detections spell it.
+func (k key) name() string {
+	if k.p.IsValid() {
+		return k.p.String()
+	}
+	return k.s
+}
+
 // rule routes observations to the key of its state, if o concerns it.
 type rule struct {
-	route    func(o *Observation, src string) (key string, ok bool) // src: o's Source
-	newState func(key string) state
+	route    func(o *Observation, src netip.Prefix) (k key, ok bool) // src: o's source prefix
+	newState func(name string) state
 }
 
 // keyState is one rule's state for one key, split at the detector's
@@ -43,7 +63,7 @@ type keyState struct {
 	cur  state
 	buf  []*Observation // shared by every key of the event; never changed
 	undo map[string]*Detection
-	emit func(*Detection) // cur's emit: the detector's, recording undo
+	d    *Detector
 }
 
 // Detector computes detections incrementally. Events may arrive in any
@@ -54,7 +74,7 @@ type keyState struct {
 type Detector struct {
 	opt    Options
 	rules  []rule
-	states []map[string]*keyState // by rule, by key
+	states []map[key]*keyState // by rule, by key
 	dets   map[string]*Detection
 	change uint64               // counts changes of dets (Version)
 	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
@@ -70,9 +90,9 @@ type Detector struct {
 func New(opt Options) *Detector {
 	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}}
 	d.rules = d.newRules()
-	d.states = make([]map[string]*keyState, len(d.rules))
+	d.states = make([]map[key]*keyState, len(d.rules))
 	for i := range d.states {
-		d.states[i] = map[string]*keyState{}
+		d.states[i] = map[key]*keyState{}
 	}
 	return d
 }
@@ -105,16 +125,16 @@ func (d *Detector) Add(o *Observation) error {
 	d.listDetections(o)
 	d.userEvent(o)
 	var shared *Observation
-	src := Source(o.IP)
+	src := sourcePrefix(o.IP)
 	for i, r := range d.rules {
-		key, ok := r.route(o, src)
+		k, ok := r.route(o, src)
 		if !ok {
 			continue
 		}
-		ks := d.states[i][key]
+		ks := d.states[i][k]
 		if ks == nil {
-			ks = d.newKeyState(r.newState(key))
-			d.states[i][key] = ks
+			ks = &keyState{lag: r.newState(k.name()), d: d}
+			d.states[i][k] = ks
 		}
 		if shared == nil {
 			shared = new(Observation)
@@ -146,7 +166,7 @@ func (d *Detector) insert(ks *keyState, o *Observation) {
 		if ks.cur == nil {
 			ks.cur = ks.lag.clone()
 		}
-		ks.cur.fold(o, ks.emit)
+		ks.cur.fold(o, ks)
 		if o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
 			d.advance(ks, d.cut)
 		}
@@ -169,16 +189,18 @@ func (d *Detector) replay(ks *keyState, n int) {
 	}
 	ks.undo = nil
 	for _, o := range ks.buf[:n] {
-		ks.lag.fold(o, d.emit)
+		ks.lag.fold(o, d)
 	}
-	ks.buf = slices.Clone(ks.buf[n:])
+	m := copy(ks.buf, ks.buf[n:])
+	clear(ks.buf[m:])
+	ks.buf = ks.buf[:m]
 	ks.cur = nil
-	if len(ks.buf) == 0 {
+	if m == 0 {
 		return
 	}
 	ks.cur = ks.lag.clone()
 	for _, o := range ks.buf {
-		ks.cur.fold(o, ks.emit)
+		ks.cur.fold(o, ks)
 	}
 }
 
@@ -199,20 +221,16 @@ func (d *Detector) advance(ks *keyState, cut int64) {
 // emit records a detection for good.
 func (d *Detector) emit(det *Detection) { d.put(det.clone()) }
 
-// newKeyState returns the state of a new key, whose folds into cur emit
-// through the detector remembering, in undo, what they replace.
-func (d *Detector) newKeyState(lag state) *keyState {
-	ks := &keyState{lag: lag}
-	ks.emit = func(det *Detection) {
-		if ks.undo == nil {
-			ks.undo = map[string]*Detection{}
-		}
-		if _, ok := ks.undo[det.ID]; !ok {
-			ks.undo[det.ID] = d.dets[det.ID]
-		}
-		d.put(det.clone())
+// emit records a detection of cur's folds through the detector,
+// remembering in undo what it replaces.
+func (ks *keyState) emit(det *Detection) {
+	if ks.undo == nil {
+		ks.undo = map[string]*Detection{}
 	}
-	return ks
+	if _, ok := ks.undo[det.ID]; !ok {
+		ks.undo[det.ID] = ks.d.dets[det.ID]
+	}
+	ks.d.put(det.clone())
 }
 
 // sweepEvery is how much event time passes between two sweeps of idle
@@ -240,10 +258,10 @@ func (d *Detector) advanceQueued() {
 // over the keys.
 func (d *Detector) Compact() {
 	for i := range d.states {
-		for key, ks := range d.states[i] {
+		for k, ks := range d.states[i] {
 			d.advance(ks, d.cut)
 			if len(ks.buf) == 0 && ks.lag.idle(d.cut) {
-				delete(d.states[i], key)
+				delete(d.states[i], k)
 			}
 		}
 	}

@@ -203,7 +203,7 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 			if i == copyAt {
 				s = s.clone()
 			}
-			s.fold(&es[i], emit)
+			s.fold(&es[i], emitFunc(emit))
 		}
 		return got
 	}
@@ -228,3 +228,8 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 		t.Fatalf("spray copied after its opening: %+v", got)
 	}
 }
+
+// emitFunc is a sink calling a function.
+type emitFunc func(*Detection)
+
+func (f emitFunc) emit(d *Detection) { f(d) }

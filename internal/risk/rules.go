@@ -12,18 +12,22 @@ func (d *Detector) newRules() []rule {
 	unf, travel, spike := unfamiliarRuleOf(o), travelRuleOf(o), spikeRuleOf(o)
 	success := func(o *Observation) bool { return o.userSignIn() && o.User != "" && o.Status == StatusSuccess }
 	return []rule{
-		{route: func(o *Observation, src string) (string, bool) { return src, src != "" && o.userSignIn() }, newState: spray.newState},
-		{route: func(o *Observation, _ string) (string, bool) {
-			return o.User, o.User != "" && o.userSignIn() && (o.FirstFactorFailure || o.Status == StatusSuccess)
+		{route: func(o *Observation, src netip.Prefix) (key, bool) {
+			return key{p: src}, src.IsValid() && o.userSignIn()
+		}, newState: spray.newState},
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) {
+			return key{s: o.User}, o.User != "" && o.userSignIn() && (o.FirstFactorFailure || o.Status == StatusSuccess)
 		}, newState: brute.newState},
-		{route: func(o *Observation, _ string) (string, bool) {
-			return o.User, o.User != "" && !o.Principal && o.MFA != MFANone
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) {
+			return key{s: o.User}, o.User != "" && !o.Principal && o.MFA != MFANone
 		}, newState: fatigue.newState},
-		{route: func(o *Observation, _ string) (string, bool) { return o.User, success(o) }, newState: unf.newState},
-		{route: func(o *Observation, _ string) (string, bool) { return o.User, success(o) && o.located() }, newState: travel.newState},
-		{route: func(o *Observation, src string) (string, bool) { return src, src != "" && o.Kind == KindSignUp }, newState: signUp.newState},
-		{route: func(o *Observation, _ string) (string, bool) {
-			return o.App, o.Kind == KindSignIn && o.Status == StatusFailure
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) { return key{s: o.User}, success(o) }, newState: unf.newState},
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) { return key{s: o.User}, success(o) && o.located() }, newState: travel.newState},
+		{route: func(o *Observation, src netip.Prefix) (key, bool) {
+			return key{p: src}, src.IsValid() && o.Kind == KindSignUp
+		}, newState: signUp.newState},
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) {
+			return key{s: o.App}, o.Kind == KindSignIn && o.Status == StatusFailure
 		}, newState: spike.newState},
 	}
 }
