@@ -39,8 +39,11 @@ type countState struct {
 
 func (r *countRule) newState(key string) state { return &countState{r: r, key: key} }
 
-func (s *countState) clone() state {
-	c := &countState{r: s.r, key: s.key, win: s.win.clone()}
+func (s *countState) clone() state { c := s.copy(); return &c }
+
+// copy returns a deep copy of s.
+func (s *countState) copy() countState {
+	c := countState{r: s.r, key: s.key, win: s.win.clone()}
 	copyEp := func(e *episode) *episode {
 		n := *e
 		n.d.Evidence = append([]Ref(nil), e.d.Evidence...)

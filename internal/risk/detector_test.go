@@ -117,6 +117,61 @@ func TestLateEventsEqualRescan(t *testing.T) {
 	}
 }
 
+// TestCompactOftenEqualsOracle: compacting (folding buffers, forgetting
+// idle state, emptying idle parts of a user's state) between any two
+// events, late ones included, changes no detection. The late horizon is
+// shorter than the windows and follow-ups, so that a state still matters
+// after its buffer empties.
+func TestCompactOftenEqualsOracle(t *testing.T) {
+	opt := listOptions
+	opt.LateHorizon = 15 * time.Minute
+	for seed := range uint64(2) {
+		obs := traffic(seed, 100, 34)
+		rng := rand.New(rand.NewPCG(seed, 9))
+		arr := slices.Clone(obs)
+		slices.SortFunc(arr, func(a, b Observation) int {
+			return cmp.Compare(a.Time+int64(a.Ref%4)*int64(4*time.Minute), b.Time+int64(b.Ref%4)*int64(4*time.Minute))
+		})
+		d := New(opt)
+		for i := range arr {
+			if err := d.Add(&arr[i]); err != nil {
+				t.Fatalf("event %d: %v", i, err)
+			}
+			if rng.IntN(10) == 0 {
+				d.Compact()
+			}
+		}
+		sameDetections(t, fmt.Sprint("seed ", seed), d.Detections(), oracle(opt, obs))
+	}
+}
+
+// TestCompactKeepsAwaitingEpisodes: a user's brute-force and MFA-fatigue
+// episodes still await their follow-up when a compaction comes after the
+// user's buffer emptied (a late horizon shorter than the follow-up).
+func TestCompactKeepsAwaitingEpisodes(t *testing.T) {
+	var es events
+	for i := range 10 {
+		es.add(failure("v", at(time.Duration(i)*time.Second)))
+		es.add(Observation{Time: at(time.Duration(i) * time.Second), Kind: KindMFA, User: "v", MFA: MFADenied})
+	}
+	es.add(success("w", at(40*time.Minute))) // moves the cut past v's events
+	es.add(success("v", at(50*time.Minute)))
+	es.add(Observation{Time: at(50 * time.Minute), Kind: KindMFA, User: "v", MFA: MFAApproved})
+	opt := Options{LateHorizon: 15 * time.Minute}
+	d := New(opt)
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+		d.Compact()
+	}
+	got := d.Detections()
+	sameDetections(t, "compacted", got, oracle(opt, es))
+	if c := countByType(got); c["bruteForce/high"] != 1 || c["mfaFatigue/high"] != 1 {
+		t.Fatalf("follow-ups lost: %v", c)
+	}
+}
+
 func TestTooLate(t *testing.T) {
 	d := New(Options{})
 	base := trafficStart.UnixNano()

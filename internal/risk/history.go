@@ -73,11 +73,16 @@ func networkID(ip netip.Addr) uint64 {
 
 func (r *unfamiliarRule) newState(key string) state { return &unfamiliarState{r: r, user: key} }
 
-func (s *unfamiliarState) clone() state {
+func (s *unfamiliarState) clone() state { c := s.copy(); return &c }
+
+// copy returns a deep copy of s, recent with room for r.minimum times.
+func (s *unfamiliarState) copy() unfamiliarState {
 	c := *s
 	c.seen = slices.Clone(s.seen)
-	c.recent = slices.Clone(s.recent)
-	return &c
+	if s.recent != nil {
+		c.recent = append(make([]int64, 0, s.r.minimum), s.recent...)
+	}
+	return c
 }
 
 func (s *unfamiliarState) idle(cut int64) bool {
