@@ -191,11 +191,9 @@ func (d *Detector) replay(ks *keyState, n int) {
 	for _, o := range ks.buf[:n] {
 		ks.lag.fold(o, d)
 	}
-	m := copy(ks.buf, ks.buf[n:])
-	clear(ks.buf[m:])
-	ks.buf = ks.buf[:m]
+	ks.shift(n)
 	ks.cur = nil
-	if m == 0 {
+	if len(ks.buf) == 0 {
 		return
 	}
 	ks.cur = ks.lag.clone()
@@ -206,16 +204,40 @@ func (d *Detector) replay(ks *keyState, n int) {
 
 // advance folds the events of ks before cut into its lag. When they are
 // all of its buffer, cur is that state already: it becomes lag, and what
-// its folds emitted stays for good.
+// its folds emitted stays for good. When cur's folds emitted nothing (the
+// common case), neither do lag's folds of the same events from the same
+// state: lag takes the events before cut and cur, which is lag with the
+// rest folded, stays, with no copy and no re-fold. Otherwise a replay.
 func (d *Detector) advance(ks *keyState, cut int64) {
 	n, _ := slices.BinarySearchFunc(ks.buf, cut, func(a *Observation, t int64) int { return cmp.Compare(a.Time, t) })
 	switch {
 	case n == 0:
 	case n == len(ks.buf):
-		ks.lag, ks.cur, ks.buf, ks.undo = ks.cur, nil, nil, nil
+		clear(ks.buf)
+		ks.lag, ks.cur, ks.buf, ks.undo = ks.cur, nil, ks.buf[:0], nil
+		if cap(ks.buf) > keptBuffer {
+			ks.buf = nil
+		}
+	case ks.undo == nil:
+		for _, o := range ks.buf[:n] {
+			ks.lag.fold(o, d)
+		}
+		ks.shift(n)
 	default:
 		d.replay(ks, n)
 	}
+}
+
+// keptBuffer is the largest buffer array an emptied key keeps for its
+// next events: most keys have a few events per horizon, and a hot key's
+// large array is not kept idle.
+const keptBuffer = 16
+
+// shift drops the first n events of the buffer, keeping its array.
+func (ks *keyState) shift(n int) {
+	m := copy(ks.buf, ks.buf[n:])
+	clear(ks.buf[m:])
+	ks.buf = ks.buf[:m]
 }
 
 // emit records a detection for good.
