@@ -41,6 +41,8 @@ func (r *countRule) newState(key string) state { return &countState{r: r, key: k
 
 func (s *countState) clone() state { c := s.copy(); return &c }
 
+func (s *countState) fresh() state { return s.r.newState(s.key) }
+
 // copy returns a deep copy of s.
 func (s *countState) copy() countState {
 	c := countState{r: s.r, key: s.key, win: s.win.clone()}

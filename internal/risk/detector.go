@@ -20,6 +20,8 @@ type state interface {
 	fold(o *Observation, out sink)
 	// clone returns a deep copy.
 	clone() state
+	// fresh returns the state of the same rule and key before any event.
+	fresh() state
 	// idle reports whether no event at or after cut can be affected by
 	// what the state holds, so the state can be forgotten.
 	idle(cut int64) bool
@@ -52,7 +54,9 @@ type rule struct {
 }
 
 // keyState is one rule's state for one key, split at the detector's
-// cut: lag has folded the key's events before the cut, for good; buf
+// cut: lag has folded the key's events before the cut, for good (nil
+// while there were none: a new key's first events fold into cur alone,
+// and lag is made when needed, base); buf
 // holds the later ones, sorted; cur is lag with buf folded (nil while buf
 // is empty). undo keeps, for every detection cur's folds emitted, its
 // version before them (nil: it did not exist), so a late event within
@@ -133,7 +137,7 @@ func (d *Detector) Add(o *Observation) error {
 		}
 		ks := d.states[i][k]
 		if ks == nil {
-			ks = &keyState{lag: r.newState(k.name()), d: d}
+			ks = &keyState{cur: r.newState(k.name()), d: d}
 			d.states[i][k] = ks
 		}
 		if shared == nil {
@@ -188,15 +192,16 @@ func (d *Detector) replay(ks *keyState, n int) {
 		}
 	}
 	ks.undo = nil
+	lag := ks.base()
 	for _, o := range ks.buf[:n] {
-		ks.lag.fold(o, d)
+		lag.fold(o, d)
 	}
 	ks.shift(n)
 	ks.cur = nil
 	if len(ks.buf) == 0 {
 		return
 	}
-	ks.cur = ks.lag.clone()
+	ks.cur = lag.clone()
 	for _, o := range ks.buf {
 		ks.cur.fold(o, ks)
 	}
@@ -219,13 +224,23 @@ func (d *Detector) advance(ks *keyState, cut int64) {
 			ks.buf = nil
 		}
 	case ks.undo == nil:
+		lag := ks.base()
 		for _, o := range ks.buf[:n] {
-			ks.lag.fold(o, d)
+			lag.fold(o, d)
 		}
 		ks.shift(n)
 	default:
 		d.replay(ks, n)
 	}
+}
+
+// base returns lag, made from cur's rule and key when the key had no
+// events before the cut (lag nil, so cur is set).
+func (ks *keyState) base() state {
+	if ks.lag == nil {
+		ks.lag = ks.cur.fresh()
+	}
+	return ks.lag
 }
 
 // keptBuffer is the largest buffer array an emptied key keeps for its

@@ -172,6 +172,30 @@ func TestCompactKeepsAwaitingEpisodes(t *testing.T) {
 	}
 }
 
+// TestLateEventOfNewKeys: a late event of keys whose every event is
+// still buffered replays from their empty state (a user's failures, a
+// source's sign-ins), not from what the buffer folded.
+func TestLateEventOfNewKeys(t *testing.T) {
+	var es events
+	for i := range 7 {
+		o := failure("v", at(time.Duration(2*i+2)*time.Second))
+		o.IP = netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})
+		o.User = fmt.Sprint("s", i)
+		es.add(o)
+		es.add(failure("v", at(time.Duration(2*i+2)*time.Second)))
+	}
+	es.add(failure("v", at(time.Second))) // arrives last
+	d := New(Options{})
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.Detections(); len(got) != 0 {
+		t.Fatalf("8 failures of v, 7 users from the source: %+v", got)
+	}
+}
+
 func TestTooLate(t *testing.T) {
 	d := New(Options{})
 	base := trafficStart.UnixNano()

@@ -71,10 +71,6 @@ func networkID(ip netip.Addr) uint64 {
 	return 2<<48 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
 }
 
-func (r *unfamiliarRule) newState(key string) state { return &unfamiliarState{r: r, user: key} }
-
-func (s *unfamiliarState) clone() state { c := s.copy(); return &c }
-
 // copy returns a deep copy of s, recent with room for r.minimum times.
 func (s *unfamiliarState) copy() unfamiliarState {
 	c := *s
@@ -156,10 +152,6 @@ type fix struct {
 	Ref      Ref
 	Lat, Lon float64
 }
-
-func (r *travelRule) newState(key string) state { return &travelState{r: r, user: key} }
-
-func (s *travelState) clone() state { c := *s; return &c }
 
 // idle is false once the state holds a sign-in: the next one compares
 // with it however late it comes.

@@ -33,6 +33,8 @@ func (r *spikeRule) newState(key string) state {
 	return &spikeState{r: r, app: key, counts: map[int64]int{}, hour: math.MinInt64}
 }
 
+func (s *spikeState) fresh() state { return s.r.newState(s.app) }
+
 func (s *spikeState) clone() state {
 	c := *s
 	c.counts = maps.Clone(s.counts)

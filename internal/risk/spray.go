@@ -44,6 +44,8 @@ func (r *sprayRule) newState(key string) state {
 	return &sprayState{r: r, source: key, users: map[string]int{}}
 }
 
+func (s *sprayState) fresh() state { return s.r.newState(s.source) }
+
 func (s *sprayState) clone() state {
 	c := &sprayState{r: s.r, source: s.source, win: s.win.clone(), failed: s.failed,
 		users: maps.Clone(s.users), keyless: s.keyless}

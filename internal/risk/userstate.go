@@ -58,6 +58,8 @@ func (s *userState) fold(o *Observation, out sink) {
 	}
 }
 
+func (s *userState) fresh() state { return s.r.newState(s.brute.key) }
+
 func (s *userState) clone() state {
 	c := &userState{r: s.r, brute: s.brute.copy(), unf: s.unf.copy(), travel: s.travel}
 	if s.fatigue != nil {
