@@ -324,7 +324,8 @@ func (d *Detector) Version() uint64 { return d.change }
 // Len returns the number of detections.
 func (d *Detector) Len() int { return len(d.dets) }
 
-// Keys returns how many keys have state, for memory estimates.
+// Keys returns how many keys have state, for memory estimates: a user
+// counts once for the four user-keyed rules.
 func (d *Detector) Keys() int {
 	n := 0
 	for _, m := range d.states {
