@@ -39,8 +39,13 @@ type countState struct {
 
 func (r *countRule) newState(key string) state { return &countState{r: r, key: key} }
 
-func (s *countState) clone() state {
-	c := &countState{r: s.r, key: s.key, win: s.win.clone()}
+func (s *countState) clone() state { c := s.copy(); return &c }
+
+func (s *countState) fresh() state { return s.r.newState(s.key) }
+
+// copy returns a deep copy of s.
+func (s *countState) copy() countState {
+	c := countState{r: s.r, key: s.key, win: s.win.clone()}
 	copyEp := func(e *episode) *episode {
 		n := *e
 		n.d.Evidence = append([]Ref(nil), e.d.Evidence...)
@@ -54,7 +59,7 @@ func (s *countState) idle(cut int64) bool {
 	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
-func (s *countState) fold(o *Observation, emit func(*Detection)) {
+func (s *countState) fold(o *Observation, out sink) {
 	r := s.r
 	s.await = raisable(s.await, o.Time, r.followUp)
 	if r.follows != nil && r.follows(o) && len(s.await) > 0 {
@@ -62,7 +67,7 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 			e.d.Level = LevelHigh
 			e.d.Evidence = append(e.d.Evidence, o.Ref)
 			e.d.End, e.last = o.Time, o.Time
-			emit(&e.d)
+			out.emit(&e.d)
 		}
 		s.await = s.await[:0]
 	}
@@ -80,7 +85,7 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 		e := s.open
 		e.d.Evidence = append(e.d.Evidence, o.Ref)
 		e.d.End, e.last = o.Time, o.Time
-		emit(&e.d)
+		out.emit(&e.d)
 		return
 	}
 	e := &episode{bucket: b, last: o.Time, d: Detection{
@@ -99,7 +104,7 @@ func (s *countState) fold(o *Observation, emit func(*Detection)) {
 	if r.follows != nil {
 		s.await = append(s.await, e)
 	}
-	emit(&e.d)
+	out.emit(&e.d)
 }
 
 // latest is the time of the episode's latest evidence.

@@ -17,22 +17,46 @@ var ErrTooLate = errors.New("risk: event older than the late horizon")
 type state interface {
 	// fold adds o, which comes after every event folded before, and
 	// emits the detections it opens or changes.
-	fold(o *Observation, emit func(*Detection))
+	fold(o *Observation, out sink)
 	// clone returns a deep copy.
 	clone() state
+	// fresh returns the state of the same rule and key before any event.
+	fresh() state
 	// idle reports whether no event at or after cut can be affected by
 	// what the state holds, so the state can be forgotten.
 	idle(cut int64) bool
 }
 
+// sink receives the detections a fold opens or changes. The Detector
+// records them for good; a keyState's cur records them with their
+// versions before (undo).
+type sink interface{ emit(*Detection) }
+
+// key names one rule's state: a user or app key, or a source prefix
+// (kept as a prefix so that routing an event builds no string).
+type key struct {
+	s string
+	p netip.Prefix
+}
+
+// name is the key as the rule's detections spell it.
+func (k key) name() string {
+	if k.p.IsValid() {
+		return k.p.String()
+	}
+	return k.s
+}
+
 // rule routes observations to the key of its state, if o concerns it.
 type rule struct {
-	route    func(o *Observation, src string) (key string, ok bool) // src: o's Source
-	newState func(key string) state
+	route    func(o *Observation, src netip.Prefix) (k key, ok bool) // src: o's source prefix
+	newState func(name string) state
 }
 
 // keyState is one rule's state for one key, split at the detector's
-// cut: lag has folded the key's events before the cut, for good; buf
+// cut: lag has folded the key's events before the cut, for good (nil
+// while there were none: a new key's first events fold into cur alone,
+// and lag is made when needed, base); buf
 // holds the later ones, sorted; cur is lag with buf folded (nil while buf
 // is empty). undo keeps, for every detection cur's folds emitted, its
 // version before them (nil: it did not exist), so a late event within
@@ -43,7 +67,7 @@ type keyState struct {
 	cur  state
 	buf  []*Observation // shared by every key of the event; never changed
 	undo map[string]*Detection
-	emit func(*Detection) // cur's emit: the detector's, recording undo
+	d    *Detector
 }
 
 // Detector computes detections incrementally. Events may arrive in any
@@ -54,7 +78,7 @@ type keyState struct {
 type Detector struct {
 	opt    Options
 	rules  []rule
-	states []map[string]*keyState // by rule, by key
+	states []map[key]*keyState // by rule, by key
 	dets   map[string]*Detection
 	change uint64               // counts changes of dets (Version)
 	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
@@ -70,9 +94,9 @@ type Detector struct {
 func New(opt Options) *Detector {
 	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}}
 	d.rules = d.newRules()
-	d.states = make([]map[string]*keyState, len(d.rules))
+	d.states = make([]map[key]*keyState, len(d.rules))
 	for i := range d.states {
-		d.states[i] = map[string]*keyState{}
+		d.states[i] = map[key]*keyState{}
 	}
 	return d
 }
@@ -105,16 +129,16 @@ func (d *Detector) Add(o *Observation) error {
 	d.listDetections(o)
 	d.userEvent(o)
 	var shared *Observation
-	src := Source(o.IP)
+	src := sourcePrefix(o.IP)
 	for i, r := range d.rules {
-		key, ok := r.route(o, src)
+		k, ok := r.route(o, src)
 		if !ok {
 			continue
 		}
-		ks := d.states[i][key]
+		ks := d.states[i][k]
 		if ks == nil {
-			ks = d.newKeyState(r.newState(key))
-			d.states[i][key] = ks
+			ks = &keyState{cur: r.newState(k.name()), d: d}
+			d.states[i][k] = ks
 		}
 		if shared == nil {
 			shared = new(Observation)
@@ -146,7 +170,7 @@ func (d *Detector) insert(ks *keyState, o *Observation) {
 		if ks.cur == nil {
 			ks.cur = ks.lag.clone()
 		}
-		ks.cur.fold(o, ks.emit)
+		ks.cur.fold(o, ks)
 		if o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
 			d.advance(ks, d.cut)
 		}
@@ -168,51 +192,82 @@ func (d *Detector) replay(ks *keyState, n int) {
 		}
 	}
 	ks.undo = nil
+	lag := ks.base()
 	for _, o := range ks.buf[:n] {
-		ks.lag.fold(o, d.emit)
+		lag.fold(o, d)
 	}
-	ks.buf = slices.Clone(ks.buf[n:])
+	ks.shift(n)
 	ks.cur = nil
 	if len(ks.buf) == 0 {
 		return
 	}
-	ks.cur = ks.lag.clone()
+	ks.cur = lag.clone()
 	for _, o := range ks.buf {
-		ks.cur.fold(o, ks.emit)
+		ks.cur.fold(o, ks)
 	}
 }
 
 // advance folds the events of ks before cut into its lag. When they are
 // all of its buffer, cur is that state already: it becomes lag, and what
-// its folds emitted stays for good.
+// its folds emitted stays for good. When cur's folds emitted nothing (the
+// common case), neither do lag's folds of the same events from the same
+// state: lag takes the events before cut and cur, which is lag with the
+// rest folded, stays, with no copy and no re-fold. Otherwise a replay.
 func (d *Detector) advance(ks *keyState, cut int64) {
 	n, _ := slices.BinarySearchFunc(ks.buf, cut, func(a *Observation, t int64) int { return cmp.Compare(a.Time, t) })
 	switch {
 	case n == 0:
 	case n == len(ks.buf):
-		ks.lag, ks.cur, ks.buf, ks.undo = ks.cur, nil, nil, nil
+		clear(ks.buf)
+		ks.lag, ks.cur, ks.buf, ks.undo = ks.cur, nil, ks.buf[:0], nil
+		if cap(ks.buf) > keptBuffer {
+			ks.buf = nil
+		}
+	case ks.undo == nil:
+		lag := ks.base()
+		for _, o := range ks.buf[:n] {
+			lag.fold(o, d)
+		}
+		ks.shift(n)
 	default:
 		d.replay(ks, n)
 	}
 }
 
+// base returns lag, made from cur's rule and key when the key had no
+// events before the cut (lag nil, so cur is set).
+func (ks *keyState) base() state {
+	if ks.lag == nil {
+		ks.lag = ks.cur.fresh()
+	}
+	return ks.lag
+}
+
+// keptBuffer is the largest buffer array an emptied key keeps for its
+// next events: most keys have a few events per horizon, and a hot key's
+// large array is not kept idle.
+const keptBuffer = 16
+
+// shift drops the first n events of the buffer, keeping its array.
+func (ks *keyState) shift(n int) {
+	m := copy(ks.buf, ks.buf[n:])
+	clear(ks.buf[m:])
+	ks.buf = ks.buf[:m]
+}
+
 // emit records a detection for good.
 func (d *Detector) emit(det *Detection) { d.put(det.clone()) }
 
-// newKeyState returns the state of a new key, whose folds into cur emit
-// through the detector remembering, in undo, what they replace.
-func (d *Detector) newKeyState(lag state) *keyState {
-	ks := &keyState{lag: lag}
-	ks.emit = func(det *Detection) {
-		if ks.undo == nil {
-			ks.undo = map[string]*Detection{}
-		}
-		if _, ok := ks.undo[det.ID]; !ok {
-			ks.undo[det.ID] = d.dets[det.ID]
-		}
-		d.put(det.clone())
+// emit records a detection of cur's folds through the detector,
+// remembering in undo what it replaces.
+func (ks *keyState) emit(det *Detection) {
+	if ks.undo == nil {
+		ks.undo = map[string]*Detection{}
 	}
-	return ks
+	if _, ok := ks.undo[det.ID]; !ok {
+		ks.undo[det.ID] = ks.d.dets[det.ID]
+	}
+	ks.d.put(det.clone())
 }
 
 // sweepEvery is how much event time passes between two sweeps of idle
@@ -240,10 +295,10 @@ func (d *Detector) advanceQueued() {
 // over the keys.
 func (d *Detector) Compact() {
 	for i := range d.states {
-		for key, ks := range d.states[i] {
+		for k, ks := range d.states[i] {
 			d.advance(ks, d.cut)
 			if len(ks.buf) == 0 && ks.lag.idle(d.cut) {
-				delete(d.states[i], key)
+				delete(d.states[i], k)
 			}
 		}
 	}
@@ -269,7 +324,8 @@ func (d *Detector) Version() uint64 { return d.change }
 // Len returns the number of detections.
 func (d *Detector) Len() int { return len(d.dets) }
 
-// Keys returns how many keys have state, for memory estimates.
+// Keys returns how many keys have state, for memory estimates: a user
+// counts once for the four user-keyed rules.
 func (d *Detector) Keys() int {
 	n := 0
 	for _, m := range d.states {

@@ -117,6 +117,85 @@ func TestLateEventsEqualRescan(t *testing.T) {
 	}
 }
 
+// TestCompactOftenEqualsOracle: compacting (folding buffers, forgetting
+// idle state, emptying idle parts of a user's state) between any two
+// events, late ones included, changes no detection. The late horizon is
+// shorter than the windows and follow-ups, so that a state still matters
+// after its buffer empties.
+func TestCompactOftenEqualsOracle(t *testing.T) {
+	opt := listOptions
+	opt.LateHorizon = 15 * time.Minute
+	for seed := range uint64(2) {
+		obs := traffic(seed, 100, 34)
+		rng := rand.New(rand.NewPCG(seed, 9))
+		arr := slices.Clone(obs)
+		slices.SortFunc(arr, func(a, b Observation) int {
+			return cmp.Compare(a.Time+int64(a.Ref%4)*int64(4*time.Minute), b.Time+int64(b.Ref%4)*int64(4*time.Minute))
+		})
+		d := New(opt)
+		for i := range arr {
+			if err := d.Add(&arr[i]); err != nil {
+				t.Fatalf("event %d: %v", i, err)
+			}
+			if rng.IntN(10) == 0 {
+				d.Compact()
+			}
+		}
+		sameDetections(t, fmt.Sprint("seed ", seed), d.Detections(), oracle(opt, obs))
+	}
+}
+
+// TestCompactKeepsAwaitingEpisodes: a user's brute-force and MFA-fatigue
+// episodes still await their follow-up when a compaction comes after the
+// user's buffer emptied (a late horizon shorter than the follow-up).
+func TestCompactKeepsAwaitingEpisodes(t *testing.T) {
+	var es events
+	for i := range 10 {
+		es.add(failure("v", at(time.Duration(i)*time.Second)))
+		es.add(Observation{Time: at(time.Duration(i) * time.Second), Kind: KindMFA, User: "v", MFA: MFADenied})
+	}
+	es.add(success("w", at(40*time.Minute))) // moves the cut past v's events
+	es.add(success("v", at(50*time.Minute)))
+	es.add(Observation{Time: at(50 * time.Minute), Kind: KindMFA, User: "v", MFA: MFAApproved})
+	opt := Options{LateHorizon: 15 * time.Minute}
+	d := New(opt)
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+		d.Compact()
+	}
+	got := d.Detections()
+	sameDetections(t, "compacted", got, oracle(opt, es))
+	if c := countByType(got); c["bruteForce/high"] != 1 || c["mfaFatigue/high"] != 1 {
+		t.Fatalf("follow-ups lost: %v", c)
+	}
+}
+
+// TestLateEventOfNewKeys: a late event of keys whose every event is
+// still buffered replays from their empty state (a user's failures, a
+// source's sign-ins), not from what the buffer folded.
+func TestLateEventOfNewKeys(t *testing.T) {
+	var es events
+	for i := range 7 {
+		o := failure("v", at(time.Duration(2*i+2)*time.Second))
+		o.IP = netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})
+		o.User = fmt.Sprint("s", i)
+		es.add(o)
+		es.add(failure("v", at(time.Duration(2*i+2)*time.Second)))
+	}
+	es.add(failure("v", at(time.Second))) // arrives last
+	d := New(Options{})
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.Detections(); len(got) != 0 {
+		t.Fatalf("8 failures of v, 7 users from the source: %+v", got)
+	}
+}
+
 func TestTooLate(t *testing.T) {
 	d := New(Options{})
 	base := trafficStart.UnixNano()
@@ -203,7 +282,7 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 			if i == copyAt {
 				s = s.clone()
 			}
-			s.fold(&es[i], emit)
+			s.fold(&es[i], emitFunc(emit))
 		}
 		return got
 	}
@@ -228,3 +307,8 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 		t.Fatalf("spray copied after its opening: %+v", got)
 	}
 }
+
+// emitFunc is a sink calling a function.
+type emitFunc func(*Detection)
+
+func (f emitFunc) emit(d *Detection) { f(d) }

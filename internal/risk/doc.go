@@ -86,7 +86,9 @@
 // property values with their latest time over the history and the times of
 // their latest UnfamiliarMinimum successful sign-ins, a user's latest
 // located sign-in, an app's hourly failure counts over SpikeWeeks weeks and
-// the current hour. Besides, every key keeps its events of the last
+// the current hour. The four user-keyed rules (bruteForce, mfaFatigue,
+// unfamiliarSignInProperties, atypicalTravel) keep one state per user,
+// each part folding only its rule's events. Besides, every key keeps its events of the last
 // LateHorizon (default 2 h) as they came, and the state before them: an
 // event older than the key's latest is folded in by replaying them on a
 // copy of that state, undoing what they had emitted first, so the result

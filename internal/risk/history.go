@@ -3,6 +3,7 @@ package risk
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 )
 
@@ -39,44 +40,76 @@ type unfamiliarState struct {
 
 // seenValue is one value of one property, with its latest time.
 type seenValue struct {
-	prop  uint8
-	value string
-	t     int64
+	propValue
+	prop uint8
+	t    int64
 }
 
-func (r *unfamiliarRule) newState(key string) state { return &unfamiliarState{r: r, user: key} }
+// propValue is a property's value: a string, or for the network a
+// number (networkID), so that reading an event builds no string.
+type propValue struct {
+	s   string
+	net uint64
+}
 
-func (s *unfamiliarState) clone() state {
+// empty reports whether the value is missing: it is never new.
+func (v propValue) empty() bool { return v.s == "" && v.net == 0 }
+
+// networkID packs an address's network (Network) in a number: the tag 1
+// and the 16 bits of an IPv4 /16, or the tag 2 and the 48 bits of an
+// IPv6 /48; 0 for the zero Addr. Two addresses have the same number when
+// they have the same Network.
+func networkID(ip netip.Addr) uint64 {
+	p := prefix(ip, 16, 48)
+	if !p.IsValid() {
+		return 0
+	}
+	b := p.Addr().As16()
+	if p.Addr().Is4() {
+		return 1<<48 | uint64(b[12])<<8 | uint64(b[13])
+	}
+	return 2<<48 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
+}
+
+// copy returns a deep copy of s, recent with room for r.minimum times.
+func (s *unfamiliarState) copy() unfamiliarState {
 	c := *s
 	c.seen = slices.Clone(s.seen)
-	c.recent = slices.Clone(s.recent)
-	return &c
+	if s.recent != nil {
+		c.recent = append(make([]int64, 0, s.r.minimum), s.recent...)
+	}
+	return c
 }
 
 func (s *unfamiliarState) idle(cut int64) bool {
 	return len(s.recent) == 0 || s.recent[len(s.recent)-1] < cut-s.r.history
 }
 
-func props(o *Observation) [numProps]string {
-	return [numProps]string{o.Country, o.OSFamily, o.BrowserFamily, Network(o.IP)}
+func props(o *Observation) [numProps]propValue {
+	return [numProps]propValue{{s: o.Country}, {s: o.OSFamily}, {s: o.BrowserFamily}, {net: networkID(o.IP)}}
 }
 
 // find returns the index of value v of property p in seen, -1 if absent.
-func (s *unfamiliarState) find(p int, v string) int {
-	return slices.IndexFunc(s.seen, func(x seenValue) bool { return int(x.prop) == p && x.value == v })
+func (s *unfamiliarState) find(p int, v propValue) int {
+	for i := range s.seen {
+		if x := &s.seen[i]; int(x.prop) == p && x.propValue == v {
+			return i
+		}
+	}
+	return -1
 }
 
-func (s *unfamiliarState) fold(o *Observation, emit func(*Detection)) {
+func (s *unfamiliarState) fold(o *Observation, out sink) {
 	r := s.r
 	p := props(o)
 	from := o.Time - r.history
 	known := func(i int) bool {
 		j := s.find(i, p[i])
-		return p[i] == "" || j >= 0 && s.seen[j].t >= from
+		return p[i].empty() || j >= 0 && s.seen[j].t >= from
 	}
 	if len(s.recent) == r.minimum && s.recent[0] >= from && !known(propCountry) &&
 		(!known(propOS) || !known(propBrowser) || !known(propNetwork)) {
-		emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
+		out.emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
 			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
 	if s.seen == nil {
@@ -86,7 +119,7 @@ func (s *unfamiliarState) fold(o *Observation, emit func(*Detection)) {
 		if j := s.find(i, v); j >= 0 {
 			s.seen[j].t = o.Time
 		} else {
-			s.seen = append(s.seen, seenValue{uint8(i), v, o.Time})
+			s.seen = append(s.seen, seenValue{v, uint8(i), o.Time})
 		}
 	}
 	if len(s.recent) == r.minimum {
@@ -120,18 +153,14 @@ type fix struct {
 	Lat, Lon float64
 }
 
-func (r *travelRule) newState(key string) state { return &travelState{r: r, user: key} }
-
-func (s *travelState) clone() state { c := *s; return &c }
-
 // idle is false once the state holds a sign-in: the next one compares
 // with it however late it comes.
 func (s *travelState) idle(int64) bool { return !s.has }
 
-func (s *travelState) fold(o *Observation, emit func(*Detection)) {
+func (s *travelState) fold(o *Observation, out sink) {
 	f := fix{o.Time, o.Ref, o.Lat, o.Lon}
 	if p := s.prev; s.has && impossible(p, f, s.r.km, s.r.kmh) {
-		emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
+		out.emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
 			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
 	}
 	s.prev, s.has = f, true

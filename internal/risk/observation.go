@@ -100,15 +100,20 @@ func compare(a, b *Observation) int {
 
 // Source returns the source prefix of an address: its IPv4 /24 or its
 // IPv6 /64 (an IPv4-mapped address counts as IPv4); "" for the zero Addr.
-func Source(ip netip.Addr) string { return prefix(ip, 24, 64) }
+func Source(ip netip.Addr) string { return prefixString(sourcePrefix(ip)) }
+
+// sourcePrefix is Source as a prefix, the zero Prefix for the zero Addr.
+func sourcePrefix(ip netip.Addr) netip.Prefix { return prefix(ip, 24, 64) }
 
 // Network returns the wider network of an address used by the
 // unfamiliar-properties rule: its IPv4 /16 or IPv6 /48.
-func Network(ip netip.Addr) string { return prefix(ip, 16, 48) }
+func Network(ip netip.Addr) string { return prefixString(prefix(ip, 16, 48)) }
 
-func prefix(ip netip.Addr, v4, v6 int) string {
+// prefix is ip's first v4 (IPv4) or v6 (IPv6) bits, zone dropped; the
+// zero Prefix for the zero Addr.
+func prefix(ip netip.Addr, v4, v6 int) netip.Prefix {
 	if !ip.IsValid() {
-		return ""
+		return netip.Prefix{}
 	}
 	ip = ip.Unmap()
 	bits := v6
@@ -116,6 +121,14 @@ func prefix(ip netip.Addr, v4, v6 int) string {
 		bits = v4
 	}
 	p, _ := ip.Prefix(bits) // bits is within the address's length
+	return p
+}
+
+// prefixString spells p, "" for the zero Prefix.
+func prefixString(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
 	return p.String()
 }
 

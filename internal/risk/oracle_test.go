@@ -194,12 +194,12 @@ func oracle(opt Options, obs []Observation) []Detection {
 				}
 			}
 			isNew := func(p int) bool {
-				v := props(s)[p]
+				v := oracleProps(s)[p]
 				if v == "" {
 					return false
 				}
 				for _, h := range hist {
-					if props(h)[p] == v {
+					if oracleProps(h)[p] == v {
 						return false
 					}
 				}
@@ -381,4 +381,10 @@ func finish(d *Detection, evid []*Observation) {
 		d.Evidence = append(d.Evidence, e.Ref)
 		d.Start, d.End = min(d.Start, e.Time), max(d.End, e.Time)
 	}
+}
+
+// oracleProps are the values unfamiliarSignInProperties compares, as
+// SPEC §9 spells them.
+func oracleProps(o *Observation) [numProps]string {
+	return [numProps]string{o.Country, o.OSFamily, o.BrowserFamily, Network(o.IP)}
 }

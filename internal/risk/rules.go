@@ -5,25 +5,22 @@ import (
 	"net/netip"
 )
 
-// newRules returns the stateful rules, in SPEC §9's order.
+// newRules returns the stateful rules, in SPEC §9's order, the user-keyed
+// ones as one (userRules).
 func (d *Detector) newRules() []rule {
 	o := d.opt
-	spray, brute, fatigue, signUp := sprayRuleOf(o), bruteRule(o), fatigueRule(o), signUpRule(o)
-	unf, travel, spike := unfamiliarRuleOf(o), travelRuleOf(o), spikeRuleOf(o)
-	success := func(o *Observation) bool { return o.userSignIn() && o.User != "" && o.Status == StatusSuccess }
+	spray, signUp, spike := sprayRuleOf(o), signUpRule(o), spikeRuleOf(o)
+	users := &userRules{brute: bruteRule(o), fatigue: fatigueRule(o), unf: unfamiliarRuleOf(o), travel: travelRuleOf(o)}
 	return []rule{
-		{route: func(o *Observation, src string) (string, bool) { return src, src != "" && o.userSignIn() }, newState: spray.newState},
-		{route: func(o *Observation, _ string) (string, bool) {
-			return o.User, o.User != "" && o.userSignIn() && (o.FirstFactorFailure || o.Status == StatusSuccess)
-		}, newState: brute.newState},
-		{route: func(o *Observation, _ string) (string, bool) {
-			return o.User, o.User != "" && !o.Principal && o.MFA != MFANone
-		}, newState: fatigue.newState},
-		{route: func(o *Observation, _ string) (string, bool) { return o.User, success(o) }, newState: unf.newState},
-		{route: func(o *Observation, _ string) (string, bool) { return o.User, success(o) && o.located() }, newState: travel.newState},
-		{route: func(o *Observation, src string) (string, bool) { return src, src != "" && o.Kind == KindSignUp }, newState: signUp.newState},
-		{route: func(o *Observation, _ string) (string, bool) {
-			return o.App, o.Kind == KindSignIn && o.Status == StatusFailure
+		{route: func(o *Observation, src netip.Prefix) (key, bool) {
+			return key{p: src}, src.IsValid() && o.userSignIn()
+		}, newState: spray.newState},
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) { return key{s: o.User}, routeUser(o) }, newState: users.newState},
+		{route: func(o *Observation, src netip.Prefix) (key, bool) {
+			return key{p: src}, src.IsValid() && o.Kind == KindSignUp
+		}, newState: signUp.newState},
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) {
+			return key{s: o.App}, o.Kind == KindSignIn && o.Status == StatusFailure
 		}, newState: spike.newState},
 	}
 }

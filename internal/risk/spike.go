@@ -33,6 +33,8 @@ func (r *spikeRule) newState(key string) state {
 	return &spikeState{r: r, app: key, counts: map[int64]int{}, hour: math.MinInt64}
 }
 
+func (s *spikeState) fresh() state { return s.r.newState(s.app) }
+
 func (s *spikeState) clone() state {
 	c := *s
 	c.counts = maps.Clone(s.counts)
@@ -63,7 +65,7 @@ func median(v []int) float64 {
 	return float64(v[n/2-1]+v[n/2]) / 2
 }
 
-func (s *spikeState) fold(o *Observation, emit func(*Detection)) {
+func (s *spikeState) fold(o *Observation, out sink) {
 	h := floorDiv(o.Time, hourNs)
 	if h != s.hour {
 		s.hour, s.refs, s.start, s.fired = h, s.refs[:0], o.Time, false
@@ -79,7 +81,7 @@ func (s *spikeState) fold(o *Observation, emit func(*Detection)) {
 		return
 	}
 	s.fired = true
-	emit(&Detection{ID: detectionID(FailureSpike, s.app, s.refs[0]), Type: FailureSpike, Level: LevelLow,
+	out.emit(&Detection{ID: detectionID(FailureSpike, s.app, s.refs[0]), Type: FailureSpike, Level: LevelLow,
 		Time: o.Time, Opener: o.Ref, Start: s.start, End: o.Time, Source: s.app, Rule: s.r.text, Evidence: slices.Clone(s.refs)})
 	s.refs = nil
 }

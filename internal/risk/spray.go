@@ -44,6 +44,8 @@ func (r *sprayRule) newState(key string) state {
 	return &sprayState{r: r, source: key, users: map[string]int{}}
 }
 
+func (s *sprayState) fresh() state { return s.r.newState(s.source) }
+
 func (s *sprayState) clone() state {
 	c := &sprayState{r: s.r, source: s.source, win: s.win.clone(), failed: s.failed,
 		users: maps.Clone(s.users), keyless: s.keyless}
@@ -65,12 +67,12 @@ func (s *sprayState) idle(cut int64) bool {
 	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
-func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
+func (s *sprayState) fold(o *Observation, out sink) {
 	r := s.r
 	s.await = raisable(s.await, o.Time, r.followUp)
 	if o.Status == StatusSuccess && o.User != "" {
 		for _, e := range s.await {
-			s.raise(e, o, emit)
+			s.raise(e, o, out)
 		}
 	}
 	// Slide the window.
@@ -86,7 +88,7 @@ func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
 		e.d.Evidence = append(e.d.Evidence, o.Ref)
 		e.d.End, e.last = o.Time, o.Time
 		e.addTarget(o)
-		emit(&e.d)
+		out.emit(&e.d)
 		return
 	}
 	e := &sprayEpisode{targets: map[string]*target{}}
@@ -103,7 +105,7 @@ func (s *sprayState) fold(o *Observation, emit func(*Detection)) {
 	}
 	s.open = e
 	s.await = append(s.await, e)
-	emit(&e.d)
+	out.emit(&e.d)
 }
 
 // count adds (d 1) or removes (d -1) o from the window's counters.
@@ -137,7 +139,7 @@ func (e *sprayEpisode) addTarget(o *Observation) {
 
 // raise makes the high detection of a targeted user who succeeded from
 // the source within the follow-up of their latest evidence.
-func (s *sprayState) raise(e *sprayEpisode, o *Observation, emit func(*Detection)) {
+func (s *sprayState) raise(e *sprayEpisode, o *Observation, out sink) {
 	t := e.targets[o.User]
 	if t == nil || t.raised || o.Time-t.last > s.r.followUp {
 		return
@@ -147,7 +149,7 @@ func (s *sprayState) raise(e *sprayEpisode, o *Observation, emit func(*Detection
 		Level: LevelHigh, Time: o.Time, Opener: o.Ref, User: o.User, Source: s.source, Rule: s.r.text,
 		Evidence: append(slices.Clone(t.evidence), o.Ref)}
 	d.Start, d.End = t.first, o.Time
-	emit(&d)
+	out.emit(&d)
 }
 
 func sprayRuleOf(o Options) *sprayRule {
