@@ -61,9 +61,11 @@ type Detection struct {
 	Rule       string // the rule with its thresholds, in words
 	// Evidence lists the events that fired it, in canonical order.
 	Evidence []Ref
-	// Remediated is the time of the user's first remedy after Time (a
-	// successful sign-in that performed MFA, a password reset); 0 for
-	// none, and for detections of no user.
+	// Remediated is the time of the user's first remedy after End, the
+	// last evidence (a successful sign-in that performed MFA, a password
+	// reset): the success that raised a detection to high is its evidence,
+	// the attacker's, and remedies nothing. 0 for none, and for
+	// detections of no user.
 	Remediated int64
 }
 

@@ -239,11 +239,14 @@ func TestCompactForgets(t *testing.T) {
 
 // TestLateDetectionBeforeAKeptRemedy: a remedy is kept through a
 // compaction while it is within the late horizon, so a brute force that
-// arrives late, before it in time, is remediated by it.
+// arrives late, before it in time, is remediated by it. The remedy comes
+// past the follow-up window (1 h after the last failure): within it, it
+// would be the brute force's own evidence, which remedies nothing.
 func TestLateDetectionBeforeAKeptRemedy(t *testing.T) {
 	base := trafficStart.UnixNano()
+	remedy := base + int64(100*time.Minute)
 	var es events
-	es.add(Observation{Time: base + int64(time.Hour), Kind: KindSignIn, User: "v", Status: StatusSuccess, MFA: MFAApproved, Remedy: true})
+	es.add(Observation{Time: remedy, Kind: KindSignIn, User: "v", Status: StatusSuccess, MFA: MFAApproved, Remedy: true})
 	for i := range 10 {
 		es.add(failure("v", base+int64(30*time.Minute)+int64(i)*int64(time.Second)))
 	}
@@ -258,8 +261,8 @@ func TestLateDetectionBeforeAKeptRemedy(t *testing.T) {
 	}
 	got := d.Detections()
 	sameDetections(t, "late", got, oracle(Options{}, es))
-	if len(got) != 1 || got[0].Remediated != base+int64(time.Hour) {
-		t.Fatalf("not remediated by the later remedy: %+v", got)
+	if len(got) != 1 || got[0].Remediated != remedy || got[0].Level != LevelMedium {
+		t.Fatalf("not a medium brute force remediated by the later remedy: %+v", got)
 	}
 }
 
@@ -312,3 +315,45 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 type emitFunc func(*Detection)
 
 func (f emitFunc) emit(d *Detection) { f(d) }
+
+// TestEvidenceRemediesNothing: the MFA success that follows a brute force
+// raises it to high and is its evidence: it does not remediate it; a
+// later one does, in any order of arrival.
+func TestEvidenceRemediesNothing(t *testing.T) {
+	base := trafficStart.UnixNano()
+	success := func(at time.Duration) Observation {
+		return Observation{Time: base + int64(at), Kind: KindSignIn, User: "v", Status: StatusSuccess, MFA: MFAApproved, Remedy: true}
+	}
+	var es events
+	for i := range 10 {
+		es.add(failure("v", base+int64(i)*int64(time.Second)))
+	}
+	es.add(success(20 * time.Minute))
+	for _, order := range []string{"in order", "reversed"} {
+		d := New(Options{})
+		for i := range es {
+			o := es[i]
+			if order == "reversed" {
+				o = es[len(es)-1-i]
+			}
+			if err := d.Add(&o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := d.Detections()
+		sameDetections(t, order, got, oracle(Options{}, es))
+		if len(got) != 1 || got[0].Level != LevelHigh || got[0].Remediated != 0 {
+			t.Fatalf("%s: want one high brute force, not remediated: %+v", order, got)
+		}
+	}
+	es.add(success(90 * time.Minute))
+	d := New(Options{})
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.Detections(); len(got) != 1 || got[0].Remediated != base+int64(90*time.Minute) {
+		t.Fatalf("want remediated by the later success: %+v", got)
+	}
+}

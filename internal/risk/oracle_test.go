@@ -299,7 +299,7 @@ func oracle(opt Options, obs []Observation) []Detection {
 	}
 	for i := range out {
 		for _, o := range ev {
-			if o.User != "" && o.User == out[i].User && o.Time > out[i].Time && o.Remedy &&
+			if o.User != "" && o.User == out[i].User && o.Time > out[i].End && o.Remedy &&
 				(o.Kind == KindRemedy || o.userSignIn() && o.Status == StatusSuccess) {
 				out[i].Remediated = earliest(out[i].Remediated, o.Time)
 			}

@@ -45,7 +45,7 @@ func (d *Detector) userEvent(o *Observation) {
 		u := d.user(o.User)
 		u.remedies = append(u.remedies, o.Time)
 		for id := range u.dets {
-			if det := d.dets[id]; det.Time < o.Time && (det.Remediated == 0 || o.Time < det.Remediated) {
+			if det := d.dets[id]; det.End < o.Time && (det.Remediated == 0 || o.Time < det.Remediated) {
 				c := det.clone() // stored versions are never changed in place: undo logs share them
 				c.Remediated = o.Time
 				d.dets[id] = c
@@ -60,11 +60,11 @@ func (d *Detector) userEvent(o *Observation) {
 func (d *Detector) put(det *Detection) {
 	if det.User != "" {
 		u := d.user(det.User)
-		if old := d.dets[det.ID]; old != nil && old.Remediated != 0 && old.Time == det.Time {
+		if old := d.dets[det.ID]; old != nil && old.Remediated > det.End && old.Time == det.Time {
 			det.Remediated = earliest(det.Remediated, old.Remediated)
 		}
 		for _, t := range u.remedies {
-			if t > det.Time {
+			if t > det.End {
 				det.Remediated = earliest(det.Remediated, t)
 			}
 		}
