@@ -122,8 +122,9 @@ var tables = [...]struct{ name, prefix string }{
 
 const metaTable = len(tables) - 1
 
-// version is the schema version Migrate applies.
-const version = 1
+// version is the schema version Migrate applies: 2 added log_floor and
+// lease (Replicas).
+const version = 2
 
 // Store is a store.Store on the tables of one schema: see the package
 // doc. Its methods are safe for concurrent use.
@@ -132,6 +133,7 @@ type Store struct {
 	err  error // an invalid schema or a nil pool: every call returns it
 	// The statements, per table.
 	get, put, del, list [len(tables)]string
+	rep                 replicaStatements
 }
 
 // New returns the Store of schema on pool, which Migrate must have
@@ -140,7 +142,7 @@ type Store struct {
 // invalid schema name (ErrInvalidSchema) or a nil pool makes every call
 // of the Store fail.
 func New(pool *pgxpool.Pool, schema string) *Store {
-	s := &Store{pool: pool, err: checkSchema(schema)}
+	s := &Store{pool: pool, err: checkSchema(schema), rep: newReplicaStatements(schema)}
 	if pool == nil {
 		s.err = errors.New("pgstore: nil pool")
 	}
@@ -151,6 +153,7 @@ func New(pool *pgxpool.Pool, schema string) *Store {
 		s.del[i] = "DELETE FROM " + name + " WHERE key = $1"
 		s.list[i] = "SELECT key FROM " + name + " WHERE key >= $1"
 	}
+	s.del[0] = s.rep.deleteLog // a log record deleted is never created again (Create)
 	return s
 }
 
@@ -185,10 +188,13 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		ddl.WriteString("CREATE TABLE IF NOT EXISTS " + pgx.Identifier{schema, t.name}.Sanitize() +
 			" (key text COLLATE \"C\" PRIMARY KEY, value bytea NOT NULL);\n")
 	}
+	ddl.WriteString(replicaDDL(schema))
 	migrations := pgx.Identifier{schema, "migrations"}.Sanitize()
 	ddl.WriteString("CREATE TABLE IF NOT EXISTS " + migrations +
 		" (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now());\n")
-	ddl.WriteString(fmt.Sprintf("INSERT INTO %s (version) VALUES (%d) ON CONFLICT (version) DO NOTHING;\n", migrations, version))
+	for v := 1; v <= version; v++ {
+		ddl.WriteString(fmt.Sprintf("INSERT INTO %s (version) VALUES (%d) ON CONFLICT (version) DO NOTHING;\n", migrations, v))
+	}
 
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// Concurrent CREATE … IF NOT EXISTS of one name can fail on a
