@@ -116,4 +116,3 @@ func (s *Store) PutLeased(ctx context.Context, holder, key string, value []byte,
 	}
 	return nil
 }
-
