@@ -43,7 +43,7 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err := e.load(ctx, m); err != nil {
 		return err
 	}
-	if e.readOnly {
+	if e.readOnly || e.replica != nil { // a replica collects garbage holding the lease (writeCheckpoint)
 		return nil
 	}
 	removed, err := e.removeGarbage(ctx, m)
@@ -103,7 +103,7 @@ func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 		}
 	}
 	m := &manifest{horizon: math.MinInt32, segments: map[int32]string{}}
-	if e.readOnly {
+	if e.readOnly || e.replica != nil { // a replica's Put could replace another's first manifest
 		return m, nil
 	}
 	return m, e.store.Put(ctx, manifestKey, m.encode())
@@ -378,9 +378,13 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 		return ErrClosed
 	}
 	rec := encodeWAL(len(g.events), g.body)
-	key := walKey(e.walSeq)
-	if err := e.store.Put(ctx, key, rec); err != nil {
+	key, err := walKey(e.walSeq), error(nil)
+	if e.replica != nil {
+		key, err = e.appendRecord(ctx, g, rec)
+	} else if err = e.store.Put(ctx, key, rec); err != nil {
 		_ = e.store.Delete(ctx, key) // best effort: the batch was not applied
+	}
+	if err != nil {
 		e.mu.Lock()
 		for i := range g.events {
 			unpin(&g.events[i])
@@ -402,7 +406,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	e.obs.events.Add(uint64(added))
 	e.obs.duplicates.Add(uint64(len(g.events) - added))
 	e.obs.ingestLag.Store(int64(time.Since(g.since)))
-	if e.walBytes >= e.checkpointBytes && !e.ckRunning {
+	if e.walBytes >= e.checkpointBytes && !e.ckRunning && time.Now().After(e.leaseRetry) {
 		// The batch is durable and applied; the checkpoint runs on its
 		// own goroutine. One that fails removed what it wrote and is
 		// retried after the next group.
@@ -480,7 +484,29 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		logOff  int
 		version uint64
 	}
+	var leased uint64 // a replica's generation, taken with the lease
+	if e.replica != nil {
+		if leased, err = e.takeLease(ctx); err != nil {
+			return err
+		}
+	}
 	e.walMu.Lock()
+	if e.replica != nil {
+		// Start from the store's last checkpoint and log: the new one
+		// covers them, and the holder that wrote it may have died
+		// leaving files that it does not name.
+		err := e.catchUp(ctx)
+		if err == nil {
+			var m *manifest
+			if m, err = e.storeManifest(ctx); err == nil {
+				_, err = e.removeGarbage(ctx, m)
+			}
+		}
+		if err != nil {
+			e.walMu.Unlock()
+			return fmt.Errorf("insights: checkpoint: %w", err)
+		}
+	}
 	e.mu.Lock()
 	if err := e.freshenSketches(ctx); err != nil { // the catalog saves them
 		e.mu.Unlock()
@@ -490,8 +516,11 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	// Every attempt takes a new generation: a failed attempt's files (and
 	// even its manifest, if its Put failed after the rename) may be on
 	// disk, and must never be overwritten with other contents.
-	e.gen++
-	gen := e.gen
+	gen := leased
+	if e.replica == nil {
+		e.gen++
+		gen = e.gen
+	}
 	// Days retention drops stay in the store until a manifest without
 	// them commits.
 	e.strays = append(e.strays, e.applyRetention()...)
@@ -544,15 +573,27 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	if err := e.store.Put(ctx, m.catalog, cat); err != nil {
 		return e.failCheckpoint(ctx, err, gen, written)
 	}
-	if err := e.store.Put(ctx, manifestKey, m.encode()); err != nil {
+	if e.replica != nil {
+		err = e.replica.PutLeased(ctx, e.holder, manifestKey, m.encode(), e.leaseTTL)
+	} else {
+		err = e.store.Put(ctx, manifestKey, m.encode())
+	}
+	if err != nil {
 		return e.failCheckpoint(ctx, err, gen, written)
 	}
 
 	// Committed. What the new manifest no longer names is garbage.
-	garbage := e.strays
-	e.strays = nil
 	e.walMu.Lock()
 	e.mu.Lock()
+	if e.replica != nil && e.gen >= gen {
+		// A refresh moved the replica to this manifest, or a later one,
+		// already; the next checkpoint collects what this one replaced.
+		e.mu.Unlock()
+		e.walMu.Unlock()
+		return nil
+	}
+	garbage := e.strays
+	e.strays = nil
 	for _, w := range writes {
 		ds := e.days[w.n]
 		if ds.segKey != "" {
@@ -570,7 +611,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	if e.catalog != "" {
 		garbage = append(garbage, e.catalog)
 	}
-	e.catalog = m.catalog
+	e.catalog, e.gen = m.catalog, gen
 	e.sketches.rehashed = false // the committed catalog has key-hash sketches
 	e.mu.Unlock()
 	for seq := e.walFrom; seq < walSeq; seq++ {

@@ -306,6 +306,18 @@ type Options struct {
 	// its own, until Close. Default 0: DefaultRefreshInterval (500 ms);
 	// negative: never, the host calls Refresh. Ignored without Follow.
 	RefreshInterval time.Duration
+	// Replica opens the engine as one of several replicas that all write
+	// the tenant, on a store that implements store.Replicas (pgstore):
+	// each may Add, keeps up with the others' records as a follower does
+	// (every RefreshInterval, or on Refresh), and writes checkpoints only
+	// while it holds the store's lease (replica.go). Not with Follow or
+	// ReadOnly.
+	Replica bool
+	// LeaseTTL is how long a replica's checkpoint lease lasts past its
+	// last renewal: another replica takes it over that long after its
+	// holder died or stalled. Default 0: DefaultLeaseTTL (10 s). Ignored
+	// without Replica.
+	LeaseTTL time.Duration
 	// Risk tunes the risk detections of SPEC §9 (risk.go).
 	Risk RiskOptions
 }
@@ -324,7 +336,10 @@ type Engine struct {
 	maxDimValues    int
 	memoryLimit     int64
 	readOnly        bool
-	follow          bool          // Options.Follow (follow.go)
+	follow          bool           // Options.Follow or Options.Replica (follow.go)
+	replica         store.Replicas // the store, on a replica (replica.go); nil otherwise
+	holder          string         // a replica's name for the lease
+	leaseTTL        time.Duration
 	stopPoll        chan struct{} // closed by Close to stop a follower's polling; nil if none
 	pollDone        chan struct{} // closed when the polling has stopped
 	zenc            *zstd.Encoder // compresses event logs (logsegment.go); safe for concurrent use
@@ -342,13 +357,14 @@ type Engine struct {
 	// Guarded by walMu, held while a log group is written and applied, and
 	// while a checkpoint seals its days and while it commits, so the log's
 	// order is the order of application.
-	walMu     sync.Mutex
-	walSeq    uint64        // sequence of the next log record
-	walFrom   uint64        // first sequence the last checkpoint does not cover
-	walBytes  int           // log written since the last checkpoint
-	ckRunning bool          // a background checkpoint is under way
-	ckDone    chan struct{} // closed when it ends
-	recovery  Recovery
+	walMu      sync.Mutex
+	walSeq     uint64        // sequence of the next log record
+	walFrom    uint64        // first sequence the last checkpoint does not cover
+	walBytes   int           // log written since the last checkpoint
+	ckRunning  bool          // a background checkpoint is under way
+	ckDone     chan struct{} // closed when it ends
+	leaseRetry time.Time     // a replica starts no background checkpoint before, the lease being held by another
+	recovery   Recovery
 
 	// ckMu is held by a checkpoint from start to end, and by Flush, Close
 	// and Erase around theirs: checkpoints never overlap. It is taken
@@ -426,6 +442,10 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	rs, ok := s.(store.Replicas)
+	if o.Replica && !ok {
+		return nil, fmt.Errorf("%w: Options.Replica: the store does not implement store.Replicas", ErrInvalidQuery)
+	}
 	o.ReadOnly = o.ReadOnly || o.Follow
 	m, err := openMeta(ctx, s, o)
 	if err != nil {
@@ -456,14 +476,24 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.RefreshInterval == 0 {
 		o.RefreshInterval = DefaultRefreshInterval
 	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
-		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly, follow: o.Follow,
-		obs: &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
+		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly, follow: o.Follow || o.Replica,
+		leaseTTL: o.LeaseTTL,
+		obs:      &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)
 	e.obs.refreshed.Store(-1)
+	if o.Replica {
+		if e.holder, err = newHolder(); err != nil {
+			return nil, err
+		}
+		e.replica = rs
+	}
 	e.zenc, e.zdec = newCodec()
 	e.state = e.newState()
 	err = e.recover(ctx)
@@ -510,6 +540,12 @@ func (o *Options) validate() error {
 	if o.MemoryLimit < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: MemoryLimit is %d, must be >= 0", ErrInvalidQuery, o.MemoryLimit))
 	}
+	if o.Replica && (o.Follow || o.ReadOnly) {
+		errs = append(errs, fmt.Errorf("%w: Options: Replica writes; it goes with neither Follow nor ReadOnly", ErrInvalidQuery))
+	}
+	if o.LeaseTTL < 0 {
+		errs = append(errs, fmt.Errorf("%w: Options: LeaseTTL is %v, must be >= 0", ErrInvalidQuery, o.LeaseTTL))
+	}
 	if o.SlowQuery < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: SlowQuery is %v, must be >= 0", ErrInvalidQuery, o.SlowQuery))
 	}
@@ -525,6 +561,12 @@ func (o *Options) validate() error {
 func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 	want := meta{Version: 2, Zone: o.Zone, HLLPrecision: o.HLLPrecision}
 	b, err := s.Get(ctx, metaKey)
+	if errors.Is(err, store.ErrNotFound) && o.Replica {
+		// Another replica may have created the store since the Get.
+		if keys, lerr := s.List(ctx, ""); lerr == nil && len(keys) > 0 {
+			b, err = s.Get(ctx, metaKey)
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		keys, err := s.List(ctx, "")
@@ -594,6 +636,9 @@ func (e *Engine) Close() error {
 	var err error
 	if !e.readOnly {
 		err = e.writeCheckpoint(context.Background())
+		if errors.Is(err, store.ErrLeaseHeld) {
+			err = nil // another replica checkpoints: the log holds this one's records
+		}
 	}
 	e.walMu.Lock()
 	defer e.walMu.Unlock()

@@ -1,0 +1,354 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/pgstore"
+	"github.com/insightslab/insights/store"
+)
+
+// Three replicas on one schema add the stream of engBatch concurrently,
+// every fourth batch sent to two of them (a client retrying at another
+// replica: the same request ids); checkpoints are small and the lease
+// short, so that it passes between replicas; one replica (the first
+// lease holder, mostly) dies (its store
+// fails every call from then on, and it is dropped, not closed) and is
+// replaced by a new one, and a fourth starts at the end. Every replica
+// then answers, by its own polling and after a Refresh, as an engine on
+// Memory fed each batch once, and as brute force over the batches:
+// every event once in the event log, the authentications per day, and
+// AddCount's counts adding up to the events.
+
+// errDead is what a dead replica's store returns.
+var errDead = errors.New("test: the replica's process is dead")
+
+// dyingStore is a pgstore.Store whose every call fails once its replica
+// is dead.
+type dyingStore struct {
+	*pgstore.Store
+	dead atomic.Bool
+}
+
+func (d *dyingStore) alive() error {
+	if d.dead.Load() {
+		return errDead
+	}
+	return nil
+}
+
+func (d *dyingStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := d.alive(); err != nil {
+		return nil, err
+	}
+	return d.Store.Get(ctx, key)
+}
+
+func (d *dyingStore) Put(ctx context.Context, key string, value []byte) error {
+	if err := d.alive(); err != nil {
+		return err
+	}
+	return d.Store.Put(ctx, key, value)
+}
+
+func (d *dyingStore) Delete(ctx context.Context, key string) error {
+	if err := d.alive(); err != nil {
+		return err
+	}
+	return d.Store.Delete(ctx, key)
+}
+
+func (d *dyingStore) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := d.alive(); err != nil {
+		return nil, err
+	}
+	return d.Store.List(ctx, prefix)
+}
+
+func (d *dyingStore) Create(ctx context.Context, key string, value []byte) error {
+	if err := d.alive(); err != nil {
+		return err
+	}
+	return d.Store.Create(ctx, key, value)
+}
+
+func (d *dyingStore) TakeLease(ctx context.Context, holder string, ttl time.Duration, above uint64) (uint64, error) {
+	if err := d.alive(); err != nil {
+		return 0, err
+	}
+	return d.Store.TakeLease(ctx, holder, ttl, above)
+}
+
+func (d *dyingStore) PutLeased(ctx context.Context, holder, key string, value []byte, ttl time.Duration) error {
+	if err := d.alive(); err != nil {
+		return err
+	}
+	return d.Store.PutLeased(ctx, holder, key, value, ttl)
+}
+
+// replicaOptions checkpoint every 4 KiB of log, pass the lease on after
+// ttl and poll every 20 ms.
+func replicaOptions(ttl time.Duration) *insights.Options {
+	return &insights.Options{Now: engClock, Replica: true, CheckpointBytes: 4 << 10,
+		LeaseTTL: ttl, RefreshInterval: 20 * time.Millisecond}
+}
+
+// replicaAnswers is what the test compares: every metric by day and by
+// month, and every entry of the event log (time, user, request id,
+// kind), sorted.
+func replicaAnswers(ctx context.Context, e *insights.Engine) (string, error) {
+	var b strings.Builder
+	for _, m := range insights.Metrics() {
+		for _, g := range []insights.Granularity{insights.Day, insights.Month} {
+			res, err := e.Query(ctx, insights.Query{Metric: m, From: insights.NewDate(2025, time.January, 1),
+				To: insights.NewDate(2025, time.January, 1+engDays), Granularity: g, Days: 7})
+			if err != nil {
+				return "", fmt.Errorf("%s %s: %w", m, g, err)
+			}
+			fmt.Fprintf(&b, "%s %s %v\n", m, g, res.Rows)
+		}
+	}
+	entries, err := logEntries(ctx, e)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintln(&b, strings.Join(entries, "\n"))
+	return b.String(), nil
+}
+
+// logEntries lists the whole event log as "request id|time|user|kind",
+// sorted.
+func logEntries(ctx context.Context, e *insights.Engine) ([]string, error) {
+	var out []string
+	q := insights.LogQuery{Limit: insights.MaxPageSize}
+	for {
+		p, err := e.Log(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, en := range p.Entries {
+			out = append(out, fmt.Sprintf("%s|%d|%s|%s", en.RequestID, en.Time.UnixNano(), en.UserKey, en.Kind))
+		}
+		if p.Next == "" {
+			slices.Sort(out)
+			return out, nil
+		}
+		q.Cursor = p.Next
+	}
+}
+
+// bruteForce checks e against the events of batches [0, n), each once:
+// the event log holds each exactly once, and the authentications per day
+// (attempts, successes, failures) are theirs.
+func bruteForce(t *testing.T, ctx context.Context, name string, e *insights.Engine, n int) {
+	t.Helper()
+	var want []string
+	auth := map[string]float64{} // "<day> <series>"
+	for b := range n {
+		for _, ev := range engBatch(b) {
+			want = append(want, fmt.Sprintf("%s|%d|%s|%s", ev.RequestID, ev.Time.UnixNano(), ev.UserKey, ev.Kind))
+			if ev.Kind != insights.KindSignIn {
+				continue
+			}
+			day := insights.NewDate(ev.Time.Year(), ev.Time.Month(), ev.Time.Day()).String()
+			auth[day+" attempts"]++
+			if ev.ErrorCode == 0 {
+				auth[day+" successes"]++
+			} else {
+				auth[day+" failures"]++
+			}
+		}
+	}
+	slices.Sort(want)
+	got, err := logEntries(ctx, e)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s: the event log holds %d entries, want each of the %d events once", name, len(got), len(want))
+	}
+	res, err := e.Query(ctx, insights.Query{Metric: insights.Authentications, From: insights.NewDate(2025, time.January, 1),
+		To: insights.NewDate(2025, time.January, 1+engDays)})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	gotAuth := map[string]float64{}
+	for _, r := range res.Rows {
+		if r.Value != 0 {
+			gotAuth[r.Start.String()+" "+r.Series] = r.Value
+		}
+	}
+	if fmt.Sprint(gotAuth) != fmt.Sprint(auth) {
+		t.Fatalf("%s: authentications\n got %v\nwant %v", name, gotAuth, auth)
+	}
+}
+
+// The lease lasts 300 ms, so that the first replica to take it keeps
+// it, and dies with it, or 1 ms, so that every replica checkpoints and
+// many lose the lease before they commit.
+func TestReplicasOnPostgres(t *testing.T) {
+	for _, ttl := range []time.Duration{300 * time.Millisecond, time.Millisecond} {
+		t.Run(ttl.String(), func(t *testing.T) { testReplicas(t, ttl) })
+	}
+}
+
+func testReplicas(t *testing.T, ttl time.Duration) {
+	ctx := context.Background()
+	pool := testPool(t)
+	schema := newSchema(t, pool)
+
+	ref, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: engClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	for b := range engBatches {
+		if err := ref.Add(ctx, engBatch(b)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := replicaAnswers(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	open := func() (*insights.Engine, *dyingStore, error) {
+		s := &dyingStore{Store: pgstore.New(pool, schema)}
+		e, err := insights.Open(ctx, s, replicaOptions(ttl))
+		return e, s, err
+	}
+	const n = 3
+	var reps [n]*insights.Engine
+	var stores [n]*dyingStore
+	var mu sync.Mutex // guards dropped and reps[0], replaced
+	for r := range reps {
+		if reps[r], stores[r], err = open(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var dropped *insights.Engine
+	defer func() {
+		for _, e := range reps {
+			if err := e.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+		if dropped != nil {
+			_ = dropped.Close() // stops its polling; its store is dead
+		}
+	}()
+
+	var added, sent atomic.Int64
+	var wg sync.WaitGroup
+	for r := range n {
+		var mine []int
+		for b := range engBatches {
+			if b%n == r || b%4 == 0 && (b+1)%n == r {
+				mine = append(mine, b)
+			}
+		}
+		wg.Go(func() {
+			e, s := reps[r], stores[r]
+			for i, b := range mine {
+				if r == 0 && i == len(mine)/2 {
+					// The replica dies between two Adds, perhaps holding the
+					// lease or checkpointing; a new one takes its place.
+					mu.Lock()
+					dropped = e
+					mu.Unlock()
+					s.dead.Store(true)
+					var err error
+					if e, s, err = open(); err != nil {
+						t.Errorf("replica %d: reopening: %v", r, err)
+						return
+					}
+					mu.Lock()
+					reps[r] = e
+					mu.Unlock()
+				}
+				k, err := e.AddCount(ctx, engBatch(b)...)
+				if err != nil {
+					t.Errorf("replica %d: batch %d: %v", r, b, err)
+					return
+				}
+				added.Add(int64(k))
+				sent.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	late, _, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	all := append(reps[:], late)
+
+	events := 0
+	for b := range engBatches {
+		events += len(engBatch(b))
+	}
+	if added.Load() != int64(events) {
+		t.Errorf("the replicas' AddCounts add up to %d, want the %d events of the %d batches (%d sent)", added.Load(), events, engBatches, sent.Load())
+	}
+
+	// Polling alone brings every replica to every acknowledged event.
+	for i, e := range all {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			got, err := replicaAnswers(ctx, e)
+			if err != nil {
+				t.Fatalf("replica %d: %v", i, err)
+			}
+			if got == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %d has not answered as the reference within a minute of polling:\n%s", i, firstDiff(got, want))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for i, e := range all {
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatalf("replica %d: Refresh: %v", i, err)
+		}
+		got, err := replicaAnswers(ctx, e)
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		if got != want {
+			t.Fatalf("replica %d after Refresh:\n%s", i, firstDiff(got, want))
+		}
+		bruteForce(t, ctx, fmt.Sprintf("replica %d", i), e, engBatches)
+	}
+	for i, e := range all {
+		st := e.Stats()
+		t.Logf("replica %d: %d checkpoints, %d failed, %d background refreshes failed", i, st.Checkpoints, st.CheckpointFailures, st.RefreshFailures)
+	}
+	if rec := late.Recovery(); rec.Checkpoint == 0 {
+		t.Errorf("the late replica found no checkpoint: %+v", rec)
+	}
+}
+
+// firstDiff shows the first line where got and want differ.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d\n got %.400s\nwant %.400s", i, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}
