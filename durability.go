@@ -46,7 +46,7 @@ func (e *Engine) recover(ctx context.Context) error {
 	if e.readOnly || e.replica != nil { // a replica collects garbage holding the lease (writeCheckpoint)
 		return nil
 	}
-	removed, err := e.removeGarbage(ctx, m)
+	removed, err := e.removeGarbage(ctx, m, math.MaxUint64)
 	e.recovery.RemovedFiles = removed
 	return err
 }
@@ -211,10 +211,12 @@ func (e *Engine) missing(ctx context.Context, key string, err error) error {
 	return missing(key, err)
 }
 
-// removeGarbage deletes the catalogs, segments and log records that
-// manifest m does not refer to: what an interrupted or failed checkpoint
-// left, and log records it covers.
-func (e *Engine) removeGarbage(ctx context.Context, m *manifest) (int, error) {
+// removeGarbage deletes the catalogs and segments that manifest m does not
+// refer to, of generations below below (what interrupted or failed
+// checkpoints left), and log records m covers. A replica that may have
+// lost the lease since it read m passes its own generation: the files of
+// later holders have greater ones (store.Replicas.TakeLease).
+func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (int, error) {
 	live := map[string]bool{m.catalog: true}
 	for _, k := range m.segments {
 		live[k] = true
@@ -226,7 +228,7 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest) (int, error) {
 			return removed, err
 		}
 		for _, k := range keys {
-			if live[k] || strings.HasPrefix(k, "wal/") && keyGen(k) >= e.walFrom {
+			if live[k] || strings.HasPrefix(k, "wal/") && keyGen(k) >= e.walFrom || !strings.HasPrefix(k, "wal/") && keyGen(k) >= below {
 				continue
 			}
 			if err := e.store.Delete(ctx, k); err != nil {
@@ -499,7 +501,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		if err == nil {
 			var m *manifest
 			if m, err = e.storeManifest(ctx); err == nil {
-				_, err = e.removeGarbage(ctx, m)
+				_, err = e.removeGarbage(ctx, m, leased)
 			}
 		}
 		if err != nil {

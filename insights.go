@@ -198,8 +198,31 @@
 // checkpoint that commits them. A refresh costs, with nothing new, a read
 // of the manifest and a listing of the log (on PostgreSQL two round
 // trips); with new records, a read and an apply of each; after a
-// checkpoint, about what Open costs, while queries go on. One writer per
-// store: several writing replicas are not built yet (SPEC §12).
+// checkpoint, about what Open costs, while queries go on.
+//
+// # Replicas
+//
+// Engines opened with Options.Replica, in several processes behind a load
+// balancer, all write one tenant on a store that implements
+// store.Replicas (pgstore on one PostgreSQL schema; not the directory
+// store). Each is a follower that may Add (replica.go): an Add is
+// acknowledged when its log record is created under a sequence no other
+// replica holds, after the replica applied every record before it, so
+// every replica applies the same records in the same order: a request id
+// sent to two replicas counts once, in AddCount too, where its first copy
+// in the log is. Every replica answers with the others' acknowledged
+// events after its next refresh (RefreshInterval, or Refresh), and its
+// own as soon as Add returns. One replica at a time, the holder of the
+// store's lease, writes checkpoints and deletes the log they cover; the
+// others load each checkpoint as followers do, and replay their own
+// records past it from the log. A replica that dies holding the lease
+// (or stalls past LeaseTTL) loses it to the next replica that
+// checkpoints; its half-written files are deleted then. A replica that
+// starts or restarts opens as a follower does. Erase returns
+// ErrInvalidQuery on a replica: not built yet. Cost over one writer: a
+// group whose sequence another replica took first waits for a refresh
+// and tries again; a checkpoint adds the lease's round trip and a
+// listing of the store's keys.
 //
 // # Observability
 //
