@@ -721,8 +721,8 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 	if e.readOnly {
 		return 0, fmt.Errorf("%w: Add", ErrReadOnly)
 	}
-	if err := e.preload(ctx, norm); err != nil {
-		return 0, err
+	if err := e.preload(ctx, norm); err != nil && (e.replica == nil || !errors.Is(err, errStale)) {
+		return 0, err // a replica pins the days again, caught up, before it logs the batch (appendRecord)
 	}
 	if err := e.commit(norm); err != nil {
 		return 0, err

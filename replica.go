@@ -90,12 +90,17 @@ func (e *Engine) appendRecord(ctx context.Context, g *commitGroup, rec []byte) (
 			unpin(&g.events[i])
 		}
 		e.mu.Unlock()
+		// A day's segment may be gone (errStale), the lease holder having
+		// committed a checkpoint that replaced it: catch up, as when
+		// another replica took the sequence.
 		key := walKey(e.walSeq)
-		if err := e.preload(ctx, g.events); err != nil {
-			return key, err
-		}
-		err := e.replica.Create(ctx, key, rec)
-		if !errors.Is(err, store.ErrExists) {
+		err := e.preload(ctx, g.events)
+		if err == nil {
+			err = e.replica.Create(ctx, key, rec)
+			if !errors.Is(err, store.ErrExists) {
+				return key, err
+			}
+		} else if !errors.Is(err, errStale) {
 			return key, err
 		}
 		if err := e.catchUp(ctx); err != nil {

@@ -101,6 +101,18 @@ func replicaOptions(ttl time.Duration) *insights.Options {
 		LeaseTTL: ttl, RefreshInterval: 20 * time.Millisecond}
 }
 
+// replicaBatches are the batches replica r of n sends: batch b goes to
+// replica b%n, and every fourth also to the next replica.
+func replicaBatches(r, n int) []int {
+	var mine []int
+	for b := range engBatches {
+		if b%n == r || b%4 == 0 && (b+1)%n == r {
+			mine = append(mine, b)
+		}
+	}
+	return mine
+}
+
 // replicaAnswers is what the test compares: every metric by day and by
 // month, and every entry of the event log (time, user, request id,
 // kind), sorted.
@@ -204,21 +216,7 @@ func testReplicas(t *testing.T, ttl time.Duration) {
 	ctx := context.Background()
 	pool := testPool(t)
 	schema := newSchema(t, pool)
-
-	ref, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: engClock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
-	for b := range engBatches {
-		if err := ref.Add(ctx, engBatch(b)...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := replicaAnswers(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := refAnswers(t, engBatches)
 
 	open := func() (*insights.Engine, *dyingStore, error) {
 		s := &dyingStore{Store: pgstore.New(pool, schema)}
@@ -230,6 +228,7 @@ func testReplicas(t *testing.T, ttl time.Duration) {
 	var stores [n]*dyingStore
 	var mu sync.Mutex // guards dropped and reps[0], replaced
 	for r := range reps {
+		var err error
 		if reps[r], stores[r], err = open(); err != nil {
 			t.Fatal(err)
 		}
@@ -249,12 +248,7 @@ func testReplicas(t *testing.T, ttl time.Duration) {
 	var added, sent atomic.Int64
 	var wg sync.WaitGroup
 	for r := range n {
-		var mine []int
-		for b := range engBatches {
-			if b%n == r || b%4 == 0 && (b+1)%n == r {
-				mine = append(mine, b)
-			}
-		}
+		mine := replicaBatches(r, n)
 		wg.Go(func() {
 			e, s := reps[r], stores[r]
 			for i, b := range mine {
@@ -303,35 +297,8 @@ func testReplicas(t *testing.T, ttl time.Duration) {
 		t.Errorf("the replicas' AddCounts add up to %d, want the %d events of the %d batches (%d sent)", added.Load(), events, engBatches, sent.Load())
 	}
 
-	// Polling alone brings every replica to every acknowledged event.
 	for i, e := range all {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			got, err := replicaAnswers(ctx, e)
-			if err != nil {
-				t.Fatalf("replica %d: %v", i, err)
-			}
-			if got == want {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("replica %d has not answered as the reference within 20 s of polling:\n%s", i, firstDiff(got, want))
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	for i, e := range all {
-		if err := e.Refresh(ctx); err != nil {
-			t.Fatalf("replica %d: Refresh: %v", i, err)
-		}
-		got, err := replicaAnswers(ctx, e)
-		if err != nil {
-			t.Fatalf("replica %d: %v", i, err)
-		}
-		if got != want {
-			t.Fatalf("replica %d after Refresh:\n%s", i, firstDiff(got, want))
-		}
-		bruteForce(t, ctx, fmt.Sprintf("replica %d", i), e, engBatches)
+		checkReplica(t, ctx, fmt.Sprintf("replica %d", i), e, want)
 	}
 	for i, e := range all {
 		st := e.Stats()
@@ -340,6 +307,60 @@ func testReplicas(t *testing.T, ttl time.Duration) {
 	if rec := late.Recovery(); rec.Checkpoint == 0 {
 		t.Errorf("the late replica found no checkpoint: %+v", rec)
 	}
+}
+
+// refAnswers are the replicaAnswers of an engine on Memory fed batches
+// [0, n) once each.
+func refAnswers(t *testing.T, n int) string {
+	t.Helper()
+	ctx := context.Background()
+	ref, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: engClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	for b := range n {
+		if err := ref.Add(ctx, engBatch(b)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := replicaAnswers(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+// checkReplica waits until polling alone brings e to answer want (for
+// at most 20 s), then refreshes it and checks its answers again, and
+// against brute force.
+func checkReplica(t *testing.T, ctx context.Context, name string, e *insights.Engine, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := replicaAnswers(ctx, e)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has not answered as the reference within 20 s of polling:\n%s", name, firstDiff(got, want))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatalf("%s: Refresh: %v", name, err)
+	}
+	got, err := replicaAnswers(ctx, e)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if got != want {
+		t.Fatalf("%s after Refresh:\n%s", name, firstDiff(got, want))
+	}
+	bruteForce(t, ctx, name, e, engBatches)
 }
 
 // firstDiff shows the first line where got and want differ.
@@ -373,14 +394,9 @@ func TestReplicaCheckpointCatchesUp(t *testing.T) {
 		return e
 	}
 	const n = 20
-	ref, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: engClock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
 	behind, ahead := open(time.Nanosecond), open(time.Nanosecond)
 	for b := range n {
-		if err := errors.Join(ahead.Add(ctx, engBatch(b)...), ref.Add(ctx, engBatch(b)...)); err != nil {
+		if err := ahead.Add(ctx, engBatch(b)...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -402,10 +418,7 @@ func TestReplicaCheckpointCatchesUp(t *testing.T) {
 	if err := other.Flush(ctx); !errors.Is(err, store.ErrLeaseHeld) {
 		t.Fatalf("Flush while another replica holds the lease = %v, want ErrLeaseHeld", err)
 	}
-	want, err := replicaAnswers(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := refAnswers(t, n)
 	for i, e := range []*insights.Engine{holder, other} {
 		got, err := replicaAnswers(ctx, e)
 		if err != nil {
