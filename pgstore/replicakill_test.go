@@ -166,22 +166,30 @@ func TestReplicasKilled(t *testing.T) {
 			_ = c.cmd.Wait()
 		}
 	}()
+	// check fails the test if replica r said an error or exited before
+	// "done", or if the race detector reported; stderr is read only once
+	// the process has been waited for.
 	check := func(r int) (done bool) {
 		c := kids[r]
 		_, done, cerr := c.state()
+		exited := false
 		select {
 		case <-c.exited:
-			_ = c.cmd.Wait()
-			if cerr == "" && !done {
-				cerr = "exited: " + c.stderr.String()
-			}
+			exited = true
 		default:
 		}
-		if cerr != "" {
-			t.Fatalf("replica %d: %s\nstderr:\n%s", r, cerr, c.stderr.String())
+		if cerr == "" && !exited {
+			return done
 		}
-		if strings.Contains(c.stderr.String(), "DATA RACE") {
-			t.Fatalf("replica %d: the race detector reported:\n%s", r, c.stderr.String())
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+		switch stderr := c.stderr.String(); {
+		case cerr != "":
+			t.Fatalf("replica %d: %s\nstderr:\n%s", r, cerr, stderr)
+		case !done:
+			t.Fatalf("replica %d exited before it was done:\n%s", r, stderr)
+		case strings.Contains(stderr, "DATA RACE"):
+			t.Fatalf("replica %d: the race detector reported:\n%s", r, stderr)
 		}
 		return done
 	}
@@ -211,8 +219,8 @@ func TestReplicasKilled(t *testing.T) {
 		_ = c.cmd.Wait()
 		<-c.exited
 		acked, _, cerr := c.state()
-		if cerr != "" {
-			t.Fatalf("replica %d before its kill: %s\nstderr:\n%s", r, cerr, c.stderr.String())
+		if stderr := c.stderr.String(); cerr != "" || strings.Contains(stderr, "DATA RACE") {
+			t.Fatalf("replica %d before its kill: %s\nstderr:\n%s", r, cerr, stderr)
 		}
 		kills++
 		kids[r] = startReplica(t, schema, r, acked)
