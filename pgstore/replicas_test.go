@@ -3,10 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/insightslab/insights/internal/storetest"
 	"github.com/insightslab/insights/pgstore"
@@ -15,87 +12,12 @@ import (
 
 var _ store.Replicas = (*pgstore.Store)(nil)
 
-// A log key is created once: not over a stored record, not again after
-// its deletion (nor below it), and by exactly one of racing creators.
-func TestCreateOnce(t *testing.T) {
-	ctx := context.Background()
+// The suite of store.Replicas; and Create takes log keys only.
+func TestReplicasConformance(t *testing.T) {
 	pool := testPool(t)
+	storetest.RunReplicas(t, func(t *testing.T) storetest.ReplicaStore { return pgstore.New(pool, newSchema(t, pool)) })
 	s := pgstore.New(pool, newSchema(t, pool))
-	k := func(n string) string { return "wal/000000000000000" + n }
-	if err := s.Create(ctx, k("1"), []byte("a")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Create(ctx, k("1"), []byte("b")); !errors.Is(err, store.ErrExists) {
-		t.Fatalf("Create over a record = %v, want ErrExists", err)
-	}
-	storetest.WantValue(t, s, k("1"), "a")
-	if err := s.Delete(ctx, k("1")); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"0", "1"} {
-		if err := s.Create(ctx, k(n), []byte("c")); !errors.Is(err, store.ErrExists) {
-			t.Fatalf("Create of %s after deleting %s = %v, want ErrExists", k(n), k("1"), err)
-		}
-	}
-	if err := s.Create(ctx, "meta.json", nil); !errors.Is(err, store.ErrInvalidKey) {
+	if err := s.Create(context.Background(), "meta.json", nil); !errors.Is(err, store.ErrInvalidKey) {
 		t.Fatalf("Create of a key outside the log = %v, want ErrInvalidKey", err)
 	}
-
-	var won atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Go(func() {
-			err := s.Create(ctx, k("2"), []byte{byte(i)})
-			switch {
-			case err == nil:
-				won.Add(1)
-			case !errors.Is(err, store.ErrExists):
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if won.Load() != 1 {
-		t.Fatalf("%d of 8 racing Creates succeeded, want 1", won.Load())
-	}
-}
-
-// The lease: one holder at a time, renewed by its holder with a greater
-// number each time, taken by another only once expired; a PutLeased by a
-// holder that lost it stores nothing.
-func TestLease(t *testing.T) {
-	ctx := context.Background()
-	pool := testPool(t)
-	s := pgstore.New(pool, newSchema(t, pool))
-	g1, err := s.TakeLease(ctx, "a", time.Hour, 7)
-	if err != nil || g1 != 8 {
-		t.Fatalf("TakeLease(a, above 7) = %d, %v; want 8", g1, err)
-	}
-	if _, err := s.TakeLease(ctx, "b", time.Hour, 0); !errors.Is(err, store.ErrLeaseHeld) {
-		t.Fatalf("TakeLease(b) while a holds it = %v, want ErrLeaseHeld", err)
-	}
-	if err := s.PutLeased(ctx, "b", "MANIFEST", []byte("b"), time.Hour); !errors.Is(err, store.ErrLeaseHeld) {
-		t.Fatalf("PutLeased(b) = %v, want ErrLeaseHeld", err)
-	}
-	g2, err := s.TakeLease(ctx, "a", time.Millisecond, 0)
-	if err != nil || g2 <= g1 {
-		t.Fatalf("renewal = %d, %v; want more than %d", g2, err, g1)
-	}
-	if err := s.PutLeased(ctx, "a", "MANIFEST", []byte("a"), time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	var g3 uint64
-	for { // until a's lease expires by the server's clock
-		if g3, err = s.TakeLease(ctx, "b", time.Hour, 0); !errors.Is(err, store.ErrLeaseHeld) {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err != nil || g3 <= g2 {
-		t.Fatalf("TakeLease(b) after expiry = %d, %v; want more than %d", g3, err, g2)
-	}
-	if err := s.PutLeased(ctx, "a", "MANIFEST", []byte("late"), time.Hour); !errors.Is(err, store.ErrLeaseHeld) {
-		t.Fatalf("PutLeased(a) after b took the lease = %v, want ErrLeaseHeld", err)
-	}
-	storetest.WantValue(t, s, "MANIFEST", "a")
 }
