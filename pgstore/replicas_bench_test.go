@@ -45,22 +45,7 @@ func BenchmarkReplicas(b *testing.B) {
 	for _, n := range []int{1, 3} {
 		b.Run(fmt.Sprintf("ingest/replicas=%d", n), func(b *testing.B) {
 			es := open(b, newSchema(b, pool), n)
-			var mu sync.Mutex
-			next := 0
-			batch := func() []insights.Event { // 1,000 sign-ins of 100,000 users over a month
-				mu.Lock()
-				k0 := next * 1000
-				next++
-				mu.Unlock()
-				evs := make([]insights.Event, 1000)
-				for i := range evs {
-					k := k0 + i
-					evs[i] = insights.Event{Time: now.Add(-time.Duration(k%(30*86400)) * time.Second), Kind: insights.KindSignIn,
-						UserKey: fmt.Sprintf("user-%06d", k*7919%100000), AppID: "portal", OS: "Windows 10", Country: "FR",
-						IP: "192.0.2.10", RequestID: fmt.Sprintf("req-%d", k)}
-				}
-				return evs
-			}
+			batch := benchBatches(now)
 			b.ReportAllocs()
 			start, adds := time.Now(), 0
 			for b.Loop() {
