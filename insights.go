@@ -217,7 +217,8 @@
 // others load each checkpoint as followers do, and replay their own
 // records past it from the log. A replica that dies holding the lease
 // (or stalls past LeaseTTL) loses it to the next replica that
-// checkpoints; its half-written files are deleted then. A replica that
+// checkpoints; its half-written files are deleted then. Close releases
+// it. A replica that
 // starts or restarts opens as a follower does. Erase returns
 // ErrInvalidQuery on a replica: not built yet. Cost over one writer: a
 // group whose sequence another replica took first waits for a refresh
@@ -643,7 +644,8 @@ func (e *Engine) Now() time.Time { return e.now() }
 // Zone returns the store's zone.
 func (e *Engine) Zone() *time.Location { return e.loc }
 
-// Close writes a checkpoint (but on a read-only engine) and releases the
+// Close writes a checkpoint (but on a read-only engine; on a replica, if
+// it can take the lease, which it then releases) and releases the
 // engine's memory. Later calls return ErrClosed. The store stays open: its owner closes it.
 func (e *Engine) Close() error {
 	e.ckMu.Lock()
@@ -659,8 +661,11 @@ func (e *Engine) Close() error {
 	var err error
 	if !e.readOnly {
 		err = e.writeCheckpoint(context.Background())
-		if errors.Is(err, store.ErrLeaseHeld) {
+		switch {
+		case errors.Is(err, store.ErrLeaseHeld):
 			err = nil // another replica checkpoints: the log holds this one's records
+		case err == nil && e.replica != nil:
+			err = e.releaseLease(context.Background())
 		}
 	}
 	e.walMu.Lock()

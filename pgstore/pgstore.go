@@ -113,10 +113,10 @@
 // a SELECT of MANIFEST and a listing of log's keys, two round trips),
 // and when its Create of a sequence fails. Not built yet: LISTEN/NOTIFY to
 // wake replicas sooner than the poll; reading only the log past the last
-// sequence applied (a refresh lists the log's keys from the manifest's
-// first sequence: cheap while checkpoints keep the log short); releasing
-// the lease at Close (another replica takes it when it expires); Erase on
-// replicas.
+// sequence applied (a refresh lists all the log's keys: cheap while
+// checkpoints keep the log short); Erase on replicas. A replica's Close
+// releases the lease by renewing it to expire at once (TakeLease with a
+// zero ttl).
 package pgstore
 
 import (

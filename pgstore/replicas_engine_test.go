@@ -378,7 +378,8 @@ func firstDiff(got, want string) string {
 // one that never refreshed, taking the lease after another committed a
 // checkpoint and deleted the log it covers, writes a checkpoint that
 // holds the other's events. A replica that cannot take the lease has
-// Flush fail with store.ErrLeaseHeld, and Close succeed.
+// Flush fail with store.ErrLeaseHeld, and Close succeed; the holder's
+// Close releases it.
 func TestReplicaCheckpointCatchesUp(t *testing.T) {
 	ctx := context.Background()
 	pool := testPool(t)
@@ -410,7 +411,6 @@ func TestReplicaCheckpointCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder, other := open(time.Hour), open(time.Hour)
-	defer holder.Close()
 	defer other.Close()
 	if err := holder.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -428,5 +428,12 @@ func TestReplicaCheckpointCatchesUp(t *testing.T) {
 			t.Fatalf("replica %d opened after the checkpoints:\n%s", i, firstDiff(got, want))
 		}
 		bruteForce(t, ctx, fmt.Sprintf("replica %d", i), e, n)
+	}
+	// The holder's Close releases the lease: the other takes it at once.
+	if err := holder.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Flush(ctx); err != nil {
+		t.Fatalf("Flush after the holder's Close: %v", err)
 	}
 }
