@@ -334,8 +334,9 @@ type Options struct {
 	// the tenant, on a store that implements store.Replicas (pgstore):
 	// each may Add, keeps up with the others' records as a follower does
 	// (every RefreshInterval, or on Refresh), and writes checkpoints only
-	// while it holds the store's lease (replica.go). Not with Follow or
-	// ReadOnly.
+	// while it holds the store's lease (replica.go). Every engine that
+	// writes the store must then be a replica (followers may read it too).
+	// Not with Follow or ReadOnly.
 	Replica bool
 	// LeaseTTL is how long a replica's checkpoint lease lasts past its
 	// last renewal: another replica takes it over that long after its
