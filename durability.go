@@ -83,7 +83,9 @@ func (e *Engine) load(ctx context.Context, m *manifest) error {
 // written before stores got one at creation and never checkpointed: it
 // then holds no catalog and no segment, and a writable engine gives it an
 // empty manifest, so that a later checkpoint interrupted before its
-// commit leaves files that a manifest proves unreferenced.
+// commit leaves files that a manifest proves unreferenced. A follower or
+// a replica takes files without a manifest for a replica's first
+// checkpoint in progress.
 func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 	b, err := e.store.Get(ctx, manifestKey)
 	if err == nil {
@@ -93,6 +95,12 @@ func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 		return nil, err
 	}
 	for _, prefix := range []string{"catalog/", "days/"} {
+		if e.follow {
+			// Replicas write no empty manifest: their first checkpoint's
+			// files precede the first MANIFEST (the writer's Open, or the
+			// lease holder, judges the store).
+			break
+		}
 		keys, err := e.store.List(ctx, prefix)
 		if err != nil {
 			return nil, err
@@ -503,6 +511,12 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 			if m, err = e.storeManifest(ctx); err == nil {
 				_, err = e.removeGarbage(ctx, m, leased)
 			}
+		}
+		if err == nil {
+			// What earlier attempts left is deleted now, or named by the
+			// manifest (one whose commit reported an error, loaded since):
+			// not to be deleted after this one commits.
+			e.strays = nil
 		}
 		if err != nil {
 			e.walMu.Unlock()
