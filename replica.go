@@ -79,7 +79,9 @@ func (e *Engine) catchUp(ctx context.Context) error {
 // appendRecord creates rec as the log record of the replica's next
 // sequence, catching up each time another replica took it first, and
 // returns its key. On an error it may have stored it (see store.Replicas),
-// and g's events are no longer pinned. walMu is held.
+// and the caller unpins g's events. A sequence taken that catching up
+// neither reads nor skips (a hole in the log) is ErrCorrupt, not a retry
+// without end. walMu is held.
 func (e *Engine) appendRecord(ctx context.Context, g *commitGroup, rec []byte) (string, error) {
 	for {
 		// A refresh since Add's preload, or the catch-up, may have
@@ -103,8 +105,19 @@ func (e *Engine) appendRecord(ctx context.Context, g *commitGroup, rec []byte) (
 		} else if !errors.Is(err, errStale) {
 			return key, err
 		}
+		seq, gen := e.walSeq, e.generation()
 		if err := e.catchUp(ctx); err != nil {
 			return key, err
+		}
+		if e.walSeq == seq && e.generation() == gen {
+			// Caught up, and nothing moved: trying again would only meet
+			// the same hole (a record taken, yet neither readable nor
+			// covered by a checkpoint) or missing file.
+			if errors.Is(err, store.ErrExists) {
+				return key, fmt.Errorf("%w: %s: the store refuses to create it, but holds no such record "+
+					"and no checkpoint covers it", ErrCorrupt, key)
+			}
+			return key, fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 	}
 }

@@ -437,3 +437,59 @@ func TestReplicaCheckpointCatchesUp(t *testing.T) {
 		t.Fatalf("Flush after the holder's Close: %v", err)
 	}
 }
+
+// lostReplyStore is a pgstore.Store whose Creates of the keys in lost
+// are committed but reported failed, as when the connection drops before
+// the server's reply.
+type lostReplyStore struct {
+	*pgstore.Store
+	lost map[string]bool
+}
+
+func (s *lostReplyStore) Create(ctx context.Context, key string, value []byte) error {
+	if err := s.Store.Create(ctx, key, value); err != nil || !s.lost[key] {
+		return err
+	}
+	return errors.New("test: the connection dropped before the reply")
+}
+
+// A batch whose log record was committed but whose Add failed (the reply
+// lost) is not deleted: every replica applies it, the one that added it
+// too, once it meets the record; the answers are those of every batch.
+func TestReplicaLostReply(t *testing.T) {
+	ctx := context.Background()
+	pool := testPool(t)
+	schema := newSchema(t, pool)
+	o := replicaOptions(time.Hour)
+	o.RefreshInterval = -1
+	a, err := insights.Open(ctx, &lostReplyStore{Store: pgstore.New(pool, schema), lost: map[string]bool{"wal/0000000000000001": true}}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := insights.Open(ctx, pgstore.New(pool, schema), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const n = 10
+	for i := range n {
+		err := a.Add(ctx, engBatch(i)...)
+		if (err != nil) != (i == 1) {
+			t.Fatalf("Add of batch %d: %v", i, err)
+		}
+	}
+	want := refAnswers(t, n)
+	for i, e := range []*insights.Engine{a, b} {
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := replicaAnswers(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("replica %d:\n%s", i, firstDiff(got, want))
+		}
+	}
+}
