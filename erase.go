@@ -45,6 +45,10 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 		unlock()
 		return rep, fmt.Errorf("%w: Erase", ErrReadOnly)
 	}
+	if e.replica != nil {
+		unlock()
+		return rep, fmt.Errorf("%w: Erase on a replica (Options.Replica) is not built yet", ErrInvalidQuery)
+	}
 	uid, ok := e.keys[userKey]
 	if !ok {
 		unlock()

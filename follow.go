@@ -61,26 +61,11 @@ var errStale = errors.New("insights: the store's checkpoint moved on while the f
 // that is not a follower it returns an error wrapping ErrInvalidQuery.
 func (e *Engine) Refresh(ctx context.Context) error {
 	if !e.follow {
-		return fmt.Errorf("%w: Refresh: the engine is not a follower (Options.Follow)", ErrInvalidQuery)
+		return fmt.Errorf("%w: Refresh: the engine is not a follower (Options.Follow) or a replica (Options.Replica)", ErrInvalidQuery)
 	}
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
-	for {
-		if e.isClosed() {
-			return ErrClosed
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		begun := time.Now()
-		err := e.refresh(ctx)
-		if err == nil {
-			e.obs.refreshed.Store(int64(begun.Sub(e.obs.opened)))
-		}
-		if !errors.Is(err, errStale) {
-			return err
-		}
-	}
+	return e.catchUp(ctx)
 }
 
 // refresh is one attempt of Refresh; walMu is held.
