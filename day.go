@@ -30,6 +30,7 @@ type dayBuilder struct {
 	// baseAt maps its entries' combinations to the builder's (nil: the same).
 	logBase *day
 	baseAt  []uint32
+	baseLen int // entries of logBase's log
 }
 
 func newDayBuilder() *dayBuilder {
@@ -63,6 +64,15 @@ func (b *dayBuilder) add(c combo, uid uint32, hasUser, activity bool, t int64, r
 		uid = noUser
 	}
 	b.log.add(t, uid, i, rec)
+}
+
+// nextSeq returns the sequence of the next entry of the day's log.
+func (b *dayBuilder) nextSeq() uint32 {
+	n := b.log.len()
+	if b.logBase != nil {
+		n += b.baseLen
+	}
+	return uint32(n)
 }
 
 // addIndex records one event in the index only, returning its combination.
@@ -510,6 +520,9 @@ func (d *day) thaw() *dayBuilder {
 		b.log = l // capped: the builder's appends copy
 	default: // in the segment, compressed, or not read (yet)
 		b.logBase = d
+	}
+	if b.logBase != nil {
+		b.baseLen = int(d.eventCount()) - b.log.len()
 	}
 	return b
 }

@@ -43,10 +43,10 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err := e.load(ctx, m); err != nil {
 		return err
 	}
-	if e.readOnly {
+	if e.readOnly || e.replica != nil { // a replica collects garbage holding the lease (writeCheckpoint)
 		return nil
 	}
-	removed, err := e.removeGarbage(ctx, m)
+	removed, err := e.removeGarbage(ctx, m, math.MaxUint64)
 	e.recovery.RemovedFiles = removed
 	return err
 }
@@ -83,7 +83,9 @@ func (e *Engine) load(ctx context.Context, m *manifest) error {
 // written before stores got one at creation and never checkpointed: it
 // then holds no catalog and no segment, and a writable engine gives it an
 // empty manifest, so that a later checkpoint interrupted before its
-// commit leaves files that a manifest proves unreferenced.
+// commit leaves files that a manifest proves unreferenced. A follower or
+// a replica takes files without a manifest for a replica's first
+// checkpoint in progress.
 func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 	b, err := e.store.Get(ctx, manifestKey)
 	if err == nil {
@@ -93,6 +95,12 @@ func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 		return nil, err
 	}
 	for _, prefix := range []string{"catalog/", "days/"} {
+		if e.follow {
+			// Replicas write no empty manifest: their first checkpoint's
+			// files precede the first MANIFEST (the writer's Open, or the
+			// lease holder, judges the store).
+			break
+		}
 		keys, err := e.store.List(ctx, prefix)
 		if err != nil {
 			return nil, err
@@ -103,7 +111,7 @@ func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 		}
 	}
 	m := &manifest{horizon: math.MinInt32, segments: map[int32]string{}}
-	if e.readOnly {
+	if e.readOnly || e.replica != nil { // a replica's Put could replace another's first manifest
 		return m, nil
 	}
 	return m, e.store.Put(ctx, manifestKey, m.encode())
@@ -211,10 +219,12 @@ func (e *Engine) missing(ctx context.Context, key string, err error) error {
 	return missing(key, err)
 }
 
-// removeGarbage deletes the catalogs, segments and log records that
-// manifest m does not refer to: what an interrupted or failed checkpoint
-// left, and log records it covers.
-func (e *Engine) removeGarbage(ctx context.Context, m *manifest) (int, error) {
+// removeGarbage deletes the catalogs and segments that manifest m does not
+// refer to, of generations below below (what interrupted or failed
+// checkpoints left), and log records m covers. A replica that may have
+// lost the lease since it read m passes its own generation: the files of
+// later holders have greater ones (store.Replicas.TakeLease).
+func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (int, error) {
 	live := map[string]bool{m.catalog: true}
 	for _, k := range m.segments {
 		live[k] = true
@@ -226,7 +236,7 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest) (int, error) {
 			return removed, err
 		}
 		for _, k := range keys {
-			if live[k] || strings.HasPrefix(k, "wal/") && keyGen(k) >= e.walFrom {
+			if live[k] || strings.HasPrefix(k, "wal/") && keyGen(k) >= e.walFrom || !strings.HasPrefix(k, "wal/") && keyGen(k) >= below {
 				continue
 			}
 			if err := e.store.Delete(ctx, k); err != nil {
@@ -378,9 +388,13 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 		return ErrClosed
 	}
 	rec := encodeWAL(len(g.events), g.body)
-	key := walKey(e.walSeq)
-	if err := e.store.Put(ctx, key, rec); err != nil {
+	key, err := walKey(e.walSeq), error(nil)
+	if e.replica != nil {
+		key, err = e.appendRecord(ctx, g, rec)
+	} else if err = e.store.Put(ctx, key, rec); err != nil {
 		_ = e.store.Delete(ctx, key) // best effort: the batch was not applied
+	}
+	if err != nil {
 		e.mu.Lock()
 		for i := range g.events {
 			unpin(&g.events[i])
@@ -402,7 +416,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	e.obs.events.Add(uint64(added))
 	e.obs.duplicates.Add(uint64(len(g.events) - added))
 	e.obs.ingestLag.Store(int64(time.Since(g.since)))
-	if e.walBytes >= e.checkpointBytes && !e.ckRunning {
+	if e.walBytes >= e.checkpointBytes && !e.ckRunning && time.Now().After(e.leaseRetry) {
 		// The batch is durable and applied; the checkpoint runs on its
 		// own goroutine. One that fails removed what it wrote and is
 		// retried after the next group.
@@ -480,7 +494,35 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		logOff  int
 		version uint64
 	}
+	var leased uint64 // a replica's generation, taken with the lease
+	if e.replica != nil {
+		if leased, err = e.takeLease(ctx); err != nil {
+			return err
+		}
+	}
 	e.walMu.Lock()
+	if e.replica != nil {
+		// Start from the store's last checkpoint and log: the new one
+		// covers them, and the holder that wrote it may have died
+		// leaving files that it does not name.
+		err := e.catchUp(ctx)
+		if err == nil {
+			var m *manifest
+			if m, err = e.storeManifest(ctx); err == nil {
+				_, err = e.removeGarbage(ctx, m, leased)
+			}
+		}
+		if err == nil {
+			// What earlier attempts left is deleted now, or named by the
+			// manifest (one whose commit reported an error, loaded since):
+			// not to be deleted after this one commits.
+			e.strays = nil
+		}
+		if err != nil {
+			e.walMu.Unlock()
+			return fmt.Errorf("insights: checkpoint: %w", err)
+		}
+	}
 	e.mu.Lock()
 	if err := e.freshenSketches(ctx); err != nil { // the catalog saves them
 		e.mu.Unlock()
@@ -490,8 +532,11 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	// Every attempt takes a new generation: a failed attempt's files (and
 	// even its manifest, if its Put failed after the rename) may be on
 	// disk, and must never be overwritten with other contents.
-	e.gen++
-	gen := e.gen
+	gen := leased
+	if e.replica == nil {
+		e.gen++
+		gen = e.gen
+	}
 	// Days retention drops stay in the store until a manifest without
 	// them commits.
 	e.strays = append(e.strays, e.applyRetention()...)
@@ -544,15 +589,27 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	if err := e.store.Put(ctx, m.catalog, cat); err != nil {
 		return e.failCheckpoint(ctx, err, gen, written)
 	}
-	if err := e.store.Put(ctx, manifestKey, m.encode()); err != nil {
+	if e.replica != nil {
+		err = e.replica.PutLeased(ctx, e.holder, manifestKey, m.encode(), e.leaseTTL)
+	} else {
+		err = e.store.Put(ctx, manifestKey, m.encode())
+	}
+	if err != nil {
 		return e.failCheckpoint(ctx, err, gen, written)
 	}
 
 	// Committed. What the new manifest no longer names is garbage.
-	garbage := e.strays
-	e.strays = nil
 	e.walMu.Lock()
 	e.mu.Lock()
+	if e.replica != nil && e.gen >= gen {
+		// A refresh moved the replica to this manifest, or a later one,
+		// already; the next checkpoint collects what this one replaced.
+		e.mu.Unlock()
+		e.walMu.Unlock()
+		return nil
+	}
+	garbage := e.strays
+	e.strays = nil
 	for _, w := range writes {
 		ds := e.days[w.n]
 		if ds.segKey != "" {
@@ -570,7 +627,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	if e.catalog != "" {
 		garbage = append(garbage, e.catalog)
 	}
-	e.catalog = m.catalog
+	e.catalog, e.gen = m.catalog, gen
 	e.sketches.rehashed = false // the committed catalog has key-hash sketches
 	e.mu.Unlock()
 	for seq := e.walFrom; seq < walSeq; seq++ {

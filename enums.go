@@ -17,9 +17,10 @@ const (
 	KindMFA                          // one second-factor challenge reported apart from a sign-in
 	KindRegistration                 // an authentication method registered or removed
 	KindReset                        // a self-service password reset or account unlock
+	KindRiskDecision                 // an administrator's decision on a user's risk (Engine.SetUserRiskState), in RiskState
 )
 
-var kindNames = []string{"", "signIn", "signUp", "userCreated", "userDeleted", "mfa", "registration", "reset"}
+var kindNames = []string{"", "signIn", "signUp", "userCreated", "userDeleted", "mfa", "registration", "reset", "riskDecision"}
 
 func (k Kind) String() string { return enumName(kindNames, int(k)) }
 

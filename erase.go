@@ -45,6 +45,10 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 		unlock()
 		return rep, fmt.Errorf("%w: Erase", ErrReadOnly)
 	}
+	if e.replica != nil {
+		unlock()
+		return rep, fmt.Errorf("%w: Erase on a replica (Options.Replica) is not built yet", ErrInvalidQuery)
+	}
 	uid, ok := e.keys[userKey]
 	if !ok {
 		unlock()
@@ -99,6 +103,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	}
 	e.deletedU.Remove(uid)
 	delete(e.regs, uid)
+	e.risk.det = nil // rebuilt without the user's events on the next risk read
 	unlock()
 	if err := e.writeCheckpoint(ctx); err != nil {
 		return rep, fmt.Errorf("insights: erasing %q: removed from memory, not yet from the store: %w", userKey, err)

@@ -423,6 +423,11 @@ func (ev *evaluation) run() {
 		ev.runSeries(defs)
 		return
 	}
+	switch q.Metric {
+	case RiskDetections, RiskyUsers:
+		ev.runRisk()
+		return
+	}
 	if policyGroups(q.Metric) > 0 {
 		ev.runPolicies()
 		return

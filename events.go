@@ -127,6 +127,7 @@ type normEvent struct {
 	activity  bool // counts as activity for user metrics (SPEC §4)
 	requestID string
 	rec       string    // the log record (logrecord.go)
+	place     place     // its address and coordinates, for the risk rules; unknown on replay (read from rec)
 	pinned    *dayState // the day preload pinned in memory for apply (memory.go)
 	added     *int      // counts the event if apply finds it new (AddCount); nil on replay
 }
@@ -153,7 +154,7 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 		return bad("Time", "%s is before 2000-01-01", ev.Time.Format(time.RFC3339))
 	case ev.Time.After(v.now.Add(24 * time.Hour)):
 		return bad("Time", "%s is more than a day after the clock", ev.Time.Format(time.RFC3339))
-	case ev.Kind < KindSignIn || ev.Kind > KindReset:
+	case ev.Kind < KindSignIn || ev.Kind > KindRiskDecision:
 		return bad("Kind", "%d is outside its set", ev.Kind)
 	case ev.Status > StatusInterrupted:
 		return bad("Status", "%d is outside its set", ev.Status)
@@ -172,9 +173,14 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 	case principal && ev.UserKey != "":
 		return bad("UserKey", "set on a %s sign-in, which never counts as a user", ev.SignInType)
 	case ev.IP != "":
-		if _, err := netip.ParseAddr(ev.IP); err != nil {
+		ip, err := netip.ParseAddr(ev.IP)
+		if err != nil {
 			return bad("IP", "%q is not an IP address", ev.IP)
 		}
+		n.place = place{ip: ip}
+	}
+	if ev.Kind == KindRiskDecision && !oneOf(ev.RiskState, riskDecisions) {
+		return bad("RiskState", "%q on a %s event: not one of %v", ev.RiskState, ev.Kind, riskDecisions)
 	}
 	if ev.AuthRequirement != "" && !oneOf(ev.AuthRequirement, requirements) {
 		return bad("AuthRequirement", "%q is not one of %v", ev.AuthRequirement, requirements)
@@ -206,6 +212,7 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 	}
 	n.day = dayOf(ev.Time, v.loc)
 	n.time = ev.Time.UnixNano()
+	n.place.lat, n.place.lon, n.place.known = ev.Latitude, ev.Longitude, true
 	n.rec = encodeRecord(ev)
 	n.key = ev.UserKey
 	n.requestID = ev.RequestID

@@ -355,3 +355,59 @@ func ExampleTelecomMFAMethods() {
 	// telephone challenges, successRate: 0.5
 	// users with a telecom error: 1
 }
+
+// A brute force on one account followed by a successful sign-in: the
+// detection names its rule and the sign-ins that fired it, the success
+// among them, and the user becomes risky until dismissed.
+func ExampleEngine_Detections() {
+	ctx := context.Background()
+	eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{
+		Now: func() time.Time { return time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+
+	at := func(min, sec int) time.Time { return time.Date(2025, 3, 20, 9, min, sec, 0, time.UTC) }
+	var events []insights.Event
+	for i := range 10 { // ten wrong passwords in 90 seconds, from rotating addresses
+		events = append(events, insights.Event{Time: at(0, 9*i), Kind: insights.KindSignIn, UserKey: "alice",
+			ErrorCode: 50126, IP: fmt.Sprintf("198.51.100.%d", i)})
+	}
+	events = append(events, insights.Event{Time: at(20, 0), Kind: insights.KindSignIn, UserKey: "alice", IP: "198.51.100.7"})
+	if err := eng.Add(ctx, events...); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	page, err := eng.Detections(ctx, insights.DetectionQuery{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range page.Detections {
+		fmt.Println(d.Type, d.Level, d.UserKey, d.Time.Format(time.TimeOnly), len(d.Evidence), "sign-ins")
+		evidence, _ := eng.EntriesByID(ctx, d.Evidence)
+		last := evidence[len(evidence)-1]
+		fmt.Println("then:", last.Status, "at", last.Time.Format(time.TimeOnly), "computed risk", last.ComputedRisk)
+	}
+	show := func() {
+		users, _ := eng.RiskyUsers(ctx, insights.RiskyUserQuery{})
+		for _, u := range users.Users {
+			fmt.Println(u.UserKey, u.State, u.Level)
+		}
+	}
+	show()
+	if err := eng.SetUserRiskState(ctx, "alice", insights.RiskStateDismissed); err != nil {
+		fmt.Println(err)
+		return
+	}
+	show()
+	// Output:
+	// bruteForce high alice 09:01:21 11 sign-ins
+	// then: success at 09:20:00 computed risk high
+	// alice atRisk high
+	// alice dismissed none
+}

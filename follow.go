@@ -61,26 +61,11 @@ var errStale = errors.New("insights: the store's checkpoint moved on while the f
 // that is not a follower it returns an error wrapping ErrInvalidQuery.
 func (e *Engine) Refresh(ctx context.Context) error {
 	if !e.follow {
-		return fmt.Errorf("%w: Refresh: the engine is not a follower (Options.Follow)", ErrInvalidQuery)
+		return fmt.Errorf("%w: Refresh: the engine is not a follower (Options.Follow) or a replica (Options.Replica)", ErrInvalidQuery)
 	}
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
-	for {
-		if e.isClosed() {
-			return ErrClosed
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		begun := time.Now()
-		err := e.refresh(ctx)
-		if err == nil {
-			e.obs.refreshed.Store(int64(begun.Sub(e.obs.opened)))
-		}
-		if !errors.Is(err, errStale) {
-			return err
-		}
-	}
+	return e.catchUp(ctx)
 }
 
 // refresh is one attempt of Refresh; walMu is held.
@@ -117,6 +102,7 @@ func (e *Engine) refresh(ctx context.Context) error {
 	e.carryDays(s)
 	e.mu.Lock()
 	e.state = s.state
+	e.risk.det = nil // the detections are rebuilt from the new state's log at the next risk read
 	e.mu.Unlock()
 	e.walSeq, e.walFrom, e.walBytes = s.walSeq, s.walFrom, s.walBytes
 	return nil

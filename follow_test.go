@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -386,4 +387,45 @@ func TestFollowerOpensWhileTheWriterCollects(t *testing.T) {
 	if s := f.Stats(); s.LogBytes != 0 || s.Recovery.Checkpoint != 2 {
 		t.Errorf("Stats of a follower opened on checkpoint 2 with no log: LogBytes %d, Recovery %+v", s.LogBytes, s.Recovery)
 	}
+}
+
+// TestFollowerDetections: a follower's risk detections follow its
+// writer's, through log records and across a checkpoint, which gives the
+// follower a new state whose detections it rebuilds.
+func TestFollowerDetections(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	w := openWriter(t, mem)
+	f := openFollower(t, mem, nil)
+	bruteForce := func(user string, hour int) {
+		var evs []insights.Event
+		for i := range 10 {
+			e := signIn(user, utc(3, 3, hour, i))
+			e.ErrorCode, e.RequestID = 50126, fmt.Sprintf("%s-%d-%d", user, hour, i)
+			evs = append(evs, e)
+		}
+		add(t, w, evs...)
+	}
+	same := func(when string, want int) {
+		t.Helper()
+		refresh(t, f)
+		wp, err := w.Detections(ctx, insights.DetectionQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp, err := f.Detections(ctx, insights.DetectionQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wp.Detections) != want || !reflect.DeepEqual(fp.Detections, wp.Detections) {
+			t.Errorf("%s: follower %v, writer %v; want %d detections", when, fp.Detections, wp.Detections, want)
+		}
+	}
+	bruteForce("alice", 9)
+	same("from the log", 1)
+	bruteForce("bob", 10) // the follower's detector takes it from the log record
+	same("after a log record", 2)
+	flush(t, w)
+	bruteForce("carol", 11)
+	same("after a checkpoint", 3)
 }

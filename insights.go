@@ -57,6 +57,14 @@
 // events and imported snapshots; RegistrationDetails and SummarizeMethods
 // evaluate it under a MethodPolicy the caller passes.
 //
+// Risk detections (SPEC §9; risk.go) are computed by package
+// internal/risk, which Add feeds with each applied event (riskstate.go);
+// the engine rebuilds them from the event log at the first risk read after
+// Open, an erasure, retention dropping days or an event older than
+// RiskOptions.LateHorizon behind the latest. Detections, RiskyUsers, the
+// RiskDetections and RiskyUsers metrics (riskmetrics.go) and the computed
+// risk of log entries read them.
+//
 // # Concurrency
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
@@ -144,6 +152,27 @@
 //     size of the day's index again.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
+//   - Risk detections are a function of the event log, not stored: the
+//     first risk read after Open (Detections, RiskyUsers, a risk metric, a
+//     log listing, which shows computed risk) reads every stored day's log
+//     once, under the write lock. Erased users' events are left out of
+//     them, as if they had never happened, which may change detections of
+//     other users or of none (a spray counting the user). Retention leaves
+//     the detections of the retained log. The anonymized and malicious
+//     lists are not stored: a rebuild checks every event against the lists
+//     in force. A detection is matched by a metric's filter, and grouped,
+//     through the event that fired it; LogQuery.ComputedRisk filters the
+//     log on computed risk, metric filters cannot.
+//   - SetUserRiskState records a KindRiskDecision event (RiskState
+//     dismissed or confirmedCompromised): it is logged, listed and erased
+//     like any event, counts under Requests, and is no activity. A user's
+//     risk state as of a time: the latest decision before it decides first
+//     (confirmedCompromised, level high, until a later decision; after a
+//     dismissal only later detections count); then unremediated detections
+//     of the last RiskOptions.RiskyUserWindow make the user atRisk at
+//     their highest level; a detection is remediated by the user's first
+//     later successful sign-in with an approved MFA challenge, or
+//     successful password reset.
 //
 // # Durability
 //
@@ -198,8 +227,32 @@
 // checkpoint that commits them. A refresh costs, with nothing new, a read
 // of the manifest and a listing of the log (on PostgreSQL two round
 // trips); with new records, a read and an apply of each; after a
-// checkpoint, about what Open costs, while queries go on. One writer per
-// store: several writing replicas are not built yet (SPEC §12).
+// checkpoint, about what Open costs, while queries go on.
+//
+// # Replicas
+//
+// Engines opened with Options.Replica, in several processes behind a load
+// balancer, all write one tenant on a store that implements
+// store.Replicas (pgstore on one PostgreSQL schema; not the directory
+// store). Each is a follower that may Add (replica.go): an Add is
+// acknowledged when its log record is created under a sequence no other
+// replica holds, after the replica applied every record before it, so
+// every replica applies the same records in the same order: a request id
+// sent to two replicas counts once, in AddCount too, where its first copy
+// in the log is. Every replica answers with the others' acknowledged
+// events after its next refresh (RefreshInterval, or Refresh), and its
+// own as soon as Add returns. One replica at a time, the holder of the
+// store's lease, writes checkpoints and deletes the log they cover; the
+// others load each checkpoint as followers do, and replay their own
+// records past it from the log. A replica that dies holding the lease
+// (or stalls past LeaseTTL) loses it to the next replica that
+// checkpoints; its half-written files are deleted then. Close releases
+// it. A replica that
+// starts or restarts opens as a follower does. Erase returns
+// ErrInvalidQuery on a replica: not built yet. Cost over one writer: a
+// group whose sequence another replica took first waits for a refresh
+// and tries again; a checkpoint adds the lease's round trip and a
+// listing of the store's keys.
 //
 // # Observability
 //
@@ -228,6 +281,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/insightslab/insights/internal/risk"
 	"github.com/insightslab/insights/metrics"
 	"github.com/insightslab/insights/store"
 )
@@ -274,7 +328,8 @@ type Options struct {
 	// (Info; a dropped torn log record, Warn), each checkpoint (Info;
 	// Error when one fails), days evicted from memory (Debug, in batches),
 	// a dimension reaching MaxDimensionValues (Warn, once per dimension
-	// and Open) and slow queries (Warn, with the query as JSON). It is
+	// and Open), slow queries (Warn, with the query as JSON) and rebuilds
+	// of the risk detections from the event log (Info). It is
 	// called from Add, Query and checkpoint goroutines, never with the
 	// engine's lock on days and users held. Default nil: nothing is
 	// logged, and nothing is printed anywhere.
@@ -306,6 +361,19 @@ type Options struct {
 	// its own, until Close. Default 0: DefaultRefreshInterval (500 ms);
 	// negative: never, the host calls Refresh. Ignored without Follow.
 	RefreshInterval time.Duration
+	// Replica opens the engine as one of several replicas that all write
+	// the tenant, on a store that implements store.Replicas (pgstore):
+	// each may Add, keeps up with the others' records as a follower does
+	// (every RefreshInterval, or on Refresh), and writes checkpoints only
+	// while it holds the store's lease (replica.go). Every engine that
+	// writes the store must then be a replica (followers may read it too).
+	// Not with Follow or ReadOnly.
+	Replica bool
+	// LeaseTTL is how long a replica's checkpoint lease lasts past its
+	// last renewal: another replica takes it over that long after its
+	// holder died or stalled. Default 0: DefaultLeaseTTL (10 s). Ignored
+	// without Replica.
+	LeaseTTL time.Duration
 	// Risk tunes the risk detections of SPEC §9 (risk.go).
 	Risk RiskOptions
 }
@@ -324,7 +392,10 @@ type Engine struct {
 	maxDimValues    int
 	memoryLimit     int64
 	readOnly        bool
-	follow          bool          // Options.Follow (follow.go)
+	follow          bool           // Options.Follow or Options.Replica (follow.go)
+	replica         store.Replicas // the store, on a replica (replica.go); nil otherwise
+	holder          string         // a replica's name for the lease
+	leaseTTL        time.Duration
 	stopPoll        chan struct{} // closed by Close to stop a follower's polling; nil if none
 	pollDone        chan struct{} // closed when the polling has stopped
 	zenc            *zstd.Encoder // compresses event logs (logsegment.go); safe for concurrent use
@@ -335,6 +406,8 @@ type Engine struct {
 	closed bool
 	state  // what the store holds and the log since: a follower swaps it whole (follow.go)
 
+	risk riskState // risk detections (riskstate.go); guarded by mu. A follower's swap resets it (follow.go)
+
 	obs *observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 
 	sealMu sync.Mutex // held by queries while they seal or load a day under the read lock
@@ -342,13 +415,14 @@ type Engine struct {
 	// Guarded by walMu, held while a log group is written and applied, and
 	// while a checkpoint seals its days and while it commits, so the log's
 	// order is the order of application.
-	walMu     sync.Mutex
-	walSeq    uint64        // sequence of the next log record
-	walFrom   uint64        // first sequence the last checkpoint does not cover
-	walBytes  int           // log written since the last checkpoint
-	ckRunning bool          // a background checkpoint is under way
-	ckDone    chan struct{} // closed when it ends
-	recovery  Recovery
+	walMu      sync.Mutex
+	walSeq     uint64        // sequence of the next log record
+	walFrom    uint64        // first sequence the last checkpoint does not cover
+	walBytes   int           // log written since the last checkpoint
+	ckRunning  bool          // a background checkpoint is under way
+	ckDone     chan struct{} // closed when it ends
+	leaseRetry time.Time     // a replica starts no background checkpoint before, the lease being held by another
+	recovery   Recovery
 
 	// ckMu is held by a checkpoint from start to end, and by Flush, Close
 	// and Erase around theirs: checkpoints never overlap. It is taken
@@ -426,6 +500,10 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	rs, ok := s.(store.Replicas)
+	if o.Replica && !ok {
+		return nil, fmt.Errorf("%w: Options.Replica: the store does not implement store.Replicas", ErrInvalidQuery)
+	}
 	o.ReadOnly = o.ReadOnly || o.Follow
 	m, err := openMeta(ctx, s, o)
 	if err != nil {
@@ -456,14 +534,24 @@ func Open(ctx context.Context, s store.Store, opts *Options) (*Engine, error) {
 	if o.RefreshInterval == 0 {
 		o.RefreshInterval = DefaultRefreshInterval
 	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
 	e := &Engine{
 		loc: loc, now: o.Now, precision: m.HLLPrecision, store: s,
 		checkpointBytes: o.CheckpointBytes, retentionDays: o.RetentionDays, parallelism: o.QueryParallelism,
-		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly, follow: o.Follow,
+		maxDimValues: o.MaxDimensionValues, memoryLimit: o.MemoryLimit, readOnly: o.ReadOnly, follow: o.Follow || o.Replica,
+		leaseTTL: o.LeaseTTL, risk: newRiskState(o.Risk),
 		obs: &observer{log: o.Logger, slowQuery: o.SlowQuery, opened: opened},
 	}
 	e.obs.lastCheckpoint.Store(-1)
 	e.obs.refreshed.Store(-1)
+	if o.Replica {
+		if e.holder, err = newHolder(); err != nil {
+			return nil, err
+		}
+		e.replica = rs
+	}
 	e.zenc, e.zdec = newCodec()
 	e.state = e.newState()
 	err = e.recover(ctx)
@@ -510,9 +598,16 @@ func (o *Options) validate() error {
 	if o.MemoryLimit < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: MemoryLimit is %d, must be >= 0", ErrInvalidQuery, o.MemoryLimit))
 	}
+	if o.Replica && (o.Follow || o.ReadOnly) {
+		errs = append(errs, fmt.Errorf("%w: Options: Replica writes; it goes with neither Follow nor ReadOnly", ErrInvalidQuery))
+	}
+	if o.LeaseTTL < 0 {
+		errs = append(errs, fmt.Errorf("%w: Options: LeaseTTL is %v, must be >= 0", ErrInvalidQuery, o.LeaseTTL))
+	}
 	if o.SlowQuery < 0 {
 		errs = append(errs, fmt.Errorf("%w: Options: SlowQuery is %v, must be >= 0", ErrInvalidQuery, o.SlowQuery))
 	}
+	errs = append(errs, o.Risk.validate()...)
 	if o.HLLPrecision != 0 && (o.HLLPrecision < 4 || o.HLLPrecision > 18) {
 		errs = append(errs, fmt.Errorf("%w: Options: HLLPrecision is %d, must be 4-18", ErrInvalidQuery, o.HLLPrecision))
 	}
@@ -525,6 +620,12 @@ func (o *Options) validate() error {
 func openMeta(ctx context.Context, s store.Store, o Options) (meta, error) {
 	want := meta{Version: 2, Zone: o.Zone, HLLPrecision: o.HLLPrecision}
 	b, err := s.Get(ctx, metaKey)
+	if errors.Is(err, store.ErrNotFound) && o.Replica {
+		// Another replica may have created the store since the Get.
+		if keys, lerr := s.List(ctx, ""); lerr == nil && len(keys) > 0 {
+			b, err = s.Get(ctx, metaKey)
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		keys, err := s.List(ctx, "")
@@ -578,7 +679,8 @@ func (e *Engine) Now() time.Time { return e.now() }
 // Zone returns the store's zone.
 func (e *Engine) Zone() *time.Location { return e.loc }
 
-// Close writes a checkpoint (but on a read-only engine) and releases the
+// Close writes a checkpoint (but on a read-only engine; on a replica, if
+// it can take the lease, which it then releases) and releases the
 // engine's memory. Later calls return ErrClosed. The store stays open: its owner closes it.
 func (e *Engine) Close() error {
 	e.ckMu.Lock()
@@ -594,6 +696,12 @@ func (e *Engine) Close() error {
 	var err error
 	if !e.readOnly {
 		err = e.writeCheckpoint(context.Background())
+		switch {
+		case errors.Is(err, store.ErrLeaseHeld):
+			err = nil // another replica checkpoints: the log holds this one's records
+		case err == nil && e.replica != nil:
+			err = e.releaseLease(context.Background())
+		}
 	}
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
@@ -601,6 +709,7 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
+	e.risk.det, e.risk.levels, e.risk.levelsOf = nil, nil, nil
 	e.zdec.Close()
 	return err
 }
@@ -653,8 +762,8 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 	if e.readOnly {
 		return 0, fmt.Errorf("%w: Add", ErrReadOnly)
 	}
-	if err := e.preload(ctx, norm); err != nil {
-		return 0, err
+	if err := e.preload(ctx, norm); err != nil && (e.replica == nil || !errors.Is(err, errStale)) {
+		return 0, err // a replica pins the days again, caught up, before it logs the batch (appendRecord)
 	}
 	if err := e.commit(norm); err != nil {
 		return 0, err
@@ -717,7 +826,9 @@ func (e *Engine) apply(n *normEvent) bool {
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
 		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
+	seq := ds.open.nextSeq()
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
+	e.observeRisk(n, seq)
 	ds.dirty, ds.saved = true, false
 	ds.version++
 	return true
@@ -798,9 +909,19 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())
-	ev, err := e.evaluate(ctx, q)
-	if err != nil {
-		return nil, err
+	for {
+		if q.Metric == RiskDetections || q.Metric == RiskyUsers {
+			if err := e.withRisk(ctx, func(*risk.Detector) error { return nil }); err != nil {
+				return nil, err
+			}
+		}
+		ev, err := e.evaluate(ctx, q)
+		if errors.Is(err, errRiskStale) {
+			continue // a late event made the detections stale meanwhile: rebuild them
+		}
+		if err != nil {
+			return nil, err
+		}
+		return ev.result(), nil
 	}
-	return ev.result(), nil
 }

@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/insightslab/insights/internal/risk"
 )
 
 // The event log (SPEC §7): every applied event is kept, immutable, with its
@@ -43,6 +45,9 @@ type LogQuery struct {
 	// Entries match on their own display name: a user renamed is found
 	// under either name, each on the entries that carry it.
 	UserSearch string
+	// ComputedRisk, when not nil, keeps the entries whose computed risk
+	// (LogEntry.ComputedRisk, RiskNone for none) is one of its levels.
+	ComputedRisk []string
 	// Limit is the page size for one call, 1 to MaxPageSize; 0 means 100.
 	Limit int
 	// Cursor resumes a listing just after the last entry of an earlier
@@ -62,6 +67,10 @@ type LogEntry struct {
 	Event
 	OSFamily      string `json:"osFamily,omitempty"`
 	BrowserFamily string `json:"browserFamily,omitempty"`
+	// ComputedRisk is the event's computed risk (SPEC §9): the highest
+	// level of the risk detections it is evidence of, "" for none (and
+	// with detection disabled). The host's imported risk is RiskLevel.
+	ComputedRisk string `json:"computedRisk,omitempty"`
 }
 
 // LogPage is one page of a listing.
@@ -205,11 +214,8 @@ func parseCursor(s string) (logCursor, error) {
 
 // validate checks q and fills its defaults.
 func (q *LogQuery) validate() (*logCursor, error) {
-	switch {
-	case q.Limit == 0:
-		q.Limit = 100
-	case q.Limit < 0 || q.Limit > MaxPageSize:
-		return nil, fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, q.Limit, MaxPageSize)
+	if err := validateLimit(&q.Limit); err != nil {
+		return nil, err
 	}
 	for _, d := range []Date{q.From, q.To} {
 		if !d.IsZero() && d != NewDate(d.Year, d.Month, d.Day) {
@@ -222,11 +228,25 @@ func (q *LogQuery) validate() (*logCursor, error) {
 	if err := q.Filter.validate(); err != nil {
 		return nil, err
 	}
+	if err := validateLevels(q.ComputedRisk); err != nil {
+		return nil, err
+	}
 	if q.Cursor == "" {
 		return nil, nil
 	}
 	c, err := parseCursor(q.Cursor)
 	return &c, err
+}
+
+// validateLimit checks a page size, 0 meaning 100.
+func validateLimit(limit *int) error {
+	switch {
+	case *limit == 0:
+		*limit = 100
+	case *limit < 0 || *limit > MaxPageSize:
+		return fmt.Errorf("%w: limit %d: from 1 to %d", ErrInvalidQuery, *limit, MaxPageSize)
+	}
+	return nil
 }
 
 // page computes one page of q, on a follower again after a refresh if it
@@ -238,6 +258,10 @@ func (e *Engine) page(ctx context.Context, q LogQuery) (*LogPage, error) {
 // pageOnce computes one page of q under the read lock.
 func (e *Engine) pageOnce(ctx context.Context, q LogQuery) (*LogPage, error) {
 	cur, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	levels, err := e.riskLevels(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +304,10 @@ func (e *Engine) pageOnce(ctx context.Context, q LogQuery) (*LogPage, error) {
 		}
 		c := l.cursor()
 		for i := range entries {
+			level := levels[riskRef(n, i)]
+			if q.ComputedRisk != nil && !slices.Contains(q.ComputedRisk, level.String()) {
+				continue
+			}
 			if len(page.Entries) == q.Limit {
 				page.Next = page.Entries[q.Limit-1].Cursor()
 				return page, nil
@@ -287,6 +315,9 @@ func (e *Engine) pageOnce(ctx context.Context, q LogQuery) (*LogPage, error) {
 			le, err := e.entry(d, l, c, n, i)
 			if err != nil {
 				return nil, err
+			}
+			if level > risk.LevelNone {
+				le.ComputedRisk = level.String()
 			}
 			page.Entries = append(page.Entries, le)
 		}
@@ -535,7 +566,7 @@ func foldRune(r rune) rune {
 // entry returns entry i of day n as a LogEntry, its record read through c.
 func (e *Engine) entry(d *day, l *eventLog, c *recordCursor, n int32, i uint32) (LogEntry, error) {
 	var le LogEntry
-	le.ID = dateOfNum(n).String() + "/" + strconv.FormatUint(uint64(i), 10)
+	le.ID = entryID(n, i)
 	ev := &le.Event
 	ev.Time = time.Unix(0, l.times[i]).In(e.loc)
 	if u := l.users[i]; u < erasedUser {
@@ -613,11 +644,25 @@ func (it *LogIterator) Err() error { return it.err }
 // as LogPage.Next does after a page's last one; "" for an entry this
 // engine did not return.
 func (le LogEntry) Cursor() string {
-	date, seq, ok := strings.Cut(le.ID, "/")
-	d, err := ParseDate(date)
-	s, err2 := strconv.ParseUint(seq, 10, 32)
-	if !ok || err != nil || err2 != nil {
+	n, seq, ok := parseEntryID(le.ID)
+	if !ok {
 		return ""
 	}
-	return logCursor{t: le.Time.UnixNano(), n: d.num(), seq: uint32(s)}.String()
+	return logCursor{t: le.Time.UnixNano(), n: n, seq: seq}.String()
+}
+
+// entryID is the ID of entry seq of day n: "<date>/<seq>".
+func entryID(n int32, seq uint32) string {
+	return dateOfNum(n).String() + "/" + strconv.FormatUint(uint64(seq), 10)
+}
+
+// parseEntryID returns the day and sequence of an entry ID.
+func parseEntryID(id string) (n int32, seq uint32, ok bool) {
+	date, sq, ok := strings.Cut(id, "/")
+	d, err := ParseDate(date)
+	s, err2 := strconv.ParseUint(sq, 10, 32)
+	if !ok || err != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return d.num(), uint32(s), true
 }

@@ -1,11 +1,5 @@
 package insights
 
-import (
-	"encoding/binary"
-
-	"github.com/RoaringBitmap/roaring/v2"
-)
-
 // policyGroups is how many leading group values a metric takes from the
 // policies of the event log rather than from dimensions.
 func policyGroups(m Metric) int {
@@ -14,6 +8,8 @@ func policyGroups(m Metric) int {
 		return 1 // policy
 	case ConditionalAccessPolicies:
 		return 2 // policy, result
+	case RiskDetections, RiskyUsers:
+		return 2 // type and level; level and state (riskmetrics.go)
 	}
 	return 0
 }
@@ -49,14 +45,10 @@ func (ev *evaluation) runPolicies() {
 				ev.err = err
 				return
 			}
-			match, err := ev.e.matchEntries(d, l, f)
+			match, err := ev.e.entriesMatching(d, l, f)
 			if err != nil {
 				ev.err = err
 				return
-			}
-			if match == nil {
-				match = roaring.New()
-				match.AddRange(0, uint64(l.len()))
 			}
 			it, cur := match.Iterator(), l.cursor()
 			for it.HasNext() {
@@ -117,8 +109,5 @@ func (ev *evaluation) policyKey(d *day, c uint32, values []string) string {
 	for _, v := range values {
 		b = appendString(b, v)
 	}
-	for _, col := range ev.groupCols {
-		b = binary.LittleEndian.AppendUint32(b, d.cols[col].at(c))
-	}
-	return string(b)
+	return string(b) + ev.groupCodes(d, c)
 }

@@ -89,16 +89,30 @@ const (
 	// attempts, successes, failures. Group by DimAction (password resets
 	// against account unlocks), DimMethod or DimReason.
 	Resets
+	// RiskDetections: risk detections (SPEC §9, Engine.Detections) by the
+	// day of their detection time. Row.Groups starts with the detection
+	// type and level, then the GroupBy values. The filter and GroupBy
+	// apply to the event that made the rule fire (the one at the
+	// detection time).
+	RiskDetections
+	// RiskyUsers: users by risk level and state as of each bucket's end
+	// (the clock's present for the current bucket), as Engine.RiskyUsers
+	// lists them. Row.Groups starts with the level and the state, then the
+	// GroupBy values. With a filter or GroupBy, a user counts in a group
+	// by the detections whose firing event matches the filter and has the
+	// group's values, and only if they have one in the window; decisions
+	// and remedies apply whatever the filter.
+	RiskyUsers
 )
 
 // lastMetric is the last Metric.
-const lastMetric = Resets
+const lastMetric = RiskyUsers
 
 var metricNames = []string{"", "activeUsers", "signingInUsers", "newUsers", "returningUsers",
 	"rollingActiveUsers", "inactiveUsers", "neverActiveUsers", "totalUsers", "stickiness",
 	"lifecycle", "retention", "authentications", "requests", "signUps", "mfaChallenges", "summary",
 	"mfaProtectedSignIns", "passwordlessSignIns", "mfaPolicyPrompts", "conditionalAccessPolicies",
-	"registrations", "resets"}
+	"registrations", "resets", "riskDetections", "riskyUsers"}
 
 func (m Metric) String() string { return enumName(metricNames, int(m)) }
 
@@ -230,7 +244,8 @@ type Row struct {
 }
 
 // GroupNames names the values of q's rows' Groups, in order: the policy
-// (and result) of MFAPolicyPrompts and ConditionalAccessPolicies, then the
+// (and result) of MFAPolicyPrompts and ConditionalAccessPolicies, the type
+// and level of RiskDetections, the level and state of RiskyUsers, then the
 // GroupBy dimensions. For a Result, use its Query, whose GroupBy the engine
 // filled (Summary's default).
 func (q Query) GroupNames() []string {
@@ -240,6 +255,10 @@ func (q Query) GroupNames() []string {
 		names = []string{"policy"}
 	case ConditionalAccessPolicies:
 		names = []string{"policy", "result"}
+	case RiskDetections:
+		names = []string{"detectionType", "detectionLevel"}
+	case RiskyUsers:
+		names = []string{"riskLevel", "riskState"}
 	}
 	for _, d := range q.GroupBy {
 		names = append(names, d.String())

@@ -1,20 +1,26 @@
 package insights
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
+	"math"
 	"net/netip"
+	"slices"
 	"time"
+
+	"github.com/insightslab/insights/internal/risk"
 )
 
 // Risk detections (SPEC §9): explainable rules over the event log. Every
 // detection names its rule, its thresholds and the log entries that fired
 // it; replaying the same events gives the same detections.
 //
-// CONTRACT STUB (session 5): the exported names below are the API the
-// command, the HTTP handler, the dashboard and the exports build on. The
-// engine side fills in the bodies; it may add fields and methods but keeps
-// these names and signatures.
+// The rules, their canonical definitions (episodes, ids, windows) and the
+// risky-user states are those of package internal/risk, whose doc lists
+// them; riskstate.go says how the engine feeds it and why detections are
+// rebuilt from the event log rather than stored.
 
 // DetectionType names a detection rule of SPEC §9.
 type DetectionType string
@@ -118,7 +124,39 @@ type RiskOptions struct {
 	SpikeFactor       float64       // times the median of the same hour of the week; default 3
 	SpikeWeeks        int           // weeks of history for the median; default 4
 	RiskyUserWindow   time.Duration // detections that make a user risky; default 30 days
+	// LateHorizon is how far behind the latest event an event may arrive
+	// and still be folded into the detections at once; an older one makes
+	// the next risk read rebuild them from the event log. Default 2 h.
+	LateHorizon time.Duration
 }
+
+// validate reports every bad field of o: negative thresholds, a share
+// outside [0, 1].
+func (o *RiskOptions) validate() []error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"SprayUsers", float64(o.SprayUsers)}, {"SprayWindow", float64(o.SprayWindow)}, {"SprayFailureShare", o.SprayFailureShare},
+		{"SprayFollowUp", float64(o.SprayFollowUp)}, {"BruteFailures", float64(o.BruteFailures)}, {"BruteWindow", float64(o.BruteWindow)},
+		{"BruteFollowUp", float64(o.BruteFollowUp)}, {"FatigueDenials", float64(o.FatigueDenials)}, {"FatigueWindow", float64(o.FatigueWindow)},
+		{"FatigueFollowUp", float64(o.FatigueFollowUp)}, {"UnfamiliarHistory", float64(o.UnfamiliarHistory)},
+		{"UnfamiliarMinimum", float64(o.UnfamiliarMinimum)}, {"TravelKm", o.TravelKm}, {"TravelKmh", o.TravelKmh},
+		{"SignUpFlood", float64(o.SignUpFlood)}, {"SignUpWindow", float64(o.SignUpWindow)}, {"SpikeMinimum", float64(o.SpikeMinimum)},
+		{"SpikeFactor", o.SpikeFactor}, {"SpikeWeeks", float64(o.SpikeWeeks)}, {"RiskyUserWindow", float64(o.RiskyUserWindow)},
+		{"LateHorizon", float64(o.LateHorizon)}} {
+		if !(f.v >= 0) {
+			errs = append(errs, fmt.Errorf("%w: Options: Risk.%s is %v, must be >= 0", ErrInvalidQuery, f.name, f.v))
+		}
+	}
+	if o.SprayFailureShare > 1 {
+		errs = append(errs, fmt.Errorf("%w: Options: Risk.SprayFailureShare is %v, must be at most 1", ErrInvalidQuery, o.SprayFailureShare))
+	}
+	return errs
+}
+
+// riskDecisions are the states SetUserRiskState records.
+var riskDecisions = []string{RiskStateDismissed, RiskStateConfirmedCompromised}
 
 // DetectionQuery selects detections, newest first (by time, then id).
 type DetectionQuery struct {
@@ -152,37 +190,265 @@ type RiskyUserPage struct {
 	Next  string      `json:"next,omitempty"`
 }
 
-var errRiskNotBuilt = fmt.Errorf("%w: risk detections are not built yet", ErrInvalidQuery)
-
-// Detections returns one page of detections matching q.
+// Detections returns one page of detections matching q, newest first (by
+// time, then id, both descending). Cost: the first call after Open, an
+// erasure or a late event past RiskOptions.LateHorizon rebuilds the
+// detections from the event log (riskstate.go); then a pass over every
+// detection and a sort. It holds the engine's write lock meanwhile.
 func (e *Engine) Detections(ctx context.Context, q DetectionQuery) (*DetectionPage, error) {
-	return nil, errRiskNotBuilt
+	cur, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	page := &DetectionPage{Detections: []Detection{}}
+	err = e.withRisk(ctx, func(det *risk.Detector) error {
+		from, to := int64(math.MinInt64), int64(math.MaxInt64)
+		if !q.From.IsZero() {
+			from = q.From.Start(e.loc).UnixNano()
+		}
+		if !q.To.IsZero() {
+			to = q.To.Start(e.loc).UnixNano()
+		}
+		all := det.Detections()
+		for i := len(all) - 1; i >= 0; i-- { // newest first
+			d := &all[i]
+			if d.Time < from || d.Time >= to || cur != nil && !cur.after(d.Time, d.ID) ||
+				q.Types != nil && !slices.Contains(q.Types, DetectionType(d.Type)) ||
+				q.Levels != nil && !slices.Contains(q.Levels, d.Level.String()) || q.UserKey != "" && d.User != q.UserKey {
+				continue
+			}
+			if len(page.Detections) == q.Limit {
+				l := page.Detections[q.Limit-1]
+				page.Next = riskCursor{t: l.Time.UnixNano(), id: l.ID}.String()
+				break
+			}
+			page.Detections = append(page.Detections, e.detection(d))
+		}
+		return nil
+	})
+	return page, err
 }
 
-// RiskyUsers returns one page of risky users matching q.
+// detection converts a detection of package risk.
+func (e *Engine) detection(d *risk.Detection) Detection {
+	out := Detection{ID: d.ID, Type: DetectionType(d.Type), Level: d.Level.String(), Time: time.Unix(0, d.Time).In(e.loc),
+		WindowStart: time.Unix(0, d.Start).In(e.loc), WindowEnd: time.Unix(0, d.End).In(e.loc), UserKey: d.User,
+		Source: d.Source, Rule: d.Rule, Evidence: make([]string, len(d.Evidence))}
+	for i, r := range d.Evidence {
+		out.Evidence[i] = refID(r)
+	}
+	return out
+}
+
+// withRisk calls f with the detector, rebuilt first if it must be, under
+// the write lock. With detection disabled it calls nothing. A rebuild is
+// logged (Info), once the lock is released.
+func (e *Engine) withRisk(ctx context.Context, f func(*risk.Detector) error) error {
+	var took time.Duration
+	detections := 0
+	_, err := fresh(ctx, e, func() (struct{}, error) { // on a follower, again after a refresh if the rebuild met a file its writer deleted
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closed {
+			return struct{}{}, ErrClosed
+		}
+		if e.risk.disabled {
+			return struct{}{}, nil
+		}
+		start, stale := time.Now(), e.risk.det == nil
+		det, err := e.riskDetector(ctx)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if stale {
+			took, detections = max(time.Since(start), 1), det.Len()
+		}
+		return struct{}{}, f(det)
+	})
+	if took > 0 && e.obs.log != nil {
+		e.obs.log.LogAttrs(ctx, slog.LevelInfo, "insights: risk detections rebuilt from the event log",
+			slog.Int("days", e.dayCount()), slog.Int("detections", detections), slog.Duration("duration", took))
+	}
+	return err
+}
+
+// dayCount returns the number of days with data.
+func (e *Engine) dayCount() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.days)
+}
+
+// RiskyUsers returns one page of risky users matching q, as of the
+// engine's clock. Cost: that of Detections, plus the display names of the
+// users listed (DisplayNames), and of every risky user with UserSearch.
 func (e *Engine) RiskyUsers(ctx context.Context, q RiskyUserQuery) (*RiskyUserPage, error) {
-	return nil, errRiskNotBuilt
+	cur, err := q.validate()
+	if err != nil {
+		return nil, err
+	}
+	var users []RiskyUser
+	err = e.withRisk(ctx, func(det *risk.Detector) error {
+		for _, u := range det.RiskyUsers(e.now().UnixNano(), e.risk.window, nil) {
+			users = append(users, RiskyUser{UserKey: u.User, Level: u.Level.String(), State: u.State.String(),
+				Updated: time.Unix(0, u.Updated).In(e.loc), Detections: u.Detections})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(users, func(a, b RiskyUser) int {
+		return cmp.Or(-cmp.Compare(riskLevelRank(a.Level), riskLevelRank(b.Level)), b.Updated.Compare(a.Updated), cmp.Compare(a.UserKey, b.UserKey))
+	})
+	keys := make([]string, 0, len(users))
+	for _, u := range users {
+		keys = append(keys, u.UserKey)
+	}
+	var names map[string]string
+	if q.UserSearch != "" {
+		if names, err = e.DisplayNames(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	page := &RiskyUserPage{Users: []RiskyUser{}}
+	for _, u := range users {
+		if q.Levels != nil && !slices.Contains(q.Levels, u.Level) || q.States != nil && !slices.Contains(q.States, u.State) ||
+			q.UserSearch != "" && !hasPrefixFold(u.UserKey, q.UserSearch) && !hasPrefixFold(names[u.UserKey], q.UserSearch) ||
+			cur != nil && !cur.userAfter(u) {
+			continue
+		}
+		if len(page.Users) == q.Limit {
+			l := page.Users[q.Limit-1]
+			page.Next = riskCursor{level: riskLevelRank(l.Level), t: l.Updated.UnixNano(), id: l.UserKey}.String()
+			break
+		}
+		page.Users = append(page.Users, u)
+	}
+	if names == nil {
+		keys = keys[:0]
+		for _, u := range page.Users {
+			keys = append(keys, u.UserKey)
+		}
+		if names, err = e.DisplayNames(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	for i := range page.Users {
+		page.Users[i].DisplayName = names[page.Users[i].UserKey]
+	}
+	return page, nil
 }
 
 // SetUserRiskState records an administrator's decision on a user's risk:
 // RiskStateDismissed or RiskStateConfirmedCompromised, at the engine's
-// clock. It is an event, so it survives replay.
+// clock. It is an event of kind KindRiskDecision with the state in
+// RiskState: logged, replayed after a crash, listed in the event log,
+// erased with the user. An unknown user or another state is an error
+// wrapping ErrInvalidQuery; Add's errors otherwise.
 func (e *Engine) SetUserRiskState(ctx context.Context, userKey, state string) error {
-	return errRiskNotBuilt
+	if !slices.Contains(riskDecisions, state) {
+		return fmt.Errorf("%w: risk state %q: not one of %v", ErrInvalidQuery, state, riskDecisions)
+	}
+	e.mu.RLock()
+	_, known := e.keys[userKey]
+	e.mu.RUnlock()
+	if !known || userKey == "" {
+		return fmt.Errorf("%w: risk state of %q: unknown user", ErrInvalidQuery, userKey)
+	}
+	return e.Add(ctx, Event{Time: e.now(), Kind: KindRiskDecision, UserKey: userKey, RiskState: state})
 }
 
-// SetRiskLists replaces the anonymized and malicious address lists.
-func (e *Engine) SetRiskLists(anonymized, malicious []netip.Prefix) {}
+// SetRiskLists replaces the anonymized and malicious address lists:
+// events applied from then on are checked against them. Detections made
+// before stay, but a rebuild from the log (see Detections) checks every
+// event against the lists in force then. The lists are not stored: pass
+// them in Options.Risk at every Open.
+func (e *Engine) SetRiskLists(anonymized, malicious []netip.Prefix) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.risk.opt.Anonymized, e.risk.opt.Malicious = slices.Clone(anonymized), slices.Clone(malicious)
+	if e.risk.det != nil {
+		e.risk.det.SetLists(anonymized, malicious)
+	}
+}
 
-// RescanRisk rebuilds the detections whose windows fall in [from, to)
-// from the event log, replacing what ingest computed there.
+// RescanRisk rebuilds the detections from the event log. The detections
+// being a function of the logged events, the rebuild gives what ingest
+// computed; it reads every stored day, whatever [from, to) (which must be
+// a valid range, as LogQuery's: zero dates are unbounded), since windows
+// and histories reach across days. Cost: a read of every day's log under
+// the write lock.
 func (e *Engine) RescanRisk(ctx context.Context, from, to Date) error {
-	return errRiskNotBuilt
+	if _, err := (&LogQuery{From: from, To: to}).validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if !e.closed {
+		e.risk.det = nil
+	}
+	e.mu.Unlock()
+	return e.withRisk(ctx, func(*risk.Detector) error { return nil })
 }
 
 // EntriesByID returns the log entries with the given LogEntry IDs (a
 // detection's Evidence), in the order given; IDs of erased or retired
 // entries are left out. A malformed ID is an error wrapping ErrInvalidQuery.
+// Cost: per ID, the read of its day's log (once per day) and of its record.
 func (e *Engine) EntriesByID(ctx context.Context, ids []string) ([]LogEntry, error) {
-	return nil, errRiskNotBuilt
+	return fresh(ctx, e, func() ([]LogEntry, error) { return e.entriesByID(ctx, ids) })
+}
+
+// entriesByID is EntriesByID once.
+func (e *Engine) entriesByID(ctx context.Context, ids []string) ([]LogEntry, error) {
+	type pos struct {
+		n   int32
+		seq uint32
+	}
+	ps := make([]pos, len(ids))
+	for i, id := range ids {
+		n, seq, ok := parseEntryID(id)
+		if !ok {
+			return nil, fmt.Errorf("%w: entry id %q: not \"<date>/<sequence>\"", ErrInvalidQuery, id)
+		}
+		ps[i] = pos{n, seq}
+	}
+	levels, err := e.riskLevels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	out := []LogEntry{}
+	for _, p := range ps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if e.days[p.n] == nil {
+			continue
+		}
+		d, err := e.sealedDay(ctx, p.n)
+		if err != nil {
+			return nil, err
+		}
+		l, err := d.events()
+		if err != nil {
+			return nil, err
+		}
+		if int(p.seq) >= l.len() || l.users[p.seq] == erasedUser {
+			continue
+		}
+		le, err := e.entry(d, l, l.cursor(), p.n, p.seq)
+		if err != nil {
+			return nil, err
+		}
+		if level := levels[riskRef(p.n, p.seq)]; level > risk.LevelNone {
+			le.ComputedRisk = level.String()
+		}
+		out = append(out, le)
+	}
+	return out, nil
 }

@@ -226,6 +226,10 @@ func windowOf(q Query) string {
 		b.WriteString(", against the previous full bucket")
 	case Retention:
 		b.WriteString(", cohorts of new users followed bucket by bucket")
+	case RiskDetections:
+		b.WriteString(", by the day of the detection time")
+	case RiskyUsers:
+		b.WriteString(", as of each bucket's end")
 	}
 	if !q.Filter.IsAll() {
 		b.WriteString(", where " + q.Filter.String())

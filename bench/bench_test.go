@@ -272,3 +272,22 @@ func BenchmarkUserSignIns(b *testing.B) {
 		k++
 	}
 }
+
+// TestHarnessRisk runs the risk phase on a small data set: both loads
+// measured, detection on against off.
+func TestHarnessRisk(t *testing.T) {
+	o := options{users: 2000, days: 5, seed: 1, runs: 1, batch: 1000, riskEvents: 20000, riskRuns: 1,
+		phases: map[string]bool{"risk": true}, log: io.Discard}
+	r, err := run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := r.Risk
+	if rr == nil || int64(rr.Events) != min(r.Events, 20000) || rr.Runs != 1 || rr.OffEventsPerSec <= 0 || rr.OnEventsPerSec <= 0 ||
+		len(rr.DetectionsByLevel) != 3 {
+		t.Fatalf("risk phase: %+v", rr)
+	}
+	if rr.RebuildNs <= 0 || rr.Detections == 0 || rr.Detections != rr.DetectionsByLevel[0]+rr.DetectionsByLevel[1]+rr.DetectionsByLevel[2] {
+		t.Errorf("risk phase: %d detections, by level %v", rr.Detections, rr.DetectionsByLevel)
+	}
+}

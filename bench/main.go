@@ -38,6 +38,8 @@ type options struct {
 	approxUsers  int
 	approxDays   int
 	ingestEvents int
+	riskEvents   int // events of the risk phase
+	riskRuns     int // its timed runs with detection off and on, alternated
 	queryPar     int // the engine's Options.QueryParallelism
 	cpuprofile   string
 	log          io.Writer
@@ -114,6 +116,8 @@ type report struct {
 	ReopenOpenNs                int64   `json:"reopen_open_ns,omitempty"`
 	ReopenQueryNs               int64   `json:"reopen_first_query_ns,omitempty"`
 
+	Risk *riskReport `json:"risk,omitempty"`
+
 	HLLMauRelError float64        `json:"hll_mau_rel_error"`
 	Approx         []approxResult `json:"approx,omitempty"`
 
@@ -132,7 +136,7 @@ func main() {
 		o      options
 		seed   = flag.Uint64("seed", 1, "generator seed")
 		jsonF  = flag.String("json", "", "write the report as JSON to this file")
-		phases = flag.String("phases", "queries,approx,ingest,disk", "phases to run besides loading the engine: queries (DuckDB and scan comparison), approx, ingest (concurrent ingest), disk (directory store, reopen)")
+		phases = flag.String("phases", "queries,approx,ingest,risk,disk", "phases to run besides loading the engine: queries (DuckDB and scan comparison), approx, ingest (concurrent ingest), risk (the ingest cost and memory of risk detection), disk (directory store, reopen)")
 		sweep  = flag.Bool("sweep", false, "run at each of -sweep-sizes users and print how cost grows")
 		sizes  = flag.String("sweep-sizes", "10000,100000,1000000", "user counts of -sweep")
 		quiet  = flag.Bool("q", false, "no progress on stderr")
@@ -148,6 +152,8 @@ func main() {
 	flag.IntVar(&o.approxDays, "approx-days", 180, "longest approximate-mode range")
 	flag.IntVar(&o.queryPar, "query-parallelism", 0, "goroutines one engine query may use (Options.QueryParallelism; 0: GOMAXPROCS)")
 	flag.IntVar(&o.ingestEvents, "ingest-events", 1_000_000, "events of the concurrent-ingest measurement")
+	flag.IntVar(&o.riskEvents, "risk-events", 100_000, "events of the risk phase")
+	flag.IntVar(&o.riskRuns, "risk-runs", 3, "timed loads of the risk phase with detection off and on each (median reported)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof")
 	flag.Parse()
 	o.seed = *seed
@@ -311,7 +317,14 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 	}
 
-	// 5. The directory store: disk bytes, reopen.
+	// 5. The ingest cost and memory of risk detection.
+	if o.phases["risk"] {
+		if err := runRisk(ctx, o, g, r, logf); err != nil {
+			return nil, err
+		}
+	}
+
+	// 6. The directory store: disk bytes, reopen.
 	if o.phases["disk"] {
 		dir, err := os.MkdirTemp(o.tmp, "bench-dir-")
 		if err != nil {
@@ -822,6 +835,14 @@ func printReport(out io.Writer, r *report) {
 	row("DuckDB database file, both tables (bytes/event)", "%.2f", float64(r.DuckDBFileBytes)/float64(r.Events))
 	row("reopen: Open (ms)", "%.1f", float64(r.ReopenOpenNs)/1e6)
 	row("reopen: first 30-day query (ms)", "%.1f", float64(r.ReopenQueryNs)/1e6)
+	if rr := r.Risk; rr != nil {
+		row(fmt.Sprintf("ingest without risk detection, first %d events in time order, median of %d (events/s)", rr.Events, rr.Runs), "%.0f", rr.OffEventsPerSec)
+		row(fmt.Sprintf("ingest with risk detection, same events, median of %d (events/s)", rr.Runs), "%.0f", rr.OnEventsPerSec)
+		fmt.Fprintf(out, "| added ingest cost of risk detection (SPEC §13: at most 10%%) | %+.1f%% |\n", 100*rr.AddedCost)
+		row("risk detections rebuilt from the log of those events, first risk read (ms)", "%.1f", float64(rr.RebuildNs)/1e6)
+		fmt.Fprintf(out, "| heap of risk detection after those events (bytes, bytes/user) | %d, %.1f |\n", rr.HeapBytes, rr.HeapBytesPerUser)
+		fmt.Fprintf(out, "| risk detections (low, medium, high) | %d (%v) |\n", rr.Detections, rr.DetectionsByLevel)
+	}
 	for _, a := range r.Approx {
 		fmt.Fprintf(out, "| approximate %d-day active users (%d users, %d days of data): error %+.3f%%, exact %s, approx %s | %.2f× faster |\n",
 			a.RangeDays, a.Users, a.DataDays, 100*a.RelError, ns(a.ExactNs), ns(a.ApproxNs), float64(a.ExactNs)/float64(max(1, a.ApproxNs)))

@@ -6,7 +6,9 @@
 // small buffer, so memory does not grow with the number of rows. Lists are
 // read from small cursor interfaces (EntrySource, EventSource, UserSource)
 // in the style of sql.Rows: *insights.UserCursor is a UserSource, and the
-// engine's log iterator is an EntrySource.
+// engine's log iterator is an EntrySource. The risk lists are paged by the
+// engine: DetectionPages and RiskyUserPages follow their cursors, one page
+// in memory at a time, with the query's filters on every page.
 //
 // # Formats
 //
@@ -18,8 +20,12 @@
 //   - RegistrationsCSV: one line per row of Engine.RegistrationDetails,
 //     header userKey,displayName,methods and the registered, enabled and
 //     capable flags of MFA, SSPR and passwordless.
+//   - DetectionsCSV: one line per risk detection (Engine.Detections),
+//     header id,type,level,time,windowStart,windowEnd,userKey,source,rule,evidence.
+//   - RiskyUsersCSV: one line per risky user (Engine.RiskyUsers), header
+//     userKey,displayName,level,state,updated,detections.
 //   - ResultJSON: a Result as one JSON object (its own JSON form).
-//   - LogJSON, UsersJSON: JSON lines (one object per line) or, with
+//   - LogJSON, UsersJSON, DetectionsJSON, RiskyUsersJSON: JSON lines (one object per line) or, with
 //     JSONOptions.Array, one JSON array.
 //   - EventsJSON: the event format, below.
 //   - Graph: {"value":[...]} as Graph's reports/userInsights collections
@@ -31,8 +37,8 @@
 // and read by the importers, is JSON lines: UTF-8, one insights.Event JSON
 // object per line, each line ending in "\n". The field names are the json
 // tags of insights.Event (events.go): time (RFC 3339 with its offset), kind
-// (signIn, signUp, userCreated, userDeleted, mfa, registration, reset),
-// userKey, principalId, signInType, status, errorCode, reason, the
+// (signIn, signUp, userCreated, userDeleted, mfa, registration, reset,
+// riskDecision), userKey, principalId, signInType, status, errorCode, reason, the
 // indexed dimensions (appId, appName, resource, os, browser, country,
 // language, identityProvider, authFlow, clientApp, mfaMethod, mfaResult,
 // authRequirement, primaryMethod, conditionalAccess, riskLevel, riskState,

@@ -149,3 +149,21 @@ func ExampleEventsJSON() {
 	// {"time":"2025-03-03T09:00:00+01:00","kind":"signIn","userKey":"alice","appId":"portal","country":"FR","requestId":"r-1"}
 	// {"time":"2025-03-03T09:05:00+01:00","kind":"signIn","userKey":"bob","errorCode":50126,"ip":"198.51.100.7"}
 }
+
+func ExampleDetectionsCSV() {
+	detections := []insights.Detection{{
+		ID: "d-1", Type: insights.DetectBruteForce, Level: insights.RiskMedium,
+		Time:        time.Date(2025, 3, 4, 12, 10, 0, 0, time.UTC),
+		WindowStart: time.Date(2025, 3, 4, 12, 0, 0, 0, time.UTC),
+		WindowEnd:   time.Date(2025, 3, 4, 12, 10, 0, 0, time.UTC),
+		UserKey:     "=alice", Rule: "≥ 10 failed sign-ins of one user within 10m",
+		Evidence: []string{"2025-03-04/1", "2025-03-04/2"},
+	}}
+	// With an engine: export.DetectionPages(ctx, eng.Detections, query).
+	if err := export.DetectionsCSV(os.Stdout, export.DetectionList(detections), nil); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// id,type,level,time,windowStart,windowEnd,userKey,source,rule,evidence
+	// d-1,bruteForce,medium,2025-03-04T12:10:00Z,2025-03-04T12:00:00Z,2025-03-04T12:10:00Z,'=alice,,≥ 10 failed sign-ins of one user within 10m,2025-03-04/1 2025-03-04/2
+}

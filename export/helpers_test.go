@@ -114,7 +114,7 @@ func (s *entries) Err() error               { return s.err }
 func logEntries() []insights.LogEntry {
 	paris, _ := time.LoadLocation("Europe/Paris")
 	return []insights.LogEntry{
-		{ID: "2025-03-04/2", OSFamily: "iOS", BrowserFamily: "Safari", Event: insights.Event{
+		{ID: "2025-03-04/2", OSFamily: "iOS", BrowserFamily: "Safari", ComputedRisk: insights.RiskHigh, Event: insights.Event{
 			Time: time.Date(2025, 3, 4, 13, 0, 0, 500, paris), Kind: insights.KindSignIn, UserKey: "dave@example.com",
 			SignInType: insights.SignInInteractiveUser, Status: insights.StatusInterrupted, ErrorCode: 50074,
 			AppID: "mail", AppName: hyperlink, OS: "iOS 17", Browser: "Mobile Safari", Country: "FR", Language: "fr",

@@ -110,6 +110,7 @@ var logColumns = []logColumn{
 	{"caPolicies", false, func(e *insights.LogEntry) (string, error) { return jsonCell(e.CAPolicies) }},
 	{"latitude", true, str(func(e *insights.LogEntry) string { return coordinate(e, e.Latitude) })},
 	{"longitude", true, str(func(e *insights.LogEntry) string { return coordinate(e, e.Longitude) })},
+	{"computedRisk", false, str(func(e *insights.LogEntry) string { return e.ComputedRisk })},
 }
 
 // coordinate is v in the shortest decimal that reads back exactly, empty

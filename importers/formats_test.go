@@ -213,7 +213,7 @@ func TestJSONL(t *testing.T) {
 	checkSkips(t, rep, 12,
 		`line 4: unknown field "bogus"`,
 		"line 9: UserKey: missing on a signIn event",
-		`line 10: unknown kind "nope"; want one of signIn, signUp, userCreated, userDeleted, mfa, registration, reset`,
+		`line 10: unknown kind "nope"; want one of signIn, signUp, userCreated, userDeleted, mfa, registration, reset, riskDecision`,
 		"line 12: not a JSON object",
 		`line 13: Reason: "wrongPassword" is not one of [incomplete denied badRequest systemFailure userError configError other]`)
 	if evs[0].AppID != "portal" || evs[0].Country != "fr" || evs[3].Method != "FIDO2 security key" {

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/insightslab/insights"
-	"github.com/insightslab/insights/pgstore"
-	"github.com/insightslab/insights/store"
 )
 
 // BenchmarkAdd times Engine.Add of batches of 1,000 sign-ins through
@@ -22,20 +20,7 @@ import (
 func BenchmarkAdd(b *testing.B) {
 	ctx := context.Background()
 	pool := testPool(b)
-	stores := []struct {
-		name string
-		open func(b *testing.B) store.Store
-	}{
-		{"postgres", func(b *testing.B) store.Store { return pgstore.New(pool, newSchema(b, pool)) }},
-		{"dir", func(b *testing.B) store.Store {
-			d, err := store.Dir(b.TempDir(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { d.Close() })
-			return d
-		}},
-	}
+	stores := benchStores(pool)
 	now := time.Date(2025, time.March, 1, 0, 0, 0, 0, time.UTC)
 	for _, st := range stores {
 		for _, writers := range []int{1, 8} {
@@ -45,22 +30,7 @@ func BenchmarkAdd(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer e.Close()
-				var mu sync.Mutex
-				next := 0
-				batch := func() []insights.Event { // a new batch: 1,000 sign-ins of 100,000 users over a month
-					mu.Lock()
-					n := next
-					next++
-					mu.Unlock()
-					evs := make([]insights.Event, 1000)
-					for i := range evs {
-						k := n*1000 + i
-						evs[i] = insights.Event{Time: now.Add(-time.Duration(k%(30*86400)) * time.Second), Kind: insights.KindSignIn,
-							UserKey: fmt.Sprintf("user-%06d", k*7919%100000), AppID: "portal", OS: "Windows 10", Country: "FR",
-							IP: "192.0.2.10", RequestID: fmt.Sprintf("req-%d", k)}
-					}
-					return evs
-				}
+				batch := benchBatches(now)
 				b.ReportAllocs()
 				start := time.Now()
 				adds := 0
@@ -83,5 +53,27 @@ func BenchmarkAdd(b *testing.B) {
 				b.ReportMetric(float64(adds*1000)/time.Since(start).Seconds(), "events/s")
 			})
 		}
+	}
+}
+
+// benchBatches returns a function that returns a new batch at each call,
+// safe for concurrent use: 1,000 sign-ins of 100,000 users over the month
+// before now.
+func benchBatches(now time.Time) func() []insights.Event {
+	var mu sync.Mutex
+	next := 0
+	return func() []insights.Event {
+		mu.Lock()
+		n := next
+		next++
+		mu.Unlock()
+		evs := make([]insights.Event, 1000)
+		for i := range evs {
+			k := n*1000 + i
+			evs[i] = insights.Event{Time: now.Add(-time.Duration(k%(30*86400)) * time.Second), Kind: insights.KindSignIn,
+				UserKey: fmt.Sprintf("user-%06d", k*7919%100000), AppID: "portal", OS: "Windows 10", Country: "FR",
+				IP: "192.0.2.10", RequestID: fmt.Sprintf("req-%d", k)}
+		}
+		return evs
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/insightslab/insights/pgstore"
 	"github.com/insightslab/insights/store"
 )
@@ -17,20 +19,7 @@ import (
 func BenchmarkStores(b *testing.B) {
 	ctx := context.Background()
 	pool := testPool(b)
-	stores := []struct {
-		name string
-		open func(b *testing.B) store.Store
-	}{
-		{"postgres", func(b *testing.B) store.Store { return pgstore.New(pool, newSchema(b, pool)) }},
-		{"dir", func(b *testing.B) store.Store {
-			d, err := store.Dir(b.TempDir(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { d.Close() })
-			return d
-		}},
-	}
+	stores := benchStores(pool)
 	value := make([]byte, 64<<10)
 	for i := range value {
 		value[i] = byte(i * 7)
@@ -76,5 +65,27 @@ func BenchmarkStores(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// benchStore opens a fresh store of one kind for a benchmark.
+type benchStore struct {
+	name string
+	open func(b *testing.B) store.Store
+}
+
+// benchStores are the stores the benchmarks compare: a new schema of
+// pool's database, and a directory.
+func benchStores(pool *pgxpool.Pool) []benchStore {
+	return []benchStore{
+		{"postgres", func(b *testing.B) store.Store { return pgstore.New(pool, newSchema(b, pool)) }},
+		{"dir", func(b *testing.B) store.Store {
+			d, err := store.Dir(b.TempDir(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { d.Close() })
+			return d
+		}},
 	}
 }

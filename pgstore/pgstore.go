@@ -25,7 +25,14 @@
 //	segments   keys days/<date>/<gen>     sealed days
 //	catalogs   keys catalog/<gen>         dictionaries, users, sketches
 //	meta       every other key            meta.json, MANIFEST
+//	log_floor  (deleted)                  the greatest log key deleted (one row)
+//	lease      (holder, expires, gen)     the replicas' checkpoint lease (one row)
 //	migrations (version, applied)         the schema versions applied
+//
+// Version 1 had the first four and migrations; version 2 added
+// log_floor and lease: Migrate adds them to a version 1 schema, which
+// a host must do before it runs this version of the package on it (a
+// Delete of a log record needs log_floor).
 //
 // The first four have the columns
 //
@@ -59,7 +66,8 @@
 // Put commits on its own (an upsert, atomic: a concurrent Get sees the
 // old value or the new one); a Put that returned nil has been committed
 // by PostgreSQL, and is as durable as the server's settings make a
-// commit (synchronous_commit, fsync).
+// commit (synchronous_commit, fsync). So does a Create, and a Delete,
+// which of a log record also raises log_floor (Replicas).
 //
 // # Caveats
 //
@@ -72,25 +80,43 @@
 // # Followers
 //
 // Any number of engines opened with insights.Options.Follow may read a
-// tenant that one engine writes, each on its own Store of the same
+// tenant that one engine, or several replicas (below), write, each on its own Store of the same
 // schema (New): a follower writes nothing, and polls the manifest and
 // the log (a SELECT of MANIFEST and a listing of log's keys, two round
 // trips, per refresh). Each Put commits on its own, so a follower sees a
 // log record whole or not at all.
 //
-// # Replicas, next
+// # Replicas
 //
-// A Store serves one writing engine per tenant. Several engines writing one
-// tenant (SPEC §12) will need, beyond this layout: the log appended
-// with INSERT without ON CONFLICT, so that the primary key on
-// wal/<seq> (16 hexadecimal digits, one key per sequence) lets exactly
-// one writer commit a sequence and the other learn it lost the race; a
-// lease table (holder, expiry) deciding which replica writes
-// checkpoints and deletes the log they cover, taken and renewed in the
-// same transaction that commits the MANIFEST; and followers reading
-// the log past the last sequence they applied (a range scan on log's
-// primary key, woken by LISTEN/NOTIFY). Migrate's version table is where
-// those tables will be added.
+// A Store implements store.Replicas, so that several engines opened with
+// insights.Options.Replica, in as many processes, each on its own Store
+// of the schema, all write one tenant (SPEC §12; the protocol is in
+// store/FORMAT.md, "Replicas"):
+//
+//   - Create is one INSERT of a log record without ON CONFLICT: the
+//     primary key on wal/<seq> lets exactly one replica commit a
+//     sequence, and the others get store.ErrExists (a unique violation)
+//     and catch up. The INSERT also reads log_floor FOR SHARE and
+//     inserts nothing at or below its key: Delete of a log record raises
+//     log_floor in the same statement (its row locked until it commits),
+//     so a sequence that a checkpoint covered and deleted is never taken
+//     again by a replica that had not seen the checkpoint.
+//   - TakeLease is one UPDATE of the lease row, WHERE it is free, expired
+//     (by the server's clock, now()) or the caller's: it sets the holder
+//     and the expiry and returns the next generation, GREATEST(gen, the
+//     caller's) + 1, unique across replicas.
+//   - PutLeased renews the lease (UPDATE … WHERE holder = the caller) and
+//     upserts MANIFEST in one transaction: the manifest commits only
+//     while its writer holds the lease.
+//
+// Each replica learns of the others' records by polling (RefreshInterval:
+// a SELECT of MANIFEST and a listing of log's keys, two round trips),
+// and when its Create of a sequence fails. Not built yet: LISTEN/NOTIFY to
+// wake replicas sooner than the poll; reading only the log past the last
+// sequence applied (a refresh lists all the log's keys: cheap while
+// checkpoints keep the log short); Erase on replicas. A replica's Close
+// releases the lease by renewing it to expire at once (TakeLease with a
+// zero ttl).
 package pgstore
 
 import (
@@ -122,8 +148,9 @@ var tables = [...]struct{ name, prefix string }{
 
 const metaTable = len(tables) - 1
 
-// version is the schema version Migrate applies.
-const version = 1
+// version is the schema version Migrate applies: 2 added log_floor and
+// lease (Replicas).
+const version = 2
 
 // Store is a store.Store on the tables of one schema: see the package
 // doc. Its methods are safe for concurrent use.
@@ -132,6 +159,7 @@ type Store struct {
 	err  error // an invalid schema or a nil pool: every call returns it
 	// The statements, per table.
 	get, put, del, list [len(tables)]string
+	rep                 replicaStatements
 }
 
 // New returns the Store of schema on pool, which Migrate must have
@@ -140,7 +168,7 @@ type Store struct {
 // invalid schema name (ErrInvalidSchema) or a nil pool makes every call
 // of the Store fail.
 func New(pool *pgxpool.Pool, schema string) *Store {
-	s := &Store{pool: pool, err: checkSchema(schema)}
+	s := &Store{pool: pool, err: checkSchema(schema), rep: newReplicaStatements(schema)}
 	if pool == nil {
 		s.err = errors.New("pgstore: nil pool")
 	}
@@ -151,6 +179,7 @@ func New(pool *pgxpool.Pool, schema string) *Store {
 		s.del[i] = "DELETE FROM " + name + " WHERE key = $1"
 		s.list[i] = "SELECT key FROM " + name + " WHERE key >= $1"
 	}
+	s.del[0] = s.rep.deleteLog // a log record deleted is never created again (Create)
 	return s
 }
 
@@ -185,10 +214,13 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		ddl.WriteString("CREATE TABLE IF NOT EXISTS " + pgx.Identifier{schema, t.name}.Sanitize() +
 			" (key text COLLATE \"C\" PRIMARY KEY, value bytea NOT NULL);\n")
 	}
+	ddl.WriteString(replicaDDL(schema))
 	migrations := pgx.Identifier{schema, "migrations"}.Sanitize()
 	ddl.WriteString("CREATE TABLE IF NOT EXISTS " + migrations +
 		" (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now());\n")
-	ddl.WriteString(fmt.Sprintf("INSERT INTO %s (version) VALUES (%d) ON CONFLICT (version) DO NOTHING;\n", migrations, version))
+	for v := 1; v <= version; v++ {
+		ddl.WriteString(fmt.Sprintf("INSERT INTO %s (version) VALUES (%d) ON CONFLICT (version) DO NOTHING;\n", migrations, v))
+	}
 
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// Concurrent CREATE … IF NOT EXISTS of one name can fail on a

@@ -39,3 +39,7 @@ func ExampleMemory() {
 	// [days/2026-03-01]
 	// true
 }
+
+func TestMemoryReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(*testing.T) storetest.ReplicaStore { return store.NewMemory() })
+}

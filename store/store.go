@@ -64,10 +64,13 @@ type Store interface {
 }
 
 // Memory is a Store held in memory: nothing survives the process. The
-// zero value is ready to use.
+// zero value is ready to use. It implements Replicas too, so that engines
+// in one process may share it as replicas (tests, examples).
 type Memory struct {
-	mu   sync.RWMutex
-	data map[string][]byte
+	mu      sync.RWMutex
+	data    map[string][]byte
+	deleted map[string]string // directory → the greatest key Deleted in it (Replicas)
+	lease   memoryLease
 }
 
 // NewMemory returns an empty in-memory Store.
@@ -109,6 +112,12 @@ func (m *Memory) Delete(ctx context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.data, key)
+	if m.deleted == nil {
+		m.deleted = map[string]string{}
+	}
+	if dir := dirOf(key); key > m.deleted[dir] {
+		m.deleted[dir] = key
+	}
 	return nil
 }
 

@@ -84,8 +84,7 @@ func (h *handler) serveLog(w http.ResponseWriter, r *http.Request,
 		writeJSON(w, http.StatusOK, page)
 		return nil
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	startCSV(w, name)
 	src := &pages{entries: page.Entries, next: page.Next, fetch: func(cursor string) (*insights.LogPage, error) {
 		q.Cursor = cursor
 		return list(r.Context(), q)

@@ -100,16 +100,37 @@ func rowKey(r insights.Row) string {
 	return strings.Join(append([]string{r.Start.String(), r.Series}, r.Groups...), "|")
 }
 
-// names labels rows: their groups by the dimensions of the result's
-// columns (0 for the policy metrics' own), and their series.
+// names labels rows: each group value by its column's labeler (a
+// dimension's, or the metric's own for the values some metrics put before
+// the group-by ones), and their series.
 type names struct {
-	dims []insights.Dimension
+	cols []func(string) string
 }
 
-// namesOf returns the names of res's rows.
+// dimNames returns the names of rows grouped by ds.
+func dimNames(ds ...insights.Dimension) names {
+	var n names
+	for _, d := range ds {
+		n.cols = append(n.cols, func(v string) string { return label(d, v) })
+	}
+	return n
+}
+
+// namesOf returns the names of res's rows: the leading values of the
+// risk metrics (detection type and level, a user's level and state) by
+// riskLabel, the policy metrics' (names, results) as they are, then the
+// group-by dimensions' values.
 func namesOf(res *insights.Result) names {
-	dims := make([]insights.Dimension, len(policyColumns(res.Query.Metric)), len(policyColumns(res.Query.Metric))+len(res.Query.GroupBy))
-	return names{dims: append(dims, res.Query.GroupBy...)}
+	lead := func(v string) string { return label(0, v) }
+	if res.Query.Metric == insights.RiskDetections || res.Query.Metric == insights.RiskyUsers {
+		lead = riskLabel
+	}
+	n := names{}
+	for range len(res.Query.GroupNames()) - len(res.Query.GroupBy) {
+		n.cols = append(n.cols, lead)
+	}
+	n.cols = append(n.cols, dimNames(res.Query.GroupBy...).cols...)
+	return n
 }
 
 // groups returns the labels of r's group values, and their codes, each
@@ -117,11 +138,10 @@ func namesOf(res *insights.Result) names {
 func (n names) groups(r insights.Row) (string, string) {
 	labels := make([]string, len(r.Groups))
 	for i, v := range r.Groups {
-		var d insights.Dimension
-		if i < len(n.dims) {
-			d = n.dims[i]
+		labels[i] = label(0, v)
+		if i < len(n.cols) {
+			labels[i] = n.cols[i](v)
 		}
-		labels[i] = label(d, v)
 	}
 	return strings.Join(labels, " / "), strings.Join(r.Groups, " / ")
 }

@@ -1,12 +1,16 @@
 // Package web serves an insights Engine over HTTP: a JSON API, Graph's
 // reports/userInsights routes, and a dashboard with Microsoft Entra's
-// user-insights views, all read-only and closed until the host opens it.
+// user-insights views, closed until the host opens it and read-only but
+// for one route: an administrator's decision on a user's risk.
 //
 //	h := web.Handler(eng, &web.Options{
 //		Authorize: func(r *http.Request) (web.Permissions, error) {
 //			u, err := myapp.Session(r) // the host's own authentication
 //			if err != nil {
 //				return 0, err
+//			}
+//			if u.IsSecurityAdmin {
+//				return web.ViewAggregates | web.ViewSignIns | web.ManageRisk, nil
 //			}
 //			if u.IsAdmin {
 //				return web.ViewAggregates | web.ViewSignIns, nil
@@ -18,7 +22,8 @@
 //
 // # Routes
 //
-// Every route answers GET and HEAD; anything else is 405.
+// Every route answers GET and HEAD, but /api/riskstate, which answers
+// POST only; anything else is 405.
 //
 //	/users, /authentications, /mfa,    dashboard views (ViewAggregates)
 //	/methods
@@ -30,6 +35,13 @@
 //	/api/methods                       insights.MethodsSummary as JSON: the methods view's tiles (ViewAggregates)
 //	/api/registrations                 a page of the registration details list as JSON, or CSV (ViewSignIns)
 //	/api/methodactivity                a page of the registration and reset events as JSON, or CSV (ViewSignIns)
+//	/risk                              risk detections over time, the detections, a detection's
+//	                                   evidence and the risky users (ViewSignIns)
+//	/api/detections                    a page of risk detections as JSON, or all of them as CSV (ViewSignIns)
+//	/api/riskyusers                    a page of risky users as JSON, or CSV (ViewSignIns)
+//	/api/evidence                      log entries by id: a detection's evidence (ViewSignIns)
+//	POST /api/riskstate                dismiss a risky user or confirm them compromised
+//	                                   (ViewSignIns and ManageRisk)
 //	/reports/userInsights/{daily|monthly}/{collection}
 //	                                   Graph's OData collections (ViewAggregates)
 //	/static/app.css, /static/app.js    the dashboard's assets (any permission)
@@ -56,7 +68,23 @@
 // excel, and answers {"total": rows matching, "users": [...], "next": ...}
 // by user key, each user with its displayName (Engine.DisplayNames, ""
 // when none is known); its CSV is export.RegistrationsCSV of every
-// matching row from after on, display names included. /api/methods takes no parameter. An unknown or repeated
+// matching row from after on, display names included. /api/methods takes no parameter.
+//
+// /api/detections (insights.DetectionQuery; newest first) takes from and
+// to (days of the detection time, half-open; unbounded when absent), type
+// and level (comma-separated: passwordSpray,bruteForce; low,medium,high),
+// user (an exact user key), limit, cursor, format and excel; its CSV is
+// export.DetectionsCSV of every match from the cursor on. /api/riskyusers
+// (insights.RiskyUserQuery; highest level first) takes level (none too),
+// state (atRisk, remediated, dismissed, confirmedCompromised), user (the
+// start of a key or display name, case ignored), limit, cursor, format and
+// excel. /api/evidence takes ids, log entry ids comma-separated (a
+// detection's evidence; at most MaxEvidenceIDs, MaxIDsBytes long), and
+// answers {"entries": [...]} in that order, without the erased or retired
+// ones. POST /api/riskstate takes the JSON body {"userKey": "...",
+// "state": "dismissed" or "confirmedCompromised"} with the content type
+// application/json, and answers it back once recorded; 409 when the
+// engine is read-only. An unknown or repeated
 // parameter is an error, and so is one longer than MaxParamBytes
 // (MaxFilterBytes for filter and $filter).
 //
@@ -163,13 +191,21 @@
 // use ViewSignIns rather than a permission of their own: like the sign-in
 // log they are people-level audit records, for the same administrators,
 // and hosts that already grant it need no change.
+// The risk routes and view need ViewSignIns: detections and risky users
+// name people and addresses. Setting a user's risk state also needs
+// ManageRisk, the one permission that writes (an event in the engine's
+// log); a cross-site request cannot use it: the body must be
+// application/json, which an HTML form cannot send, and a request the
+// browser marks Sec-Fetch-Site: cross-site is refused. The dashboard
+// shows the states and does not set them.
 // A route whose permission is missing answers 403: a JSON error for the
 // API, and for the dashboard's views a page that says which permission
 // is missing and links to the views allowed.
 //
 // # Safety
 //
-// The handler sets no cookie and keeps no state between requests. Its
+// The handler sets no cookie and keeps no state between requests, and
+// writes nothing but what POST /api/riskstate records. Its
 // pages are html/template output: every value from events (an app named
 // <script>) is escaped, in HTML and in the inline SVG charts alike. The
 // Content-Security-Policy allows the handler's own script and style sheet

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/insightslab/insights"
 )
@@ -19,8 +22,13 @@ const (
 	// IP addresses, locations, authentication details), the registration
 	// details and the registration and reset events, their CSV, and
 	// metric filters on log fields (user, ip, city, ...), which would
-	// otherwise let a counts-only viewer probe one person's sign-ins.
+	// otherwise let a counts-only viewer probe one person's sign-ins;
+	// and the risk detections, risky users and their evidence.
 	ViewSignIns
+	// ManageRisk allows the one write: POST /api/riskstate, an
+	// administrator's decision on a user's risk (dismissed, confirmed
+	// compromised). The route needs ViewSignIns too.
+	ManageRisk
 )
 
 // Has reports whether p holds every permission of q.
@@ -79,7 +87,7 @@ func Handler(engine *insights.Engine, opts *Options) http.Handler {
 	h := &handler{eng: engine, authorize: o.Authorize, challenge: o.Challenge, policy: o.MethodPolicy, onError: o.OnError,
 		mux: http.NewServeMux()}
 	for _, rt := range h.routes() {
-		h.mux.Handle("GET "+rt.pattern, h.guard(rt))
+		h.mux.Handle(cmp.Or(rt.method, http.MethodGet)+" "+rt.pattern, h.guard(rt))
 	}
 	h.mux.Handle("/", h.guard(route{serve: func(http.ResponseWriter, *http.Request) error {
 		return errorf(http.StatusNotFound, "no such page")
@@ -90,13 +98,15 @@ func Handler(engine *insights.Engine, opts *Options) http.Handler {
 // route is one page or API endpoint: what it needs and how it answers.
 type route struct {
 	pattern string // a ServeMux pattern without its method
+	method  string // "" for GET (and HEAD); http.MethodPost for the writes
 	perm    Permissions
 	serve   func(w http.ResponseWriter, r *http.Request) error
 	page    *view // the dashboard's view it serves, nil for the API: a page answers its 403 with a page
 }
 
 // ServeHTTP sets the security headers, authorizes the request, refuses
-// anything but GET and HEAD, and dispatches.
+// anything but GET and HEAD (POST alone on the write routes), and
+// dispatches.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	perms, err := Permissions(0), errNoAuthorize
@@ -110,9 +120,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized"))
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, r, errorf(http.StatusMethodNotAllowed, "method %s not allowed: the handler is read-only", r.Method))
+	if allow, why := allowed(r.URL.Path); !slices.Contains(strings.Split(allow, ", "), r.Method) {
+		w.Header().Set("Allow", allow)
+		writeError(w, r, errorf(http.StatusMethodNotAllowed, "method %s not allowed: %s", r.Method, why))
 		return
 	}
 	if h.eng == nil {
@@ -123,6 +133,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var errNoAuthorize = errors.New("web: no Authorize hook")
+
+// writePaths are the routes that take POST, and only POST.
+var writePaths = []string{"/api/riskstate"}
+
+// allowed returns the methods path answers, as the Allow header lists
+// them, and why, for the 405's message.
+func allowed(path string) (allow, why string) {
+	if slices.Contains(writePaths, path) {
+		return http.MethodPost, "this route takes POST only"
+	}
+	return "GET, HEAD", "the route is read-only"
+}
 
 // permsKey keys the request's Permissions in its context.
 type permsKey struct{}
@@ -151,18 +173,25 @@ func (h *handler) guard(rt route) http.Handler {
 	})
 }
 
+// String names the permissions of p joined by |: ViewAggregates|ViewSignIns.
 func (p Permissions) String() string {
-	switch p {
-	case 0:
+	if p == 0 {
 		return "none"
-	case ViewAggregates:
-		return "ViewAggregates"
-	case ViewSignIns:
-		return "ViewSignIns"
-	case ViewAggregates | ViewSignIns:
-		return "ViewAggregates|ViewSignIns"
 	}
-	return "unknown"
+	var names []string
+	for _, n := range []struct {
+		p    Permissions
+		name string
+	}{{ViewAggregates, "ViewAggregates"}, {ViewSignIns, "ViewSignIns"}, {ManageRisk, "ManageRisk"}} {
+		if p.Has(n.p) {
+			names = append(names, n.name)
+			p &^= n.p
+		}
+	}
+	if p != 0 {
+		names = append(names, "unknown")
+	}
+	return strings.Join(names, "|")
 }
 
 // setSecurityHeaders sets the headers every answer carries: no script or

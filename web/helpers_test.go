@@ -24,7 +24,8 @@ var clock = time.Date(2025, 3, 20, 11, 0, 0, 0, time.UTC)
 
 // testEngine returns an engine holding three weeks of sign-ins by 40
 // users with failures, MFA steps, conditional-access policies, a sign-up
-// a day, and an app, a display name and a policy named hostile.
+// a day, an app, a display name and a policy named hostile, and two
+// attacks that risk detection finds (addAttacks).
 func testEngine(t testing.TB) *insights.Engine {
 	t.Helper()
 	ctx := context.Background()
@@ -77,6 +78,7 @@ func testEngine(t testing.TB) *insights.Engine {
 		t.Fatal(err)
 	}
 	addRegistrations(t, eng)
+	addAttacks(t, eng)
 	return eng
 }
 
@@ -145,6 +147,10 @@ func testAuthorize(r *http.Request) (Permissions, error) {
 	switch r.Header.Get(permsHeader) {
 	case "all":
 		return ViewAggregates | ViewSignIns, nil
+	case "admin":
+		return ViewAggregates | ViewSignIns | ManageRisk, nil
+	case "manage":
+		return ViewAggregates | ManageRisk, nil
 	case "aggregates":
 		return ViewAggregates, nil
 	case "signins":

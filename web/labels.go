@@ -113,7 +113,8 @@ func flagLabel(flag string) string {
 // unitOf is the unit of a metric's values, drawn on the value axis.
 func unitOf(m insights.Metric) string {
 	switch m {
-	case insights.ActiveUsers, insights.SigningInUsers, insights.InactiveUsers, insights.NewUsers, insights.TotalUsers:
+	case insights.ActiveUsers, insights.SigningInUsers, insights.InactiveUsers, insights.NewUsers, insights.TotalUsers,
+		insights.RiskyUsers:
 		return "users"
 	case insights.MFAChallenges, insights.MFAPolicyPrompts:
 		return "challenges"
@@ -123,6 +124,39 @@ func unitOf(m insights.Metric) string {
 		return "resets"
 	case insights.Requests:
 		return "events"
+	case insights.RiskDetections:
+		return "detections"
 	}
 	return "sign-ins"
+}
+
+// riskLabels name the codes of risk detections: their types, levels and
+// the risky users' states.
+var riskLabels = map[string]string{
+	string(insights.DetectPasswordSpray):   "Password spray",
+	string(insights.DetectBruteForce):      "Brute force",
+	string(insights.DetectMFAFatigue):      "MFA fatigue",
+	string(insights.DetectUnfamiliar):      "Unfamiliar sign-in properties",
+	string(insights.DetectAtypicalTravel):  "Atypical travel",
+	string(insights.DetectAnonymizedIP):    "Anonymized IP address",
+	string(insights.DetectMaliciousIP):     "Malicious IP address",
+	string(insights.DetectSignUpFlood):     "Sign-up flood",
+	string(insights.DetectFailureSpike):    "Failure spike",
+	insights.RiskNone:                      "None",
+	insights.RiskLow:                       "Low",
+	insights.RiskMedium:                    "Medium",
+	insights.RiskHigh:                      "High",
+	insights.RiskStateAtRisk:               "At risk",
+	insights.RiskStateRemediated:           "Remediated",
+	insights.RiskStateDismissed:            "Dismissed",
+	insights.RiskStateConfirmedCompromised: "Confirmed compromised",
+}
+
+// riskLabel returns what the dashboard shows for a detection type, a
+// risk level or a risky user's state: its code when it has no name.
+func riskLabel(code string) string {
+	if l, ok := riskLabels[code]; ok {
+		return l
+	}
+	return code
 }

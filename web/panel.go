@@ -92,10 +92,7 @@ func (h *handler) runPanel(ctx context.Context, p panel, s scope, perms Permissi
 		Query: "api/query?" + v.Encode(), Chart: newChart(p.kind, res, p.show, unitOf(res.Query.Metric))}
 	v.Set("format", "csv")
 	pv.CSV = "api/query?" + v.Encode()
-	for _, d := range res.Query.GroupBy {
-		pv.Columns = append(pv.Columns, d.String())
-	}
-	pv.Columns = append(policyColumns(res.Query.Metric), pv.Columns...)
+	pv.Columns = res.Query.GroupNames()
 	for _, r := range res.Rows {
 		if len(p.show) > 0 && !slices.Contains(p.show, r.Series) {
 			continue
@@ -105,16 +102,4 @@ func (h *handler) runPanel(ctx context.Context, p panel, s scope, perms Permissi
 			Value: formatValue(r.Value), Flags: strings.TrimSpace(flags(r))})
 	}
 	return pv, nil
-}
-
-// policyColumns names the group values the policy metrics put before
-// the group-by ones; nil for other metrics.
-func policyColumns(m insights.Metric) []string {
-	switch m {
-	case insights.ConditionalAccessPolicies:
-		return []string{"policy", "result"}
-	case insights.MFAPolicyPrompts:
-		return []string{"policy"}
-	}
-	return nil
 }

@@ -7,7 +7,7 @@ import (
 // views are the dashboard's pages, in the navigation's order. A view is
 // one file (view_*.go) declaring its panels; adding one is adding its
 // file and its name here.
-var views = []view{usersView, authenticationsView, mfaView, methodsView, signInsView, registrationsView}
+var views = []view{usersView, authenticationsView, mfaView, methodsView, signInsView, registrationsView, riskView}
 
 // routes returns every route of the handler but the 404 fallback.
 func (h *handler) routes() []route {
@@ -19,6 +19,10 @@ func (h *handler) routes() []route {
 		{pattern: "/api/methods", perm: ViewAggregates, serve: h.serveMethods},
 		{pattern: "/api/registrations", perm: ViewSignIns, serve: h.serveRegistrations},
 		{pattern: "/api/methodactivity", perm: ViewSignIns, serve: h.serveMethodActivity},
+		{pattern: "/api/detections", perm: ViewSignIns, serve: h.serveDetections},
+		{pattern: "/api/riskyusers", perm: ViewSignIns, serve: h.serveRiskyUsers},
+		{pattern: "/api/evidence", perm: ViewSignIns, serve: h.serveEvidence},
+		{pattern: "/api/riskstate", method: http.MethodPost, perm: ViewSignIns | ManageRisk, serve: h.serveRiskState},
 		{pattern: "/reports/userInsights/{period}/{name}", perm: ViewAggregates, serve: h.serveGraph},
 	}
 	for _, v := range views {

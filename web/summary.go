@@ -73,7 +73,7 @@ func (h *handler) methodsContent(ctx context.Context, _ view, s scope, perms Per
 	if len(rows) == 0 {
 		sv.Chart = chart{Width: chartW, Height: 60, Empty: true}
 	} else {
-		sv.Chart = barChart(rows, names{dims: []insights.Dimension{insights.DimMethod}}, "users")
+		sv.Chart = barChart(rows, dimNames(insights.DimMethod), "users")
 	}
 	for _, r := range rows {
 		sv.Rows = append(sv.Rows, tableRow{Series: r.Series, Groups: r.Groups, Value: formatValue(r.Value)})

@@ -123,6 +123,7 @@ type pageData struct {
 	SignIns       *signInsData
 	Registrations *registrationsData
 	Activity      *activityData
+	Risk          *riskData
 	Error         string
 }
 

@@ -124,6 +124,7 @@ var signInColumns = []signInColumn{
 	{"mfaResult", "MFA result", false, func(v entryView) string { return v.E.MFAResult }},
 	{"ca", "Conditional access", true, func(v entryView) string { return v.E.ConditionalAccess }},
 	{"riskLevel", "Risk level", false, func(v entryView) string { return v.E.RiskLevel }},
+	{"computedRisk", "Computed risk", false, func(v entryView) string { return riskLabel(v.E.ComputedRisk) }},
 	{"riskState", "Risk state", false, func(v entryView) string { return v.E.RiskState }},
 	{"crossTenant", "Cross-tenant access", false, func(v entryView) string { return v.E.CrossTenant }},
 	{"language", "Language", false, func(v entryView) string { return v.E.Language }},

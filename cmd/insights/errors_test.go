@@ -52,6 +52,20 @@ func TestBadInputExitsOneNamingWhatIsWrong(t *testing.T) {
 		{"missing file", []string{"import", "-store", dir, "-format", "jsonl", "missing.jsonl"}, []string{"missing.jsonl", "no such file"}},
 		{"no file", []string{"import", "-store", dir, "-format", "jsonl"}, []string{"no file to import"}},
 		{"malformed file", []string{"import", "-store", dir, "-format", "okta", notJSON}, []string{notJSON, "malformed input: line "}},
+		{"unknown detection type", []string{"risks", "-store", dir, "-type", "bruteForce,phishing"}, []string{"-type", `"phishing"`, "passwordSpray"}},
+		{"unknown risk level", []string{"risks", "-store", dir, "-level", "severe"}, []string{"-level", `"severe"`, "low, medium, high"}},
+		{"unknown risk state", []string{"risks", "-store", dir, "-users", "-state", "atrisk"}, []string{"-state", `"atrisk"`, "atRisk"}},
+		{"state of detections", []string{"risks", "-store", dir, "-state", "atRisk"}, []string{"-state needs -users"}},
+		{"type of risky users", []string{"risks", "-store", dir, "-users", "-type", "bruteForce"}, []string{"-type", "-users"}},
+		{"risks limit and all", []string{"risks", "-store", dir, "-all", "-limit", "5"}, []string{"-limit and -all"}},
+		{"risks limit too large", []string{"risks", "-store", dir, "-limit", "0"}, []string{"limit 0"}},
+		{"risks stray argument", []string{"risks", "-store", dir, "alice"}, []string{`unexpected argument "alice"`}},
+		{"risk-state without a state", []string{"risk-state", "-store", dir, "-user", "alice"}, []string{"-state is required"}},
+		{"risk-state atRisk", []string{"risk-state", "-store", dir, "-user", "alice", "-state", "atRisk"}, []string{"-state", "dismissed, confirmedCompromised"}},
+		{"risk-state empty user", []string{"risk-state", "-store", dir, "-user", "", "-state", "dismissed"}, []string{"-user: empty"}},
+		{"risk-state on no store", []string{"risk-state", "-store", filepath.Join(t.TempDir(), "nowhere"), "-user", "a", "-state", "dismissed"}, []string{"no such store"}},
+		{"rescan backwards", []string{"rescan", "-store", dir, "-from", "2023-10-01", "-to", "2023-09-01"}, []string{"-from 2023-10-01 is not before -to 2023-09-01"}},
+		{"rescan without to", []string{"rescan", "-store", dir, "-from", "2023-10-01"}, []string{"-to is required"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := cmd(t, c.args...)

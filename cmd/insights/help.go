@@ -16,7 +16,7 @@ func writeHelp(w io.Writer) {
 	b.WriteString("insights imports identity logs into a store, computes user insights, lists sign-ins.\n\n")
 	b.WriteString("usage: insights SUBCOMMAND [flags] [FILE...]\n\nsubcommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s  %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s  %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun 'insights help SUBCOMMAND' (or 'insights SUBCOMMAND -h') for its flags.\n")
 	b.WriteString("Exit codes: 0 done, 1 bad input, 2 internal error (corrupt store, I/O).\n")
@@ -34,7 +34,7 @@ func writeHelp(w io.Writer) {
 		}
 	}
 	var kinds []string
-	for k := insights.KindSignIn; k <= insights.KindReset; k++ {
+	for k := insights.KindSignIn; k <= insights.KindRiskDecision; k++ {
 		kinds = append(kinds, k.String())
 	}
 	var formats []string
@@ -51,6 +51,7 @@ func writeHelp(w io.Writer) {
 		{"event kinds (kind = signIn in filters; kind in the event format)", kinds},
 		{"import formats (import -format)", formats},
 		{"Graph collections (query -format graph -graph)", export.GraphCollections()},
+		{"risk detection types (risks -type)", detectionTypeNames()},
 	} {
 		fmt.Fprintf(&b, "\n%s:\n%s", l.title, wrap(l.items, "  ", 80))
 	}

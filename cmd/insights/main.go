@@ -5,6 +5,9 @@
 //	insights query --store DIR --metric activeUsers --from 2023-09-01 --to 2023-10-01 --granularity month --by appName
 //	insights signins --store DIR --filter 'status = failure' --limit 20
 //	insights export --store DIR > events.jsonl
+//	insights risks --store DIR --type bruteForce,mfaFatigue --level high
+//	insights risks --store DIR --users --state atRisk
+//	insights risk-state --store DIR --user alice --state dismissed
 //
 // Run "insights help" for the subcommands, metrics and dimensions, and
 // "insights help SUBCOMMAND" for one subcommand's flags. Flags come
@@ -15,8 +18,11 @@
 // import creates its store on first use, in UTC unless -zone names
 // another; init creates one without importing. The zone is fixed at
 // creation: -zone with another zone is an error. A directory that holds
-// other files is never made a store. The other subcommands (query,
-// signins, export) need an existing store and open it read-only: they
+// other files is never made a store. risk-state and rescan need an
+// existing store and open it for writing (an administrator's decision is
+// an event of the log; a rescan rewrites detections). The other
+// subcommands (query, signins, export, risks) need an existing store and
+// open it read-only: they
 // write nothing in its directory, not even a LOCK file, so a store on a
 // read-only mount, a backup or another user's store can be read; they
 // fail while a writer (an import, a service) has the store open. import streams each file through
@@ -43,7 +49,7 @@
 //
 // What a subcommand was asked for (a table, CSV, JSON, an import summary)
 // goes to stdout; warnings, progress, errors and the next page's cursor
-// ("next page: -cursor C", for signins without -all) go to stderr, so that
+// ("next page: -cursor C", for signins and risks without -all) go to stderr, so that
 // stdout can be piped to a file or a tool. Table output is meant for a terminal:
 // control characters (C0, DEL, C1), Unicode bidirectional controls and
 // invalid UTF-8 in values are each shown as U+FFFD, since logs carry
@@ -90,6 +96,9 @@ var commands = []command{
 	{"query", "compute a metric", runQuery},
 	{"signins", "list the sign-in log, newest first", runSignIns},
 	{"export", "write the event log as JSON lines or CSV", runExport},
+	{"risks", "list risk detections, or with -users the risky users", runRisks},
+	{"risk-state", "dismiss a risky user, or confirm them compromised", runRiskState},
+	{"rescan", "rebuild the risk detections of a range from the log", runRescan},
 	{"help", "show this help, or a subcommand's", nil},
 }
 

@@ -93,26 +93,14 @@ func (p *pageSource) Err() error               { return nil }
 // writeEntryTable writes entries as a table, aligned a thousand lines at
 // a time so that a long listing streams.
 func writeEntryTable(w io.Writer, src export.EntrySource, zone string) error {
-	if _, err := fmt.Fprintf(w, "sign-ins, newest first; zone %s\n", sanitize(zone)); err != nil {
-		return err
-	}
-	t := newTable(w)
-	t.row("time", "user", "app", "type", "status", "errorCode", "reason", "ip", "location", "os", "browser")
-	for n := 1; src.Next(); n++ {
-		e := src.Entry()
-		t.row(e.Time.Format("2006-01-02 15:04:05"), cmp.Or(e.UserKey, e.PrincipalID), cmp.Or(e.AppName, e.AppID),
-			e.SignInType.String(), e.Status.String(), strconv.Itoa(e.ErrorCode), e.Reason, e.IP,
-			location(e.Event), e.OS, e.Browser)
-		if n%insights.MaxPageSize == 0 {
-			if err := t.flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := src.Err(); err != nil {
-		return err
-	}
-	return t.flush()
+	return writeRows(w, "sign-ins, newest first; zone "+zone, src,
+		[]string{"time", "user", "app", "type", "status", "errorCode", "reason", "ip", "location", "os", "browser"},
+		func() []string {
+			e := src.Entry()
+			return []string{e.Time.Format("2006-01-02 15:04:05"), cmp.Or(e.UserKey, e.PrincipalID), cmp.Or(e.AppName, e.AppID),
+				e.SignInType.String(), e.Status.String(), strconv.Itoa(e.ErrorCode), e.Reason, e.IP,
+				location(e.Event), e.OS, e.Browser}
+		})
 }
 
 // location is "city, state, country" without the empty parts.

@@ -28,15 +28,19 @@ const (
 	// readWrite opens a store for import and init, creating a missing or
 	// empty directory as a new store.
 	readWrite
+	// readWriteExisting opens an existing store for writing (risk-state,
+	// rescan): a missing or empty directory is an error, as with readOnly.
+	readWriteExisting
 )
 
 // openEngine opens the store in dir. With readWrite, a missing or empty
 // directory becomes a new store in zone ("" means UTC); with readOnly, it
 // must hold a store already, so that a mistyped path is an error rather
-// than an empty answer. zone, when given, must be the store's.
+// than an empty answer; so with readWriteExisting. zone, when given, must
+// be the store's.
 func openEngine(ctx context.Context, dir, zone string, mode access) (*engine, error) {
 	switch fi, err := os.Stat(dir); {
-	case mode == readOnly && errors.Is(err, os.ErrNotExist):
+	case mode != readWrite && errors.Is(err, os.ErrNotExist):
 		return nil, badInput("-store %s: no such store (create it with init or import)", dir)
 	case err == nil && !fi.IsDir():
 		return nil, badInput("-store %s: not a directory", dir)
@@ -50,7 +54,7 @@ func openEngine(ctx context.Context, dir, zone string, mode access) (*engine, er
 	case err != nil:
 		return nil, fmt.Errorf("-store %s: %w", dir, err)
 	}
-	if mode == readOnly {
+	if mode != readWrite {
 		keys, err := st.List(ctx, "")
 		if err == nil && len(keys) == 0 {
 			err = badInput("-store %s: not an insights store (create it with init or import)", dir)

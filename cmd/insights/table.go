@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+
+	"github.com/insightslab/insights"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -71,4 +73,34 @@ func unsafeRune(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// rowSource is what the table writers read: a cursor of the export
+// package's sources.
+type rowSource interface {
+	Next() bool
+	Err() error
+}
+
+// writeRows writes title, then a table of the header and one row of
+// cells a row of src, aligned a page at a time so that a long listing
+// streams.
+func writeRows(w io.Writer, title string, src rowSource, header []string, cells func() []string) error {
+	if _, err := io.WriteString(w, sanitize(title)+"\n"); err != nil {
+		return err
+	}
+	t := newTable(w)
+	t.row(header...)
+	for n := 1; src.Next(); n++ {
+		t.row(cells()...)
+		if n%insights.MaxPageSize == 0 {
+			if err := t.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := src.Err(); err != nil {
+		return err
+	}
+	return t.flush()
 }

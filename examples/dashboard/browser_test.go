@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,7 +100,7 @@ func TestBrowser(t *testing.T) {
 	detail := detailWithSteps(t, api("api/signins?limit=50"))
 
 	views := []struct{ slug, fragment string }{{"users", ""}, {"authentications", ""}, {"mfa", ""}, {"methods", ""},
-		{"signins", detail}, {"registrations", ""}}
+		{"signins", detail}, {"registrations", ""}, {"risk", bruteForceEvidence(t, api("api/detections?type=bruteForce&limit=1"))}}
 	var wg sync.WaitGroup
 	running := make(chan struct{}, 4) // browsers at once
 	for _, w := range windows {
@@ -120,11 +121,14 @@ func TestBrowser(t *testing.T) {
 					checkSignIns(t, dom, api)
 				case "registrations":
 					checkRegistrations(t, dom, api)
+				case "risk":
+					checkRisk(t, dom, api)
+					checkPanels(t, v.slug, dom, api, 3)
 				case "methods":
 					checkSummary(t, dom, api)
-					checkPanels(t, v.slug, dom, api)
+					checkPanels(t, v.slug, dom, api, 4)
 				default:
-					checkPanels(t, v.slug, dom, api)
+					checkPanels(t, v.slug, dom, api, 4)
 				}
 				if w.suffix != "" && !slices.Contains(phoneShots, v.slug) {
 					return
@@ -148,7 +152,7 @@ func TestBrowser(t *testing.T) {
 var windows = []struct{ size, suffix string }{{"1440,900", ""}, {"390,844", "-phone"}}
 
 // phoneShots are the views whose phone screenshot is saved.
-var phoneShots = []string{"users", "signins"}
+var phoneShots = []string{"users", "signins", "risk"}
 
 // layoutScript runs in the page once it has loaded and writes what
 // overflows into the body's data-layout attribute, for --dump-dom: every
@@ -238,10 +242,11 @@ func runChromium(ctx context.Context, chromium, size, mode, url string) (string,
 	return out.String(), nil
 }
 
-// checkPanels checks every chart of a view's DOM against /api/query.
-func checkPanels(t *testing.T, slug, dom string, api func(string) []byte) {
+// checkPanels checks every chart of a view's DOM against /api/query; the
+// view has at least min.
+func checkPanels(t *testing.T, slug, dom string, api func(string) []byte, min int) {
 	panels := panelRE.FindAllStringSubmatch(dom, -1)
-	if len(panels) < 4 {
+	if len(panels) < min {
 		t.Errorf("%s: %d charts in the DOM", slug, len(panels))
 		return
 	}
@@ -399,6 +404,80 @@ func checkRegistrations(t *testing.T, dom string, api func(string) []byte) {
 		}
 		if len(want) == 0 || strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("registrations: %s %v in the browser, %v in the API", l.name, got, want)
+		}
+	}
+}
+
+var (
+	detListRE  = regexp.MustCompile(`<section class="log detections" data-query="([^"]*)">`)
+	detRowRE   = regexp.MustCompile(`<tr data-detection="([^"]*)"`)
+	evListRE   = regexp.MustCompile(`<section class="log evidence" id="evidence" data-query="([^"]*)">`)
+	userListRE = regexp.MustCompile(`<section class="log riskyusers" data-query="([^"]*)">`)
+	userRowRE  = regexp.MustCompile(`<tr data-user="([^"]*)" class="level-`)
+)
+
+// bruteForceEvidence returns the query of the risk view
+// opening the evidence of the brute force the sample holds.
+func bruteForceEvidence(t *testing.T, b []byte) string {
+	var page insights.DetectionPage
+	if err := json.Unmarshal(b, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Detections) == 0 {
+		t.Fatal("the sample has no brute-force detection")
+	}
+	return "?type=bruteForce&detection=" + url.QueryEscape(page.Detections[0].ID)
+}
+
+// checkRisk requires the risk view's three lists (the detections, the
+// chosen detection's evidence sign-ins, the risky users) to show the rows
+// of their API queries, in order.
+func checkRisk(t *testing.T, dom string, api func(string) []byte) {
+	var dets insights.DetectionPage
+	var ev struct{ Entries []insights.LogEntry }
+	var users insights.RiskyUserPage
+	lists := []struct {
+		name      string
+		list, row *regexp.Regexp
+		decode    func([]byte) error
+		keys      func() []string
+	}{
+		{"detections", detListRE, detRowRE, func(b []byte) error { return json.Unmarshal(b, &dets) }, func() (k []string) {
+			for _, d := range dets.Detections {
+				k = append(k, d.ID)
+			}
+			return k
+		}},
+		{"evidence", evListRE, entryRE, func(b []byte) error { return json.Unmarshal(b, &ev) }, func() (k []string) {
+			for _, e := range ev.Entries {
+				k = append(k, e.ID)
+			}
+			return k
+		}},
+		{"risky users", userListRE, userRowRE, func(b []byte) error { return json.Unmarshal(b, &users) }, func() (k []string) {
+			for _, u := range users.Users {
+				k = append(k, u.UserKey)
+			}
+			return k
+		}},
+	}
+	for _, l := range lists {
+		m := l.list.FindStringSubmatch(dom)
+		if m == nil {
+			t.Errorf("risk: no %s in the DOM", l.name)
+			continue
+		}
+		if err := l.decode(api(html.UnescapeString(m[1]))); err != nil {
+			t.Error(err)
+			continue
+		}
+		want := l.keys()
+		var got []string
+		for _, r := range l.row.FindAllStringSubmatch(dom, -1) {
+			got = append(got, html.UnescapeString(r[1]))
+		}
+		if len(want) == 0 || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("risk: %s %v in the browser, %v in the API", l.name, got, want)
 		}
 	}
 }

@@ -103,9 +103,10 @@ type sample struct {
 
 // generate returns the sample: sign-ups of new users, their sign-ins with
 // failures, MFA steps, conditional-access policies, service-principal
-// sign-ins, a few deletions, and their authentication methods (a snapshot
+// sign-ins, a few deletions, their authentication methods (a snapshot
 // as of the window's first day for part of them, registrations, removals,
-// password resets and unlocks). Deterministic in cfg.
+// password resets and unlocks), and two attacks for the risk view (see
+// attacks). Deterministic in cfg.
 func generate(cfg sampleConfig, loc *time.Location) sample {
 	r := rand.New(rand.NewPCG(cfg.seed, 7))
 	rm := rand.New(rand.NewPCG(cfg.seed, 11)) // methods draw apart: the sign-ins stay as they were
@@ -117,8 +118,12 @@ func generate(cfg sampleConfig, loc *time.Location) sample {
 	}
 	out := sample{snapshotAt: at(0, 0, 0)}
 	var events []insights.Event
+	var victims []person
 	for i := range cfg.users {
 		p := newPerson(r, i, cfg.days)
+		if i == 3 || i == 5 {
+			victims = append(victims, p)
+		}
 		methods, evs := p.methodActivity(rm, cfg.days, i, at)
 		if methods != nil {
 			out.snapshot = append(out.snapshot, insights.RegisteredMethods{UserKey: p.key, Methods: methods})
@@ -157,10 +162,48 @@ func generate(cfg sampleConfig, loc *time.Location) sample {
 				RequestID: fmt.Sprintf("sp-%d-%d", day, n)})
 		}
 	}
+	if len(victims) == 2 && cfg.days >= 3 {
+		events = append(events, attacks(rand.New(rand.NewPCG(cfg.seed, 13)), victims, cfg.days, at)...)
+	}
 	for _, e := range events {
 		if !e.Time.After(cfg.now) {
 			out.events = append(out.events, e)
 		}
+	}
+	return out
+}
+
+// attacks are a brute force on the first victim three days before the
+// last (12 wrong passwords in 6 minutes from an address abroad, then a
+// success) and an MFA-fatigue burst on the second two days before (6
+// denied push notifications in half an hour, then one approved at night).
+func attacks(r *rand.Rand, victims []person, days int, at func(day, hour, minute int) time.Time) []insights.Event {
+	var out []insights.Event
+	p := victims[0]
+	for i := range 13 {
+		t := at(days-3, 3, i/2).Add(time.Duration(30*(i%2)) * time.Second)
+		code := 50126
+		if i == 12 {
+			t, code = at(days-3, 3, 25), 0
+		}
+		e := p.signIn(r, t, fmt.Sprintf("brute-%d", i), code)
+		e.IP, e.Country, e.City, e.State, e.Language = "198.19.9.66", "BR", "São Paulo", "São Paulo", "pt-BR"
+		out = append(out, e)
+	}
+	p = victims[1]
+	for i := range 7 {
+		t := at(days-2, 23, 5*i)
+		e := p.signIn(r, t, fmt.Sprintf("fatigue-%d", i), 0)
+		mfa := insights.AuthStep{Time: t.Add(15 * time.Second), Method: "Mobile app notification", Succeeded: i == 6,
+			ResultDetail: "MFA denied; user declined the authentication", Requirement: insights.RequirementMultiFactor}
+		e.ErrorCode, e.AuthRequirement = 500121, insights.RequirementMultiFactor
+		if i == 6 {
+			mfa.ResultDetail, e.ErrorCode = "MFA successfully completed", 0
+		}
+		e.AuthDetails = []insights.AuthStep{{Time: t, Method: "Password", Succeeded: true, ResultDetail: "Correct password",
+			Requirement: insights.RequirementSingleFactor}, mfa}
+		e.MFAPolicies = []string{policyMFA}
+		out = append(out, e)
 	}
 	return out
 }

@@ -3,13 +3,19 @@
 // with MFA steps, conditional-access policies and registrations to an
 // in-memory engine, prints a security overview (MFA-protected sign-ins,
 // MFA methods and their success rates, failure reasons, conditional
-// access, passwordless, authentication methods) and one user's sign-in
-// history with its authentication steps.
+// access, passwordless, authentication methods), one user's sign-in
+// history with its authentication steps, and the risk detections (SPEC
+// §9) that three attacks injected among the ordinary traffic fire, a
+// password spray, a brute force and an MFA-fatigue burst, with the risky
+// users they make. The
+// engine's clock is fixed (Options.Now), so the output is the same on
+// every run.
 //
 //	go run ./examples/security
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -126,6 +132,37 @@ func run() error {
 			fmt.Printf("      %s %s: %s %s\n", s.Time.Format("15:04:05"), strings.TrimSuffix(s.Requirement, "Authentication"), s.Method, ok)
 		}
 	}
+	return printRisk(ctx, eng)
+}
+
+// printRisk prints the risk detections, newest first, each with its rule
+// and the sign-ins that fired it, then the risky users.
+func printRisk(ctx context.Context, eng *insights.Engine) error {
+	dets, err := eng.Detections(ctx, insights.DetectionQuery{From: from, To: to})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nRisk detections, newest first: %d\n", len(dets.Detections))
+	for _, d := range dets.Detections {
+		fmt.Printf("  %s  %-14s %-7s %s\n", d.Time.Format("Mon 02 15:04"), d.Type, d.Level, cmp.Or(d.UserKey, d.Source, "(tenant)"))
+		fmt.Printf("      %s\n", d.Rule)
+		entries, err := eng.EntriesByID(ctx, d.Evidence)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			fmt.Printf("      evidence %s  %-15s %s\n", e.Time.Format("15:04:05"), e.IP, e.Status)
+		}
+	}
+	users, err := eng.RiskyUsers(ctx, insights.RiskyUserQuery{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nRisky users: %d\n", len(users.Users))
+	for _, u := range users.Users {
+		fmt.Printf("  %-22s level %-7s %-21s detections: %d, updated %s\n", u.UserKey, u.Level, u.State, u.Detections,
+			u.Updated.Format("Mon 02 15:04"))
+	}
 	return nil
 }
 
@@ -176,6 +213,54 @@ func generate() []insights.Event {
 			}
 			out = append(out, ev)
 		}
+	}
+	return append(out, attacks()...)
+}
+
+// attacks are three attacks among the ordinary traffic: a password spray
+// from one /24 at night against 30 accounts, of which user-003 then signs
+// in from that network; a brute force on user-011 (12 wrong passwords in
+// 6 minutes from one address, then a success); and an MFA-fatigue burst
+// on user-023 (6 push notifications denied in half an hour, then one
+// approved).
+func attacks() []insights.Event {
+	var out []insights.Event
+	night := from.AddDays(11).Start(time.UTC).Add(2 * time.Hour)
+	for i := range 30 {
+		out = append(out, insights.Event{Time: night.Add(time.Duration(i) * time.Minute), Kind: insights.KindSignIn,
+			UserKey: fmt.Sprintf("user-%03d@example.com", i), ErrorCode: 50126, AppName: "Mail",
+			IP: fmt.Sprintf("203.0.113.%d", 20+i), RequestID: fmt.Sprintf("spray/%d", i)})
+	}
+	out = append(out, insights.Event{Time: night.Add(3 * time.Hour), Kind: insights.KindSignIn, UserKey: "user-003@example.com",
+		AppName: "Mail", IP: "203.0.113.44", RequestID: "spray/ok"})
+	brute := time.Date(2026, 3, 10, 13, 2, 0, 0, time.UTC)
+	victim := "user-011@example.com"
+	for i := range 13 {
+		t := brute.Add(time.Duration(i) * 30 * time.Second)
+		ev := insights.Event{Time: t, Kind: insights.KindSignIn, UserKey: victim, AppName: "Mail", IP: "198.18.0.66",
+			City: "Unknown", RequestID: fmt.Sprintf("brute/%d", i), ErrorCode: 50126,
+			AuthDetails: []insights.AuthStep{{Time: t, Method: "Password", Requirement: insights.RequirementSingleFactor}}}
+		if i == 12 { // the guess that worked
+			t = brute.Add(20 * time.Minute)
+			ev.Time, ev.ErrorCode, ev.AuthDetails = t, 0,
+				[]insights.AuthStep{{Time: t, Method: "Password", Succeeded: true, Requirement: insights.RequirementSingleFactor}}
+		}
+		out = append(out, ev)
+	}
+	fatigue := time.Date(2026, 3, 12, 21, 5, 0, 0, time.UTC)
+	target := "user-023@example.com"
+	for i := range 7 {
+		t := fatigue.Add(time.Duration(i) * 5 * time.Minute)
+		mfa := insights.AuthStep{Time: t.Add(10 * time.Second), Method: "Mobile app notification",
+			Requirement: insights.RequirementMultiFactor, ResultDetail: "MFA denied; user declined the authentication"}
+		ev := insights.Event{Time: t, Kind: insights.KindSignIn, UserKey: target, AppName: "Payroll", IP: "192.0.2.77",
+			City: "Unknown", RequestID: fmt.Sprintf("fatigue/%d", i), ErrorCode: 500121,
+			MFAPolicies: []string{"Require MFA for Payroll"}}
+		if i == 6 { // the user gives in
+			mfa.Succeeded, mfa.ResultDetail, ev.ErrorCode = true, "", 0
+		}
+		ev.AuthDetails = []insights.AuthStep{{Time: t, Method: "Password", Succeeded: true, Requirement: insights.RequirementSingleFactor}, mfa}
+		out = append(out, ev)
 	}
 	return out
 }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+// riskReport is what the risk phase measures: the ingest cost of risk
+// detection (SPEC §13: at most 10%), the cost of rebuilding detections
+// from the log, and the heap their state holds.
+type riskReport struct {
+	Events int `json:"events"`
+	Runs   int `json:"runs"`
+	// Medians of the one-goroutine rate of Add over the same events in
+	// time order, risk detection off (Options.Risk.Disabled) and on
+	// (started by a risk read after Open, so that Add feeds it), each
+	// into a fresh engine on a memory store; the runs alternate.
+	OffEventsPerSec float64 `json:"off_events_per_sec"`
+	OnEventsPerSec  float64 `json:"on_events_per_sec"`
+	// AddedCost is the time in Add with detection over the time without,
+	// minus one: 0.08 is 8% more.
+	AddedCost float64 `json:"added_cost"`
+	// RebuildNs is the first risk read of an engine loaded with detection
+	// on but not started: the detections rebuilt from the whole log, as
+	// after Open, an erasure or a too-late event.
+	RebuildNs int64 `json:"rebuild_ns"`
+	// HeapBytes is the engine's heap with detection on minus that with it
+	// off, after the timed loads and a risk read (each after two GCs, the
+	// memory store's bytes subtracted, the smallest of the runs): the
+	// detector's state and the detections. Within the heap's noise (tens of KiB)
+	// for small loads.
+	HeapBytes         int64   `json:"heap_bytes"`
+	HeapBytesPerUser  float64 `json:"heap_bytes_per_user"`
+	Detections        int     `json:"detections"`
+	DetectionsByLevel []int   `json:"detections_by_level"` // low, medium, high
+}
+
+// runRisk measures the risk phase on the first o.riskEvents events, as
+// the ingest phase takes its subset, sorted by time as a live feed sends
+// them: the generator lists each day's events user by user, and an event
+// too late for the detector's windows stops it until the next risk read
+// rebuilds it from the log.
+func runRisk(ctx context.Context, o options, g *generator, r *report, logf func(string, ...any)) error {
+	var evs []insights.Event
+	var buf []ev
+	for d := 0; d < o.days && len(evs) < o.riskEvents; d++ {
+		buf = g.day(d, buf)
+		evs = append(evs, g.dayEvents(d, buf, nil)...)
+	}
+	evs = evs[:min(len(evs), o.riskEvents)]
+	slices.SortStableFunc(evs, func(a, b insights.Event) int { return a.Time.Compare(b.Time) })
+	rr := &riskReport{Events: len(evs), Runs: max(1, o.riskRuns)}
+	// The smaller heap of each kind is kept: the first load of a process
+	// makes one-time allocations that stay.
+	var off, on []time.Duration
+	var heapOff, heapOn riskLoad
+	for i := range rr.Runs {
+		for _, disabled := range []bool{true, false} {
+			l, err := loadRisk(ctx, o.days, evs, o.batch, disabled, true, true)
+			if err != nil {
+				return err
+			}
+			if disabled {
+				off = append(off, l.add)
+				if i == 0 || l.heap < heapOff.heap {
+					heapOff = l
+				}
+			} else {
+				on = append(on, l.add)
+				if i == 0 || l.heap < heapOn.heap {
+					heapOn = l
+				}
+			}
+		}
+	}
+	offT, onT := median(off), median(on)
+	rr.OffEventsPerSec = float64(len(evs)) / offT.Seconds()
+	rr.OnEventsPerSec = float64(len(evs)) / onT.Seconds()
+	rr.AddedCost = onT.Seconds()/offT.Seconds() - 1
+
+	l, err := loadRisk(ctx, o.days, evs, o.batch, false, false, false)
+	if err != nil {
+		return err
+	}
+	rr.RebuildNs = l.firstRead.Nanoseconds()
+	rr.HeapBytes = heapOn.heap - heapOff.heap
+	rr.HeapBytesPerUser = float64(rr.HeapBytes) / float64(o.users)
+	rr.Detections, rr.DetectionsByLevel = heapOn.detections, heapOn.byLevel
+	r.Risk = rr
+	logf("risk: %d events in time order, median of %d runs: %.0f events/s without detection, %.0f with (%+.1f%%); "+
+		"a rebuild from the log %.1f ms; detector heap %.1f MiB (%.0f bytes/user), %d detections",
+		rr.Events, rr.Runs, rr.OffEventsPerSec, rr.OnEventsPerSec, 100*rr.AddedCost, float64(rr.RebuildNs)/1e6,
+		float64(rr.HeapBytes)/(1<<20), rr.HeapBytesPerUser, rr.Detections)
+	return nil
+}
+
+// riskLoad is what loadRisk measured.
+type riskLoad struct {
+	add        time.Duration // in Add
+	firstRead  time.Duration // the first risk read after the load
+	heap       int64         // the engine's heap over the baseline, the store's bytes subtracted
+	detections int
+	byLevel    []int // low, medium, high
+}
+
+// loadRisk adds evs to a fresh engine with detection off or on, started
+// before the load (a risk read after Open) when start, and times Add and
+// the first risk read after it; with measure, also the engine's heap and
+// its detections.
+func loadRisk(ctx context.Context, days int, evs []insights.Event, batch int, disabled, start, measure bool) (riskLoad, error) {
+	var l riskLoad
+	base := heapAfterGC()
+	mem := store.NewMemory()
+	eng, err := insights.Open(ctx, mem, &insights.Options{Now: clockAfter(days), Risk: insights.RiskOptions{Disabled: disabled}})
+	if err != nil {
+		return l, err
+	}
+	defer eng.Close()
+	q := insights.DetectionQuery{Limit: insights.MaxPageSize}
+	if start {
+		if _, err := eng.Detections(ctx, q); err != nil {
+			return l, fmt.Errorf("risk: Detections: %w", err)
+		}
+	}
+	if l.add, err = addBatches(ctx, eng, evs, batch); err != nil {
+		return l, err
+	}
+	t0 := time.Now()
+	page, err := eng.Detections(ctx, q)
+	if err != nil {
+		return l, fmt.Errorf("risk: Detections: %w", err)
+	}
+	l.firstRead = time.Since(t0)
+	if !measure {
+		return l, nil
+	}
+	l.byLevel = make([]int, 3)
+	for {
+		for _, d := range page.Detections {
+			l.detections++
+			if i := slices.Index([]string{insights.RiskLow, insights.RiskMedium, insights.RiskHigh}, d.Level); i >= 0 {
+				l.byLevel[i]++
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+		if page, err = eng.Detections(ctx, q); err != nil {
+			return l, fmt.Errorf("risk: Detections: %w", err)
+		}
+	}
+	if err := eng.Flush(ctx); err != nil {
+		return l, err
+	}
+	heap := heapAfterGC()
+	storeBytes, err := memoryStoreBytes(ctx, mem)
+	if err != nil {
+		return l, err
+	}
+	l.heap = int64(heap) - int64(base) - storeBytes
+	return l, nil
+}
+
+// median returns the median of ts (the lower of the middle two).
+func median(ts []time.Duration) time.Duration {
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}

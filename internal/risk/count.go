@@ -1,0 +1,244 @@
+package risk
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// countRule is a threshold over a sliding window of one key's qualifying
+// events (bruteForce, mfaFatigue, signUpFlood), with an optional follow-up
+// event that raises an episode to high.
+type countRule struct {
+	typ       Type
+	threshold int
+	window    int64 // ns
+	followUp  int64 // ns; 0: none
+	level     Level
+	text      string
+	qualifies func(o *Observation) bool
+	follows   func(o *Observation) bool // nil: no follow-up
+	user      bool                      // the key is the detection's user (else its source)
+}
+
+// episode is one detection being built: the key's detection of one
+// window-aligned bucket.
+type episode struct {
+	d      Detection
+	bucket int64
+	last   int64 // time of the latest evidence
+}
+
+type countState struct {
+	r     *countRule
+	key   string
+	win   window     // qualifying events in (t-window, t]
+	open  *episode   // the episode of the latest bucket that fired
+	await []*episode // episodes a follow-up may still raise
+}
+
+func (r *countRule) newState(key string) state { return &countState{r: r, key: key} }
+
+func (s *countState) clone() state { c := s.copy(); return &c }
+
+func (s *countState) fresh() state { return s.r.newState(s.key) }
+
+// copy returns a deep copy of s.
+func (s *countState) copy() countState {
+	c := countState{r: s.r, key: s.key, win: s.win.clone()}
+	copyEp := func(e *episode) *episode {
+		n := *e
+		n.d.Evidence = append([]Ref(nil), e.d.Evidence...)
+		return &n
+	}
+	c.open, c.await = cloneEpisodes(s.open, s.await, copyEp)
+	return c
+}
+
+func (s *countState) idle(cut int64) bool {
+	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
+}
+
+func (s *countState) fold(o *Observation, out sink) {
+	r := s.r
+	s.await = raisable(s.await, o.Time, r.followUp)
+	if r.follows != nil && r.follows(o) && len(s.await) > 0 {
+		for _, e := range s.await {
+			e.d.Level = LevelHigh
+			e.d.Evidence = append(e.d.Evidence, o.Ref)
+			e.d.End, e.last = o.Time, o.Time
+			out.emit(&e.d)
+		}
+		s.await = s.await[:0]
+	}
+	if !r.qualifies(o) {
+		return
+	}
+	s.win.push(o)
+	s.win.expire(o.Time-r.window, nil)
+	win := s.win.all()
+	if len(win) < r.threshold {
+		return
+	}
+	b := floorDiv(o.Time, r.window)
+	if s.open != nil && s.open.bucket == b {
+		e := s.open
+		e.d.Evidence = append(e.d.Evidence, o.Ref)
+		e.d.End, e.last = o.Time, o.Time
+		out.emit(&e.d)
+		return
+	}
+	e := &episode{bucket: b, last: o.Time, d: Detection{
+		ID: detectionID(r.typ, s.key, o.Ref), Type: r.typ, Level: r.level, Time: o.Time, Opener: o.Ref,
+		Start: win[0].Time, End: o.Time, Rule: r.text,
+	}}
+	if r.user {
+		e.d.User = s.key
+	} else {
+		e.d.Source = s.key
+	}
+	for _, w := range win {
+		e.d.Evidence = append(e.d.Evidence, w.Ref)
+	}
+	s.open = e
+	if r.follows != nil {
+		s.await = append(s.await, e)
+	}
+	out.emit(&e.d)
+}
+
+// latest is the time of the episode's latest evidence.
+func (e *episode) latest() int64 { return e.last }
+
+// bucketOf is the episode's window-aligned bucket.
+func (e *episode) bucketOf() int64 { return e.bucket }
+
+// ongoing is an episode of a window rule.
+type ongoing interface {
+	comparable
+	latest() int64
+	bucketOf() int64
+}
+
+// raisable drops from await the episodes whose latest evidence is more
+// than followUp before t: a follow-up can no longer raise them.
+func raisable[E ongoing](await []E, t, followUp int64) []E {
+	return slices.DeleteFunc(await, func(e E) bool { return t-e.latest() > followUp })
+}
+
+// windowIdle reports whether nothing of a window rule's state can affect
+// an event at or after cut: no event in the window, no episode open in
+// cut's bucket, none a follow-up may raise.
+func windowIdle[E ongoing](win []*Observation, window int64, open E, await []E, followUp, cut int64) bool {
+	var none E
+	for _, o := range win {
+		if o.Time > cut-window {
+			return false
+		}
+	}
+	if open != none && open.bucketOf() >= floorDiv(cut, window) {
+		return false
+	}
+	for _, e := range await {
+		if e.latest()+followUp >= cut {
+			return false
+		}
+	}
+	return true
+}
+
+// cloneEpisodes copies the open episode and those awaiting a follow-up
+// with cp, keeping open among await when it was.
+func cloneEpisodes[E ongoing](open E, await []E, cp func(E) E) (E, []E) {
+	var none, o E
+	var out []E
+	for _, e := range await {
+		n := cp(e)
+		if e == open {
+			o = n
+		}
+		out = append(out, n)
+	}
+	if open != none && o == none {
+		o = cp(open)
+	}
+	return o, out
+}
+
+// floorDiv is a / b rounded down (b > 0).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+func bruteRule(o Options) *countRule {
+	return &countRule{typ: BruteForce, threshold: o.BruteFailures, window: int64(o.BruteWindow),
+		followUp: int64(o.BruteFollowUp), level: LevelMedium, user: true,
+		text: fmt.Sprintf("≥ %d failed first-factor sign-ins of one user within %v (episodes aligned on %v); high if a successful sign-in follows within %v of the latest",
+			o.BruteFailures, dur(o.BruteWindow), dur(o.BruteWindow), dur(o.BruteFollowUp)),
+		qualifies: func(o *Observation) bool { return o.userSignIn() && o.FirstFactorFailure },
+		follows:   func(o *Observation) bool { return o.userSignIn() && o.Status == StatusSuccess },
+	}
+}
+
+func fatigueRule(o Options) *countRule {
+	return &countRule{typ: MFAFatigue, threshold: o.FatigueDenials, window: int64(o.FatigueWindow),
+		followUp: int64(o.FatigueFollowUp), level: LevelMedium, user: true,
+		text: fmt.Sprintf("≥ %d MFA challenges of one user denied or not completed within %v (episodes aligned on %v); high if an approval follows within %v of the latest",
+			o.FatigueDenials, dur(o.FatigueWindow), dur(o.FatigueWindow), dur(o.FatigueFollowUp)),
+		qualifies: func(o *Observation) bool { return o.MFA == MFADenied && !o.Principal },
+		follows:   func(o *Observation) bool { return o.MFA == MFAApproved && !o.Principal },
+	}
+}
+
+func signUpRule(o Options) *countRule {
+	return &countRule{typ: SignUpFlood, threshold: o.SignUpFlood, window: int64(o.SignUpWindow), level: LevelMedium,
+		text: fmt.Sprintf("≥ %d sign-ups from one source (IPv4 /24, IPv6 /64) within %v (episodes aligned on %v)",
+			o.SignUpFlood, dur(o.SignUpWindow), dur(o.SignUpWindow)),
+		qualifies: func(o *Observation) bool { return o.Kind == KindSignUp },
+	}
+}
+
+// dur spells a duration without its zero parts ("1h", "10m", "24h").
+func dur(d time.Duration) string {
+	s := d.String()
+	for _, z := range []string{"m0s", "h0m"} {
+		if len(s) > len(z) && s[len(s)-len(z):] == z {
+			s = s[:len(s)-len(z)+1]
+		}
+	}
+	return s
+}
+
+// window holds the events of a sliding window, oldest first. The events
+// are shared: nobody changes an observation once added.
+type window struct {
+	evs  []*Observation
+	head int // evs[:head] have left the window
+}
+
+// all returns the events in the window.
+func (w *window) all() []*Observation { return w.evs[w.head:] }
+
+func (w *window) push(o *Observation) { w.evs = append(w.evs, o) }
+
+// expire drops the events at or before t, calling gone (if not nil) for each.
+func (w *window) expire(t int64, gone func(*Observation)) {
+	for w.head < len(w.evs) && w.evs[w.head].Time <= t {
+		if gone != nil {
+			gone(w.evs[w.head])
+		}
+		w.evs[w.head] = nil
+		w.head++
+	}
+	if w.head > 32 && 2*w.head > len(w.evs) {
+		n := copy(w.evs, w.evs[w.head:])
+		clear(w.evs[n:])
+		w.evs, w.head = w.evs[:n], 0
+	}
+}
+
+func (w *window) clone() window { return window{evs: slices.Clone(w.all())} }

@@ -1,0 +1,110 @@
+// Package risk computes the risk detections of SPEC §9 from compact
+// observations of events. It knows nothing of the engine: an Observation
+// carries a time (Unix ns), a Ref naming the event (the engine's log
+// entry), and the few fields the rules read.
+//
+// # Definitions
+//
+// Detections are a function of the set of observations, never of their
+// arrival order. Every rule reads its key's events in canonical order —
+// by time, then by Ref — and "before" below means earlier in that order.
+//
+// Window rules (passwordSpray, bruteForce, mfaFatigue, signUpFlood) count
+// qualifying events in the sliding window (t-W, t] ending at each
+// qualifying event e (e and the key's events before it). e fires when the
+// count meets the threshold. Episodes are aligned on the window: time is
+// cut into buckets [kW, (k+1)W) of Unix time, and a key has at most one
+// detection per bucket. Its first firing event opens it (the detection
+// time); its evidence is the window's qualifying events at that moment,
+// then every later firing event of the bucket. The id hashes type, key and
+// the opening event (not the first evidence: the windows of two buckets'
+// openers may start at the same event). Aligned buckets keep the definition local (an episode
+// depends on events within 2W of it, never on a chain of earlier ones), at
+// the price of an attack across a bucket boundary making two detections.
+//
+//   - bruteForce: key the user; qualifying, the user's failed first-factor
+//     sign-ins (bad password or unknown user; the engine marks error codes
+//     50126 and 50034, and failures that name no user); any source. Follow-up: the first successful sign-in of the
+//     user after the opening whose distance to the latest evidence before
+//     it is within BruteFollowUp raises the detection to high and is
+//     appended to its evidence.
+//   - mfaFatigue: key the user; qualifying, MFA challenges denied or not
+//     completed (MFA events and sign-ins alike); follow-up an approval,
+//     as above.
+//   - passwordSpray: key the source (IPv4 /24, IPv6 /64); window events
+//     are the source's user sign-ins of any status; qualifying, its
+//     first-factor failures. e fires when the window's first-factor
+//     failures name ≥ SprayUsers distinct users — a failure without a user
+//     key counts as one user of its own (an unknown account) — and
+//     failures of any reason are ≥ SprayFailureShare of the window's user
+//     sign-ins. The detection is tenant-level (no user), medium. Each
+//     targeted user (a user key among its evidence) whose first successful
+//     sign-in from the source after the opening comes within SprayFollowUp
+//     of the user's latest evidence before it gets a high detection of
+//     their own: time the success, evidence the user's failures in the
+//     episode before it and the success, id from type, source, user and the
+//     episode's opening event.
+//   - signUpFlood: key the source; qualifying, sign-ups of any status.
+//
+// The others:
+//
+//   - unfamiliarSignInProperties: a user's successful sign-in s fires when
+//     the user's successful sign-ins before s with a time ≥ s-30 days
+//     number ≥ UnfamiliarMinimum, s has a country that none of them has,
+//     and s has an OS family, a browser family or an IPv4 /16 (IPv6 /48)
+//     that none of them has. Empty values are never new. Evidence: s.
+//   - atypicalTravel: two consecutive located (latitude or longitude not
+//     0) successful sign-ins of a user, p then s, more than TravelKm apart
+//     (haversine, radius 6371 km) at more than TravelKmh (equal times being
+//     infinitely fast). Evidence: p and s; the id hashes p.
+//   - anonymizedIP (medium) and maliciousIP (high): each sign-in, of any
+//     status and kind of identity, from an address in the list in force
+//     when it is added. Evidence: the sign-in.
+//   - failureSpike: key the app id; hours are Unix hours (UTC, so the same
+//     hour of the week is 168 hours earlier). Hour h fires when its failed
+//     sign-ins (users and principals) exceed max(SpikeMinimum, SpikeFactor
+//     × the median of hours h-168k, k = 1..SpikeWeeks), a missing hour
+//     counting 0; the median of an even count is the mean of the middle
+//     two. The detection time is the failure that exceeds it; the evidence,
+//     the hour's failures up to it.
+//
+// Levels are those of SPEC §9 (low, medium, high as above).
+//
+// Risky users (RiskyUsers) follow from the detections and two more kinds
+// of observation: remedies (a successful sign-in with an approved MFA
+// challenge, a successful password reset), each of which remediates the
+// user's detections whose every evidence is before it
+// (Detection.Remediated is the first). SPEC §9 says "a later successful
+// sign-in": later than the detection's last evidence, we chose, so that
+// the approval ending an MFA-fatigue burst, or the success after a brute
+// force, which are the attacker's and raise the detection to high, do not
+// also remediate it; and a detection whose episode goes on after a remedy
+// is no longer remediated by it. Of administrators' decisions
+// (dismissed, confirmedCompromised), the latest decides. Both kinds are
+// order-independent: a remedy arriving
+// late updates the detections before it, and a detection made late takes
+// the remedies after it, kept for the late horizon.
+//
+// # State
+//
+// A Detector keeps per rule and key only what the windows need: the
+// window's events, the episodes a follow-up may still raise, a user's
+// property values with their latest time over the history and the times of
+// their latest UnfamiliarMinimum successful sign-ins, a user's latest
+// located sign-in, an app's hourly failure counts over SpikeWeeks weeks and
+// the current hour. The four user-keyed rules (bruteForce, mfaFatigue,
+// unfamiliarSignInProperties, atypicalTravel) keep one state per user,
+// each part folding only its rule's events. Besides, every key keeps its events of the last
+// LateHorizon (default 2 h) as they came, and the state before them: an
+// event older than the key's latest is folded in by replaying them on a
+// copy of that state, undoing what they had emitted first, so the result
+// is that of the canonical order. An event older than LateHorizon behind
+// the latest one seen is refused with ErrTooLate: the caller rebuilds from
+// the whole set (the engine rescans its event log). Compact forgets the
+// states that no later event can affect.
+//
+// # Concurrency
+//
+// A Detector is not safe for concurrent use; the engine calls it under its
+// write lock.
+package risk

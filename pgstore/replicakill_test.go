@@ -1,0 +1,238 @@
+package pgstore_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/pgstore"
+)
+
+// Three replica processes add the stream of TestReplicasOnPostgres to one
+// schema (every fourth batch through two of them), while the test kills
+// a random one with SIGKILL at random moments (the lease holder, or one
+// in a checkpoint, as it happens: checkpoints run every 4 KiB of log, the
+// lease lasts 200 ms) and starts it again, resending from its first
+// batch not acknowledged. A replica in the test's own process polls
+// throughout. Once every batch is acknowledged, it and a replica opened
+// then answer, within 20 s of polling, as an engine fed every batch once,
+// and as brute force: nothing acknowledged lost, nothing counted twice.
+
+var replicaKills = flag.Int("replicas.kills", 4, "TestReplicasKilled: SIGKILLs delivered to the replica processes, at most (the stream lasts a few seconds: about 25 fit)")
+
+// replicaChildEnv holds "<schema>|<replica>|<first batch index>" in a
+// replica process of TestReplicasKilled.
+const replicaChildEnv = "INSIGHTS_TEST_REPLICA_CHILD"
+
+const killReplicas = 3
+
+// TestReplicaChild is a replica process of TestReplicasKilled; it does
+// nothing unless started by it. It says "ack <i>" once Add of its i-th
+// batch returned nil, "done" after the last, then exits without Close.
+func TestReplicaChild(t *testing.T) {
+	spec := os.Getenv(replicaChildEnv)
+	if spec == "" {
+		t.Skip("a replica process of TestReplicasKilled")
+	}
+	say := func(format string, args ...any) { os.Stdout.WriteString(fmt.Sprintf(format, args...) + "\n") }
+	fail := func(format string, args ...any) {
+		say("error "+format, args...)
+		os.Exit(3)
+	}
+	parts := strings.Split(spec, "|")
+	if len(parts) != 3 {
+		fail("bad spec %q", spec)
+	}
+	r, err1 := strconv.Atoi(parts[1])
+	from, err2 := strconv.Atoi(parts[2])
+	if err1 != nil || err2 != nil {
+		fail("bad spec %q", spec)
+	}
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv(addressEnv))
+	if err != nil {
+		fail("%v", err)
+	}
+	e, err := insights.Open(ctx, pgstore.New(pool, parts[0]), replicaOptions(200*time.Millisecond))
+	if err != nil {
+		fail("Open: %v", err)
+	}
+	mine := replicaBatches(r, killReplicas)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 15))
+	for i := from; i < len(mine); i++ {
+		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond) // room for kills between and during Adds
+		if err := e.Add(ctx, engBatch(mine[i])...); err != nil {
+			fail("batch %d: %v", mine[i], err)
+		}
+		say("ack %d", i)
+	}
+	say("done")
+	os.Exit(0)
+}
+
+// killChild is a replica process and what it said.
+type killChild struct {
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
+	exited chan struct{} // closed once its output ended
+	mu     sync.Mutex
+	acked  int    // batches acknowledged, in order
+	done   bool   // said "done"
+	err    string // said "error …"
+}
+
+func startReplica(t *testing.T, schema string, r, from int) *killChild {
+	t.Helper()
+	c := &killChild{acked: from, exited: make(chan struct{})}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^TestReplicaChild$", "-test.count=1", "-test.timeout=5m")
+	c.cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%d|%d", replicaChildEnv, schema, r, from))
+	c.cmd.Stderr = &c.stderr
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.exited)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			c.mu.Lock()
+			switch {
+			case strings.HasPrefix(line, "ack "):
+				if i, err := strconv.Atoi(line[4:]); err == nil && i == c.acked {
+					c.acked++
+				} else {
+					c.err = "out of order: " + line
+				}
+			case line == "done":
+				c.done = true
+			case strings.HasPrefix(line, "error "):
+				c.err = line
+			}
+			c.mu.Unlock()
+		}
+	}()
+	return c
+}
+
+// state returns what the child said so far.
+func (c *killChild) state() (acked int, done bool, err string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.acked, c.done, c.err
+}
+
+func TestReplicasKilled(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skip("needs SIGKILL and subprocesses")
+	}
+	ctx := context.Background()
+	pool := testPool(t)
+	schema := newSchema(t, pool)
+	want := refAnswers(t, engBatches)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d, %d kills", seed, *replicaKills)
+	rng := rand.New(rand.NewPCG(seed, 15))
+
+	watcher, err := insights.Open(ctx, pgstore.New(pool, schema), replicaOptions(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	var kids [killReplicas]*killChild
+	for r := range kids {
+		kids[r] = startReplica(t, schema, r, 0)
+	}
+	defer func() {
+		for _, c := range kids {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+		}
+	}()
+	// check fails the test if replica r said an error or exited before
+	// "done", or if the race detector reported; stderr is read only once
+	// the process has been waited for.
+	check := func(r int) (done bool) {
+		c := kids[r]
+		_, done, cerr := c.state()
+		exited := false
+		select {
+		case <-c.exited:
+			exited = true
+		default:
+		}
+		if cerr == "" && !exited {
+			return done
+		}
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+		switch stderr := c.stderr.String(); {
+		case cerr != "":
+			t.Fatalf("replica %d: %s\nstderr:\n%s", r, cerr, stderr)
+		case !done:
+			t.Fatalf("replica %d exited before it was done:\n%s", r, stderr)
+		case strings.Contains(stderr, "DATA RACE"):
+			t.Fatalf("replica %d: the race detector reported:\n%s", r, stderr)
+		}
+		return done
+	}
+	kills := 0
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		all := true
+		for r := range kids {
+			all = check(r) && all
+		}
+		if all {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas have not acknowledged every batch within 3 minutes (%d kills)", kills)
+		}
+		time.Sleep(time.Duration(20+rng.IntN(200)) * time.Millisecond)
+		if kills == *replicaKills {
+			continue
+		}
+		r := rng.IntN(killReplicas)
+		if _, done, _ := kids[r].state(); done {
+			continue
+		}
+		c := kids[r]
+		_ = c.cmd.Process.Kill() // SIGKILL
+		_ = c.cmd.Wait()
+		<-c.exited
+		acked, _, cerr := c.state()
+		if stderr := c.stderr.String(); cerr != "" || strings.Contains(stderr, "DATA RACE") {
+			t.Fatalf("replica %d before its kill: %s\nstderr:\n%s", r, cerr, stderr)
+		}
+		kills++
+		kids[r] = startReplica(t, schema, r, acked)
+	}
+	if kills < *replicaKills {
+		t.Logf("the replicas were done after %d kills", kills)
+	}
+	checkReplica(t, ctx, "the test's replica", watcher, want)
+	late, err := insights.Open(ctx, pgstore.New(pool, schema), replicaOptions(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	checkReplica(t, ctx, "a replica opened at the end", late, want)
+}
