@@ -201,3 +201,36 @@ func (v *choiceValue) Set(s string) error {
 	v.value = s
 	return nil
 }
+
+// pageFlags are the paging and output flags of the listing commands:
+// -limit, -cursor, -all, -format and -excel.
+type pageFlags struct {
+	limit  int
+	cursor string
+	all    bool
+	format *choiceValue
+	excel  bool
+}
+
+// addPageFlags defines the listing flags on fs; what names the items
+// ("matching sign-in").
+func addPageFlags(fs *flag.FlagSet, what string) *pageFlags {
+	p := &pageFlags{format: newChoice("table", "table", "csv", "json")}
+	fs.IntVar(&p.limit, "limit", 100, fmt.Sprintf("the page size, 1 to %d", insights.MaxPageSize))
+	fs.StringVar(&p.cursor, "cursor", "", "resume after an earlier page: the cursor it printed")
+	fs.BoolVar(&p.all, "all", false, "list every "+what+", not one page")
+	fs.Var(p.format, "format", "the output: table, csv or json (JSON lines)")
+	fs.BoolVar(&p.excel, "excel", false, "with -format csv, write for Excel (byte order mark, CRLF)")
+	return p
+}
+
+// check refuses -limit with -all, and a limit out of range.
+func (p *pageFlags) check(fs *flag.FlagSet) error {
+	if p.all && given(fs, "limit") {
+		return badInput("-limit and -all exclude each other")
+	}
+	if p.limit < 1 || p.limit > insights.MaxPageSize {
+		return badInput("-limit %d: want 1 to %d", p.limit, insights.MaxPageSize)
+	}
+	return nil
+}

@@ -29,12 +29,7 @@ func runRisks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	user := fs.String("user", "", "the detections of this user key; with -users, users whose key or display name starts with it, case ignored")
 	fs.Var((*dateValue)(&dq.From), "from", "detections from this date, YYYY-MM-DD (default: the first kept)")
 	fs.Var((*dateValue)(&dq.To), "to", "detections before this date, YYYY-MM-DD (default: after today)")
-	limit := fs.Int("limit", 100, fmt.Sprintf("the page size, 1 to %d", insights.MaxPageSize))
-	cursor := fs.String("cursor", "", "resume after an earlier page: the cursor it printed")
-	all := fs.Bool("all", false, "list every match, not one page")
-	format := newChoice("table", "table", "csv", "json")
-	fs.Var(format, "format", "the output: table, csv or json (JSON lines)")
-	excel := fs.Bool("excel", false, "with -format csv, write for Excel (byte order mark, CRLF)")
+	pf := addPageFlags(fs, "match")
 	if done, err := parse(fs, args, stdout, "-store DIR [-users] [-type T,...] [-level L,...] [-state S,...] [-user KEY] [-from DATE] [-to DATE] [-limit N | -all] [-cursor C] [-format F]"); done || err != nil {
 		return err
 	}
@@ -44,11 +39,8 @@ func runRisks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := required(fs, "store"); err != nil {
 		return err
 	}
-	if *all && given(fs, "limit") {
-		return badInput("-limit and -all exclude each other")
-	}
-	if *limit < 1 || *limit > insights.MaxPageSize {
-		return badInput("-limit %d: want 1 to %d", *limit, insights.MaxPageSize)
+	if err := pf.check(fs); err != nil {
+		return err
 	}
 	for _, f := range []string{"type", "from", "to"} {
 		if *users && given(fs, f) {
@@ -58,22 +50,22 @@ func runRisks(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*users && given(fs, "state") {
 		return badInput("-state needs -users")
 	}
-	if *all {
-		*limit = insights.MaxPageSize
+	if pf.all {
+		pf.limit = insights.MaxPageSize
 	}
 	return withEngine(ctx, *dir, "", readOnly, func(eng *engine) error {
 		var next string
 		var err error
 		if *users {
 			uq := insights.RiskyUserQuery{Levels: levels.values, States: states.values, UserSearch: *user,
-				Limit: *limit, Cursor: *cursor}
-			next, err = listRiskyUsers(ctx, stdout, eng, uq, *all, format.value, *excel)
+				Limit: pf.limit, Cursor: pf.cursor}
+			next, err = listRiskyUsers(ctx, stdout, eng, uq, pf.all, pf.format.value, pf.excel)
 		} else {
 			for _, t := range types.values {
 				dq.Types = append(dq.Types, insights.DetectionType(t))
 			}
-			dq.Levels, dq.UserKey, dq.Limit, dq.Cursor = levels.values, *user, *limit, *cursor
-			next, err = listDetections(ctx, stdout, eng, dq, *all, format.value, *excel)
+			dq.Levels, dq.UserKey, dq.Limit, dq.Cursor = levels.values, *user, pf.limit, pf.cursor
+			next, err = listDetections(ctx, stdout, eng, dq, pf.all, pf.format.value, pf.excel)
 		}
 		if err == nil && next != "" {
 			fmt.Fprintf(stderr, "next page: -cursor %s\n", next)

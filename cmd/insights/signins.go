@@ -21,12 +21,7 @@ func runSignIns(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Var((*filterValue)(&q.Filter), "filter", `a filter expression; log fields too: user = alice and ip in 198.51.100.0/24`)
 	fs.Var((*dateValue)(&q.From), "from", "the first date, YYYY-MM-DD (default: the first day kept)")
 	fs.Var((*dateValue)(&q.To), "to", "the date after the last, YYYY-MM-DD (default: after today)")
-	fs.IntVar(&q.Limit, "limit", 100, fmt.Sprintf("the page size, 1 to %d", insights.MaxPageSize))
-	fs.StringVar(&q.Cursor, "cursor", "", "resume after an earlier page: the cursor it printed")
-	all := fs.Bool("all", false, "list every matching sign-in, not one page")
-	format := newChoice("table", "table", "csv", "json")
-	fs.Var(format, "format", "the output: table, csv or json (JSON lines)")
-	excel := fs.Bool("excel", false, "with -format csv, write for Excel (byte order mark, CRLF)")
+	pf := addPageFlags(fs, "matching sign-in")
 	if done, err := parse(fs, args, stdout, "-store DIR [-filter EXPR] [-from DATE] [-to DATE] [-limit N | -all] [-cursor C] [-format F]"); done || err != nil {
 		return err
 	}
@@ -36,23 +31,21 @@ func runSignIns(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := required(fs, "store"); err != nil {
 		return err
 	}
-	if *all && given(fs, "limit") {
-		return badInput("-limit and -all exclude each other")
+	if err := pf.check(fs); err != nil {
+		return err
 	}
-	if q.Limit < 1 || q.Limit > insights.MaxPageSize {
-		return badInput("-limit %d: want 1 to %d", q.Limit, insights.MaxPageSize)
-	}
+	q.Limit, q.Cursor = pf.limit, pf.cursor
 	return withEngine(ctx, *dir, "", readOnly, func(eng *engine) error {
-		if *all {
+		if pf.all {
 			q.Filter = insights.And(insights.Eq(insights.DimKind, insights.KindSignIn.String()), q.Filter)
 			q.Limit = insights.MaxPageSize
-			return writeEntries(stdout, eng.Entries(ctx, q), format.value, *excel, eng.Zone().String())
+			return writeEntries(stdout, eng.Entries(ctx, q), pf.format.value, pf.excel, eng.Zone().String())
 		}
 		page, err := eng.SignIns(ctx, q)
 		if err != nil {
 			return err
 		}
-		if err := writeEntries(stdout, &pageSource{entries: page.Entries}, format.value, *excel, eng.Zone().String()); err != nil {
+		if err := writeEntries(stdout, &pageSource{entries: page.Entries}, pf.format.value, pf.excel, eng.Zone().String()); err != nil {
 			return err
 		}
 		if page.Next != "" {
