@@ -236,3 +236,59 @@ func testPreAggregates(t *testing.T, limit int64) {
 	o.erased["u08"], o.horizon = true, NewDate(2025, 3, 10).num()
 	check("retention")
 }
+
+// TestSpansPerDayAreBounded: ranges ending on one day with many lengths
+// and group-by columns (a rolling dashboard makes the same over time)
+// keep at most maxSpans spans on the day that holds them, and answer as
+// brute force does while spans are dropped and rebuilt.
+func TestSpansPerDayAreBounded(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return time.Date(2025, 5, 20, 0, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	o := &aggOracle{erased: map[string]bool{}}
+	r := rand.New(rand.NewPCG(3, 5))
+	var evs []Event
+	for d := range 70 {
+		for range 20 {
+			evs = append(evs, Event{Time: time.Date(2025, 3, 1+d, 12, 0, 0, 0, time.UTC), Kind: KindSignIn, Status: StatusSuccess,
+				UserKey: fmt.Sprintf("u%02d", r.IntN(50)), Country: []string{"US", "DE", "FR"}[r.IntN(3)],
+				OS: []string{"iOS", "Android"}[r.IntN(2)], AppID: []string{"a", "b"}[r.IntN(2)], Browser: "Edge 120"})
+		}
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	o.events = evs
+	to := NewDate(2025, 4, 27) // odd: every range below ends in spans, held by 26 April
+	for round := range 2 {
+		for _, dim := range []Dimension{DimCountry, DimOS, DimOSFamily, DimAppID, DimBrowser, DimBrowserFamily} {
+			for _, days := range []int{3, 5, 7, 11, 13, 19, 23, 37, 41} {
+				q := Query{Metric: ActiveUsers, Granularity: Total, GroupBy: []Dimension{dim}, From: to.AddDays(-days), To: to}
+				res, err := e.Query(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dim == DimCountry {
+					if got, want := rowsOf(res, false, false), o.activeByCountry(q.From.num(), to.num(), 0); !maps.Equal(got, want) {
+						t.Errorf("round %d, %d days: got %v, want %v", round, days, got, want)
+					}
+				}
+			}
+		}
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	d := e.days[to.num()-1].sealed
+	spans := 0
+	for k := range d.blocks {
+		if k.span {
+			spans++
+		}
+	}
+	if spans == 0 || spans > maxSpans {
+		t.Errorf("26 April keeps %d spans, want 1 to %d", spans, maxSpans)
+	}
+}

@@ -42,8 +42,9 @@ type blockKey struct {
 // codes without active users), and the days it was built from (zero for
 // days without data).
 type blockSets struct {
-	days []weak.Pointer[day]
-	sets []*roaring.Bitmap
+	days  []weak.Pointer[day]
+	sets  []*roaring.Bitmap
+	bytes int // counted in the day's memory (an overestimate: sets are shared)
 }
 
 // block returns the kept block k, nil if there is none.
@@ -53,16 +54,41 @@ func (d *day) block(k blockKey) *blockSets {
 	return d.blocks[k]
 }
 
-// keepBlock keeps block k (replacing one kept before).
+// maxSpans is the most spans one day keeps. Spans are keyed by the day
+// their range starts on, which moves every day under a rolling range (a
+// dashboard's last 30 days): the spans of earlier ranges would never be
+// read again, so past the limit a day drops its spans before keeping a
+// new one. Aligned blocks have stable keys and are all kept.
+const maxSpans = 8
+
+// keepBlock keeps block k (replacing one kept before), counting its bytes
+// in the day's memory and uncounting those of what it drops.
 func (d *day) keepBlock(k blockKey, b *blockSets) {
 	d.aggMu.Lock()
 	defer d.aggMu.Unlock()
 	if d.blocks == nil {
 		d.blocks = map[blockKey]*blockSets{}
 	}
-	if _, ok := d.blocks[k]; !ok {
-		d.grew(bitmapsBytes(b.sets) + 8*len(b.days) + 64)
+	if old, ok := d.blocks[k]; ok {
+		d.grew(-old.bytes)
+	} else if k.span {
+		spans := 0
+		for ok := range d.blocks {
+			if ok.span {
+				spans++
+			}
+		}
+		if spans >= maxSpans {
+			for ok, old := range d.blocks {
+				if ok.span {
+					delete(d.blocks, ok)
+					d.grew(-old.bytes)
+				}
+			}
+		}
 	}
+	b.bytes = bitmapsBytes(b.sets) + 8*len(b.days) + 64
+	d.grew(b.bytes)
 	d.blocks[k] = b
 }
 
