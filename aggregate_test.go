@@ -24,12 +24,15 @@ type aggOracle struct {
 
 func (o *aggOracle) day(ev Event) int32 { return DateOf(ev.Time, time.UTC).num() }
 
-// deleted returns each user's deletion day (the latest).
+// deleted returns each user's deletion day: the earliest, after which
+// nothing the user does counts (SPEC §2).
 func (o *aggOracle) deleted() map[string]int32 {
 	out := map[string]int32{}
 	for _, ev := range o.events {
 		if ev.Kind == KindUserDeleted {
-			out[ev.UserKey] = max(out[ev.UserKey], o.day(ev))
+			if d, ok := out[ev.UserKey]; !ok || o.day(ev) < d {
+				out[ev.UserKey] = o.day(ev)
+			}
 		}
 	}
 	return out

@@ -91,11 +91,12 @@ func (e *Engine) evaluateOnce(ctx context.Context, q Query) (*evaluation, error)
 		return nil, err
 	}
 	if q.Approximate {
-		if err := e.freshSketches(ctx); err != nil {
+		if err := e.readFreshSketches(ctx); err != nil {
 			return nil, err
 		}
+	} else {
+		e.mu.RLock()
 	}
-	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
 		return nil, ErrClosed

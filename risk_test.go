@@ -708,3 +708,41 @@ func TestRiskQueriesAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestRiskPastTheDictionaryCap: past a dimension's cap, ingest reads
+// values as the index keeps them ("(other)"), as a rebuild does: a user
+// whose sign-ins come from over-cap countries, then one from another
+// over-cap country on a new OS, is as familiar at ingest as in a rescan.
+func TestRiskPastTheDictionaryCap(t *testing.T) {
+	ctx := context.Background()
+	e, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Now: fixed(time.Date(2025, 3, 30, 0, 0, 0, 0, time.UTC)),
+		MaxDimensionValues: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil { // detection starts
+		t.Fatal(err)
+	}
+	at := func(day int) time.Time { return time.Date(2025, 3, day, 12, 0, 0, 0, time.UTC) }
+	var evs []insights.Event
+	for i, c := range []string{"US", "DE", "FR"} { // the cap of Country
+		evs = append(evs, insights.Event{Time: at(1), Kind: insights.KindSignIn, UserKey: fmt.Sprint("filler", i), Country: c})
+	}
+	for day := 2; day < 8; day++ {
+		evs = append(evs, insights.Event{Time: at(day), Kind: insights.KindSignIn, UserKey: "v", Country: "JP", OS: "iOS"})
+	}
+	evs = append(evs, insights.Event{Time: at(9), Kind: insights.KindSignIn, UserKey: "v", Country: "BR", OS: "Android"})
+	add(t, e, evs...)
+	ingest := allDetections(t, e, insights.DetectionQuery{Limit: insights.MaxPageSize})
+	if err := e.RescanRisk(ctx, insights.Date{}, insights.Date{}); err != nil {
+		t.Fatal(err)
+	}
+	rescan := allDetections(t, e, insights.DetectionQuery{Limit: insights.MaxPageSize})
+	if len(ingest) != len(rescan) {
+		t.Errorf("%d detections at ingest, %d after a rescan: %v against %v", len(ingest), len(rescan), ingest, rescan)
+	}
+	if len(rescan) != 0 {
+		t.Errorf("a country past the cap reads (other), seen before: want no detection, got %v", rescan)
+	}
+}

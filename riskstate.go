@@ -64,13 +64,15 @@ func refEntry(r risk.Ref) (int32, uint32) { return int32(uint32(r >> 32)), uint3
 func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 
 // observeRisk feeds an applied event to the detector: entry seq of day
-// n. The write lock is held.
-func (e *Engine) observeRisk(n *normEvent, seq uint32) {
+// n, of dimension codes c. The rules read the values the index keeps,
+// "(other)" past a dictionary's cap, as a rebuild from the log does. The
+// write lock is held.
+func (e *Engine) observeRisk(n *normEvent, c *combo, seq uint32) {
 	rs := &e.risk
 	if rs.disabled || rs.det == nil {
 		return
 	}
-	val := func(d Dimension) string { return n.vals[d-1] }
+	val := func(d Dimension) string { return e.dims[d-1].values[c[d-1]] }
 	p := n.place
 	if !p.known {
 		p.ip, p.lat, p.lon = recordPlace([]byte(n.rec))
@@ -193,8 +195,11 @@ func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
 			return nil, err
 		}
 		d, err := e.sealedDay(ctx, n)
-		if err != nil || d == nil {
+		if err != nil {
 			return nil, err
+		}
+		if d == nil {
+			continue
 		}
 		l, err := d.events()
 		if err != nil {

@@ -63,19 +63,25 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 	return nil
 }
 
-// freshSketches makes the sketches fresh for an approximate query: the
-// write lock is taken only when some are stale.
-func (e *Engine) freshSketches(ctx context.Context) error {
-	e.mu.RLock()
-	stale := len(e.sketches.stale) > 0
-	e.mu.RUnlock()
-	if !stale {
-		return nil
+// readFreshSketches takes the read lock with the sketches fresh, for an
+// approximate query: the write lock is taken only while some are stale,
+// and the check is made again under the read lock, since a late deletion
+// may come between the two locks. The caller releases the read lock.
+func (e *Engine) readFreshSketches(ctx context.Context) error {
+	for {
+		e.mu.RLock()
+		if len(e.sketches.stale) == 0 {
+			return nil
+		}
+		e.mu.RUnlock()
+		e.mu.Lock()
+		err := ErrClosed
+		if !e.closed {
+			err = e.freshenSketches(ctx)
+		}
+		e.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
-	}
-	return e.freshenSketches(ctx)
 }
