@@ -129,6 +129,18 @@ var stats = []stat{
 		func(s *insights.Stats) float64 { return s.QueryTime.Seconds() }},
 	{"slow_queries_total", "Queries slower than Options.SlowQuery.", prom.CounterValue,
 		func(s *insights.Stats) float64 { return float64(s.SlowQueries) }},
+	{"refreshed_timestamp_seconds", "On a follower or replica, when its last refresh succeeded (Unix seconds); 0 on others.", prom.GaugeValue,
+		func(s *insights.Stats) float64 { return unixSeconds(s.Refreshed) }},
+	{"refresh_failures_total", "On a follower or replica, background refreshes failed since Open.", prom.CounterValue,
+		func(s *insights.Stats) float64 { return float64(s.RefreshFailures) }},
+}
+
+// unixSeconds returns t in Unix seconds, 0 for the zero time.
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
 }
 
 // The aggregates' metric names, without the namespace.

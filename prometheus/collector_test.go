@@ -287,3 +287,43 @@ insights_failed_signins_last_hour{app="portal"} 50
 		t.Error("gathering a closed engine gave no Stats")
 	}
 }
+
+// TestCollectorOfAFollower: a follower's refreshes are exported as
+// Stats gives them; an engine that is not one exports 0.
+func TestCollectorOfAFollower(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	now := func() time.Time { return time.Date(2025, 3, 3, 12, 0, 0, 0, time.UTC) }
+	w, err := insights.Open(ctx, st, &insights.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	f, err := insights.Open(ctx, st, &insights.Options{Now: now, Follow: true, RefreshInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := w.Add(ctx, insights.Event{Time: now(), Kind: insights.KindSignIn, UserKey: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := f.Stats()
+	if s.Refreshed.IsZero() {
+		t.Fatal("Stats.Refreshed is zero after a Refresh")
+	}
+	for _, c := range []struct {
+		e    *insights.Engine
+		want float64
+	}{{f, float64(s.Refreshed.UnixNano()) / 1e9}, {w, 0}} {
+		col := insightsprom.NewCollector(c.e, nil)
+		if got := testutil.ToFloat64(only{col, "insights_refreshed_timestamp_seconds"}); got != c.want {
+			t.Errorf("insights_refreshed_timestamp_seconds = %v, want %v", got, c.want)
+		}
+		if got := testutil.ToFloat64(only{col, "insights_refresh_failures_total"}); got != 0 {
+			t.Errorf("insights_refresh_failures_total = %v, want 0", got)
+		}
+	}
+}
