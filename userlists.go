@@ -48,14 +48,24 @@ func usersMatching(x dayInput, m *matcher) []uint32 {
 func (ev *evaluation) unionLists(p userPred, from, to int32) *roaring.Bitmap {
 	ev.prepareLists(p, from, to)
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
-		for _, u := range ev.lists[p.m][n] {
-			w := int(u >> 6)
-			if w >= len(ev.dense) {
-				ev.dense = append(ev.dense, make([]uint64, max(w+1, len(ev.keys)/64+1)-len(ev.dense))...)
-			}
-			ev.dense[w] |= 1 << (u & 63)
-		}
+		ev.setDense(ev.lists[p.m][n])
 	}
+	return ev.takeDense()
+}
+
+// setDense adds users to the dense scratch set, growing it to hold them.
+func (ev *evaluation) setDense(users []uint32) {
+	for _, u := range users {
+		w := int(u >> 6)
+		if w >= len(ev.dense) {
+			ev.dense = append(ev.dense, make([]uint64, max(w+1, len(ev.keys)/64+1)-len(ev.dense))...)
+		}
+		ev.dense[w] |= 1 << (u & 63)
+	}
+}
+
+// takeDense returns the dense scratch set as a new set, and clears it.
+func (ev *evaluation) takeDense() *roaring.Bitmap {
 	out := roaring.FromDense(ev.dense, true)
 	clear(ev.dense)
 	return out
@@ -77,16 +87,8 @@ func (ev *evaluation) unionSets(sets []*roaring.Bitmap) *roaring.Bitmap {
 	for _, s := range sets {
 		it := s.ManyIterator()
 		for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-			for _, u := range buf[:n] {
-				w := int(u >> 6)
-				if w >= len(ev.dense) {
-					ev.dense = append(ev.dense, make([]uint64, max(w+1, len(ev.keys)/64+1)-len(ev.dense))...)
-				}
-				ev.dense[w] |= 1 << (u & 63)
-			}
+			ev.setDense(buf[:n])
 		}
 	}
-	out := roaring.FromDense(ev.dense, true)
-	clear(ev.dense)
-	return out
+	return ev.takeDense()
 }
