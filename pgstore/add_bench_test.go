@@ -30,30 +30,40 @@ func BenchmarkAdd(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer e.Close()
-				batch := benchBatches(now)
-				b.ReportAllocs()
-				start := time.Now()
-				adds := 0
-				for b.Loop() {
-					var wg sync.WaitGroup
-					errs := make(chan error, writers)
-					for range writers {
-						evs := batch()
-						wg.Go(func() { errs <- e.Add(ctx, evs...) })
-					}
-					wg.Wait()
-					close(errs)
-					for err := range errs {
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
-					adds += writers
+				engines := make([]*insights.Engine, writers)
+				for i := range engines {
+					engines[i] = e
 				}
-				b.ReportMetric(float64(adds*1000)/time.Since(start).Seconds(), "events/s")
+				ingestBench(b, engines, benchBatches(now))
 			})
 		}
 	}
+}
+
+// ingestBench times rounds in which each of engines (an engine may be
+// listed more than once: concurrent writers of it) adds a new batch of
+// batch, concurrently, and reports events/s over the whole run.
+func ingestBench(b *testing.B, engines []*insights.Engine, batch func() []insights.Event) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	start, adds := time.Now(), 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		errs := make(chan error, len(engines))
+		for _, e := range engines {
+			evs := batch()
+			wg.Go(func() { errs <- e.Add(ctx, evs...) })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		adds += len(engines)
+	}
+	b.ReportMetric(float64(adds*1000)/time.Since(start).Seconds(), "events/s")
 }
 
 // benchBatches returns a function that returns a new batch at each call,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,26 +44,7 @@ func BenchmarkReplicas(b *testing.B) {
 	for _, n := range []int{1, 3} {
 		b.Run(fmt.Sprintf("ingest/replicas=%d", n), func(b *testing.B) {
 			es := open(b, newSchema(b, pool), n)
-			batch := benchBatches(now)
-			b.ReportAllocs()
-			start, adds := time.Now(), 0
-			for b.Loop() {
-				var wg sync.WaitGroup
-				errs := make(chan error, n)
-				for _, e := range es {
-					evs := batch()
-					wg.Go(func() { errs <- e.Add(ctx, evs...) })
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
-				adds += n
-			}
-			b.ReportMetric(float64(adds*1000)/time.Since(start).Seconds(), "events/s")
+			ingestBench(b, es, benchBatches(now))
 		})
 	}
 	b.Run("visible", func(b *testing.B) {
