@@ -25,8 +25,6 @@ const (
 )
 
 type unfamiliarState struct {
-	r    *unfamiliarRule
-	user string
 	// seen holds each property value with its latest time among the
 	// user's successful sign-ins folded; values older than the history
 	// are dropped from time to time. A user has few values: a slice,
@@ -40,20 +38,13 @@ type unfamiliarState struct {
 
 // seenValue is one value of one property, with its latest time.
 type seenValue struct {
-	propValue
-	prop uint8
-	t    int64
+	v uint64 // propValue
+	t int64
 }
 
-// propValue is a property's value: a string, or for the network a
-// number (networkID), so that reading an event builds no string.
-type propValue struct {
-	s   string
-	net uint64
-}
-
-// empty reports whether the value is missing: it is never new.
-func (v propValue) empty() bool { return v.s == "" && v.net == 0 }
+// propValue tags value v of property p: its number in Detector.values, or
+// for the network its networkID (below 2^50); v 0 is the missing value.
+func propValue(p int, v uint64) uint64 { return uint64(p)<<56 | v }
 
 // networkID packs an address's network (Network) in a number: the tag 1
 // and the 16 bits of an IPv4 /16, or the tag 2 and the 48 bits of an
@@ -71,55 +62,53 @@ func networkID(ip netip.Addr) uint64 {
 	return 2<<48 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
 }
 
-// copy returns a deep copy of s, recent with room for r.minimum times.
-func (s *unfamiliarState) copy() unfamiliarState {
-	c := *s
-	c.seen = slices.Clone(s.seen)
-	if s.recent != nil {
-		c.recent = append(make([]int64, 0, s.r.minimum), s.recent...)
-	}
-	return c
+// copyTo makes c a deep copy of s, reusing c's arrays.
+func (s *unfamiliarState) copyTo(c *unfamiliarState) {
+	c.seen, c.recent, c.pruned = append(c.seen[:0], s.seen...), append(c.recent[:0], s.recent...), s.pruned
 }
 
-func (s *unfamiliarState) idle(cut int64) bool {
-	return len(s.recent) == 0 || s.recent[len(s.recent)-1] < cut-s.r.history
+func (s *unfamiliarState) idle(r *unfamiliarRule, cut int64) bool {
+	return len(s.recent) == 0 || s.recent[len(s.recent)-1] < cut-r.history
 }
 
-func props(o *Observation) [numProps]propValue {
-	return [numProps]propValue{{s: o.Country}, {s: o.OSFamily}, {s: o.BrowserFamily}, {net: networkID(o.IP)}}
+func props(o *rec) [numProps]uint64 {
+	return [numProps]uint64{uint64(o.country), uint64(o.os), uint64(o.browser), o.net}
 }
 
-// find returns the index of value v of property p in seen, -1 if absent.
-func (s *unfamiliarState) find(p int, v propValue) int {
+// find returns the index of tagged value v in seen, -1 if absent.
+func (s *unfamiliarState) find(v uint64) int {
 	for i := range s.seen {
-		if x := &s.seen[i]; int(x.prop) == p && x.propValue == v {
+		if s.seen[i].v == v {
 			return i
 		}
 	}
 	return -1
 }
 
-func (s *unfamiliarState) fold(o *Observation, out sink) {
-	r := s.r
+// fold folds user's successful sign-in o.
+func (s *unfamiliarState) fold(r *unfamiliarRule, user string, o *rec, out sink) {
 	p := props(o)
 	from := o.Time - r.history
 	known := func(i int) bool {
-		j := s.find(i, p[i])
-		return p[i].empty() || j >= 0 && s.seen[j].t >= from
+		j := s.find(propValue(i, p[i]))
+		return p[i] == 0 || j >= 0 && s.seen[j].t >= from
 	}
 	if len(s.recent) == r.minimum && s.recent[0] >= from && !known(propCountry) &&
 		(!known(propOS) || !known(propBrowser) || !known(propNetwork)) {
-		out.emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
-			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
+		out.emit(&Detection{ID: detectionID(Unfamiliar, user, o.Ref), Type: Unfamiliar, Level: LevelLow,
+			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
 	if s.seen == nil {
-		s.seen, s.recent = make([]seenValue, 0, numProps), make([]int64, 0, r.minimum)
+		s.seen = make([]seenValue, 0, numProps)
+	}
+	if s.recent == nil {
+		s.recent = make([]int64, 0, r.minimum)
 	}
 	for i, v := range p {
-		if j := s.find(i, v); j >= 0 {
+		if j := s.find(propValue(i, v)); j >= 0 {
 			s.seen[j].t = o.Time
 		} else {
-			s.seen = append(s.seen, seenValue{v, uint8(i), o.Time})
+			s.seen = append(s.seen, seenValue{propValue(i, v), o.Time})
 		}
 	}
 	if len(s.recent) == r.minimum {
@@ -139,14 +128,11 @@ type travelRule struct {
 }
 
 type travelState struct {
-	r    *travelRule
-	user string
 	prev fix  // the latest located successful sign-in
 	has  bool // prev is set
 }
 
-// fix is where and when a sign-in was: what travel keeps of it, rather
-// than the whole observation.
+// fix is where and when a sign-in was: what travel keeps of it.
 type fix struct {
 	Time     int64
 	Ref      Ref
@@ -155,13 +141,14 @@ type fix struct {
 
 // idle is false once the state holds a sign-in: the next one compares
 // with it however late it comes.
-func (s *travelState) idle(int64) bool { return !s.has }
+func (s *travelState) idle() bool { return !s.has }
 
-func (s *travelState) fold(o *Observation, out sink) {
+// fold folds user's located successful sign-in o.
+func (s *travelState) fold(r *travelRule, user string, o *rec, out sink) {
 	f := fix{o.Time, o.Ref, o.Lat, o.Lon}
-	if p := s.prev; s.has && impossible(p, f, s.r.km, s.r.kmh) {
-		out.emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
-			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
+	if p := s.prev; s.has && impossible(p, f, r.km, r.kmh) {
+		out.emit(&Detection{ID: detectionID(AtypicalTravel, user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
+			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: user, Rule: r.text, Evidence: []Ref{p.Ref, o.Ref}})
 	}
 	s.prev, s.has = f, true
 }

@@ -84,9 +84,6 @@ type Observation struct {
 	Lat, Lon float64
 }
 
-// located reports whether o has coordinates.
-func (o *Observation) located() bool { return o.Lat != 0 || o.Lon != 0 }
-
 // userSignIn reports whether o is a sign-in of a user (not a principal).
 func (o *Observation) userSignIn() bool { return o.Kind == KindSignIn && !o.Principal }
 

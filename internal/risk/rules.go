@@ -10,12 +10,13 @@ import (
 func (d *Detector) newRules() []rule {
 	o := d.opt
 	spray, signUp, spike := sprayRuleOf(o), signUpRule(o), spikeRuleOf(o)
+	spray.names = &d.userKeys
 	users := &userRules{brute: bruteRule(o), fatigue: fatigueRule(o), unf: unfamiliarRuleOf(o), travel: travelRuleOf(o)}
 	return []rule{
 		{route: func(o *Observation, src netip.Prefix) (key, bool) {
 			return key{p: src}, src.IsValid() && o.userSignIn()
 		}, newState: spray.newState},
-		{route: func(o *Observation, _ netip.Prefix) (key, bool) { return key{s: o.User}, routeUser(o) }, newState: users.newState},
+		{route: func(o *Observation, _ netip.Prefix) (key, bool) { return key{}, routeUser(o) }, newState: users.newState, byUser: true},
 		{route: func(o *Observation, src netip.Prefix) (key, bool) {
 			return key{p: src}, src.IsValid() && o.Kind == KindSignUp
 		}, newState: signUp.newState},
@@ -29,7 +30,7 @@ func (d *Detector) newRules() []rule {
 // sign-in from an address in a list. They need no state, so they are
 // made for good whatever o's order.
 func (d *Detector) listDetections(o *Observation) {
-	if o.Kind != KindSignIn || !o.IP.IsValid() {
+	if o.Kind != KindSignIn || !o.IP.IsValid() || len(d.opt.Anonymized)+len(d.opt.Malicious) == 0 {
 		return
 	}
 	for _, l := range []struct {
