@@ -50,13 +50,6 @@ func (k key) name() string {
 	return k.s
 }
 
-// rule routes observations to the key of its state, if o concerns it.
-type rule struct {
-	route    func(o *Observation, src netip.Prefix) (k key, ok bool) // src: o's source prefix
-	newState func(name string) state
-	byUser   bool // keyed by o's user: the table's slots are numbered as Detector.userKeys
-}
-
 // keyState is one rule's state for one key, split at the detector's
 // cut: lag has folded the key's events before the cut, for good (nil
 // while there were none: a new key's first events fold into cur alone,
@@ -74,7 +67,8 @@ type keyState struct {
 }
 
 // table is one rule's key states, in a slice by key number: the user's
-// number for the user-keyed rules, else the number ids gives the key.
+// number for the user-keyed rules (ruleUser), else the number ids gives
+// the key.
 type table struct {
 	ids   map[key]uint32 // nil for the user-keyed rules
 	slots []keyState
@@ -93,8 +87,8 @@ type slotRef struct{ rule, n uint32 }
 // last late horizon. A Detector is not safe for concurrent use.
 type Detector struct {
 	opt      Options
-	rules    []rule
-	tables   []table // by rule
+	newState [numRules]func(key string) state // by rule (rules.go)
+	tables   [numRules]table
 	userKeys names   // user keys, numbered for rec.user and the user-keyed tables
 	values   names   // country, OS and browser values, for rec
 	cache    [3]valueCache
@@ -116,10 +110,9 @@ func New(opt Options) *Detector {
 	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{},
 		userKeys: newNames(), values: newNames()}
 	d.undo.d = d
-	d.rules = d.newRules()
-	d.tables = make([]table, len(d.rules))
+	d.newState = d.newRules()
 	for i := range d.tables {
-		if !d.rules[i].byUser {
+		if i != ruleUser {
 			d.tables[i].ids = map[key]uint32{}
 		}
 	}
@@ -157,8 +150,8 @@ func (d *Detector) Add(o *Observation) error {
 	var r rec
 	made := false
 	src := sourcePrefix(o.IP)
-	for i := range d.rules {
-		k, ok := d.rules[i].route(o, src)
+	for i := range numRules {
+		k, ok := route(i, o, src)
 		if !ok {
 			continue
 		}
@@ -183,10 +176,10 @@ func (d *Detector) Add(o *Observation) error {
 // slot returns the number of the state of key k (user: user's number) in
 // rule i's table, making the state if there is none.
 func (d *Detector) slot(i int, k key, user uint32) uint32 {
-	t, ru := &d.tables[i], &d.rules[i]
+	t := &d.tables[i]
 	n := user
 	switch m, ok := t.ids[k]; {
-	case ru.byUser:
+	case i == ruleUser:
 		for int(n) >= len(t.slots) {
 			t.slots = append(t.slots, keyState{})
 		}
@@ -202,10 +195,10 @@ func (d *Detector) slot(i int, k key, user uint32) uint32 {
 	}
 	if ks := &t.slots[n]; ks.lag == nil && ks.cur == nil {
 		name := k.name()
-		if ru.byUser {
+		if i == ruleUser {
 			name = d.userKeys.name(user)
 		}
-		ks.cur = ru.newState(name)
+		ks.cur = d.newState[i](name)
 		t.live++
 	}
 	return n
