@@ -24,22 +24,17 @@ const (
 	numProps
 )
 
+// unfamiliarState is a user's history of successful sign-ins in one
+// array, so that it is one allocation and one copy: data[:minimum] holds
+// the times of the latest n (at most minimum) successful sign-ins, oldest
+// first; data[minimum:] holds pairs of a property value (propValue) and
+// its latest time among the sign-ins folded. Values older than the
+// history are dropped from time to time. A user has few values: pairs
+// searched linearly are smaller and cheaper to copy than maps.
 type unfamiliarState struct {
-	// seen holds each property value with its latest time among the
-	// user's successful sign-ins folded; values older than the history
-	// are dropped from time to time. A user has few values: a slice,
-	// searched linearly, is smaller and cheaper to copy than maps.
-	seen []seenValue
-	// recent holds the times of the latest `minimum` successful sign-ins,
-	// oldest first.
-	recent []int64
-	pruned int // len(seen) after the last pruning
-}
-
-// seenValue is one value of one property, with its latest time.
-type seenValue struct {
-	v uint64 // propValue
-	t int64
+	data   []int64
+	n      int32 // recent times in data[:minimum]
+	pruned int32 // values after the last pruning
 }
 
 // propValue tags value v of property p: its number in Detector.values, or
@@ -62,24 +57,25 @@ func networkID(ip netip.Addr) uint64 {
 	return 2<<48 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
 }
 
-// copyTo makes c a deep copy of s, reusing c's arrays.
+// copyTo makes c a deep copy of s, reusing c's array.
 func (s *unfamiliarState) copyTo(c *unfamiliarState) {
-	c.seen, c.recent, c.pruned = append(c.seen[:0], s.seen...), append(c.recent[:0], s.recent...), s.pruned
+	c.data, c.n, c.pruned = append(c.data[:0], s.data...), s.n, s.pruned
 }
 
 func (s *unfamiliarState) idle(r *unfamiliarRule, cut int64) bool {
-	return len(s.recent) == 0 || s.recent[len(s.recent)-1] < cut-r.history
+	return s.n == 0 || s.data[s.n-1] < cut-r.history
 }
 
 func props(o *rec) [numProps]uint64 {
 	return [numProps]uint64{uint64(o.country), uint64(o.os), uint64(o.browser), o.net}
 }
 
-// find returns the index of tagged value v in seen, -1 if absent.
-func (s *unfamiliarState) find(v uint64) int {
-	for i := range s.seen {
-		if s.seen[i].v == v {
-			return i
+// find returns the index in data of the pair of tagged value v, -1 if
+// absent; m is the rule's minimum.
+func (s *unfamiliarState) find(m int, v uint64) int {
+	for j := m; j < len(s.data); j += 2 {
+		if uint64(s.data[j]) == v {
+			return j
 		}
 	}
 	return -1
@@ -87,37 +83,44 @@ func (s *unfamiliarState) find(v uint64) int {
 
 // fold folds user's successful sign-in o.
 func (s *unfamiliarState) fold(r *unfamiliarRule, user string, o *rec, out sink) {
+	m := r.minimum
 	p := props(o)
 	from := o.Time - r.history
 	known := func(i int) bool {
-		j := s.find(propValue(i, p[i]))
-		return p[i] == 0 || j >= 0 && s.seen[j].t >= from
+		j := s.find(m, propValue(i, p[i]))
+		return p[i] == 0 || j >= 0 && s.data[j+1] >= from
 	}
-	if len(s.recent) == r.minimum && s.recent[0] >= from && !known(propCountry) &&
+	if int(s.n) == m && s.data[0] >= from && !known(propCountry) &&
 		(!known(propOS) || !known(propBrowser) || !known(propNetwork)) {
 		out.emit(&Detection{ID: detectionID(Unfamiliar, user, o.Ref), Type: Unfamiliar, Level: LevelLow,
 			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
-	if s.seen == nil {
-		s.seen = make([]seenValue, 0, numProps)
-	}
-	if s.recent == nil {
-		s.recent = make([]int64, 0, r.minimum)
+	if len(s.data) == 0 {
+		s.data = slices.Grow(s.data[:0], m+2*numProps)[:m]
+		clear(s.data)
 	}
 	for i, v := range p {
-		if j := s.find(propValue(i, v)); j >= 0 {
-			s.seen[j].t = o.Time
+		if j := s.find(m, propValue(i, v)); j >= 0 {
+			s.data[j+1] = o.Time
 		} else {
-			s.seen = append(s.seen, seenValue{propValue(i, v), o.Time})
+			s.data = append(s.data, int64(propValue(i, v)), o.Time)
 		}
 	}
-	if len(s.recent) == r.minimum {
-		s.recent = append(s.recent[:0], s.recent[1:]...)
+	if int(s.n) == m {
+		copy(s.data[:m-1], s.data[1:m])
+		s.data[m-1] = o.Time
+	} else {
+		s.data[s.n] = o.Time
+		s.n++
 	}
-	s.recent = append(s.recent, o.Time)
-	if len(s.seen) > 2*s.pruned+8 {
-		s.seen = slices.DeleteFunc(s.seen, func(x seenValue) bool { return x.t < from })
-		s.pruned = len(s.seen)
+	if values := (len(s.data) - m) / 2; values > 2*int(s.pruned)+8 {
+		kept := s.data[:m]
+		for j := m; j < len(s.data); j += 2 {
+			if s.data[j+1] >= from {
+				kept = append(kept, s.data[j], s.data[j+1])
+			}
+		}
+		s.data, s.pruned = kept, int32((len(kept)-m)/2)
 	}
 }
 

@@ -107,5 +107,5 @@ func (s *userState) idle(cut int64) bool {
 	if s.unf.idle(s.r.unf, cut) {
 		s.unf = unfamiliarState{}
 	}
-	return s.brute == nil && s.fatigue == nil && len(s.unf.recent) == 0 && s.travel.idle()
+	return s.brute == nil && s.fatigue == nil && s.unf.n == 0 && s.travel.idle()
 }
