@@ -89,8 +89,9 @@ type Detector struct {
 	opt      Options
 	newState [numRules]func(key string) state // by rule (rules.go)
 	tables   [numRules]table
-	userKeys names // user keys, numbered for rec.user and the user-keyed tables
-	values   names // country, OS and browser values, for rec
+	userKeys names    // user keys, numbered for rec.user and the user-keyed tables
+	byCaller []uint32 // userKeys numbers by Observation.UserNumber
+	values   names    // country, OS and browser values, for rec
 	cache    [3]valueCache
 	bufs     [][]rec // emptied buffers' arrays, for the next keys to buffer events
 	undo     undoSink

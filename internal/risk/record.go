@@ -70,7 +70,7 @@ type valueCache struct {
 
 // record returns o's rec.
 func (d *Detector) record(o *Observation) rec {
-	r := rec{Time: o.Time, Ref: o.Ref, Lat: o.Lat, Lon: o.Lon, net: networkID(o.IP), user: d.userKeys.number(o.User),
+	r := rec{Time: o.Time, Ref: o.Ref, Lat: o.Lat, Lon: o.Lon, net: networkID(o.IP), user: d.userNumber(o),
 		Kind: o.Kind, Status: o.Status, MFA: o.MFA, Principal: o.Principal, FirstFactorFailure: o.FirstFactorFailure}
 	r.country = d.value(0, o.Country)
 	r.os = d.value(1, o.OSFamily)
@@ -86,4 +86,21 @@ func (d *Detector) value(p int, s string) uint32 {
 		c.s, c.n = s, d.values.number(s)
 	}
 	return c.n
+}
+
+// userNumber returns the number of o's user in userKeys: by an index in
+// byCaller when o has a UserNumber, else by its key.
+func (d *Detector) userNumber(o *Observation) uint32 {
+	c := o.UserNumber
+	if c == 0 || o.User == "" {
+		return d.userKeys.number(o.User)
+	}
+	if int(c) < len(d.byCaller) && d.byCaller[c] != 0 {
+		return d.byCaller[c]
+	}
+	for int(c) >= len(d.byCaller) {
+		d.byCaller = append(d.byCaller, 0)
+	}
+	d.byCaller[c] = d.userKeys.number(o.User)
+	return d.byCaller[c]
 }
