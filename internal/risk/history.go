@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"slices"
 )
 
 // unfamiliarRule is unfamiliarSignInProperties over one user's successful
@@ -35,6 +34,11 @@ type unfamiliarState struct {
 	data   []int64
 	n      int32 // recent times in data[:minimum]
 	pruned int32 // values after the last pruning
+	// inline holds data while it fits (the defaults' five times and four
+	// values do): the history is then in the user's state, with no
+	// allocation and no pointer to follow. Copying the struct would share
+	// it: copyTo copies.
+	inline [16]int64
 }
 
 // propValue tags value v of property p: its number in Detector.values, or
@@ -59,7 +63,11 @@ func networkID(ip netip.Addr) uint64 {
 
 // copyTo makes c a deep copy of s, reusing c's array.
 func (s *unfamiliarState) copyTo(c *unfamiliarState) {
-	c.data, c.n, c.pruned = append(c.data[:0], s.data...), s.n, s.pruned
+	buf := c.data[:0]
+	if len(s.data) <= len(c.inline) {
+		buf = c.inline[:0]
+	}
+	c.data, c.n, c.pruned = append(buf, s.data...), s.n, s.pruned
 }
 
 func (s *unfamiliarState) idle(r *unfamiliarRule, cut int64) bool {
@@ -96,7 +104,11 @@ func (s *unfamiliarState) fold(r *unfamiliarRule, user string, o *rec, out sink)
 			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
 	if len(s.data) == 0 {
-		s.data = slices.Grow(s.data[:0], m+2*numProps)[:m]
+		if m+2*numProps <= len(s.inline) {
+			s.data = s.inline[:m]
+		} else {
+			s.data = make([]int64, m, m+2*numProps)
+		}
 		clear(s.data)
 	}
 	for i, v := range p {
