@@ -58,12 +58,18 @@ func (k key) name() string {
 // every detection cur's folds emitted, its version before them (nil: it
 // did not exist), so a late event within buf replays buf on a copy of
 // lag and gets exactly what an ordered arrival would have. A keyState
-// with neither lag nor cur is an empty slot.
+// with neither lag nor cur is an empty slot. last is the time and
+// reference of buf's last event, so that an event in order, and an
+// advance past the whole buffer, read nothing of the buffer.
 type keyState struct {
 	lag  state
 	cur  state
 	buf  []rec
 	undo map[string]*Detection
+	last struct {
+		time int64
+		ref  Ref
+	}
 }
 
 // table is one rule's key states, in a slice by key number: the user's
@@ -210,7 +216,7 @@ func (d *Detector) slot(i int, k key, user uint32) uint32 {
 func (d *Detector) insert(at slotRef, o *rec) {
 	t := &d.tables[at.rule]
 	ks := &t.slots[at.n]
-	if n := len(ks.buf); n == 0 || ks.buf[n-1].before(o) {
+	if n := len(ks.buf); n == 0 || earlier(ks.last.time, ks.last.ref, o.Time, o.Ref) {
 		if n == 0 {
 			d.queued = append(d.queued, at)
 			if ks.buf == nil {
@@ -218,11 +224,12 @@ func (d *Detector) insert(at slotRef, o *rec) {
 			}
 		}
 		ks.buf = append(ks.buf, *o)
+		ks.last.time, ks.last.ref = o.Time, o.Ref
 		if ks.cur == nil {
 			ks.cur = ks.lag.copyTo(t.spareState())
 		}
 		ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
-		if o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
+		if n > 0 && o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
 			d.advance(t, ks, d.cut)
 		}
 		return
@@ -266,7 +273,10 @@ func (d *Detector) replay(t *table, ks *keyState, n int) {
 // state: lag takes the events before cut and cur, which is lag with the
 // rest folded, stays, with no copy and no re-fold. Otherwise a replay.
 func (d *Detector) advance(t *table, ks *keyState, cut int64) {
-	n, _ := slices.BinarySearchFunc(ks.buf, cut, func(a rec, t int64) int { return cmp.Compare(a.Time, t) })
+	n := len(ks.buf)
+	if n > 0 && ks.last.time >= cut {
+		n, _ = slices.BinarySearchFunc(ks.buf, cut, func(a rec, t int64) int { return cmp.Compare(a.Time, t) })
+	}
 	switch {
 	case n == 0:
 	case n == len(ks.buf):

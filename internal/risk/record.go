@@ -29,7 +29,11 @@ func (r *rec) userSignIn() bool { return r.Kind == KindSignIn && !r.Principal }
 
 // before reports whether r comes before o in the canonical order: by
 // time, then by reference.
-func (r *rec) before(o *rec) bool { return r.Time < o.Time || r.Time == o.Time && r.Ref < o.Ref }
+func (r *rec) before(o *rec) bool { return earlier(r.Time, r.Ref, o.Time, o.Ref) }
+
+// earlier reports whether time t and reference r come before time u and
+// reference s in the canonical order.
+func earlier(t int64, r Ref, u int64, s Ref) bool { return t < u || t == u && r < s }
 
 // names numbers strings densely from 1, "" being 0. Numbers are never
 // reused: a detector's users and property values are few next to its
