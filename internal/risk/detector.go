@@ -220,13 +220,13 @@ func (d *Detector) insert(at slotRef, o *rec) {
 		if n == 0 {
 			d.queued = append(d.queued, at)
 			if ks.buf == nil {
-				ks.buf = d.buffer()
+				ks.buf = pop(&d.bufs)
 			}
 		}
 		ks.buf = append(ks.buf, *o)
 		ks.last.time, ks.last.ref = o.Time, o.Ref
 		if ks.cur == nil {
-			ks.cur = ks.lag.copyTo(t.spareState())
+			ks.cur = ks.lag.copyTo(pop(&t.spare))
 		}
 		ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
 		if n > 0 && o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
@@ -260,7 +260,7 @@ func (d *Detector) replay(t *table, ks *keyState, n int) {
 	if len(ks.buf) == 0 {
 		return
 	}
-	ks.cur = lag.copyTo(t.spareState())
+	ks.cur = lag.copyTo(pop(&t.spare))
 	for i := range ks.buf {
 		ks.cur.fold(&ks.buf[i], d.undoTo(ks))
 	}
@@ -313,19 +313,6 @@ const keptBuffer = 32
 // shift drops the first n events of the buffer, keeping its array.
 func (ks *keyState) shift(n int) { ks.buf = ks.buf[:copy(ks.buf, ks.buf[n:])] }
 
-// buffer returns an emptied buffer's array for a key's events, nil when
-// there is none.
-func (d *Detector) buffer() []rec {
-	n := len(d.bufs)
-	if n == 0 {
-		return nil
-	}
-	b := d.bufs[n-1]
-	d.bufs[n-1] = nil
-	d.bufs = d.bufs[:n-1]
-	return b
-}
-
 // dropState keeps s, which nothing uses any more, for a later copy.
 func (t *table) dropState(s state) {
 	if s != nil {
@@ -333,16 +320,15 @@ func (t *table) dropState(s state) {
 	}
 }
 
-// spareState returns a state for copyTo, nil when there is none.
-func (t *table) spareState() state {
-	n := len(t.spare)
-	if n == 0 {
-		return nil
+// pop removes and returns the last element of *s, the zero value when
+// there is none: a spare state for copyTo, an emptied buffer's array.
+func pop[T any](s *[]T) T {
+	var v T
+	if n := len(*s); n > 0 {
+		v, (*s)[n-1] = (*s)[n-1], v
+		*s = (*s)[:n-1]
 	}
-	s := t.spare[n-1]
-	t.spare[n-1] = nil
-	t.spare = t.spare[:n-1]
-	return s
+	return v
 }
 
 // emit records a detection for good.
