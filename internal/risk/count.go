@@ -253,7 +253,7 @@ func (w *window) expire(t int64, gone func(*wev)) {
 		}
 		w.head++
 	}
-	if w.head > 32 && 2*w.head > len(w.evs) {
+	if w.head > 0 && 2*w.head >= len(w.evs) { // a copy of at most head events: amortized
 		n := copy(w.evs, w.evs[w.head:])
 		w.evs, w.head = w.evs[:n], 0
 	}

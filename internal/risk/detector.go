@@ -80,6 +80,7 @@ type table struct {
 	slots []keyState
 	free  []uint32 // numbers of forgotten keys (ids), for new keys
 	spare []state  // states dropped by advance and replay, for the next copies
+	bufs  [][]rec  // emptied buffers' arrays, for the next keys of the rule to buffer events
 	live  int      // slots with a state
 }
 
@@ -99,7 +100,6 @@ type Detector struct {
 	byCaller []uint32 // userKeys numbers by Observation.UserNumber
 	values   names    // country, OS and browser values, for rec
 	cache    [3]valueCache
-	bufs     [][]rec // emptied buffers' arrays, for the next keys to buffer events
 	undo     undoSink
 	dets     map[string]*Detection
 	change   uint64               // counts changes of dets (Version)
@@ -220,7 +220,7 @@ func (d *Detector) insert(at slotRef, o *rec) {
 		if n == 0 {
 			d.queued = append(d.queued, at)
 			if ks.buf == nil {
-				ks.buf = pop(&d.bufs)
+				ks.buf = pop(&t.bufs)
 			}
 		}
 		ks.buf = append(ks.buf, *o)
@@ -283,7 +283,7 @@ func (d *Detector) advance(t *table, ks *keyState, cut int64) {
 		t.dropState(ks.lag)
 		ks.lag, ks.cur, ks.undo = ks.cur, nil, nil
 		if cap(ks.buf) <= keptBuffer {
-			d.bufs = append(d.bufs, ks.buf[:0])
+			t.bufs = append(t.bufs, ks.buf[:0])
 		}
 		ks.buf = nil
 	case ks.undo == nil:
@@ -408,9 +408,8 @@ func (d *Detector) Compact() {
 				}
 			}
 		}
-		t.spare = nil
+		t.spare, t.bufs = nil, nil
 	}
-	d.bufs = nil
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
 	d.queued = slices.DeleteFunc(d.queued, func(at slotRef) bool { return len(d.tables[at.rule].slots[at.n].buf) == 0 })
