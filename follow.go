@@ -65,7 +65,11 @@ func (e *Engine) Refresh(ctx context.Context) error {
 	}
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
-	return e.catchUp(ctx)
+	if err := e.catchUp(ctx); err != nil {
+		return err
+	}
+	e.checkpointIfDue(false)
+	return nil
 }
 
 // refresh is one attempt of Refresh; walMu is held.
@@ -77,6 +81,16 @@ func (e *Engine) refresh(ctx context.Context) error {
 			return err
 		}
 	}
+	// The log is listed before the manifest is read: a record listed
+	// then deleted is a gap or a record gone, which the manifest read
+	// again explains (logGap); but a listing taken after a newer
+	// checkpoint deleted the log it covers may just be shorter, and the
+	// records missed, acknowledged before the refresh began, would go
+	// unnoticed until the next refresh.
+	logs, err := e.store.List(ctx, "wal/")
+	if err != nil {
+		return err
+	}
 	m, err := e.storeManifest(ctx)
 	if err != nil {
 		return err
@@ -86,7 +100,7 @@ func (e *Engine) refresh(ctx context.Context) error {
 		return fmt.Errorf("%w: %s: generation %d, older than the %d the follower loaded: the store was replaced; reopen the follower",
 			ErrCorrupt, manifestKey, m.gen, e.gen)
 	case m.gen == e.gen:
-		_, _, err := e.replayLog(ctx, e.walSeq)
+		_, _, err := e.replayLog(ctx, e.walSeq, logs)
 		return err
 	}
 	s := &Engine{
@@ -96,7 +110,7 @@ func (e *Engine) refresh(ctx context.Context) error {
 		zenc: e.zenc, zdec: e.zdec, obs: e.obs,
 	}
 	s.state = s.newState()
-	if err := s.load(ctx, m); err != nil {
+	if err := s.load(ctx, m, logs); err != nil {
 		return err
 	}
 	e.carryDays(s)
@@ -105,6 +119,7 @@ func (e *Engine) refresh(ctx context.Context) error {
 	e.risk.det = nil // the detections are rebuilt from the new state's log at the next risk read
 	e.mu.Unlock()
 	e.walSeq, e.walFrom, e.walBytes = s.walSeq, s.walFrom, s.walBytes
+	e.eraseUpTo = max(e.eraseUpTo, s.eraseUpTo)
 	return nil
 }
 

@@ -429,3 +429,35 @@ func TestFollowerDetections(t *testing.T) {
 	bruteForce("carol", 11)
 	same("after a checkpoint", 3)
 }
+
+// listHookStore runs beforeList, if set, once, at the next List.
+type listHookStore struct {
+	store.Store
+	beforeList func()
+}
+
+func (h *listHookStore) List(ctx context.Context, prefix string) ([]string, error) {
+	if f := h.beforeList; f != nil {
+		h.beforeList = nil
+		f()
+	}
+	return h.Store.List(ctx, prefix)
+}
+
+// A refresh that the writer's checkpoint overtakes, committed and its log
+// deleted between the follower's reads, still answers with every event
+// acknowledged before it began: read after the manifest, the shorter
+// listing would have left it with the old checkpoint and none of the
+// records the new one covers, and no gap to tell it.
+func TestFollowerRefreshOvertakenByACheckpoint(t *testing.T) {
+	s := store.NewMemory()
+	w := openWriter(t, s)
+	h := &listHookStore{Store: s}
+	f := openFollower(t, h, nil)
+	addUsers(t, w, 0, 10)
+	refresh(t, f)
+	addUsers(t, w, 10, 20)
+	h.beforeList = func() { flush(t, w) }
+	refresh(t, f)
+	wantActive(t, f, 20, "after a refresh that a checkpoint overtook")
+}

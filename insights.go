@@ -248,8 +248,10 @@
 // (or stalls past LeaseTTL) loses it to the next replica that
 // checkpoints; its half-written files are deleted then. Close releases
 // it. A replica that
-// starts or restarts opens as a follower does. Erase returns
-// ErrInvalidQuery on a replica: not built yet. Cost over one writer: a
+// starts or restarts opens as a follower does. Erase on a replica
+// appends an erase record to the log, which every replica applies in
+// log order, and returns once a checkpoint covers it and the files it
+// replaced are deleted (Engine.Erase). Cost over one writer: a
 // group whose sequence another replica took first waits for a refresh
 // and tries again; a checkpoint adds the lease's round trip and a
 // listing of the store's keys.
@@ -422,6 +424,7 @@ type Engine struct {
 	ckRunning  bool          // a background checkpoint is under way
 	ckDone     chan struct{} // closed when it ends
 	leaseRetry time.Time     // a replica starts no background checkpoint before, the lease being held by another
+	eraseUpTo  uint64        // a replica checkpoints until walFrom reaches it: the sequence after the last erase record applied
 	recovery   Recovery
 
 	// ckMu is held by a checkpoint from start to end, and by Flush, Close
