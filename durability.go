@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -416,8 +417,17 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	if e.isClosed() {
 		return ErrClosed
 	}
+	if err := e.settleUnsettled(ctx); err != nil {
+		e.mu.Lock()
+		for i := range g.events {
+			unpin(&g.events[i])
+		}
+		e.mu.Unlock()
+		return err
+	}
 	rec := encodeWAL(len(g.events), g.body)
 	key, err := walKey(e.walSeq), error(nil)
+	var putErr error // a Put that failed, yet stored the record: applied, and reported
 	if e.replica != nil {
 		key, err = e.appendRecord(ctx, func() error {
 			// A refresh since Add's preload, or a catch-up, may have
@@ -432,7 +442,13 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 			return e.preload(ctx, g.events)
 		}, rec)
 	} else if err = e.store.Put(ctx, key, rec); err != nil {
-		_ = e.store.Delete(ctx, key) // best effort: the batch was not applied
+		stored, serr := e.settle(ctx, key, rec)
+		if serr != nil {
+			e.unsettled = rec
+		}
+		if stored {
+			putErr, err = err, nil
+		}
 	}
 	if err != nil {
 		e.mu.Lock()
@@ -460,6 +476,57 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	// goroutine. One that fails removed what it wrote and is retried
 	// after the next group.
 	e.checkpointIfDue(e.walBytes >= e.checkpointBytes)
+	if putErr != nil {
+		return fmt.Errorf("insights: writing log record %s: %w (the store holds it: it is applied)", key, putErr)
+	}
+	return nil
+}
+
+// settle finds out whether the store holds rec, the log record whose Put
+// under key failed: a Put can fail after writing (an fsync error after
+// the rename). Held whole, it is applied, as a follower that read it has
+// and a reopen would, rather than its sequence given to the next group:
+// a record once stored is applied (store/FORMAT.md, "Follow"). Absent, or
+// damaged (a torn write, which no reader applies, deleted here), the
+// sequence is free. When the store cannot tell (an error), the sequence
+// is neither reused nor skipped: settleUnsettled asks again before the
+// next group. walMu is held.
+func (e *Engine) settle(ctx context.Context, key string, rec []byte) (stored bool, err error) {
+	b, err := e.store.Get(ctx, key)
+	switch {
+	case err == nil && bytes.Equal(b, rec):
+		return true, nil
+	case err == nil:
+		return false, e.store.Delete(ctx, key)
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
+// settleUnsettled settles the log record whose Put failed and whose
+// read-back failed too, if any, before the next group takes a sequence:
+// applied if the store holds it. walMu is held.
+func (e *Engine) settleUnsettled(ctx context.Context) error {
+	if e.unsettled == nil {
+		return nil
+	}
+	key := walKey(e.walSeq)
+	stored, err := e.settle(ctx, key, e.unsettled)
+	if err == nil && stored {
+		var evs []normEvent
+		if evs, err = decodeWAL(key, e.unsettled); err == nil {
+			err = e.applyRecord(ctx, evs, "")
+		}
+		if err == nil {
+			e.walSeq++
+			e.walBytes += len(e.unsettled)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("insights: log record %s: its write failed, and whether the store holds it is unknown: %w", key, err)
+	}
+	e.unsettled = nil
 	return nil
 }
 

@@ -425,6 +425,7 @@ type Engine struct {
 	ckDone     chan struct{} // closed when it ends
 	leaseRetry time.Time     // a replica starts no background checkpoint before, the lease being held by another
 	eraseUpTo  uint64        // a replica checkpoints until walFrom reaches it: the sequence after the last erase record applied
+	unsettled  []byte        // a log record whose Put and read-back failed: it may be stored under walSeq (settle)
 	recovery   Recovery
 
 	// ckMu is held by a checkpoint from start to end, and by Flush, Close
@@ -730,8 +731,11 @@ func (e *Engine) isClosed() bool {
 // Adds share one store write (group commit). Events whose RequestID was
 // seen before on the same day are skipped: the first copy wins. Data is
 // queryable as soon as Add returns. If Add returns a store error, the batch
-// was not applied, but it may reappear after a crash and reopen (its log
-// record may have reached the store): retrying is safe with request ids.
+// was not applied, unless the engine read its log record back from the
+// store (a write that failed after writing, such as an fsync error after
+// the rename): then it is applied, as a follower that read it and a
+// reopen would apply it, and the error says so. Either way it may reappear
+// after a crash and reopen: retrying is safe with request ids.
 // Cost: O(len(events)) map and bitmap updates plus one store write, and for
 // an event on a day already sealed, a copy of that day's index (late
 // events are best sent in batches).
