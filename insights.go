@@ -224,7 +224,8 @@
 // a follower answers with everything it acknowledged; it picks up the
 // writer's next Open (which may delete leftovers under it) as a newer
 // checkpoint or more log. Erasure and retention reach a follower with the
-// checkpoint that commits them. A refresh costs, with nothing new, a read
+// checkpoint that commits them (an erasure on a replica, with its erase
+// record in the log, before). A refresh costs, with nothing new, a read
 // of the manifest and a listing of the log (on PostgreSQL two round
 // trips); with new records, a read and an apply of each; after a
 // checkpoint, about what Open costs, while queries go on.

@@ -23,14 +23,16 @@ import (
 //     Add's return (p50 and p99 over the iterations, in ms), each Add
 //     at a random moment of the poll's period.
 //
-//   - catchup/events=N: one replica adds N events (batches of 1,000, so
-//     checkpoints run as in production and a log tail is left); then
+//   - catchup/events=N: one replica adds N events in batches of 1,000,
+//     with a checkpoint (Flush) after 90% of them, so that a log tail of
+//     10% is left, as between two checkpoints in production; then
 //     each iteration starts another replica on the schema and times Open
 //     until its first answer counts every event (a total of requests over
 //     the month, which reads every day). The first replica keeps the
 //     lease (LeaseTTL of an hour), so that the others' Close, untimed,
 //     writes no checkpoint: every iteration catches up from the same
-//     checkpoint and log tail.
+//     checkpoint and log tail (tail-events: the events replayed from the
+//     log, the rest coming from the checkpoint).
 //
 //     INSIGHTS_TEST_POSTGRES=postgres://… go test -run '^$' -bench Replicas -benchtime 40x .
 func BenchmarkReplicas(b *testing.B) {
@@ -67,7 +69,14 @@ func BenchmarkReplicas(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer w.Close()
-			for range n / 1000 {
+			for i := range n / 1000 {
+				if i == n/1000*9/10 {
+					// A checkpoint of 90% of the events, which takes the
+					// lease; the rest is the log tail.
+					if err := w.Flush(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
 				if err := w.Add(ctx, batch()...); err != nil {
 					b.Fatal(err)
 				}
@@ -75,6 +84,7 @@ func BenchmarkReplicas(b *testing.B) {
 			q := insights.Query{Metric: insights.Requests, Granularity: insights.Total,
 				From: insights.NewDate(2025, time.January, 30), To: insights.NewDate(2025, time.March, 2)}
 			b.ReportAllocs()
+			tail := 0
 			for b.Loop() {
 				e, err := insights.Open(ctx, pgstore.New(pool, schema), &held)
 				if err != nil {
@@ -88,11 +98,13 @@ func BenchmarkReplicas(b *testing.B) {
 					b.Fatalf("the new replica counts %v requests, want %d", got, n)
 				}
 				b.StopTimer()
+				tail = e.Recovery().LogEvents
 				if err := e.Close(); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
 			}
+			b.ReportMetric(float64(tail), "tail-events")
 		})
 	}
 	b.Run("visible", func(b *testing.B) {
