@@ -89,22 +89,10 @@ func erAnswers(ctx context.Context, e *insights.Engine) (string, error) {
 	}
 	slices.Sort(keys)
 	fmt.Fprintf(&b, "users %v\n", keys)
-	var entries []string
-	q := insights.LogQuery{Limit: insights.MaxPageSize}
-	for {
-		p, err := e.Log(ctx, q)
-		if err != nil {
-			return "", err
-		}
-		for _, en := range p.Entries {
-			entries = append(entries, fmt.Sprintf("%s|%d|%s|%s", en.RequestID, en.Time.UnixNano(), en.UserKey, en.Kind))
-		}
-		if p.Next == "" {
-			break
-		}
-		q.Cursor = p.Next
+	entries, err := LogEntries(ctx, e)
+	if err != nil {
+		return "", err
 	}
-	slices.Sort(entries)
 	b.WriteString(strings.Join(entries, "\n"))
 	return b.String(), nil
 }
@@ -142,6 +130,28 @@ func erReference(t *testing.T, n int, eraseAt []int) string {
 	return want
 }
 
+// LogEntries lists e's whole event log as "request id|time|user|kind",
+// sorted: the same on every replica, whatever order it applied records
+// in.
+func LogEntries(ctx context.Context, e *insights.Engine) ([]string, error) {
+	var out []string
+	q := insights.LogQuery{Limit: insights.MaxPageSize}
+	for {
+		p, err := e.Log(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, en := range p.Entries {
+			out = append(out, fmt.Sprintf("%s|%d|%s|%s", en.RequestID, en.Time.UnixNano(), en.UserKey, en.Kind))
+		}
+		if p.Next == "" {
+			slices.Sort(out)
+			return out, nil
+		}
+		q.Cursor = p.Next
+	}
+}
+
 // erCheck refreshes each engine and compares its answers with want.
 func erCheck(t *testing.T, want string, engines map[string]*insights.Engine) {
 	t.Helper()
@@ -155,13 +165,14 @@ func erCheck(t *testing.T, want string, engines map[string]*insights.Engine) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if got != want {
-			t.Fatalf("%s answers otherwise than the reference:\n%s", name, erFirstDiff(got, want))
+			t.Fatalf("%s answers otherwise than the reference:\n%s", name, FirstDiff(got, want))
 		}
 	}
 }
 
-// erFirstDiff shows the first line where got and want differ.
-func erFirstDiff(got, want string) string {
+// FirstDiff shows the first line where got and want, answers spelled out
+// one a line, differ.
+func FirstDiff(got, want string) string {
 	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
 	for i := range min(len(g), len(w)) {
 		if g[i] != w[i] {
