@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/insightslab/insights/store"
@@ -52,7 +53,10 @@ var errStale = errors.New("insights: the store's checkpoint moved on while the f
 // returns nil the engine answers with every event the writer had
 // acknowledged when Refresh began (and perhaps some acknowledged since).
 // Cost: with no checkpoint since the last refresh, a read of the
-// manifest, a listing of the log and a read of each new record; after a
+// manifest, a listing of the log (on a store.RangeLister, such as
+// PostgreSQL, of the records past the last one applied only; on the
+// directory store, of every record since the checkpoint) and a read of
+// each new record; after a
 // checkpoint, what Open costs (the catalog read whole, the log since the
 // checkpoint replayed; days are read again when next queried). Queries go
 // on meanwhile but for the brief swap. Refreshes, the background one of
@@ -86,8 +90,9 @@ func (e *Engine) refresh(ctx context.Context) error {
 	// again explains (logGap); but a listing taken after a newer
 	// checkpoint deleted the log it covers may just be shorter, and the
 	// records missed, acknowledged before the refresh began, would go
-	// unnoticed until the next refresh.
-	logs, err := e.store.List(ctx, "wal/")
+	// unnoticed until the next refresh. On a store that lists ranges,
+	// only the records from the next sequence on are listed.
+	logs, listed, err := e.listLog(ctx, e.walSeq)
 	if err != nil {
 		return err
 	}
@@ -110,8 +115,35 @@ func (e *Engine) refresh(ctx context.Context) error {
 		zenc: e.zenc, zdec: e.zdec, obs: e.obs,
 	}
 	s.state = s.newState()
+	if m.walFrom < listed {
+		// The new checkpoint covers less than the follower applied: the
+		// records between, which it applied, are listed too. Listed after
+		// the manifest, they may be gone, covered by a later checkpoint:
+		// the new state then falls short of the old one.
+		more, _, err := e.listLog(ctx, m.walFrom)
+		if err != nil {
+			return err
+		}
+		i, _ := slices.BinarySearch(more, walKey(listed))
+		logs = append(more[:i:i], logs...)
+	}
 	if err := s.load(ctx, m, logs); err != nil {
 		return err
+	}
+	if s.walSeq < e.walSeq {
+		// A record the follower applied is gone: collected under a newer
+		// checkpoint (move to it), or lost. (A checkpoint deletes the
+		// catalog it replaces before the log, so load has most likely
+		// met the newer one already; this guards the order.)
+		now, err := e.storeManifest(ctx)
+		if err != nil {
+			return err
+		}
+		missing := fmt.Errorf("%w: %s: applied by the follower, gone from the log after generation %d", ErrCorrupt, walKey(s.walSeq), m.gen)
+		if now.gen == m.gen {
+			return missing
+		}
+		return fmt.Errorf("%w: %w", errStale, missing)
 	}
 	e.carryDays(s)
 	e.mu.Lock()
@@ -121,6 +153,18 @@ func (e *Engine) refresh(ctx context.Context) error {
 	e.walSeq, e.walFrom, e.walBytes = s.walSeq, s.walFrom, s.walBytes
 	e.eraseUpTo = max(e.eraseUpTo, s.eraseUpTo)
 	return nil
+}
+
+// listLog lists the log records from sequence from on, on a store that
+// lists ranges (store.RangeLister), and returns from; on another, every
+// log record, and 0.
+func (e *Engine) listLog(ctx context.Context, from uint64) ([]string, uint64, error) {
+	if r, ok := e.store.(store.RangeLister); ok {
+		keys, err := r.ListFrom(ctx, "wal/", walKey(from))
+		return keys, from, err
+	}
+	keys, err := e.store.List(ctx, "wal/")
+	return keys, 0, err
 }
 
 // carryDays gives the days of s, a follower's next state, that the new manifest names with the
