@@ -6,17 +6,14 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/insightslab/insights/store"
 )
 
 // filterOracle answers filtered user-set queries by brute force over the
 // events added: each event is checked on its own (SPEC §4, event-level).
 type filterOracle struct {
-	aggOracle
+	*aggOracle
 }
 
 // users returns the distinct users with an event of [from, to) that
@@ -74,15 +71,8 @@ func TestFilteredBlocksFollowChanges(t *testing.T) {
 
 func testFilteredBlocks(t *testing.T, limit int64, seed uint64) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2025, 5, 20, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e, err := Open(ctx, store.NewMemory(), &Options{Now: clock, MemoryLimit: limit, RetentionDays: 80, CheckpointBytes: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	o := &filterOracle{aggOracle{erased: map[string]bool{}}}
+	e, agg := openAggEngine(t, limit)
+	o := &filterOracle{agg}
 	r := rand.New(rand.NewPCG(seed, 13))
 	pick := func(vs ...string) string { return vs[r.IntN(len(vs))] }
 	kinds := []Kind{KindSignIn, KindSignIn, KindSignIn, KindSignUp, KindUserCreated}
@@ -101,20 +91,7 @@ func testFilteredBlocks(t *testing.T, limit int64, seed uint64) {
 		}
 		return ev
 	}
-	addAll := func(evs ...Event) {
-		t.Helper()
-		if err := e.Add(ctx, evs...); err != nil {
-			t.Fatal(err)
-		}
-		o.events = append(o.events, evs...)
-	}
-	var evs []Event
-	for d := range 70 {
-		for range 40 {
-			evs = append(evs, event(d, r.IntN(60)))
-		}
-	}
-	addAll(evs...)
+	o.addDays(t, e, 40, r, event)
 
 	others := []filterCase{
 		{Eq(DimOS, "iOS"), func(ev Event) bool { return ev.OS == "iOS" }},
@@ -188,17 +165,14 @@ func testFilteredBlocks(t *testing.T, limit int64, seed uint64) {
 	}
 	late := []Event{active(5, 1), active(12, 61), active(20, 62), active(20, 3)}
 	late[3].AppID = "d"
-	addAll(late...)
+	o.add(t, e, late...)
 	check("late events", threePredicates)
 
 	// A user active under the filter through the month is deleted in its middle.
-	addAll(active(4, 5), active(25, 5), Event{Time: time.Date(2025, 3, 16, 12, 0, 0, 0, time.UTC), Kind: KindUserDeleted, UserKey: "u05"})
+	o.add(t, e, active(4, 5), active(25, 5), Event{Time: time.Date(2025, 3, 16, 12, 0, 0, 0, time.UTC), Kind: KindUserDeleted, UserKey: "u05"})
 	check("deletion", threePredicates)
 
-	if _, err := e.Erase(ctx, "u07"); err != nil {
-		t.Fatal(err)
-	}
-	o.erased["u07"] = true
+	o.erase(t, e, "u07")
 	check("erasure", threePredicates)
 
 	// More filters than a day keeps: the blocks of some are dropped and
@@ -214,15 +188,7 @@ func testFilteredBlocks(t *testing.T, limit int64, seed uint64) {
 		t.Errorf("a day keeps the blocks of %d filters, want at most %d", n, maxFilters)
 	}
 
-	// The clock moves on: the next checkpoint (an erasure's) drops the
-	// days before 10 March.
-	mu.Lock()
-	now = now.AddDate(0, 0, 9)
-	mu.Unlock()
-	if _, err := e.Erase(ctx, "u08"); err != nil {
-		t.Fatal(err)
-	}
-	o.erased["u08"], o.horizon = true, NewDate(2025, 3, 10).num()
+	o.retain(t, e)
 	check("retention", append(others, threePredicates)...)
 }
 
