@@ -48,9 +48,10 @@ type blockKey struct {
 	span bool
 }
 
-// blockSets is a block's per-code union of the days' active sets (nil for
-// codes without active users), and the days it was built from (zero for
-// days without data).
+// blockSets is a block's per-code union of the days' sets (nil for codes
+// without users; a filter's in [0]), and the days it was built from (zero
+// for days without data; none for a filter's block of one day, kept on
+// that day).
 type blockSets struct {
 	days  []weak.Pointer[day]
 	sets  []*roaring.Bitmap
