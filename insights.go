@@ -150,6 +150,14 @@
 //     for unfiltered activity grouped by one dimension the active users of
 //     each value: memory grows with the dimensions queried, up to about the
 //     size of the day's index again.
+//   - Filtered user metrics without group-by over more than two days
+//     (active or signing-in users under a filter the index answers) keep,
+//     per filter and sealed day, the matching users and unions over
+//     blocks of up to 32 days, so a filter asked again (a dashboard's)
+//     costs a union of two kept sets. They are named by Filter.String: a
+//     filter written two ways keeps two copies. A day keeps those of at
+//     most 8 filters; a ninth drops the others'. They count in
+//     Options.MemoryLimit and go with their day.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
 //   - Risk detections are a function of the event log, not stored: the
@@ -910,10 +918,10 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // of the matching user sets; as-of metrics (inactive, total, never-active)
 // union every day from the first one for each bucket. Unfiltered event
 // counts (one group column or none) read one cached array per day and
-// series instead, and unfiltered active users grouped by one dimension
-// over more than two days union cached blocks of days: both built on
-// first use, kept on the sealed days, counted in Options.MemoryLimit and
-// evicted with them. Stats counts the
+// series instead, and unfiltered active users grouped by one dimension,
+// and filtered ungrouped user sets, over more than two days union cached
+// blocks of days: built on first use, kept on the sealed days, counted in
+// Options.MemoryLimit and evicted with them. Stats counts the
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())
