@@ -103,7 +103,7 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	}
 	e.deletedU.Remove(uid)
 	delete(e.regs, uid)
-	e.risk.det = nil // rebuilt without the user's events on the next risk read
+	e.risk.feed.reset() // rebuilt without the user's events
 	unlock()
 	if err := e.writeCheckpoint(ctx); err != nil {
 		return rep, fmt.Errorf("insights: erasing %q: removed from memory, not yet from the store: %w", userKey, err)

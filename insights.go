@@ -703,13 +703,13 @@ func (e *Engine) Close() error {
 			err = e.releaseLease(context.Background())
 		}
 	}
+	e.stopRisk()
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
-	e.risk.det, e.risk.levels, e.risk.levelsOf = nil, nil, nil
 	e.zdec.Close()
 	return err
 }
@@ -761,6 +761,9 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 	}
 	if e.readOnly {
 		return 0, fmt.Errorf("%w: Add", ErrReadOnly)
+	}
+	if err := e.risk.feed.waitRoom(ctx); err != nil {
+		return 0, err // the detector is riskQueueCap observations behind (riskstate.go)
 	}
 	if err := e.preload(ctx, norm); err != nil && (e.replica == nil || !errors.Is(err, errStale)) {
 		return 0, err // a replica pins the days again, caught up, before it logs the batch (appendRecord)

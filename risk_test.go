@@ -657,6 +657,9 @@ func TestRiskRebuildIsLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	addShuffled(t, e, riskTraffic(2)[:100], 2)
+	if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil { // waits for the detector's work
+		t.Fatal(err)
+	}
 	out.Reset()
 	if _, err := e.Detections(ctx, insights.DetectionQuery{}); err != nil {
 		t.Fatal(err)
