@@ -3,7 +3,9 @@ package insights_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -59,32 +61,33 @@ func within(t *testing.T, what string, f func() error) {
 	}
 }
 
-// TestRiskRebuildLeavesAddFree reopens a store whose day segments cannot
-// be read yet: the rebuild Open starts waits on them, and Add and queries
-// of other days must go on meanwhile (the rebuild holds no engine lock
-// while it reads). Once the segments can be read, the detections are
-// those of a fresh engine given every event, the ones added during the
-// rebuild included.
+// TestRiskRebuildLeavesAddFree reopens a store whose day segments' logs
+// cannot be read yet: the rebuild the first risk read starts waits on
+// them, and Add and queries must go on meanwhile (the rebuild holds no
+// engine lock while it reads). Once the logs can be read, the detections
+// are those of a fresh engine given every event: the ones added during
+// the rebuild to a day it had yet to read count once (six failed
+// sign-ins, doubled, would be a brute force), as do those added to a new
+// day.
 func TestRiskRebuildLeavesAddFree(t *testing.T) {
 	ctx := context.Background()
-	var earlier, later []insights.Event // later: the last day's, which Add need not load
-	last := insights.Date{}
 	evs := riskTraffic(5)
+	var last time.Time
 	for _, ev := range evs {
-		if d := insights.DateOf(ev.Time, time.UTC); last.Before(d) {
-			last = d
+		if ev.Time.After(last) {
+			last = ev.Time
 		}
 	}
-	for _, ev := range evs {
-		if insights.DateOf(ev.Time, time.UTC) == last {
-			later = append(later, ev)
-		} else {
-			earlier = append(earlier, ev)
-		}
+	var burst, next []insights.Event // burst: on the last stored day, which the rebuild reads last
+	for i := range 6 {
+		burst = append(burst, insights.Event{Time: last.Add(time.Duration(i) * time.Second), Kind: insights.KindSignIn, UserKey: "burst",
+			ErrorCode: 50126, IP: "198.51.100.7", AppID: "portal", RequestID: fmt.Sprint("burst", i)})
+		next = append(next, insights.Event{Time: last.Add(24*time.Hour + time.Duration(i)*time.Minute), Kind: insights.KindSignIn,
+			UserKey: fmt.Sprint("next", i), IP: "198.51.100.8", AppID: "portal", RequestID: fmt.Sprint("next", i)})
 	}
 	s := newSegmentGate()
 	e := openRisk(t, s)
-	if err := e.Add(ctx, earlier...); err != nil {
+	if err := e.Add(ctx, evs...); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Close(); err != nil {
@@ -103,16 +106,18 @@ func TestRiskRebuildLeavesAddFree(t *testing.T) {
 		}
 		read <- p.Detections
 	}()
-	<-s.blocked // the rebuild is reading a day's log
-	within(t, "Add during the rebuild", func() error { return e.Add(ctx, later...) })
+	<-s.blocked // the rebuild is reading the first day's log
+	within(t, "Add to a stored day during the rebuild", func() error { return e.Add(ctx, burst...) })
+	within(t, "Add to a new day during the rebuild", func() error { return e.Add(ctx, next...) })
+	day := insights.DateOf(next[0].Time, time.UTC)
 	within(t, "a query of a day added during the rebuild", func() error {
-		_, err := e.Query(ctx, insights.Query{Metric: insights.ActiveUsers, From: last, To: last.AddDays(1)})
+		_, err := e.Query(ctx, insights.Query{Metric: insights.ActiveUsers, From: day, To: day.AddDays(1)})
 		return err
 	})
 	release.Do(func() { close(s.open) })
 	want := openRisk(t, store.NewMemory())
 	defer want.Close()
-	if err := want.Add(ctx, evs...); err != nil {
+	if err := want.Add(ctx, append(append(slices.Clone(evs), burst...), next...)...); err != nil {
 		t.Fatal(err)
 	}
 	all := allDetections(t, want, insights.DetectionQuery{})
