@@ -53,6 +53,10 @@ type riskReport struct {
 	// closed (a checkpoint), to the answer of the first risk read after
 	// it: Open, then the rebuild it waits for, the day segments loaded.
 	ReopenFirstReadNs int64 `json:"reopen_first_read_ns"`
+	// AddDuringFirstReadNs is an Add of the last batch again (copies, by
+	// request id) 100 ms into that first read: whether Add waits for the
+	// rebuild.
+	AddDuringFirstReadNs int64 `json:"add_during_first_read_ns"`
 	// HeapBytes is the engine's heap with detection on minus that with it
 	// off, after the timed loads and a risk read (each after two GCs, the
 	// memory store's bytes subtracted, the smallest of the runs): the
@@ -118,7 +122,7 @@ func runRisk(ctx context.Context, o options, g *generator, r *report, logf func(
 	if err != nil {
 		return err
 	}
-	rr.RebuildNs, rr.ReopenFirstReadNs = l.firstRead.Nanoseconds(), l.reopenRead.Nanoseconds()
+	rr.RebuildNs, rr.ReopenFirstReadNs, rr.AddDuringFirstReadNs = l.firstRead.Nanoseconds(), l.reopenRead.Nanoseconds(), l.addDuring.Nanoseconds()
 	rr.HeapBytes = heapOn.heap - heapOff.heap
 	rr.HeapBytesPerUser = float64(rr.HeapBytes) / float64(o.users)
 	rr.Detections, rr.DetectionsByLevel = heapOn.detections, heapOn.byLevel
@@ -126,11 +130,11 @@ func runRisk(ctx context.Context, o options, g *generator, r *report, logf func(
 	logf("risk: %d events in time order, median of %d runs: %.0f events/s in Add without detection, %.0f with (%+.1f%%), "+
 		"%.0f with until the detector caught up (%+.1f%%); CPU %.0f ns/event without, %.0f with (%+.0f ns); "+
 		"Add of %d p50/p99 %.2f/%.2f ms without, %.2f/%.2f ms with; a rebuild from the log %.1f ms; "+
-		"Open to the first risk read %.1f ms; detector heap %.1f MiB (%.0f bytes/user), %d detections",
+		"Open to the first risk read %.1f ms, an Add during it %.1f ms; detector heap %.1f MiB (%.0f bytes/user), %d detections",
 		rr.Events, rr.Runs, rr.OffEventsPerSec, rr.OnEventsPerSec, 100*rr.AddedCost, rr.OnCaughtUpEventsPerSec, 100*rr.AddedCostCaughtUp,
 		rr.OffCPUNsPerEvent, rr.OnCPUNsPerEvent, rr.AddedCPUNsPerEvent, o.batch, float64(rr.OffAddP50Ns)/1e6, float64(rr.OffAddP99Ns)/1e6,
 		float64(rr.OnAddP50Ns)/1e6, float64(rr.OnAddP99Ns)/1e6, float64(rr.RebuildNs)/1e6, float64(rr.ReopenFirstReadNs)/1e6,
-		float64(rr.HeapBytes)/(1<<20), rr.HeapBytesPerUser, rr.Detections)
+		float64(rr.AddDuringFirstReadNs)/1e6, float64(rr.HeapBytes)/(1<<20), rr.HeapBytesPerUser, rr.Detections)
 	return nil
 }
 
@@ -141,6 +145,7 @@ type riskLoad struct {
 	firstRead  time.Duration   // the first risk read after the load
 	cpu        time.Duration   // the process's CPU time from the first Add to that read's answer
 	reopenRead time.Duration   // without measure: from Open of the store, closed, to the first risk read
+	addDuring  time.Duration   // and an Add 100 ms into that read
 	heap       int64           // the engine's heap over the baseline, the store's bytes subtracted
 	detections int
 	byLevel    []int // low, medium, high
@@ -189,7 +194,15 @@ func loadRisk(ctx context.Context, days int, evs []insights.Event, batch int, di
 		if eng, err = insights.Open(ctx, mem, &insights.Options{Now: clockAfter(days)}); err != nil {
 			return l, err
 		}
-		if _, err := eng.Detections(ctx, q); err != nil {
+		read := make(chan error, 1)
+		go func() { _, err := eng.Detections(ctx, q); read <- err }()
+		time.Sleep(100 * time.Millisecond)
+		t1 := time.Now()
+		if err := eng.Add(ctx, evs[max(0, len(evs)-batch):]...); err != nil {
+			return l, err
+		}
+		l.addDuring = time.Since(t1)
+		if err := <-read; err != nil {
 			return l, fmt.Errorf("risk: Detections: %w", err)
 		}
 		l.reopenRead = time.Since(t0)
