@@ -125,7 +125,8 @@ type RiskOptions struct {
 	RiskyUserWindow   time.Duration // detections that make a user risky; default 30 days
 	// LateHorizon is how far behind the latest event an event may arrive
 	// and still be folded into the detections at once; an older one makes
-	// the next risk read rebuild them from the event log. Default 2 h.
+	// the detector rebuild them from the event log, which the risk reads
+	// wait for. Default 2 h.
 	LateHorizon time.Duration
 }
 
