@@ -164,12 +164,14 @@ func (e *Engine) rebuildSketches(days []int32, active func(n int32) (*roaring.Bi
 				sk.InsertHash(userHash(e.userKeys[u]))
 			}
 		}
-		e.sketches.day[n] = sk
+		e.sketches.setDay(n, sk)
 		rebuilt++
 		w, _ := bucketBounds(n, Week, 1)
 		m, _ := bucketBounds(n, Month, 1)
 		weeks[w], months[m] = true, true
 	}
-	rebuilt += e.sketches.mergeDays(weeks, months)
+	if !e.sketches.lazy { // else load builds them
+		rebuilt += e.sketches.mergeDays(weeks, months)
+	}
 	return rebuilt, nil
 }

@@ -188,6 +188,9 @@ func FuzzCatalog(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := e.sketches.load(); err != nil && !corruptOK(err) { // deferred to the first approximate query
+			t.Fatalf("sketches: error %v does not wrap ErrCorrupt", err)
+		}
 		e2, _ := Open(context.Background(), store.NewMemory(), nil)
 		if err := e2.decodeCatalog("cat", enc); err != nil {
 			t.Fatalf("re-encoded catalog does not decode: %v", err)

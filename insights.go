@@ -834,7 +834,7 @@ func (e *Engine) apply(n *normEvent) bool {
 	}
 	seq := ds.open.nextSeq()
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
-	e.observeRisk(n, &c, seq)
+	e.observeRisk(n, &c, seq, uid)
 	ds.dirty, ds.saved = true, false
 	ds.version++
 	return true

@@ -42,6 +42,7 @@ type options struct {
 	riskRuns     int // its timed runs with detection off and on, alternated
 	queryPar     int // the engine's Options.QueryParallelism
 	cpuprofile   string
+	memprofile   string // -history: the heap's profile after the ingest
 	log          io.Writer
 }
 
@@ -138,6 +139,9 @@ func main() {
 		jsonF  = flag.String("json", "", "write the report as JSON to this file")
 		phases = flag.String("phases", "queries,approx,ingest,risk,disk", "phases to run besides loading the engine: queries (DuckDB and scan comparison), approx, ingest (concurrent ingest), risk (the ingest cost and memory of risk detection), disk (directory store, reopen)")
 		sweep  = flag.Bool("sweep", false, "run at each of -sweep-sizes users and print how cost grows")
+		hist   = flag.Bool("history", false, "run only the long-history phase (history.go): a directory store fed -days days of -users users under -memory-limit, heap against days ingested, Add latency, cold Open and first queries")
+		every  = flag.Int("history-every", 30, "days between the heap samples of -history")
+		limit  = flag.Int64("memory-limit", 0, "Options.MemoryLimit of -history in bytes (0: the library's default)")
 		sizes  = flag.String("sweep-sizes", "10000,100000,1000000", "user counts of -sweep")
 		quiet  = flag.Bool("q", false, "no progress on stderr")
 	)
@@ -155,6 +159,7 @@ func main() {
 	flag.IntVar(&o.riskEvents, "risk-events", 100_000, "events of the risk phase")
 	flag.IntVar(&o.riskRuns, "risk-runs", 3, "timed loads of the risk phase with detection off and on each (median reported)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof")
+	flag.StringVar(&o.memprofile, "memprofile", "", "-history: write the live heap's profile after the ingest to this file")
 	flag.Parse()
 	o.seed = *seed
 	o.phases = map[string]bool{}
@@ -169,6 +174,19 @@ func main() {
 	}
 	ctx := context.Background()
 
+	if *hist {
+		h, err := runHistory(ctx, o, max(1, *every), *limit)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		printHistory(os.Stdout, h)
+		writeJSON(*jsonF, h)
+		if !h.AllEqual {
+			fmt.Fprintln(os.Stderr, "FAIL: answers differ after the reopen")
+			os.Exit(1)
+		}
+		return
+	}
 	var reports []*report
 	if *sweep {
 		for _, s := range strings.Split(*sizes, ",") {
@@ -194,21 +212,27 @@ func main() {
 		printReport(os.Stdout, r)
 		reports = append(reports, r)
 	}
-	if *jsonF != "" {
-		var v any = reports[0]
-		if *sweep {
-			v = map[string]any{"sweep": reports}
-		}
-		b, _ := json.MarshalIndent(v, "", "  ")
-		if err := os.WriteFile(*jsonF, append(b, '\n'), 0o644); err != nil {
-			fatalf("%v", err)
-		}
+	var v any = reports[0]
+	if *sweep {
+		v = map[string]any{"sweep": reports}
 	}
+	writeJSON(*jsonF, v)
 	for _, r := range reports {
 		if !r.AllEqual {
 			fmt.Fprintln(os.Stderr, "FAIL: answers differ; see the mismatches above")
 			os.Exit(1)
 		}
+	}
+}
+
+// writeJSON writes v to the file name as indented JSON; no name, no file.
+func writeJSON(name string, v any) {
+	if name == "" {
+		return
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	if err := os.WriteFile(name, append(b, '\n'), 0o644); err != nil {
+		fatalf("%v", err)
 	}
 }
 
