@@ -26,7 +26,7 @@ const riskChunk = 256
 // the engine's locks: apply appends each applied event's observation to
 // its queue, the goroutine folds them in order, and a risk read waits
 // until it has folded every one queued before the read began. When the
-// detector must be rebuilt (at Open, after Erase, retention, a follower's
+// detector must be built (when the first risk read starts it, after Erase, retention, a follower's
 // swap, a too-late event, RescanRisk, a failed rebuild), the goroutine
 // reads the event log of every day, one day at a time under the read
 // lock, while the events applied meanwhile queue; it then folds the
