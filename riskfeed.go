@@ -26,11 +26,11 @@ const riskChunk = 256
 // the engine's locks: apply appends each applied event's observation to
 // its queue, the goroutine folds them in order, and a risk read waits
 // until it has folded every one queued before the read began. When the
-// detector must be built (when the first risk read starts it, after Erase, retention, a follower's
-// swap, a too-late event, RescanRisk, a failed rebuild), the goroutine
-// reads the event log of every day, one day at a time under the read
-// lock, while the events applied meanwhile queue; it then folds the
-// queued ones its read did not see.
+// detector must be built (when the first risk read starts it, after
+// Erase, retention, a follower's swap, a too-late event, RescanRisk, a
+// failed rebuild), the goroutine reads the event log of every day, one
+// day at a time under the read lock, while the events applied meanwhile
+// queue; it then folds the queued ones its read did not see.
 //
 // Lock order: Engine.mu, then qmu, then dmu. The goroutine takes the
 // engine's read lock only while it holds neither.
