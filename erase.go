@@ -112,7 +112,7 @@ func (e *Engine) eraseUser(ctx context.Context, userKey string) (Erasure, error)
 	}
 	e.deletedU.Remove(uid)
 	delete(e.regs, uid)
-	e.risk.det = nil // rebuilt without the user's events on the next risk read
+	e.risk.feed.reset() // rebuilt without the user's events
 	return rep, nil
 }
 

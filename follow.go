@@ -148,7 +148,7 @@ func (e *Engine) refresh(ctx context.Context) error {
 	e.carryDays(s)
 	e.mu.Lock()
 	e.state = s.state
-	e.risk.det = nil // the detections are rebuilt from the new state's log at the next risk read
+	e.risk.feed.reset() // the detections are rebuilt from the new state's log
 	e.mu.Unlock()
 	e.walSeq, e.walFrom, e.walBytes = s.walSeq, s.walFrom, s.walBytes
 	e.eraseUpTo = max(e.eraseUpTo, s.eraseUpTo)

@@ -58,10 +58,12 @@
 // evaluate it under a MethodPolicy the caller passes.
 //
 // Risk detections (SPEC §9; risk.go) are computed by package
-// internal/risk, which Add feeds with each applied event (riskstate.go);
-// the engine rebuilds them from the event log at the first risk read after
-// Open, an erasure, retention dropping days or an event older than
-// RiskOptions.LateHorizon behind the latest. Detections, RiskyUsers, the
+// internal/risk on a goroutine of the engine, to which Add queues each
+// applied event (riskfeed.go, riskstate.go); it rebuilds them from the
+// event log, holding no write lock, when the first risk read after Open
+// starts it, after an erasure, retention dropping days or an event older
+// than RiskOptions.LateHorizon behind the latest, and risk reads wait for
+// it to have folded every event applied before them. Detections, RiskyUsers, the
 // RiskDetections and RiskyUsers metrics (riskmetrics.go) and the computed
 // risk of log entries read them.
 //
@@ -162,8 +164,9 @@
 //     from every user set, list and file, not from aggregate counts.
 //   - Risk detections are a function of the event log, not stored: the
 //     first risk read after Open (Detections, RiskyUsers, a risk metric, a
-//     log listing, which shows computed risk) reads every stored day's log
-//     once, under the write lock. Erased users' events are left out of
+//     log listing, which shows computed risk) waits while the detector's
+//     goroutine reads every stored day's log once; Adds and queries go on
+//     meanwhile (riskstate.go). Erased users' events are left out of
 //     them, as if they had never happened, which may change detections of
 //     other users or of none (a spray counting the user). Retention leaves
 //     the detections of the retained log. The anonymized and malicious
@@ -716,13 +719,13 @@ func (e *Engine) Close() error {
 			err = e.releaseLease(context.Background())
 		}
 	}
+	e.stopRisk()
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.closed = true
 	e.days, e.keys, e.userKeys, e.first, e.last, e.joined, e.deleted = nil, nil, nil, nil, nil, nil, nil
-	e.risk.det, e.risk.levels, e.risk.levelsOf = nil, nil, nil
 	e.zdec.Close()
 	return err
 }
@@ -777,6 +780,9 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 	}
 	if e.readOnly {
 		return 0, fmt.Errorf("%w: Add", ErrReadOnly)
+	}
+	if err := e.risk.feed.waitRoom(ctx); err != nil {
+		return 0, err // the detector is riskQueueCap observations behind (riskstate.go)
 	}
 	if err := e.preload(ctx, norm); err != nil && (e.replica == nil || !errors.Is(err, errStale)) {
 		return 0, err // a replica pins the days again, caught up, before it logs the batch (appendRecord)

@@ -20,7 +20,7 @@ func (e *Engine) applyRetention() []string {
 			}
 			e.residents.unlist(ds)
 			delete(e.days, n)
-			e.risk.det = nil // the detections are those of the retained log: rebuilt on the next risk read
+			e.risk.feed.reset() // the detections are those of the retained log: rebuilt
 		}
 	}
 	e.sketches.dropBefore(horizon)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/netip"
 	"slices"
@@ -126,7 +125,8 @@ type RiskOptions struct {
 	RiskyUserWindow   time.Duration // detections that make a user risky; default 30 days
 	// LateHorizon is how far behind the latest event an event may arrive
 	// and still be folded into the detections at once; an older one makes
-	// the next risk read rebuild them from the event log. Default 2 h.
+	// the detector rebuild them from the event log, which the risk reads
+	// wait for. Default 2 h.
 	LateHorizon time.Duration
 }
 
@@ -191,10 +191,11 @@ type RiskyUserPage struct {
 }
 
 // Detections returns one page of detections matching q, newest first (by
-// time, then id, both descending). Cost: the first call after Open, an
-// erasure or a late event past RiskOptions.LateHorizon rebuilds the
-// detections from the event log (riskstate.go); then a pass over every
-// detection and a sort. It holds the engine's write lock meanwhile.
+// time, then id, both descending). It first waits until the detector has
+// folded every event applied before the call, and for a rebuild from the
+// event log under way (after Open, an erasure, a late event past
+// RiskOptions.LateHorizon: riskstate.go). Cost: then a pass over every
+// detection and a sort, holding the detector's lock, not the engine's.
 func (e *Engine) Detections(ctx context.Context, q DetectionQuery) (*DetectionPage, error) {
 	cur, err := q.validate()
 	if err != nil {
@@ -240,43 +241,28 @@ func (e *Engine) detection(d *risk.Detection) Detection {
 	return out
 }
 
-// withRisk calls f with the detector, rebuilt first if it must be, under
-// the write lock. With detection disabled it calls nothing. A rebuild is
-// logged (Info), once the lock is released.
+// withRisk calls f with the detector once it has folded every event
+// applied before the call, waiting for a rebuild under way (riskstate.go).
+// f runs under the feed's detector lock, not the engine's: it must not
+// take the engine's locks. With detection disabled it calls nothing.
 func (e *Engine) withRisk(ctx context.Context, f func(*risk.Detector) error) error {
-	var took time.Duration
-	detections := 0
 	_, err := fresh(ctx, e, func() (struct{}, error) { // on a follower, again after a refresh if the rebuild met a file its writer deleted
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.closed {
+		if e.isClosed() {
 			return struct{}{}, ErrClosed
 		}
 		if e.risk.disabled {
 			return struct{}{}, nil
 		}
-		start, stale := time.Now(), e.risk.det == nil
-		det, err := e.riskDetector(ctx)
+		e.startRisk() // the first read after Open starts the detector (riskstate.go)
+		fd := &e.risk.feed
+		det, err := fd.await(ctx, fd.queued(), false)
 		if err != nil {
 			return struct{}{}, err
 		}
-		if stale {
-			took, detections = max(time.Since(start), 1), det.Len()
-		}
+		defer fd.dmu.Unlock()
 		return struct{}{}, f(det)
 	})
-	if took > 0 && e.obs.log != nil {
-		e.obs.log.LogAttrs(ctx, slog.LevelInfo, "insights: risk detections rebuilt from the event log",
-			slog.Int("days", e.dayCount()), slog.Int("detections", detections), slog.Duration("duration", took))
-	}
 	return err
-}
-
-// dayCount returns the number of days with data.
-func (e *Engine) dayCount() int {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return len(e.days)
 }
 
 // RiskyUsers returns one page of risky users matching q, as of the
@@ -362,14 +348,13 @@ func (e *Engine) SetUserRiskState(ctx context.Context, userKey, state string) er
 // SetRiskLists replaces the anonymized and malicious address lists:
 // events applied from then on are checked against them. Detections made
 // before stay, but a rebuild from the log (see Detections) checks every
-// event against the lists in force then. The lists are not stored: pass
-// them in Options.Risk at every Open.
+// event against the lists in force when it starts. The lists are not
+// stored: pass them in Options.Risk at every Open.
 func (e *Engine) SetRiskLists(anonymized, malicious []netip.Prefix) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.risk.opt.Anonymized, e.risk.opt.Malicious = slices.Clone(anonymized), slices.Clone(malicious)
-	if e.risk.det != nil {
-		e.risk.det.SetLists(anonymized, malicious)
+	if !e.risk.disabled {
+		e.risk.feed.setLists(slices.Clone(anonymized), slices.Clone(malicious))
 	}
 }
 
@@ -377,17 +362,14 @@ func (e *Engine) SetRiskLists(anonymized, malicious []netip.Prefix) {
 // being a function of the logged events, the rebuild gives what ingest
 // computed; it reads every stored day, whatever [from, to) (which must be
 // a valid range, as LogQuery's: zero dates are unbounded), since windows
-// and histories reach across days. Cost: a read of every day's log under
-// the write lock.
+// and histories reach across days. Cost: a read of every day's log, on the
+// detector's goroutine, which RescanRisk waits for; Add and queries go on
+// meanwhile (risk reads wait too).
 func (e *Engine) RescanRisk(ctx context.Context, from, to Date) error {
 	if _, err := (&LogQuery{From: from, To: to}).validate(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	if !e.closed {
-		e.risk.det = nil
-	}
-	e.mu.Unlock()
+	e.risk.feed.reset() // when started; else withRisk starts it
 	return e.withRisk(ctx, func(*risk.Detector) error { return nil })
 }
 

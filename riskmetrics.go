@@ -16,7 +16,9 @@ import (
 var errRiskStale = errors.New("insights: risk detections to rebuild")
 
 // runRisk answers RiskDetections and RiskyUsers from the detections, under
-// the read lock: the detector is only read. A detection is matched and
+// the read lock and the detector's lock, once the detector has folded
+// every event applied (or errRiskStale while it is rebuilt: Query waits
+// for the rebuild, without the read lock it needs, and evaluates again). A detection is matched and
 // grouped by the event that opened it (Detection.Opener). Cost: a pass
 // over the detections per bucket, and with a filter or GroupBy the
 // filter's entries of each opening event's day (once per day).
@@ -26,11 +28,13 @@ func (ev *evaluation) runRisk() {
 		ev.warnings = append(ev.warnings, "risk detections are disabled (Options.Risk.Disabled)")
 		return
 	}
-	if rs.det == nil {
-		ev.err = errRiskStale
+	det, err := rs.feed.await(ev.ctx, rs.feed.queued(), true)
+	if err != nil {
+		ev.err = err
 		return
 	}
-	dets := rs.det.Detections()
+	defer rs.feed.dmu.Unlock()
+	dets := det.Detections()
 	// The group key of each detection's opening event, without the
 	// leading values; absent: it does not match the filter.
 	codes := make(map[risk.Ref]string, len(dets))
@@ -95,7 +99,7 @@ func (ev *evaluation) runRisk() {
 				keep = func(d *risk.Detection) bool { c, ok := codes[d.Opener]; return ok && c == g }
 			}
 			counts := map[string]int{}
-			for _, u := range rs.det.RiskyUsers(asOf, rs.window, keep) {
+			for _, u := range det.RiskyUsers(asOf, rs.window, keep) {
 				counts[string(appendString(appendString(nil, u.Level.String()), u.State.String()))+g]++
 			}
 			for k, c := range counts {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"errors"
 	"math"
 	"net/netip"
 	"slices"
@@ -14,31 +13,59 @@ import (
 )
 
 // Risk detections (SPEC §9) are a function of the event log: internal/risk
-// defines the rules and computes them. The engine feeds it every applied
-// event at ingest (apply), so detections are real-time, and rebuilds it
-// from the log when it cannot: at the first risk read after Open, after an
-// event older than RiskOptions.LateHorizon behind the latest, after Erase,
-// after retention dropped days, and on RescanRisk.
+// defines the rules and computes them. The engine runs its detector on a
+// goroutine of its own (riskfeed.go), started by the first risk read
+// after Open: from then on apply only queues each applied event's
+// observation, built from the values the index keeps, and the goroutine
+// folds the queue in order.
+// A risk read (Detections, RiskyUsers, the risk metrics, the computed risk
+// of log entries, RescanRisk) first waits until the detector has folded
+// every event applied before the read began, so its answer is what it
+// would be had the detector run inside Add: reads see their writes.
+//
+// The goroutine builds the detector from the event log when it cannot do
+// otherwise: when started, after an event older than
+// RiskOptions.LateHorizon behind the latest, after Erase, after retention
+// dropped days, after a follower's swap, and on RescanRisk; the reads
+// wait for it. A rebuild reads the stored days in order, taking the
+// engine's read lock only to find (or load) each day's sealed index, as a
+// query does, never the write lock, so Add and queries go on meanwhile;
+// the events applied during it queue, and those its read of their day did
+// not see are folded after it.
+//
+// Why at the first risk read rather than at Open: a rebuild loads every
+// stored day's segment and event log. At Open it would undo Open's lazy
+// loading (a one-day query after Open loads one segment: TestReopenReadsLittle),
+// read the whole store on every Open of a host that never reads risk,
+// push out of Options.MemoryLimit the days the host's queries use, and,
+// on a follower, whose every swap resets the detector, read the whole
+// store again after each of the writer's checkpoints. A host that wants
+// its first read answered at once starts detection itself, in the
+// background, right after Open: go e.RescanRisk(ctx, Date{}, Date{}).
+//
+// Back-pressure: Add waits, before logging a batch and holding no lock,
+// while riskQueueCap observations or more are queued, so ingest faster
+// than detection goes at the detector's pace (and, during a rebuild, runs
+// until the queue is full), and the queue's memory is bounded (about
+// 10 MB, plus the batches applied while one waits). A follower's replay
+// of the writer's log does not wait: its queue is bounded by the log
+// written between two checkpoints.
 //
 // Why a rebuild rather than detections in the checkpoint: the log is
 // already durable (write-ahead log, then segments), and the detections are
 // a deterministic function of its events, so recomputing them gives, after
 // a crash, an Open or an erasure, exactly what ingest computed, with no
 // second copy whose agreement with the log must be proven on every crash
-// path, and no file format to add. The price: the first risk read after
-// Open (and after the other events above) reads the event log of every
-// stored day once, under the write lock. Until then Add does no risk work.
+// path, and no file format to add. The price: one read of the event log
+// of every stored day after Open (and after the other events above), on
+// the detector's goroutine.
 type riskState struct {
-	opt      risk.Options
 	disabled bool
-	window   int64          // RiskOptions.RiskyUserWindow, ns
-	det      *risk.Detector // nil: to rebuild from the log before the next read
-	levels   map[risk.Ref]risk.Level
-	levelsOf *risk.Detector // the detector levels were computed from
-	levelsAt uint64         // and its version then
+	window   int64 // RiskOptions.RiskyUserWindow, ns
+	feed     riskFeed
 }
 
-// newRiskState returns the risk state of o, to build on first read.
+// newRiskState returns the risk state of o; startRisk starts its detector.
 func newRiskState(o RiskOptions) riskState {
 	ro := risk.Options{SprayUsers: o.SprayUsers, SprayWindow: o.SprayWindow, SprayFailureShare: o.SprayFailureShare,
 		SprayFollowUp: o.SprayFollowUp, BruteFailures: o.BruteFailures, BruteWindow: o.BruteWindow, BruteFollowUp: o.BruteFollowUp,
@@ -51,7 +78,7 @@ func newRiskState(o RiskOptions) riskState {
 	if w <= 0 {
 		w = 30 * 24 * time.Hour
 	}
-	return riskState{opt: ro.WithDefaults(), disabled: o.Disabled, window: int64(w)}
+	return riskState{disabled: o.Disabled, window: int64(w), feed: riskFeed{head: 1, opt: ro.WithDefaults()}}
 }
 
 // riskRef is the reference of entry seq of day n: ordered as the log is.
@@ -63,13 +90,13 @@ func refEntry(r risk.Ref) (int32, uint32) { return int32(uint32(r >> 32)), uint3
 // refID returns the LogEntry ID of a reference.
 func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 
-// observeRisk feeds an applied event to the detector: entry seq of day
-// n, of dimension codes c, of user uid (when n has a key). The rules read
-// the values the index keeps, "(other)" past a dictionary's cap, as a
+// observeRisk queues an applied event for the detector: entry seq of
+// day n, of dimension codes c, of user uid (when n has a key). The rules
+// read the values the index keeps, "(other)" past a dictionary's cap, as a
 // rebuild from the log does. The write lock is held.
 func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	rs := &e.risk
-	if rs.disabled || rs.det == nil {
+	if rs.disabled || !rs.feed.live.Load() {
 		return
 	}
 	val := func(d Dimension) string { return e.dims[d-1].values[c[d-1]] }
@@ -81,11 +108,8 @@ func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	if n.key != "" {
 		o.UserNumber = uid + 1
 	}
-	if o.Kind == risk.KindOther {
-		return
-	}
-	if err := rs.det.Add(&o); errors.Is(err, risk.ErrTooLate) {
-		rs.det = nil // rebuilt from the log, this event included, on the next read
+	if o.Kind != risk.KindOther {
+		rs.feed.push(&o)
 	}
 }
 
@@ -179,70 +203,61 @@ func recordPlace(rec []byte) (ip netip.Addr, lat, lon float64) {
 	return ip, lat, lon
 }
 
-// riskDetector returns the detector, rebuilt from the event log first if
-// it must be. The write lock is held.
-func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
-	rs := &e.risk
-	if rs.det != nil {
-		return rs.det, nil
+// dayObservations appends to obs the observations of day n's log in
+// canonical order (time, then reference), erased entries left out, and
+// records in read how many entries the day held. It holds the read lock
+// only while it finds the day's sealed index, which is immutable.
+func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observation, read map[int32]uint32) ([]risk.Observation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	det := risk.New(rs.opt)
-	days := make([]int32, 0, len(e.days))
-	for n := range e.days {
-		days = append(days, n)
+	e.mu.RLock()
+	if e.closed {
+		e.mu.RUnlock()
+		return nil, ErrClosed
 	}
-	slices.Sort(days)
-	var obs []risk.Observation
-	for _, n := range days {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	d, err := e.sealedDay(ctx, n)
+	keys := e.userKeys // a key is never changed in place (Erase replaces the slice)
+	var values [numIndexed][]string
+	for i := range values {
+		values[i] = e.dims[i].values // codes of d are below its length; later values are appended past it
+	}
+	e.mu.RUnlock()
+	if err != nil || d == nil {
+		return obs, err
+	}
+	l, err := d.events()
+	if err != nil {
+		return nil, err
+	}
+	c := l.cursor()
+	for i := range l.len() {
+		u := l.users[i]
+		if u == erasedUser {
+			continue // erased: as if it never happened
 		}
-		d, err := e.sealedDay(ctx, n)
+		key := ""
+		if u < erasedUser {
+			key = keys[u]
+		}
+		rec, err := c.record(i)
 		if err != nil {
 			return nil, err
 		}
-		if d == nil {
-			continue
-		}
-		l, err := d.events()
-		if err != nil {
-			return nil, err
-		}
-		c := l.cursor()
-		obs = obs[:0]
-		for i := range l.len() {
-			u := l.users[i]
-			if u == erasedUser {
-				continue // erased: as if it never happened
+		k := l.combos[i]
+		val := func(dim Dimension) string { return values[dim-1][d.cols[dim-1].at(k)] }
+		var p place
+		p.ip, p.lat, p.lon = recordPlace(rec)
+		if o := observation(val, key, l.times[i], p, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
+			if key != "" {
+				o.UserNumber = u + 1
 			}
-			key := ""
-			if u < erasedUser {
-				key = e.userKeys[u]
-			}
-			rec, err := c.record(i)
-			if err != nil {
-				return nil, err
-			}
-			k := l.combos[i]
-			val := func(dim Dimension) string { return e.dims[dim-1].values[d.cols[dim-1].at(k)] }
-			var p place
-			p.ip, p.lat, p.lon = recordPlace(rec)
-			if o := observation(val, key, l.times[i], p, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
-				if key != "" {
-					o.UserNumber = u + 1
-				}
-				obs = append(obs, o)
-			}
-		}
-		slices.SortFunc(obs, func(a, b risk.Observation) int { return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.Ref, b.Ref)) })
-		for i := range obs {
-			if err := det.Add(&obs[i]); err != nil {
-				return nil, err // in order: never too late
-			}
+			obs = append(obs, o)
 		}
 	}
-	rs.det = det
-	return det, nil
+	read[n] = uint32(l.len())
+	slices.SortFunc(obs, func(a, b risk.Observation) int { return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.Ref, b.Ref)) })
+	return obs, nil
 }
 
 // riskLevels returns each event's computed risk (evidenceLevels), the
@@ -255,12 +270,12 @@ func (e *Engine) riskLevels(ctx context.Context) (map[risk.Ref]risk.Level, error
 }
 
 // evidenceLevels returns each event's computed risk: the highest level of
-// the detections it is evidence of. The write lock is held; the map is
+// the detections it is evidence of. The feed's dmu is held; the map is
 // shared until the detections change.
 func (e *Engine) evidenceLevels(det *risk.Detector) map[risk.Ref]risk.Level {
-	rs := &e.risk
-	if rs.levelsOf != det || rs.levelsAt != det.Version() {
-		rs.levels, rs.levelsOf, rs.levelsAt = risk.EvidenceLevels(det.Detections()), det, det.Version()
+	f := &e.risk.feed
+	if f.levelsOf != det || f.levelsAt != det.Version() {
+		f.levels, f.levelsOf, f.levelsAt = risk.EvidenceLevels(det.Detections()), det, det.Version()
 	}
-	return rs.levels
+	return f.levels
 }

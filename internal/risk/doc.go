@@ -129,6 +129,7 @@
 //
 // # Concurrency
 //
-// A Detector is not safe for concurrent use; the engine calls it under its
-// write lock.
+// A Detector is not safe for concurrent use; the engine adds to it on a
+// goroutine of its own and reads it under a lock that goroutine holds
+// while it adds.
 package risk
