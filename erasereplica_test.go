@@ -10,3 +10,7 @@ import (
 func TestEraseOnReplicas(t *testing.T) {
 	replicatest.RunErase(t, store.NewMemory())
 }
+
+func TestRetentionOnReplicas(t *testing.T) {
+	replicatest.RunRetention(t, store.NewMemory())
+}

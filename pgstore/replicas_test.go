@@ -28,3 +28,9 @@ func TestEraseOnReplicasOnPostgres(t *testing.T) {
 	pool := testPool(t)
 	replicatest.RunErase(t, pgstore.New(pool, newSchema(t, pool)))
 }
+
+// Retention on three replicas on PostgreSQL (internal/replicatest.RunRetention).
+func TestRetentionOnReplicasOnPostgres(t *testing.T) {
+	pool := testPool(t)
+	replicatest.RunRetention(t, pgstore.New(pool, newSchema(t, pool)))
+}
