@@ -102,7 +102,7 @@ func RunRetention(t *testing.T, s store.Store) {
 		t.Fatalf("the holder keeps no day: %+v", got)
 	}
 	check("after the holder's checkpoint", open())
-	add(40, 60) // days 1 to 20 again, the dropped ones among them
+	add(40, 60)                                          // days 1 to 20 again, the dropped ones among them
 	for _, e := range []*insights.Engine{reps[0], ref} { // and dropped again
 		if err := e.Flush(ctx); err != nil {
 			t.Fatal(err)
