@@ -14,7 +14,8 @@ import (
 //
 // A catalog's day sketches are decoded lazily: Open keeps their bytes
 // (raw) and the first approximate query decodes them and builds the week
-// and month sketches (load), so that an engine that never asks an
+// and month sketches (load); a day whose bytes do not decode is rebuilt
+// from its exact set, with a warning in the log, never refused, so that an engine that never asks an
 // approximate query never pays for them (decoding them was most of Open's
 // time: 0.8 s for 365 days). Until then (lazy), insertions go to the day
 // sketches alone, and a day's sketch is its raw bytes' decoded sketch
@@ -122,21 +123,54 @@ func (s *sketches) decodeDay(n int32) error {
 }
 
 // load decodes every deferred day sketch and builds the week and month
-// sketches: what estimate needs. The write lock is held. Cost: nothing
-// once loaded; else a decode per day and a merge per day into its week
-// and month.
+// sketches: what estimate needs, once the stale days are rebuilt
+// (freshenSketches). A day whose bytes do not decode is marked stale:
+// sketches are derived from the exact sets, so it is rebuilt from its
+// day's, not refused; load returns the first such error, for the log.
+// The write lock is held. Cost: nothing once loaded; else a decode per
+// day and a merge per day into its week and month.
 func (s *sketches) load() error {
 	if !s.lazy {
 		return nil
 	}
+	var first error
 	for n := range s.raw {
-		if err := s.decodeDay(n); err != nil {
-			return err
+		if err := s.decodeOrStale(n); first == nil {
+			first = err
 		}
 	}
 	s.mergeAll()
 	s.lazy = false
-	return nil
+	return first
+}
+
+// settle decodes the deferred days that insertions were made to since,
+// as a checkpoint's catalog stores each day's whole sketch; a day that
+// does not decode is marked stale, for freshenSketches to rebuild before
+// the catalog is encoded. It returns the first such error, for the log.
+// The write lock is held.
+func (s *sketches) settle() error {
+	var first error
+	for n := range s.day {
+		if err := s.decodeOrStale(n); first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// decodeOrStale is decodeDay, a day that does not decode marked stale
+// (and its bytes dropped) rather than failing.
+func (s *sketches) decodeOrStale(n int32) error {
+	err := s.decodeDay(n)
+	if err != nil {
+		delete(s.raw, n)
+		if s.stale == nil {
+			s.stale = map[int32]bool{}
+		}
+		s.stale[n] = true
+	}
+	return err
 }
 
 // setDay replaces day n's sketch by sk, a whole one (rebuilt from the

@@ -641,6 +641,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		}
 	}
 	e.mu.Lock()
+	e.logSketchRebuild(e.sketches.settle())
 	if err := e.freshenSketches(ctx); err != nil { // the catalog saves them
 		e.mu.Unlock()
 		e.walMu.Unlock()

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"slices"
 
@@ -78,13 +79,22 @@ func (e *Engine) readFreshSketches(ctx context.Context) error {
 		e.mu.Lock()
 		err := ErrClosed
 		if !e.closed {
-			if err = e.sketches.load(); err == nil {
-				err = e.freshenSketches(ctx)
-			}
+			e.logSketchRebuild(e.sketches.load())
+			err = e.freshenSketches(ctx)
 		}
 		e.mu.Unlock()
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// logSketchRebuild logs, at Warn level, that a catalog's sketch bytes did
+// not decode (err, from sketches.load or settle) and that the day's
+// sketch is rebuilt from its exact set. Nothing is logged for a nil err.
+func (e *Engine) logSketchRebuild(err error) {
+	if err != nil && e.obs.log != nil {
+		e.obs.log.LogAttrs(context.Background(), slog.LevelWarn, "insights: a stored sketch does not decode; rebuilt from the exact set",
+			slog.String("error", err.Error()))
 	}
 }
