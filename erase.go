@@ -68,17 +68,19 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 		}
 		ds := e.days[n]
 		if ds.open == nil && ds.sealed == nil {
-			d, err := e.loadDay(ctx, n, ds.segKey)
-			if err != nil {
+			if err := e.loadInto(ctx, n, ds); err != nil {
 				unlock()
 				return rep, err
 			}
-			ds.sealed = d
 			e.hold(ds)
 		}
 		if ds.open == nil {
 			if !ds.sealed.holds(uid) {
 				continue
+			}
+			if _, err := ds.sealed.allRequestIDs(); err != nil { // for thaw
+				unlock()
+				return rep, err
 			}
 			ds.open = ds.sealed.thaw()
 		}

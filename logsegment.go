@@ -14,8 +14,9 @@ import (
 //	    users: per entry 0 for a principal, 1 for an erased user, else user id + 2 (uvarint)
 //	    combinations: per entry (uvarint)
 //	    record lengths: per entry (uvarint)
-//	blocks (uvarint), each: length (uvarint) + one zstd frame of recordsPerBlock
-//	    records laid end to end (the last block may hold fewer)
+//	records per block B (uvarint; format v2 only: v1 blocks hold v1RecordsPerBlock)
+//	blocks (uvarint), each: length (uvarint) + one zstd frame of B records laid
+//	    end to end (the last block may hold fewer)
 //
 // The columns are read when the log is first needed; a block only when one
 // of its records is (recordCursor), so finding a user's entries of a day
@@ -35,14 +36,14 @@ const (
 // DecodeAll are safe for concurrent use; DecodeAll writes at most the
 // capacity of its destination.
 func newCodec() (*zstd.Encoder, *zstd.Decoder) {
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1)) // valid options: cannot fail
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1)) // valid options: cannot fail
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxFrameBytes), zstd.WithDecoderConcurrency(0),
 		zstd.WithDecodeAllCapLimit(true))
 	return enc, dec
 }
 
-// encodeLog returns the log section of l. Blocks already compressed are
-// written as they are.
+// encodeLog returns the log section of l, of format v2. Blocks already
+// compressed are written as they are, with their number of records.
 func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	b := appendUvarint(nil, uint64(l.len()))
 	prev := int64(0)
@@ -69,14 +70,19 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	cols := enc.EncodeAll(b, nil)
 	out := appendUvarint(nil, uint64(len(cols)))
 	out = append(out, cols...)
-	n := (l.len() + recordsPerBlock - 1) / recordsPerBlock
+	per := recordsPerBlock
+	if l.blocks != nil {
+		per = l.perBlock
+	}
+	n := (l.len() + per - 1) / per
+	out = appendUvarint(out, uint64(per))
 	out = appendUvarint(out, uint64(n))
 	for k := range n {
 		var block []byte
 		if l.blocks != nil {
 			block = l.blocks[k]
 		} else {
-			block = enc.EncodeAll(l.recs[l.offs[k*recordsPerBlock]:l.offs[min((k+1)*recordsPerBlock, l.len())]], nil)
+			block = enc.EncodeAll(l.recs[l.offs[k*per]:l.offs[min((k+1)*per, l.len())]], nil)
 		}
 		out = appendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
@@ -84,16 +90,18 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	return out
 }
 
-// decodeLog decodes a log section of the segment stored under key, whose
-// day has combos combinations and events events, in a catalog of users
-// users. The blocks are checked when first read.
-func decodeLog(key string, raw []byte, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
+// decodeLog decodes a log section of the segment stored under key, of
+// format v2 unless v1, whose day has combos combinations and events
+// events, in a catalog of users users. The blocks are checked when first
+// read.
+func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
 	r := reader{key: key, b: bytes.Clone(raw)} // the blocks stay: keep only the section
 	if events > maxEntriesInDay {
 		r.fail("event log: %d events in a day", events)
 		return eventLog{}, r.err
 	}
-	plain, err := dec.DecodeAll(r.bytes(r.count(len(r.b), 1)), make([]byte, 0, min(maxColumnBytes*events+16, maxFrameBytes)))
+	cols := r.bytes(r.count(len(r.b), 1))
+	plain, err := dec.DecodeAll(cols, make([]byte, 0, min(maxColumnBytes*events+16, maxFrameBytes, uint64(maxZstdExpansion*len(cols)))))
 	if r.err != nil {
 		return eventLog{}, r.err
 	}
@@ -144,8 +152,18 @@ func decodeLog(key string, raw []byte, combos int, events uint64, users int, dec
 	if err := c.end(); err != nil {
 		return eventLog{}, err
 	}
-	blocks := r.count((n+recordsPerBlock-1)/recordsPerBlock, 1)
-	if r.err == nil && blocks != (n+recordsPerBlock-1)/recordsPerBlock {
+	l.perBlock = v1RecordsPerBlock
+	if !v1 {
+		if l.perBlock = r.count(maxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
+			r.fail("event log: blocks of no record")
+		}
+	}
+	if r.err != nil {
+		return eventLog{}, r.err
+	}
+	want := (n + l.perBlock - 1) / l.perBlock
+	blocks := r.count(want, 1)
+	if r.err == nil && blocks != want {
 		r.fail("event log: %d blocks for %d entries", blocks, n)
 	}
 	l.blocks = make([][]byte, 0, blocks)
