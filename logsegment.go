@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"math"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -10,7 +11,8 @@ import (
 //
 //	columns: length (uvarint) + one zstd frame of
 //	    entries N (uvarint)
-//	    times: the first (varint Unix ns), then each difference from the previous (varint)
+//	    time unit U (uvarint ns; format v2 only, 1 in v1): the greatest that divides every time
+//	    times: the first (varint, in U), then each difference from the previous (varint, in U)
 //	    users: per entry 0 for a principal, 1 for an erased user, else user id + 2 (uvarint)
 //	    combinations: per entry (uvarint)
 //	    record lengths: per entry (uvarint)
@@ -46,9 +48,11 @@ func newCodec() (*zstd.Encoder, *zstd.Decoder) {
 // compressed are written as they are, with their number of records.
 func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	b := appendUvarint(nil, uint64(l.len()))
+	unit := timeUnit(l.times)
+	b = appendUvarint(b, uint64(unit))
 	prev := int64(0)
 	for _, t := range l.times {
-		b = appendVarint(b, t-prev)
+		b = appendVarint(b, (t-prev)/unit)
 		prev = t
 	}
 	for _, u := range l.users {
@@ -90,6 +94,31 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	return out
 }
 
+// timeUnit returns the greatest divisor of every difference between
+// consecutive times of ts, the first from 0 (1 for none): times to the
+// second, or the millisecond, then take a varint of seconds or
+// milliseconds apart instead of one of nanoseconds.
+func timeUnit(ts []int64) int64 {
+	g, prev := uint64(0), int64(0)
+	for _, t := range ts {
+		d := uint64(t - prev)
+		if t-prev < 0 {
+			d = -d
+		}
+		prev = t
+		for d != 0 {
+			g, d = d, g%d
+		}
+		if g == 1 {
+			break
+		}
+	}
+	if g == 0 || g > math.MaxInt64 {
+		return 1
+	}
+	return int64(g)
+}
+
 // decodeLog decodes a log section of the segment stored under key, of
 // format v2 unless v1, whose day has combos combinations and events
 // events, in a catalog of users users. The blocks are checked when first
@@ -116,9 +145,17 @@ func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users
 	}
 	l := eventLog{times: make([]int64, n), users: make([]uint32, n), combos: make([]uint32, n), offs: make([]uint32, n+1),
 		dec: dec, key: key}
+	unit := int64(1)
+	if !v1 {
+		if u := c.uvarint(); c.err == nil && (u == 0 || u > math.MaxInt64) {
+			c.fail("event log: time unit %d", u)
+		} else {
+			unit = int64(u)
+		}
+	}
 	prev := int64(0)
 	for i := range l.times {
-		prev += c.varint()
+		prev += c.varint() * unit
 		l.times[i] = prev
 	}
 	for i := range l.users {
