@@ -38,7 +38,7 @@ const (
 // DecodeAll are safe for concurrent use; DecodeAll writes at most the
 // capacity of its destination.
 func newCodec() (*zstd.Encoder, *zstd.Decoder) {
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1)) // valid options: cannot fail
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1)) // valid options: cannot fail
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxFrameBytes), zstd.WithDecoderConcurrency(0),
 		zstd.WithDecodeAllCapLimit(true))
 	return enc, dec

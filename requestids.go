@@ -1,9 +1,6 @@
 package insights
 
-import (
-	"hash/fnv"
-	"slices"
-)
+import "slices"
 
 // Request ids are the idempotency key of events (SPEC §2): a copy of an
 // event, which has its request id and its time, hence its day, counts
@@ -27,11 +24,15 @@ import (
 // them if the day is in memory then; otherwise the first checkpoint after
 // a query or an event loads it. Segments of format v1 hold every hash.
 
-// requestIDHash returns the hash a day keeps of request id id.
-func requestIDHash(id string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return h.Sum64()
+// requestIDHash returns the hash a day keeps of request id id: 64-bit
+// FNV-1a, without allocating.
+func requestIDHash[T string | []byte](id T) uint64 {
+	h := uint64(14695981039346656037) // offset basis
+	for i := range len(id) {
+		h ^= uint64(id[i])
+		h *= 1099511628211 // prime
+	}
+	return h
 }
 
 // insideDedupeHorizon reports whether the segment of day n, written when
@@ -54,11 +55,11 @@ func logRequestIDs(l *eventLog) ([]uint64, error) {
 		}
 		r := reader{key: l.key, b: rec}
 		r.bytes(r.count(MaxLogFieldLength, 1)) // the principal id, before the request id
-		id := r.string(MaxLogFieldLength)
+		id := r.bytes(r.count(MaxLogFieldLength, 1))
 		if r.err != nil {
 			return nil, r.err
 		}
-		if id != "" {
+		if len(id) > 0 {
 			ids = append(ids, requestIDHash(id))
 		}
 	}

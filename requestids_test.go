@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"hash/fnv"
 	"slices"
 	"testing"
 	"time"
@@ -105,5 +106,17 @@ func TestDuplicatesRefusedAtEveryAge(t *testing.T) {
 	copies("rewritten")
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRequestIDHashIsFNV1a: the hash is the 64-bit FNV-1a the segments of
+// format v1 hold, of strings and bytes alike.
+func TestRequestIDHashIsFNV1a(t *testing.T) {
+	for _, id := range []string{"", "r", "8f14e45f-ceea-467f-a0e6-0123456789ab", "\xff\x00é"} {
+		h := fnv.New64a()
+		h.Write([]byte(id))
+		if got, want := requestIDHash(id), h.Sum64(); got != want || requestIDHash([]byte(id)) != want {
+			t.Errorf("requestIDHash(%q) = %x, want %x", id, got, want)
+		}
 	}
 }
