@@ -398,7 +398,7 @@ type Engine struct {
 	leaseTTL        time.Duration
 	stopPoll        chan struct{} // closed by Close to stop a follower's polling; nil if none
 	pollDone        chan struct{} // closed when the polling has stopped
-	zenc            *zstd.Encoder // compresses event logs (logsegment.go); safe for concurrent use
+	zenc            encoders      // compress segments (logsegment.go); safe for concurrent use
 	zdec            *zstd.Decoder // and decompresses them
 
 	// Guarded by mu.

@@ -49,7 +49,7 @@ const maxZstdExpansion = 1 << 15
 // of its log section. allIDs keeps every request id of the day (a day
 // inside the dedupe horizon), else only those its log cannot give back.
 // It fails only if d's log, read from an earlier segment, is corrupt.
-func encodeDay(n int32, d *day, enc *zstd.Encoder, allIDs bool) ([]byte, int, error) {
+func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) {
 	l, err := d.events()
 	if err != nil {
 		return nil, 0, err
@@ -65,7 +65,7 @@ func encodeDay(n int32, d *day, enc *zstd.Encoder, allIDs bool) ([]byte, int, er
 	var secs [segmentSections][]byte
 	var plain [segmentSections]int
 	zip := func(s int, raw []byte) {
-		secs[s], plain[s] = enc.EncodeAll(raw, nil), len(raw)
+		secs[s], plain[s] = enc.index.EncodeAll(raw, nil), len(raw)
 	}
 	var raw []byte
 	for k := range d.cols {
@@ -109,7 +109,7 @@ func encodeDay(n int32, d *day, enc *zstd.Encoder, allIDs bool) ([]byte, int, er
 	for _, s := range secs {
 		b = append(b, s...)
 	}
-	log := encodeLog(l, enc)
+	log := encodeLog(l, enc.log)
 	off := len(b)
 	b = appendUvarint(b, uint64(len(log)))
 	b = append(b, log...)
