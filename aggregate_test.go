@@ -20,6 +20,64 @@ type aggOracle struct {
 	events  []Event
 	erased  map[string]bool
 	horizon int32 // days before it were dropped by retention
+	mu      sync.Mutex
+	now     time.Time // the engine's clock (openAggEngine)
+}
+
+// openAggEngine opens an engine on a clock the oracle moves (retain),
+// with 80 days of retention, small checkpoints and the memory limit.
+func openAggEngine(t *testing.T, limit int64) (*Engine, *aggOracle) {
+	t.Helper()
+	o := &aggOracle{erased: map[string]bool{}, now: time.Date(2025, 5, 20, 12, 0, 0, 0, time.UTC)}
+	clock := func() time.Time { o.mu.Lock(); defer o.mu.Unlock(); return o.now }
+	e, err := Open(context.Background(), store.NewMemory(), &Options{Now: clock, MemoryLimit: limit, RetentionDays: 80, CheckpointBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e, o
+}
+
+// add adds evs to e and to the oracle's events.
+func (o *aggOracle) add(t *testing.T, e *Engine, evs ...Event) {
+	t.Helper()
+	if err := e.Add(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	o.events = append(o.events, evs...)
+}
+
+// addDays adds perDay events made by event on each of the 70 days from
+// 1 March 2025, each by one of 60 users drawn by r.
+func (o *aggOracle) addDays(t *testing.T, e *Engine, perDay int, r *rand.Rand, event func(day, user int) Event) {
+	t.Helper()
+	var evs []Event
+	for d := range 70 {
+		for range perDay {
+			evs = append(evs, event(d, r.IntN(60)))
+		}
+	}
+	o.add(t, e, evs...)
+}
+
+// erase erases user key from e and from the oracle's answers.
+func (o *aggOracle) erase(t *testing.T, e *Engine, key string) {
+	t.Helper()
+	if _, err := e.Erase(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	o.erased[key] = true
+}
+
+// retain moves the clock 9 days on and erases u08: that erasure's
+// checkpoint drops the days before 10 March.
+func (o *aggOracle) retain(t *testing.T, e *Engine) {
+	t.Helper()
+	o.mu.Lock()
+	o.now = o.now.AddDate(0, 0, 9)
+	o.mu.Unlock()
+	o.erase(t, e, "u08")
+	o.horizon = NewDate(2025, 3, 10).num()
 }
 
 func (o *aggOracle) day(ev Event) int32 { return DateOf(ev.Time, time.UTC).num() }
@@ -139,15 +197,7 @@ func TestPreAggregatesFollowChanges(t *testing.T) {
 
 func testPreAggregates(t *testing.T, limit int64) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	now := time.Date(2025, 5, 20, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	e, err := Open(ctx, store.NewMemory(), &Options{Now: clock, MemoryLimit: limit, RetentionDays: 80, CheckpointBytes: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	o := &aggOracle{erased: map[string]bool{}}
+	e, o := openAggEngine(t, limit)
 	r := rand.New(rand.NewPCG(7, 11))
 	oses := []string{"Windows", "iOS", "Android", "MacOs"}
 	countries := []string{"US", "DE", "FR", "JP", "BR"}
@@ -162,20 +212,7 @@ func testPreAggregates(t *testing.T, limit int64) {
 		}
 		return ev
 	}
-	addAll := func(evs ...Event) {
-		t.Helper()
-		if err := e.Add(ctx, evs...); err != nil {
-			t.Fatal(err)
-		}
-		o.events = append(o.events, evs...)
-	}
-	var evs []Event
-	for d := range 70 {
-		for range 30 {
-			evs = append(evs, event(d, r.IntN(60)))
-		}
-	}
-	addAll(evs...)
+	o.addDays(t, e, 30, r, event)
 
 	from, to := NewDate(2025, 3, 3), NewDate(2025, 4, 4)     // 32 days: a span
 	mid, midTo := NewDate(2025, 3, 8), NewDate(2025, 3, 29)  // 21 days: two spans of 16
@@ -215,28 +252,16 @@ func testPreAggregates(t *testing.T, limit int64) {
 	// a new OS among them.
 	late := []Event{event(5, 1), event(12, 61), event(20, 62), event(20, 3)}
 	late[1].Country, late[2].OS, late[3].Status = "NZ", "Linux", StatusSuccess
-	addAll(late...)
+	o.add(t, e, late...)
 	check("late events")
 
 	// A user active through the month is deleted in its middle.
-	addAll(event(4, 5), event(25, 5), Event{Time: time.Date(2025, 3, 16, 12, 0, 0, 0, time.UTC), Kind: KindUserDeleted, UserKey: "u05"})
+	o.add(t, e, event(4, 5), event(25, 5), Event{Time: time.Date(2025, 3, 16, 12, 0, 0, 0, time.UTC), Kind: KindUserDeleted, UserKey: "u05"})
 	check("deletion")
 
-	if _, err := e.Erase(ctx, "u07"); err != nil {
-		t.Fatal(err)
-	}
-	o.erased["u07"] = true
+	o.erase(t, e, "u07")
 	check("erasure")
-
-	// The clock moves on: the next checkpoint (an erasure's) drops the
-	// days before 10 March.
-	mu.Lock()
-	now = now.AddDate(0, 0, 9)
-	mu.Unlock()
-	if _, err := e.Erase(ctx, "u08"); err != nil {
-		t.Fatal(err)
-	}
-	o.erased["u08"], o.horizon = true, NewDate(2025, 3, 10).num()
+	o.retain(t, e)
 	check("retention")
 }
 

@@ -17,7 +17,9 @@ import (
 // block that starts on any day) from the aligned blocks that partition
 // them. A range of up to 2·maxBlockDays days is then the union of two
 // blocks, its first and last 2^k days (coverOf): a month is two lookups
-// per value.
+// per value. A filtered, ungrouped predicate (active users under a filter
+// of the index's own) is kept the same way, as one set per block
+// (blockfilter.go).
 //
 // A block is kept on the sealed day of its last day with data, so that
 // it is counted in that day's memory and evicted with it, with weak
@@ -29,18 +31,27 @@ import (
 // maxBlockDays is the longest block (a power of two).
 const maxBlockDays = 32
 
-// blockKey names a block of one dimension column: the 2^log days from
-// from. A span starts on any day (from is not a multiple of 2^log).
+// blockSource names what a block unions per day: the active users of
+// each code of dimension column col (filter ""), or the users matching a
+// filtered, ungrouped predicate (userPred.key), one set in [0] (col -1).
+type blockSource struct {
+	col    int
+	filter string
+}
+
+// blockKey names a block of one source: the 2^log days from from. A span
+// starts on any day (from is not a multiple of 2^log).
 type blockKey struct {
-	col  int
+	blockSource
 	from int32
 	log  uint8
 	span bool
 }
 
-// blockSets is a block's per-code union of the days' active sets (nil for
-// codes without active users), and the days it was built from (zero for
-// days without data).
+// blockSets is a block's per-code union of the days' sets (nil for codes
+// without users; a filter's in [0]), and the days it was built from (zero
+// for days without data; none for a filter's block of one day, kept on
+// that day).
 type blockSets struct {
 	days  []weak.Pointer[day]
 	sets  []*roaring.Bitmap
@@ -71,25 +82,40 @@ func (d *day) keepBlock(k blockKey, b *blockSets) {
 	}
 	if old, ok := d.blocks[k]; ok {
 		d.grew(-old.bytes)
-	} else if k.span {
-		spans := 0
-		for ok := range d.blocks {
-			if ok.span {
-				spans++
-			}
+	} else {
+		if k.span && d.countBlocks(func(ok blockKey) bool { return ok.span }) >= maxSpans {
+			d.dropBlocks(func(ok blockKey) bool { return ok.span })
 		}
-		if spans >= maxSpans {
-			for ok, old := range d.blocks {
-				if ok.span {
-					delete(d.blocks, ok)
-					d.grew(-old.bytes)
-				}
-			}
+		if k.filter != "" && d.newFilter(k.filter) {
+			d.dropBlocks(func(ok blockKey) bool { return ok.filter != "" })
 		}
 	}
 	b.bytes = bitmapsBytes(b.sets) + 8*len(b.days) + 64
 	d.grew(b.bytes)
 	d.blocks[k] = b
+}
+
+// countBlocks returns how many kept blocks of d are keyed as in. d.aggMu
+// is held.
+func (d *day) countBlocks(in func(blockKey) bool) int {
+	n := 0
+	for k := range d.blocks {
+		if in(k) {
+			n++
+		}
+	}
+	return n
+}
+
+// dropBlocks drops the kept blocks of d keyed as in, uncounting their
+// bytes. d.aggMu is held.
+func (d *day) dropBlocks(in func(blockKey) bool) {
+	for k, b := range d.blocks {
+		if in(k) {
+			delete(d.blocks, k)
+			d.grew(-b.bytes)
+		}
+	}
 }
 
 // blockOf returns per code the union of the active sets of the days of
@@ -100,10 +126,14 @@ func (d *day) keepBlock(k blockKey, b *blockSets) {
 // from; its size counts them all (an overestimate of the heap it holds).
 func (ev *evaluation) blockOf(k blockKey, m *matcher) []*roaring.Bitmap {
 	if k.log == 0 {
-		if d := ev.day(k.from); d != nil {
+		switch d := ev.day(k.from); {
+		case d == nil:
+			return nil
+		case k.filter != "":
+			return d.matching(k, m)
+		default:
 			return d.activeBy(k.col, m)
 		}
-		return nil
 	}
 	n := int32(1) << k.log
 	days := make([]weak.Pointer[day], n)
@@ -121,9 +151,9 @@ func (ev *evaluation) blockOf(k blockKey, m *matcher) []*roaring.Bitmap {
 	}
 	var parts []blockKey
 	if k.span {
-		parts = blocksOf(k.col, k.from, k.from+n)
+		parts = blocksOf(k.blockSource, k.from, k.from+n)
 	} else {
-		half := blockKey{col: k.col, from: k.from, log: k.log - 1}
+		half := blockKey{blockSource: k.blockSource, from: k.from, log: k.log - 1}
 		parts = []blockKey{half, half}
 		parts[1].from += n / 2
 	}
@@ -160,14 +190,14 @@ func sameDays(a, b []weak.Pointer[day]) bool {
 
 // blocksOf returns the aligned blocks that partition [from, to), longest
 // first at each day: at most about 2·log2(maxBlockDays) for any range.
-func blocksOf(col int, from, to int32) []blockKey {
+func blocksOf(src blockSource, from, to int32) []blockKey {
 	var out []blockKey
 	for n := from; n < to; {
 		k := uint8(0)
 		for size := int32(2); size <= maxBlockDays && n%size == 0 && n+size <= to; size *= 2 {
 			k++
 		}
-		out = append(out, blockKey{col: col, from: n, log: k})
+		out = append(out, blockKey{blockSource: src, from: n, log: k})
 		n += 1 << k
 	}
 	return out
@@ -177,17 +207,17 @@ func blocksOf(col int, from, to int32) []blockKey {
 // 2·maxBlockDays days is covered by two overlapping blocks of the longest
 // length that fits (spans, unless aligned), a longer one is partitioned
 // into aligned blocks (blocksOf). Union forgives the overlap.
-func coverOf(col int, from, to int32) []blockKey {
+func coverOf(src blockSource, from, to int32) []blockKey {
 	size, k := int32(1), uint8(0)
 	for size*2 <= min(to-from, maxBlockDays) {
 		size, k = size*2, k+1
 	}
 	if to-from > 2*size {
-		return blocksOf(col, from, to)
+		return blocksOf(src, from, to)
 	}
-	out := []blockKey{{col: col, from: from, log: k, span: from%size != 0}}
+	out := []blockKey{{blockSource: src, from: from, log: k, span: from%size != 0}}
 	if from+size < to {
-		out = append(out, blockKey{col: col, from: to - size, log: k, span: (to-size)%size != 0})
+		out = append(out, blockKey{blockSource: src, from: to - size, log: k, span: (to-size)%size != 0})
 	}
 	return out
 }
@@ -210,12 +240,19 @@ func (ev *evaluation) blockLists(ks []blockKey, m *matcher) [][]*roaring.Bitmap 
 }
 
 // unionBlocks is union for unfiltered activity grouped by one dimension
-// (p.byValue): per code, the union of the blocks covering [from, to)
-// (coverOf), less the users whose deletion drops them (dropDeleted).
+// (p.byValue) and for a filtered, ungrouped predicate (p.key): per code,
+// or in the one set of the filter, the union of the blocks covering
+// [from, to) (coverOf), less the users whose deletion drops them
+// (dropDeleted).
 func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roaring.Bitmap {
 	from, to = max(from, ev.minDay), min(to, ev.maxDay+1)
-	col := ev.groupCols[0]
-	lists := ev.blockLists(coverOf(col, from, to), p.m)
+	src := blockSource{col: -1, filter: p.key}
+	if p.byValue {
+		src = blockSource{col: ev.groupCols[0]}
+	} else {
+		ev.prepareMatching(p, src, from, to)
+	}
+	lists := ev.blockLists(coverOf(src, from, to), p.m)
 	if !ev.check() {
 		return nil
 	}
@@ -230,9 +267,16 @@ func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roarin
 			if before != nil {
 				s.AndNot(before)
 			}
-			ev.dropDeleted(s, within, col, c, from, p.m)
+			ev.dropDeleted(s, within, src, c, from, p.m)
 		}
-		out[codeKey(c)] = s
+		k := ""
+		if p.byValue {
+			k = codeKey(c)
+		}
+		out[k] = s
+	}
+	if !p.byValue && out[""] == nil {
+		out[""] = roaring.New() // an ungrouped query has a row for every bucket
 	}
 	return out
 }
@@ -250,11 +294,11 @@ func (ev *evaluation) deletedWithin(from, to int32) *roaring.Bitmap {
 	return last
 }
 
-// dropDeleted removes from s, the users of code c of column col active
-// on some day of [from, to), each user of within whose activity of that
-// code there all falls after the user's deletion day: the days after
-// it do not count the user (userPred.dropDeleted).
-func (ev *evaluation) dropDeleted(s, within *roaring.Bitmap, col, c int, from int32, m *matcher) {
+// dropDeleted removes from s, the users of code c of source src on some
+// day of [from, to), each user of within whose days of that code there
+// all fall after the user's deletion day: the days after it do not count
+// the user (userPred.dropDeleted).
+func (ev *evaluation) dropDeleted(s, within *roaring.Bitmap, src blockSource, c int, from int32, m *matcher) {
 	if within == nil || !s.Intersects(within) {
 		return
 	}
@@ -263,10 +307,8 @@ func (ev *evaluation) dropDeleted(s, within *roaring.Bitmap, col, c int, from in
 		u := it.Next()
 		kept := false
 		for n := from; n <= ev.e.deleted[u] && !kept; n++ {
-			if d := ev.day(n); d != nil {
-				sets := d.activeBy(col, m)
-				kept = c < len(sets) && sets[c] != nil && sets[c].Contains(u)
-			}
+			sets := ev.blockOf(blockKey{blockSource: src, from: n}, m)
+			kept = c < len(sets) && sets[c] != nil && sets[c].Contains(u)
 		}
 		if !kept {
 			s.Remove(u)

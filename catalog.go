@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -17,7 +18,8 @@ import (
 //	each user's first activity day, then last activity day, then first day as a user
 //	  (activity or creation), then deletion day (varints; NoDay for none)
 //	day sketches: count (uvarint), then each day (varint) and its HyperLogLog
-//	  serialization (length-prefixed bytes); week and month sketches are merged from them at load
+//	  serialization (length-prefixed bytes), each day once; decoded, and the week and month
+//	  sketches merged from them, at the first approximate query
 //	registration state: users (uvarint), each: user id (uvarint), methods (uvarint), each:
 //	  method code (uvarint) | time of the deciding event (varint Unix ns) | registered (1 byte)
 //	sketch hash (uvarint): sketchHashKey; absent from catalogs written before it, whose
@@ -49,9 +51,20 @@ func (e *Engine) encodeCatalog() ([]byte, error) {
 			b = appendVarint(b, int64(n))
 		}
 	}
-	b = appendUvarint(b, uint64(len(e.sketches.day)))
-	for n, sk := range e.sketches.day {
-		raw, err := sk.MarshalBinary()
+	sk := &e.sketches
+	for n := range sk.day { // a day both deferred and written to since: merged
+		if err := sk.decodeDay(n); err != nil {
+			return nil, err
+		}
+	}
+	b = appendUvarint(b, uint64(len(sk.day)+len(sk.raw)))
+	for n, raw := range sk.raw { // still as the last catalog stored them
+		b = appendVarint(b, int64(n))
+		b = appendUvarint(b, uint64(len(raw)))
+		b = append(b, raw...)
+	}
+	for n, d := range sk.day {
+		raw, err := d.MarshalBinary()
 		if err != nil {
 			return nil, fmt.Errorf("insights: encoding the sketch of day %s: %w", dateOfNum(n), err)
 		}
@@ -101,13 +114,15 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 		}
 	}
 	users := r.count(1<<32-1, 5) // a key, four days: at least five bytes
+	// Sized once: growing a map of a million keys rehashed it about twenty
+	// times, a third of Open's time. The count is bounded by the frame's bytes.
+	e.keys, e.userKeys = make(map[string]uint32, users), make([]string, 0, users)
 	for i := 0; i < users && r.err == nil; i++ {
 		k := r.string(MaxKeyLength)
-		if _, dup := e.keys[k]; dup && k != "" {
-			r.fail("user key %q listed twice", k)
-		}
-		if k != "" {
-			e.keys[k] = uint32(i)
+		if before := len(e.keys); k != "" {
+			if e.keys[k] = uint32(i); len(e.keys) == before { // one map operation, not a lookup and then a store
+				r.fail("user key %q listed twice", k)
+			}
 		}
 		e.userKeys = append(e.userKeys, k)
 	}
@@ -130,11 +145,11 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 	n := r.count(1<<31-1, 2)
 	for i := 0; i < n && r.err == nil; i++ {
 		day := r.day32()
-		sk, err := readSketch(r.bytes(r.count(len(r.b), 1)), e.precision)
-		if err != nil {
-			r.fail("sketch of %s: %v", dateOfNum(day), err)
+		raw := r.bytes(r.count(len(r.b), 1))
+		if e.sketches.hasDay(day) {
+			r.fail("sketch of %s twice", dateOfNum(day))
 		}
-		e.sketches.day[day] = sk
+		e.sketches.deferDay(day, bytes.Clone(raw), key) // decoded at the first approximate query (sketches.load); a copy, so that the catalog is not kept
 	}
 	n = r.count(users, 2)
 	e.regs = make(map[uint32]map[uint32]regState, n)
@@ -170,7 +185,7 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 		e.sketches.rehashed = true
 		return nil
 	}
-	e.sketches.mergeAll() // week and month sketches are derived, not stored
+	e.sketches.lazy = true // week and month sketches are derived, not stored: load builds them
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,11 +37,15 @@ func (e *Engine) Recovery() Recovery {
 // segments, a gap in the log and a damaged log record are ErrCorrupt,
 // and nothing is deleted unless a manifest was read.
 func (e *Engine) recover(ctx context.Context) error {
+	logs, err := e.store.List(ctx, "wal/") // before the manifest: see load
+	if err != nil {
+		return err
+	}
 	m, err := e.readManifest(ctx)
 	if err != nil {
 		return err
 	}
-	if err := e.load(ctx, m); err != nil {
+	if err := e.load(ctx, m, logs); err != nil {
 		return err
 	}
 	if e.readOnly || e.replica != nil { // a replica collects garbage holding the lease (writeCheckpoint)
@@ -53,9 +58,12 @@ func (e *Engine) recover(ctx context.Context) error {
 
 // load builds the engine's state from manifest m: its catalog, its days
 // (their segments named, loaded lazily), then the log from m's first
-// sequence on. The state is not yet shared: Open's engine, or the one a
-// follower builds to swap in (follow.go).
-func (e *Engine) load(ctx context.Context, m *manifest) error {
+// sequence on, of the keys logs, listed before m was read: so that a
+// checkpoint committed since, and the log it covers deleted, cannot leave
+// a follower a listing without the records it missed (a shorter
+// listing, with no gap to tell it). The state is not yet shared: Open's
+// engine, or the one a follower builds to swap in (follow.go).
+func (e *Engine) load(ctx context.Context, m *manifest, logs []string) error {
 	e.gen = m.gen
 	if m.catalog != "" {
 		b, err := e.store.Get(ctx, m.catalog)
@@ -74,7 +82,7 @@ func (e *Engine) load(ctx context.Context, m *manifest) error {
 	}
 	e.catalog, e.walFrom, e.walSeq, e.horizon = m.catalog, m.walFrom, m.walFrom, m.horizon
 	e.recovery = Recovery{Checkpoint: m.gen, Days: len(m.segments)}
-	records, events, err := e.replayLog(ctx, m.walFrom)
+	records, events, err := e.replayLog(ctx, m.walFrom, logs)
 	e.recovery.LogRecords, e.recovery.LogEvents = records, events
 	return err
 }
@@ -117,7 +125,8 @@ func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 	return m, e.store.Put(ctx, manifestKey, m.encode())
 }
 
-// replayLog applies the log records from sequence from on, and returns
+// replayLog applies the log records of logs (the store's wal/ keys) from
+// sequence from on, and returns
 // how many records and events it applied. They must follow each other
 // without a gap; records before from are what a checkpoint covered and had
 // not yet deleted. A damaged record is ErrCorrupt, but for the last one on
@@ -126,11 +135,7 @@ func (e *Engine) readManifest(ctx context.Context) (*manifest, error) {
 // a listed record gone or a torn last record, unless the store's manifest
 // moved on meanwhile (errStale): the writer has yet to write the record
 // (or to replace a failed one), and nothing past it may be applied.
-func (e *Engine) replayLog(ctx context.Context, from uint64) (records, events int, err error) {
-	logs, err := e.store.List(ctx, "wal/")
-	if err != nil {
-		return 0, 0, err
-	}
+func (e *Engine) replayLog(ctx context.Context, from uint64, logs []string) (records, events int, err error) {
 	t, tears := e.store.(store.Tearing)
 	tears = tears && t.PutCanTear()
 	next := from
@@ -152,7 +157,13 @@ func (e *Engine) replayLog(ctx context.Context, from uint64) (records, events in
 		if err != nil {
 			return records, events, err
 		}
-		evs, err := decodeWAL(k, b)
+		var evs []normEvent
+		var erased string // the user an erase record erases (wal.go)
+		if isErase(b) {
+			erased, err = decodeErase(k, b)
+		} else {
+			evs, err = decodeWAL(k, b)
+		}
 		if err != nil && tears && i == len(logs)-1 && errors.Is(err, ErrCorrupt) {
 			if e.follow {
 				return records, events, nil
@@ -168,20 +179,39 @@ func (e *Engine) replayLog(ctx context.Context, from uint64) (records, events in
 		if err != nil {
 			return records, events, err
 		}
-		if err := e.preload(ctx, evs); err != nil {
+		if err := e.applyRecord(ctx, evs, erased); err != nil {
 			return records, events, err
 		}
-		e.mu.Lock()
-		for i := range evs {
-			e.apply(&evs[i])
+		if erased != "" {
+			e.eraseUpTo = seq + 1
 		}
-		e.mu.Unlock()
 		e.walSeq, e.walBytes = seq+1, e.walBytes+len(b)
 		records++
 		events += len(evs)
 		next++
 	}
 	return records, events, nil
+}
+
+// applyRecord applies a log record's events, or erases the user of an
+// erase record. walMu is held. On an error nothing is applied, but an
+// erasure may be partial: applied again, it completes.
+func (e *Engine) applyRecord(ctx context.Context, evs []normEvent, erased string) error {
+	if erased != "" {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		_, err := e.eraseUser(ctx, erased)
+		return err
+	}
+	if err := e.preload(ctx, evs); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	for i := range evs {
+		e.apply(&evs[i])
+	}
+	e.mu.Unlock()
+	return nil
 }
 
 // someKeys names the first few of keys, for an error message.
@@ -404,12 +434,38 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	if e.isClosed() {
 		return ErrClosed
 	}
+	if err := e.settleUnsettled(ctx); err != nil {
+		e.mu.Lock()
+		for i := range g.events {
+			unpin(&g.events[i])
+		}
+		e.mu.Unlock()
+		return err
+	}
 	rec := encodeWAL(len(g.events), g.body)
 	key, err := walKey(e.walSeq), error(nil)
+	var putErr error // a Put that failed, yet stored the record: applied, and reported
 	if e.replica != nil {
-		key, err = e.appendRecord(ctx, g, rec)
+		key, err = e.appendRecord(ctx, func() error {
+			// A refresh since Add's preload, or a catch-up, may have
+			// swapped in a new state: pin the group's days in the state
+			// it is applied to (a no-op but for a lookup per event,
+			// mostly).
+			e.mu.Lock()
+			for i := range g.events {
+				unpin(&g.events[i])
+			}
+			e.mu.Unlock()
+			return e.preload(ctx, g.events)
+		}, rec)
 	} else if err = e.store.Put(ctx, key, rec); err != nil {
-		_ = e.store.Delete(ctx, key) // best effort: the batch was not applied
+		stored, serr := e.settle(ctx, key, rec)
+		if serr != nil {
+			e.unsettled = rec
+		}
+		if stored {
+			putErr, err = err, nil
+		}
 	}
 	if err != nil {
 		e.mu.Lock()
@@ -433,14 +489,75 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	e.obs.events.Add(uint64(added))
 	e.obs.duplicates.Add(uint64(len(g.events) - added))
 	e.obs.ingestLag.Store(int64(time.Since(g.since)))
-	if e.walBytes >= e.checkpointBytes && !e.ckRunning && time.Now().After(e.leaseRetry) {
-		// The batch is durable and applied; the checkpoint runs on its
-		// own goroutine. One that fails removed what it wrote and is
-		// retried after the next group.
+	// The batch is durable and applied; a checkpoint runs on its own
+	// goroutine. One that fails removed what it wrote and is retried
+	// after the next group.
+	e.checkpointIfDue(e.walBytes >= e.checkpointBytes)
+	if putErr != nil {
+		return fmt.Errorf("insights: writing log record %s: %w (the store holds it: it is applied)", key, putErr)
+	}
+	return nil
+}
+
+// settle finds out whether the store holds rec, the log record whose Put
+// under key failed: a Put can fail after writing (an fsync error after
+// the rename). Held whole, it is applied, as a follower that read it has
+// and a reopen would, rather than its sequence given to the next group:
+// a record once stored is applied (store/FORMAT.md, "Follow"). Absent, or
+// damaged (a torn write, which no reader applies, deleted here), the
+// sequence is free. When the store cannot tell (an error), the sequence
+// is neither reused nor skipped: settleUnsettled asks again before the
+// next group. walMu is held.
+func (e *Engine) settle(ctx context.Context, key string, rec []byte) (stored bool, err error) {
+	b, err := e.store.Get(ctx, key)
+	switch {
+	case err == nil && bytes.Equal(b, rec):
+		return true, nil
+	case err == nil:
+		return false, e.store.Delete(ctx, key)
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
+// settleUnsettled settles the log record whose Put failed and whose
+// read-back failed too, if any, before the next group takes a sequence:
+// applied if the store holds it. walMu is held.
+func (e *Engine) settleUnsettled(ctx context.Context) error {
+	if e.unsettled == nil {
+		return nil
+	}
+	key := walKey(e.walSeq)
+	stored, err := e.settle(ctx, key, e.unsettled)
+	if err == nil && stored {
+		var evs []normEvent
+		if evs, err = decodeWAL(key, e.unsettled); err == nil {
+			err = e.applyRecord(ctx, evs, "")
+		}
+		if err == nil {
+			e.walSeq++
+			e.walBytes += len(e.unsettled)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("insights: log record %s: its write failed, and whether the store holds it is unknown: %w", key, err)
+	}
+	e.unsettled = nil
+	return nil
+}
+
+// checkpointIfDue starts a background checkpoint if due, or if a replica
+// applied an erase record that no checkpoint covers yet (so that the
+// lease holder's next one rewrites the user's days, wherever the erase
+// was logged); unless one runs, or the lease was held by another replica
+// lately. walMu is held.
+func (e *Engine) checkpointIfDue(due bool) {
+	due = due || e.replica != nil && e.walFrom < e.eraseUpTo
+	if due && !e.ckRunning && time.Now().After(e.leaseRetry) {
 		e.ckRunning, e.ckDone = true, make(chan struct{})
 		go e.backgroundCheckpoint()
 	}
-	return nil
 }
 
 // backgroundCheckpoint writes the checkpoint that a group's log started,

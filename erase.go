@@ -30,65 +30,72 @@ type Erasure struct {
 // that cannot be read, ctx cancelled) may leave the user removed from some
 // days only: call Erase again until it succeeds. Cost: every day
 // is loaded and scanned; the engine's writers wait meanwhile.
+//
+// On a replica (Options.Replica), Erase appends an erase record to the
+// shared log, which every replica applies in log order, as it applies
+// events: the user's events logged before it are erased everywhere, and
+// events of the same key logged after it count afresh. Erase then
+// returns once a checkpoint covering the record has committed (its own,
+// if it can take the lease; otherwise the lease holder's, which every
+// replica starts on applying an erase record): the store then holds the
+// user in no file. An error after the record was created says so; the
+// record stays, and is applied and covered all the same (replica.go). On
+// a follower, or a read-only engine, it returns an error wrapping
+// ErrReadOnly.
 func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
-	rep := Erasure{UserKey: userKey}
+	if e.replica != nil {
+		return e.eraseOnReplica(ctx, userKey)
+	}
 	e.ckMu.Lock()
 	defer e.ckMu.Unlock()
-	e.walMu.Lock()
-	e.mu.Lock()
-	unlock := func() { e.mu.Unlock(); e.walMu.Unlock() } // before the checkpoint, which takes them again
-	if e.closed {
-		unlock()
-		return rep, ErrClosed
+	if e.isClosed() {
+		return Erasure{UserKey: userKey}, ErrClosed
+	}
+	if e.follow {
+		return Erasure{UserKey: userKey}, fmt.Errorf("%w: Erase on a follower: erase on the writer (or a replica), "+
+			"whose checkpoint reaches the follower", ErrReadOnly)
 	}
 	if e.readOnly {
-		unlock()
-		return rep, fmt.Errorf("%w: Erase", ErrReadOnly)
+		return Erasure{UserKey: userKey}, fmt.Errorf("%w: Erase", ErrReadOnly)
 	}
-	if e.replica != nil {
-		unlock()
-		return rep, fmt.Errorf("%w: Erase on a replica (Options.Replica) is not built yet", ErrInvalidQuery)
+	e.walMu.Lock()
+	e.mu.Lock()
+	rep, err := e.eraseUser(ctx, userKey)
+	e.mu.Unlock()
+	e.walMu.Unlock() // before the checkpoint, which takes them again
+	if err != nil || !rep.Found {
+		return rep, err
+	}
+	if err := e.writeCheckpoint(ctx); err != nil {
+		return rep, fmt.Errorf("insights: erasing %q: removed from memory, not yet from the store: %w", userKey, err)
+	}
+	return rep, nil
+}
+
+// eraseUser removes userKey from the engine's memory: Erase's work but
+// the checkpoint, also done by every replica that applies an erase record
+// (replayLog). walMu and the write lock are held. An error may leave the
+// user removed from some days only; done again, it removes the rest.
+func (e *Engine) eraseUser(ctx context.Context, userKey string) (Erasure, error) {
+	rep := Erasure{UserKey: userKey}
+	if err := e.thawUser(ctx, userKey); err != nil {
+		return rep, err
 	}
 	uid, ok := e.keys[userKey]
 	if !ok {
-		unlock()
 		return rep, nil
 	}
 	rep.Found = true
 	days := make([]int32, 0, len(e.days))
-	for n := range e.days {
-		days = append(days, n)
+	for n, ds := range e.days {
+		if ds.open != nil { // thawUser opened every day that holds the user
+			days = append(days, n)
+		}
 	}
 	slices.Sort(days)
 	var touched []int32
 	for _, n := range days {
-		if err := ctx.Err(); err != nil {
-			unlock()
-			return rep, err
-		}
-		ds := e.days[n]
-		if ds.open == nil && ds.sealed == nil {
-			if err := e.loadInto(ctx, n, ds); err != nil {
-				unlock()
-				return rep, err
-			}
-			e.hold(ds)
-		}
-		if ds.open == nil {
-			if !ds.sealed.holds(uid) {
-				continue
-			}
-			if _, err := ds.sealed.allRequestIDs(); err != nil { // for thaw
-				unlock()
-				return rep, err
-			}
-			ds.open = ds.sealed.thaw()
-		}
-		if err := ds.open.joinLog(); err != nil {
-			unlock()
-			return rep, err
-		}
-		if ds.open.remove(uid) {
+		if ds := e.days[n]; ds.open.remove(uid) {
 			ds.dirty, ds.saved = true, false
 			ds.version++
 			touched = append(touched, n)
@@ -106,11 +113,45 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 	e.deletedU.Remove(uid)
 	delete(e.regs, uid)
 	e.risk.det = nil // rebuilt without the user's events on the next risk read
-	unlock()
-	if err := e.writeCheckpoint(ctx); err != nil {
-		return rep, fmt.Errorf("insights: erasing %q: removed from memory, not yet from the store: %w", userKey, err)
-	}
 	return rep, nil
+}
+
+// thawUser makes ready every day that holds userKey's user for its
+// erasure, reading the store: it loads each day, thaws those whose sets
+// hold the user, and brings each open day's log into memory. Nothing is
+// removed. The write lock is held.
+func (e *Engine) thawUser(ctx context.Context, userKey string) error {
+	if e.closed {
+		return ErrClosed
+	}
+	uid, ok := e.keys[userKey]
+	if !ok {
+		return nil
+	}
+	for n, ds := range e.days {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if ds.open == nil && ds.sealed == nil {
+			if err := e.loadInto(ctx, n, ds); err != nil {
+				return err
+			}
+			e.hold(ds)
+		}
+		if ds.open == nil {
+			if !ds.sealed.holds(uid) {
+				continue
+			}
+			if _, err := ds.sealed.allRequestIDs(); err != nil { // for thaw
+				return err
+			}
+			ds.open = ds.sealed.thaw()
+		}
+		if err := ds.open.joinLog(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // holds reports whether uid is in any of the day's user sets.
@@ -166,12 +207,14 @@ func (e *Engine) rebuildSketches(days []int32, active func(n int32) (*roaring.Bi
 				sk.InsertHash(userHash(e.userKeys[u]))
 			}
 		}
-		e.sketches.day[n] = sk
+		e.sketches.setDay(n, sk)
 		rebuilt++
 		w, _ := bucketBounds(n, Week, 1)
 		m, _ := bucketBounds(n, Month, 1)
 		weeks[w], months[m] = true, true
 	}
-	rebuilt += e.sketches.mergeDays(weeks, months)
+	if !e.sketches.lazy { // else load builds them
+		rebuilt += e.sketches.mergeDays(weeks, months)
+	}
 	return rebuilt, nil
 }

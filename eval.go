@@ -31,6 +31,9 @@ type userPred struct {
 	plain       bool // unfiltered, ungrouped activity: the day's active set answers it
 	byValue     bool // unfiltered activity grouped by one dimension: the day's cached per-value sets answer it
 	logged      bool // the query's filter names log fields: read the days restricted to its events
+	// key, for a filtered, ungrouped predicate the index answers, names it
+	// in the days' kept blocks (blockfilter.go): its base and filter.
+	key string
 }
 
 // evaluation is one query being answered, under the engine's read lock.
@@ -132,11 +135,18 @@ func (e *Engine) evaluateOnce(ctx context.Context, q Query) (*evaluation, error)
 		ev.filter, ev.logged = Filter{}, map[int32]*day{}
 		ev.warnings = append(ev.warnings, "the filter names log fields: answered from the event log, slower than the index")
 	}
+	key := func(b basePred) string {
+		if q.Filter.IsAll() || logged || len(ev.groupCols) > 0 {
+			return ""
+		}
+		return fmt.Sprintf("%d %s", b, q.Filter)
+	}
 	ev.activity = userPred{m: e.compileBase(ev.filter, activityFilter, baseActivity), dropDeleted: true, plain: plain,
-		byValue: q.Filter.IsAll() && len(ev.groupCols) == 1, logged: logged}
+		byValue: q.Filter.IsAll() && len(ev.groupCols) == 1, logged: logged, key: key(baseActivity)}
 	ev.everActive = userPred{m: e.compileBase(Filter{}, activityFilter, baseActivity), dropDeleted: true, plain: true}
-	ev.signIn = userPred{m: e.compileBase(ev.filter, userSignInFilter, baseSignIn), dropDeleted: true, logged: logged}
-	ev.created = userPred{m: e.compileBase(ev.filter, createdFilter, baseCreated), logged: logged}
+	ev.signIn = userPred{m: e.compileBase(ev.filter, userSignInFilter, baseSignIn), dropDeleted: true, logged: logged,
+		key: key(baseSignIn)}
+	ev.created = userPred{m: e.compileBase(ev.filter, createdFilter, baseCreated), logged: logged, key: key(baseCreated)}
 	ev.buckets = buckets(q.From.num(), q.To.num(), q.Granularity, ev.q.WeekStart)
 	if q.From.num() < e.horizon {
 		ev.warnings = append(ev.warnings, fmt.Sprintf("days before %s were dropped by retention: the range is clipped there", dateOfNum(e.horizon)))
@@ -325,14 +335,17 @@ func (ev *evaluation) since(p userPred, to int32) map[string]*roaring.Bitmap {
 }
 
 // union returns the users matching p on any day of [from, to), by group.
-// A filtered, ungrouped predicate takes the days' user lists into one
-// dense set (unionLists); the others union the days' sets.
+// Over more than two days, unfiltered activity by one dimension and a
+// filtered, ungrouped predicate union kept blocks (unionBlocks); over
+// fewer, or with a log-field filter, a filtered, ungrouped predicate takes
+// the days' user lists into one dense set (unionLists); the others union
+// the days' sets.
 func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitmap {
+	if (p.byValue || p.key != "") && min(to, ev.maxDay+1)-max(from, ev.minDay) > 2 {
+		return ev.unionBlocks(p, from, to)
+	}
 	if !p.plain && !p.byValue && len(ev.groupCols) == 0 {
 		return map[string]*roaring.Bitmap{"": ev.unionLists(p, from, to)}
-	}
-	if p.byValue && min(to, ev.maxDay+1)-max(from, ev.minDay) > 2 {
-		return ev.unionBlocks(p, from, to)
 	}
 	ev.prepareSets(p, from, to)
 	lists := map[string][]*roaring.Bitmap{}

@@ -158,10 +158,12 @@ func durHeld(ctx context.Context, e *insights.Engine, acked, maybe map[int]bool)
 	return held, nil
 }
 
-// checkEngine checks the engine in memory: a failed Add applied nothing.
+// checkEngine checks the engine in memory: a failed Add applied nothing,
+// unless its log record reached the store (checkCopy checks that the
+// engine holds what the store does).
 func (f *durFaulty) checkEngine(when string) {
 	f.t.Helper()
-	if err := durVerify(f.ctx, f.e, f.g, f.acked, nil); err != nil {
+	if err := durVerify(f.ctx, f.e, f.g, f.acked, f.maybe); err != nil {
 		f.t.Fatalf("%s: the engine: %v", when, err)
 	}
 }
@@ -176,7 +178,14 @@ func (f *durFaulty) checkCopy(when string) {
 	if err := durCopyDir(f.dir, dst); err != nil {
 		f.t.Fatal(err)
 	}
-	durCheckDir(f.t, when+": a copy of the directory", dst, f.opts, f.g, f.acked, f.maybe)
+	stored := durCheckDir(f.t, when+": a copy of the directory", dst, f.opts, f.g, f.acked, f.maybe)
+	held, err := durHeld(f.ctx, f.e, f.acked, f.maybe)
+	if err != nil {
+		f.t.Fatalf("%s: the engine: %v", when, err)
+	}
+	if !slices.Equal(held, stored) {
+		f.t.Fatalf("%s: the engine holds batches %v, the store %v", when, held, stored)
+	}
 }
 
 // reopen drops the engine, closes its DirStore, and checks the directory
@@ -190,7 +199,9 @@ func (f *durFaulty) reopen(when string) {
 	durCheckDir(f.t, when+": reopened", f.dir, f.opts, f.g, f.acked, f.maybe)
 }
 
-func durCheckDir(t *testing.T, what, dir string, opts *insights.Options, g *durGen, acked, maybe map[int]bool) {
+// durCheckDir checks the store in dir, opened, and returns the batches it
+// holds.
+func durCheckDir(t *testing.T, what, dir string, opts *insights.Options, g *durGen, acked, maybe map[int]bool) []int {
 	t.Helper()
 	ctx := context.Background()
 	ds, err := store.Dir(dir, nil)
@@ -205,6 +216,11 @@ func durCheckDir(t *testing.T, what, dir string, opts *insights.Options, g *durG
 	if err := durVerify(ctx, e, g, acked, maybe); err != nil {
 		t.Fatalf("%s: %v\nrecovery %+v", what, err, e.Recovery())
 	}
+	held, err := durHeld(ctx, e, acked, maybe)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return held
 }
 
 // durCopyDir copies the regular files and directories below src to dst.
@@ -529,4 +545,57 @@ func TestFaultInAutomaticCheckpoint(t *testing.T) {
 			f.reopen("after a Flush")
 		})
 	}
+}
+
+// A log record's Put that fails after writing (the directory's fsync after
+// the rename) leaves the record in the store, where a follower reads it
+// before the writer's Add returns. The writer reads it back and applies it
+// too, and gives the next group the next sequence: writer, follower and
+// the store then hold the same batches (review F1: the writer used to
+// delete the record and write the next group under its sequence, which
+// the follower, past it, never read).
+func TestFailedLogPutThatStoredIsApplied(t *testing.T) {
+	f := newDurFaulty(t, 1<<30)
+	f.mustAdd(5)
+	fs, err := store.Dir(f.dir, &store.DirOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	fl, err := insights.Open(f.ctx, fs, &insights.Options{Now: durClock, Follow: true, RefreshInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	var refreshErr error
+	f.setHook(func(op, name string) error {
+		if op != "dirsync" || filepath.Base(name) != "wal" {
+			return nil
+		}
+		f.hook = nil // f.mu is held: clear it directly, once
+		refreshErr = fl.Refresh(f.ctx)
+		return errDurHook
+	})
+	if err := f.add(); !durInjected(err) {
+		t.Fatalf("Add with the log's directory fsync failing = %v, want the injected fault", err)
+	}
+	if refreshErr != nil {
+		t.Fatal(refreshErr)
+	}
+	f.mustAdd(2)
+	if err := fl.Refresh(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	writer, err := durHeld(f.ctx, f.e, f.acked, f.maybe)
+	if err != nil {
+		t.Fatalf("the writer: %v", err)
+	}
+	follower, err := durHeld(f.ctx, fl, f.acked, f.maybe)
+	if err != nil {
+		t.Fatalf("the follower: %v", err)
+	}
+	if !slices.Equal(writer, follower) || len(writer) != 8 {
+		t.Fatalf("the writer holds batches %v, the follower %v; want the 8 added, the failed one included", writer, follower)
+	}
+	f.checkCopy("after the failed Add")
 }

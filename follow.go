@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/insightslab/insights/store"
@@ -52,7 +53,10 @@ var errStale = errors.New("insights: the store's checkpoint moved on while the f
 // returns nil the engine answers with every event the writer had
 // acknowledged when Refresh began (and perhaps some acknowledged since).
 // Cost: with no checkpoint since the last refresh, a read of the
-// manifest, a listing of the log and a read of each new record; after a
+// manifest, a listing of the log (on a store.RangeLister, such as
+// PostgreSQL, of the records past the last one applied only; on the
+// directory store, of every record since the checkpoint) and a read of
+// each new record; after a
 // checkpoint, what Open costs (the catalog read whole, the log since the
 // checkpoint replayed; days are read again when next queried). Queries go
 // on meanwhile but for the brief swap. Refreshes, the background one of
@@ -65,7 +69,11 @@ func (e *Engine) Refresh(ctx context.Context) error {
 	}
 	e.walMu.Lock()
 	defer e.walMu.Unlock()
-	return e.catchUp(ctx)
+	if err := e.catchUp(ctx); err != nil {
+		return err
+	}
+	e.checkpointIfDue(false)
+	return nil
 }
 
 // refresh is one attempt of Refresh; walMu is held.
@@ -77,6 +85,17 @@ func (e *Engine) refresh(ctx context.Context) error {
 			return err
 		}
 	}
+	// The log is listed before the manifest is read: a record listed
+	// then deleted is a gap or a record gone, which the manifest read
+	// again explains (logGap); but a listing taken after a newer
+	// checkpoint deleted the log it covers may just be shorter, and the
+	// records missed, acknowledged before the refresh began, would go
+	// unnoticed until the next refresh. On a store that lists ranges,
+	// only the records from the next sequence on are listed.
+	logs, listed, err := e.listLog(ctx, e.walSeq)
+	if err != nil {
+		return err
+	}
 	m, err := e.storeManifest(ctx)
 	if err != nil {
 		return err
@@ -86,7 +105,7 @@ func (e *Engine) refresh(ctx context.Context) error {
 		return fmt.Errorf("%w: %s: generation %d, older than the %d the follower loaded: the store was replaced; reopen the follower",
 			ErrCorrupt, manifestKey, m.gen, e.gen)
 	case m.gen == e.gen:
-		_, _, err := e.replayLog(ctx, e.walSeq)
+		_, _, err := e.replayLog(ctx, e.walSeq, logs)
 		return err
 	}
 	s := &Engine{
@@ -96,8 +115,35 @@ func (e *Engine) refresh(ctx context.Context) error {
 		zenc: e.zenc, zdec: e.zdec, obs: e.obs,
 	}
 	s.state = s.newState()
-	if err := s.load(ctx, m); err != nil {
+	if m.walFrom < listed {
+		// The new checkpoint covers less than the follower applied: the
+		// records between, which it applied, are listed too. Listed after
+		// the manifest, they may be gone, covered by a later checkpoint:
+		// the new state then falls short of the old one.
+		more, _, err := e.listLog(ctx, m.walFrom)
+		if err != nil {
+			return err
+		}
+		i, _ := slices.BinarySearch(more, walKey(listed))
+		logs = append(more[:i:i], logs...)
+	}
+	if err := s.load(ctx, m, logs); err != nil {
 		return err
+	}
+	if s.walSeq < e.walSeq {
+		// A record the follower applied is gone: collected under a newer
+		// checkpoint (move to it), or lost. (A checkpoint deletes the
+		// catalog it replaces before the log, so load has most likely
+		// met the newer one already; this guards the order.)
+		now, err := e.storeManifest(ctx)
+		if err != nil {
+			return err
+		}
+		missing := fmt.Errorf("%w: %s: applied by the follower, gone from the log after generation %d", ErrCorrupt, walKey(s.walSeq), m.gen)
+		if now.gen == m.gen {
+			return missing
+		}
+		return fmt.Errorf("%w: %w", errStale, missing)
 	}
 	e.carryDays(s)
 	e.mu.Lock()
@@ -105,7 +151,20 @@ func (e *Engine) refresh(ctx context.Context) error {
 	e.risk.det = nil // the detections are rebuilt from the new state's log at the next risk read
 	e.mu.Unlock()
 	e.walSeq, e.walFrom, e.walBytes = s.walSeq, s.walFrom, s.walBytes
+	e.eraseUpTo = max(e.eraseUpTo, s.eraseUpTo)
 	return nil
+}
+
+// listLog lists the log records from sequence from on, on a store that
+// lists ranges (store.RangeLister), and returns from; on another, every
+// log record, and 0.
+func (e *Engine) listLog(ctx context.Context, from uint64) ([]string, uint64, error) {
+	if r, ok := e.store.(store.RangeLister); ok {
+		keys, err := r.ListFrom(ctx, "wal/", walKey(from))
+		return keys, from, err
+	}
+	keys, err := e.store.List(ctx, "wal/")
+	return keys, 0, err
 }
 
 // carryDays gives the days of s, a follower's next state, that the new manifest names with the

@@ -429,3 +429,102 @@ func TestFollowerDetections(t *testing.T) {
 	bruteForce("carol", 11)
 	same("after a checkpoint", 3)
 }
+
+// listHookStore runs beforeList, if set, once, at the next List or
+// ListFrom but the first skip.
+type listHookStore struct {
+	*store.Memory
+	skip       int
+	beforeList func()
+}
+
+func (h *listHookStore) hook() {
+	if f := h.beforeList; f != nil {
+		if h.skip > 0 {
+			h.skip--
+			return
+		}
+		h.beforeList = nil
+		f()
+	}
+}
+
+func (h *listHookStore) List(ctx context.Context, prefix string) ([]string, error) {
+	h.hook()
+	return h.Memory.List(ctx, prefix)
+}
+
+func (h *listHookStore) ListFrom(ctx context.Context, prefix, from string) ([]string, error) {
+	h.hook()
+	return h.Memory.ListFrom(ctx, prefix, from)
+}
+
+// putHookMemory runs beforeCatalog, if set, once, before the next Put of
+// a catalog: in a checkpoint, after its days are sealed and before its
+// manifest commits.
+type putHookMemory struct {
+	*store.Memory
+	beforeCatalog func()
+}
+
+func (h *putHookMemory) Put(ctx context.Context, key string, value []byte) error {
+	if f := h.beforeCatalog; f != nil && strings.HasPrefix(key, "catalog/") {
+		h.beforeCatalog = nil
+		f()
+	}
+	return h.Memory.Put(ctx, key, value)
+}
+
+// A checkpoint may cover less than a follower applied: replica A seals
+// its days, replica B adds a record, the follower applies it, then A
+// commits. The follower's refresh lists the log from the new manifest's
+// first sequence, not only past its own, and keeps B's events; and when
+// A's next checkpoint collects that record (and the catalog before it)
+// while the follower lists it, the follower moves on to that checkpoint
+// rather than fall behind.
+func TestFollowerBehindACheckpointThatCoversLess(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	opts := &insights.Options{Now: fixed(clock), Replica: true, RefreshInterval: -1}
+	ah := &putHookMemory{Memory: mem}
+	a, err := insights.Open(ctx, ah, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := insights.Open(ctx, mem, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	h := &listHookStore{Memory: mem}
+	f := openFollower(t, h, nil)
+	addUsers(t, a, 0, 10)
+	refresh(t, f)
+	ah.beforeCatalog = func() {
+		addUsers(t, b, 10, 20)
+		refresh(t, f)
+	}
+	flush(t, a)
+	h.skip, h.beforeList = 1, func() { flush(t, a) } // at the second listing of the next refresh
+	refresh(t, f)
+	wantActive(t, f, 20, "after checkpoints that covered less than the follower applied")
+}
+
+// A refresh that the writer's checkpoint overtakes, committed and its log
+// deleted between the follower's reads, still answers with every event
+// acknowledged before it began: read after the manifest, the shorter
+// listing would have left it with the old checkpoint and none of the
+// records the new one covers, and no gap to tell it.
+func TestFollowerRefreshOvertakenByACheckpoint(t *testing.T) {
+	s := store.NewMemory()
+	w := openWriter(t, s)
+	h := &listHookStore{Memory: s}
+	f := openFollower(t, h, nil)
+	addUsers(t, w, 0, 10)
+	refresh(t, f)
+	addUsers(t, w, 10, 20)
+	h.beforeList = func() { flush(t, w) }
+	refresh(t, f)
+	wantActive(t, f, 20, "after a refresh that a checkpoint overtook")
+}

@@ -30,6 +30,7 @@ const (
 	kindSegment  byte = 'S' // one day's sealed index
 	kindCatalog  byte = 'C' // dictionaries, users, per-user days, sketches
 	kindWAL      byte = 'W' // one group of batches of events
+	kindErase    byte = 'E' // a log record erasing one user, on a store with replicas
 	kindManifest byte = 'M' // the current catalog, segments and log position
 )
 

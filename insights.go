@@ -150,6 +150,14 @@
 //     for unfiltered activity grouped by one dimension the active users of
 //     each value: memory grows with the dimensions queried, up to about the
 //     size of the day's index again.
+//   - Filtered user metrics without group-by over more than two days
+//     (active or signing-in users under a filter the index answers) keep,
+//     per filter and sealed day, the matching users and unions over
+//     blocks of up to 32 days, so a filter asked again (a dashboard's)
+//     costs a union of two kept sets. They are named by Filter.String: a
+//     filter written two ways keeps two copies. A day keeps those of at
+//     most 8 filters; a ninth drops the others'. They count in
+//     Options.MemoryLimit and go with their day.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
 //   - Risk detections are a function of the event log, not stored: the
@@ -224,7 +232,8 @@
 // a follower answers with everything it acknowledged; it picks up the
 // writer's next Open (which may delete leftovers under it) as a newer
 // checkpoint or more log. Erasure and retention reach a follower with the
-// checkpoint that commits them. A refresh costs, with nothing new, a read
+// checkpoint that commits them (an erasure on a replica, with its erase
+// record in the log, before). A refresh costs, with nothing new, a read
 // of the manifest and a listing of the log (on PostgreSQL two round
 // trips); with new records, a read and an apply of each; after a
 // checkpoint, about what Open costs, while queries go on.
@@ -248,8 +257,10 @@
 // (or stalls past LeaseTTL) loses it to the next replica that
 // checkpoints; its half-written files are deleted then. Close releases
 // it. A replica that
-// starts or restarts opens as a follower does. Erase returns
-// ErrInvalidQuery on a replica: not built yet. Cost over one writer: a
+// starts or restarts opens as a follower does. Erase on a replica
+// appends an erase record to the log, which every replica applies in
+// log order, and returns once a checkpoint covers it and the files it
+// replaced are deleted (Engine.Erase). Cost over one writer: a
 // group whose sequence another replica took first waits for a refresh
 // and tries again; a checkpoint adds the lease's round trip and a
 // listing of the store's keys.
@@ -422,6 +433,8 @@ type Engine struct {
 	ckRunning  bool          // a background checkpoint is under way
 	ckDone     chan struct{} // closed when it ends
 	leaseRetry time.Time     // a replica starts no background checkpoint before, the lease being held by another
+	eraseUpTo  uint64        // a replica checkpoints until walFrom reaches it: the sequence after the last erase record applied
+	unsettled  []byte        // a log record whose Put and read-back failed: it may be stored under walSeq (settle)
 	recovery   Recovery
 
 	// ckMu is held by a checkpoint from start to end, and by Flush, Close
@@ -730,8 +743,11 @@ func (e *Engine) isClosed() bool {
 // Adds share one store write (group commit). Events whose RequestID was
 // seen before on the same day are skipped: the first copy wins. Data is
 // queryable as soon as Add returns. If Add returns a store error, the batch
-// was not applied, but it may reappear after a crash and reopen (its log
-// record may have reached the store): retrying is safe with request ids.
+// was not applied, unless the engine read its log record back from the
+// store (a write that failed after writing, such as an fsync error after
+// the rename): then it is applied, as a follower that read it and a
+// reopen would apply it, and the error says so. Either way it may reappear
+// after a crash and reopen: retrying is safe with request ids.
 // Cost: O(len(events)) map and bitmap updates plus one store write, and for
 // an event on a day already sealed, a copy of that day's index (late
 // events are best sent in batches).
@@ -831,7 +847,7 @@ func (e *Engine) apply(n *normEvent) bool {
 	}
 	seq := ds.open.nextSeq()
 	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
-	e.observeRisk(n, &c, seq)
+	e.observeRisk(n, &c, seq, uid)
 	ds.dirty, ds.saved = true, false
 	ds.version++
 	return true
@@ -903,10 +919,10 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 // of the matching user sets; as-of metrics (inactive, total, never-active)
 // union every day from the first one for each bucket. Unfiltered event
 // counts (one group column or none) read one cached array per day and
-// series instead, and unfiltered active users grouped by one dimension
-// over more than two days union cached blocks of days: both built on
-// first use, kept on the sealed days, counted in Options.MemoryLimit and
-// evicted with them. Stats counts the
+// series instead, and unfiltered active users grouped by one dimension,
+// and filtered ungrouped user sets, over more than two days union cached
+// blocks of days: built on first use, kept on the sealed days, counted in
+// Options.MemoryLimit and evicted with them. Stats counts the
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())

@@ -68,6 +68,9 @@ func TestConcurrentAddQuery(t *testing.T) {
 		{"new users per day", with(insights.NewUsers, insights.Day), newDaily},
 		{"new users over March", with(insights.NewUsers, insights.Total), map[string]float64{"2025-03-01": allUsers}},
 	}
+	filtered := with(insights.ActiveUsers, insights.Total) // from kept blocks per filter (blockfilter.go)
+	filtered.Filter = insights.Eq(insights.DimKind, insights.KindSignIn.String())
+	checks = append(checks, check{"active users over March under a filter", filtered, map[string]float64{"2025-03-01": allUsers}})
 
 	var wg sync.WaitGroup
 	errs := make(chan error, writers+readers)

@@ -78,25 +78,19 @@ func (e *Engine) catchUp(ctx context.Context) error {
 
 // appendRecord creates rec as the log record of the replica's next
 // sequence, catching up each time another replica took it first, and
-// returns its key. On an error it may have stored it (see store.Replicas),
-// and the caller unpins g's events. A sequence taken that catching up
-// neither reads nor skips (a hole in the log) is ErrCorrupt, not a retry
-// without end. walMu is held.
-func (e *Engine) appendRecord(ctx context.Context, g *commitGroup, rec []byte) (string, error) {
+// returns its key. Before each try it calls prepare, which readies the
+// state the record is applied to (loads and pins a group's days); an
+// errStale from it catches up too. On an error it may have stored rec
+// (see store.Replicas). A sequence taken that catching up neither reads
+// nor skips (a hole in the log) is ErrCorrupt, not a retry without end.
+// walMu is held.
+func (e *Engine) appendRecord(ctx context.Context, prepare func() error, rec []byte) (string, error) {
 	for {
-		// A refresh since Add's preload, or the catch-up, may have
-		// swapped in a new state: pin the group's days in the state it is
-		// applied to (a no-op but for a lookup per event, mostly).
-		e.mu.Lock()
-		for i := range g.events {
-			unpin(&g.events[i])
-		}
-		e.mu.Unlock()
 		// A day's segment may be gone (errStale), the lease holder having
 		// committed a checkpoint that replaced it: catch up, as when
 		// another replica took the sequence.
 		key := walKey(e.walSeq)
-		err := e.preload(ctx, g.events)
+		err := prepare()
 		if err == nil {
 			err = e.replica.Create(ctx, key, rec)
 			if !errors.Is(err, store.ErrExists) {
@@ -149,4 +143,132 @@ func (e *Engine) releaseLease(ctx context.Context) error {
 		return fmt.Errorf("insights: releasing the lease: %w", err)
 	}
 	return nil
+}
+
+// eraseOnReplica is Erase on a replica: having caught up, it creates an
+// erase record under its next sequence, as a group of events is created
+// (appendRecord), applies it, and returns once a checkpoint covers it.
+func (e *Engine) eraseOnReplica(ctx context.Context, userKey string) (Erasure, error) {
+	rep := Erasure{UserKey: userKey}
+	e.walMu.Lock()
+	if err := e.catchUp(ctx); err != nil {
+		e.walMu.Unlock()
+		return rep, err
+	}
+	e.mu.RLock()
+	_, known := e.keys[userKey]
+	e.mu.RUnlock()
+	if !known {
+		e.walMu.Unlock()
+		return rep, nil
+	}
+	// The days that hold the user are thawed, their logs read, before
+	// the record is created: the lease holder, applying it, may commit
+	// a checkpoint that deletes their segments before this replica
+	// reads them.
+	rec := encodeErase(userKey)
+	key, err := e.appendRecord(ctx, func() error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.thawUser(ctx, userKey)
+	}, rec)
+	if err != nil {
+		e.walMu.Unlock()
+		return rep, fmt.Errorf("insights: erasing %q: writing log record %s (if stored, every replica applies it): %w", userKey, key, err)
+	}
+	upTo := e.walSeq + 1
+	e.mu.Lock()
+	rep, err = e.eraseUser(ctx, userKey)
+	e.mu.Unlock()
+	switch {
+	case err == nil:
+		e.walSeq++
+		e.walBytes += len(rec)
+		e.eraseUpTo = e.walSeq
+	case errors.Is(err, errStale):
+		// A day that does not hold the user, evicted since it was
+		// loaded, whose segment the holder's checkpoint deleted:
+		// catching up moves to that checkpoint (and applies the record,
+		// if it does not cover it). The report holds what this replica
+		// removed before.
+		err = e.catchUp(ctx)
+	}
+	e.walMu.Unlock()
+	if err != nil {
+		// The record stays unapplied: the next refresh applies it again.
+		return rep, fmt.Errorf("insights: erasing %q: log record %s is written; applying it: %w", userKey, key, err)
+	}
+	if err := e.awaitCovered(ctx, upTo); err != nil {
+		return rep, fmt.Errorf("insights: erasing %q: log record %s is written and applied, not yet covered by a checkpoint: %w", userKey, key, err)
+	}
+	return rep, nil
+}
+
+// eraseRetry is how often a replica's Erase, the lease being held by
+// another, looks for the holder's checkpoint.
+const eraseRetry = 100 * time.Millisecond
+
+// awaitCovered returns once a committed checkpoint covers the log before
+// sequence upTo, and the files it replaced are deleted: it writes the
+// checkpoint if it can take the lease; else it refreshes until the
+// holder's (which the holder starts on applying the erase record,
+// checkpointIfDue) is committed and collected. No lock is held.
+func (e *Engine) awaitCovered(ctx context.Context, upTo uint64) error {
+	covered := func() bool {
+		e.walMu.Lock()
+		defer e.walMu.Unlock()
+		return e.walFrom >= upTo
+	}
+	for {
+		if !covered() {
+			e.ckMu.Lock()
+			err := ErrClosed
+			if !e.isClosed() {
+				err = e.writeCheckpoint(ctx)
+			}
+			e.ckMu.Unlock()
+			if err != nil && !errors.Is(err, store.ErrLeaseHeld) {
+				return err
+			}
+		}
+		if covered() {
+			done, err := e.collected(ctx)
+			if done || err != nil {
+				return err
+			}
+		}
+		t := time.NewTimer(eraseRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if err := e.Refresh(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// collected reports whether the store holds no file that its manifest
+// replaced: no log record before the manifest's first sequence, and no
+// catalog or segment of its generation or an earlier one that it does
+// not name. (Those of later generations are a checkpoint's in progress.)
+func (e *Engine) collected(ctx context.Context) (bool, error) {
+	m, err := e.storeManifest(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, prefix := range []string{"wal/", "catalog/", "days/"} {
+		keys, err := e.store.List(ctx, prefix)
+		if err != nil {
+			return false, err
+		}
+		for _, k := range keys {
+			if prefix == "wal/" && keyGen(k) < m.walFrom || prefix != "wal/" && keyGen(k) <= m.gen && !m.names(k) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }

@@ -23,21 +23,6 @@ func (e *Engine) applyRetention() []string {
 			e.risk.det = nil // the detections are those of the retained log: rebuilt on the next risk read
 		}
 	}
-	for n := range e.sketches.day {
-		if n < horizon {
-			delete(e.sketches.day, n)
-		}
-	}
-	for _, g := range []Granularity{Week, Month} {
-		m := e.sketches.week
-		if g == Month {
-			m = e.sketches.month
-		}
-		for n := range m {
-			if _, end := bucketBounds(n, g, 1); end <= horizon {
-				delete(m, n)
-			}
-		}
-	}
+	e.sketches.dropBefore(horizon)
 	return garbage
 }

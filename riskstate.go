@@ -64,10 +64,10 @@ func refEntry(r risk.Ref) (int32, uint32) { return int32(uint32(r >> 32)), uint3
 func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 
 // observeRisk feeds an applied event to the detector: entry seq of day
-// n, of dimension codes c. The rules read the values the index keeps,
-// "(other)" past a dictionary's cap, as a rebuild from the log does. The
-// write lock is held.
-func (e *Engine) observeRisk(n *normEvent, c *combo, seq uint32) {
+// n, of dimension codes c, of user uid (when n has a key). The rules read
+// the values the index keeps, "(other)" past a dictionary's cap, as a
+// rebuild from the log does. The write lock is held.
+func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	rs := &e.risk
 	if rs.disabled || rs.det == nil {
 		return
@@ -78,6 +78,9 @@ func (e *Engine) observeRisk(n *normEvent, c *combo, seq uint32) {
 		p.ip, p.lat, p.lon = recordPlace([]byte(n.rec))
 	}
 	o := observation(val, n.key, n.time, p, riskRef(n.day, seq))
+	if n.key != "" {
+		o.UserNumber = uid + 1
+	}
 	if o.Kind == risk.KindOther {
 		return
 	}
@@ -225,6 +228,9 @@ func (e *Engine) riskDetector(ctx context.Context) (*risk.Detector, error) {
 			var p place
 			p.ip, p.lat, p.lon = recordPlace(rec)
 			if o := observation(val, key, l.times[i], p, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
+				if key != "" {
+					o.UserNumber = u + 1
+				}
 				obs = append(obs, o)
 			}
 		}

@@ -19,8 +19,8 @@ func (e *Engine) markStaleSketches(uid uint32, d int32) {
 	if e.last[uid] == metrics.NoDay || last <= d {
 		return
 	}
-	for n := range e.sketches.day {
-		if n > d && n <= last {
+	for n := d + 1; n <= last; n++ {
+		if e.sketches.hasDay(n) {
 			if e.sketches.stale == nil {
 				e.sketches.stale = map[int32]bool{}
 			}
@@ -61,21 +61,24 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 	return nil
 }
 
-// readFreshSketches takes the read lock with the sketches fresh, for an
-// approximate query: the write lock is taken only while some are stale,
-// and the check is made again under the read lock, since a late deletion
-// may come between the two locks. The caller releases the read lock.
+// readFreshSketches takes the read lock with the sketches loaded and
+// fresh, for an approximate query: the write lock is taken only while
+// they are lazy or some are stale, and the check is made again under the
+// read lock, since a late deletion may come between the two locks. The
+// caller releases the read lock.
 func (e *Engine) readFreshSketches(ctx context.Context) error {
 	for {
 		e.mu.RLock()
-		if len(e.sketches.stale) == 0 {
+		if len(e.sketches.stale) == 0 && !e.sketches.lazy {
 			return nil
 		}
 		e.mu.RUnlock()
 		e.mu.Lock()
 		err := ErrClosed
 		if !e.closed {
-			err = e.freshenSketches(ctx)
+			if err = e.sketches.load(); err == nil {
+				err = e.freshenSketches(ctx)
+			}
 		}
 		e.mu.Unlock()
 		if err != nil {

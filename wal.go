@@ -61,3 +61,36 @@ func decodeWAL(key string, b []byte) ([]normEvent, error) {
 	}
 	return events, r.end()
 }
+
+// An erase record (kind 'E', key "wal/<sequence>", on a store with
+// replicas) erases one user where it stands in the log:
+//
+//	user key (string)
+//
+// Every replica applies it in sequence order, as it applies a frame of
+// events: the user's events before it are erased, later ones count
+// afresh (replica.go).
+
+// encodeErase returns the erase record of userKey.
+func encodeErase(userKey string) []byte {
+	return sealFrame(appendString(newFrame(kindErase), userKey))
+}
+
+// isErase reports whether the log record b is an erase record (b may be
+// damaged: decodeErase checks it).
+func isErase(b []byte) bool {
+	return len(b) > len(frameMagic) && string(b[:len(frameMagic)]) == frameMagic && b[len(frameMagic)] == kindErase
+}
+
+// decodeErase decodes the erase record stored under key.
+func decodeErase(key string, b []byte) (string, error) {
+	r, err := openFrame(key, kindErase, b)
+	if err != nil {
+		return "", err
+	}
+	userKey := r.string(MaxKeyLength)
+	if r.err == nil && userKey == "" {
+		r.fail("an erase record without a user key")
+	}
+	return userKey, r.end()
+}

@@ -42,13 +42,19 @@ type options struct {
 	riskRuns     int // its timed runs with detection off and on, alternated
 	queryPar     int // the engine's Options.QueryParallelism
 	cpuprofile   string
+	memprofile   string // -history: the heap's profile after the ingest
 	log          io.Writer
 }
 
 // queryResult is one query's row of the report.
 type queryResult struct {
-	Name        string  `json:"name"`
-	InsightsNs  int64   `json:"insights_ns"`
+	Name       string `json:"name"`
+	InsightsNs int64  `json:"insights_ns"`
+	// FirstNs is the engine's first run of the query, which builds what
+	// the engine keeps for it (postings, counts, blocks); HeapBytes is how
+	// much the engine's resident days grew over all its runs.
+	FirstNs     int64   `json:"insights_first_ns"`
+	HeapBytes   int64   `json:"insights_heap_bytes"`
 	DuckDBNs    int64   `json:"duckdb_ns"`
 	DuckDBIntNs int64   `json:"duckdb_int_ns"`
 	ScanNs      int64   `json:"scan_ns"`
@@ -142,6 +148,9 @@ func main() {
 		jsonF  = flag.String("json", "", "write the report as JSON to this file")
 		phases = flag.String("phases", "queries,approx,ingest,risk,disk", "phases to run besides loading the engine: queries (DuckDB and scan comparison), approx, ingest (concurrent ingest), risk (the ingest cost and memory of risk detection), disk (directory store, reopen)")
 		sweep  = flag.Bool("sweep", false, "run at each of -sweep-sizes users and print how cost grows")
+		hist   = flag.Bool("history", false, "run only the long-history phase (history.go): a directory store fed -days days of -users users under -memory-limit, heap against days ingested, Add latency, cold Open and first queries")
+		every  = flag.Int("history-every", 30, "days between the heap samples of -history")
+		limit  = flag.Int64("memory-limit", 0, "Options.MemoryLimit of -history in bytes (0: the library's default)")
 		sizes  = flag.String("sweep-sizes", "10000,100000,1000000", "user counts of -sweep")
 		quiet  = flag.Bool("q", false, "no progress on stderr")
 	)
@@ -159,6 +168,7 @@ func main() {
 	flag.IntVar(&o.riskEvents, "risk-events", 100_000, "events of the risk phase")
 	flag.IntVar(&o.riskRuns, "risk-runs", 3, "timed loads of the risk phase with detection off and on each (median reported)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof")
+	flag.StringVar(&o.memprofile, "memprofile", "", "-history: write the live heap's profile after the ingest to this file")
 	flag.Parse()
 	o.seed = *seed
 	o.phases = map[string]bool{}
@@ -173,6 +183,19 @@ func main() {
 	}
 	ctx := context.Background()
 
+	if *hist {
+		h, err := runHistory(ctx, o, max(1, *every), *limit)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		printHistory(os.Stdout, h)
+		writeJSON(*jsonF, h)
+		if !h.AllEqual {
+			fmt.Fprintln(os.Stderr, "FAIL: answers differ after the reopen")
+			os.Exit(1)
+		}
+		return
+	}
 	var reports []*report
 	if *sweep {
 		for _, s := range strings.Split(*sizes, ",") {
@@ -198,21 +221,27 @@ func main() {
 		printReport(os.Stdout, r)
 		reports = append(reports, r)
 	}
-	if *jsonF != "" {
-		var v any = reports[0]
-		if *sweep {
-			v = map[string]any{"sweep": reports}
-		}
-		b, _ := json.MarshalIndent(v, "", "  ")
-		if err := os.WriteFile(*jsonF, append(b, '\n'), 0o644); err != nil {
-			fatalf("%v", err)
-		}
+	var v any = reports[0]
+	if *sweep {
+		v = map[string]any{"sweep": reports}
 	}
+	writeJSON(*jsonF, v)
 	for _, r := range reports {
 		if !r.AllEqual {
 			fmt.Fprintln(os.Stderr, "FAIL: answers differ; see the mismatches above")
 			os.Exit(1)
 		}
+	}
+}
+
+// writeJSON writes v to the file name as indented JSON; no name, no file.
+func writeJSON(name string, v any) {
+	if name == "" {
+		return
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	if err := os.WriteFile(name, append(b, '\n'), 0o644); err != nil {
+		fatalf("%v", err)
 	}
 }
 
@@ -407,6 +436,11 @@ func runQueries(ctx context.Context, o options, g *generator, eng *insights.Engi
 		q := s.engineQuery(w)
 		var ea answer
 		stop := startProfile(o.cpuprofile, s.name)
+		mem, t0 := eng.Memory().Bytes, time.Now()
+		if _, err := eng.Query(ctx, q); err != nil {
+			return fmt.Errorf("%s: insights: %w", s.name, err)
+		}
+		qr.FirstNs = time.Since(t0).Nanoseconds()
 		qr.InsightsNs, err = timeIt(o.runs, func() error {
 			res, err := eng.Query(ctx, q)
 			if err == nil && ea == nil {
@@ -418,6 +452,7 @@ func runQueries(ctx context.Context, o options, g *generator, eng *insights.Engi
 		if err != nil {
 			return fmt.Errorf("%s: insights: %w", s.name, err)
 		}
+		qr.HeapBytes = eng.Memory().Bytes - mem
 		var da, ia, sa answer
 		qr.DuckDBNs, err = timeIt(o.runs, func() error {
 			a, err := dk.query(ctx, s.sqlFor(tableGUID, w, g), s.multi)
@@ -465,8 +500,8 @@ func runQueries(ctx context.Context, o options, g *generator, eng *insights.Engi
 		qr.VsDuckDB = float64(qr.DuckDBNs) / float64(qr.InsightsNs)
 		qr.VsDuckDBInt = float64(qr.DuckDBIntNs) / float64(qr.InsightsNs)
 		r.Queries = append(r.Queries, qr)
-		logf("%-28s insights %10s  duckdb %10s  duckdb-int %10s  scan %10s  equal=%v",
-			s.name, ns(qr.InsightsNs), ns(qr.DuckDBNs), ns(qr.DuckDBIntNs), ns(qr.ScanNs), qr.Equal)
+		logf("%-28s insights %10s  duckdb %10s  duckdb-int %10s  scan %10s  equal=%v  (insights first run %s, heap +%.2f MiB)",
+			s.name, ns(qr.InsightsNs), ns(qr.DuckDBNs), ns(qr.DuckDBIntNs), ns(qr.ScanNs), qr.Equal, ns(qr.FirstNs), float64(qr.HeapBytes)/(1<<20))
 	}
 	if err := runLogQueries(ctx, o, g, eng, dk, sc, w, r, logf); err != nil {
 		return err

@@ -12,7 +12,8 @@ import (
 )
 
 // BenchmarkStores times Put and Get of a 64 KiB value (a segment's size
-// for a small day) and a List over 1,000 keys, on PostgreSQL and on the
+// for a small day), a List over 1,000 keys and, where the store lists
+// ranges, a ListFrom of the last 10 of them, on PostgreSQL and on the
 // directory store in the same run:
 //
 //	INSIGHTS_TEST_POSTGRES=postgres://… go test -run '^$' -bench Stores .
@@ -62,6 +63,25 @@ func BenchmarkStores(b *testing.B) {
 			for b.Loop() {
 				if keys, err := s.List(ctx, "wal/"); err != nil || len(keys) != 1000 {
 					b.Fatalf("List = %d keys, %v", len(keys), err)
+				}
+			}
+		})
+		b.Run(st.name+"/ListFromLast10of1000", func(b *testing.B) {
+			// A follower's refresh: the 10 records past the last applied.
+			s := st.open(b)
+			r, ok := s.(store.RangeLister)
+			if !ok {
+				b.Skip("lists every key")
+			}
+			for i := range 1000 {
+				if err := s.Put(ctx, fmt.Sprintf("wal/%016x", i), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if keys, err := r.ListFrom(ctx, "wal/", fmt.Sprintf("wal/%016x", 990)); err != nil || len(keys) != 10 {
+					b.Fatalf("ListFrom = %d keys, %v", len(keys), err)
 				}
 			}
 		})

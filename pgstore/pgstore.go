@@ -318,6 +318,12 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // of each table whose keys can start with prefix. A prefix outside
 // printable ASCII matches no key.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	return s.ListFrom(ctx, prefix, "")
+}
+
+// ListFrom implements store.RangeLister: List, whose statement starts
+// its index scan at from.
+func (s *Store) ListFrom(ctx context.Context, prefix, from string) ([]string, error) {
 	if err := s.check(ctx, "list", prefix); err != nil {
 		if errors.Is(err, store.ErrInvalidKey) {
 			return nil, nil
@@ -325,13 +331,16 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 		return nil, err
 	}
 	q, args := s.listQuery(prefix)
+	if from > prefix {
+		args[0] = from
+	}
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: list %q: %w", prefix, err)
+		return nil, fmt.Errorf("pgstore: list %q from %q: %w", prefix, from, err)
 	}
 	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: list %q: %w", prefix, err)
+		return nil, fmt.Errorf("pgstore: list %q from %q: %w", prefix, from, err)
 	}
 	return keys, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/internal/replicatest"
 	"github.com/insightslab/insights/pgstore"
 	"github.com/insightslab/insights/store"
 )
@@ -128,33 +129,12 @@ func replicaAnswers(ctx context.Context, e *insights.Engine) (string, error) {
 			fmt.Fprintf(&b, "%s %s %v\n", m, g, res.Rows)
 		}
 	}
-	entries, err := logEntries(ctx, e)
+	entries, err := replicatest.LogEntries(ctx, e)
 	if err != nil {
 		return "", err
 	}
 	fmt.Fprintln(&b, strings.Join(entries, "\n"))
 	return b.String(), nil
-}
-
-// logEntries lists the whole event log as "request id|time|user|kind",
-// sorted.
-func logEntries(ctx context.Context, e *insights.Engine) ([]string, error) {
-	var out []string
-	q := insights.LogQuery{Limit: insights.MaxPageSize}
-	for {
-		p, err := e.Log(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, en := range p.Entries {
-			out = append(out, fmt.Sprintf("%s|%d|%s|%s", en.RequestID, en.Time.UnixNano(), en.UserKey, en.Kind))
-		}
-		if p.Next == "" {
-			slices.Sort(out)
-			return out, nil
-		}
-		q.Cursor = p.Next
-	}
 }
 
 // bruteForce checks e against the events of batches [0, n), each once:
@@ -180,7 +160,7 @@ func bruteForce(t *testing.T, ctx context.Context, name string, e *insights.Engi
 		}
 	}
 	slices.Sort(want)
-	got, err := logEntries(ctx, e)
+	got, err := replicatest.LogEntries(ctx, e)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -346,7 +326,7 @@ func checkReplica(t *testing.T, ctx context.Context, name string, e *insights.En
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s has not answered as the reference within 20 s of polling:\n%s", name, firstDiff(got, want))
+			t.Fatalf("%s has not answered as the reference within 20 s of polling:\n%s", name, replicatest.FirstDiff(got, want))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -358,20 +338,9 @@ func checkReplica(t *testing.T, ctx context.Context, name string, e *insights.En
 		t.Fatalf("%s: %v", name, err)
 	}
 	if got != want {
-		t.Fatalf("%s after Refresh:\n%s", name, firstDiff(got, want))
+		t.Fatalf("%s after Refresh:\n%s", name, replicatest.FirstDiff(got, want))
 	}
 	bruteForce(t, ctx, name, e, engBatches)
-}
-
-// firstDiff shows the first line where got and want differ.
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range min(len(g), len(w)) {
-		if g[i] != w[i] {
-			return fmt.Sprintf("line %d\n got %.400s\nwant %.400s", i, g[i], w[i])
-		}
-	}
-	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
 }
 
 // A replica checkpoints what the store holds, not only what it applied:
@@ -425,7 +394,7 @@ func TestReplicaCheckpointCatchesUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got != want {
-			t.Fatalf("replica %d opened after the checkpoints:\n%s", i, firstDiff(got, want))
+			t.Fatalf("replica %d opened after the checkpoints:\n%s", i, replicatest.FirstDiff(got, want))
 		}
 		bruteForce(t, ctx, fmt.Sprintf("replica %d", i), e, n)
 	}
@@ -489,7 +458,7 @@ func TestReplicaLostReply(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got != want {
-			t.Fatalf("replica %d:\n%s", i, firstDiff(got, want))
+			t.Fatalf("replica %d:\n%s", i, replicatest.FirstDiff(got, want))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/insightslab/insights/internal/replicatest"
 	"github.com/insightslab/insights/internal/storetest"
 	"github.com/insightslab/insights/pgstore"
 	"github.com/insightslab/insights/store"
@@ -20,4 +21,10 @@ func TestReplicasConformance(t *testing.T) {
 	if err := s.Create(context.Background(), "meta.json", nil); !errors.Is(err, store.ErrInvalidKey) {
 		t.Fatalf("Create of a key outside the log = %v, want ErrInvalidKey", err)
 	}
+}
+
+// Erase on three replicas on PostgreSQL (internal/replicatest.RunErase).
+func TestEraseOnReplicasOnPostgres(t *testing.T) {
+	pool := testPool(t)
+	replicatest.RunErase(t, pgstore.New(pool, newSchema(t, pool)))
 }

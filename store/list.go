@@ -7,6 +7,16 @@ import (
 	"strings"
 )
 
+// RangeLister is the optional interface of a Store that lists the keys
+// under a prefix from a given key on, skipping the keys below it without
+// reading them (a database's index): a follower lists the log records
+// after the last one it applied, not every one since the checkpoint.
+type RangeLister interface {
+	// ListFrom returns List(prefix) without the keys that sort below
+	// from, in ascending order.
+	ListFrom(ctx context.Context, prefix, from string) ([]string, error)
+}
+
 // List implements Store. It walks the deepest directory that prefix
 // names whole ("days/2024-" walks days/) and, below it, only the
 // directories that can hold matching keys, reading each one's entries:

@@ -39,6 +39,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -136,6 +137,13 @@ func (m *Memory) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	sort.Strings(keys)
 	return keys, nil
+}
+
+// ListFrom implements RangeLister.
+func (m *Memory) ListFrom(ctx context.Context, prefix, from string) ([]string, error) {
+	keys, err := m.List(ctx, prefix)
+	i, _ := slices.BinarySearch(keys, from)
+	return keys[i:], err
 }
 
 // keyError names the missing key and wraps ErrNotFound.

@@ -11,7 +11,8 @@ import (
 
 // BenchmarkDetectorAdd folds sign-ins of 100,000 users from 10,000
 // addresses in order, 5% failing with a bad password, 10 per second of
-// event time: the detector's own cost per event, and its state.
+// event time, numbered as the engine numbers them (UserNumber): the
+// detector's own cost per event, and its state.
 func BenchmarkDetectorAdd(b *testing.B) {
 	for _, h := range []time.Duration{15 * time.Minute, 2 * time.Hour} {
 		b.Run("lateHorizon="+h.String(), func(b *testing.B) { benchmarkDetectorAdd(b, h) })
@@ -34,7 +35,7 @@ func benchmarkDetectorAdd(b *testing.B, horizon time.Duration) {
 	for b.Loop() {
 		n++
 		u := rng.IntN(len(users))
-		o := Observation{Time: t0 + int64(n)*int64(100*time.Millisecond), Ref: Ref(n), Kind: KindSignIn, User: users[u],
+		o := Observation{Time: t0 + int64(n)*int64(100*time.Millisecond), Ref: Ref(n), Kind: KindSignIn, User: users[u], UserNumber: uint32(u + 1),
 			Status: StatusSuccess, App: "portal", IP: ips[u%len(ips)], Country: "FR", OSFamily: "Windows", BrowserFamily: "Edge",
 			Lat: 48.85, Lon: 2.35}
 		if rng.IntN(20) == 0 {

@@ -16,9 +16,9 @@ type countRule struct {
 	followUp  int64 // ns; 0: none
 	level     Level
 	text      string
-	qualifies func(o *Observation) bool
-	follows   func(o *Observation) bool // nil: no follow-up
-	user      bool                      // the key is the detection's user (else its source)
+	qualifies func(o *rec) bool
+	follows   func(o *rec) bool // nil: no follow-up
+	user      bool              // the key is the detection's user (else its source)
 }
 
 // episode is one detection being built: the key's detection of one
@@ -39,27 +39,34 @@ type countState struct {
 
 func (r *countRule) newState(key string) state { return &countState{r: r, key: key} }
 
-func (s *countState) clone() state { c := s.copy(); return &c }
+func (s *countState) copyTo(dst state) state {
+	c, _ := dst.(*countState)
+	if c == nil {
+		c = new(countState)
+	}
+	s.copyInto(c)
+	return c
+}
 
 func (s *countState) fresh() state { return s.r.newState(s.key) }
 
-// copy returns a deep copy of s.
-func (s *countState) copy() countState {
-	c := countState{r: s.r, key: s.key, win: s.win.clone()}
+// copyInto makes c a deep copy of s, reusing c's arrays.
+func (s *countState) copyInto(c *countState) {
+	c.r, c.key = s.r, s.key
+	s.win.copyTo(&c.win)
 	copyEp := func(e *episode) *episode {
 		n := *e
 		n.d.Evidence = append([]Ref(nil), e.d.Evidence...)
 		return &n
 	}
-	c.open, c.await = cloneEpisodes(s.open, s.await, copyEp)
-	return c
+	c.open, c.await = cloneEpisodes(s.open, s.await, c.await[:0], copyEp)
 }
 
 func (s *countState) idle(cut int64) bool {
 	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
-func (s *countState) fold(o *Observation, out sink) {
+func (s *countState) fold(o *rec, out sink) {
 	r := s.r
 	s.await = raisable(s.await, o.Time, r.followUp)
 	if r.follows != nil && r.follows(o) && len(s.await) > 0 {
@@ -129,7 +136,7 @@ func raisable[E ongoing](await []E, t, followUp int64) []E {
 // windowIdle reports whether nothing of a window rule's state can affect
 // an event at or after cut: no event in the window, no episode open in
 // cut's bucket, none a follow-up may raise.
-func windowIdle[E ongoing](win []*Observation, window int64, open E, await []E, followUp, cut int64) bool {
+func windowIdle[E ongoing](win []wev, window int64, open E, await []E, followUp, cut int64) bool {
 	var none E
 	for _, o := range win {
 		if o.Time > cut-window {
@@ -148,10 +155,11 @@ func windowIdle[E ongoing](win []*Observation, window int64, open E, await []E, 
 }
 
 // cloneEpisodes copies the open episode and those awaiting a follow-up
-// with cp, keeping open among await when it was.
-func cloneEpisodes[E ongoing](open E, await []E, cp func(E) E) (E, []E) {
+// with cp, keeping open among await when it was; the copies of await are
+// appended to out.
+func cloneEpisodes[E ongoing](open E, await []E, out []E, cp func(E) E) (E, []E) {
 	var none, o E
-	var out []E
+	clear(out[:cap(out)])
 	for _, e := range await {
 		n := cp(e)
 		if e == open {
@@ -179,8 +187,8 @@ func bruteRule(o Options) *countRule {
 		followUp: int64(o.BruteFollowUp), level: LevelMedium, user: true,
 		text: fmt.Sprintf("≥ %d failed first-factor sign-ins of one user within %v (episodes aligned on %v); high if a successful sign-in follows within %v of the latest",
 			o.BruteFailures, dur(o.BruteWindow), dur(o.BruteWindow), dur(o.BruteFollowUp)),
-		qualifies: func(o *Observation) bool { return o.userSignIn() && o.FirstFactorFailure },
-		follows:   func(o *Observation) bool { return o.userSignIn() && o.Status == StatusSuccess },
+		qualifies: func(o *rec) bool { return o.userSignIn() && o.FirstFactorFailure },
+		follows:   func(o *rec) bool { return o.userSignIn() && o.Status == StatusSuccess },
 	}
 }
 
@@ -189,8 +197,8 @@ func fatigueRule(o Options) *countRule {
 		followUp: int64(o.FatigueFollowUp), level: LevelMedium, user: true,
 		text: fmt.Sprintf("≥ %d MFA challenges of one user denied or not completed within %v (episodes aligned on %v); high if an approval follows within %v of the latest",
 			o.FatigueDenials, dur(o.FatigueWindow), dur(o.FatigueWindow), dur(o.FatigueFollowUp)),
-		qualifies: func(o *Observation) bool { return o.MFA == MFADenied && !o.Principal },
-		follows:   func(o *Observation) bool { return o.MFA == MFAApproved && !o.Principal },
+		qualifies: func(o *rec) bool { return o.MFA == MFADenied && !o.Principal },
+		follows:   func(o *rec) bool { return o.MFA == MFAApproved && !o.Principal },
 	}
 }
 
@@ -198,7 +206,7 @@ func signUpRule(o Options) *countRule {
 	return &countRule{typ: SignUpFlood, threshold: o.SignUpFlood, window: int64(o.SignUpWindow), level: LevelMedium,
 		text: fmt.Sprintf("≥ %d sign-ups from one source (IPv4 /24, IPv6 /64) within %v (episodes aligned on %v)",
 			o.SignUpFlood, dur(o.SignUpWindow), dur(o.SignUpWindow)),
-		qualifies: func(o *Observation) bool { return o.Kind == KindSignUp },
+		qualifies: func(o *rec) bool { return o.Kind == KindSignUp },
 	}
 }
 
@@ -213,32 +221,43 @@ func dur(d time.Duration) string {
 	return s
 }
 
-// window holds the events of a sliding window, oldest first. The events
-// are shared: nobody changes an observation once added.
+// window holds the events of a sliding window, oldest first, as the
+// rules read them.
 type window struct {
-	evs  []*Observation
+	evs  []wev
 	head int // evs[:head] have left the window
 }
 
-// all returns the events in the window.
-func (w *window) all() []*Observation { return w.evs[w.head:] }
+// wev is what a window keeps of an event: its time and reference, and for
+// passwordSpray its user, status and first-factor failure.
+type wev struct {
+	Time               int64
+	Ref                Ref
+	user               uint32
+	Status             Status
+	FirstFactorFailure bool
+}
 
-func (w *window) push(o *Observation) { w.evs = append(w.evs, o) }
+// all returns the events in the window.
+func (w *window) all() []wev { return w.evs[w.head:] }
+
+func (w *window) push(o *rec) {
+	w.evs = append(w.evs, wev{o.Time, o.Ref, o.user, o.Status, o.FirstFactorFailure})
+}
 
 // expire drops the events at or before t, calling gone (if not nil) for each.
-func (w *window) expire(t int64, gone func(*Observation)) {
+func (w *window) expire(t int64, gone func(*wev)) {
 	for w.head < len(w.evs) && w.evs[w.head].Time <= t {
 		if gone != nil {
-			gone(w.evs[w.head])
+			gone(&w.evs[w.head])
 		}
-		w.evs[w.head] = nil
 		w.head++
 	}
-	if w.head > 32 && 2*w.head > len(w.evs) {
+	if w.head > 0 && 2*w.head >= len(w.evs) { // a copy of at most head events: amortized
 		n := copy(w.evs, w.evs[w.head:])
-		clear(w.evs[n:])
 		w.evs, w.head = w.evs[:n], 0
 	}
 }
 
-func (w *window) clone() window { return window{evs: slices.Clone(w.all())} }
+// copyTo makes c a copy of w, reusing c's array.
+func (w *window) copyTo(c *window) { c.evs, c.head = append(c.evs[:0], w.all()...), 0 }

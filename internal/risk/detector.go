@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -17,9 +18,10 @@ var ErrTooLate = errors.New("risk: event older than the late horizon")
 type state interface {
 	// fold adds o, which comes after every event folded before, and
 	// emits the detections it opens or changes.
-	fold(o *Observation, out sink)
-	// clone returns a deep copy.
-	clone() state
+	fold(o *rec, out sink)
+	// copyTo returns a deep copy, made in dst's memory when dst is a
+	// state of the same rule that nothing uses any more (else nil).
+	copyTo(dst state) state
 	// fresh returns the state of the same rule and key before any event.
 	fresh() state
 	// idle reports whether no event at or after cut can be affected by
@@ -28,12 +30,13 @@ type state interface {
 }
 
 // sink receives the detections a fold opens or changes. The Detector
-// records them for good; a keyState's cur records them with their
-// versions before (undo).
+// records them for good; undoSink records cur's with their versions
+// before (undo).
 type sink interface{ emit(*Detection) }
 
-// key names one rule's state: a user or app key, or a source prefix
-// (kept as a prefix so that routing an event builds no string).
+// key names one rule's state: an app key, or a source prefix (kept as a
+// prefix so that routing an event builds no string). The user-keyed
+// rules number their states by the user's number instead.
 type key struct {
 	s string
 	p netip.Prefix
@@ -47,28 +50,42 @@ func (k key) name() string {
 	return k.s
 }
 
-// rule routes observations to the key of its state, if o concerns it.
-type rule struct {
-	route    func(o *Observation, src netip.Prefix) (k key, ok bool) // src: o's source prefix
-	newState func(name string) state
-}
-
 // keyState is one rule's state for one key, split at the detector's
 // cut: lag has folded the key's events before the cut, for good (nil
 // while there were none: a new key's first events fold into cur alone,
-// and lag is made when needed, base); buf
-// holds the later ones, sorted; cur is lag with buf folded (nil while buf
-// is empty). undo keeps, for every detection cur's folds emitted, its
-// version before them (nil: it did not exist), so a late event within
-// buf replays buf on a clone of lag and gets exactly what an ordered
-// arrival would have.
+// and lag is made when needed, base); buf holds the later ones, sorted;
+// cur is lag with buf folded (nil while buf is empty). undo keeps, for
+// every detection cur's folds emitted, its version before them (nil: it
+// did not exist), so a late event within buf replays buf on a copy of
+// lag and gets exactly what an ordered arrival would have. A keyState
+// with neither lag nor cur is an empty slot. last is the time and
+// reference of buf's last event, so that an event in order, and an
+// advance past the whole buffer, read nothing of the buffer.
 type keyState struct {
 	lag  state
 	cur  state
-	buf  []*Observation // shared by every key of the event; never changed
+	buf  []rec
 	undo map[string]*Detection
-	d    *Detector
+	last struct {
+		time int64
+		ref  Ref
+	}
 }
+
+// table is one rule's key states, in a slice by key number: the user's
+// number for the user-keyed rules (ruleUser), else the number ids gives
+// the key.
+type table struct {
+	ids   map[key]uint32 // nil for the user-keyed rules
+	slots []keyState
+	free  []uint32 // numbers of forgotten keys (ids), for new keys
+	spare []state  // states dropped by advance and replay, for the next copies
+	bufs  [][]rec  // emptied buffers' arrays, for the next keys of the rule to buffer events
+	live  int      // slots with a state
+}
+
+// slotRef names a key state: its rule and number.
+type slotRef struct{ rule, n uint32 }
 
 // Detector computes detections incrementally. Events may arrive in any
 // order within Options.LateHorizon of the latest; the detections are then
@@ -76,27 +93,35 @@ type keyState struct {
 // bounded: per key, what its rule's windows need, plus the events of the
 // last late horizon. A Detector is not safe for concurrent use.
 type Detector struct {
-	opt    Options
-	rules  []rule
-	states []map[key]*keyState // by rule, by key
-	dets   map[string]*Detection
-	change uint64               // counts changes of dets (Version)
-	users  map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
-	latest int64                // the latest event time seen
-	cut    int64                // events before it are refused; states have folded those before it for good
-	swept  int64                // cut of the last sweep of idle states
-	folded int64                // cut of the last advance of the buffered keys
-	queued []*keyState          // keys whose buffer was empty when an event came: maybe buffered still
+	opt      Options
+	newState [numRules]func(key string) state // by rule (rules.go)
+	tables   [numRules]table
+	userKeys names    // user keys, numbered for rec.user and the user-keyed tables
+	byCaller []uint32 // userKeys numbers by Observation.UserNumber
+	values   names    // country, OS and browser values, for rec
+	cache    [3]valueCache
+	undo     undoSink
+	dets     map[string]*Detection
+	change   uint64               // counts changes of dets (Version)
+	users    map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
+	latest   int64                // the latest event time seen
+	cut      int64                // events before it are refused; states have folded those before it for good
+	swept    int64                // cut of the last sweep of idle states
+	folded   int64                // cut of the last advance of the buffered keys
+	queued   []slotRef            // keys whose buffer was empty when an event came: maybe buffered still
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
 // their defaults).
 func New(opt Options) *Detector {
-	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}}
-	d.rules = d.newRules()
-	d.states = make([]map[key]*keyState, len(d.rules))
-	for i := range d.states {
-		d.states[i] = map[key]*keyState{}
+	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{},
+		userKeys: newNames(), values: newNames()}
+	d.undo.d = d
+	d.newState = d.newRules()
+	for i := range d.tables {
+		if i != ruleUser {
+			d.tables[i].ids = map[key]uint32{}
+		}
 	}
 	return d
 }
@@ -121,30 +146,26 @@ func (d *Detector) SetLists(anonymized, malicious []netip.Prefix) {
 // Add folds o in. It returns ErrTooLate, and changes nothing, when o is
 // older than the late horizon behind the latest event added. Cost: per
 // rule concerned, the fold of o, and for an event older than the key's
-// latest, a replay of the key's events of the last late horizon.
+// latest, a replay of the key's events of the last late horizon. In the
+// steady state it allocates nothing but the detections it makes.
 func (d *Detector) Add(o *Observation) error {
 	if o.Time < d.cut {
 		return ErrTooLate
 	}
 	d.listDetections(o)
 	d.userEvent(o)
-	var shared *Observation
+	var r rec
+	made := false
 	src := sourcePrefix(o.IP)
-	for i, r := range d.rules {
-		k, ok := r.route(o, src)
+	for i := range numRules {
+		k, ok := route(i, o, src)
 		if !ok {
 			continue
 		}
-		ks := d.states[i][k]
-		if ks == nil {
-			ks = &keyState{cur: r.newState(k.name()), d: d}
-			d.states[i][k] = ks
+		if !made {
+			r, made = d.record(o), true
 		}
-		if shared == nil {
-			shared = new(Observation)
-			*shared = *o
-		}
-		d.insert(ks, shared)
+		d.insert(slotRef{uint32(i), d.slot(i, k, r.user)}, &r)
 	}
 	if o.Time > d.latest {
 		d.latest = o.Time
@@ -159,31 +180,68 @@ func (d *Detector) Add(o *Observation) error {
 	return nil
 }
 
-// insert adds o to ks: folded at once when it is the key's latest,
-// else by a replay of the key's buffer.
-func (d *Detector) insert(ks *keyState, o *Observation) {
-	if n := len(ks.buf); n == 0 || before(ks.buf[n-1], o) {
+// slot returns the number of the state of key k (user: user's number) in
+// rule i's table, making the state if there is none.
+func (d *Detector) slot(i int, k key, user uint32) uint32 {
+	t := &d.tables[i]
+	n := user
+	switch m, ok := t.ids[k]; {
+	case i == ruleUser:
+		for int(n) >= len(t.slots) {
+			t.slots = append(t.slots, keyState{})
+		}
+	case ok:
+		return m
+	case len(t.free) > 0:
+		n, t.free = t.free[len(t.free)-1], t.free[:len(t.free)-1]
+		t.ids[k] = n
+	default:
+		n = uint32(len(t.slots))
+		t.slots = append(t.slots, keyState{})
+		t.ids[k] = n
+	}
+	if ks := &t.slots[n]; ks.lag == nil && ks.cur == nil {
+		name := k.name()
+		if i == ruleUser {
+			name = d.userKeys.name(user)
+		}
+		ks.cur = d.newState[i](name)
+		t.live++
+	}
+	return n
+}
+
+// insert adds o to the key state at: folded at once when it is the key's
+// latest, else by a replay of the key's buffer.
+func (d *Detector) insert(at slotRef, o *rec) {
+	t := &d.tables[at.rule]
+	ks := &t.slots[at.n]
+	if n := len(ks.buf); n == 0 || earlier(ks.last.time, ks.last.ref, o.Time, o.Ref) {
 		if n == 0 {
-			d.queued = append(d.queued, ks)
+			d.queued = append(d.queued, at)
+			if ks.buf == nil {
+				ks.buf = pop(&t.bufs)
+			}
 		}
-		ks.buf = append(ks.buf, o)
+		ks.buf = append(ks.buf, *o)
+		ks.last.time, ks.last.ref = o.Time, o.Ref
 		if ks.cur == nil {
-			ks.cur = ks.lag.clone()
+			ks.cur = ks.lag.copyTo(pop(&t.spare))
 		}
-		ks.cur.fold(o, ks)
-		if o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
-			d.advance(ks, d.cut)
+		ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
+		if n > 0 && o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
+			d.advance(t, ks, d.cut)
 		}
 		return
 	}
-	i, _ := slices.BinarySearchFunc(ks.buf, o, func(a, b *Observation) int { return compare(a, b) })
-	ks.buf = slices.Insert(ks.buf, i, o)
-	d.replay(ks, 0)
+	i := sort.Search(len(ks.buf), func(i int) bool { return o.before(&ks.buf[i]) })
+	ks.buf = slices.Insert(ks.buf, i, *o)
+	d.replay(t, ks, 0)
 }
 
 // replay restores the detections cur's folds changed, folds buf[:n] into
-// lag for good, and folds the rest on a fresh clone of lag.
-func (d *Detector) replay(ks *keyState, n int) {
+// lag for good, and folds the rest on a fresh copy of lag.
+func (d *Detector) replay(t *table, ks *keyState, n int) {
 	for id, old := range ks.undo {
 		if old == nil {
 			d.drop(id)
@@ -193,17 +251,18 @@ func (d *Detector) replay(ks *keyState, n int) {
 	}
 	ks.undo = nil
 	lag := ks.base()
-	for _, o := range ks.buf[:n] {
-		lag.fold(o, d)
+	for i := range ks.buf[:n] {
+		lag.fold(&ks.buf[i], d)
 	}
 	ks.shift(n)
+	t.dropState(ks.cur)
 	ks.cur = nil
 	if len(ks.buf) == 0 {
 		return
 	}
-	ks.cur = lag.clone()
-	for _, o := range ks.buf {
-		ks.cur.fold(o, ks)
+	ks.cur = lag.copyTo(pop(&t.spare))
+	for i := range ks.buf {
+		ks.cur.fold(&ks.buf[i], d.undoTo(ks))
 	}
 }
 
@@ -213,24 +272,28 @@ func (d *Detector) replay(ks *keyState, n int) {
 // common case), neither do lag's folds of the same events from the same
 // state: lag takes the events before cut and cur, which is lag with the
 // rest folded, stays, with no copy and no re-fold. Otherwise a replay.
-func (d *Detector) advance(ks *keyState, cut int64) {
-	n, _ := slices.BinarySearchFunc(ks.buf, cut, func(a *Observation, t int64) int { return cmp.Compare(a.Time, t) })
+func (d *Detector) advance(t *table, ks *keyState, cut int64) {
+	n := len(ks.buf)
+	if n > 0 && ks.last.time >= cut {
+		n, _ = slices.BinarySearchFunc(ks.buf, cut, func(a rec, t int64) int { return cmp.Compare(a.Time, t) })
+	}
 	switch {
 	case n == 0:
 	case n == len(ks.buf):
-		clear(ks.buf)
-		ks.lag, ks.cur, ks.buf, ks.undo = ks.cur, nil, ks.buf[:0], nil
-		if cap(ks.buf) > keptBuffer {
-			ks.buf = nil
+		t.dropState(ks.lag)
+		ks.lag, ks.cur, ks.undo = ks.cur, nil, nil
+		if cap(ks.buf) <= keptBuffer {
+			t.bufs = append(t.bufs, ks.buf[:0])
 		}
+		ks.buf = nil
 	case ks.undo == nil:
 		lag := ks.base()
-		for _, o := range ks.buf[:n] {
-			lag.fold(o, d)
+		for i := range ks.buf[:n] {
+			lag.fold(&ks.buf[i], d)
 		}
 		ks.shift(n)
 	default:
-		d.replay(ks, n)
+		d.replay(t, ks, n)
 	}
 }
 
@@ -243,31 +306,56 @@ func (ks *keyState) base() state {
 	return ks.lag
 }
 
-// keptBuffer is the largest buffer array an emptied key keeps for its
-// next events: most keys have a few events per horizon, and a hot key's
-// large array is not kept idle.
-const keptBuffer = 16
+// keptBuffer is the largest buffer array kept for reuse: most keys have
+// a few events per horizon, and a hot key's large array is not kept idle.
+const keptBuffer = 32
 
 // shift drops the first n events of the buffer, keeping its array.
-func (ks *keyState) shift(n int) {
-	m := copy(ks.buf, ks.buf[n:])
-	clear(ks.buf[m:])
-	ks.buf = ks.buf[:m]
+func (ks *keyState) shift(n int) { ks.buf = ks.buf[:copy(ks.buf, ks.buf[n:])] }
+
+// dropState keeps s, which nothing uses any more, for a later copy.
+func (t *table) dropState(s state) {
+	if s != nil {
+		t.spare = append(t.spare, s)
+	}
+}
+
+// pop removes and returns the last element of *s, the zero value when
+// there is none: a spare state for copyTo, an emptied buffer's array.
+func pop[T any](s *[]T) T {
+	var v T
+	if n := len(*s); n > 0 {
+		v, (*s)[n-1] = (*s)[n-1], v
+		*s = (*s)[:n-1]
+	}
+	return v
 }
 
 // emit records a detection for good.
 func (d *Detector) emit(det *Detection) { d.put(det.clone()) }
 
-// emit records a detection of cur's folds through the detector,
-// remembering in undo what it replaces.
-func (ks *keyState) emit(det *Detection) {
+// undoSink records the detections of a key's cur folds through the
+// detector, remembering in the key's undo what they replace.
+type undoSink struct {
+	d  *Detector
+	ks *keyState
+}
+
+// undoTo returns the sink of ks's cur folds.
+func (d *Detector) undoTo(ks *keyState) sink {
+	d.undo.ks = ks
+	return &d.undo
+}
+
+func (u *undoSink) emit(det *Detection) {
+	ks := u.ks
 	if ks.undo == nil {
 		ks.undo = map[string]*Detection{}
 	}
 	if _, ok := ks.undo[det.ID]; !ok {
-		ks.undo[det.ID] = ks.d.dets[det.ID]
+		ks.undo[det.ID] = u.d.dets[det.ID]
 	}
-	ks.d.put(det.clone())
+	u.d.put(det.clone())
 }
 
 // sweepEvery is how much event time passes between two sweeps of idle
@@ -280,31 +368,51 @@ const sweepEvery = int64(24 * time.Hour)
 // Cost: a step per key that received events.
 func (d *Detector) advanceQueued() {
 	keep := d.queued[:0]
-	for _, ks := range d.queued {
-		if d.advance(ks, d.cut); len(ks.buf) > 0 {
-			keep = append(keep, ks)
+	for _, at := range d.queued {
+		t := &d.tables[at.rule]
+		ks := &t.slots[at.n]
+		if d.advance(t, ks, d.cut); len(ks.buf) > 0 {
+			keep = append(keep, at)
 		}
 	}
-	clear(d.queued[len(keep):])
 	d.queued, d.folded = keep, d.cut
 }
 
 // Compact folds every key's events before the cut into its lag and
-// forgets the states that can no longer matter. Add calls it once per 24
-// hours of event time; call it to release memory sooner. Cost: one pass
-// over the keys.
+// forgets the states that can no longer matter, and the spare states and
+// buffers kept for reuse. Add calls it once per 24 hours of event time;
+// call it to release memory sooner. Cost: one pass over the keys.
 func (d *Detector) Compact() {
-	for i := range d.states {
-		for k, ks := range d.states[i] {
-			d.advance(ks, d.cut)
-			if len(ks.buf) == 0 && ks.lag.idle(d.cut) {
-				delete(d.states[i], k)
+	for i := range d.tables {
+		t := &d.tables[i]
+		forget := func(n uint32) bool {
+			ks := &t.slots[n]
+			if d.advance(t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
+				return false
+			}
+			*ks = keyState{}
+			t.live--
+			return true
+		}
+		if t.ids == nil {
+			for n := range t.slots {
+				if ks := &t.slots[n]; ks.lag != nil || ks.cur != nil {
+					forget(uint32(n))
+				}
+			}
+		} else {
+			for k, n := range t.ids {
+				if forget(n) {
+					delete(t.ids, k)
+					t.free = append(t.free, n)
+				}
 			}
 		}
+		t.spare, t.bufs = nil, nil
 	}
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
-	d.queued = slices.DeleteFunc(d.queued, func(ks *keyState) bool { return len(ks.buf) == 0 })
+	d.queued = slices.DeleteFunc(d.queued, func(at slotRef) bool { return len(d.tables[at.rule].slots[at.n].buf) == 0 })
 }
 
 // Detections returns every detection, by time, then id.
@@ -328,8 +436,8 @@ func (d *Detector) Len() int { return len(d.dets) }
 // counts once for the four user-keyed rules.
 func (d *Detector) Keys() int {
 	n := 0
-	for _, m := range d.states {
-		n += len(m)
+	for i := range d.tables {
+		n += d.tables[i].live
 	}
 	return n
 }

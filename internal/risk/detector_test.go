@@ -268,9 +268,17 @@ func TestLateDetectionBeforeAKeptRemedy(t *testing.T) {
 
 // TestCloneKeepsTheOpenEpisodeAwaiting: a state copied in the middle of an
 // episode (as a replay copies a key's lag) goes on as the original would:
-// the open episode is the one a follow-up raises.
+// the open episode is the one a follow-up raises. The copy is made in the
+// memory of a spare state that folded every event (as advance and replay
+// reuse dropped states): nothing of it shows through.
 func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
-	run := func(s state, es events, copyAt int) []Detection {
+	d := New(Options{})
+	run := func(newState func(string) state, key string, es events, copyAt int) []Detection {
+		s, spare := newState(key), newState(key)
+		for i := range es {
+			r := d.record(&es[i])
+			spare.fold(&r, emitFunc(func(*Detection) {}))
+		}
 		var got []Detection
 		emit := func(d *Detection) {
 			for i := range got {
@@ -283,9 +291,10 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 		}
 		for i := range es {
 			if i == copyAt {
-				s = s.clone()
+				s = s.copyTo(spare)
 			}
-			s.fold(&es[i], emitFunc(emit))
+			r := d.record(&es[i])
+			s.fold(&r, emitFunc(emit))
 		}
 		return got
 	}
@@ -294,7 +303,7 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 		brute.add(failure("v", at(time.Duration(i)*time.Second)))
 	}
 	brute.add(success("v", at(time.Minute)))
-	got := run(bruteRule(Options{}.WithDefaults()).newState("v"), brute, 10)
+	got := run(bruteRule(Options{}.WithDefaults()).newState, "v", brute, 10)
 	if len(got) != 1 || got[0].Level != LevelHigh || len(got[0].Evidence) != 12 {
 		t.Fatalf("brute force copied after its opening: %+v", got)
 	}
@@ -305,7 +314,9 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 		spray.add(o)
 	}
 	spray.add(fromSpray(success("s20", at(time.Hour))))
-	got = run(sprayRuleOf(Options{}.WithDefaults()).newState("203.0.113.0/24"), spray, 20)
+	sprayRule := sprayRuleOf(Options{}.WithDefaults())
+	sprayRule.names = &d.userKeys
+	got = run(sprayRule.newState, "203.0.113.0/24", spray, 20)
 	if len(got) != 2 || got[1].Level != LevelHigh || got[1].User != "s20" || len(got[1].Evidence) != 2 {
 		t.Fatalf("spray copied after its opening: %+v", got)
 	}

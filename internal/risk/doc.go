@@ -103,6 +103,30 @@
 // the whole set (the engine rescans its event log). Compact forgets the
 // states that no later event can affect.
 //
+// The layout, for ingest cost (SPEC §13) and memory:
+//
+//   - Kept events are records of 64 bytes with no pointer (rec): the
+//     fields the rules read, user keys and country, OS and browser values
+//     numbered densely by the detector (numbers are never reused: they
+//     grow with the distinct users and values, which the engine bounds),
+//     networks packed in a number. Buffers and windows hold them by value.
+//   - Each rule's key states are a slice indexed by a dense key number:
+//     for the user-keyed rules the user's number, found by an index when
+//     the caller numbers its users (Observation.UserNumber, which the
+//     engine fills from its user id), else by a map of keys; for sources
+//     and apps a map gives the number. A key state records its buffer's
+//     last time and reference, so an event in order and an advance past
+//     the whole buffer read nothing of the buffer.
+//   - A user's state is one object: its unfamiliar-properties history is
+//     one array (the recent times, then value and time pairs), inline in
+//     the state while it fits 16 words (the defaults' 5 times and 4
+//     values); bruteForce and mfaFatigue parts exist only while they hold
+//     something.
+//   - States dropped when a key advances past its buffer or replays, and
+//     emptied buffer arrays, are reused for the next copies and buffers:
+//     Add allocates nothing in the steady state but the detections it
+//     makes. Compact releases them.
+//
 // # Concurrency
 //
 // A Detector is not safe for concurrent use; the engine calls it under its

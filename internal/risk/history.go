@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"slices"
 )
 
 // unfamiliarRule is unfamiliarSignInProperties over one user's successful
@@ -24,36 +23,27 @@ const (
 	numProps
 )
 
+// unfamiliarState is a user's history of successful sign-ins in one
+// array, so that it is one allocation and one copy: data[:minimum] holds
+// the times of the latest n (at most minimum) successful sign-ins, oldest
+// first; data[minimum:] holds pairs of a property value (propValue) and
+// its latest time among the sign-ins folded. Values older than the
+// history are dropped from time to time. A user has few values: pairs
+// searched linearly are smaller and cheaper to copy than maps.
 type unfamiliarState struct {
-	r    *unfamiliarRule
-	user string
-	// seen holds each property value with its latest time among the
-	// user's successful sign-ins folded; values older than the history
-	// are dropped from time to time. A user has few values: a slice,
-	// searched linearly, is smaller and cheaper to copy than maps.
-	seen []seenValue
-	// recent holds the times of the latest `minimum` successful sign-ins,
-	// oldest first.
-	recent []int64
-	pruned int // len(seen) after the last pruning
+	data   []int64
+	n      int32 // recent times in data[:minimum]
+	pruned int32 // values after the last pruning
+	// inline holds data while it fits (the defaults' five times and four
+	// values do): the history is then in the user's state, with no
+	// allocation and no pointer to follow. Copying the struct would share
+	// it: copyTo copies.
+	inline [16]int64
 }
 
-// seenValue is one value of one property, with its latest time.
-type seenValue struct {
-	propValue
-	prop uint8
-	t    int64
-}
-
-// propValue is a property's value: a string, or for the network a
-// number (networkID), so that reading an event builds no string.
-type propValue struct {
-	s   string
-	net uint64
-}
-
-// empty reports whether the value is missing: it is never new.
-func (v propValue) empty() bool { return v.s == "" && v.net == 0 }
+// propValue tags value v of property p: its number in Detector.values, or
+// for the network its networkID (below 2^50); v 0 is the missing value.
+func propValue(p int, v uint64) uint64 { return uint64(p)<<56 | v }
 
 // networkID packs an address's network (Network) in a number: the tag 1
 // and the 16 bits of an IPv4 /16, or the tag 2 and the 48 bits of an
@@ -71,64 +61,78 @@ func networkID(ip netip.Addr) uint64 {
 	return 2<<48 | uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
 }
 
-// copy returns a deep copy of s, recent with room for r.minimum times.
-func (s *unfamiliarState) copy() unfamiliarState {
-	c := *s
-	c.seen = slices.Clone(s.seen)
-	if s.recent != nil {
-		c.recent = append(make([]int64, 0, s.r.minimum), s.recent...)
+// copyTo makes c a deep copy of s, reusing c's array.
+func (s *unfamiliarState) copyTo(c *unfamiliarState) {
+	buf := c.data[:0]
+	if len(s.data) <= len(c.inline) {
+		buf = c.inline[:0]
 	}
-	return c
+	c.data, c.n, c.pruned = append(buf, s.data...), s.n, s.pruned
 }
 
-func (s *unfamiliarState) idle(cut int64) bool {
-	return len(s.recent) == 0 || s.recent[len(s.recent)-1] < cut-s.r.history
+func (s *unfamiliarState) idle(r *unfamiliarRule, cut int64) bool {
+	return s.n == 0 || s.data[s.n-1] < cut-r.history
 }
 
-func props(o *Observation) [numProps]propValue {
-	return [numProps]propValue{{s: o.Country}, {s: o.OSFamily}, {s: o.BrowserFamily}, {net: networkID(o.IP)}}
+func props(o *rec) [numProps]uint64 {
+	return [numProps]uint64{uint64(o.country), uint64(o.os), uint64(o.browser), o.net}
 }
 
-// find returns the index of value v of property p in seen, -1 if absent.
-func (s *unfamiliarState) find(p int, v propValue) int {
-	for i := range s.seen {
-		if x := &s.seen[i]; int(x.prop) == p && x.propValue == v {
-			return i
+// find returns the index in data of the pair of tagged value v, -1 if
+// absent; m is the rule's minimum.
+func (s *unfamiliarState) find(m int, v uint64) int {
+	for j := m; j < len(s.data); j += 2 {
+		if uint64(s.data[j]) == v {
+			return j
 		}
 	}
 	return -1
 }
 
-func (s *unfamiliarState) fold(o *Observation, out sink) {
-	r := s.r
+// fold folds user's successful sign-in o.
+func (s *unfamiliarState) fold(r *unfamiliarRule, user string, o *rec, out sink) {
+	m := r.minimum
 	p := props(o)
 	from := o.Time - r.history
 	known := func(i int) bool {
-		j := s.find(i, p[i])
-		return p[i].empty() || j >= 0 && s.seen[j].t >= from
+		j := s.find(m, propValue(i, p[i]))
+		return p[i] == 0 || j >= 0 && s.data[j+1] >= from
 	}
-	if len(s.recent) == r.minimum && s.recent[0] >= from && !known(propCountry) &&
+	if int(s.n) == m && s.data[0] >= from && !known(propCountry) &&
 		(!known(propOS) || !known(propBrowser) || !known(propNetwork)) {
-		out.emit(&Detection{ID: detectionID(Unfamiliar, s.user, o.Ref), Type: Unfamiliar, Level: LevelLow,
-			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: s.user, Rule: r.text, Evidence: []Ref{o.Ref}})
+		out.emit(&Detection{ID: detectionID(Unfamiliar, user, o.Ref), Type: Unfamiliar, Level: LevelLow,
+			Time: o.Time, Opener: o.Ref, Start: o.Time, End: o.Time, User: user, Rule: r.text, Evidence: []Ref{o.Ref}})
 	}
-	if s.seen == nil {
-		s.seen, s.recent = make([]seenValue, 0, numProps), make([]int64, 0, r.minimum)
+	if len(s.data) == 0 {
+		if m+2*numProps <= len(s.inline) {
+			s.data = s.inline[:m]
+		} else {
+			s.data = make([]int64, m, m+2*numProps)
+		}
+		clear(s.data)
 	}
 	for i, v := range p {
-		if j := s.find(i, v); j >= 0 {
-			s.seen[j].t = o.Time
+		if j := s.find(m, propValue(i, v)); j >= 0 {
+			s.data[j+1] = o.Time
 		} else {
-			s.seen = append(s.seen, seenValue{v, uint8(i), o.Time})
+			s.data = append(s.data, int64(propValue(i, v)), o.Time)
 		}
 	}
-	if len(s.recent) == r.minimum {
-		s.recent = append(s.recent[:0], s.recent[1:]...)
+	if int(s.n) == m {
+		copy(s.data[:m-1], s.data[1:m])
+		s.data[m-1] = o.Time
+	} else {
+		s.data[s.n] = o.Time
+		s.n++
 	}
-	s.recent = append(s.recent, o.Time)
-	if len(s.seen) > 2*s.pruned+8 {
-		s.seen = slices.DeleteFunc(s.seen, func(x seenValue) bool { return x.t < from })
-		s.pruned = len(s.seen)
+	if values := (len(s.data) - m) / 2; values > 2*int(s.pruned)+8 {
+		kept := s.data[:m]
+		for j := m; j < len(s.data); j += 2 {
+			if s.data[j+1] >= from {
+				kept = append(kept, s.data[j], s.data[j+1])
+			}
+		}
+		s.data, s.pruned = kept, int32((len(kept)-m)/2)
 	}
 }
 
@@ -139,14 +143,11 @@ type travelRule struct {
 }
 
 type travelState struct {
-	r    *travelRule
-	user string
 	prev fix  // the latest located successful sign-in
 	has  bool // prev is set
 }
 
-// fix is where and when a sign-in was: what travel keeps of it, rather
-// than the whole observation.
+// fix is where and when a sign-in was: what travel keeps of it.
 type fix struct {
 	Time     int64
 	Ref      Ref
@@ -155,13 +156,14 @@ type fix struct {
 
 // idle is false once the state holds a sign-in: the next one compares
 // with it however late it comes.
-func (s *travelState) idle(int64) bool { return !s.has }
+func (s *travelState) idle() bool { return !s.has }
 
-func (s *travelState) fold(o *Observation, out sink) {
+// fold folds user's located successful sign-in o.
+func (s *travelState) fold(r *travelRule, user string, o *rec, out sink) {
 	f := fix{o.Time, o.Ref, o.Lat, o.Lon}
-	if p := s.prev; s.has && impossible(p, f, s.r.km, s.r.kmh) {
-		out.emit(&Detection{ID: detectionID(AtypicalTravel, s.user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
-			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: s.user, Rule: s.r.text, Evidence: []Ref{p.Ref, o.Ref}})
+	if p := s.prev; s.has && impossible(p, f, r.km, r.kmh) {
+		out.emit(&Detection{ID: detectionID(AtypicalTravel, user, p.Ref), Type: AtypicalTravel, Level: LevelMedium,
+			Time: o.Time, Opener: o.Ref, Start: p.Time, End: o.Time, User: user, Rule: r.text, Evidence: []Ref{p.Ref, o.Ref}})
 	}
 	s.prev, s.has = f, true
 }

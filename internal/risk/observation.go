@@ -62,9 +62,15 @@ type Observation struct {
 	Kind Kind
 	// User is the user key; "" for principal sign-ins and failures that
 	// name no known user.
-	User      string
-	Principal bool // a service-principal or managed-identity sign-in
-	Status    Status
+	User string
+	// UserNumber optionally numbers User densely for the detector: the
+	// caller's number of the user plus one, 0 when it has none. A user
+	// must always come with the same number or 0, and two users never
+	// with the same one. With it the detector finds the user's state by
+	// an index instead of hashing the key.
+	UserNumber uint32
+	Principal  bool // a service-principal or managed-identity sign-in
+	Status     Status
 	// FirstFactorFailure marks a failed sign-in that failed its first
 	// factor: a bad password or an unknown user (error code 50126, or a
 	// failure with no user).
@@ -83,9 +89,6 @@ type Observation struct {
 	// Lat and Lon locate the sign-in in degrees; both 0 means unknown.
 	Lat, Lon float64
 }
-
-// located reports whether o has coordinates.
-func (o *Observation) located() bool { return o.Lat != 0 || o.Lon != 0 }
 
 // userSignIn reports whether o is a sign-in of a user (not a principal).
 func (o *Observation) userSignIn() bool { return o.Kind == KindSignIn && !o.Principal }

@@ -28,19 +28,22 @@ func oracle(opt Options, obs []Observation) []Detection {
 	source := func(o *Observation) (string, bool) { return Source(o.IP), o.IP.IsValid() }
 
 	for _, r := range []struct {
-		rule    *countRule
-		key     func(o *Observation) (string, bool)
-		isUser  bool
-		follows func(o *Observation) bool
+		rule      *countRule
+		key       func(o *Observation) (string, bool)
+		isUser    bool
+		qualifies func(o *Observation) bool
+		follows   func(o *Observation) bool
 	}{
-		{bruteRule(opt), user, true, func(o *Observation) bool { return o.userSignIn() && o.Status == StatusSuccess }},
-		{fatigueRule(opt), user, true, func(o *Observation) bool { return o.MFA == MFAApproved }},
-		{signUpRule(opt), source, false, nil},
+		{bruteRule(opt), user, true, func(o *Observation) bool { return o.userSignIn() && o.FirstFactorFailure },
+			func(o *Observation) bool { return o.userSignIn() && o.Status == StatusSuccess }},
+		{fatigueRule(opt), user, true, func(o *Observation) bool { return o.MFA == MFADenied },
+			func(o *Observation) bool { return o.MFA == MFAApproved }},
+		{signUpRule(opt), source, false, func(o *Observation) bool { return o.Kind == KindSignUp }, nil},
 	} {
 		for k, es := range groups(r.key) {
 			var q []*Observation
 			for _, o := range es {
-				if r.rule.qualifies(o) {
+				if r.qualifies(o) {
 					q = append(q, o)
 				}
 			}

@@ -5,23 +5,39 @@ import (
 	"net/netip"
 )
 
-// newRules returns the stateful rules, in SPEC §9's order, the user-keyed
-// ones as one (userRules).
-func (d *Detector) newRules() []rule {
+// The stateful rules, in SPEC §9's order, the user-keyed ones as one
+// (userRules): indexes of Detector.rules and Detector.tables.
+const (
+	ruleSpray = iota
+	ruleUser
+	ruleSignUp
+	ruleSpike
+	numRules
+)
+
+// newRules returns the stateful rules' states, by index.
+func (d *Detector) newRules() [numRules]func(key string) state {
 	o := d.opt
 	spray, signUp, spike := sprayRuleOf(o), signUpRule(o), spikeRuleOf(o)
+	spray.names = &d.userKeys
 	users := &userRules{brute: bruteRule(o), fatigue: fatigueRule(o), unf: unfamiliarRuleOf(o), travel: travelRuleOf(o)}
-	return []rule{
-		{route: func(o *Observation, src netip.Prefix) (key, bool) {
-			return key{p: src}, src.IsValid() && o.userSignIn()
-		}, newState: spray.newState},
-		{route: func(o *Observation, _ netip.Prefix) (key, bool) { return key{s: o.User}, routeUser(o) }, newState: users.newState},
-		{route: func(o *Observation, src netip.Prefix) (key, bool) {
-			return key{p: src}, src.IsValid() && o.Kind == KindSignUp
-		}, newState: signUp.newState},
-		{route: func(o *Observation, _ netip.Prefix) (key, bool) {
-			return key{s: o.App}, o.Kind == KindSignIn && o.Status == StatusFailure
-		}, newState: spike.newState},
+	return [numRules]func(string) state{spray.newState, users.newState, signUp.newState, spike.newState}
+}
+
+// route returns the key of rule i's state that o concerns, if any; src
+// is o's source prefix. The user-keyed rule's key is o's user (numbered
+// by the detector). A switch rather than a function per rule: o, not
+// passed to an unknown function, stays on the caller's stack.
+func route(i int, o *Observation, src netip.Prefix) (key, bool) {
+	switch i {
+	case ruleSpray:
+		return key{p: src}, src.IsValid() && o.userSignIn()
+	case ruleUser:
+		return key{}, routeUser(o)
+	case ruleSignUp:
+		return key{p: src}, src.IsValid() && o.Kind == KindSignUp
+	default:
+		return key{s: o.App}, o.Kind == KindSignIn && o.Status == StatusFailure
 	}
 }
 
@@ -29,7 +45,7 @@ func (d *Detector) newRules() []rule {
 // sign-in from an address in a list. They need no state, so they are
 // made for good whatever o's order.
 func (d *Detector) listDetections(o *Observation) {
-	if o.Kind != KindSignIn || !o.IP.IsValid() {
+	if o.Kind != KindSignIn || !o.IP.IsValid() || len(d.opt.Anonymized)+len(d.opt.Malicious) == 0 {
 		return
 	}
 	for _, l := range []struct {

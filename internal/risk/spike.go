@@ -35,11 +35,17 @@ func (r *spikeRule) newState(key string) state {
 
 func (s *spikeState) fresh() state { return s.r.newState(s.app) }
 
-func (s *spikeState) clone() state {
-	c := *s
-	c.counts = maps.Clone(s.counts)
-	c.refs = slices.Clone(s.refs)
-	return &c
+func (s *spikeState) copyTo(dst state) state {
+	c, _ := dst.(*spikeState)
+	if c == nil {
+		c = &spikeState{counts: map[int64]int{}}
+	}
+	counts, refs := c.counts, c.refs
+	*c = *s
+	clear(counts)
+	maps.Copy(counts, s.counts)
+	c.counts, c.refs = counts, append(refs[:0], s.refs...)
+	return c
 }
 
 func (s *spikeState) idle(cut int64) bool {
@@ -65,7 +71,7 @@ func median(v []int) float64 {
 	return float64(v[n/2-1]+v[n/2]) / 2
 }
 
-func (s *spikeState) fold(o *Observation, out sink) {
+func (s *spikeState) fold(o *rec, out sink) {
 	h := floorDiv(o.Time, hourNs)
 	if h != s.hour {
 		s.hour, s.refs, s.start, s.fired = h, s.refs[:0], o.Time, false

@@ -8,6 +8,7 @@ import (
 
 // sprayRule is passwordSpray over one source's user sign-ins.
 type sprayRule struct {
+	names    *names // the detector's user keys (newRules)
 	users    int
 	share    float64
 	window   int64
@@ -26,7 +27,7 @@ type target struct {
 type sprayEpisode struct {
 	episode
 	opener  Ref                // the event that opened it
-	targets map[string]*target // by user key; users without a key are not targets
+	targets map[uint32]*target // by user number; users without a key are not targets
 }
 
 type sprayState struct {
@@ -34,23 +35,29 @@ type sprayState struct {
 	source  string
 	win     window         // the source's user sign-ins in (t-window, t]
 	failed  int            // failures in win
-	users   map[string]int // first-factor failures in win by user key
+	users   map[uint32]int // first-factor failures in win by user number
 	keyless int            // first-factor failures in win without a user key
 	open    *sprayEpisode
 	await   []*sprayEpisode // episodes whose targets may still succeed
 }
 
 func (r *sprayRule) newState(key string) state {
-	return &sprayState{r: r, source: key, users: map[string]int{}}
+	return &sprayState{r: r, source: key, users: map[uint32]int{}}
 }
 
 func (s *sprayState) fresh() state { return s.r.newState(s.source) }
 
-func (s *sprayState) clone() state {
-	c := &sprayState{r: s.r, source: s.source, win: s.win.clone(), failed: s.failed,
-		users: maps.Clone(s.users), keyless: s.keyless}
+func (s *sprayState) copyTo(dst state) state {
+	c, _ := dst.(*sprayState)
+	if c == nil {
+		c = &sprayState{users: map[uint32]int{}}
+	}
+	c.r, c.source, c.failed, c.keyless = s.r, s.source, s.failed, s.keyless
+	s.win.copyTo(&c.win)
+	clear(c.users)
+	maps.Copy(c.users, s.users)
 	copyEp := func(e *sprayEpisode) *sprayEpisode {
-		n := &sprayEpisode{episode: e.episode, opener: e.opener, targets: make(map[string]*target, len(e.targets))}
+		n := &sprayEpisode{episode: e.episode, opener: e.opener, targets: make(map[uint32]*target, len(e.targets))}
 		n.d.Evidence = slices.Clone(e.d.Evidence)
 		for u, t := range e.targets {
 			tc := *t
@@ -59,7 +66,7 @@ func (s *sprayState) clone() state {
 		}
 		return n
 	}
-	c.open, c.await = cloneEpisodes(s.open, s.await, copyEp)
+	c.open, c.await = cloneEpisodes(s.open, s.await, c.await[:0], copyEp)
 	return c
 }
 
@@ -67,18 +74,18 @@ func (s *sprayState) idle(cut int64) bool {
 	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
 }
 
-func (s *sprayState) fold(o *Observation, out sink) {
+func (s *sprayState) fold(o *rec, out sink) {
 	r := s.r
 	s.await = raisable(s.await, o.Time, r.followUp)
-	if o.Status == StatusSuccess && o.User != "" {
+	if o.Status == StatusSuccess && o.user != 0 {
 		for _, e := range s.await {
 			s.raise(e, o, out)
 		}
 	}
 	// Slide the window.
 	s.win.push(o)
-	s.count(o, 1)
-	s.win.expire(o.Time-r.window, func(w *Observation) { s.count(w, -1) })
+	s.count(o.user, o.Status, o.FirstFactorFailure, 1)
+	s.win.expire(o.Time-r.window, func(w *wev) { s.count(w.user, w.Status, w.FirstFactorFailure, -1) })
 	win := s.win.all()
 	if !o.FirstFactorFailure || len(s.users)+s.keyless < r.users || float64(s.failed) < r.share*float64(len(win)) {
 		return
@@ -87,11 +94,11 @@ func (s *sprayState) fold(o *Observation, out sink) {
 	if e := s.open; e != nil && e.bucket == b {
 		e.d.Evidence = append(e.d.Evidence, o.Ref)
 		e.d.End, e.last = o.Time, o.Time
-		e.addTarget(o)
+		e.addTarget(o.user, o.Time, o.Ref)
 		out.emit(&e.d)
 		return
 	}
-	e := &sprayEpisode{targets: map[string]*target{}}
+	e := &sprayEpisode{targets: map[uint32]*target{}}
 	e.bucket, e.last, e.opener = b, o.Time, o.Ref
 	e.d = Detection{ID: detectionID(PasswordSpray, s.source, o.Ref), Type: PasswordSpray, Level: LevelMedium, Time: o.Time, Opener: o.Ref, End: o.Time, Source: s.source, Rule: r.text}
 	for _, w := range win {
@@ -100,7 +107,7 @@ func (s *sprayState) fold(o *Observation, out sink) {
 				e.d.Start = w.Time
 			}
 			e.d.Evidence = append(e.d.Evidence, w.Ref)
-			e.addTarget(w)
+			e.addTarget(w.user, w.Time, w.Ref)
 		}
 	}
 	s.open = e
@@ -108,45 +115,48 @@ func (s *sprayState) fold(o *Observation, out sink) {
 	out.emit(&e.d)
 }
 
-// count adds (d 1) or removes (d -1) o from the window's counters.
-func (s *sprayState) count(o *Observation, d int) {
-	if o.Status == StatusFailure {
+// count adds (d 1) or removes (d -1) an event of user, status st and
+// first-factor failure ff from the window's counters.
+func (s *sprayState) count(user uint32, st Status, ff bool, d int) {
+	if st == StatusFailure {
 		s.failed += d
 	}
 	switch {
-	case !o.FirstFactorFailure:
-	case o.User == "":
+	case !ff:
+	case user == 0:
 		s.keyless += d
 	default:
-		if s.users[o.User] += d; s.users[o.User] == 0 {
-			delete(s.users, o.User)
+		if s.users[user] += d; s.users[user] == 0 {
+			delete(s.users, user)
 		}
 	}
 }
 
-func (e *sprayEpisode) addTarget(o *Observation) {
-	if o.User == "" {
+// addTarget adds a first-factor failure of user at t, ref to the episode.
+func (e *sprayEpisode) addTarget(user uint32, t int64, ref Ref) {
+	if user == 0 {
 		return
 	}
-	t := e.targets[o.User]
-	if t == nil {
-		t = &target{first: o.Time}
-		e.targets[o.User] = t
+	u := e.targets[user]
+	if u == nil {
+		u = &target{first: t}
+		e.targets[user] = u
 	}
-	t.evidence = append(t.evidence, o.Ref)
-	t.last = o.Time
+	u.evidence = append(u.evidence, ref)
+	u.last = t
 }
 
 // raise makes the high detection of a targeted user who succeeded from
 // the source within the follow-up of their latest evidence.
-func (s *sprayState) raise(e *sprayEpisode, o *Observation, out sink) {
-	t := e.targets[o.User]
+func (s *sprayState) raise(e *sprayEpisode, o *rec, out sink) {
+	t := e.targets[o.user]
 	if t == nil || t.raised || o.Time-t.last > s.r.followUp {
 		return
 	}
 	t.raised = true
-	d := Detection{ID: detectionID(PasswordSpray, s.source+"|"+o.User, e.opener), Type: PasswordSpray,
-		Level: LevelHigh, Time: o.Time, Opener: o.Ref, User: o.User, Source: s.source, Rule: s.r.text,
+	user := s.r.names.name(o.user)
+	d := Detection{ID: detectionID(PasswordSpray, s.source+"|"+user, e.opener), Type: PasswordSpray,
+		Level: LevelHigh, Time: o.Time, Opener: o.Ref, User: user, Source: s.source, Rule: s.r.text,
 		Evidence: append(slices.Clone(t.evidence), o.Ref)}
 	d.Start, d.End = t.first, o.Time
 	out.emit(&d)

@@ -2,7 +2,7 @@ package risk
 
 // userRules are the rules keyed by the user: bruteForce, mfaFatigue,
 // unfamiliarSignInProperties and atypicalTravel. The detector keeps one
-// state for the four per user — one lookup, one buffer of the late
+// state for the four per user — one slot, one buffer of the late
 // horizon, one copy per horizon, where four keys cost four of each — and
 // each part folds only the events its rule reads, so every part sees
 // what it would see alone.
@@ -12,61 +12,85 @@ type userRules struct {
 	travel         *travelRule
 }
 
-// userState is the four rules' states of one user; fatigue is nil until
-// the user's first MFA challenge, which most users never have.
+// userState is the four rules' states of one user. brute and fatigue are
+// nil while they hold nothing (no window event, no episode): most users
+// never fail their password or an MFA challenge.
 type userState struct {
 	r       *userRules
-	brute   countState
+	user    string
 	unf     unfamiliarState
 	travel  travelState
+	brute   *countState
 	fatigue *countState
 }
 
 // routeUser reports whether o concerns a user-keyed rule.
 func routeUser(o *Observation) bool {
-	return o.User != "" && (forBrute(o) || forFatigue(o) || forUnfamiliar(o))
+	return o.User != "" && (o.userSignIn() && (o.FirstFactorFailure || o.Status == StatusSuccess) ||
+		!o.Principal && o.MFA != MFANone)
 }
 
 // The events each user-keyed rule reads, o's user being set; atypicalTravel
 // reads the located ones of unfamiliarSignInProperties.
-func forBrute(o *Observation) bool {
+func forBrute(o *rec) bool {
 	return o.userSignIn() && (o.FirstFactorFailure || o.Status == StatusSuccess)
 }
-func forFatigue(o *Observation) bool    { return !o.Principal && o.MFA != MFANone }
-func forUnfamiliar(o *Observation) bool { return o.userSignIn() && o.Status == StatusSuccess }
+func forFatigue(o *rec) bool    { return !o.Principal && o.MFA != MFANone }
+func forUnfamiliar(o *rec) bool { return o.userSignIn() && o.Status == StatusSuccess }
 
-func (r *userRules) newState(user string) state {
-	return &userState{r: r, brute: countState{r: r.brute, key: user},
-		unf: unfamiliarState{r: r.unf, user: user}, travel: travelState{r: r.travel, user: user}}
-}
+func (r *userRules) newState(user string) state { return &userState{r: r, user: user} }
 
-func (s *userState) fold(o *Observation, out sink) {
+func (s *userState) fold(o *rec, out sink) {
 	if forBrute(o) {
-		s.brute.fold(o, out)
+		s.brute = foldPart(s.brute, s.r.brute, s.user, o, out)
 	}
 	if forFatigue(o) {
-		if s.fatigue == nil {
-			s.fatigue = &countState{r: s.r.fatigue, key: s.brute.key}
-		}
-		s.fatigue.fold(o, out)
+		s.fatigue = foldPart(s.fatigue, s.r.fatigue, s.user, o, out)
 	}
 	if forUnfamiliar(o) {
-		s.unf.fold(o, out)
+		s.unf.fold(s.r.unf, s.user, o, out)
 		if o.located() {
-			s.travel.fold(o, out)
+			s.travel.fold(s.r.travel, s.user, o, out)
 		}
 	}
 }
 
-func (s *userState) fresh() state { return s.r.newState(s.brute.key) }
-
-func (s *userState) clone() state {
-	c := &userState{r: s.r, brute: s.brute.copy(), unf: s.unf.copy(), travel: s.travel}
-	if s.fatigue != nil {
-		f := s.fatigue.copy()
-		c.fatigue = &f
+// foldPart folds o into a window rule's part p, made when o qualifies (a
+// follow-up alone changes nothing of an empty part).
+func foldPart(p *countState, r *countRule, user string, o *rec, out sink) *countState {
+	if p == nil {
+		if !r.qualifies(o) {
+			return nil
+		}
+		p = &countState{r: r, key: user}
 	}
+	p.fold(o, out)
+	return p
+}
+
+func (s *userState) fresh() state { return s.r.newState(s.user) }
+
+func (s *userState) copyTo(dst state) state {
+	c, _ := dst.(*userState)
+	if c == nil {
+		c = new(userState)
+	}
+	c.r, c.user, c.travel = s.r, s.user, s.travel
+	s.unf.copyTo(&c.unf)
+	c.brute, c.fatigue = copyPart(s.brute, c.brute), copyPart(s.fatigue, c.fatigue)
 	return c
+}
+
+// copyPart returns a deep copy of p, in dst's memory when it has some.
+func copyPart(p, dst *countState) *countState {
+	if p == nil {
+		return nil
+	}
+	if dst == nil {
+		dst = new(countState)
+	}
+	p.copyInto(dst)
+	return dst
 }
 
 // idle reports whether no part can affect an event at or after cut. It
@@ -74,21 +98,14 @@ func (s *userState) clone() state {
 // so that a user kept for one rule (travel keeps the latest sign-in for
 // ever) holds nothing for the others.
 func (s *userState) idle(cut int64) bool {
-	all := true
-	if s.brute.idle(cut) {
-		s.brute = countState{r: s.brute.r, key: s.brute.key}
-	} else {
-		all = false
+	if s.brute != nil && s.brute.idle(cut) {
+		s.brute = nil
 	}
 	if s.fatigue != nil && s.fatigue.idle(cut) {
 		s.fatigue = nil
-	} else if s.fatigue != nil {
-		all = false
 	}
-	if s.unf.idle(cut) {
-		s.unf = unfamiliarState{r: s.unf.r, user: s.unf.user}
-	} else {
-		all = false
+	if s.unf.idle(s.r.unf, cut) {
+		s.unf = unfamiliarState{}
 	}
-	return s.travel.idle(cut) && all
+	return s.brute == nil && s.fatigue == nil && s.unf.n == 0 && s.travel.idle()
 }

@@ -182,6 +182,28 @@ func testList(t *testing.T, open Opener) {
 			t.Errorf("List(%q) = %q, %v; want %q", tc.prefix, got, err, tc.want)
 		}
 	}
+	r, ok := s.(store.RangeLister)
+	if !ok {
+		return
+	}
+	for _, tc := range []struct {
+		prefix, from string
+		want         []string
+	}{
+		{"wal/", "wal/0000000000000002", all[15:16]},
+		{"wal/", "wal/0000000000000001", all[14:16]},
+		{"wal/", "wal/0000000000000003", nil},
+		{"wal/", "", all[14:16]},
+		{"wal/", "a", all[14:16]},
+		{"days/", "days/2024-01-02", all[11:13]},
+		{"", "meta.json", all[13:]},
+		{"days/", "z", nil},
+	} {
+		got, err := r.ListFrom(ctx, tc.prefix, tc.from)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ListFrom(%q, %q) = %q, %v; want %q", tc.prefix, tc.from, got, err, tc.want)
+		}
+	}
 }
 
 // testCancelledContext: every call returns the context's error.
