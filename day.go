@@ -2,7 +2,6 @@ package insights
 
 import (
 	"cmp"
-	"hash/fnv"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -38,17 +37,13 @@ func newDayBuilder() *dayBuilder {
 }
 
 // firstCopy records a request id and reports whether it is new: the
-// request id is the idempotency key, and copies of an event share its day.
-// Ids are kept as 64-bit FNV-1a hashes (8 bytes each, whatever the id's
-// length): two distinct ids of one day collide with odds of about n²/2⁶⁵
-// for n ids, one in 10⁸ for a million.
+// request id is the idempotency key, and copies of an event share its day
+// (requestids.go).
 func (b *dayBuilder) firstCopy(requestID string) bool {
 	if requestID == "" {
 		return true
 	}
-	h := fnv.New64a()
-	h.Write([]byte(requestID))
-	k := h.Sum64()
+	k := requestIDHash(requestID)
 	if _, dup := b.seen[k]; dup {
 		return false
 	}
@@ -126,7 +121,9 @@ type day struct {
 	offs       []uint32
 	users      []uint32
 	active     *roaring.Bitmap
-	requestIDs []uint64 // hashes of the request ids, ascending
+	requestIDs []uint64                 // hashes of the request ids, ascending: all, or, unless fullIDs, those the log lacks
+	fullIDs    bool                     // requestIDs holds every request id of the day (requestids.go)
+	recovered  atomic.Pointer[[]uint64] // unless fullIDs, every request id, once allRequestIDs read the log
 
 	// The day's event log: in log, or, for a day whose segment holds it,
 	// read on first use (events) from the section at logOff of the frame
@@ -324,6 +321,7 @@ func (b *dayBuilder) seal() *day {
 		d.requestIDs = append(d.requestIDs, id)
 	}
 	slices.Sort(d.requestIDs)
+	d.fullIDs = true
 	d.log, d.logBase, d.baseAt = b.log.view(), b.logBase, b.baseAt
 	if !isIdentity(perm) {
 		at := make([]uint32, len(perm)) // builder's combination → the day's
@@ -427,7 +425,7 @@ func (d *day) events() (*eventLog, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		l, err := decodeLog(d.logKey, section, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
+		l, err := decodeLog(d.logKey, section, r.version != segmentVersion, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
 		if err != nil {
 			return nil, err
 		}
@@ -474,8 +472,10 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 // withLog returns a copy of d's index with log l in place of its own; the
 // derived caches start afresh.
 func (d *day) withLog(l eventLog) *day {
-	return &day{cols: d.cols, counts: d.counts, offs: d.offs, users: d.users, active: d.active,
-		requestIDs: d.requestIDs, log: l}
+	c := &day{cols: d.cols, counts: d.counts, offs: d.offs, users: d.users, active: d.active,
+		requestIDs: d.requestIDs, fullIDs: d.fullIDs, log: l}
+	c.recovered.Store(d.recovered.Load())
+	return c
 }
 
 // withStoredLog returns a copy of d's index whose log, written at offset
@@ -489,7 +489,9 @@ func (d *day) withStoredLog(key string, off, users int, get func() ([]byte, erro
 // thaw returns a builder holding d's contents, for a late event. A log at
 // hand and plain is shared (the builder's appends copy); otherwise the
 // builder starts an empty log after d's (logBase), so thawing reads
-// nothing from the store and cannot fail.
+// nothing from the store and cannot fail. Unless d holds every request id
+// (fullIDs), allRequestIDs must have read the others first (preload,
+// Erase), or copies of the day's events would count again.
 func (d *day) thaw() *dayBuilder {
 	b := newDayBuilder()
 	for i := range d.numCombos() {
@@ -507,7 +509,11 @@ func (d *day) thaw() *dayBuilder {
 		b.users = append(b.users, us)
 	}
 	b.active = d.active.Clone()
-	for _, id := range d.requestIDs {
+	ids := d.requestIDs
+	if p := d.recovered.Load(); !d.fullIDs && p != nil {
+		ids = *p
+	}
+	for _, id := range ids {
 		b.seen[id] = struct{}{}
 	}
 	d.logMu.Lock() // a checkpoint may be reading the log meanwhile (events)

@@ -297,6 +297,17 @@ func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error)
 	return d, nil
 }
 
+// loadInto reads the segment of day n into ds, whose sealed index it
+// becomes. The write lock, or the read lock and sealMu, is held.
+func (e *Engine) loadInto(ctx context.Context, n int32, ds *dayState) error {
+	d, err := e.loadDay(ctx, n, ds.segKey)
+	if err != nil {
+		return err
+	}
+	ds.sealed, ds.segFullIDs = d, d.fullIDs
+	return nil
+}
+
 // closeDay drops the builder of a day no longer written. A day whose
 // sealed form is what its segment holds then keeps its log only there
 // (read back when next needed), freeing the copy in memory. The write
@@ -340,18 +351,24 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 		}
 		ds.pins++
 		events[i].pinned = ds
-		if ds.open != nil || ds.sealed != nil {
+		if ds.open != nil {
 			continue
 		}
-		d, err := e.loadDay(ctx, events[i].day, ds.segKey)
+		var err error
+		if ds.sealed == nil {
+			if err = e.loadInto(ctx, events[i].day, ds); err == nil {
+				e.hold(ds)
+			}
+		}
+		if err == nil {
+			_, err = ds.sealed.allRequestIDs() // for thaw: a copy of any of the day's events is refused
+		}
 		if err != nil {
 			for j := range events[:i+1] {
 				unpin(&events[j])
 			}
 			return err
 		}
-		ds.sealed = d
-		e.hold(ds)
 	}
 	return nil
 }
@@ -610,6 +627,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		key     string
 		logOff  int
 		version uint64
+		allIDs  bool // inside the dedupe horizon: keeps every request id
 	}
 	var leased uint64 // a replica's generation, taken with the lease
 	if e.replica != nil {
@@ -668,9 +686,13 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		if ds.open != nil && n < today-1 {
 			e.closeDay(ds)
 		}
+		inside := insideDedupeHorizon(n, today)
+		if ds.saved && ds.segFullIDs && !inside && ds.sealed != nil {
+			ds.saved = false // left the dedupe horizon: rewritten without the ids its log holds
+		}
 		segments[n] = ds.segKey
 		if !ds.saved {
-			writes = append(writes, write{n: n, d: ds.sealed, key: segmentKey(n, gen), version: ds.version})
+			writes = append(writes, write{n: n, d: ds.sealed, key: segmentKey(n, gen), version: ds.version, allIDs: inside})
 			segments[n] = segmentKey(n, gen)
 		}
 	}
@@ -692,7 +714,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	var written []string // by this attempt, removed if it fails
 	for i := range writes {
 		w := &writes[i]
-		b, off, err := encodeDay(w.n, w.d, e.zenc)
+		b, off, err := encodeDay(w.n, w.d, e.zenc, w.allIDs)
 		if err == nil {
 			written = append(written, w.key)
 			err = e.store.Put(ctx, w.key, b)
@@ -733,7 +755,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		if ds.segKey != "" {
 			garbage = append(garbage, ds.segKey)
 		}
-		ds.segKey, ds.logOff = w.key, w.logOff
+		ds.segKey, ds.logOff, ds.segFullIDs = w.key, w.logOff, w.allIDs
 		if ds.version == w.version { // not changed since it was sealed
 			ds.saved = true
 			if ds.sealed == w.d && ds.open == nil {

@@ -133,16 +133,17 @@ func (e *Engine) thawUser(ctx context.Context, userKey string) error {
 			return err
 		}
 		if ds.open == nil && ds.sealed == nil {
-			d, err := e.loadDay(ctx, n, ds.segKey)
-			if err != nil {
+			if err := e.loadInto(ctx, n, ds); err != nil {
 				return err
 			}
-			ds.sealed = d
 			e.hold(ds)
 		}
 		if ds.open == nil {
 			if !ds.sealed.holds(uid) {
 				continue
+			}
+			if _, err := ds.sealed.allRequestIDs(); err != nil { // for thaw
+				return err
 			}
 			ds.open = ds.sealed.thaw()
 		}

@@ -179,7 +179,7 @@ func (e *Engine) carryDays(s *Engine) {
 	defer e.sealMu.Unlock()
 	for n, ds := range s.days {
 		if old := e.days[n]; old != nil && old.evictable() && old.segKey == ds.segKey && ds.sealed == nil && ds.open == nil {
-			ds.sealed = old.sealed
+			ds.sealed, ds.segFullIDs = old.sealed, old.segFullIDs
 			s.hold(ds)
 		}
 	}

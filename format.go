@@ -16,10 +16,14 @@ import (
 
 const (
 	frameMagic   = "INSI"
-	frameVersion = 2
+	frameVersion = 2 // of catalogs, log records, manifests, and of segments format v1
 	frameHeader  = len(frameMagic) + 2
 	frameTrailer = 4
 )
+
+// segmentVersion is the frame version of the segments written (format v2,
+// segment.go); frames of version frameVersion (format v1) are still read.
+const segmentVersion = 3
 
 // The kinds of frame.
 const (
@@ -34,7 +38,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // newFrame starts a frame of kind k.
 func newFrame(k byte) []byte {
-	return append([]byte(frameMagic), k, frameVersion)
+	v := byte(frameVersion)
+	if k == kindSegment {
+		v = segmentVersion
+	}
+	return append([]byte(frameMagic), k, v)
 }
 
 // sealFrame appends the checksum.
@@ -48,14 +56,15 @@ func openFrame(key string, k byte, b []byte) (*reader, error) {
 	if len(b) < frameHeader+frameTrailer || string(b[:len(frameMagic)]) != frameMagic || b[len(frameMagic)] != k {
 		return nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, k)
 	}
-	if v := b[len(frameMagic)+1]; v != frameVersion {
-		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d", ErrCorrupt, key, v, frameVersion)
+	v := b[len(frameMagic)+1]
+	if v != frameVersion && (k != kindSegment || v != segmentVersion) {
+		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d of segments)", ErrCorrupt, key, v, frameVersion, segmentVersion)
 	}
 	body := b[:len(b)-frameTrailer]
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(body):]) {
 		return nil, fmt.Errorf("%w: %s: checksum mismatch", ErrCorrupt, key)
 	}
-	return &reader{key: key, b: body[frameHeader:]}, nil
+	return &reader{key: key, b: body[frameHeader:], version: v}, nil
 }
 
 // Appenders of the body's primitives: unsigned and zig-zag varints, and
@@ -70,10 +79,11 @@ func appendString(b []byte, s string) []byte {
 // return zero values, so a decoder checks err once at the end (or before
 // using a length to allocate).
 type reader struct {
-	key string
-	b   []byte
-	off int
-	err error
+	key     string
+	b       []byte
+	off     int
+	err     error
+	version byte // the frame's (openFrame)
 }
 
 func (r *reader) fail(format string, args ...any) {

@@ -94,7 +94,7 @@ func FuzzSegment(f *testing.F) {
 			}
 			return
 		}
-		enc, _, err := encodeDay(n, d, e.zenc) // reads the log's columns, keeps its blocks
+		enc, _, err := encodeDay(n, d, e.zenc, d.fullIDs) // reads the log's columns, keeps its blocks
 		if err != nil {
 			if !corruptOK(err) {
 				t.Fatalf("error %v does not wrap ErrCorrupt", err)
@@ -104,8 +104,16 @@ func FuzzSegment(f *testing.F) {
 		again, err := decodeDay("seg", enc, n, lim, e.zdec)
 		if err != nil || !reflect.DeepEqual(again.cols, d.cols) || !reflect.DeepEqual(again.counts, d.counts) ||
 			!slices.Equal(again.offs, d.offs) || !slices.Equal(again.users, d.users) ||
-			!slices.Equal(again.requestIDs, d.requestIDs) || !again.active.Equals(d.active) {
+			again.fullIDs != d.fullIDs || !again.active.Equals(d.active) {
 			t.Fatalf("segment does not round-trip (%v)", err)
+		}
+		ids1, err1 := d.allRequestIDs()
+		ids2, err2 := again.allRequestIDs()
+		if (err1 == nil) != (err2 == nil) || !slices.Equal(ids1, ids2) {
+			t.Fatalf("request ids do not round-trip (%v, %v)", err1, err2)
+		}
+		if err1 != nil && !corruptOK(err1) {
+			t.Fatalf("error %v does not wrap ErrCorrupt", err1)
 		}
 		l1, _ := d.events()
 		l2, err := again.events()

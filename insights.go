@@ -412,7 +412,7 @@ type Engine struct {
 	leaseTTL        time.Duration
 	stopPoll        chan struct{} // closed by Close to stop a follower's polling; nil if none
 	pollDone        chan struct{} // closed when the polling has stopped
-	zenc            *zstd.Encoder // compresses event logs (logsegment.go); safe for concurrent use
+	zenc            encoders      // compress segments (logsegment.go); safe for concurrent use
 	zdec            *zstd.Decoder // and decompresses them
 
 	// Guarded by mu.
@@ -485,7 +485,10 @@ type dayState struct {
 	version   uint64 // counts changes, so a checkpoint knows whether the day changed while it wrote
 	saved     bool   // sealed is what segKey holds
 	segKey    string // store key of the day's segment, "" if never written
-	logOff    int    // offset of the log section in segKey, when this engine wrote it
+	// segFullIDs: segKey holds every request id of the day, as known from
+	// writing or reading it (requestids.go)
+	segFullIDs bool
+	logOff     int // offset of the log section in segKey, when this engine wrote it
 }
 
 // meta is what the store records about itself.
@@ -903,11 +906,9 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	case ds.dirty:
 		ds.sealed, ds.dirty = ds.open.seal(), false
 	case ds.sealed == nil:
-		d, err := e.loadDay(ctx, n, ds.segKey)
-		if err != nil {
+		if err := e.loadInto(ctx, n, ds); err != nil {
 			return nil, err
 		}
-		ds.sealed = d
 	}
 	if ds.open != nil && n < dayOf(e.now(), e.loc)-1 {
 		e.closeDay(ds) // an old day is rarely written again: keep only its sealed form

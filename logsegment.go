@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"math"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -10,12 +11,14 @@ import (
 //
 //	columns: length (uvarint) + one zstd frame of
 //	    entries N (uvarint)
-//	    times: the first (varint Unix ns), then each difference from the previous (varint)
+//	    time unit U (uvarint ns; format v2 only, 1 in v1): the greatest that divides every time
+//	    times: the first (varint, in U), then each difference from the previous (varint, in U)
 //	    users: per entry 0 for a principal, 1 for an erased user, else user id + 2 (uvarint)
 //	    combinations: per entry (uvarint)
 //	    record lengths: per entry (uvarint)
-//	blocks (uvarint), each: length (uvarint) + one zstd frame of recordsPerBlock
-//	    records laid end to end (the last block may hold fewer)
+//	records per block B (uvarint; format v2 only: v1 blocks hold v1RecordsPerBlock)
+//	blocks (uvarint), each: length (uvarint) + one zstd frame of B records laid
+//	    end to end (the last block may hold fewer)
 //
 // The columns are read when the log is first needed; a block only when one
 // of its records is (recordCursor), so finding a user's entries of a day
@@ -31,23 +34,33 @@ const (
 	maxEntriesInDay = 1<<32/4 - 1 // offsets are uint32
 )
 
-// newCodec returns the engine's zstd encoder and decoder. EncodeAll and
+// encoders are the engine's zstd encoders: log for the event log, most of
+// a segment's bytes, at the fastest level; index for the index's sections,
+// a tenth as large, at the default level, which makes them an eighth
+// smaller for little more time (bench/RESULTS.md, 2026-12-04).
+type encoders struct{ log, index *zstd.Encoder }
+
+// newCodec returns the engine's zstd encoders and decoder. EncodeAll and
 // DecodeAll are safe for concurrent use; DecodeAll writes at most the
 // capacity of its destination.
-func newCodec() (*zstd.Encoder, *zstd.Decoder) {
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1)) // valid options: cannot fail
+func newCodec() (encoders, *zstd.Decoder) {
+	var enc encoders // valid options: cannot fail
+	enc.log, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	enc.index, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxFrameBytes), zstd.WithDecoderConcurrency(0),
 		zstd.WithDecodeAllCapLimit(true))
 	return enc, dec
 }
 
-// encodeLog returns the log section of l. Blocks already compressed are
-// written as they are.
+// encodeLog returns the log section of l, of format v2. Blocks already
+// compressed are written as they are, with their number of records.
 func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	b := appendUvarint(nil, uint64(l.len()))
+	unit := timeUnit(l.times)
+	b = appendUvarint(b, uint64(unit))
 	prev := int64(0)
 	for _, t := range l.times {
-		b = appendVarint(b, t-prev)
+		b = appendVarint(b, (t-prev)/unit)
 		prev = t
 	}
 	for _, u := range l.users {
@@ -69,14 +82,19 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	cols := enc.EncodeAll(b, nil)
 	out := appendUvarint(nil, uint64(len(cols)))
 	out = append(out, cols...)
-	n := (l.len() + recordsPerBlock - 1) / recordsPerBlock
+	per := recordsPerBlock
+	if l.blocks != nil {
+		per = l.perBlock
+	}
+	n := (l.len() + per - 1) / per
+	out = appendUvarint(out, uint64(per))
 	out = appendUvarint(out, uint64(n))
 	for k := range n {
 		var block []byte
 		if l.blocks != nil {
 			block = l.blocks[k]
 		} else {
-			block = enc.EncodeAll(l.recs[l.offs[k*recordsPerBlock]:l.offs[min((k+1)*recordsPerBlock, l.len())]], nil)
+			block = enc.EncodeAll(l.recs[l.offs[k*per]:l.offs[min((k+1)*per, l.len())]], nil)
 		}
 		out = appendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
@@ -84,16 +102,43 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	return out
 }
 
-// decodeLog decodes a log section of the segment stored under key, whose
-// day has combos combinations and events events, in a catalog of users
-// users. The blocks are checked when first read.
-func decodeLog(key string, raw []byte, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
+// timeUnit returns the greatest divisor of every difference between
+// consecutive times of ts, the first from 0 (1 for none): times to the
+// second, or the millisecond, then take a varint of seconds or
+// milliseconds apart instead of one of nanoseconds.
+func timeUnit(ts []int64) int64 {
+	g, prev := uint64(0), int64(0)
+	for _, t := range ts {
+		d := uint64(t - prev)
+		if t-prev < 0 {
+			d = -d
+		}
+		prev = t
+		for d != 0 {
+			g, d = d, g%d
+		}
+		if g == 1 {
+			break
+		}
+	}
+	if g == 0 || g > math.MaxInt64 {
+		return 1
+	}
+	return int64(g)
+}
+
+// decodeLog decodes a log section of the segment stored under key, of
+// format v2 unless v1, whose day has combos combinations and events
+// events, in a catalog of users users. The blocks are checked when first
+// read.
+func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
 	r := reader{key: key, b: bytes.Clone(raw)} // the blocks stay: keep only the section
 	if events > maxEntriesInDay {
 		r.fail("event log: %d events in a day", events)
 		return eventLog{}, r.err
 	}
-	plain, err := dec.DecodeAll(r.bytes(r.count(len(r.b), 1)), make([]byte, 0, min(maxColumnBytes*events+16, maxFrameBytes)))
+	cols := r.bytes(r.count(len(r.b), 1))
+	plain, err := dec.DecodeAll(cols, make([]byte, 0, min(maxColumnBytes*events+16, maxFrameBytes, uint64(maxZstdExpansion*len(cols)))))
 	if r.err != nil {
 		return eventLog{}, r.err
 	}
@@ -108,9 +153,17 @@ func decodeLog(key string, raw []byte, combos int, events uint64, users int, dec
 	}
 	l := eventLog{times: make([]int64, n), users: make([]uint32, n), combos: make([]uint32, n), offs: make([]uint32, n+1),
 		dec: dec, key: key}
+	unit := int64(1)
+	if !v1 {
+		if u := c.uvarint(); c.err == nil && (u == 0 || u > math.MaxInt64) {
+			c.fail("event log: time unit %d", u)
+		} else {
+			unit = int64(u)
+		}
+	}
 	prev := int64(0)
 	for i := range l.times {
-		prev += c.varint()
+		prev += c.varint() * unit
 		l.times[i] = prev
 	}
 	for i := range l.users {
@@ -144,8 +197,18 @@ func decodeLog(key string, raw []byte, combos int, events uint64, users int, dec
 	if err := c.end(); err != nil {
 		return eventLog{}, err
 	}
-	blocks := r.count((n+recordsPerBlock-1)/recordsPerBlock, 1)
-	if r.err == nil && blocks != (n+recordsPerBlock-1)/recordsPerBlock {
+	l.perBlock = v1RecordsPerBlock
+	if !v1 {
+		if l.perBlock = r.count(maxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
+			r.fail("event log: blocks of no record")
+		}
+	}
+	if r.err != nil {
+		return eventLog{}, r.err
+	}
+	want := (n + l.perBlock - 1) / l.perBlock
+	blocks := r.count(want, 1)
+	if r.err == nil && blocks != want {
 		r.fail("event log: %d blocks for %d entries", blocks, n)
 	}
 	l.blocks = make([][]byte, 0, blocks)

@@ -9,57 +9,115 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// A segment frame (kind 'S') holds one sealed day:
+// A segment frame (kind 'S') holds one sealed day. Format v2, written
+// (frame version segmentVersion):
 //
-//	day (varint) | combos (uvarint)
-//	for each indexed dimension: one code per combination (uvarint)
-//	for each combination: its event count (uvarint)
-//	for each combination: its user count, then its users ascending, delta-coded (uvarints)
-//	active users: length (uvarint) + roaring portable serialization
-//	request ids: count (uvarint), then each 64-bit hash, ascending (8 bytes, little-endian)
+//	day (varint) | combos (uvarint) | request ids complete (1 byte)
+//	directory: for each of the segmentSections sections below, its length and,
+//	  for a zstd frame, the length of what it holds (uvarints)
+//	sections, in order:
+//	  for each indexed dimension: one code per combination (uvarints), a zstd frame
+//	  per combination its event count (uvarints), a zstd frame
+//	  per combination its user count, then its users ascending, delta-coded (uvarints), a zstd frame
+//	  active users: roaring portable serialization
+//	  request ids: 64-bit hashes, ascending (8 bytes each, little-endian): every one of
+//	    the day's when complete, else only those its log's records lack (requestids.go)
 //	event log: length (uvarint) + the section of logsegment.go
+//
+// The directory locates every section without reading the others, so a
+// reader may decode only the columns a filter names, or the active set
+// without the combinations. Format v1 (frame version frameVersion), read
+// only: day | combos | the code columns, the counts and the users as above
+// but plain | active users, length-prefixed | request ids: count (uvarint),
+// then every hash | event log.
+
+// The sections of a format v2 segment, in order.
+const (
+	secCounts = numIndexed + iota // after one section per indexed dimension
+	secUsers
+	secActive
+	secRequestIDs
+	segmentSections
+)
+
+// maxZstdExpansion bounds what a zstd frame of n bytes holds: at most
+// n*maxZstdExpansion bytes (a 4-byte RLE block yields at most 128 KiB), so
+// a decoder never allocates more than the frame can be.
+const maxZstdExpansion = 1 << 15
 
 // encodeDay returns the segment frame of day d, number n, and the offset
-// of its log section. It fails only if d's log, read from an earlier
-// segment, is corrupt.
-func encodeDay(n int32, d *day, enc *zstd.Encoder) ([]byte, int, error) {
-	b := newFrame(kindSegment)
-	b = appendVarint(b, int64(n))
-	b = appendUvarint(b, uint64(d.numCombos()))
-	for k := range d.cols {
-		for i := range uint32(d.numCombos()) {
-			b = appendUvarint(b, uint64(d.cols[k].at(i)))
-		}
-	}
-	for i := range uint32(d.numCombos()) {
-		b = appendUvarint(b, uint64(d.counts.at(i)))
-	}
-	for i := range d.numCombos() {
-		us := d.usersOf(i)
-		b = appendUvarint(b, uint64(len(us)))
-		prev := uint32(0)
-		for _, u := range us {
-			b = appendUvarint(b, uint64(u-prev))
-			prev = u
-		}
-	}
-	active, _ := d.active.ToBytes() // writes to memory: cannot fail
-	b = appendUvarint(b, uint64(len(active)))
-	b = append(b, active...)
-	b = appendUvarint(b, uint64(len(d.requestIDs)))
-	for _, id := range d.requestIDs {
-		b = binary.LittleEndian.AppendUint64(b, id)
-	}
+// of its log section. allIDs keeps every request id of the day (a day
+// inside the dedupe horizon), else only those its log cannot give back.
+// It fails only if d's log, read from an earlier segment, is corrupt.
+func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) {
 	l, err := d.events()
 	if err != nil {
 		return nil, 0, err
 	}
-	log := encodeLog(l, enc)
+	ids, err := d.allRequestIDs()
+	if err == nil && !allIDs {
+		ids, err = idsBesideLog(ids, l)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	combos := uint32(d.numCombos())
+	var secs [segmentSections][]byte
+	var plain [segmentSections]int
+	zip := func(s int, raw []byte) {
+		secs[s], plain[s] = enc.index.EncodeAll(raw, nil), len(raw)
+	}
+	var raw []byte
+	for k := range d.cols {
+		raw = raw[:0]
+		for i := range combos {
+			raw = appendUvarint(raw, uint64(d.cols[k].at(i)))
+		}
+		zip(k, raw)
+	}
+	raw = raw[:0]
+	for i := range combos {
+		raw = appendUvarint(raw, uint64(d.counts.at(i)))
+	}
+	zip(secCounts, raw)
+	raw = raw[:0]
+	for i := range int(combos) {
+		us := d.usersOf(i)
+		raw = appendUvarint(raw, uint64(len(us)))
+		prev := uint32(0)
+		for _, u := range us {
+			raw = appendUvarint(raw, uint64(u-prev))
+			prev = u
+		}
+	}
+	zip(secUsers, raw)
+	secs[secActive], _ = d.active.ToBytes() // writes to memory: cannot fail
+	for _, id := range ids {
+		secs[secRequestIDs] = binary.LittleEndian.AppendUint64(secs[secRequestIDs], id)
+	}
+
+	b := newFrame(kindSegment)
+	b = appendVarint(b, int64(n))
+	b = appendUvarint(b, uint64(combos))
+	b = append(b, boolByte(allIDs))
+	for s := range secs {
+		b = appendUvarint(b, uint64(len(secs[s])))
+		if isZstdSection(s) {
+			b = appendUvarint(b, uint64(plain[s]))
+		}
+	}
+	for _, s := range secs {
+		b = append(b, s...)
+	}
+	log := encodeLog(l, enc.log)
 	off := len(b)
 	b = appendUvarint(b, uint64(len(log)))
 	b = append(b, log...)
 	return sealFrame(b), off, nil
 }
+
+// isZstdSection reports whether section s is a zstd frame.
+func isZstdSection(s int) bool { return s < secActive }
 
 // limits bounds what a decoded segment may reference: the dictionaries'
 // sizes and the number of users of the catalog it belongs to.
@@ -68,10 +126,10 @@ type limits struct {
 	users     int
 }
 
-// decodeDay decodes the segment stored under key, which must be of day
-// n and reference only codes and users within lim. The day's log stays in
-// b until first needed (day.events): a caller that does not want b kept
-// sets the day's logGet to read it again.
+// decodeDay decodes the segment stored under key, of format v1 or v2,
+// which must be of day n and reference only codes and users within lim.
+// The day's log stays in b until first needed (day.events): a caller that
+// does not want b kept sets the day's logGet to read it again.
 func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
 	r, err := openFrame(key, kindSegment, b)
 	if err != nil {
@@ -80,52 +138,14 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 	if got := r.day32(); r.err == nil && got != n {
 		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
-	combos := r.count(1<<31-1, numIndexed+2)
-	d := &day{offs: make([]uint32, combos+1)}
-	codes := make([]uint32, combos)
-	for k := range d.cols {
-		for i := range codes {
-			c := r.uvarint()
-			if c >= uint64(lim.dictSizes[k]) {
-				r.fail("code %d of %s past its dictionary of %d", c, Dimension(k+1), lim.dictSizes[k])
-			}
-			codes[i] = uint32(c)
-		}
-		d.cols[k] = newColumn(combos, func(i int) uint32 { return codes[i] })
+	var d *day
+	if r.version == segmentVersion {
+		d = r.dayV2(lim, dec)
+	} else {
+		d = r.dayV1(lim)
 	}
-	for i := range codes {
-		c := r.uvarint()
-		if c > 1<<32-1 {
-			r.fail("count %d overflows", c)
-		}
-		codes[i] = uint32(c)
-	}
-	d.counts = newColumn(combos, func(i int) uint32 { return codes[i] })
-	for i := 0; i < combos && r.err == nil; i++ {
-		m := r.count(lim.users, 1)
-		prev := uint64(0)
-		for j := 0; j < m && r.err == nil; j++ {
-			u := prev + r.uvarint()
-			if u >= uint64(lim.users) || j > 0 && u == prev {
-				r.fail("user %d of combination %d out of order or range", u, i)
-			}
-			d.users = append(d.users, uint32(u))
-			prev = u
-		}
-		d.offs[i+1] = uint32(len(d.users))
-	}
-	d.active = r.bitmap(lim.users)
-	ids := r.count(1<<31-1, 8)
-	for i := 0; i < ids && r.err == nil; i++ {
-		raw := r.bytes(8)
-		if raw == nil {
-			break
-		}
-		id := binary.LittleEndian.Uint64(raw)
-		if i > 0 && id <= d.requestIDs[i-1] {
-			r.fail("request ids out of order")
-		}
-		d.requestIDs = append(d.requestIDs, id)
+	if r.err != nil {
+		return nil, r.err
 	}
 	d.logKey, d.logOff, d.logUsers, d.logDec = key, frameHeader+r.off, lim.users, dec
 	d.logGet = func() ([]byte, error) { return b, nil }
@@ -136,9 +156,152 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 	return d, nil
 }
 
-// bitmap reads a length-prefixed roaring set whose members are below n.
-func (r *reader) bitmap(n int) *roaring.Bitmap {
-	raw := r.bytes(r.count(len(r.b), 1))
+// dayV1 reads the index of a format v1 segment, after its day.
+func (r *reader) dayV1(lim limits) *day {
+	combos := r.count(1<<31-1, numIndexed+2)
+	d := &day{offs: make([]uint32, combos+1), fullIDs: true}
+	for k := range d.cols {
+		d.cols[k] = r.codes(k, combos, lim.dictSizes[k])
+	}
+	d.counts = r.counts(combos)
+	r.users(d, lim.users)
+	d.active = r.bitmap(r.bytes(r.count(len(r.b), 1)), lim.users)
+	d.requestIDs = r.requestIDs(r.count(1<<31-1, 8))
+	return d
+}
+
+// dayV2 reads the index of a format v2 segment, after its day.
+func (r *reader) dayV2(lim limits, dec *zstd.Decoder) *day {
+	combos := r.count(1<<31-1, 0)
+	d := &day{fullIDs: r.flag()}
+	var lens, plain [segmentSections]int
+	for s := range lens {
+		lens[s] = r.count(len(r.b), 0)
+		if isZstdSection(s) {
+			plain[s] = r.count(min(maxZstdExpansion*lens[s], maxFrameBytes), 0)
+		}
+	}
+	var secs [segmentSections][]byte
+	for s := range secs {
+		secs[s] = r.bytes(lens[s])
+	}
+	if r.err == nil && combos > plain[0] { // each combination takes a byte of each column at least
+		r.fail("%d combinations in a column of %d bytes", combos, plain[0])
+	}
+	if r.err != nil {
+		return nil
+	}
+	d.offs = make([]uint32, combos+1)
+	for k := range d.cols {
+		c := r.unzip(secs[k], plain[k], "codes of "+Dimension(k+1).String(), dec)
+		d.cols[k] = c.codes(k, combos, lim.dictSizes[k])
+		r.sub(c)
+	}
+	c := r.unzip(secs[secCounts], plain[secCounts], "event counts", dec)
+	d.counts = c.counts(combos)
+	r.sub(c)
+	c = r.unzip(secs[secUsers], plain[secUsers], "users", dec)
+	c.users(d, lim.users)
+	r.sub(c)
+	d.active = r.bitmap(secs[secActive], lim.users)
+	if len(secs[secRequestIDs])%8 != 0 {
+		r.fail("request ids of %d bytes", len(secs[secRequestIDs]))
+	}
+	c = &reader{key: r.key, b: secs[secRequestIDs]}
+	d.requestIDs = c.requestIDs(len(c.b) / 8)
+	r.sub(c)
+	return d
+}
+
+// unzip returns a reader over the zstd frame z of the segment, which must
+// hold exactly plain bytes: section what, named in errors.
+func (r *reader) unzip(z []byte, plain int, what string, dec *zstd.Decoder) *reader {
+	c := &reader{key: r.key + " (" + what + ")", err: r.err}
+	if r.err != nil {
+		return c
+	}
+	b, err := dec.DecodeAll(z, make([]byte, 0, plain))
+	if err == nil && len(b) != plain {
+		err = fmt.Errorf("%d bytes, not %d", len(b), plain)
+	}
+	if err != nil {
+		c.fail("%v", err)
+	}
+	c.b = b
+	return c
+}
+
+// sub takes the first error of c, a reader of a section, which must have
+// been read whole.
+func (r *reader) sub(c *reader) {
+	if err := c.end(); err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+// codes reads the column of dimension column k: combos codes below size.
+func (r *reader) codes(k, combos, size int) column {
+	codes := make([]uint32, combos)
+	for i := 0; i < combos && r.err == nil; i++ {
+		c := r.uvarint()
+		if c >= uint64(size) {
+			r.fail("code %d of %s past its dictionary of %d", c, Dimension(k+1), size)
+		}
+		codes[i] = uint32(c)
+	}
+	return newColumn(combos, func(i int) uint32 { return codes[i] })
+}
+
+// counts reads the event counts of combos combinations.
+func (r *reader) counts(combos int) column {
+	counts := make([]uint32, combos)
+	for i := 0; i < combos && r.err == nil; i++ {
+		c := r.uvarint()
+		if c > 1<<32-1 {
+			r.fail("count %d overflows", c)
+		}
+		counts[i] = uint32(c)
+	}
+	return newColumn(combos, func(i int) uint32 { return counts[i] })
+}
+
+// users reads the users of each of d's combinations (d.offs is sized),
+// ids below users.
+func (r *reader) users(d *day, users int) {
+	for i := 0; i < d.numCombos() && r.err == nil; i++ {
+		m := r.count(users, 1)
+		prev := uint64(0)
+		for j := 0; j < m && r.err == nil; j++ {
+			u := prev + r.uvarint()
+			if u >= uint64(users) || j > 0 && u == prev {
+				r.fail("user %d of combination %d out of order or range", u, i)
+			}
+			d.users = append(d.users, uint32(u))
+			prev = u
+		}
+		d.offs[i+1] = uint32(len(d.users))
+	}
+}
+
+// requestIDs reads n request-id hashes, which must ascend.
+func (r *reader) requestIDs(n int) []uint64 {
+	var ids []uint64
+	for i := 0; i < n && r.err == nil; i++ {
+		raw := r.bytes(8)
+		if raw == nil {
+			break
+		}
+		id := binary.LittleEndian.Uint64(raw)
+		if i > 0 && id <= ids[i-1] {
+			r.fail("request ids out of order")
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// bitmap decodes raw, a roaring set whose members are below n.
+func (r *reader) bitmap(raw []byte, n int) *roaring.Bitmap {
 	if r.err != nil {
 		return roaring.New()
 	}

@@ -48,11 +48,9 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 		case ds.open != nil:
 			return ds.open.active, nil
 		case ds.sealed == nil:
-			d, err := e.loadDay(ctx, n, ds.segKey)
-			if err != nil {
+			if err := e.loadInto(ctx, n, ds); err != nil {
 				return nil, err
 			}
-			ds.sealed = d
 			e.hold(ds)
 		}
 		return ds.sealed.active, nil

@@ -114,13 +114,17 @@ type report struct {
 	LogWithColumnsBytesPerEvent float64 `json:"log_with_combination_columns_bytes_per_event,omitempty"`
 	SegmentBytesPerEvent        float64 `json:"segment_bytes_per_event,omitempty"`
 	SegmentIndexBytesPerEvent   float64 `json:"segment_index_bytes_per_event,omitempty"`
-	LogParquetBytesPerEvent     float64 `json:"parquet_bytes_per_event,omitempty"`
-	DuckDBFileBytes             int64   `json:"duckdb_file_bytes,omitempty"`
-	DuckDBLoadEventsPerS        float64 `json:"duckdb_load_events_per_sec,omitempty"`
-	ScanBytesPerEvent           float64 `json:"scan_bytes_per_event,omitempty"`
-	ReopenNs                    int64   `json:"reopen_ns,omitempty"`
-	ReopenOpenNs                int64   `json:"reopen_open_ns,omitempty"`
-	ReopenQueryNs               int64   `json:"reopen_first_query_ns,omitempty"`
+	// Of the index part: the code columns (with the segment's header and
+	// section directory), the event counts, the users per combination, the
+	// active users and the request-id hashes.
+	SegmentSectionsBytesPerEvent map[string]float64 `json:"segment_sections_bytes_per_event,omitempty"`
+	LogParquetBytesPerEvent      float64            `json:"parquet_bytes_per_event,omitempty"`
+	DuckDBFileBytes              int64              `json:"duckdb_file_bytes,omitempty"`
+	DuckDBLoadEventsPerS         float64            `json:"duckdb_load_events_per_sec,omitempty"`
+	ScanBytesPerEvent            float64            `json:"scan_bytes_per_event,omitempty"`
+	ReopenNs                     int64              `json:"reopen_ns,omitempty"`
+	ReopenOpenNs                 int64              `json:"reopen_open_ns,omitempty"`
+	ReopenQueryNs                int64              `json:"reopen_first_query_ns,omitempty"`
 
 	Risk *riskReport `json:"risk,omitempty"`
 
@@ -379,6 +383,9 @@ func run(ctx context.Context, o options) (*report, error) {
 		}
 		logf("dir store: sign-in log %.2f bytes/event (%.2f with the combination columns), segments %.2f bytes/event",
 			r.LogDiskBytesPerEvent, r.LogWithColumnsBytesPerEvent, r.SegmentBytesPerEvent)
+		s := r.SegmentSectionsBytesPerEvent
+		logf("dir store: index %.2f bytes/event: columns %.2f, counts %.2f, users %.2f, active %.2f, request ids %.2f",
+			r.SegmentIndexBytesPerEvent, s["columns"], s["counts"], s["users"], s["active"], s["request_ids"])
 		open, q, _, err := reopen(ctx, dir, o.days, o.queryPar, w)
 		if err != nil {
 			return nil, err
@@ -531,6 +538,8 @@ func measureLog(ctx context.Context, dir string, events int64, r *report) error 
 	r.LogWithColumnsBytesPerEvent = float64(p.log+p.columns) / ev
 	r.SegmentBytesPerEvent = float64(p.total) / ev
 	r.SegmentIndexBytesPerEvent = float64(p.columns+p.index) / ev
+	r.SegmentSectionsBytesPerEvent = map[string]float64{"columns": float64(p.columns) / ev, "counts": float64(p.counts) / ev,
+		"users": float64(p.users) / ev, "active": float64(p.active) / ev, "request_ids": float64(p.ids) / ev}
 	return nil
 }
 

@@ -21,8 +21,12 @@ import (
 type segmentParts struct {
 	segments int
 	total    int64 // whole frames
-	columns  int64 // the combination count and the per-dimension code columns
+	columns  int64 // the combination count, the request-id flag, the section directory and the code columns
 	index    int64 // event counts, users per combination, active users, request-id hashes
+	counts   int64 // of index: the event counts
+	users    int64 // of index: the users per combination
+	active   int64 // of index: the active users
+	ids      int64 // of index: the request-id hashes
 	log      int64 // the event log section, its length prefix included
 	frame    int64 // magic, kind, version, day, checksum
 }
@@ -59,8 +63,8 @@ func measureSegments(ctx context.Context, st store.Store) (segmentParts, error) 
 }
 
 func (p *segmentParts) add(b []byte) error {
-	if len(b) < 10 || string(b[:4]) != "INSI" || b[4] != 'S' {
-		return fmt.Errorf("not a segment frame")
+	if len(b) < 10 || string(b[:4]) != "INSI" || b[4] != 'S' || b[5] != 3 {
+		return fmt.Errorf("not a segment frame of format v2 (frame version 3)")
 	}
 	body := b[6 : len(b)-4]
 	pos := 0
@@ -83,29 +87,35 @@ func (p *segmentParts) add(b []byte) error {
 	}
 	uv() // day (zig-zag varint: same length as a uvarint)
 	head := pos
-	combos := uv()
-	for range uint64(indexedDimensions()) * combos {
-		if uv(); bad {
-			return fmt.Errorf("layout not as documented")
-		}
-	}
-	cols := pos - head
-	for range combos { // event counts
-		uv()
-	}
-	for c := uint64(0); c < combos && !bad; c++ { // users per combination
-		for range uv() {
+	uv()    // combinations
+	skip(1) // request ids complete
+	// The directory: per section its length, and for the zstd frames (the
+	// code columns, the counts and the users) the length they hold.
+	dims := indexedDimensions()
+	lens := make([]uint64, dims+4)
+	for s := range lens {
+		lens[s] = uv()
+		if s < dims+2 {
 			uv()
 		}
 	}
-	skip(uv()) // active users
-	skip(8 * uv())
+	for _, n := range lens[:dims] {
+		skip(n)
+	}
+	cols := pos - head
+	for _, n := range lens[dims:] {
+		skip(n)
+	}
 	idx := pos - head - cols
 	logStart := pos
 	skip(uv())
 	if bad || pos != len(body) {
 		return fmt.Errorf("layout not as documented (walked %d of %d body bytes)", pos, len(body))
 	}
+	p.counts += int64(lens[dims])
+	p.users += int64(lens[dims+1])
+	p.active += int64(lens[dims+2])
+	p.ids += int64(lens[dims+3])
 	p.segments++
 	p.total += int64(len(b))
 	p.columns += int64(cols)

@@ -1,0 +1,122 @@
+package insights
+
+import (
+	"context"
+	"hash/fnv"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights/store"
+)
+
+// TestDuplicatesRefusedAtEveryAge: a copy of an event (its request id, on
+// its day) is refused inside the dedupe horizon, where the segment keeps
+// every request id, and beyond it, where the segment keeps only those of
+// erased users' events and the others are read from the log; after a
+// reopen, and after the clock moves the recent days out of the horizon
+// (their segments are then rewritten without the ids the log holds).
+func TestDuplicatesRefusedAtEveryAge(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	now := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
+	opts := &Options{Now: func() time.Time { return now }}
+	days := []int{10, 9, 3} // today, yesterday (inside the horizon), a week before (outside)
+	var evs []Event
+	for _, d := range days {
+		at := time.Date(2025, 3, d, 8, 0, 0, 0, time.UTC)
+		for i, u := range []string{"ann", "bob", "gone"} {
+			evs = append(evs, Event{Time: at.Add(time.Duration(i) * time.Minute), Kind: KindSignIn, UserKey: u,
+				RequestID: u + "-" + at.Format(time.DateOnly)})
+		}
+	}
+	e, err := Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.AddCount(ctx, evs...); err != nil || n != len(evs) {
+		t.Fatalf("AddCount = %d, %v; want %d", n, err, len(evs))
+	}
+	if _, err := e.Erase(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	stored := func(d int) ([]uint64, bool) { // the request ids day d's segment keeps
+		t.Helper()
+		n := dayOf(time.Date(2025, 3, d, 0, 0, 0, 0, time.UTC), time.UTC)
+		e.mu.RLock()
+		key := e.days[n].segKey
+		e.mu.RUnlock()
+		sd, err := e.loadDay(ctx, n, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sd.requestIDs, sd.fullIDs
+	}
+	hashes := func(ids ...string) []uint64 {
+		var h []uint64
+		for _, id := range ids {
+			h = append(h, requestIDHash(id))
+		}
+		slices.Sort(h)
+		return h
+	}
+	for _, d := range days[:2] {
+		date := time.Date(2025, 3, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+		if ids, full := stored(d); !full || !slices.Equal(ids, hashes("ann-"+date, "bob-"+date, "gone-"+date)) {
+			t.Errorf("2025-03-%02d, inside the horizon: segment keeps %x (complete %v), want every request id", d, ids, full)
+		}
+	}
+	if ids, full := stored(3); full || !slices.Equal(ids, hashes("gone-2025-03-03")) {
+		t.Errorf("2025-03-03, outside the horizon: segment keeps %x (complete %v), want only the erased user's", ids, full)
+	}
+	copies := func(when string) {
+		t.Helper()
+		if n, err := e.AddCount(ctx, evs...); err != nil || n != 0 {
+			t.Errorf("%s: AddCount of copies = %d, %v; want 0", when, n, err)
+		}
+		fresh := Event{Time: time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC), Kind: KindSignIn, UserKey: "ann", RequestID: "new-" + when}
+		if n, err := e.AddCount(ctx, fresh); err != nil || n != 1 {
+			t.Errorf("%s: AddCount of a new request id = %d, %v; want 1", when, n, err)
+		}
+	}
+	copies("open")
+	reopen := func() {
+		t.Helper()
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if e, err = Open(ctx, s, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reopen()
+	copies("reopened")
+	now = now.AddDate(0, 0, 10) // every day leaves the horizon
+	reopen()
+	copies("a week later")
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range days[:2] {
+		if ids, full := stored(d); full || !slices.Equal(ids, hashes("gone-"+time.Date(2025, 3, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly))) {
+			t.Errorf("2025-03-%02d, out of the horizon: segment keeps %x (complete %v), want only the erased user's", d, ids, full)
+		}
+	}
+	reopen()
+	copies("rewritten")
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRequestIDHashIsFNV1a: the hash is the 64-bit FNV-1a the segments of
+// format v1 hold, of strings and bytes alike.
+func TestRequestIDHashIsFNV1a(t *testing.T) {
+	for _, id := range []string{"", "r", "8f14e45f-ceea-467f-a0e6-0123456789ab", "\xff\x00é"} {
+		h := fnv.New64a()
+		h.Write([]byte(id))
+		if got, want := requestIDHash(id), h.Sum64(); got != want || requestIDHash([]byte(id)) != want {
+			t.Errorf("requestIDHash(%q) = %x, want %x", id, got, want)
+		}
+	}
+}

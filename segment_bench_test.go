@@ -1,0 +1,84 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights/store"
+)
+
+// benchDay returns an engine holding one day (number n) of 20,000 events
+// of 8,000 users with varied dimensions, outside the dedupe horizon, not
+// yet checkpointed.
+func benchDay(b *testing.B) (*Engine, store.Store, int32, int) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	at := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
+	e, err := Open(ctx, s, &Options{Now: func() time.Time { return at.AddDate(0, 0, 7) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	apps := []string{"portal", "mail", "crm", "wiki", "hr"}
+	oses := []string{"Windows 10", "iOS", "Android", "Mac OS X", "Linux"}
+	countries := []string{"US", "DE", "FR", "IN", "BR", "JP"}
+	evs := make([]Event, 20000)
+	for i := range evs {
+		t := at.Add(time.Duration(r.IntN(86400)) * time.Second)
+		evs[i] = Event{Time: t, Kind: KindSignIn, UserKey: fmt.Sprintf("user-%05d", r.IntN(8000)),
+			AppID: apps[r.IntN(len(apps))], OS: oses[r.IntN(len(oses))], Country: countries[r.IntN(len(countries))],
+			RequestID: fmt.Sprintf("%016x-%08x", r.Uint64(), r.Uint32()), IP: fmt.Sprintf("203.0.113.%d", r.IntN(256)),
+			AuthDetails: []AuthStep{{Time: t, Method: "Password", Succeeded: true}}}
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		b.Fatal(err)
+	}
+	return e, s, dayOf(at, time.UTC), len(evs)
+}
+
+// BenchmarkEncodeDay measures a checkpoint's encoding of the day of
+// benchDay, sealed, its log in memory.
+//
+//	go test -run '^$' -bench 'BenchmarkEncodeDay|BenchmarkDecodeDay' .
+func BenchmarkEncodeDay(b *testing.B) {
+	e, _, n, _ := benchDay(b)
+	d := e.days[n].open.seal()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := encodeDay(n, d, e.zenc, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeDay measures what a query's first read of a stored day
+// costs: decoding the segment of benchDay's day (the index) and its log's
+// columns. It reports the segment's bytes per event.
+func BenchmarkDecodeDay(b *testing.B) {
+	ctx := context.Background()
+	e, s, n, events := benchDay(b)
+	if err := e.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	keys, _ := s.List(ctx, "days/")
+	seg, _ := s.Get(ctx, keys[0])
+	var lim limits
+	for k, d := range e.dims {
+		lim.dictSizes[k] = len(d.values)
+	}
+	lim.users = len(e.userKeys)
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := decodeDay(keys[0], seg, n, lim, e.zdec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.events(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(seg))/float64(events), "segment-bytes/event")
+}

@@ -1,0 +1,106 @@
+package insights_test
+
+// A store written by segment format v1 (frame version 2) still opens and
+// answers as the oracle does; a late copy of one of its events is still
+// refused, before and after the checkpoint that rewrites its segments in
+// format v2.
+//
+// testdata/v1store holds the keys of a memory store (one file per key)
+// written by the engine as of format v1: v1FixtureBatches batches of
+// v1FixtureGen, a checkpoint after the first v1FixtureFlushed, the rest
+// in the log.
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+const (
+	v1FixtureBatches = 40
+	v1FixtureFlushed = 30
+)
+
+func v1FixtureGen() *durGen {
+	return &durGen{seed: 14, prefix: "v", batches: func(int) int { return v1FixtureBatches },
+		focus: func(_, b int) int { return b % 12 }}
+}
+
+func TestOpenFormatV1Store(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	root := filepath.Join("testdata", "v1store")
+	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		return s.Put(ctx, filepath.ToSlash(rel), b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := segmentVersions(t, s); v[2] == 0 || v[3] != 0 {
+		t.Fatalf("the fixture's segments by frame version: %v, want only version 2 (format v1)", v)
+	}
+	g, o := v1FixtureGen(), newDurOracle()
+	for b := range v1FixtureBatches {
+		o.add(g.batch(0, b)...)
+	}
+	for round := range 3 {
+		e, err := insights.Open(ctx, s, &insights.Options{Now: durClock})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if err := durCheck(ctx, e, o); err != nil {
+			t.Fatalf("round %d, as opened: %v", round, err)
+		}
+		// Every batch again: the copies are refused, the events without a
+		// request id count again.
+		for b := range v1FixtureBatches {
+			if err := e.Add(ctx, g.events(0, b)...); err != nil {
+				t.Fatal(err)
+			}
+			o.add(g.batch(0, b)...)
+		}
+		if err := durCheck(ctx, e, o); err != nil {
+			t.Fatalf("round %d, every batch added again: %v", round, err)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// The checkpoint of Close wrote every day in format v2: the days
+		// changed, and the others, loaded by the queries, because their v1
+		// segments hold request ids that the log holds too.
+		if v := segmentVersions(t, s); v[2] != 0 || v[3] == 0 {
+			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want only version 3 (format v2)", round, v)
+		}
+	}
+}
+
+// segmentVersions counts the segments of s by frame version.
+func segmentVersions(t *testing.T, s store.Store) map[byte]int {
+	ctx := context.Background()
+	keys, err := s.List(ctx, "days/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[byte]int{}
+	for _, k := range keys {
+		b, err := s.Get(ctx, k)
+		if err != nil || len(b) < 6 {
+			t.Fatalf("%s: %v", k, err)
+		}
+		out[b[5]]++
+	}
+	return out
+}
