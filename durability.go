@@ -553,7 +553,7 @@ func (e *Engine) settleUnsettled(ctx context.Context) error {
 // was logged); unless one runs, or the lease was held by another replica
 // lately. walMu is held.
 func (e *Engine) checkpointIfDue(due bool) {
-	due = due || e.replica != nil && e.walFrom < e.eraseUpTo
+	due = due || e.replica != nil && (e.walFrom < e.eraseUpTo || e.garbage)
 	if due && !e.ckRunning && time.Now().After(e.leaseRetry) {
 		e.ckRunning, e.ckDone = true, make(chan struct{})
 		go e.backgroundCheckpoint()
@@ -651,7 +651,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 			// What earlier attempts left is deleted now, or named by the
 			// manifest (one whose commit reported an error, loaded since):
 			// not to be deleted after this one commits.
-			e.strays = nil
+			e.strays, e.garbage = nil, false
 		}
 		if err != nil {
 			e.walMu.Unlock()
@@ -743,7 +743,10 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	e.mu.Lock()
 	if e.replica != nil && e.gen >= gen {
 		// A refresh moved the replica to this manifest, or a later one,
-		// already; the next checkpoint collects what this one replaced.
+		// already; the next checkpoint collects what this one replaced,
+		// and is due (checkpointIfDue) even if nothing else changes: an
+		// erasure waits for it (awaitCovered).
+		e.garbage = true
 		e.mu.Unlock()
 		e.walMu.Unlock()
 		return nil
@@ -779,6 +782,11 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	for i, k := range garbage {
 		if err := e.store.Delete(ctx, k); err != nil {
 			e.strays = garbage[i:] // retried by the next checkpoint
+			if e.replica != nil {
+				e.walMu.Lock()
+				e.garbage = true // which is due, as above
+				e.walMu.Unlock()
+			}
 			return fmt.Errorf("insights: checkpoint %d is written; deleting %s: %w", gen, k, err)
 		}
 	}

@@ -437,6 +437,7 @@ type Engine struct {
 	ckDone     chan struct{} // closed when it ends
 	leaseRetry time.Time     // a replica starts no background checkpoint before, the lease being held by another
 	eraseUpTo  uint64        // a replica checkpoints until walFrom reaches it: the sequence after the last erase record applied
+	garbage    bool          // a replica's committed checkpoint left files it replaced: it checkpoints again to collect them
 	unsettled  []byte        // a log record whose Put and read-back failed: it may be stored under walSeq (settle)
 	recovery   Recovery
 

@@ -199,7 +199,7 @@ func (e *Engine) eraseOnReplica(ctx context.Context, userKey string) (Erasure, e
 		return rep, fmt.Errorf("insights: erasing %q: log record %s is written; applying it: %w", userKey, key, err)
 	}
 	if err := e.awaitCovered(ctx, upTo); err != nil {
-		return rep, fmt.Errorf("insights: erasing %q: log record %s is written and applied, not yet covered by a checkpoint: %w", userKey, key, err)
+		return rep, fmt.Errorf("insights: erasing %q: log record %s is written and applied, not yet covered by a checkpoint that deleted what it replaced: %w", userKey, key, err)
 	}
 	return rep, nil
 }
@@ -220,16 +220,19 @@ func (e *Engine) awaitCovered(ctx context.Context, upTo uint64) error {
 		return e.walFrom >= upTo
 	}
 	for {
-		if !covered() {
-			e.ckMu.Lock()
-			err := ErrClosed
-			if !e.isClosed() {
-				err = e.writeCheckpoint(ctx)
-			}
-			e.ckMu.Unlock()
-			if err != nil && !errors.Is(err, store.ErrLeaseHeld) {
-				return err
-			}
+		// Until the record is covered and what the covering checkpoint
+		// replaced is deleted: a checkpoint that finds the log covered
+		// still collects (writeCheckpoint's removeGarbage), and the
+		// covering one may have left its deletions to the next, having
+		// failed one or found a refresh ahead of it.
+		e.ckMu.Lock()
+		err := ErrClosed
+		if !e.isClosed() {
+			err = e.writeCheckpoint(ctx)
+		}
+		e.ckMu.Unlock()
+		if err != nil && !errors.Is(err, store.ErrLeaseHeld) {
+			return err
 		}
 		if covered() {
 			done, err := e.collected(ctx)
