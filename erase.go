@@ -17,7 +17,9 @@ type Erasure struct {
 	Found   bool   // the key was known
 	Days    []Date // days whose user sets held the user, ascending
 	// Sketches is the number of approximate-mode sketches rebuilt from the
-	// exact sets, since a sketch cannot forget one user.
+	// exact sets, since a sketch cannot forget one user: a day's, and its
+	// week's and month's once an approximate query since Open has built
+	// those (before, they are built later from the rebuilt days).
 	Sketches int
 }
 
