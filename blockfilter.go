@@ -20,11 +20,13 @@ import (
 // before, so a sealed day's set under a filter is the same whenever the
 // filter is compiled, as with the pre-aggregated counts (aggregate.go).
 // Blocks are invalidated, counted in Options.MemoryLimit and evicted as
-// blocks.go says. A day keeps the blocks of at most maxFilters filters;
-// a new one past that drops the others' (a dashboard's filters stay few,
-// an ad hoc exploration does not grow a day for good).
+// blocks.go says. A day keeps the blocks of at most maxFilters filters,
+// counted as predicate keys (the metric's base predicate with the filter:
+// one filter asked of active and of signing-in users counts twice); a new
+// one past that drops the others' (a dashboard's filters stay few, an ad
+// hoc exploration does not grow a day for good).
 
-// maxFilters is the most filters whose blocks one day keeps.
+// maxFilters is the most predicate keys whose blocks one day keeps.
 const maxFilters = 8
 
 // newFilter reports whether d keeps no block of filter f and already

@@ -158,7 +158,8 @@
 //     blocks of up to 32 days, so a filter asked again (a dashboard's)
 //     costs a union of two kept sets. They are named by Filter.String: a
 //     filter written two ways keeps two copies. A day keeps those of at
-//     most 8 filters; a ninth drops the others'. They count in
+//     most 8 filters, a filter asked of active and of signing-in users
+//     counting twice; a ninth drops the others'. They count in
 //     Options.MemoryLimit and go with their day.
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
