@@ -41,7 +41,9 @@ type Erasure struct {
 // if it can take the lease; otherwise the lease holder's, which every
 // replica starts on applying an erase record): the store then holds the
 // user in no file. An error after the record was created says so; the
-// record stays, and is applied and covered all the same (replica.go). On
+// record stays, and is applied and covered all the same (replica.go).
+// Every replica applying the record pays what Erase costs above (every
+// day loaded and scanned, its writers and queries waiting), at once. On
 // a follower, or a read-only engine, it returns an error wrapping
 // ErrReadOnly.
 func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {

@@ -751,8 +751,10 @@ func (e *Engine) isClosed() bool {
 // was not applied, unless the engine read its log record back from the
 // store (a write that failed after writing, such as an fsync error after
 // the rename): then it is applied, as a follower that read it and a
-// reopen would apply it, and the error says so. Either way it may reappear
-// after a crash and reopen: retrying is safe with request ids.
+// reopen would apply it, and the error says so. If the read-back failed
+// too, the next write reads it back again first and applies it if it is
+// there. Either way it may reappear after a crash and reopen: retrying is
+// safe with request ids.
 // Cost: O(len(events)) map and bitmap updates plus one store write, and for
 // an event on a day already sealed, a copy of that day's index (late
 // events are best sent in batches).
