@@ -26,10 +26,12 @@ import (
 
 // Three replica processes add the stream of TestReplicasOnPostgres to one
 // schema (every fourth batch through two of them), while the test kills
-// a random one with SIGKILL at random moments (the lease holder, or one
-// in a checkpoint, as it happens: checkpoints run every 4 KiB of log, the
-// lease lasts 200 ms) and starts it again, resending from its first
-// batch not acknowledged. A replica in the test's own process polls
+// one with SIGKILL at random moments and starts it again, resending from
+// its first batch not acknowledged: every other kill, the lease holder
+// (the process that last said it committed a checkpoint), during a
+// checkpoint when it says one is running within two seconds; the others
+// a random one (checkpoints run every 4 KiB of log, the lease lasts 200
+// ms). The test logs each kill and fails if none hit the holder. A replica in the test's own process polls
 // throughout. Once every batch is acknowledged, it and a replica opened
 // then answer, within 20 s of polling, as an engine fed every batch once,
 // and as brute force: nothing acknowledged lost, nothing counted twice.
@@ -82,6 +84,20 @@ func TestReplicaChild(t *testing.T) {
 	if err != nil {
 		fail("Open: %v", err)
 	}
+	go func() { // "holder" when it commits a checkpoint, "checkpointing" while it writes one
+		var commits uint64
+		for {
+			st := e.Stats()
+			if st.Checkpoints > commits {
+				commits = st.Checkpoints
+				say("holder")
+			}
+			if st.CheckpointRunning && commits > 0 {
+				say("checkpointing")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
 	mine := replicaBatches(r, killReplicas)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 15))
 	for i := from; i < len(mine); i++ {
@@ -121,6 +137,8 @@ type killChild struct {
 	lastAck time.Time // when it said its last "ack"
 	done    bool      // said "done"
 	equal   time.Time // when it said its answers were the reference's
+	holder  time.Time // when it last said it committed a checkpoint
+	ckpt    time.Time // when it last said a checkpoint was running
 	err     string    // said "error …"
 }
 
@@ -153,6 +171,10 @@ func startReplica(t *testing.T, schema, wantHash string, r, from int) *killChild
 				}
 			case line == "done":
 				c.done = true
+			case line == "holder":
+				c.holder = time.Now()
+			case line == "checkpointing":
+				c.ckpt = time.Now()
 			case strings.HasPrefix(line, "equal "):
 				if ns, err := strconv.ParseInt(line[6:], 10, 64); err == nil {
 					c.equal = time.Unix(0, ns)
@@ -230,7 +252,7 @@ func TestReplicasKilled(t *testing.T) {
 		}
 		return done
 	}
-	kills := 0
+	kills, holderKills, holderSince := 0, 0, time.Now()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		all := true
@@ -248,9 +270,23 @@ func TestReplicasKilled(t *testing.T) {
 			continue
 		}
 		r := rng.IntN(killReplicas)
+		why := "at random"
+		if kills%2 == 0 {
+			h, inCkpt := holderOf(kids[:])
+			if h < 0 { // no checkpoint committed yet
+				continue
+			}
+			if !inCkpt && time.Since(holderSince) < 2*time.Second {
+				continue // wait for one of its checkpoints
+			}
+			r, why = h, fmt.Sprintf("the lease holder, in a checkpoint: %t", inCkpt)
+			holderKills++
+		}
 		if _, done, _ := kids[r].state(); done {
 			continue
 		}
+		t.Logf("kill %d: replica %d, %s", kills, r, why)
+		holderSince = time.Now()
 		c := kids[r]
 		_ = c.cmd.Process.Kill() // SIGKILL
 		_ = c.cmd.Wait()
@@ -265,6 +301,9 @@ func TestReplicasKilled(t *testing.T) {
 	if kills < *replicaKills {
 		t.Logf("the replicas were done after %d kills", kills)
 	}
+	if *replicaKills > 0 && holderKills == 0 {
+		t.Errorf("no kill hit the lease holder (%d kills)", kills)
+	}
 	checkChildAnswers(t, kids[:], check)
 	checkReplica(t, ctx, "the test's replica", watcher, want)
 	late, err := insights.Open(ctx, pgstore.New(pool, schema), replicaOptions(200*time.Millisecond))
@@ -273,6 +312,21 @@ func TestReplicasKilled(t *testing.T) {
 	}
 	defer late.Close()
 	checkReplica(t, ctx, "a replica opened at the end", late, want)
+}
+
+// holderOf returns the replica process that last said it committed a
+// checkpoint (-1 if none did), and whether it said a checkpoint was
+// running within the last 10 ms.
+func holderOf(kids []*killChild) (int, bool) {
+	h, at, running := -1, time.Time{}, false
+	for r, c := range kids {
+		c.mu.Lock()
+		if c.holder.After(at) {
+			h, at, running = r, c.holder, time.Since(c.ckpt) < 10*time.Millisecond
+		}
+		c.mu.Unlock()
+	}
+	return h, running
 }
 
 // checkChildAnswers waits (20 s at most) until every replica process,
