@@ -45,6 +45,10 @@ type riskFeed struct {
 	kick    chan struct{} // buffered: wakes the goroutine (an item, a reset, stop)
 	room    signal        // the queue was taken
 	stopped bool
+	// dormant: a too-late event dropped the detector; nothing is queued,
+	// and the rebuild waits for the next risk read (queued), so that a
+	// backfill of old events costs one rebuild, not one per late event.
+	dormant bool
 
 	// Guarded by dmu: the detector and what it has folded.
 	dmu      sync.Mutex
@@ -53,6 +57,7 @@ type riskFeed struct {
 	done     uint64         // items folded (or read from the log by its rebuild): det covers items 1..done
 	err      error          // the failure of generation dgen's rebuild
 	changed  signal         // det, done or err changed
+	waiters  int            // reads in await: while any, a too-late event does not make the feed dormant
 	levels   map[risk.Ref]risk.Level
 	levelsOf *risk.Detector // the detector levels were computed from
 	levelsAt uint64         // and its version then
@@ -143,7 +148,7 @@ func (e *Engine) stopRisk() {
 // never waits.
 func (f *riskFeed) push(o *risk.Observation) {
 	f.qmu.Lock()
-	if f.live.Load() {
+	if f.live.Load() && !f.dormant {
 		f.queue = append(f.queue, riskItem{obs: *o})
 		f.wake()
 	}
@@ -151,15 +156,25 @@ func (f *riskFeed) push(o *risk.Observation) {
 }
 
 // setLists records new address lists, for the next rebuild and, queued,
-// for the events applied after them. The write lock is held.
+// for the events applied after them. During a rebuild, which reads events
+// applied after the change with the lists it started with, the rebuild
+// starts again with the new ones (review S3): every event is then read
+// with them, as RescanRisk would. The write lock is held.
 func (f *riskFeed) setLists(anonymized, malicious []netip.Prefix) {
 	f.qmu.Lock()
 	f.opt.Anonymized, f.opt.Malicious = anonymized, malicious
-	if f.live.Load() {
+	live := f.live.Load() && !f.dormant // a dormant feed's rebuild reads f.opt
+	if live {
 		f.queue = append(f.queue, riskItem{lists: &[2][]netip.Prefix{anonymized, malicious}})
 		f.wake()
 	}
 	f.qmu.Unlock()
+	f.dmu.Lock()
+	rebuilding := live && f.det == nil && f.err == nil
+	f.dmu.Unlock()
+	if rebuilding {
+		f.reset()
+	}
 }
 
 // wake kicks the goroutine, if not kicked already.
@@ -173,8 +188,16 @@ func (f *riskFeed) wake() {
 // reset drops the detector and the queue: the goroutine rebuilds the
 // detections from the log, which holds every event queued so far.
 // Callers hold the write lock (Erase, retention, a follower's swap,
-// RescanRisk), or no lock (a too-late event, a retry).
-func (f *riskFeed) reset() {
+// RescanRisk), or no lock (a retry).
+func (f *riskFeed) reset() { f.drop(false) }
+
+// sleep is reset after a too-late event: the rebuild waits for the next
+// risk read (dormant). The goroutine calls it, holding no lock.
+func (f *riskFeed) sleep() { f.drop(true) }
+
+// drop does reset's and sleep's work; dormant makes the feed dormant (a
+// reset leaves it as it is).
+func (f *riskFeed) drop(dormant bool) {
 	f.qmu.Lock()
 	if !f.live.Load() {
 		f.qmu.Unlock()
@@ -188,6 +211,7 @@ func (f *riskFeed) reset() {
 	f.wake()
 	f.dmu.Lock()
 	f.det, f.dgen, f.err = nil, f.gen, nil
+	f.dormant = f.dormant || dormant && f.waiters == 0 // a waiting read needs the rebuild now
 	f.changed.notify()
 	f.dmu.Unlock()
 	f.qmu.Unlock()
@@ -230,26 +254,45 @@ func (f *riskFeed) queued() uint64 {
 	return f.head + uint64(len(f.queue)) - 1
 }
 
+// rouse starts a dormant feed's rebuild. qmu is taken.
+func (f *riskFeed) rouse() {
+	f.qmu.Lock()
+	if f.dormant {
+		f.dormant = false
+		f.wake()
+	}
+	f.qmu.Unlock()
+}
+
 // await returns, with dmu held (release it with dmu.Unlock), the
 // detector once it covers item upTo. With stale, it returns errRiskStale
 // instead of waiting for a rebuild: for a caller holding the engine's
 // read lock, which a rebuild needs. A failed rebuild's error is returned,
 // and the next read retries.
 func (f *riskFeed) await(ctx context.Context, upTo uint64, stale bool) (*risk.Detector, error) {
+	// Counted as waiting before rousing the feed: from then on a too-late
+	// event leaves it awake (drop), so the rebuild this read needs runs.
+	f.dmu.Lock()
+	f.waiters++
+	f.dmu.Unlock()
+	f.rouse()
 	f.dmu.Lock()
 	for {
 		switch {
 		case f.err != nil:
 			err, gen := f.err, f.dgen
+			f.waiters--
 			f.dmu.Unlock()
 			if !errors.Is(err, ErrClosed) {
 				f.retry(gen)
 			}
 			return nil, err
 		case f.det == nil && stale:
+			f.waiters--
 			f.dmu.Unlock()
 			return nil, errRiskStale
 		case f.det != nil && f.done >= upTo:
+			f.waiters--
 			return f.det, nil
 		}
 		ch := f.changed.wait()
@@ -257,6 +300,9 @@ func (f *riskFeed) await(ctx context.Context, upTo uint64, stale bool) (*risk.De
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			f.dmu.Lock()
+			f.waiters--
+			f.dmu.Unlock()
 			return nil, ctx.Err()
 		}
 		f.dmu.Lock()
@@ -274,7 +320,7 @@ func (e *Engine) detect(ctx context.Context, f *riskFeed) {
 	)
 	for {
 		f.qmu.Lock()
-		for f.gen == gen && len(f.queue) == 0 && !f.stopped {
+		for (f.gen == gen || f.dormant) && len(f.queue) == 0 && !f.stopped {
 			f.qmu.Unlock()
 			select {
 			case <-f.kick:
@@ -313,7 +359,7 @@ func (e *Engine) detect(ctx context.Context, f *riskFeed) {
 		f.room.notify()
 		f.qmu.Unlock()
 		if det != nil && e.fold(f, det, gen, read, items, first) {
-			f.reset() // a too-late event: rebuild from the log, which holds it
+			f.sleep() // a too-late event: rebuild from the log, which holds it, at the next read
 		}
 		clear(items)
 		spare = items

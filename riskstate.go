@@ -31,7 +31,10 @@ import (
 // engine's read lock only to find (or load) each day's sealed index, as a
 // query does, never the write lock, so Add and queries go on meanwhile;
 // the events applied during it queue, and those its read of their day did
-// not see are folded after it.
+// not see are folded after it. After an event older than LateHorizon the
+// detector is dropped and nothing is queued until the next risk read
+// starts the rebuild: a backfill of old events costs one rebuild, not one
+// per event (TestRiskBackfillRebuildsOnce).
 //
 // Why at the first risk read rather than at Open: a rebuild loads every
 // stored day's segment and event log. At Open it would undo Open's lazy
