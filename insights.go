@@ -421,7 +421,7 @@ type Engine struct {
 	closed bool
 	state  // what the store holds and the log since: a follower swaps it whole (follow.go)
 
-	risk riskState // risk detections (riskstate.go); guarded by mu. A follower's swap resets it (follow.go)
+	risk riskState // risk detections (riskstate.go); its feed has its own locks (riskfeed.go). A follower's swap resets it (follow.go)
 
 	obs *observer // the logger and the counters of Stats; atomics, but capsLogged (observe.go)
 

@@ -143,6 +143,9 @@ func (d *day) memBytes() int64 {
 		n += d.counts.bytes() + 4*int64(len(d.offs)+len(d.users)) + 8*int64(len(d.requestIDs)) + int64(d.active.GetSizeInBytes())
 		d.index.Store(n)
 	}
+	if p := d.recovered.Load(); p != nil { // request ids read back from the log
+		n += 8 * int64(len(*p))
+	}
 	return n + d.logBytes() + d.derived.Load()
 }
 
