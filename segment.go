@@ -170,64 +170,92 @@ func (r *reader) dayV1(lim limits) *day {
 	return d
 }
 
-// dayV2 reads the index of a format v2 segment, after its day.
+// dayV2 reads the index of a format v2 segment, after its day. It
+// decompresses every zstd section before it allocates anything sized by
+// the combinations, so what it allocates is at most a few times what it
+// decompressed; what it decompresses is at most what the directory gives,
+// and in all at most maxZstdExpansion times the body (and maxFrameBytes).
 func (r *reader) dayV2(lim limits, dec *zstd.Decoder) *day {
 	combos := r.count(1<<31-1, 0)
 	d := &day{fullIDs: r.flag()}
 	var lens, plain [segmentSections]int
+	budget := min(maxZstdExpansion*len(r.b), maxFrameBytes) // of all the zstd sections
 	for s := range lens {
 		lens[s] = r.count(len(r.b), 0)
 		if isZstdSection(s) {
-			plain[s] = r.count(min(maxZstdExpansion*lens[s], maxFrameBytes), 0)
+			plain[s] = r.count(min(maxZstdExpansion*lens[s], budget), 0)
+			budget -= plain[s]
+			if r.err == nil && combos > plain[s] { // each combination takes a byte of each at least
+				r.fail("%d combinations in a section of %d bytes", combos, plain[s])
+			}
 		}
 	}
 	var secs [segmentSections][]byte
 	for s := range secs {
 		secs[s] = r.bytes(lens[s])
 	}
-	if r.err == nil && combos > plain[0] { // each combination takes a byte of each column at least
-		r.fail("%d combinations in a column of %d bytes", combos, plain[0])
+	var zs [secActive]*reader
+	for s := range zs {
+		zs[s] = r.unzip(secs[s], plain[s], sectionName(s), dec)
+		if r.err == nil {
+			r.err = zs[s].err
+		}
 	}
 	if r.err != nil {
 		return nil
 	}
 	d.offs = make([]uint32, combos+1)
 	for k := range d.cols {
-		c := r.unzip(secs[k], plain[k], "codes of "+Dimension(k+1).String(), dec)
-		d.cols[k] = c.codes(k, combos, lim.dictSizes[k])
-		r.sub(c)
+		d.cols[k] = zs[k].codes(k, combos, lim.dictSizes[k])
+		r.sub(zs[k])
 	}
-	c := r.unzip(secs[secCounts], plain[secCounts], "event counts", dec)
-	d.counts = c.counts(combos)
-	r.sub(c)
-	c = r.unzip(secs[secUsers], plain[secUsers], "users", dec)
-	c.users(d, lim.users)
-	r.sub(c)
+	d.counts = zs[secCounts].counts(combos)
+	r.sub(zs[secCounts])
+	zs[secUsers].users(d, lim.users)
+	r.sub(zs[secUsers])
 	d.active = r.bitmap(secs[secActive], lim.users)
 	if len(secs[secRequestIDs])%8 != 0 {
 		r.fail("request ids of %d bytes", len(secs[secRequestIDs]))
 	}
-	c = &reader{key: r.key, b: secs[secRequestIDs]}
+	c := &reader{key: r.key, b: secs[secRequestIDs]}
 	d.requestIDs = c.requestIDs(len(c.b) / 8)
 	r.sub(c)
 	return d
 }
 
+// sectionName names zstd section s of a format v2 segment in errors.
+func sectionName(s int) string {
+	switch s {
+	case secCounts:
+		return "event counts"
+	case secUsers:
+		return "users"
+	}
+	return "codes of " + Dimension(s+1).String()
+}
+
 // unzip returns a reader over the zstd frame z of the segment, which must
-// hold exactly plain bytes: section what, named in errors.
+// hold exactly plain bytes: section what, named in errors. It checks the
+// frame's header against plain before it allocates plain bytes.
 func (r *reader) unzip(z []byte, plain int, what string, dec *zstd.Decoder) *reader {
 	c := &reader{key: r.key + " (" + what + ")", err: r.err}
 	if r.err != nil {
 		return c
 	}
-	b, err := dec.DecodeAll(z, make([]byte, 0, plain))
-	if err == nil && len(b) != plain {
-		err = fmt.Errorf("%d bytes, not %d", len(b), plain)
+	var h zstd.Header
+	err := h.Decode(z)
+	if err == nil && h.HasFCS && h.FrameContentSize != uint64(plain) {
+		err = fmt.Errorf("a frame of %d bytes, not %d", h.FrameContentSize, plain)
+	}
+	if err == nil {
+		c.b, err = dec.DecodeAll(z, make([]byte, 0, plain))
+	}
+	if err == nil && len(c.b) != plain {
+		err = fmt.Errorf("%d bytes, not %d", len(c.b), plain)
 	}
 	if err != nil {
 		c.fail("%v", err)
 	}
-	c.b = b
 	return c
 }
 
@@ -241,6 +269,9 @@ func (r *reader) sub(c *reader) {
 
 // codes reads the column of dimension column k: combos codes below size.
 func (r *reader) codes(k, combos, size int) column {
+	if r.err != nil {
+		return column{}
+	}
 	codes := make([]uint32, combos)
 	for i := 0; i < combos && r.err == nil; i++ {
 		c := r.uvarint()
@@ -254,6 +285,9 @@ func (r *reader) codes(k, combos, size int) column {
 
 // counts reads the event counts of combos combinations.
 func (r *reader) counts(combos int) column {
+	if r.err != nil {
+		return column{}
+	}
 	counts := make([]uint32, combos)
 	for i := 0; i < combos && r.err == nil; i++ {
 		c := r.uvarint()

@@ -3,6 +3,7 @@ package insights
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,72 @@ func TestSegmentV2DamageIsCorrupt(t *testing.T) {
 	for i := range len(seg) { // unsealed: the checksum catches it
 		if _, err := decodeDay(key, seg[:i], n, lim, e.zdec); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
 			t.Fatalf("cut at %d: %v, want ErrCorrupt naming %s", i, err, key)
+		}
+	}
+}
+
+// TestSegmentV2HostileSizes (review S2): a segment whose directory claims
+// more combinations than some section holds bytes, or that sections of
+// garbage hold 32768 times their bytes, is ErrCorrupt naming its key, and
+// decoding it allocates under 1 MB: nothing is sized by a claim the
+// directory or a section's frame header already contradicts, nor by the
+// combinations before every section has decompressed.
+func TestSegmentV2HostileSizes(t *testing.T) {
+	enc, dec := newCodec()
+	const key = "days/2024-10-04/0000000000000001"
+	lim := limits{users: 10}
+	for k := range lim.dictSizes {
+		lim.dictSizes[k] = 10
+	}
+	empty := enc.index.EncodeAll(nil, nil)
+	zeros := enc.index.EncodeAll(make([]byte, 1<<16), nil)
+	for _, c := range []struct {
+		what           string
+		combos         int
+		garbage, plain int // garbage sections 0 to n-1 of plain bytes each claim 32768 times that
+	}{
+		{"section 0 garbage, the others empty", 64 * maxZstdExpansion, 1, 64},
+		{"section 0 garbage, the others empty", 8 << 10 * maxZstdExpansion, 1, 8 << 10},
+		{"every zstd section garbage", 64 * maxZstdExpansion, secActive, 64},
+		{"every zstd section garbage", 8 << 10 * maxZstdExpansion, secActive, 8 << 10},
+		{"section 0 valid, the others empty", 1 << 16, 0, 0},
+	} {
+		b := newFrame(kindSegment)
+		b = appendVarint(b, 20000)
+		b = appendUvarint(b, uint64(c.combos))
+		b = append(b, 1)
+		var secs [segmentSections][]byte
+		for s := range secs {
+			sec, plain := []byte(nil), 0
+			switch {
+			case s < c.garbage:
+				sec, plain = bytes.Repeat([]byte{0xab}, c.plain), c.plain*maxZstdExpansion
+			case s == 0:
+				sec, plain = zeros, 1<<16
+			case isZstdSection(s):
+				sec = empty
+			}
+			secs[s] = sec
+			b = appendUvarint(b, uint64(len(sec)))
+			if isZstdSection(s) {
+				b = appendUvarint(b, uint64(plain))
+			}
+		}
+		for _, sec := range secs {
+			b = append(b, sec...)
+		}
+		b = sealFrame(appendUvarint(b, 0))
+		decodeDay(key, b, 20000, lim, dec) // warm the decoder
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		_, err := decodeDay(key, b, 20000, lim, dec)
+		runtime.ReadMemStats(&m1)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s, %d combinations: %v, want ErrCorrupt naming %s", c.what, c.combos, err, key)
+		}
+		if n := m1.TotalAlloc - m0.TotalAlloc; n > 1<<20 {
+			t.Errorf("%s, %d combinations: a segment of %d bytes allocated %d bytes to decode", c.what, c.combos, len(b), n)
 		}
 	}
 }
