@@ -84,17 +84,21 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 	}
 	defer os.RemoveAll(dir)
 	g := newGenerator(genConfig{Users: o.users, Days: o.days, Seed: o.seed})
-	opts := func() *insights.Options {
-		return &insights.Options{Now: clockAfter(o.days), QueryParallelism: o.queryPar, MemoryLimit: limit}
+	open := func() (*store.DirStore, *insights.Engine, error) {
+		st, err := store.Dir(dir, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		eng, err := insights.Open(ctx, st, &insights.Options{Now: clockAfter(o.days), QueryParallelism: o.queryPar, MemoryLimit: limit})
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		return st, eng, nil
 	}
 	base := heapAfterGC()
-	st, err := store.Dir(dir, nil)
+	st, eng, err := open()
 	if err != nil {
-		return nil, err
-	}
-	eng, err := insights.Open(ctx, st, opts())
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	var lat []time.Duration
@@ -166,18 +170,13 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 	for i, q := range []insights.Query{mau12, filtered} {
 		base := heapAfterGC()
 		t0 := time.Now()
-		st, err := store.Dir(dir, nil)
+		st, eng, err := open()
 		if err != nil {
 			return nil, err
 		}
-		eng, err := insights.Open(ctx, st, opts())
-		if err != nil {
-			st.Close()
-			return nil, err
-		}
-		open := time.Since(t0)
+		opened := time.Since(t0)
 		if i == 0 {
-			r.OpenMs = ms(open)
+			r.OpenMs = ms(opened)
 			r.IdleHeapMiB = (float64(heapAfterGC()) - float64(base)) / (1 << 20)
 		}
 		t1 := time.Now()
