@@ -1923,7 +1923,7 @@ func orRunSeed(t *testing.T, seed uint64, loc *time.Location, queries, userQueri
 // run on one goroutine but for the background checkpoints, which the
 // first seed exercises). .ci/run runs every seed without it as well.
 func oracleSeeds() []uint64 {
-	if raceEnabled {
+	if insights.RaceEnabled {
 		return []uint64{1}
 	}
 	return []uint64{1, 2, 3}

@@ -1,6 +1,9 @@
 //go:build !race
 
-package insights_test
+package insights
 
-// raceEnabled reports a test binary built with the race detector.
-const raceEnabled = false
+// RaceEnabled reports a test binary built with the race detector: the
+// heaviest oracle tests then run their first seed only, and the README's
+// test command runs every seed without it. Exported for the external
+// tests (package insights_test).
+const RaceEnabled = false
