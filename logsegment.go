@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 
 	"github.com/klauspost/compress/zstd"
@@ -138,9 +139,24 @@ func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users
 		return eventLog{}, r.err
 	}
 	cols := r.bytes(r.count(len(r.b), 1))
-	plain, err := dec.DecodeAll(cols, make([]byte, 0, min(maxColumnBytes*events+16, maxFrameBytes, uint64(maxZstdExpansion*len(cols)))))
 	if r.err != nil {
 		return eventLog{}, r.err
+	}
+	// The frame's header is read before the buffer is allocated: one that
+	// does not decode, or states more than the columns can hold, costs
+	// nothing; a stated size is the buffer's.
+	limit := min(maxColumnBytes*events+16, maxFrameBytes, uint64(maxZstdExpansion*len(cols)))
+	var h zstd.Header
+	err := h.Decode(cols)
+	if err == nil && h.HasFCS {
+		if h.FrameContentSize > limit {
+			err = fmt.Errorf("a frame of %d bytes, past the %d its events can take", h.FrameContentSize, limit)
+		}
+		limit = min(limit, h.FrameContentSize)
+	}
+	var plain []byte
+	if err == nil {
+		plain, err = dec.DecodeAll(cols, make([]byte, 0, limit))
 	}
 	if err != nil {
 		r.fail("event log columns: %v", err)

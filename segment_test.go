@@ -140,3 +140,35 @@ func TestTimeUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestLogColumnsHostile: a log section whose columns are not a zstd frame,
+// or whose frame states more than its events can take, is ErrCorrupt
+// naming the key, found from the frame's header before the columns'
+// buffer (up to 32 bytes an event) is allocated.
+func TestLogColumnsHostile(t *testing.T) {
+	enc, dec := newCodec()
+	const key = "days/2024-10-04/0000000000000001"
+	const events = 1 << 20 // a buffer of up to 32 MiB
+	big := enc.log.EncodeAll(make([]byte, 64<<20), nil)
+	for _, c := range []struct {
+		what string
+		cols []byte
+	}{
+		{"64 KiB of garbage", bytes.Repeat([]byte{0xa5}, 64<<10)},
+		{"a frame of 64 MiB", big},
+	} {
+		raw := append(appendUvarint(nil, uint64(len(c.cols))), c.cols...)
+		decodeLog(key, raw, false, 1, events, 1, dec) // warm the decoder
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		_, err := decodeLog(key, raw, false, 1, events, 1, dec)
+		runtime.ReadMemStats(&m1)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %v, want ErrCorrupt naming %s", c.what, err, key)
+		}
+		if n := m1.TotalAlloc - m0.TotalAlloc; n > 1<<20+uint64(2*len(raw)) {
+			t.Errorf("%s: %d bytes allocated to refuse a section of %d", c.what, n, len(raw))
+		}
+	}
+}
