@@ -119,6 +119,12 @@ func testFilteredBlocks(t *testing.T, limit int64, seed uint64) {
 		{NewDate(2025, 3, 14), NewDate(2025, 3, 17)}, // 3 days
 		{NewDate(2025, 3, 14), NewDate(2025, 3, 16)}, // 2 days: the day lists
 	}
+	if RaceEnabled && limit > 0 {
+		// Every query reloads its days: under the race detector the
+		// 30-day range (two spans) and the day lists only. The README's
+		// second command checks every range without it.
+		ranges = [][2]Date{ranges[0], ranges[4]}
+	}
 	check := func(step string, cases ...filterCase) {
 		t.Helper()
 		for _, c := range cases {
@@ -196,7 +202,14 @@ func testFilteredBlocks(t *testing.T, limit int64, seed uint64) {
 		many = append(many, filterCase{Or(Eq(DimAppID, app), Eq(DimOS, "Android")),
 			func(ev Event) bool { return ev.AppID == app || ev.OS == "Android" }})
 	}
-	check("many filters", append(many, append(others, threePredicates)...)...)
+	cases := append(many, append(others, threePredicates)...)
+	if RaceEnabled && limit > 0 {
+		// Every day is evicted between queries, and its blocks with it:
+		// there are none to drop. Under the race detector the step asks
+		// only the filters checked after it.
+		cases = cases[len(many):]
+	}
+	check("many filters", cases...)
 	if n := mostFilters(e); n > maxFilters {
 		t.Errorf("a day keeps the blocks of %d filters, want at most %d", n, maxFilters)
 	}
