@@ -76,14 +76,7 @@ func TestRiskyUsersEqualsOracle(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			obs := userTraffic(seed)
 			dets := oracle(listOptions, obs)
-			d := New(listOptions)
-			sorted := slices.Clone(obs)
-			slices.SortFunc(sorted, func(a, b Observation) int { return compare(&a, &b) })
-			for i := range sorted {
-				if err := d.Add(&sorted[i]); err != nil {
-					t.Fatal(err)
-				}
-			}
+			d := inOrder(t, listOptions, obs)
 			var asOf []int64
 			for h := range 12 * 10 {
 				asOf = append(asOf, trafficStart.Add(22*24*time.Hour+time.Duration(h)*2*time.Hour).UnixNano())
@@ -116,4 +109,19 @@ func TestRiskyUsersEqualsOracle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inOrder returns a detector with opt's options that was given obs in
+// canonical order.
+func inOrder(t *testing.T, opt Options, obs []Observation) *Detector {
+	t.Helper()
+	d := New(opt)
+	sorted := slices.Clone(obs)
+	slices.SortFunc(sorted, func(a, b Observation) int { return compare(&a, &b) })
+	for i := range sorted {
+		if err := d.Add(&sorted[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
 }
