@@ -2,6 +2,7 @@ package risk
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -27,10 +28,6 @@ import (
 //     latest of its detections' first remedies. A user with none of these
 //     is not listed.
 func oracleUsers(dets []Detection, obs []Observation, asOf, window int64) []RiskyUser {
-	timeOf := map[Ref]int64{}
-	for _, o := range obs {
-		timeOf[o.Ref] = o.Time
-	}
 	isRemedy := func(o Observation) bool {
 		return o.Kind == KindRemedy || o.Kind == KindSignIn && !o.Principal && o.Status == StatusSuccess && o.MFA == MFAApproved
 	}
@@ -47,11 +44,16 @@ func oracleUsers(dets []Detection, obs []Observation, asOf, window int64) []Risk
 	}
 	var out []RiskyUser
 	for u := range users {
+		var mine []Observation // u's events
+		for _, o := range obs {
+			if o.User == u {
+				mine = append(mine, o)
+			}
+		}
 		var decided *Observation
-		for i, o := range obs {
-			if o.Kind == KindDecision && o.User == u && o.Decision != DecisionNone && o.Time <= asOf &&
-				(decided == nil || compare(decided, &obs[i]) < 0) {
-				decided = &obs[i]
+		for i, o := range mine {
+			if o.Kind == KindDecision && o.Decision != DecisionNone && o.Time <= asOf && (decided == nil || compare(decided, &mine[i]) < 0) {
+				decided = &mine[i]
 			}
 		}
 		var (
@@ -65,15 +67,17 @@ func oracleUsers(dets []Detection, obs []Observation, asOf, window int64) []Risk
 				continue
 			}
 			count++
-			last := int64(0)
-			for i, r := range d.Evidence {
-				if t := timeOf[r]; i == 0 || t > last {
-					last = t
+			last := int64(math.MinInt64) // the time of its last evidence, all u's events
+			for _, r := range d.Evidence {
+				for _, o := range mine {
+					if o.Ref == r {
+						last = max(last, o.Time)
+					}
 				}
 			}
 			first := int64(0)
-			for _, o := range obs {
-				if o.User == u && isRemedy(o) && o.Time > last && o.Time <= asOf && (first == 0 || o.Time < first) {
+			for _, o := range mine {
+				if isRemedy(o) && o.Time > last && o.Time <= asOf && (first == 0 || o.Time < first) {
 					first = o.Time
 				}
 			}
