@@ -54,14 +54,7 @@ func TestDetectEqualsOracle(t *testing.T) {
 			end := trafficStart.Add(36 * 24 * time.Hour).UnixNano()
 			for k := range int64(5) {
 				asOf := end - k*int64(24*time.Hour) - 1
-				d := New(listOptions)
-				sorted := slices.Clone(obs)
-				slices.SortFunc(sorted, func(a, b Observation) int { return compare(&a, &b) })
-				for i := range sorted {
-					if err := d.Add(&sorted[i]); err != nil {
-						t.Fatal(err)
-					}
-				}
+				d := inOrder(t, listOptions, obs)
 				gotU, wantU := d.RiskyUsers(asOf, int64(30*24*time.Hour), nil), oracleUsers(want, obs, asOf, int64(30*24*time.Hour))
 				if fmt.Sprint(gotU) != fmt.Sprint(wantU) {
 					t.Fatalf("risky users as of %d:\n got %v\nwant %v", k, gotU, wantU)

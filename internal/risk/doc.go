@@ -73,14 +73,18 @@
 // Risky users (RiskyUsers) follow from the detections and two more kinds
 // of observation: remedies (a successful sign-in with an approved MFA
 // challenge, a successful password reset), each of which remediates the
-// user's detections whose every evidence is before it
-// (Detection.Remediated is the first). SPEC §9 says "a later successful
+// user's detections whose every evidence is earlier in time (a remedy at
+// the time of the last evidence does not: here "earlier" compares times
+// alone, not the canonical order) (Detection.Remediated is the first).
+// SPEC §9 says "a later successful
 // sign-in": later than the detection's last evidence, we chose, so that
 // the approval ending an MFA-fatigue burst, or the success after a brute
 // force, which are the attacker's and raise the detection to high, do not
 // also remediate it; and a detection whose episode goes on after a remedy
 // is no longer remediated by it. Of administrators' decisions
-// (dismissed, confirmedCompromised), the latest decides. Both kinds are
+// (dismissed, confirmedCompromised), the latest in canonical order
+// decides; a dismissal covers the detections with a time at or before
+// its own. Both kinds are
 // order-independent: a remedy arriving
 // late updates the detections before it, and a detection made late takes
 // the remedies after it, kept for the late horizon.

@@ -312,60 +312,6 @@ func oracle(opt Options, obs []Observation) []Detection {
 	return out
 }
 
-// oracleUsers computes the risky users of RiskyUsers' doc from the
-// oracle's detections and the decision events.
-func oracleUsers(dets []Detection, obs []Observation, asOf, window int64) []RiskyUser {
-	var out []RiskyUser
-	users := map[string]bool{}
-	for _, d := range dets {
-		users[d.User] = d.User != "" || users[d.User]
-	}
-	for _, o := range obs {
-		if o.Kind == KindDecision && o.User != "" {
-			users[o.User] = true
-		}
-	}
-	for u, ok := range users {
-		if !ok {
-			continue
-		}
-		var last *Observation
-		for i := range obs {
-			o := &obs[i]
-			if o.Kind == KindDecision && o.User == u && o.Decision != DecisionNone && o.Time <= asOf && (last == nil || before(last, o)) {
-				last = o
-			}
-		}
-		r := RiskyUser{User: u}
-		var remediated int64
-		for _, d := range dets {
-			if d.User != u || d.Time > asOf || d.Time <= asOf-window {
-				continue
-			}
-			r.Detections++
-			if d.Remediated != 0 && d.Remediated <= asOf {
-				remediated = max(remediated, d.Remediated)
-			} else if last == nil || d.Time > last.Time {
-				r.State, r.Level, r.Updated = AtRisk, max(r.Level, d.Level), max(r.Updated, d.Time)
-			}
-		}
-		switch {
-		case last != nil && last.Decision == ConfirmedCompromised:
-			r.State, r.Level, r.Updated = StateConfirmedCompromised, LevelHigh, last.Time
-		case r.State == AtRisk:
-		case last != nil:
-			r.State, r.Level, r.Updated = StateDismissed, LevelNone, last.Time
-		case remediated != 0:
-			r.State, r.Level, r.Updated = Remediated, LevelNone, remediated
-		default:
-			continue
-		}
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(a, b RiskyUser) int { return cmp.Compare(a.User, b.User) })
-	return out
-}
-
 // firedInBucketBefore reports whether an event before q[i] in its bucket fires.
 func firedInBucketBefore(q []*Observation, i int, window int64, fires func(int) bool) bool {
 	for j := 0; j < i; j++ {
