@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -42,17 +43,6 @@ type eventLog struct {
 	key      string        // the segment the blocks came from, for errors
 }
 
-// recordsPerBlock is how many records a compressed block holds, in the
-// segments written: small enough that reading one entry decompresses
-// little (about a hundred kilobytes), large enough for the compressor to
-// find what entries share (the log section is 5% smaller than with the
-// 256 of format v1 on the bench data, 20k users: bench/RESULTS.md).
-const (
-	recordsPerBlock    = 1024
-	v1RecordsPerBlock  = 256     // in format v1 segments
-	maxRecordsPerBlock = 1 << 16 // read from a format v2 segment
-)
-
 // recordCursor reads a log's records, keeping the last decompressed block.
 // Records it returns are valid until its next call. Not safe for
 // concurrent use; a log may have many cursors.
@@ -74,13 +64,7 @@ func (c *recordCursor) record(i int) ([]byte, error) {
 	base := l.offs[k*l.perBlock]
 	if k != c.block {
 		end := l.offs[min((k+1)*l.perBlock, l.len())]
-		if cap(c.data) < int(end-base) {
-			c.data = make([]byte, 0, end-base) // what the block must hold, not what it claims
-		}
-		data, err := l.dec.DecodeAll(l.blocks[k], c.data[:0])
-		if err == nil && uint32(len(data)) != end-base {
-			err = fmt.Errorf("%d bytes, not %d", len(data), end-base)
-		}
+		data, err := logblock.Decode(l.dec, l.blocks[k], c.data, int(end-base))
 		if err != nil {
 			c.block = -1
 			return nil, fmt.Errorf("%w: %s: event log block %d: %v", ErrCorrupt, l.key, k, err)

@@ -2,9 +2,9 @@ package insights
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 
+	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -57,7 +57,7 @@ func newCodec() (encoders, *zstd.Decoder) {
 // compressed are written as they are, with their number of records.
 func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	b := appendUvarint(nil, uint64(l.len()))
-	unit := timeUnit(l.times)
+	unit := logblock.TimeUnit(l.times)
 	b = appendUvarint(b, uint64(unit))
 	prev := int64(0)
 	for _, t := range l.times {
@@ -83,7 +83,7 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	cols := enc.EncodeAll(b, nil)
 	out := appendUvarint(nil, uint64(len(cols)))
 	out = append(out, cols...)
-	per := recordsPerBlock
+	per := logblock.RecordsPerBlock
 	if l.blocks != nil {
 		per = l.perBlock
 	}
@@ -95,37 +95,12 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 		if l.blocks != nil {
 			block = l.blocks[k]
 		} else {
-			block = enc.EncodeAll(l.recs[l.offs[k*per]:l.offs[min((k+1)*per, l.len())]], nil)
+			block = logblock.Encode(enc, l.recs[l.offs[k*per]:l.offs[min((k+1)*per, l.len())]])
 		}
 		out = appendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
 	}
 	return out
-}
-
-// timeUnit returns the greatest divisor of every difference between
-// consecutive times of ts, the first from 0 (1 for none): times to the
-// second, or the millisecond, then take a varint of seconds or
-// milliseconds apart instead of one of nanoseconds.
-func timeUnit(ts []int64) int64 {
-	g, prev := uint64(0), int64(0)
-	for _, t := range ts {
-		d := uint64(t - prev)
-		if t-prev < 0 {
-			d = -d
-		}
-		prev = t
-		for d != 0 {
-			g, d = d, g%d
-		}
-		if g == 1 {
-			break
-		}
-	}
-	if g == 0 || g > math.MaxInt64 {
-		return 1
-	}
-	return int64(g)
 }
 
 // decodeLog decodes a log section of the segment stored under key, of
@@ -142,22 +117,8 @@ func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users
 	if r.err != nil {
 		return eventLog{}, r.err
 	}
-	// The frame's header is read before the buffer is allocated: one that
-	// does not decode, or states more than the columns can hold, costs
-	// nothing; a stated size is the buffer's.
-	limit := min(maxColumnBytes*events+16, maxFrameBytes, uint64(maxZstdExpansion*len(cols)))
-	var h zstd.Header
-	err := h.Decode(cols)
-	if err == nil && h.HasFCS {
-		if h.FrameContentSize > limit {
-			err = fmt.Errorf("a frame of %d bytes, past the %d its events can take", h.FrameContentSize, limit)
-		}
-		limit = min(limit, h.FrameContentSize)
-	}
-	var plain []byte
-	if err == nil {
-		plain, err = dec.DecodeAll(cols, make([]byte, 0, limit))
-	}
+	// The frame's header is read before its buffer is allocated.
+	plain, err := logblock.DecodeFrame(dec, cols, min(maxColumnBytes*events+16, maxFrameBytes))
 	if err != nil {
 		r.fail("event log columns: %v", err)
 		return eventLog{}, r.err
@@ -213,9 +174,9 @@ func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users
 	if err := c.end(); err != nil {
 		return eventLog{}, err
 	}
-	l.perBlock = v1RecordsPerBlock
+	l.perBlock = logblock.V1RecordsPerBlock
 	if !v1 {
-		if l.perBlock = r.count(maxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
+		if l.perBlock = r.count(logblock.MaxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
 			r.fail("event log: blocks of no record")
 		}
 	}

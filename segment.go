@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -40,10 +41,8 @@ const (
 	segmentSections
 )
 
-// maxZstdExpansion bounds what a zstd frame of n bytes holds: at most
-// n*maxZstdExpansion bytes (a 4-byte RLE block yields at most 128 KiB), so
-// a decoder never allocates more than the frame can be.
-const maxZstdExpansion = 1 << 15
+// maxZstdExpansion bounds what a zstd frame of n bytes holds (logblock).
+const maxZstdExpansion = logblock.MaxZstdExpansion
 
 // encodeDay returns the segment frame of day d, number n, and the offset
 // of its log section. allIDs keeps every request id of the day (a day
