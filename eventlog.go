@@ -38,9 +38,10 @@ type eventLog struct {
 	offs     []uint32 // len = entries + 1
 	recs     []byte
 	blocks   [][]byte
-	perBlock int           // records of each block but the last
-	dec      *zstd.Decoder // decompresses blocks
-	key      string        // the segment the blocks came from, for errors
+	perBlock int             // records of each block but the last
+	format   logblock.Format // of the blocks
+	dec      *zstd.Decoder   // decompresses blocks
+	key      string          // the segment the blocks came from, for errors
 }
 
 // recordCursor reads a log's records, keeping the last decompressed block.
@@ -64,7 +65,7 @@ func (c *recordCursor) record(i int) ([]byte, error) {
 	base := l.offs[k*l.perBlock]
 	if k != c.block {
 		end := l.offs[min((k+1)*l.perBlock, l.len())]
-		data, err := logblock.Decode(l.dec, l.blocks[k], c.data, int(end-base))
+		data, err := logblock.Decode(l.dec, l.format, l.blocks[k], c.data, min((k+1)*l.perBlock, l.len())-k*l.perBlock, int(end-base))
 		if err != nil {
 			c.block = -1
 			return nil, fmt.Errorf("%w: %s: event log block %d: %v", ErrCorrupt, l.key, k, err)

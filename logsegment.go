@@ -53,9 +53,18 @@ func newCodec() (encoders, *zstd.Decoder) {
 	return enc, dec
 }
 
-// encodeLog returns the log section of l, of format v2. Blocks already
-// compressed are written as they are, with their number of records.
-func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
+// encodeLog returns the log section of l, of format v2 with tagged
+// blocks. Blocks already compressed and tagged are written as they are,
+// with their number of records; blocks of rows (an older segment's) are
+// read and written again. It fails only if such a block is corrupt.
+func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
+	if l.blocks != nil && l.format != logblock.Tagged {
+		p, err := l.plain()
+		if err != nil {
+			return nil, err
+		}
+		l = &p
+	}
 	b := appendUvarint(nil, uint64(l.len()))
 	unit := logblock.TimeUnit(l.times)
 	b = appendUvarint(b, uint64(unit))
@@ -95,20 +104,22 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 		if l.blocks != nil {
 			block = l.blocks[k]
 		} else {
-			block = logblock.Encode(enc, l.recs[l.offs[k*per]:l.offs[min((k+1)*per, l.len())]])
+			end := min((k+1)*per, l.len())
+			block = logblock.Encode(enc, l.recs[l.offs[k*per]:l.offs[end]], l.offs[k*per:end+1])
 		}
 		out = appendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
 	}
-	return out
+	return out, nil
 }
 
 // decodeLog decodes a log section of the segment stored under key, of
 // format v2 unless v1, whose day has combos combinations and events
 // events, in a catalog of users users. The blocks are checked when first
 // read.
-func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
+func decodeLog(key string, raw []byte, version byte, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
 	r := reader{key: key, b: bytes.Clone(raw)} // the blocks stay: keep only the section
+	v1 := version == frameVersion
 	if events > maxEntriesInDay {
 		r.fail("event log: %d events in a day", events)
 		return eventLog{}, r.err
@@ -175,6 +186,9 @@ func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users
 		return eventLog{}, err
 	}
 	l.perBlock = logblock.V1RecordsPerBlock
+	if version == segmentVersion {
+		l.format = logblock.Tagged
+	}
 	if !v1 {
 		if l.perBlock = r.count(logblock.MaxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
 			r.fail("event log: blocks of no record")

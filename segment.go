@@ -108,7 +108,10 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 	for _, s := range secs {
 		b = append(b, s...)
 	}
-	log := encodeLog(l, enc.log)
+	log, err := encodeLog(l, enc.log)
+	if err != nil {
+		return nil, 0, err
+	}
 	off := len(b)
 	b = appendUvarint(b, uint64(len(log)))
 	b = append(b, log...)
@@ -138,7 +141,7 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
 	var d *day
-	if r.version == segmentVersion {
+	if r.version != frameVersion { // format v2, of either block format
 		d = r.dayV2(lim, dec)
 	} else {
 		d = r.dayV1(lim)

@@ -135,11 +135,11 @@ func TestLogColumnsHostile(t *testing.T) {
 		{"a frame of 64 MiB", big},
 	} {
 		raw := append(appendUvarint(nil, uint64(len(c.cols))), c.cols...)
-		decodeLog(key, raw, false, 1, events, 1, dec) // warm the decoder
+		decodeLog(key, raw, segmentVersion, 1, events, 1, dec) // warm the decoder
 		var m0, m1 runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m0)
-		_, err := decodeLog(key, raw, false, 1, events, 1, dec)
+		_, err := decodeLog(key, raw, segmentVersion, 1, events, 1, dec)
 		runtime.ReadMemStats(&m1)
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s: %v, want ErrCorrupt naming %s", c.what, err, key)

@@ -17,22 +17,65 @@ const (
 	MaxRecordsPerBlock = 1 << 16
 )
 
-// Encode returns the block of records recs, laid end to end: one zstd
-// frame. Cost: one EncodeAll of len(recs) bytes.
-func Encode(enc *zstd.Encoder, recs []byte) []byte {
-	return enc.EncodeAll(recs, nil)
+// Format is the layout of a log section's blocks.
+type Format uint8
+
+const (
+	// Rows: one zstd frame of the records laid end to end (segments of
+	// frame versions 2 and 3; read, not written).
+	Rows Format = iota
+	// Tagged: one zstd frame of a kind byte, then the records cut into
+	// columns (kindColumns, columns.go) or, when they do not fit the
+	// engine's record layout, laid end to end (kindRows). Written.
+	Tagged
+)
+
+// Kinds of a Tagged block.
+const (
+	kindRows    = 0
+	kindColumns = 1
+)
+
+// Encode returns the Tagged block of the records recs, laid end to end
+// at offsets offs (one more than the records; offs[0] is recs' start).
+// Cost: the records are cut into columns, laid back to check they give
+// recs exactly, and compressed by one EncodeAll.
+func Encode(enc *zstd.Encoder, recs []byte, offs []uint32) []byte {
+	if cols, ok := encodeColumns(recs, offs); ok {
+		return enc.EncodeAll(append([]byte{kindColumns}, cols...), nil)
+	}
+	return enc.EncodeAll(append([]byte{kindRows}, recs...), nil)
 }
 
-// Decode returns the records of block, which must decompress to exactly
-// size bytes, appended to dst[:0] (reused when its capacity is size or
-// more, else a buffer of size bytes is allocated, never more).
-func Decode(dec *zstd.Decoder, block, dst []byte, size int) ([]byte, error) {
+// Decode returns the n records of block, of format f, which must take
+// exactly size bytes laid end to end, appended to dst[:0] (reused when
+// its capacity is size or more). It allocates what the block's frame
+// states, after checking it against what n records of size bytes can
+// take (columnsLimit), and at most size bytes more.
+func Decode(dec *zstd.Decoder, f Format, block, dst []byte, n, size int) ([]byte, error) {
 	if cap(dst) < size {
 		dst = make([]byte, 0, size) // what the block must hold, not what it claims
 	}
-	data, err := dec.DecodeAll(block, dst[:0])
-	if err == nil && len(data) != size {
-		err = fmt.Errorf("%d bytes, not %d", len(data), size)
+	if f == Rows {
+		data, err := dec.DecodeAll(block, dst[:0])
+		if err == nil && len(data) != size {
+			err = fmt.Errorf("%d bytes, not %d", len(data), size)
+		}
+		return data, err
 	}
-	return data, err
+	plain, err := DecodeFrame(dec, block, max(columnsLimit(n, size), uint64(size)+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(plain) == 0:
+		return nil, fmt.Errorf("an empty block")
+	case plain[0] == kindRows:
+		if len(plain)-1 != size {
+			return nil, fmt.Errorf("%d bytes, not %d", len(plain)-1, size)
+		}
+		return append(dst[:0], plain[1:]...), nil
+	case plain[0] == kindColumns:
+		return assemble(dst[:0], plain[1:], n, size)
+	}
+	return nil, fmt.Errorf("block kind %d", plain[0])
 }
