@@ -51,6 +51,7 @@ type recordCursor struct {
 	l     *eventLog
 	block int
 	data  []byte
+	rd    logblock.Reader
 }
 
 func (l *eventLog) cursor() *recordCursor { return &recordCursor{l: l, block: -1} }
@@ -65,7 +66,7 @@ func (c *recordCursor) record(i int) ([]byte, error) {
 	base := l.offs[k*l.perBlock]
 	if k != c.block {
 		end := l.offs[min((k+1)*l.perBlock, l.len())]
-		data, err := logblock.Decode(l.dec, l.format, l.blocks[k], c.data, min((k+1)*l.perBlock, l.len())-k*l.perBlock, int(end-base))
+		data, err := c.rd.Decode(l.dec, l.format, l.blocks[k], c.data, min((k+1)*l.perBlock, l.len())-k*l.perBlock, int(end-base))
 		if err != nil {
 			c.block = -1
 			return nil, fmt.Errorf("%w: %s: event log block %d: %v", ErrCorrupt, l.key, k, err)

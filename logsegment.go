@@ -99,13 +99,14 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 	n := (l.len() + per - 1) / per
 	out = appendUvarint(out, uint64(per))
 	out = appendUvarint(out, uint64(n))
+	w := logblock.NewWriter(enc)
 	for k := range n {
 		var block []byte
 		if l.blocks != nil {
 			block = l.blocks[k]
 		} else {
 			end := min((k+1)*per, l.len())
-			block = logblock.Encode(enc, l.recs[l.offs[k*per]:l.offs[end]], l.offs[k*per:end+1])
+			block = w.Block(l.recs[l.offs[k*per]:l.offs[end]], l.offs[k*per:end+1])
 		}
 		out = appendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
@@ -129,7 +130,7 @@ func decodeLog(key string, raw []byte, version byte, combos int, events uint64, 
 		return eventLog{}, r.err
 	}
 	// The frame's header is read before its buffer is allocated.
-	plain, err := logblock.DecodeFrame(dec, cols, min(maxColumnBytes*events+16, maxFrameBytes))
+	plain, err := logblock.DecodeFrame(dec, cols, nil, min(maxColumnBytes*events+16, maxFrameBytes))
 	if err != nil {
 		r.fail("event log columns: %v", err)
 		return eventLog{}, r.err

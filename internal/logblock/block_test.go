@@ -136,18 +136,20 @@ func kindOf(t *testing.T, dec *zstd.Decoder, block []byte) byte {
 }
 
 // TestColumnsRoundTrip: records of the engine's layout are cut into
-// columns and decode to exactly the records, for blocks of 1 to 1,024.
+// columns and decode to exactly the records, for blocks of 1 to 1,024,
+// by one Writer and one Reader.
 func TestColumnsRoundTrip(t *testing.T) {
 	enc, dec := codec(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{1, 2, 7, 100, 1024} {
+	w, r := NewWriter(enc), new(Reader) // reused: their buffers must not leak from one block to the next
+	for _, n := range []int{1024, 1, 2, 7, 100, 1024} {
 		for range 5 {
 			recs, offs := records(rng, n)
-			block := Encode(enc, recs, offs)
+			block := w.Block(recs, offs)
 			if k := kindOf(t, dec, block); k != kindColumns && len(recs) > 0 {
 				t.Fatalf("%d records: block kind %d, want columns", n, k)
 			}
-			got, err := Decode(dec, Tagged, block, nil, n, len(recs))
+			got, err := r.Decode(dec, Tagged, block, nil, n, len(recs))
 			if err != nil || !bytes.Equal(got, recs) {
 				t.Fatalf("%d records: Decode = %v, equal %v", n, err, bytes.Equal(got, recs))
 			}
@@ -170,11 +172,11 @@ func TestNotARecordKeptAsRows(t *testing.T) {
 	} {
 		recs := append(bytes.Clone(good), bad...)
 		offs2 := append(append([]uint32(nil), offs...), uint32(len(recs)))
-		block := Encode(enc, recs, offs2)
+		block := encodeBlock(enc, recs, offs2)
 		if k := kindOf(t, dec, block); k != kindRows {
 			t.Errorf("record %x: block kind %d, want rows", bad, k)
 		}
-		if got, err := Decode(dec, Tagged, block, nil, 11, len(recs)); err != nil || !bytes.Equal(got, recs) {
+		if got, err := decodeBlock(dec, Tagged, block, nil, 11, len(recs)); err != nil || !bytes.Equal(got, recs) {
 			t.Errorf("record %x: Decode = %v", bad, err)
 		}
 	}
@@ -203,11 +205,12 @@ func TestStringModes(t *testing.T) {
 		{"IPv4 and others", vals("10.0.0.1", "::1", "1.2.3.4", "01.2.3.4"), modeIPv4},
 		{"few GUIDs", vals(g1, "x", "y"), modePlain},
 	} {
-		col := appendStrings(nil, c.vals)
+		col := new(stringsWriter).appendStrings(nil, c.vals)
 		if col[0] != c.mode {
 			t.Errorf("%s: mode %d, want %d", c.name, col[0], c.mode)
 		}
-		r := newStrings(col)
+		var r stringsReader
+		r.reset(col)
 		for i, v := range c.vals {
 			if got := r.next(); !bytes.Equal(got, v) {
 				t.Errorf("%s: value %d = %q, want %q", c.name, i, got, v)
@@ -226,7 +229,7 @@ func TestRowsBlock(t *testing.T) {
 	recs := bytes.Repeat([]byte("principal|request|city|"), 100)
 	block := enc.EncodeAll(recs, nil)
 	buf := make([]byte, 0, 4096)
-	got, err := Decode(dec, Rows, block, buf, 100, len(recs))
+	got, err := decodeBlock(dec, Rows, block, buf, 100, len(recs))
 	if err != nil || !bytes.Equal(got, recs) {
 		t.Fatalf("Decode = %q, %v", got, err)
 	}
@@ -243,20 +246,26 @@ func TestBlockWrongSize(t *testing.T) {
 	for _, f := range []Format{Rows, Tagged} {
 		block := enc.EncodeAll(recs, nil)
 		if f == Tagged {
-			block = Encode(enc, recs, offs)
+			block = encodeBlock(enc, recs, offs)
 		}
 		for _, size := range []int{0, len(recs) - 1, len(recs) + 1} {
-			if _, err := Decode(dec, f, block, nil, 50, size); err == nil {
+			if _, err := decodeBlock(dec, f, block, nil, 50, size); err == nil {
 				t.Errorf("format %d: a block of %d bytes decoded as %d", f, len(recs), size)
 			}
 		}
-		if _, err := Decode(dec, f, []byte("not zstd"), nil, 1, 8); err == nil {
+		if _, err := decodeBlock(dec, f, []byte("not zstd"), nil, 1, 8); err == nil {
 			t.Errorf("format %d: garbage decoded", f)
 		}
 	}
-	block := Encode(enc, recs, offs)
+	rows := encodeBlock(enc, []byte("not a record"), []uint32{0, 12})
+	for _, size := range []int{11, 13} {
+		if _, err := decodeBlock(dec, Tagged, rows, nil, 1, size); err == nil {
+			t.Errorf("a block of rows of 12 bytes decoded as %d", size)
+		}
+	}
+	block := encodeBlock(enc, recs, offs)
 	for _, n := range []int{49, 51} {
-		if _, err := Decode(dec, Tagged, block, nil, n, len(recs)); err == nil {
+		if _, err := decodeBlock(dec, Tagged, block, nil, n, len(recs)); err == nil {
 			t.Errorf("a block of 50 records decoded as %d", n)
 		}
 	}
@@ -270,7 +279,7 @@ func TestBlockHostileSize(t *testing.T) {
 	for _, f := range []Format{Rows, Tagged} {
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		if _, err := Decode(dec, f, big, nil, 4, 1<<10); err == nil {
+		if _, err := decodeBlock(dec, f, big, nil, 4, 1<<10); err == nil {
 			t.Errorf("format %d: a block of 64 MiB decoded as 1 KiB", f)
 		}
 		runtime.ReadMemStats(&m1)
@@ -288,17 +297,25 @@ func TestDecodeFrameLimits(t *testing.T) {
 	frame := enc.EncodeAll(plain, nil)
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	if _, err := DecodeFrame(dec, frame, 1<<20); err == nil {
+	if _, err := DecodeFrame(dec, frame, nil, 1<<20); err == nil {
 		t.Errorf("a frame of 32 MiB decoded under a limit of 1 MiB")
 	}
 	runtime.ReadMemStats(&m1)
 	if n := m1.TotalAlloc - m0.TotalAlloc; n > 1<<20 {
 		t.Errorf("refusing a frame allocated %d bytes", n)
 	}
-	if got, err := DecodeFrame(dec, frame, 32<<20); err != nil || len(got) != len(plain) {
+	if got, err := DecodeFrame(dec, frame, nil, 32<<20); err != nil || len(got) != len(plain) {
 		t.Errorf("DecodeFrame within its limit = %d bytes, %v", len(got), err)
 	}
-	if _, err := DecodeFrame(dec, []byte{1, 2, 3}, 100); err == nil {
+	if _, err := DecodeFrame(dec, []byte{1, 2, 3}, nil, 100); err == nil {
 		t.Errorf("garbage decoded")
 	}
+}
+
+func encodeBlock(enc *zstd.Encoder, recs []byte, offs []uint32) []byte {
+	return NewWriter(enc).Block(recs, offs)
+}
+
+func decodeBlock(dec *zstd.Decoder, f Format, block, dst []byte, n, size int) ([]byte, error) {
+	return new(Reader).Decode(dec, f, block, dst, n, size)
 }

@@ -8,36 +8,8 @@ import (
 
 // A column block holds the records of a block cut into numColumns
 // columns (record.go): uvarint length of each column, then the columns.
-// appendColumns writes it; assemble lays the records back end to end.
-
-// appendColumns appends the column block of s to dst.
-func (s *split) appendColumns(dst []byte) []byte {
-	var cols [numColumns][]byte
-	for c := range cols {
-		switch {
-		case isString(c):
-			cols[c] = appendStrings(nil, s.strs[c])
-		case c == colStepTime:
-			unit := TimeUnit(s.stepTimes)
-			b := binary.AppendUvarint(nil, uint64(unit))
-			prev := int64(0)
-			for _, t := range s.stepTimes {
-				b = binary.AppendVarint(b, (t-prev)/unit)
-				prev = t
-			}
-			cols[c] = b
-		default:
-			cols[c] = s.raw[c]
-		}
-	}
-	for _, b := range cols {
-		dst = binary.AppendUvarint(dst, uint64(len(b)))
-	}
-	for _, b := range cols {
-		dst = append(dst, b...)
-	}
-	return dst
-}
+// Writer.columns writes it; Reader.assemble lays the records back end to
+// end.
 
 // columnsLimit is the most a column block of n records of size bytes may
 // hold: a bound of what the encoder writes (it keeps rows otherwise), so
@@ -46,20 +18,71 @@ func columnsLimit(n, size int) uint64 {
 	return 4*uint64(size) + 16*uint64(n) + 1024
 }
 
+// columns returns the kind byte and the column block of the n records recs, laid end to end
+// at offsets offs (n+1, the first recs' start), or false if one is not a
+// record of the engine's layout, or they do not come back exactly (or
+// the block would be larger than columnsLimit). The block is valid until
+// the next call.
+func (w *Writer) columns(recs []byte, offs []uint32) ([]byte, bool) {
+	s := &w.split
+	s.reset()
+	base := offs[0]
+	for i := range len(offs) - 1 {
+		if !s.add(recs[offs[i]-base : offs[i+1]-base]) {
+			return nil, false
+		}
+	}
+	for c := range w.cols {
+		b := w.cols[c][:0]
+		switch {
+		case isString(c):
+			b = w.strs.appendStrings(b, s.strs[c])
+		case c == colStepTime:
+			unit := TimeUnit(s.stepTimes)
+			b = binary.AppendUvarint(b, uint64(unit))
+			prev := int64(0)
+			for _, t := range s.stepTimes {
+				b = binary.AppendVarint(b, (t-prev)/unit)
+				prev = t
+			}
+		default:
+			b = append(b, s.raw[c]...)
+		}
+		w.cols[c] = b
+	}
+	out := append(w.block[:0], kindColumns)
+	for _, b := range w.cols {
+		out = binary.AppendUvarint(out, uint64(len(b)))
+	}
+	for _, b := range w.cols {
+		out = append(out, b...)
+	}
+	w.block = out
+	if uint64(len(out)) > columnsLimit(len(offs)-1, len(recs)) {
+		return nil, false
+	}
+	back, err := w.check.assemble(w.back[:0], out[1:], len(offs)-1, len(recs))
+	if err != nil {
+		return nil, false
+	}
+	w.back = back
+	return out, bytes.Equal(back, recs)
+}
+
 // assemble appends to dst the n records of the column block b, which must
 // take size bytes in all.
-func assemble(dst, b []byte, n, size int) ([]byte, error) {
+func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 	head := src{b: b}
 	var lens [numColumns]uint64
 	for c := range lens {
 		lens[c] = head.uvarint()
 	}
 	var raw [numColumns]src
-	var strs [numColumns]*stringsReader
+	strs := &r.strs
 	for c := range raw {
 		raw[c].b = head.take(lens[c])
-		if isString(c) && head.err == nil {
-			strs[c] = newStrings(raw[c].b)
+		if isString(c) {
+			strs[c].reset(raw[c].b)
 		}
 	}
 	if head.err != nil {
@@ -125,7 +148,7 @@ func assemble(dst, b []byte, n, size int) ([]byte, error) {
 	}
 	for c := range raw {
 		var err error
-		if strs[c] != nil {
+		if isString(c) {
 			err = strs[c].end()
 		} else if err = raw[c].err; err == nil && len(raw[c].b) != 0 {
 			err = fmt.Errorf("%d bytes left", len(raw[c].b))
@@ -135,24 +158,4 @@ func assemble(dst, b []byte, n, size int) ([]byte, error) {
 		}
 	}
 	return dst, nil
-}
-
-// encodeColumns returns the column block of the n records recs, laid end
-// to end at offsets offs (n+1, the first recs' start), or false if one
-// is not a record of the engine's layout (or the block would be larger
-// than columnsLimit).
-func encodeColumns(recs []byte, offs []uint32) ([]byte, bool) {
-	var s split
-	base := offs[0]
-	for i := range len(offs) - 1 {
-		if !s.add(recs[offs[i]-base : offs[i+1]-base]) {
-			return nil, false
-		}
-	}
-	b := s.appendColumns(nil)
-	if uint64(len(b)) > columnsLimit(len(offs)-1, len(recs)) {
-		return nil, false
-	}
-	back, err := assemble(nil, b, len(offs)-1, len(recs))
-	return b, err == nil && bytes.Equal(back, recs)
 }

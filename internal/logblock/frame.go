@@ -12,10 +12,11 @@ import (
 const MaxZstdExpansion = 1 << 15
 
 // DecodeFrame returns what the zstd frame holds, at most limit bytes (and
-// MaxZstdExpansion times the frame). The frame's header is read before the
-// buffer is allocated: a frame that does not decode, or states more than
-// limit, costs nothing; a stated size is the buffer's.
-func DecodeFrame(dec *zstd.Decoder, frame []byte, limit uint64) ([]byte, error) {
+// MaxZstdExpansion times the frame), in dst[:0] if its capacity is what
+// the frame states, else in a new buffer. The frame's header is read
+// before the buffer is allocated: a frame that does not decode, or states
+// more than limit, costs nothing; a stated size is the buffer's.
+func DecodeFrame(dec *zstd.Decoder, frame, dst []byte, limit uint64) ([]byte, error) {
 	limit = min(limit, uint64(MaxZstdExpansion*len(frame)))
 	var h zstd.Header
 	if err := h.Decode(frame); err != nil {
@@ -27,5 +28,8 @@ func DecodeFrame(dec *zstd.Decoder, frame []byte, limit uint64) ([]byte, error) 
 		}
 		limit = h.FrameContentSize
 	}
-	return dec.DecodeAll(frame, make([]byte, 0, limit))
+	if uint64(cap(dst)) < limit {
+		dst = make([]byte, 0, limit)
+	}
+	return dec.DecodeAll(frame, dst[:0:limit])
 }

@@ -12,9 +12,9 @@ import (
 func FuzzDecode(f *testing.F) {
 	enc, dec := codec(f)
 	recs, offs := records(rand.New(rand.NewPCG(7, 8)), 20)
-	f.Add(Encode(enc, recs, offs), uint16(20), uint32(len(recs)), true)
+	f.Add(encodeBlock(enc, recs, offs), uint16(20), uint32(len(recs)), true)
 	f.Add(enc.EncodeAll(recs, nil), uint16(20), uint32(len(recs)), false)
-	f.Add(Encode(enc, []byte("x"), []uint32{0, 1}), uint16(1), uint32(1), true)
+	f.Add(encodeBlock(enc, []byte("x"), []uint32{0, 1}), uint16(1), uint32(1), true)
 	f.Fuzz(func(t *testing.T, block []byte, n uint16, size uint32, tagged bool) {
 		if size > 1<<20 {
 			return
@@ -23,7 +23,7 @@ func FuzzDecode(f *testing.F) {
 		if tagged {
 			format = Tagged
 		}
-		got, err := Decode(dec, format, block, nil, int(n), int(size))
+		got, err := decodeBlock(dec, format, block, nil, int(n), int(size))
 		if err == nil && len(got) != int(size) {
 			t.Fatalf("decoded %d bytes, told %d", len(got), size)
 		}
@@ -54,7 +54,7 @@ func FuzzRoundTrip(f *testing.F) {
 			offs = append(offs, uint32(len(recs)))
 		}
 		n := len(offs) - 1
-		got, err := Decode(dec, Tagged, Encode(enc, recs, offs), nil, n, len(recs))
+		got, err := decodeBlock(dec, Tagged, encodeBlock(enc, recs, offs), nil, n, len(recs))
 		if err != nil || !bytes.Equal(got, recs) {
 			t.Fatalf("%d records of %d bytes: %v, equal %v", n, len(recs), err, bytes.Equal(got, recs))
 		}

@@ -48,11 +48,20 @@ func isString(c int) bool {
 }
 
 // split is a block's records cut into columns: strings per string
-// column, bytes of the others.
+// column, bytes of the others. Its slices are reused from block to block
+// (reset).
 type split struct {
 	strs      [numColumns][][]byte
 	raw       [numColumns][]byte
 	stepTimes []int64
+}
+
+// reset empties s, keeping its buffers.
+func (s *split) reset() {
+	for c := range s.strs {
+		s.strs[c], s.raw[c] = s.strs[c][:0], s.raw[c][:0]
+	}
+	s.stepTimes = s.stepTimes[:0]
 }
 
 // add cuts rec into s's columns, reporting false if rec is not a record

@@ -1,18 +1,20 @@
 package logblock
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // A string column starts with its mode (1 byte):
 //
 //	modePlain: the values as a plain list
-//	modeDict:  the distinct values (uvarint count, then a plain list), in
-//	           order of first use, then per value its code (uvarint)
+//	modeDict:  the distinct values (uvarint count, then a plain list;
+//	           written in ascending order), then per value its code (uvarint)
 //	modeGUID, modeIPv4: the count of values (uvarint), per value a tag (1 byte: 1 packed, 0 not), then the
 //	           packed values (16 bytes a lowercase GUID, 4 an IPv4 address
 //	           in dotted decimal, each only when spelled as it unpacks),
@@ -30,7 +32,9 @@ const (
 	numModes
 )
 
-// packers turn a value of a packed mode into its fixed size and back.
+// packers turn a value of a packed mode into its fixed size and back:
+// pack appends the packed value to dst when v is spelled as unpack would
+// write it, else returns dst and false. Neither allocates.
 var packers = [numModes]struct {
 	size   int
 	pack   func(dst, v []byte) ([]byte, bool)
@@ -78,13 +82,31 @@ func unpackGUID(dst, b []byte) []byte {
 	return append(dst, h[prev:]...)
 }
 
+// packIPv4 packs an IPv4 address in dotted decimal without leading zeros.
 func packIPv4(dst, v []byte) ([]byte, bool) {
-	a, err := netip.ParseAddr(string(v))
-	if err != nil || !a.Is4() || a.String() != string(v) {
+	var a [4]byte
+	k := 0
+	for i := range a {
+		if i > 0 {
+			if k >= len(v) || v[k] != '.' {
+				return dst, false
+			}
+			k++
+		}
+		start, n := k, 0
+		for k < len(v) && v[k] >= '0' && v[k] <= '9' && k-start < 3 {
+			n = n*10 + int(v[k]-'0')
+			k++
+		}
+		if k == start || n > 255 || v[start] == '0' && k-start > 1 {
+			return dst, false
+		}
+		a[i] = byte(n)
+	}
+	if k != len(v) {
 		return dst, false
 	}
-	b := a.As4()
-	return append(dst, b[:]...), true
+	return append(dst, a[:]...), true
 }
 
 func unpackIPv4(dst, b []byte) []byte {
@@ -94,44 +116,67 @@ func unpackIPv4(dst, b []byte) []byte {
 	return netip.AddrFrom4([4]byte(b)).AppendTo(dst)
 }
 
+// stringsWriter encodes string columns, reusing its buffers. Not safe
+// for concurrent use.
+type stringsWriter struct {
+	idx   []int32
+	codes []uint32
+	dict  [][]byte
+	rest  [][]byte
+}
+
 // appendStrings appends the string column of vals to dst.
-func appendStrings(dst []byte, vals [][]byte) []byte {
+func (w *stringsWriter) appendStrings(dst []byte, vals [][]byte) []byte {
+	var scratch [16]byte
 	for mode := modeGUID; mode < numModes; mode++ {
 		p := packers[mode]
-		tags := make([]byte, len(vals))
-		var rest [][]byte
-		var buf []byte
-		for i, v := range vals {
-			var ok bool
-			if buf, ok = p.pack(buf, v); ok {
-				tags[i] = 1
-			} else {
-				rest = append(rest, v)
+		k := 0
+		for _, v := range vals {
+			if _, ok := p.pack(scratch[:0], v); ok {
+				k++
 			}
 		}
-		if len(vals) > 0 && 2*(len(vals)-len(rest)) >= len(vals) {
-			dst = binary.AppendUvarint(append(dst, byte(mode)), uint64(len(vals)))
-			dst = append(dst, tags...)
-			dst = append(dst, buf...)
-			return appendPlain(dst, rest)
+		if len(vals) == 0 || 2*k < len(vals) {
+			continue
 		}
-	}
-	codes := make(map[string]uint64, len(vals))
-	var dict [][]byte
-	for _, v := range vals {
-		if _, ok := codes[string(v)]; !ok {
-			codes[string(v)] = uint64(len(dict))
-			dict = append(dict, v)
+		dst = binary.AppendUvarint(append(dst, byte(mode)), uint64(len(vals)))
+		w.rest = w.rest[:0]
+		for _, v := range vals {
+			if _, ok := p.pack(scratch[:0], v); ok {
+				dst = append(dst, 1)
+			} else {
+				dst = append(dst, 0)
+				w.rest = append(w.rest, v)
+			}
 		}
+		for _, v := range vals {
+			dst, _ = p.pack(dst, v)
+		}
+		return appendPlain(dst, w.rest)
 	}
-	if len(vals) == 0 || 2*len(dict) > len(vals) {
+	// The dictionary: the distinct values in ascending order, found by
+	// sorting the values' positions.
+	w.idx = w.idx[:0]
+	for i := range vals {
+		w.idx = append(w.idx, int32(i))
+	}
+	slices.SortFunc(w.idx, func(a, b int32) int { return bytes.Compare(vals[a], vals[b]) })
+	w.codes = slices.Grow(w.codes[:0], len(vals))[:len(vals)]
+	w.dict = w.dict[:0]
+	for k, i := range w.idx {
+		if k == 0 || !bytes.Equal(vals[i], vals[w.idx[k-1]]) {
+			w.dict = append(w.dict, vals[i])
+		}
+		w.codes[i] = uint32(len(w.dict) - 1)
+	}
+	if len(vals) == 0 || 2*len(w.dict) > len(vals) {
 		return appendPlain(append(dst, modePlain), vals)
 	}
 	dst = append(dst, modeDict)
-	dst = binary.AppendUvarint(dst, uint64(len(dict)))
-	dst = appendPlain(dst, dict)
-	for _, v := range vals {
-		dst = binary.AppendUvarint(dst, codes[string(v)])
+	dst = binary.AppendUvarint(dst, uint64(len(w.dict)))
+	dst = appendPlain(dst, w.dict)
+	for _, c := range w.codes {
+		dst = binary.AppendUvarint(dst, uint64(c))
 	}
 	return dst
 }
@@ -184,9 +229,9 @@ type stringsReader struct {
 	scratch [40]byte
 }
 
-// newStrings reads the head of the string column col.
-func newStrings(col []byte) *stringsReader {
-	r := &stringsReader{s: src{b: col}}
+// reset makes r read the string column col, reusing its dictionary.
+func (r *stringsReader) reset(col []byte) {
+	*r = stringsReader{s: src{b: col}, dict: r.dict[:0]}
 	r.mode = r.s.byte()
 	switch r.mode {
 	case modePlain:
@@ -198,9 +243,8 @@ func newStrings(col []byte) *stringsReader {
 			break
 		}
 		l := readPlain(&r.s)
-		r.dict = make([][]byte, d)
-		for i := range r.dict {
-			r.dict[i] = l.next(&r.s)
+		for range d {
+			r.dict = append(r.dict, l.next(&r.s))
 		}
 		if !l.done() {
 			r.s.fail("a dictionary longer than its count")
@@ -216,7 +260,6 @@ func newStrings(col []byte) *stringsReader {
 	default:
 		r.s.fail("string column mode %d", r.mode)
 	}
-	return r
 }
 
 // next returns the next value, valid until the next call.
