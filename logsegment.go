@@ -17,9 +17,10 @@ import (
 //	    users: per entry 0 for a principal, 1 for an erased user, else user id + 2 (uvarint)
 //	    combinations: per entry (uvarint)
 //	    record lengths: per entry (uvarint)
-//	records per block B (uvarint; format v2 only: v1 blocks hold v1RecordsPerBlock)
-//	blocks (uvarint), each: length (uvarint) + one zstd frame of B records laid
-//	    end to end (the last block may hold fewer)
+//	records per block B (uvarint; format v2 only: v1 blocks hold logblock.V1RecordsPerBlock)
+//	blocks (uvarint), each: length (uvarint) + one zstd frame of B records (the
+//	    last block may hold fewer): laid end to end in frame versions 2 and
+//	    3 (logblock.Rows), cut into columns in version 4 (logblock.Tagged)
 //
 // The columns are read when the log is first needed; a block only when one
 // of its records is (recordCursor), so finding a user's entries of a day
