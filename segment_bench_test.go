@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/insightslab/insights/store"
+	"github.com/klauspost/compress/zstd"
 )
 
 // benchDay returns an engine holding one day (number n) of 20,000 events
@@ -39,6 +40,23 @@ func benchDay(b *testing.B) (*Engine, store.Store, int32, int) {
 	return e, s, dayOf(at, time.UTC), len(evs)
 }
 
+// benchSegment returns the segment of benchDay's day, stored under key,
+// with what decoding it needs.
+func benchSegment(b *testing.B) (key string, seg []byte, n int32, lim limits, dec *zstd.Decoder, events int) {
+	ctx := context.Background()
+	e, s, n, events := benchDay(b)
+	if err := e.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	keys, _ := s.List(ctx, "days/")
+	seg, _ = s.Get(ctx, keys[0])
+	for k, d := range e.dims {
+		lim.dictSizes[k] = len(d.values)
+	}
+	lim.users = len(e.userKeys)
+	return keys[0], seg, n, lim, e.zdec, events
+}
+
 // BenchmarkEncodeDay measures a checkpoint's encoding of the day of
 // benchDay, sealed, its log in memory.
 //
@@ -58,21 +76,10 @@ func BenchmarkEncodeDay(b *testing.B) {
 // costs: decoding the segment of benchDay's day (the index) and its log's
 // columns. It reports the segment's bytes per event.
 func BenchmarkDecodeDay(b *testing.B) {
-	ctx := context.Background()
-	e, s, n, events := benchDay(b)
-	if err := e.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	keys, _ := s.List(ctx, "days/")
-	seg, _ := s.Get(ctx, keys[0])
-	var lim limits
-	for k, d := range e.dims {
-		lim.dictSizes[k] = len(d.values)
-	}
-	lim.users = len(e.userKeys)
+	key, seg, n, lim, dec, events := benchSegment(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := decodeDay(keys[0], seg, n, lim, e.zdec)
+		d, err := decodeDay(key, seg, n, lim, dec)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -89,19 +96,8 @@ func BenchmarkDecodeDay(b *testing.B) {
 //
 //	go test -run '^$' -bench 'BenchmarkStored' -benchtime 30x .
 func BenchmarkStoredLogRecords(b *testing.B) {
-	ctx := context.Background()
-	e, s, n, events := benchDay(b)
-	if err := e.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	keys, _ := s.List(ctx, "days/")
-	seg, _ := s.Get(ctx, keys[0])
-	var lim limits
-	for k, d := range e.dims {
-		lim.dictSizes[k] = len(d.values)
-	}
-	lim.users = len(e.userKeys)
-	d, err := decodeDay(keys[0], seg, n, lim, e.zdec)
+	key, seg, n, lim, dec, events := benchSegment(b)
+	d, err := decodeDay(key, seg, n, lim, dec)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,14 +29,10 @@ func (s *src) uvarint() uint64 {
 	return v
 }
 
+// varint reads a zig-zag varint (binary.AppendVarint).
 func (s *src) varint() int64 {
-	v, n := binary.Varint(s.b)
-	if n <= 0 {
-		s.fail("bad varint")
-		return 0
-	}
-	s.b = s.b[n:]
-	return v
+	u := s.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (s *src) byte() byte {
