@@ -88,12 +88,12 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 	if head.err != nil {
 		return nil, fmt.Errorf("column directory: %v", head.err)
 	}
-	if len(head.b) != 0 {
-		return nil, fmt.Errorf("%d bytes after the columns", len(head.b))
+	if head.left() != 0 {
+		return nil, fmt.Errorf("%d bytes after the columns", head.left())
 	}
 	times := &raw[colStepTime]
 	unit := int64(1)
-	if len(times.b) > 0 {
+	if times.left() > 0 {
 		if u := times.uvarint(); u == 0 || u > 1<<62 {
 			times.fail("step time unit %d", u)
 		} else {
@@ -150,8 +150,8 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 		var err error
 		if isString(c) {
 			err = strs[c].end()
-		} else if err = raw[c].err; err == nil && len(raw[c].b) != 0 {
-			err = fmt.Errorf("%d bytes left", len(raw[c].b))
+		} else if err = raw[c].err; err == nil && raw[c].left() != 0 {
+			err = fmt.Errorf("%d bytes left", raw[c].left())
 		}
 		if err != nil {
 			return nil, fmt.Errorf("column %d: %v", c, err)

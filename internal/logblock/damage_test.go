@@ -19,7 +19,7 @@ func columnsOf(t *testing.T, b []byte) [numColumns][]byte {
 	for c := range cols {
 		cols[c] = s.take(lens[c])
 	}
-	if s.err != nil || len(s.b) != 0 {
+	if s.err != nil || s.left() != 0 {
 		t.Fatalf("not a column block: %v", s.err)
 	}
 	return cols

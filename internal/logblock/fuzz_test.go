@@ -45,7 +45,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var recs []byte
 		offs := []uint32{0}
-		for s := (src{b: data}); len(s.b) > 0 && len(offs) <= RecordsPerBlock; {
+		for s := (src{b: data}); s.left() > 0 && len(offs) <= RecordsPerBlock; {
 			rec := s.take(s.uvarint())
 			if s.err != nil {
 				break

@@ -97,12 +97,11 @@ func (s *split) add(rec []byte) bool {
 		s.strs[colCAResult] = append(s.strs[colCAResult], p.take(p.uvarint()))
 	}
 	flags := byte(flagFields)
-	if p.err == nil && len(p.b) == 16 {
+	if p.err == nil && p.left() == 16 {
 		flags |= flagCoords
-		s.raw[colLatitude] = append(s.raw[colLatitude], p.b[:8]...)
-		s.raw[colLongitude] = append(s.raw[colLongitude], p.b[8:]...)
-		p.b = nil
+		s.raw[colLatitude] = append(s.raw[colLatitude], p.take(8)...)
+		s.raw[colLongitude] = append(s.raw[colLongitude], p.take(8)...)
 	}
 	s.raw[colFlags] = append(s.raw[colFlags], flags)
-	return p.err == nil && len(p.b) == 0
+	return p.err == nil && p.left() == 0
 }

@@ -216,7 +216,7 @@ func (l *plainList) next(s *src) []byte {
 	return v
 }
 
-func (l *plainList) done() bool { return len(l.lens.b) == 0 && len(l.data.b) == 0 }
+func (l *plainList) done() bool { return l.lens.left() == 0 && l.data.left() == 0 }
 
 // strings reads a string column.
 type stringsReader struct {
@@ -292,7 +292,7 @@ func (r *stringsReader) next() []byte {
 // end returns the column's error, or one if values are left.
 func (r *stringsReader) end() error {
 	if r.s.err == nil && r.tags.err == nil && r.packed.err == nil &&
-		(len(r.s.b) != 0 || !r.plain.done() || len(r.tags.b) != 0 || len(r.packed.b) != 0) {
+		(r.s.left() != 0 || !r.plain.done() || r.tags.left() != 0 || r.packed.left() != 0) {
 		return fmt.Errorf("values left")
 	}
 	return cmp.Or(r.s.err, r.tags.err, r.packed.err)
