@@ -100,11 +100,6 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 			unit = int64(u)
 		}
 	}
-	str := func(c int) {
-		v := strs[c].next()
-		dst = binary.AppendUvarint(dst, uint64(len(v)))
-		dst = append(dst, v...)
-	}
 	start, prev := len(dst), int64(0)
 	for i := 0; i < n && len(dst)-start <= size; i++ {
 		flags := raw[colFlags].byte()
@@ -115,28 +110,28 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 			return nil, fmt.Errorf("record %d: flags %#x", i, flags)
 		}
 		for c := colText; c < colText+numText; c++ {
-			str(c)
+			dst = strs[c].appendNext(dst)
 		}
 		k := raw[colSteps].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
 			prev += times.varint() * unit
 			dst = binary.AppendVarint(dst, prev)
-			str(colStepMethod)
+			dst = strs[colStepMethod].appendNext(dst)
 			dst = append(dst, raw[colStepOK].byte())
-			str(colStepDetail)
-			str(colStepRequirement)
+			dst = strs[colStepDetail].appendNext(dst)
+			dst = strs[colStepRequirement].appendNext(dst)
 		}
 		k = raw[colMFA].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
-			str(colMFAName)
+			dst = strs[colMFAName].appendNext(dst)
 		}
 		k = raw[colCA].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
-			str(colCAName)
-			str(colCAResult)
+			dst = strs[colCAName].appendNext(dst)
+			dst = strs[colCAResult].appendNext(dst)
 		}
 		if flags&flagCoords != 0 {
 			dst = append(dst, raw[colLatitude].take(8)...)

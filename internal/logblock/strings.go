@@ -262,6 +262,17 @@ func (r *stringsReader) reset(col []byte) {
 	}
 }
 
+// appendNext appends the next value to dst, length-prefixed (uvarint).
+func (r *stringsReader) appendNext(dst []byte) []byte {
+	v := r.next()
+	if len(v) < 0x80 {
+		dst = append(dst, byte(len(v)))
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+	}
+	return append(dst, v...)
+}
+
 // next returns the next value, valid until the next call.
 func (r *stringsReader) next() []byte {
 	if r.s.err != nil {
