@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -37,21 +38,11 @@ type eventLog struct {
 	offs     []uint32 // len = entries + 1
 	recs     []byte
 	blocks   [][]byte
-	perBlock int           // records of each block but the last
-	dec      *zstd.Decoder // decompresses blocks
-	key      string        // the segment the blocks came from, for errors
+	perBlock int             // records of each block but the last
+	format   logblock.Format // of the blocks
+	dec      *zstd.Decoder   // decompresses blocks
+	key      string          // the segment the blocks came from, for errors
 }
-
-// recordsPerBlock is how many records a compressed block holds, in the
-// segments written: small enough that reading one entry decompresses
-// little (about a hundred kilobytes), large enough for the compressor to
-// find what entries share (the log section is 5% smaller than with the
-// 256 of format v1 on the bench data, 20k users: bench/RESULTS.md).
-const (
-	recordsPerBlock    = 1024
-	v1RecordsPerBlock  = 256     // in format v1 segments
-	maxRecordsPerBlock = 1 << 16 // read from a format v2 segment
-)
 
 // recordCursor reads a log's records, keeping the last decompressed block.
 // Records it returns are valid until its next call. Not safe for
@@ -60,6 +51,7 @@ type recordCursor struct {
 	l     *eventLog
 	block int
 	data  []byte
+	rd    logblock.Reader
 }
 
 func (l *eventLog) cursor() *recordCursor { return &recordCursor{l: l, block: -1} }
@@ -74,13 +66,7 @@ func (c *recordCursor) record(i int) ([]byte, error) {
 	base := l.offs[k*l.perBlock]
 	if k != c.block {
 		end := l.offs[min((k+1)*l.perBlock, l.len())]
-		if cap(c.data) < int(end-base) {
-			c.data = make([]byte, 0, end-base) // what the block must hold, not what it claims
-		}
-		data, err := l.dec.DecodeAll(l.blocks[k], c.data[:0])
-		if err == nil && uint32(len(data)) != end-base {
-			err = fmt.Errorf("%d bytes, not %d", len(data), end-base)
-		}
+		data, err := c.rd.Decode(l.dec, l.format, l.blocks[k], c.data, min((k+1)*l.perBlock, l.len())-k*l.perBlock, int(end-base))
 		if err != nil {
 			c.block = -1
 			return nil, fmt.Errorf("%w: %s: event log block %d: %v", ErrCorrupt, l.key, k, err)

@@ -22,8 +22,13 @@ const (
 )
 
 // segmentVersion is the frame version of the segments written (format v2,
-// segment.go); frames of version frameVersion (format v1) are still read.
-const segmentVersion = 3
+// segment.go, with the log's blocks of logblock.Tagged format); frames of
+// version rowsSegmentVersion (format v2, the log's blocks of rows) and of
+// version frameVersion (format v1) are still read.
+const (
+	segmentVersion     = 4
+	rowsSegmentVersion = 3
+)
 
 // The kinds of frame.
 const (
@@ -57,8 +62,8 @@ func openFrame(key string, k byte, b []byte) (*reader, error) {
 		return nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, k)
 	}
 	v := b[len(frameMagic)+1]
-	if v != frameVersion && (k != kindSegment || v != segmentVersion) {
-		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d of segments)", ErrCorrupt, key, v, frameVersion, segmentVersion)
+	if v != frameVersion && (k != kindSegment || v != segmentVersion && v != rowsSegmentVersion) {
+		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d and %d of segments)", ErrCorrupt, key, v, frameVersion, rowsSegmentVersion, segmentVersion)
 	}
 	body := b[:len(b)-frameTrailer]
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(body):]) {

@@ -2,9 +2,9 @@ package insights
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 
+	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -17,9 +17,10 @@ import (
 //	    users: per entry 0 for a principal, 1 for an erased user, else user id + 2 (uvarint)
 //	    combinations: per entry (uvarint)
 //	    record lengths: per entry (uvarint)
-//	records per block B (uvarint; format v2 only: v1 blocks hold v1RecordsPerBlock)
-//	blocks (uvarint), each: length (uvarint) + one zstd frame of B records laid
-//	    end to end (the last block may hold fewer)
+//	records per block B (uvarint; format v2 only: v1 blocks hold logblock.V1RecordsPerBlock)
+//	blocks (uvarint), each: length (uvarint) + one zstd frame of B records (the
+//	    last block may hold fewer): laid end to end in frame versions 2 and
+//	    3 (logblock.Rows), cut into columns in version 4 (logblock.Tagged)
 //
 // The columns are read when the log is first needed; a block only when one
 // of its records is (recordCursor), so finding a user's entries of a day
@@ -53,11 +54,20 @@ func newCodec() (encoders, *zstd.Decoder) {
 	return enc, dec
 }
 
-// encodeLog returns the log section of l, of format v2. Blocks already
-// compressed are written as they are, with their number of records.
-func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
+// encodeLog returns the log section of l, of format v2 with tagged
+// blocks. Blocks already compressed and tagged are written as they are,
+// with their number of records; blocks of rows (an older segment's) are
+// read and written again. It fails only if such a block is corrupt.
+func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
+	if l.blocks != nil && l.format != logblock.Tagged {
+		p, err := l.plain()
+		if err != nil {
+			return nil, err
+		}
+		l = &p
+	}
 	b := appendUvarint(nil, uint64(l.len()))
-	unit := timeUnit(l.times)
+	unit := logblock.TimeUnit(l.times)
 	b = appendUvarint(b, uint64(unit))
 	prev := int64(0)
 	for _, t := range l.times {
@@ -83,57 +93,35 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) []byte {
 	cols := enc.EncodeAll(b, nil)
 	out := appendUvarint(nil, uint64(len(cols)))
 	out = append(out, cols...)
-	per := recordsPerBlock
+	per := logblock.RecordsPerBlock
 	if l.blocks != nil {
 		per = l.perBlock
 	}
 	n := (l.len() + per - 1) / per
 	out = appendUvarint(out, uint64(per))
 	out = appendUvarint(out, uint64(n))
+	w := logblock.NewWriter(enc)
 	for k := range n {
 		var block []byte
 		if l.blocks != nil {
 			block = l.blocks[k]
 		} else {
-			block = enc.EncodeAll(l.recs[l.offs[k*per]:l.offs[min((k+1)*per, l.len())]], nil)
+			end := min((k+1)*per, l.len())
+			block = w.Block(l.recs[l.offs[k*per]:l.offs[end]], l.offs[k*per:end+1])
 		}
 		out = appendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
 	}
-	return out
-}
-
-// timeUnit returns the greatest divisor of every difference between
-// consecutive times of ts, the first from 0 (1 for none): times to the
-// second, or the millisecond, then take a varint of seconds or
-// milliseconds apart instead of one of nanoseconds.
-func timeUnit(ts []int64) int64 {
-	g, prev := uint64(0), int64(0)
-	for _, t := range ts {
-		d := uint64(t - prev)
-		if t-prev < 0 {
-			d = -d
-		}
-		prev = t
-		for d != 0 {
-			g, d = d, g%d
-		}
-		if g == 1 {
-			break
-		}
-	}
-	if g == 0 || g > math.MaxInt64 {
-		return 1
-	}
-	return int64(g)
+	return out, nil
 }
 
 // decodeLog decodes a log section of the segment stored under key, of
 // format v2 unless v1, whose day has combos combinations and events
 // events, in a catalog of users users. The blocks are checked when first
 // read.
-func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
+func decodeLog(key string, raw []byte, version byte, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
 	r := reader{key: key, b: bytes.Clone(raw)} // the blocks stay: keep only the section
+	v1 := version == frameVersion
 	if events > maxEntriesInDay {
 		r.fail("event log: %d events in a day", events)
 		return eventLog{}, r.err
@@ -142,22 +130,8 @@ func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users
 	if r.err != nil {
 		return eventLog{}, r.err
 	}
-	// The frame's header is read before the buffer is allocated: one that
-	// does not decode, or states more than the columns can hold, costs
-	// nothing; a stated size is the buffer's.
-	limit := min(maxColumnBytes*events+16, maxFrameBytes, uint64(maxZstdExpansion*len(cols)))
-	var h zstd.Header
-	err := h.Decode(cols)
-	if err == nil && h.HasFCS {
-		if h.FrameContentSize > limit {
-			err = fmt.Errorf("a frame of %d bytes, past the %d its events can take", h.FrameContentSize, limit)
-		}
-		limit = min(limit, h.FrameContentSize)
-	}
-	var plain []byte
-	if err == nil {
-		plain, err = dec.DecodeAll(cols, make([]byte, 0, limit))
-	}
+	// The frame's header is read before its buffer is allocated.
+	plain, err := logblock.DecodeFrame(dec, cols, nil, min(maxColumnBytes*events+16, maxFrameBytes))
 	if err != nil {
 		r.fail("event log columns: %v", err)
 		return eventLog{}, r.err
@@ -213,9 +187,12 @@ func decodeLog(key string, raw []byte, v1 bool, combos int, events uint64, users
 	if err := c.end(); err != nil {
 		return eventLog{}, err
 	}
-	l.perBlock = v1RecordsPerBlock
+	l.perBlock = logblock.V1RecordsPerBlock
+	if version == segmentVersion {
+		l.format = logblock.Tagged
+	}
 	if !v1 {
-		if l.perBlock = r.count(maxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
+		if l.perBlock = r.count(logblock.MaxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
 			r.fail("event log: blocks of no record")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -40,10 +41,8 @@ const (
 	segmentSections
 )
 
-// maxZstdExpansion bounds what a zstd frame of n bytes holds: at most
-// n*maxZstdExpansion bytes (a 4-byte RLE block yields at most 128 KiB), so
-// a decoder never allocates more than the frame can be.
-const maxZstdExpansion = 1 << 15
+// maxZstdExpansion bounds what a zstd frame of n bytes holds (logblock).
+const maxZstdExpansion = logblock.MaxZstdExpansion
 
 // encodeDay returns the segment frame of day d, number n, and the offset
 // of its log section. allIDs keeps every request id of the day (a day
@@ -109,7 +108,10 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 	for _, s := range secs {
 		b = append(b, s...)
 	}
-	log := encodeLog(l, enc.log)
+	log, err := encodeLog(l, enc.log)
+	if err != nil {
+		return nil, 0, err
+	}
 	off := len(b)
 	b = appendUvarint(b, uint64(len(log)))
 	b = append(b, log...)
@@ -139,7 +141,7 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
 	var d *day
-	if r.version == segmentVersion {
+	if r.version != frameVersion { // format v2, of either block format
 		d = r.dayV2(lim, dec)
 	} else {
 		d = r.dayV1(lim)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/insightslab/insights/store"
+	"github.com/klauspost/compress/zstd"
 )
 
 // benchDay returns an engine holding one day (number n) of 20,000 events
@@ -39,6 +40,23 @@ func benchDay(b *testing.B) (*Engine, store.Store, int32, int) {
 	return e, s, dayOf(at, time.UTC), len(evs)
 }
 
+// benchSegment returns the segment of benchDay's day, stored under key,
+// with what decoding it needs.
+func benchSegment(b *testing.B) (key string, seg []byte, n int32, lim limits, dec *zstd.Decoder, events int) {
+	ctx := context.Background()
+	e, s, n, events := benchDay(b)
+	if err := e.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	keys, _ := s.List(ctx, "days/")
+	seg, _ = s.Get(ctx, keys[0])
+	for k, d := range e.dims {
+		lim.dictSizes[k] = len(d.values)
+	}
+	lim.users = len(e.userKeys)
+	return keys[0], seg, n, lim, e.zdec, events
+}
+
 // BenchmarkEncodeDay measures a checkpoint's encoding of the day of
 // benchDay, sealed, its log in memory.
 //
@@ -58,21 +76,10 @@ func BenchmarkEncodeDay(b *testing.B) {
 // costs: decoding the segment of benchDay's day (the index) and its log's
 // columns. It reports the segment's bytes per event.
 func BenchmarkDecodeDay(b *testing.B) {
-	ctx := context.Background()
-	e, s, n, events := benchDay(b)
-	if err := e.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	keys, _ := s.List(ctx, "days/")
-	seg, _ := s.Get(ctx, keys[0])
-	var lim limits
-	for k, d := range e.dims {
-		lim.dictSizes[k] = len(d.values)
-	}
-	lim.users = len(e.userKeys)
+	key, seg, n, lim, dec, events := benchSegment(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := decodeDay(keys[0], seg, n, lim, e.zdec)
+		d, err := decodeDay(key, seg, n, lim, dec)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -81,4 +88,61 @@ func BenchmarkDecodeDay(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(seg))/float64(events), "segment-bytes/event")
+}
+
+// BenchmarkStoredLogRecords measures reading every record of a stored
+// day's log, as a log-field filter's first pass or the risk rebuild do:
+// each block decompressed (and, cut in columns, laid back into records).
+//
+//	go test -run '^$' -bench 'BenchmarkStored' -benchtime 30x .
+func BenchmarkStoredLogRecords(b *testing.B) {
+	key, seg, n, lim, dec, events := benchSegment(b)
+	d, err := decodeDay(key, seg, n, lim, dec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := d.events()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := l.cursor()
+		for i := range l.len() {
+			if _, err := c.record(i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(events), "ns/record")
+}
+
+// BenchmarkStoredUserSignIns measures one user's sign-ins of a stored
+// day, the store reopened: each call reads the blocks of the user's
+// entries (UserSignIns keeps no decompressed block between calls).
+func BenchmarkStoredUserSignIns(b *testing.B) {
+	ctx := context.Background()
+	e, s, n, _ := benchDay(b)
+	if err := e.Close(); err != nil {
+		b.Fatal(err)
+	}
+	e, err := Open(ctx, s, &Options{Now: func() time.Time { return time.Date(2025, 1, 13, 0, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	day := dateOfNum(n)
+	b.ReportAllocs()
+	k, entries := 0, 0
+	for b.Loop() {
+		p, err := e.UserSignIns(ctx, fmt.Sprintf("user-%05d", k%8000), day, dateOfNum(n+1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries += len(p.Entries)
+		k++
+	}
+	if entries == 0 {
+		b.Fatal("no entry read")
+	}
 }

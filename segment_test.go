@@ -118,29 +118,6 @@ func TestSegmentV2HostileSizes(t *testing.T) {
 	}
 }
 
-// TestTimeUnit: the log's time unit divides every difference of
-// consecutive times (the first from 0), and is the greatest that does.
-func TestTimeUnit(t *testing.T) {
-	const s = int64(1e9)
-	for _, c := range []struct {
-		ts   []int64
-		want int64
-	}{
-		{nil, 1},
-		{[]int64{0}, 1},
-		{[]int64{1736000000 * s}, 1736000000 * s},
-		{[]int64{1736000000 * s, 1736000007 * s, 1736000003 * s}, s},
-		{[]int64{1736000000 * s, 1736000000*s + 1500e6}, 500e6},
-		{[]int64{1736000000 * s, 1736000000*s + 1}, 1},
-		{[]int64{-4 * s, 2 * s}, 2 * s},
-		{[]int64{-1 << 63}, 1},
-	} {
-		if got := timeUnit(c.ts); got != c.want {
-			t.Errorf("timeUnit(%v) = %d, want %d", c.ts, got, c.want)
-		}
-	}
-}
-
 // TestLogColumnsHostile: a log section whose columns are not a zstd frame,
 // or whose frame states more than its events can take, is ErrCorrupt
 // naming the key, found from the frame's header before the columns'
@@ -158,11 +135,11 @@ func TestLogColumnsHostile(t *testing.T) {
 		{"a frame of 64 MiB", big},
 	} {
 		raw := append(appendUvarint(nil, uint64(len(c.cols))), c.cols...)
-		decodeLog(key, raw, false, 1, events, 1, dec) // warm the decoder
+		decodeLog(key, raw, segmentVersion, 1, events, 1, dec) // warm the decoder
 		var m0, m1 runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m0)
-		_, err := decodeLog(key, raw, false, 1, events, 1, dec)
+		_, err := decodeLog(key, raw, segmentVersion, 1, events, 1, dec)
 		runtime.ReadMemStats(&m1)
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s: %v, want ErrCorrupt naming %s", c.what, err, key)

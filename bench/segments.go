@@ -63,8 +63,8 @@ func measureSegments(ctx context.Context, st store.Store) (segmentParts, error) 
 }
 
 func (p *segmentParts) add(b []byte) error {
-	if len(b) < 10 || string(b[:4]) != "INSI" || b[4] != 'S' || b[5] != 3 {
-		return fmt.Errorf("not a segment frame of format v2 (frame version 3)")
+	if len(b) < 10 || string(b[:4]) != "INSI" || b[4] != 'S' || b[5] != 3 && b[5] != 4 {
+		return fmt.Errorf("not a segment frame of format v2 (frame version 3 or 4)")
 	}
 	body := b[6 : len(b)-4]
 	pos := 0

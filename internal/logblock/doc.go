@@ -1,0 +1,43 @@
+// Package logblock encodes and decodes the blocks of a day segment's event
+// log (store/FORMAT.md, "event log"): the records of up to RecordsPerBlock
+// consecutive log entries compressed together, so that reading one entry
+// decompresses one block, not the day. It also holds what the section
+// around the blocks needs of zstd: a frame decoded after its header is
+// checked (DecodeFrame), and the time unit of a column of times.
+//
+// A block of the segments written (Tagged) cuts its records into one
+// column per field, as Parquet does: each string column plain,
+// dictionary-coded, or packed (GUIDs in 16 bytes, IPv4 addresses in 4),
+// whichever pays; the steps' times as differences. A block whose records
+// are not of the engine's layout keeps them as rows. Decoding lays the
+// records back end to end, byte for byte as they were given, so callers
+// read a record by index as from a block of rows (Rows, the segments of
+// frame version 3 and before).
+//
+// It knows nothing of the engine: a record is bytes, a block is bytes, and
+// the caller (the root package's logsegment.go and eventlog.go) lays
+// blocks into the segment and names the segment in its errors.
+//
+// # Errors
+//
+// Decoders never panic on any input. Their errors are plain (they name the
+// part that failed, not the segment): the caller wraps them in its
+// ErrCorrupt with the segment's key.
+//
+// # Concurrency
+//
+// A Writer or a Reader keeps buffers from one block to the next: one per
+// goroutine. The zstd encoders and decoders passed in are used only
+// through EncodeAll and DecodeAll, safe for concurrent use, so all may
+// share one. The functions are safe for concurrent use.
+//
+// # Caveats
+//
+// A decoder is given the number of records and the size their bytes must
+// have (from the section's columns) and allocates, after checking the
+// frame's header, at most what that many records of that size can take
+// (4 times the size, 16 bytes a record and 1 KiB more): a block that
+// states more, or lays out another size, is refused. Encoding checks that
+// the columns give the records back, which costs a decoding of the block
+// without decompression.
+package logblock

@@ -1,0 +1,310 @@
+package logblock
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"slices"
+)
+
+// A string column starts with its mode (1 byte):
+//
+//	modePlain: the values as a plain list
+//	modeDict:  the distinct values (uvarint count, then a plain list;
+//	           written in ascending order), then per value its code (uvarint)
+//	modeGUID, modeIPv4: the count of values (uvarint), per value a tag (1 byte: 1 packed, 0 not), then the
+//	           packed values (16 bytes a lowercase GUID, 4 an IPv4 address
+//	           in dotted decimal, each only when spelled as it unpacks),
+//	           then the others as a plain list
+//
+// A plain list is: uvarint L, L bytes of lengths (uvarint each), uvarint
+// D, D bytes of the values end to end. The encoder packs when at least
+// half the values pack, else takes the dictionary when it has at most
+// half as many values as the column, else writes the values plain.
+const (
+	modePlain = iota
+	modeDict
+	modeGUID
+	modeIPv4
+	numModes
+)
+
+// packers turn a value of a packed mode into its fixed size and back:
+// pack appends the packed value to dst when v is spelled as unpack would
+// write it, else returns dst and false. Neither allocates.
+var packers = [numModes]struct {
+	size   int
+	pack   func(dst, v []byte) ([]byte, bool)
+	unpack func(dst, b []byte) []byte
+}{
+	modeGUID: {16, packGUID, unpackGUID},
+	modeIPv4: {4, packIPv4, unpackIPv4},
+}
+
+// guidDashes are the positions of a GUID's dashes.
+var guidDashes = [...]int{8, 13, 18, 23}
+
+func packGUID(dst, v []byte) ([]byte, bool) {
+	if len(v) != 36 || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
+		return dst, false
+	}
+	var h [32]byte
+	copy(h[:], v[:8])
+	copy(h[8:], v[9:13])
+	copy(h[12:], v[14:18])
+	copy(h[16:], v[19:23])
+	copy(h[20:], v[24:])
+	for _, c := range h {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return dst, false
+		}
+	}
+	var b [16]byte
+	hex.Decode(b[:], h[:]) // checked above: cannot fail
+	return append(dst, b[:]...), true
+}
+
+func unpackGUID(dst, b []byte) []byte {
+	if len(b) != 16 {
+		return dst
+	}
+	var h [32]byte
+	hex.Encode(h[:], b)
+	prev := 0
+	for k, d := range guidDashes {
+		dst = append(dst, h[prev:d-k]...)
+		dst = append(dst, '-')
+		prev = d - k
+	}
+	return append(dst, h[prev:]...)
+}
+
+// packIPv4 packs an IPv4 address in dotted decimal without leading zeros.
+func packIPv4(dst, v []byte) ([]byte, bool) {
+	var a [4]byte
+	k := 0
+	for i := range a {
+		if i > 0 {
+			if k >= len(v) || v[k] != '.' {
+				return dst, false
+			}
+			k++
+		}
+		start, n := k, 0
+		for k < len(v) && v[k] >= '0' && v[k] <= '9' && k-start < 3 {
+			n = n*10 + int(v[k]-'0')
+			k++
+		}
+		if k == start || n > 255 || v[start] == '0' && k-start > 1 {
+			return dst, false
+		}
+		a[i] = byte(n)
+	}
+	if k != len(v) {
+		return dst, false
+	}
+	return append(dst, a[:]...), true
+}
+
+func unpackIPv4(dst, b []byte) []byte {
+	if len(b) != 4 {
+		return dst
+	}
+	return netip.AddrFrom4([4]byte(b)).AppendTo(dst)
+}
+
+// stringsWriter encodes string columns, reusing its buffers. Not safe
+// for concurrent use.
+type stringsWriter struct {
+	idx   []int32
+	codes []uint32
+	dict  [][]byte
+	rest  [][]byte
+}
+
+// appendStrings appends the string column of vals to dst.
+func (w *stringsWriter) appendStrings(dst []byte, vals [][]byte) []byte {
+	var scratch [16]byte
+	for mode := modeGUID; mode < numModes; mode++ {
+		p := packers[mode]
+		k := 0
+		for _, v := range vals {
+			if _, ok := p.pack(scratch[:0], v); ok {
+				k++
+			}
+		}
+		if len(vals) == 0 || 2*k < len(vals) {
+			continue
+		}
+		dst = binary.AppendUvarint(append(dst, byte(mode)), uint64(len(vals)))
+		w.rest = w.rest[:0]
+		for _, v := range vals {
+			if _, ok := p.pack(scratch[:0], v); ok {
+				dst = append(dst, 1)
+			} else {
+				dst = append(dst, 0)
+				w.rest = append(w.rest, v)
+			}
+		}
+		for _, v := range vals {
+			dst, _ = p.pack(dst, v)
+		}
+		return appendPlain(dst, w.rest)
+	}
+	// The dictionary: the distinct values in ascending order, found by
+	// sorting the values' positions.
+	w.idx = w.idx[:0]
+	for i := range vals {
+		w.idx = append(w.idx, int32(i))
+	}
+	slices.SortFunc(w.idx, func(a, b int32) int { return bytes.Compare(vals[a], vals[b]) })
+	w.codes = slices.Grow(w.codes[:0], len(vals))[:len(vals)]
+	w.dict = w.dict[:0]
+	for k, i := range w.idx {
+		if k == 0 || !bytes.Equal(vals[i], vals[w.idx[k-1]]) {
+			w.dict = append(w.dict, vals[i])
+		}
+		w.codes[i] = uint32(len(w.dict) - 1)
+	}
+	if len(vals) == 0 || 2*len(w.dict) > len(vals) {
+		return appendPlain(append(dst, modePlain), vals)
+	}
+	dst = append(dst, modeDict)
+	dst = binary.AppendUvarint(dst, uint64(len(w.dict)))
+	dst = appendPlain(dst, w.dict)
+	for _, c := range w.codes {
+		dst = binary.AppendUvarint(dst, uint64(c))
+	}
+	return dst
+}
+
+// appendPlain appends the plain list of vals to dst.
+func appendPlain(dst []byte, vals [][]byte) []byte {
+	var lens []byte
+	size := 0
+	for _, v := range vals {
+		lens = binary.AppendUvarint(lens, uint64(len(v)))
+		size += len(v)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(lens)))
+	dst = append(dst, lens...)
+	dst = binary.AppendUvarint(dst, uint64(size))
+	for _, v := range vals {
+		dst = append(dst, v...)
+	}
+	return dst
+}
+
+// plainList reads a plain list.
+type plainList struct{ lens, data src }
+
+func readPlain(s *src) plainList {
+	var l plainList
+	l.lens.b = s.take(s.uvarint())
+	l.data.b = s.take(s.uvarint())
+	return l
+}
+
+func (l *plainList) next(s *src) []byte {
+	v := l.data.take(l.lens.uvarint())
+	if l.lens.err != nil || l.data.err != nil {
+		s.fail("a plain list shorter than its column")
+	}
+	return v
+}
+
+func (l *plainList) done() bool { return l.lens.left() == 0 && l.data.left() == 0 }
+
+// strings reads a string column.
+type stringsReader struct {
+	s       src
+	mode    byte
+	plain   plainList
+	dict    [][]byte
+	tags    src
+	packed  src
+	scratch [40]byte
+}
+
+// reset makes r read the string column col, reusing its dictionary.
+func (r *stringsReader) reset(col []byte) {
+	*r = stringsReader{s: src{b: col}, dict: r.dict[:0]}
+	r.mode = r.s.byte()
+	switch r.mode {
+	case modePlain:
+		r.plain = readPlain(&r.s)
+	case modeDict:
+		d := r.s.uvarint()
+		if d > uint64(len(col)) {
+			r.s.fail("a dictionary of %d values", d)
+			break
+		}
+		l := readPlain(&r.s)
+		for range d {
+			r.dict = append(r.dict, l.next(&r.s))
+		}
+		if !l.done() {
+			r.s.fail("a dictionary longer than its count")
+		}
+	case modeGUID, modeIPv4:
+		r.tags.b = r.s.take(r.s.uvarint())
+		k := 0
+		for _, t := range r.tags.b {
+			k += int(t & 1)
+		}
+		r.packed.b = r.s.take(uint64(k * packers[r.mode].size))
+		r.plain = readPlain(&r.s)
+	default:
+		r.s.fail("string column mode %d", r.mode)
+	}
+}
+
+// appendNext appends the next value to dst, length-prefixed (uvarint).
+func (r *stringsReader) appendNext(dst []byte) []byte {
+	v := r.next()
+	if len(v) < 0x80 {
+		dst = append(dst, byte(len(v)))
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+	}
+	return append(dst, v...)
+}
+
+// next returns the next value, valid until the next call.
+func (r *stringsReader) next() []byte {
+	if r.s.err != nil {
+		return nil
+	}
+	switch r.mode {
+	case modeDict:
+		c := r.s.uvarint()
+		if c >= uint64(len(r.dict)) {
+			r.s.fail("code %d past a dictionary of %d", c, len(r.dict))
+			return nil
+		}
+		return r.dict[c]
+	case modeGUID, modeIPv4:
+		switch r.tags.byte() {
+		case 0:
+		case 1:
+			p := packers[r.mode]
+			return p.unpack(r.scratch[:0], r.packed.take(uint64(p.size)))
+		default:
+			r.s.fail("tag not 0 or 1")
+			return nil
+		}
+	}
+	return r.plain.next(&r.s)
+}
+
+// end returns the column's error, or one if values are left.
+func (r *stringsReader) end() error {
+	if r.s.err == nil && r.tags.err == nil && r.packed.err == nil &&
+		(r.s.left() != 0 || !r.plain.done() || r.tags.left() != 0 || r.packed.left() != 0) {
+		return fmt.Errorf("values left")
+	}
+	return cmp.Or(r.s.err, r.tags.err, r.packed.err)
+}
