@@ -425,7 +425,7 @@ func (d *day) events() (*eventLog, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		l, err := decodeLog(d.logKey, section, r.version != segmentVersion, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
+		l, err := decodeLog(d.logKey, section, r.version == frameVersion, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
 		if err != nil {
 			return nil, err
 		}

@@ -400,6 +400,7 @@ type Engine struct {
 	now       func() time.Time
 	precision uint8
 	store     store.Store
+	loads     segmentLoads // segment reads, for tests
 
 	checkpointBytes int
 	retentionDays   int
@@ -491,6 +492,10 @@ type dayState struct {
 	// writing or reading it (requestids.go)
 	segFullIDs bool
 	logOff     int // offset of the log section in segKey, when this engine wrote it
+	// activeOnly, while sealed is nil, is the day's active set as read
+	// alone from the segment activeKey (storedActive).
+	activeOnly *roaring.Bitmap
+	activeKey  string
 }
 
 // meta is what the store records about itself.

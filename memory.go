@@ -65,16 +65,20 @@ type residence struct {
 func (e *Engine) hold(ds *dayState) {
 	r := &e.residents
 	r.unlist(ds)
-	if ds.sealed == nil {
+	switch {
+	case ds.sealed != nil:
+		ds.bytes = ds.sealed.memBytes()
+	case ds.activeOnly != nil:
+		ds.bytes = int64(ds.activeOnly.GetSizeInBytes())
+	default:
 		return
 	}
 	r.push(ds)
-	ds.bytes = ds.sealed.memBytes()
 	r.bytes += ds.bytes
 	for c := r.tail; c != nil && r.bytes > r.limit; {
 		prev := c.prev
 		if c != ds && c.evictable() {
-			c.sealed = nil
+			c.sealed, c.activeOnly = nil, nil
 			e.obs.evicting(c.bytes)
 			r.unlist(c)
 			r.evictions++
@@ -83,10 +87,14 @@ func (e *Engine) hold(ds *dayState) {
 	}
 }
 
-// evictable reports whether the day's sealed index can be dropped and
-// read back from its segment.
+// evictable reports whether the day's sealed index, or the active set
+// read alone from its segment (storedActive), can be dropped and read
+// back from its segment.
 func (ds *dayState) evictable() bool {
-	return ds.sealed != nil && ds.open == nil && !ds.dirty && ds.saved && ds.pins == 0
+	if ds.sealed == nil {
+		return ds.activeOnly != nil
+	}
+	return ds.open == nil && !ds.dirty && ds.saved && ds.pins == 0
 }
 
 // push puts ds at the front.

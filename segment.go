@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/klauspost/compress/zstd"
@@ -105,7 +106,9 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 		if isZstdSection(s) {
 			b = appendUvarint(b, uint64(plain[s]))
 		}
+		b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(secs[s], castagnoli))
 	}
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 	for _, s := range secs {
 		b = append(b, s...)
 	}
@@ -126,10 +129,10 @@ type limits struct {
 	users     int
 }
 
-// decodeDay decodes the segment stored under key, of format v1 or v2,
-// which must be of day n and reference only codes and users within lim.
-// The day's log stays in b until first needed (day.events): a caller that
-// does not want b kept sets the day's logGet to read it again.
+// decodeDay decodes the segment stored under key, of format v1, v2 or
+// v3, which must be of day n and reference only codes and users within
+// lim. The day's log stays in b until first needed (day.events): a caller
+// that does not want b kept sets the day's logGet to read it again.
 func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
 	r, err := openFrame(key, kindSegment, b)
 	if err != nil {
@@ -139,10 +142,15 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
 	var d *day
-	if r.version == segmentVersion {
-		d = r.dayV2(lim, dec)
-	} else {
+	if r.version == frameVersion {
 		d = r.dayV1(lim)
+	} else {
+		dir := r.directory(len(r.b), b)
+		var secs [segmentSections][]byte
+		for s := range secs {
+			secs[s] = r.bytes(dir.lens[s])
+		}
+		d = r.index(&dir, &secs, lim, dec)
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -170,33 +178,75 @@ func (r *reader) dayV1(lim limits) *day {
 	return d
 }
 
-// dayV2 reads the index of a format v2 segment, after its day. It
-// decompresses every zstd section before it allocates anything sized by
-// the combinations, so what it allocates is at most a few times what it
-// decompressed; what it decompresses is at most what the directory gives,
-// and in all at most maxZstdExpansion times the body (and maxFrameBytes).
-func (r *reader) dayV2(lim limits, dec *zstd.Decoder) *day {
-	combos := r.count(1<<31-1, 0)
-	d := &day{fullIDs: r.flag()}
-	var lens, plain [segmentSections]int
-	budget := min(maxZstdExpansion*len(r.b), maxFrameBytes) // of all the zstd sections
-	for s := range lens {
-		lens[s] = r.count(len(r.b), 0)
+// segmentDir is the head of a format v2 or v3 segment: what follows its
+// day up to its first section.
+type segmentDir struct {
+	combos  int
+	fullIDs bool
+	lens    [segmentSections]int    // of each section, in the segment
+	plain   [segmentSections]int    // of what each zstd section holds
+	sums    [segmentSections]uint32 // CRC-32C of each section (format v3)
+	summed  bool                    // format v3: sums are set
+}
+
+// directory reads the head of a format v2 or v3 segment after its day,
+// sections of at most limit bytes, and checks a v3 head's checksum, of
+// frame's bytes (the frame's start) up to it. The zstd sections may hold
+// at most maxZstdExpansion times limit in all, and maxFrameBytes.
+func (r *reader) directory(limit int, frame []byte) segmentDir {
+	dir := segmentDir{combos: r.count(1<<31-1, 0), fullIDs: r.flag(), summed: r.version == segmentVersion}
+	budget := min(maxZstdExpansion*limit, maxFrameBytes) // of all the zstd sections
+	for s := range dir.lens {
+		dir.lens[s] = r.count(limit, 0)
 		if isZstdSection(s) {
-			plain[s] = r.count(min(maxZstdExpansion*lens[s], budget), 0)
-			budget -= plain[s]
-			if r.err == nil && combos > plain[s] { // each combination takes a byte of each at least
-				r.fail("%d combinations in a section of %d bytes", combos, plain[s])
+			dir.plain[s] = r.count(min(maxZstdExpansion*dir.lens[s], budget), 0)
+			budget -= dir.plain[s]
+			if r.err == nil && dir.combos > dir.plain[s] { // each combination takes a byte of each at least
+				r.fail("%d combinations in a section of %d bytes", dir.combos, dir.plain[s])
 			}
 		}
+		if dir.summed {
+			dir.sums[s] = r.uint32()
+		}
 	}
-	var secs [segmentSections][]byte
+	if dir.summed && r.err == nil {
+		end := frameHeader + r.off
+		if got := r.uint32(); r.err == nil && got != crc32.Checksum(frame[:end], castagnoli) {
+			r.fail("head checksum mismatch")
+		}
+	}
+	return dir
+}
+
+// uint32 reads 4 bytes, little-endian.
+func (r *reader) uint32() uint32 {
+	b := r.bytes(4)
+	if b == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// checkSection checks section s, raw, against the directory's checksum
+// (format v3; v2 sections are checked by their frame's).
+func (r *reader) checkSection(dir *segmentDir, s int, raw []byte) {
+	if dir.summed && r.err == nil && crc32.Checksum(raw, castagnoli) != dir.sums[s] {
+		r.fail("checksum mismatch in section %d", s)
+	}
+}
+
+// index decodes the sections of a format v2 or v3 segment, secs, as its
+// directory gives them. It decompresses every zstd section before it
+// allocates anything sized by the combinations, so what it allocates is
+// at most a few times what it decompressed; what it decompresses is at
+// most what the directory gives (directory).
+func (r *reader) index(dir *segmentDir, secs *[segmentSections][]byte, lim limits, dec *zstd.Decoder) *day {
 	for s := range secs {
-		secs[s] = r.bytes(lens[s])
+		r.checkSection(dir, s, secs[s])
 	}
 	var zs [secActive]*reader
 	for s := range zs {
-		zs[s] = r.unzip(secs[s], plain[s], sectionName(s), dec)
+		zs[s] = r.unzip(secs[s], dir.plain[s], sectionName(s), dec)
 		if r.err == nil {
 			r.err = zs[s].err
 		}
@@ -204,12 +254,12 @@ func (r *reader) dayV2(lim limits, dec *zstd.Decoder) *day {
 	if r.err != nil {
 		return nil
 	}
-	d.offs = make([]uint32, combos+1)
+	d := &day{fullIDs: dir.fullIDs, offs: make([]uint32, dir.combos+1)}
 	for k := range d.cols {
-		d.cols[k] = zs[k].codes(k, combos, lim.dictSizes[k])
+		d.cols[k] = zs[k].codes(k, dir.combos, lim.dictSizes[k])
 		r.sub(zs[k])
 	}
-	d.counts = zs[secCounts].counts(combos)
+	d.counts = zs[secCounts].counts(dir.combos)
 	r.sub(zs[secCounts])
 	zs[secUsers].users(d, lim.users)
 	r.sub(zs[secUsers])

@@ -3,7 +3,7 @@ package insights_test
 // A store written by segment format v1 (frame version 2) still opens and
 // answers as the oracle does; a late copy of one of its events is still
 // refused, before and after the checkpoint that rewrites its segments in
-// format v2.
+// format v3.
 //
 // testdata/v1store holds the keys of a memory store (one file per key)
 // written by the engine as of format v1: v1FixtureBatches batches of
@@ -78,11 +78,11 @@ func TestOpenFormatV1Store(t *testing.T) {
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
 		}
-		// The checkpoint of Close wrote every day in format v2: the days
+		// The checkpoint of Close wrote every day in format v3: the days
 		// changed, and the others, loaded by the queries, because their v1
 		// segments hold request ids that the log holds too.
-		if v := segmentVersions(t, s); v[2] != 0 || v[3] == 0 {
-			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want only version 3 (format v2)", round, v)
+		if v := segmentVersions(t, s); v[2] != 0 || v[4] == 0 {
+			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want only version 4 (format v3)", round, v)
 		}
 	}
 }
