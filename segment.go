@@ -172,7 +172,7 @@ func (r *reader) dayV1(lim limits) *day {
 		d.cols[k] = r.codes(k, combos, lim.dictSizes[k])
 	}
 	d.counts = r.counts(combos)
-	r.users(d, lim.users)
+	r.users(d, lim.users, false)
 	d.active = r.bitmap(r.bytes(r.count(len(r.b), 1)), lim.users)
 	d.requestIDs = r.requestIDs(r.count(1<<31-1, 8))
 	return d
@@ -261,7 +261,7 @@ func (r *reader) index(dir *segmentDir, secs *[segmentSections][]byte, lim limit
 	}
 	d.counts = zs[secCounts].counts(dir.combos)
 	r.sub(zs[secCounts])
-	zs[secUsers].users(d, lim.users)
+	zs[secUsers].users(d, lim.users, true)
 	r.sub(zs[secUsers])
 	d.active = r.bitmap(secs[secActive], lim.users)
 	if len(secs[secRequestIDs])%8 != 0 {
@@ -318,9 +318,26 @@ func (r *reader) sub(c *reader) {
 }
 
 // codes reads the column of dimension column k: combos codes below size.
+// Codes below 128 take one byte each: when the next combos bytes are all
+// such, they are the column (the usual case, read in one pass).
 func (r *reader) codes(k, combos, size int) column {
 	if r.err != nil {
 		return column{}
+	}
+	if raw := r.b[r.off:]; combos > 0 && len(raw) >= combos {
+		raw = raw[:combos]
+		lo, hi := raw[0], raw[0]
+		for _, c := range raw {
+			lo, hi = min(lo, c), max(hi, c)
+		}
+		if hi < 0x80 {
+			if int(hi) >= size {
+				r.fail("code %d of %s past its dictionary of %d", hi, Dimension(k+1), size)
+				return column{}
+			}
+			r.off += combos
+			return byteColumn(raw, lo, hi)
+		}
 	}
 	codes := make([]uint32, combos)
 	for i := 0; i < combos && r.err == nil; i++ {
@@ -350,13 +367,31 @@ func (r *reader) counts(combos int) column {
 }
 
 // users reads the users of each of d's combinations (d.offs is sized),
-// ids below users.
-func (r *reader) users(d *day, users int) {
+// ids below users. When r holds the users section alone (whole), d.users
+// is allocated once: each uvarint ends with the one byte of it below
+// 0x80, so the section's uvarints, less one count per combination, are
+// its users.
+func (r *reader) users(d *day, users int, whole bool) {
+	if whole && r.err == nil {
+		n := 0
+		for _, c := range r.b[r.off:] {
+			if c < 0x80 {
+				n++
+			}
+		}
+		d.users = make([]uint32, 0, max(0, n-d.numCombos()))
+	}
 	for i := 0; i < d.numCombos() && r.err == nil; i++ {
 		m := r.count(users, 1)
 		prev := uint64(0)
 		for j := 0; j < m && r.err == nil; j++ {
-			u := prev + r.uvarint()
+			u := prev
+			if r.off < len(r.b) && r.b[r.off] < 0x80 { // a one-byte uvarint, the usual delta
+				u += uint64(r.b[r.off])
+				r.off++
+			} else {
+				u += r.uvarint()
+			}
 			if u >= uint64(users) || j > 0 && u == prev {
 				r.fail("user %d of combination %d out of order or range", u, i)
 			}
