@@ -1,14 +1,14 @@
 package insights_test
 
-// A store written by segment format v1 (frame version 2) still opens and
-// answers as the oracle does; a late copy of one of its events is still
-// refused, before and after the checkpoint that rewrites its segments in
-// format v3.
+// A store written by segment format v1 (frame version 2), or v2 (frame
+// version 3), still opens and answers as the oracle does; a late copy of
+// one of its events is still refused, before and after the checkpoint
+// that rewrites its segments in format v3.
 //
-// testdata/v1store holds the keys of a memory store (one file per key)
-// written by the engine as of format v1: v1FixtureBatches batches of
-// v1FixtureGen, a checkpoint after the first v1FixtureFlushed, the rest
-// in the log.
+// testdata/v1store and testdata/v2store hold the keys of a memory store
+// (one file per key) written by the engine as of format v1, and v2:
+// v1FixtureBatches batches of v1FixtureGen, a checkpoint after the first
+// v1FixtureFlushed, the rest in the log.
 
 import (
 	"context"
@@ -31,10 +31,15 @@ func v1FixtureGen() *durGen {
 		focus: func(_, b int) int { return b % 12 }}
 }
 
-func TestOpenFormatV1Store(t *testing.T) {
+func TestOpenFormatV1Store(t *testing.T) { testOpenFixture(t, "v1store", 2) }
+func TestOpenFormatV2Store(t *testing.T) { testOpenFixture(t, "v2store", 3) }
+
+// testOpenFixture opens the store of testdata/fixture, whose segments are
+// of frame version v.
+func testOpenFixture(t *testing.T, fixture string, v byte) {
 	ctx := context.Background()
 	s := store.NewMemory()
-	root := filepath.Join("testdata", "v1store")
+	root := filepath.Join("testdata", fixture)
 	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
 			return err
@@ -49,8 +54,8 @@ func TestOpenFormatV1Store(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := segmentVersions(t, s); v[2] == 0 || v[3] != 0 {
-		t.Fatalf("the fixture's segments by frame version: %v, want only version 2 (format v1)", v)
+	if got := segmentVersions(t, s); got[v] == 0 || len(got) != 1 {
+		t.Fatalf("the fixture's segments by frame version: %v, want only version %d", got, v)
 	}
 	g, o := v1FixtureGen(), newDurOracle()
 	for b := range v1FixtureBatches {
@@ -80,9 +85,10 @@ func TestOpenFormatV1Store(t *testing.T) {
 		}
 		// The checkpoint of Close wrote every day in format v3: the days
 		// changed, and the others, loaded by the queries, because their v1
-		// segments hold request ids that the log holds too.
-		if v := segmentVersions(t, s); v[2] != 0 || v[4] == 0 {
-			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want only version 4 (format v3)", round, v)
+		// segments hold request ids that the log holds too. A v2 day that
+		// did not change keeps its segment.
+		if got := segmentVersions(t, s); got[2] != 0 || got[4] == 0 {
+			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want version 4 (format v3), and 3 for unchanged v2 days", round, got)
 		}
 	}
 }
