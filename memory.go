@@ -3,7 +3,8 @@ package insights
 import "github.com/RoaringBitmap/roaring/v2"
 
 // Sealed days in memory are bounded by Options.MemoryLimit. Every day
-// whose sealed index is in memory is on a list, most recently used first,
+// whose sealed index is in memory, or only its active set read alone from
+// its segment (storedActive), is on a list, most recently used first,
 // with the bytes it held when last measured. When their sum passes the
 // limit, days are evicted from the least recently used end: their sealed
 // index is dropped, and read again from their segment when a query or a

@@ -10,12 +10,13 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// A segment frame (kind 'S') holds one sealed day. Format v2, written
+// A segment frame (kind 'S') holds one sealed day. Format v3, written
 // (frame version segmentVersion):
 //
 //	day (varint) | combos (uvarint) | request ids complete (1 byte)
 //	directory: for each of the segmentSections sections below, its length and,
-//	  for a zstd frame, the length of what it holds (uvarints)
+//	  for a zstd frame, the length of what it holds (uvarints), then its CRC-32C (4 bytes)
+//	head checksum: CRC-32C of the frame from its magic through the directory (4 bytes)
 //	sections, in order:
 //	  for each indexed dimension: one code per combination (uvarints), a zstd frame
 //	  per combination its event count (uvarints), a zstd frame
@@ -23,16 +24,18 @@ import (
 //	  active users: roaring portable serialization
 //	  request ids: 64-bit hashes, ascending (8 bytes each, little-endian): every one of
 //	    the day's when complete, else only those its log's records lack (requestids.go)
-//	event log: length (uvarint) + the section of logsegment.go
+//	event log: length (uvarint) + the section of logsegment.go (its format v2)
 //
-// The directory locates every section without reading the others, so a
-// reader may decode only the columns a filter names, or the active set
-// without the combinations. Format v1 (frame version frameVersion), read
-// only: day | combos | the code columns, the counts and the users as above
-// but plain | active users, length-prefixed | request ids: count (uvarint),
-// then every hash | event log.
+// The directory locates every section without reading the others, and
+// the checksums let a reader trust the sections it reads alone: on a store
+// that reads ranges, a day's active set, or its index without its log
+// (segrange.go). Format v2 (frame version segmentV2Version), read only: v3
+// without the section and head checksums. Format v1 (frame version
+// frameVersion), read only: day | combos | the code columns, the counts
+// and the users as above but plain | active users, length-prefixed |
+// request ids: count (uvarint), then every hash | event log.
 
-// The sections of a format v2 segment, in order.
+// The sections of a format v2 or v3 segment, in order.
 const (
 	secCounts = numIndexed + iota // after one section per indexed dimension
 	secUsers
@@ -273,7 +276,7 @@ func (r *reader) index(dir *segmentDir, secs *[segmentSections][]byte, lim limit
 	return d
 }
 
-// sectionName names zstd section s of a format v2 segment in errors.
+// sectionName names zstd section s of a format v2 or v3 segment in errors.
 func sectionName(s int) string {
 	switch s {
 	case secCounts:
