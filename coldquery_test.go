@@ -109,6 +109,25 @@ func TestColdActiveSets(t *testing.T) {
 		t.Fatal("a filtered query read no index")
 	}
 	coldCompare(t, "unfiltered, the indexes loaded", want, coldActive(ctx, t, e, insights.Filter{}))
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Under a memory limit that keeps one day, the active sets read alone
+	// are evicted and read again: the answers stay.
+	tight, err := insights.Open(ctx, s, &insights.Options{Now: durClock, MemoryLimit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	coldCompare(t, "evicting", want, coldActive(ctx, t, tight, insights.Filter{}))
+	coldCompare(t, "evicting, filtered", filtered, coldActive(ctx, t, tight, ios))
+	coldCompare(t, "evicting, again", want, coldActive(ctx, t, tight, insights.Filter{}))
+	if m := tight.Memory(); m.Evictions == 0 || m.Days != 1 {
+		t.Fatalf("under a limit of 1 byte: %+v", m)
+	}
+	if err := tight.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	// A store read whole answers the same.
 	w := open(wholeStore{s})
@@ -118,9 +137,6 @@ func TestColdActiveSets(t *testing.T) {
 		t.Fatalf("%d active sets read alone from a store that does not read ranges", active)
 	}
 	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 
