@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"syscall"
 )
 
 // RangeGetter is the optional interface of a Store that reads part of a
@@ -32,35 +29,17 @@ func (d *DirStore) GetRange(ctx context.Context, key string, off, n int64) ([]by
 	if off < 0 || n < 0 {
 		return nil, fmt.Errorf("%w: get %s [%d, +%d)", errBadRange, key, off, n)
 	}
-	if err := d.begin(ctx, "get", key); err != nil {
-		return nil, err
-	}
-	defer d.mu.RUnlock()
-	b, err := readRange(d.fs, d.path(key), off, n)
-	switch {
-	case notFound(err):
-		return nil, fmt.Errorf("%w: get %s: %w", ErrNotFound, key, err)
-	case err != nil:
-		return nil, fmt.Errorf("store: get %s: %w", key, err)
-	}
-	return b, nil
+	return d.read(ctx, key, func(name string) ([]byte, error) { return readRange(d.fs, name, off, n) })
 }
 
 // readRange reads up to n bytes of the file name from offset off.
 func readRange(fsys FS, name string, off, n int64) ([]byte, error) {
-	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
+	f, size, err := openFile(fsys, name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close() // read-only: closing cannot lose data
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
-	}
-	n = max(0, min(n, fi.Size()-off))
+	n = max(0, min(n, size-off))
 	b := make([]byte, n)
 	var got int
 	if ra, ok := f.(io.ReaderAt); ok {
@@ -79,15 +58,8 @@ func (m *Memory) GetRange(ctx context.Context, key string, off, n int64) ([]byte
 	if off < 0 || n < 0 {
 		return nil, fmt.Errorf("%w: get %s [%d, +%d)", errBadRange, key, off, n)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	v, ok := m.data[key]
-	if !ok {
-		return nil, &keyError{key}
-	}
-	off = min(off, int64(len(v)))
-	return append([]byte(nil), v[off:off+min(n, int64(len(v))-off)]...), nil
+	return m.copyOf(ctx, key, func(v []byte) []byte {
+		off = min(off, int64(len(v)))
+		return v[off : off+min(n, int64(len(v))-off)]
+	})
 }
