@@ -17,7 +17,7 @@ import (
 //	directory: for each of the segmentSections sections below, its length and,
 //	  for a zstd frame, the length of what it holds (uvarints), then its CRC-32C (4 bytes)
 //	head checksum: CRC-32C of the frame from its magic through the directory (4 bytes)
-//	sections, in order:
+//	sections, laid out active users first, then the others in order (sectionLayout):
 //	  for each indexed dimension: one code per combination (uvarints), a zstd frame
 //	  per combination its event count (uvarints), a zstd frame
 //	  per combination its user count, then its users ascending, delta-coded (uvarints), a zstd frame
@@ -43,6 +43,22 @@ const (
 	secRequestIDs
 	segmentSections
 )
+
+// sectionLayout returns the sections of a segment of frame version v
+// (format v2 or v3) in the order they are laid out: the directory's
+// order, but that format v3 puts the active set first, right after the
+// head, so that one read of a segment's start holds both (rangedActive).
+func sectionLayout(v byte) [segmentSections]int {
+	var l [segmentSections]int
+	for s := range l {
+		l[s] = s
+	}
+	if v == segmentVersion {
+		copy(l[1:], l[:secActive])
+		l[0] = secActive
+	}
+	return l
+}
 
 // maxZstdExpansion bounds what a zstd frame of n bytes holds: at most
 // n*maxZstdExpansion bytes (a 4-byte RLE block yields at most 128 KiB), so
@@ -112,8 +128,8 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 		b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(secs[s], castagnoli))
 	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	for _, s := range secs {
-		b = append(b, s...)
+	for _, s := range sectionLayout(segmentVersion) {
+		b = append(b, secs[s]...)
 	}
 	log := encodeLog(l, enc.log)
 	off := len(b)
@@ -150,7 +166,7 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 	} else {
 		dir := r.directory(len(r.b), b)
 		var secs [segmentSections][]byte
-		for s := range secs {
+		for _, s := range sectionLayout(r.version) {
 			secs[s] = r.bytes(dir.lens[s])
 		}
 		d = r.index(&dir, &secs, lim, dec)

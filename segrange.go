@@ -13,63 +13,73 @@ import (
 
 // Ranged reads of format v3 segments, on a store that implements
 // store.RangeGetter: the head (day, combinations, directory, checksums)
-// first, then only the sections a use needs, each checked against its
-// checksum. A day's index is read without its event log (read whole, and
+// and the active set laid out after it first, in one read, then only the
+// sections a use needs, each checked against its checksum. A day's index is read without its event log (read whole, and
 // checked by the frame's checksum, when first needed: day.events), and
 // unfiltered activity reads only the day's active set. Segments of format
 // v1 and v2 have no section checksums: they are read whole.
 
 // headProbe is the bytes of a segment a ranged read takes first: more
 // than any head (day, combinations and flag at most 16 bytes, each
-// section's entry at most 24, the head's checksum 4), so one read holds it.
-const headProbe = 1024
+// section's entry at most 24, the head's checksum 4), and, right after it,
+// the active set of a day of up to about half a million active users (8
+// KiB per 65,536 users at most, a roaring bitmap container): one read
+// holds both.
+const headProbe = 64 << 10
 
 // errNotRanged reports a segment of a format without section checksums:
 // the caller reads it whole.
 var errNotRanged = errors.New("segment of format v1 or v2")
 
 // rangedHead reads the head of the segment under key, which must be of
-// day n: its directory, and the frame offset of its first section.
-func rangedHead(ctx context.Context, rg store.RangeGetter, key string, n int32) (segmentDir, int, error) {
+// day n: its directory, the frame offset of its first section, and the
+// segment's first headProbe bytes (fewer if it is shorter).
+func rangedHead(ctx context.Context, rg store.RangeGetter, key string, n int32) (segmentDir, int, []byte, error) {
 	head, err := rg.GetRange(ctx, key, 0, headProbe)
 	if err != nil {
-		return segmentDir{}, 0, err
+		return segmentDir{}, 0, nil, err
 	}
 	if len(head) < frameHeader || string(head[:len(frameMagic)]) != frameMagic || head[len(frameMagic)] != kindSegment {
-		return segmentDir{}, 0, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, kindSegment)
+		return segmentDir{}, 0, nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, kindSegment)
 	}
 	if v := head[len(frameMagic)+1]; v != segmentVersion {
-		return segmentDir{}, 0, errNotRanged // the whole read checks the version
+		return segmentDir{}, 0, nil, errNotRanged // the whole read checks the version
 	}
 	r := &reader{key: key, b: head[frameHeader:], version: segmentVersion}
 	if got := r.day32(); r.err == nil && got != n {
 		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
 	dir := r.directory(maxFrameBytes, head)
-	return dir, frameHeader + r.off, r.err
+	return dir, frameHeader + r.off, head, r.err
 }
 
-// rangedSections reads the sections [from, to) of the segment under key,
-// whose directory dir says they start at frame offset off, and checks
-// their checksums. The slices share one buffer.
-func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *segmentDir, off, from, to int) ([segmentSections][]byte, error) {
+// rangedSections returns the sections of the segment under key laid out
+// at positions [from, to) of its layout (sectionLayout), whose directory
+// dir says they start at frame offset off, checked against their
+// checksums: taken from head, the segment's first bytes, when it holds
+// them, else read. The slices share one buffer.
+func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *segmentDir, off int, head []byte, from, to int) ([segmentSections][]byte, error) {
 	var secs [segmentSections][]byte
-	for s := range from {
+	layout := sectionLayout(segmentVersion)
+	for _, s := range layout[:from] {
 		off += dir.lens[s]
 	}
 	n := 0
-	for s := from; s < to; s++ {
+	for _, s := range layout[from:to] {
 		n += dir.lens[s]
 	}
-	b, err := rg.GetRange(ctx, key, int64(off), int64(n))
-	if err != nil {
-		return secs, err
+	b := head[min(off, len(head)):min(off+n, len(head))]
+	if len(b) < n && len(head) == headProbe { // the segment goes on past head
+		var err error
+		if b, err = rg.GetRange(ctx, key, int64(off), int64(n)); err != nil {
+			return secs, err
+		}
 	}
 	r := &reader{key: key, b: b, version: segmentVersion}
 	if len(b) != n {
 		r.fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
 	}
-	for s := from; s < to; s++ {
+	for _, s := range layout[from:to] {
 		secs[s] = r.bytes(dir.lens[s])
 		r.checkSection(dir, s, secs[s])
 	}
@@ -81,11 +91,11 @@ func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *
 // is read from the segment when first needed (its logGet left to the
 // caller to set). errNotRanged for a segment of an earlier format.
 func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
-	dir, off, err := rangedHead(ctx, rg, key, n)
+	dir, off, head, err := rangedHead(ctx, rg, key, n)
 	if err != nil {
 		return nil, err
 	}
-	secs, err := rangedSections(ctx, rg, key, &dir, off, 0, segmentSections)
+	secs, err := rangedSections(ctx, rg, key, &dir, off, head, 0, segmentSections)
 	if err != nil {
 		return nil, err
 	}
@@ -105,11 +115,11 @@ func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32,
 // under key, users below users. errNotRanged for a segment of an earlier
 // format.
 func rangedActive(ctx context.Context, rg store.RangeGetter, key string, n int32, users int) (*roaring.Bitmap, error) {
-	dir, off, err := rangedHead(ctx, rg, key, n)
+	dir, off, head, err := rangedHead(ctx, rg, key, n)
 	if err != nil {
 		return nil, err
 	}
-	secs, err := rangedSections(ctx, rg, key, &dir, off, secActive, secActive+1)
+	secs, err := rangedSections(ctx, rg, key, &dir, off, head, 0, 1) // the active set, laid out first
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/insightslab/insights/store"
 )
@@ -65,14 +68,11 @@ func TestRangedSegment(t *testing.T) {
 	if !sameIndex(d, whole) || d.logOff != whole.logOff {
 		t.Fatal("the ranged index differs from the whole one")
 	}
-	dir, off, err := rangedHead(ctx, s, "seg", n)
+	dir, off, _, err := rangedHead(ctx, s, "seg", n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	activeFrom := off
-	for sec := range secActive {
-		activeFrom += dir.lens[sec]
-	}
+	activeFrom := off // laid out first
 	activeTo := activeFrom + dir.lens[secActive]
 	refused := func(err error) bool {
 		return errors.Is(err, ErrCorrupt) && strings.Contains(err.Error(), "seg")
@@ -136,4 +136,64 @@ func FuzzRangedSegment(f *testing.F) {
 			t.Fatal("the ranged active set differs from the whole one")
 		}
 	})
+}
+
+// TestRangedSegmentPastHead: a segment longer than the first read
+// (headProbe) reads its index by a second range, equal to the whole
+// read's; a flipped byte past the first read, or a cut there, is refused.
+func TestRangedSegmentPastHead(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	at := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
+	e, err := Open(ctx, s, &Options{Now: func() time.Time { return at.AddDate(0, 0, 7) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	evs := make([]Event, 30000) // of many combinations: an index past headProbe
+	for i := range evs {
+		evs[i] = Event{Time: at.Add(time.Duration(r.IntN(86400)) * time.Second), Kind: KindSignIn,
+			UserKey: fmt.Sprintf("user-%05d", r.IntN(60000)), AppID: fmt.Sprintf("app-%d", r.IntN(500)),
+			OS: fmt.Sprintf("os-%d", r.IntN(20)), Country: fmt.Sprintf("c%d", r.IntN(50))}
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := dayOf(at, time.UTC)
+	keys, _ := s.List(ctx, "days/")
+	seg, _ := s.Get(ctx, keys[0])
+	lim := rangedLimits(e)
+	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.logOff < headProbe+100 {
+		t.Fatalf("an index of %d bytes, want more than %d", whole.logOff, headProbe)
+	}
+	m := store.NewMemory()
+	read := func(b []byte) (*day, error) {
+		if err := m.Put(ctx, "seg", b); err != nil {
+			t.Fatal(err)
+		}
+		return rangedIndex(ctx, m, "seg", n, lim, e.zdec)
+	}
+	d, err := read(seg)
+	if err != nil || !sameIndex(d, whole) {
+		t.Fatalf("the ranged index differs from the whole one (%v)", err)
+	}
+	active, err := rangedActive(ctx, m, "seg", n, lim.users)
+	if err != nil || !active.Equals(whole.active) {
+		t.Fatalf("the ranged active set differs from the whole one (%v)", err)
+	}
+	flipped := bytes.Clone(seg)
+	flipped[headProbe+50] ^= 0x10
+	if _, err := read(flipped); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a byte flipped past the first read: %v", err)
+	}
+	if _, err := read(seg[:headProbe+50]); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("cut past the first read: %v", err)
+	}
 }
