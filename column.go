@@ -1,5 +1,7 @@
 package insights
 
+import "slices"
+
 // column holds one dictionary code per combination of a day, in the
 // narrowest width its largest code fits: most dimensions have fewer than
 // 256 values, so most columns take one byte a combination instead of four,
@@ -40,6 +42,15 @@ func newColumn(n int, code func(i int) uint32) column {
 		}
 	}
 	return c
+}
+
+// byteColumn returns the column of codes, one byte each, whose least is
+// lo and greatest hi: a copy of codes (the caller keeps its buffer).
+func byteColumn(codes []byte, lo, hi byte) column {
+	if lo == hi {
+		return column{same: uint32(lo)}
+	}
+	return column{u8: slices.Clone(codes)}
 }
 
 // at returns the code of combination i.

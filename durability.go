@@ -278,23 +278,40 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (
 	return removed, nil
 }
 
-// loadDay reads and decodes the segment of day n.
+// loadDay reads and decodes the segment of day n: its index alone when
+// the store reads ranges and the segment is of format v3 (segrange.go),
+// else the whole segment. The log is read again when first needed.
 func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error) {
-	b, err := e.store.Get(ctx, key)
-	if err != nil {
-		return nil, e.missing(ctx, key, err)
-	}
 	var lim limits
 	for k, d := range e.dims {
 		lim.dictSizes[k] = len(d.values)
 	}
 	lim.users = len(e.userKeys)
-	d, err := decodeDay(key, b, n, lim, e.zdec)
+	d, err := e.readDay(ctx, n, key, lim)
 	if err != nil {
 		return nil, err
 	}
 	d.logGet = e.segmentGetter(key) // read the log again when needed, rather than keep b
+	e.loads.index.Add(1)
 	return d, nil
+}
+
+// readDay decodes the segment of day n under key, within lim.
+func (e *Engine) readDay(ctx context.Context, n int32, key string, lim limits) (*day, error) {
+	if rg, ok := e.store.(store.RangeGetter); ok {
+		d, err := rangedIndex(ctx, rg, key, n, lim, e.zdec)
+		if !errors.Is(err, errNotRanged) {
+			if errors.Is(err, store.ErrNotFound) {
+				err = e.missing(ctx, key, err)
+			}
+			return d, err
+		}
+	}
+	b, err := e.store.Get(ctx, key)
+	if err != nil {
+		return nil, e.missing(ctx, key, err)
+	}
+	return decodeDay(key, b, n, lim, e.zdec)
 }
 
 // loadInto reads the segment of day n into ds, whose sealed index it
@@ -304,7 +321,7 @@ func (e *Engine) loadInto(ctx context.Context, n int32, ds *dayState) error {
 	if err != nil {
 		return err
 	}
-	ds.sealed, ds.segFullIDs = d, d.fullIDs
+	ds.sealed, ds.segFullIDs, ds.activeOnly = d, d.fullIDs, nil
 	return nil
 }
 

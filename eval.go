@@ -201,7 +201,7 @@ func setsOf(x dayInput, p userPred, groupCols []int) map[string]*roaring.Bitmap 
 	var sets map[string]*roaring.Bitmap
 	switch {
 	case p.plain:
-		sets = map[string]*roaring.Bitmap{"": d.active}
+		sets = map[string]*roaring.Bitmap{"": x.active}
 	case p.byValue:
 		sets = map[string]*roaring.Bitmap{}
 		for c, s := range d.activeBy(groupCols[0], p.m) {

@@ -19,3 +19,9 @@ func AppliedLog(e *Engine) uint64 {
 	defer e.walMu.Unlock()
 	return e.walSeq
 }
+
+// SegmentLoads returns how many day indexes e read from segments, and how
+// many active sets it read alone, since Open.
+func SegmentLoads(e *Engine) (index, active int64) {
+	return e.loads.index.Load(), e.loads.active.Load()
+}

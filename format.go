@@ -21,13 +21,12 @@ const (
 	frameTrailer = 4
 )
 
-// segmentVersion is the frame version of the segments written (format v2,
-// segment.go, with the log's blocks of logblock.Tagged format); frames of
-// version rowsSegmentVersion (format v2, the log's blocks of rows) and of
-// version frameVersion (format v1) are still read.
+// segmentVersion is the frame version of the segments written (format v3,
+// segment.go); frames of version segmentV2Version (format v2) and
+// frameVersion (format v1) are still read.
 const (
-	segmentVersion     = 4
-	rowsSegmentVersion = 3
+	segmentVersion   = 4
+	segmentV2Version = 3
 )
 
 // The kinds of frame.
@@ -62,8 +61,8 @@ func openFrame(key string, k byte, b []byte) (*reader, error) {
 		return nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, k)
 	}
 	v := b[len(frameMagic)+1]
-	if v != frameVersion && (k != kindSegment || v != segmentVersion && v != rowsSegmentVersion) {
-		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d and %d of segments)", ErrCorrupt, key, v, frameVersion, rowsSegmentVersion, segmentVersion)
+	if v != frameVersion && (k != kindSegment || v != segmentVersion && v != segmentV2Version) {
+		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d and %d of segments)", ErrCorrupt, key, v, frameVersion, segmentV2Version, segmentVersion)
 	}
 	body := b[:len(b)-frameTrailer]
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(body):]) {

@@ -161,6 +161,13 @@
 //     most 8 filters, a filter asked of active and of signing-in users
 //     counting twice; a ninth drops the others'. They count in
 //     Options.MemoryLimit and go with their day.
+//   - A day not in memory whose segment is of format v3, on a store that
+//     reads ranges (store.RangeGetter), answers unfiltered activity (active
+//     users, MAU, as-of metrics' activity) from its active set alone, read
+//     from the segment and kept on the day, counted in
+//     Options.MemoryLimit, until the day's index loads or is evicted; a
+//     query that needs more reads the day's index without its event log.
+//     Other stores, and older segments, are read whole (segrange.go).
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
 //   - Risk detections are a function of the event log, not stored: the
@@ -332,7 +339,8 @@ type Options struct {
 	// 1 answers on the caller's goroutine alone.
 	QueryParallelism int
 	// MemoryLimit bounds the bytes of sealed day indexes (with their event
-	// logs and derived sets) that the engine keeps in memory; days beyond
+	// logs and derived sets), and of active sets read alone from segments,
+	// that the engine keeps in memory; days beyond
 	// it, least recently used first, are dropped and read again from their
 	// segments when needed. Days still being written, or not yet written
 	// by a checkpoint, stay whatever the limit. Results never depend on
@@ -400,6 +408,7 @@ type Engine struct {
 	now       func() time.Time
 	precision uint8
 	store     store.Store
+	loads     segmentLoads // segment reads, for tests
 
 	checkpointBytes int
 	retentionDays   int
@@ -491,6 +500,10 @@ type dayState struct {
 	// writing or reading it (requestids.go)
 	segFullIDs bool
 	logOff     int // offset of the log section in segKey, when this engine wrote it
+	// activeOnly, while sealed is nil, is the day's active set as read
+	// alone from the segment activeKey (storedActive).
+	activeOnly *roaring.Bitmap
+	activeKey  string
 }
 
 // meta is what the store records about itself.

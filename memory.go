@@ -3,7 +3,8 @@ package insights
 import "github.com/RoaringBitmap/roaring/v2"
 
 // Sealed days in memory are bounded by Options.MemoryLimit. Every day
-// whose sealed index is in memory is on a list, most recently used first,
+// whose sealed index is in memory, or only its active set read alone from
+// its segment (storedActive), is on a list, most recently used first,
 // with the bytes it held when last measured. When their sum passes the
 // limit, days are evicted from the least recently used end: their sealed
 // index is dropped, and read again from their segment when a query or a
@@ -65,16 +66,20 @@ type residence struct {
 func (e *Engine) hold(ds *dayState) {
 	r := &e.residents
 	r.unlist(ds)
-	if ds.sealed == nil {
+	switch {
+	case ds.sealed != nil:
+		ds.bytes = ds.sealed.memBytes()
+	case ds.activeOnly != nil:
+		ds.bytes = int64(ds.activeOnly.GetSizeInBytes())
+	default:
 		return
 	}
 	r.push(ds)
-	ds.bytes = ds.sealed.memBytes()
 	r.bytes += ds.bytes
 	for c := r.tail; c != nil && r.bytes > r.limit; {
 		prev := c.prev
 		if c != ds && c.evictable() {
-			c.sealed = nil
+			c.sealed, c.activeOnly = nil, nil
 			e.obs.evicting(c.bytes)
 			r.unlist(c)
 			r.evictions++
@@ -83,10 +88,14 @@ func (e *Engine) hold(ds *dayState) {
 	}
 }
 
-// evictable reports whether the day's sealed index can be dropped and
-// read back from its segment.
+// evictable reports whether the day's sealed index, or the active set
+// read alone from its segment (storedActive), can be dropped and read
+// back from its segment.
 func (ds *dayState) evictable() bool {
-	return ds.sealed != nil && ds.open == nil && !ds.dirty && ds.saved && ds.pins == 0
+	if ds.sealed == nil {
+		return ds.activeOnly != nil
+	}
+	return ds.open == nil && !ds.dirty && ds.saved && ds.pins == 0
 }
 
 // push puts ds at the front.

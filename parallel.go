@@ -11,9 +11,10 @@ import (
 // the evaluation found for it: the day (restricted to the log-field
 // filter's events when the predicate is logged) and the users to drop.
 type dayInput struct {
-	n   int32
-	d   *day
-	del *roaring.Bitmap // users deleted before the day, when p drops them; nil for none
+	n      int32
+	d      *day            // nil for a plain predicate's day
+	active *roaring.Bitmap // the day's active set, for a plain predicate (activeSet)
+	del    *roaring.Bitmap // users deleted before the day, when p drops them; nil for none
 }
 
 // inputs returns the days of [from, to) that have data and for which done
@@ -29,14 +30,19 @@ func (ev *evaluation) inputs(p userPred, from, to int32, done func(n int32) bool
 		if done != nil && done(n) {
 			continue
 		}
-		d := ev.day(n)
-		if p.logged {
-			d = ev.loggedDay(n)
+		var x dayInput
+		switch {
+		case p.plain && !p.logged:
+			x.active = ev.activeSet(n) // the set alone, read from the segment if need be
+		case p.logged:
+			x.d = ev.loggedDay(n)
+		default:
+			x.d = ev.day(n)
 		}
-		if d == nil {
+		if x.d == nil && x.active == nil {
 			continue
 		}
-		x := dayInput{n: n, d: d}
+		x.n = n
 		if p.dropDeleted {
 			x.del = ev.deletedBefore(n)
 		}

@@ -4,35 +4,39 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
-// A segment frame (kind 'S') holds one sealed day. Format v2, written
+// A segment frame (kind 'S') holds one sealed day. Format v3, written
 // (frame version segmentVersion):
 //
 //	day (varint) | combos (uvarint) | request ids complete (1 byte)
 //	directory: for each of the segmentSections sections below, its length and,
-//	  for a zstd frame, the length of what it holds (uvarints)
-//	sections, in order:
+//	  for a zstd frame, the length of what it holds (uvarints), then its CRC-32C (4 bytes)
+//	head checksum: CRC-32C of the frame from its magic through the directory (4 bytes)
+//	sections, laid out active users first, then the others in order (sectionLayout):
 //	  for each indexed dimension: one code per combination (uvarints), a zstd frame
 //	  per combination its event count (uvarints), a zstd frame
 //	  per combination its user count, then its users ascending, delta-coded (uvarints), a zstd frame
 //	  active users: roaring portable serialization
 //	  request ids: 64-bit hashes, ascending (8 bytes each, little-endian): every one of
 //	    the day's when complete, else only those its log's records lack (requestids.go)
-//	event log: length (uvarint) + the section of logsegment.go
+//	event log: length (uvarint) + the section of logsegment.go (its format v2)
 //
-// The directory locates every section without reading the others, so a
-// reader may decode only the columns a filter names, or the active set
-// without the combinations. Format v1 (frame version frameVersion), read
-// only: day | combos | the code columns, the counts and the users as above
-// but plain | active users, length-prefixed | request ids: count (uvarint),
-// then every hash | event log.
+// The directory locates every section without reading the others, and
+// the checksums let a reader trust the sections it reads alone: on a store
+// that reads ranges, a day's active set, or its index without its log
+// (segrange.go). Format v2 (frame version segmentV2Version), read only: v3
+// without the section and head checksums. Format v1 (frame version
+// frameVersion), read only: day | combos | the code columns, the counts
+// and the users as above but plain | active users, length-prefixed |
+// request ids: count (uvarint), then every hash | event log.
 
-// The sections of a format v2 segment, in order.
+// The sections of a format v2 or v3 segment, in order.
 const (
 	secCounts = numIndexed + iota // after one section per indexed dimension
 	secUsers
@@ -40,6 +44,22 @@ const (
 	secRequestIDs
 	segmentSections
 )
+
+// sectionLayout returns the sections of a segment of frame version v
+// (format v2 or v3) in the order they are laid out: the directory's
+// order, but that format v3 puts the active set first, right after the
+// head, so that one read of a segment's start holds both (rangedActive).
+func sectionLayout(v byte) [segmentSections]int {
+	var l [segmentSections]int
+	for s := range l {
+		l[s] = s
+	}
+	if v == segmentVersion {
+		copy(l[1:], l[:secActive])
+		l[0] = secActive
+	}
+	return l
+}
 
 // maxZstdExpansion bounds what a zstd frame of n bytes holds (logblock).
 const maxZstdExpansion = logblock.MaxZstdExpansion
@@ -104,9 +124,11 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 		if isZstdSection(s) {
 			b = appendUvarint(b, uint64(plain[s]))
 		}
+		b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(secs[s], castagnoli))
 	}
-	for _, s := range secs {
-		b = append(b, s...)
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	for _, s := range sectionLayout(segmentVersion) {
+		b = append(b, secs[s]...)
 	}
 	log, err := encodeLog(l, enc.log)
 	if err != nil {
@@ -128,10 +150,10 @@ type limits struct {
 	users     int
 }
 
-// decodeDay decodes the segment stored under key, of format v1 or v2,
-// which must be of day n and reference only codes and users within lim.
-// The day's log stays in b until first needed (day.events): a caller that
-// does not want b kept sets the day's logGet to read it again.
+// decodeDay decodes the segment stored under key, of format v1, v2 or
+// v3, which must be of day n and reference only codes and users within
+// lim. The day's log stays in b until first needed (day.events): a caller
+// that does not want b kept sets the day's logGet to read it again.
 func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
 	r, err := openFrame(key, kindSegment, b)
 	if err != nil {
@@ -141,10 +163,15 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
 	var d *day
-	if r.version != frameVersion { // format v2, of either block format
-		d = r.dayV2(lim, dec)
-	} else {
+	if r.version == frameVersion {
 		d = r.dayV1(lim)
+	} else {
+		dir := r.directory(len(r.b), b)
+		var secs [segmentSections][]byte
+		for _, s := range sectionLayout(r.version) {
+			secs[s] = r.bytes(dir.lens[s])
+		}
+		d = r.index(&dir, &secs, lim, dec)
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -166,39 +193,81 @@ func (r *reader) dayV1(lim limits) *day {
 		d.cols[k] = r.codes(k, combos, lim.dictSizes[k])
 	}
 	d.counts = r.counts(combos)
-	r.users(d, lim.users)
+	r.users(d, lim.users, false)
 	d.active = r.bitmap(r.bytes(r.count(len(r.b), 1)), lim.users)
 	d.requestIDs = r.requestIDs(r.count(1<<31-1, 8))
 	return d
 }
 
-// dayV2 reads the index of a format v2 segment, after its day. It
-// decompresses every zstd section before it allocates anything sized by
-// the combinations, so what it allocates is at most a few times what it
-// decompressed; what it decompresses is at most what the directory gives,
-// and in all at most maxZstdExpansion times the body (and maxFrameBytes).
-func (r *reader) dayV2(lim limits, dec *zstd.Decoder) *day {
-	combos := r.count(1<<31-1, 0)
-	d := &day{fullIDs: r.flag()}
-	var lens, plain [segmentSections]int
-	budget := min(maxZstdExpansion*len(r.b), maxFrameBytes) // of all the zstd sections
-	for s := range lens {
-		lens[s] = r.count(len(r.b), 0)
+// segmentDir is the head of a format v2 or v3 segment: what follows its
+// day up to its first section.
+type segmentDir struct {
+	combos  int
+	fullIDs bool
+	lens    [segmentSections]int    // of each section, in the segment
+	plain   [segmentSections]int    // of what each zstd section holds
+	sums    [segmentSections]uint32 // CRC-32C of each section (format v3)
+	summed  bool                    // format v3: sums are set
+}
+
+// directory reads the head of a format v2 or v3 segment after its day,
+// sections of at most limit bytes, and checks a v3 head's checksum, of
+// frame's bytes (the frame's start) up to it. The zstd sections may hold
+// at most maxZstdExpansion times limit in all, and maxFrameBytes.
+func (r *reader) directory(limit int, frame []byte) segmentDir {
+	dir := segmentDir{combos: r.count(1<<31-1, 0), fullIDs: r.flag(), summed: r.version == segmentVersion}
+	budget := min(maxZstdExpansion*limit, maxFrameBytes) // of all the zstd sections
+	for s := range dir.lens {
+		dir.lens[s] = r.count(limit, 0)
 		if isZstdSection(s) {
-			plain[s] = r.count(min(maxZstdExpansion*lens[s], budget), 0)
-			budget -= plain[s]
-			if r.err == nil && combos > plain[s] { // each combination takes a byte of each at least
-				r.fail("%d combinations in a section of %d bytes", combos, plain[s])
+			dir.plain[s] = r.count(min(maxZstdExpansion*dir.lens[s], budget), 0)
+			budget -= dir.plain[s]
+			if r.err == nil && dir.combos > dir.plain[s] { // each combination takes a byte of each at least
+				r.fail("%d combinations in a section of %d bytes", dir.combos, dir.plain[s])
 			}
 		}
+		if dir.summed {
+			dir.sums[s] = r.uint32()
+		}
 	}
-	var secs [segmentSections][]byte
+	if dir.summed && r.err == nil {
+		end := frameHeader + r.off
+		if got := r.uint32(); r.err == nil && got != crc32.Checksum(frame[:end], castagnoli) {
+			r.fail("head checksum mismatch")
+		}
+	}
+	return dir
+}
+
+// uint32 reads 4 bytes, little-endian.
+func (r *reader) uint32() uint32 {
+	b := r.bytes(4)
+	if b == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// checkSection checks section s, raw, against the directory's checksum
+// (format v3; v2 sections are checked by their frame's).
+func (r *reader) checkSection(dir *segmentDir, s int, raw []byte) {
+	if dir.summed && r.err == nil && crc32.Checksum(raw, castagnoli) != dir.sums[s] {
+		r.fail("checksum mismatch in section %d", s)
+	}
+}
+
+// index decodes the sections of a format v2 or v3 segment, secs, as its
+// directory gives them. It decompresses every zstd section before it
+// allocates anything sized by the combinations, so what it allocates is
+// at most a few times what it decompressed; what it decompresses is at
+// most what the directory gives (directory).
+func (r *reader) index(dir *segmentDir, secs *[segmentSections][]byte, lim limits, dec *zstd.Decoder) *day {
 	for s := range secs {
-		secs[s] = r.bytes(lens[s])
+		r.checkSection(dir, s, secs[s])
 	}
 	var zs [secActive]*reader
 	for s := range zs {
-		zs[s] = r.unzip(secs[s], plain[s], sectionName(s), dec)
+		zs[s] = r.unzip(secs[s], dir.plain[s], sectionName(s), dec)
 		if r.err == nil {
 			r.err = zs[s].err
 		}
@@ -206,14 +275,14 @@ func (r *reader) dayV2(lim limits, dec *zstd.Decoder) *day {
 	if r.err != nil {
 		return nil
 	}
-	d.offs = make([]uint32, combos+1)
+	d := &day{fullIDs: dir.fullIDs, offs: make([]uint32, dir.combos+1)}
 	for k := range d.cols {
-		d.cols[k] = zs[k].codes(k, combos, lim.dictSizes[k])
+		d.cols[k] = zs[k].codes(k, dir.combos, lim.dictSizes[k])
 		r.sub(zs[k])
 	}
-	d.counts = zs[secCounts].counts(combos)
+	d.counts = zs[secCounts].counts(dir.combos)
 	r.sub(zs[secCounts])
-	zs[secUsers].users(d, lim.users)
+	zs[secUsers].users(d, lim.users, true)
 	r.sub(zs[secUsers])
 	d.active = r.bitmap(secs[secActive], lim.users)
 	if len(secs[secRequestIDs])%8 != 0 {
@@ -225,7 +294,7 @@ func (r *reader) dayV2(lim limits, dec *zstd.Decoder) *day {
 	return d
 }
 
-// sectionName names zstd section s of a format v2 segment in errors.
+// sectionName names zstd section s of a format v2 or v3 segment in errors.
 func sectionName(s int) string {
 	switch s {
 	case secCounts:
@@ -270,9 +339,26 @@ func (r *reader) sub(c *reader) {
 }
 
 // codes reads the column of dimension column k: combos codes below size.
+// Codes below 128 take one byte each: when the next combos bytes are all
+// such, they are the column (the usual case, read in one pass).
 func (r *reader) codes(k, combos, size int) column {
 	if r.err != nil {
 		return column{}
+	}
+	if raw := r.b[r.off:]; combos > 0 && len(raw) >= combos {
+		raw = raw[:combos]
+		lo, hi := raw[0], raw[0]
+		for _, c := range raw {
+			lo, hi = min(lo, c), max(hi, c)
+		}
+		if hi < 0x80 {
+			if int(hi) >= size {
+				r.fail("code %d of %s past its dictionary of %d", hi, Dimension(k+1), size)
+				return column{}
+			}
+			r.off += combos
+			return byteColumn(raw, lo, hi)
+		}
 	}
 	codes := make([]uint32, combos)
 	for i := 0; i < combos && r.err == nil; i++ {
@@ -302,13 +388,31 @@ func (r *reader) counts(combos int) column {
 }
 
 // users reads the users of each of d's combinations (d.offs is sized),
-// ids below users.
-func (r *reader) users(d *day, users int) {
+// ids below users. When r holds the users section alone (whole), d.users
+// is allocated once: each uvarint ends with the one byte of it below
+// 0x80, so the section's uvarints, less one count per combination, are
+// its users.
+func (r *reader) users(d *day, users int, whole bool) {
+	if whole && r.err == nil {
+		n := 0
+		for _, c := range r.b[r.off:] {
+			if c < 0x80 {
+				n++
+			}
+		}
+		d.users = make([]uint32, 0, max(0, n-d.numCombos()))
+	}
 	for i := 0; i < d.numCombos() && r.err == nil; i++ {
 		m := r.count(users, 1)
 		prev := uint64(0)
 		for j := 0; j < m && r.err == nil; j++ {
-			u := prev + r.uvarint()
+			u := prev
+			if r.off < len(r.b) && r.b[r.off] < 0x80 { // a one-byte uvarint, the usual delta
+				u += uint64(r.b[r.off])
+				r.off++
+			} else {
+				u += r.uvarint()
+			}
 			if u >= uint64(users) || j > 0 && u == prev {
 				r.fail("user %d of combination %d out of order or range", u, i)
 			}

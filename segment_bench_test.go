@@ -146,3 +146,23 @@ func BenchmarkStoredUserSignIns(b *testing.B) {
 		b.Fatal("no entry read")
 	}
 }
+
+// BenchmarkRangedIndex measures a cold filtered query's read of a stored
+// day: benchDay's day's index alone, by ranges (segrange.go), without its
+// log.
+func BenchmarkRangedIndex(b *testing.B) {
+	ctx := context.Background()
+	e, s, n, _ := benchDay(b)
+	if err := e.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	keys, _ := s.List(ctx, "days/")
+	lim := rangedLimits(e)
+	rg := s.(store.RangeGetter)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rangedIndex(ctx, rg, keys[0], n, lim, e.zdec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,15 +1,14 @@
 package insights_test
 
-// A store written by segment format v1 (frame version 2), or by format v2
-// with the log's blocks of rows (frame version 3), still opens and answers
-// as the oracle does; a late copy of one of its events is still refused,
-// before and after the checkpoint that rewrites its segments in the
-// current format (frame version 4, the log's blocks in columns).
+// A store written by segment format v1 (frame version 2), or v2 (frame
+// version 3), still opens and answers as the oracle does; a late copy of
+// one of its events is still refused, before and after the checkpoint
+// that rewrites its segments in format v3.
 //
-// testdata/v1store and testdata/v3store hold the keys of a memory store
-// (one file per key) written by the engine as of format v1, and of frame
-// version 3: v1FixtureBatches batches of v1FixtureGen, a checkpoint after
-// the first v1FixtureFlushed, the rest in the log.
+// testdata/v1store and testdata/v2store hold the keys of a memory store
+// (one file per key) written by the engine as of format v1, and v2:
+// v1FixtureBatches batches of v1FixtureGen, a checkpoint after the first
+// v1FixtureFlushed, the rest in the log.
 
 import (
 	"context"
@@ -32,17 +31,15 @@ func v1FixtureGen() *durGen {
 		focus: func(_, b int) int { return b % 12 }}
 }
 
-func TestOpenFormatV1Store(t *testing.T) { testOpenOldStore(t, "v1store", 2) }
+func TestOpenFormatV1Store(t *testing.T) { testOpenFixture(t, "v1store", 2) }
+func TestOpenFormatV2Store(t *testing.T) { testOpenFixture(t, "v2store", 3) }
 
-func TestOpenFrameV3Store(t *testing.T) { testOpenOldStore(t, "v3store", 3) }
-
-// testOpenOldStore opens the fixture in testdata/dir, whose segments are all
-// of frame version.
-func testOpenOldStore(t *testing.T, dir string, version byte) {
-	const current = 4
+// testOpenFixture opens the store of testdata/fixture, whose segments are
+// of frame version v.
+func testOpenFixture(t *testing.T, fixture string, v byte) {
 	ctx := context.Background()
 	s := store.NewMemory()
-	root := filepath.Join("testdata", dir)
+	root := filepath.Join("testdata", fixture)
 	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
 			return err
@@ -57,8 +54,8 @@ func testOpenOldStore(t *testing.T, dir string, version byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := segmentVersions(t, s); v[version] == 0 || len(v) != 1 {
-		t.Fatalf("the fixture's segments by frame version: %v, want only version %d", v, version)
+	if got := segmentVersions(t, s); got[v] == 0 || len(got) != 1 {
+		t.Fatalf("the fixture's segments by frame version: %v, want only version %d", got, v)
 	}
 	g, o := v1FixtureGen(), newDurOracle()
 	for b := range v1FixtureBatches {
@@ -86,16 +83,12 @@ func testOpenOldStore(t *testing.T, dir string, version byte) {
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
 		}
-		// The checkpoint of Close wrote every changed day in the current
-		// format, and every v1 day, loaded by the queries, because its
-		// segment holds request ids that the log holds too; a frame
-		// version 3 day inside the horizon that was only read stays.
-		v := segmentVersions(t, s)
-		if version == 3 {
-			delete(v, 3)
-		}
-		if v[current] == 0 || len(v) != 1 {
-			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want only version %d", round, v, current)
+		// The checkpoint of Close wrote every day in format v3: the days
+		// changed, and the others, loaded by the queries, because their v1
+		// segments hold request ids that the log holds too. A v2 day that
+		// did not change keeps its segment.
+		if got := segmentVersions(t, s); got[2] != 0 || got[4] == 0 {
+			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want version 4 (format v3), and 3 for unchanged v2 days", round, got)
 		}
 	}
 }

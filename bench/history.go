@@ -179,9 +179,11 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 			r.OpenMs = ms(opened)
 			r.IdleHeapMiB = (float64(heapAfterGC()) - float64(base)) / (1 << 20)
 		}
+		stop := startProfile(o.cpuprofile, []string{"first-mau12", "first-filtered"}[i])
 		t1 := time.Now()
 		res, err := eng.Query(ctx, q)
 		first := time.Since(t1)
+		stop()
 		eng.Close()
 		st.Close()
 		if err != nil {

@@ -203,11 +203,17 @@ func (d *DirStore) Close() error {
 // Get implements Store: it reads the key's file whole, which costs an
 // open, a stat and reads into a buffer of the file's size.
 func (d *DirStore) Get(ctx context.Context, key string) ([]byte, error) {
+	return d.read(ctx, key, func(name string) ([]byte, error) { return readFile(d.fs, name) })
+}
+
+// read returns what read returns of the key's file, read-locked against
+// Close.
+func (d *DirStore) read(ctx context.Context, key string, read func(name string) ([]byte, error)) ([]byte, error) {
 	if err := d.begin(ctx, "get", key); err != nil {
 		return nil, err
 	}
 	defer d.mu.RUnlock()
-	b, err := readFile(d.fs, d.path(key))
+	b, err := read(d.path(key))
 	switch {
 	case notFound(err):
 		return nil, fmt.Errorf("%w: get %s: %w", ErrNotFound, key, err)
@@ -302,19 +308,12 @@ func notFound(err error) bool {
 // readFile reads the regular file name whole. A directory gives an error
 // wrapping syscall.EISDIR.
 func readFile(fsys FS, name string) ([]byte, error) {
-	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
+	f, size, err := openFile(fsys, name)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close() // read-only: closing cannot lose data
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
-	}
-	b := make([]byte, 0, fi.Size()+1) // +1: see io.EOF without growing
+	defer f.Close()              // read-only: closing cannot lose data
+	b := make([]byte, 0, size+1) // +1: see io.EOF without growing
 	for {
 		n, err := f.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -328,6 +327,24 @@ func readFile(fsys FS, name string) ([]byte, error) {
 			b = append(b, 0)[:len(b)]
 		}
 	}
+}
+
+// openFile opens the file name to read, which must not be a directory,
+// and returns its size. The caller closes it.
+func openFile(fsys FS, name string) (File, int64, error) {
+	f, err := fsys.OpenFile(name, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
+		err = &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
 }
 
 // syncDir fsyncs the directory dir, making its entries durable.

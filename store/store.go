@@ -79,6 +79,11 @@ func NewMemory() *Memory { return &Memory{} }
 
 // Get implements Store.
 func (m *Memory) Get(ctx context.Context, key string) ([]byte, error) {
+	return m.copyOf(ctx, key, func(v []byte) []byte { return v })
+}
+
+// copyOf returns a copy of part(v), v the value under key.
+func (m *Memory) copyOf(ctx context.Context, key string, part func(v []byte) []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -88,7 +93,7 @@ func (m *Memory) Get(ctx context.Context, key string) ([]byte, error) {
 	if !ok {
 		return nil, &keyError{key}
 	}
-	return append([]byte(nil), v...), nil
+	return append([]byte(nil), part(v)...), nil
 }
 
 // Put implements Store.

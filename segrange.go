@@ -1,0 +1,187 @@
+package insights
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/store"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Ranged reads of format v3 segments, on a store that implements
+// store.RangeGetter: the head (day, combinations, directory, checksums)
+// and the active set laid out after it first, in one read, then only the
+// sections a use needs, each checked against its checksum. A day's index is read without its event log (read whole, and
+// checked by the frame's checksum, when first needed: day.events), and
+// unfiltered activity reads only the day's active set. Segments of format
+// v1 and v2 have no section checksums: they are read whole.
+
+// headProbe is the bytes of a segment a ranged read takes first: more
+// than any head (day, combinations and flag at most 16 bytes, each
+// section's entry at most 24, the head's checksum 4), and, right after it,
+// the active set of a day of up to about half a million active users (8
+// KiB per 65,536 users at most, a roaring bitmap container): one read
+// holds both.
+const headProbe = 64 << 10
+
+// errNotRanged reports a segment of a format without section checksums:
+// the caller reads it whole.
+var errNotRanged = errors.New("segment of format v1 or v2")
+
+// rangedHead reads the head of the segment under key, which must be of
+// day n: its directory, the frame offset of its first section, and the
+// segment's first headProbe bytes (fewer if it is shorter).
+func rangedHead(ctx context.Context, rg store.RangeGetter, key string, n int32) (segmentDir, int, []byte, error) {
+	head, err := rg.GetRange(ctx, key, 0, headProbe)
+	if err != nil {
+		return segmentDir{}, 0, nil, err
+	}
+	if len(head) < frameHeader || string(head[:len(frameMagic)]) != frameMagic || head[len(frameMagic)] != kindSegment {
+		return segmentDir{}, 0, nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, kindSegment)
+	}
+	if v := head[len(frameMagic)+1]; v != segmentVersion {
+		return segmentDir{}, 0, nil, errNotRanged // the whole read checks the version
+	}
+	r := &reader{key: key, b: head[frameHeader:], version: segmentVersion}
+	if got := r.day32(); r.err == nil && got != n {
+		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
+	}
+	dir := r.directory(maxFrameBytes, head)
+	return dir, frameHeader + r.off, head, r.err
+}
+
+// rangedSections returns the sections of the segment under key laid out
+// at positions [from, to) of its layout (sectionLayout), whose directory
+// dir says they start at frame offset off, checked against their
+// checksums: taken from head, the segment's first bytes, when it holds
+// them, else read. The slices share one buffer.
+func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *segmentDir, off int, head []byte, from, to int) ([segmentSections][]byte, error) {
+	var secs [segmentSections][]byte
+	layout := sectionLayout(segmentVersion)
+	for _, s := range layout[:from] {
+		off += dir.lens[s]
+	}
+	n := 0
+	for _, s := range layout[from:to] {
+		n += dir.lens[s]
+	}
+	b := head[min(off, len(head)):min(off+n, len(head))]
+	if len(b) < n && len(head) == headProbe { // the segment goes on past head
+		var err error
+		if b, err = rg.GetRange(ctx, key, int64(off), int64(n)); err != nil {
+			return secs, err
+		}
+	}
+	r := &reader{key: key, b: b, version: segmentVersion}
+	if len(b) != n {
+		r.fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
+	}
+	for _, s := range layout[from:to] {
+		secs[s] = r.bytes(dir.lens[s])
+		r.checkSection(dir, s, secs[s])
+	}
+	return secs, r.err
+}
+
+// rangedIndex reads the index of day n from its format v3 segment under
+// key, without the event log, and decodes it within lim: a day whose log
+// is read from the segment when first needed (its logGet left to the
+// caller to set). errNotRanged for a segment of an earlier format.
+func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
+	dir, off, head, err := rangedHead(ctx, rg, key, n)
+	if err != nil {
+		return nil, err
+	}
+	secs, err := rangedSections(ctx, rg, key, &dir, off, head, 0, segmentSections)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{key: key, version: segmentVersion}
+	d := r.index(&dir, &secs, lim, dec)
+	if r.err != nil {
+		return nil, r.err
+	}
+	for _, s := range secs {
+		off += len(s)
+	}
+	d.logKey, d.logOff, d.logUsers, d.logDec = key, off, lim.users, dec
+	return d, nil
+}
+
+// rangedActive reads the active set of day n from its format v3 segment
+// under key, users below users. errNotRanged for a segment of an earlier
+// format.
+func rangedActive(ctx context.Context, rg store.RangeGetter, key string, n int32, users int) (*roaring.Bitmap, error) {
+	dir, off, head, err := rangedHead(ctx, rg, key, n)
+	if err != nil {
+		return nil, err
+	}
+	secs, err := rangedSections(ctx, rg, key, &dir, off, head, 0, 1) // the active set, laid out first
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{key: key, version: segmentVersion}
+	s := r.bitmap(secs[secActive], users)
+	return s, r.err
+}
+
+// segmentLoads counts an engine's segment reads, for tests: indexes, and
+// active sets read alone.
+type segmentLoads struct{ index, active atomic.Int64 }
+
+// activeSet returns the active users of day n (shared: do not modify),
+// nil if it has no data: the sealed day's, or, for a day whose index is
+// not in memory, the set alone from its segment (storedActive). The read
+// lock is held.
+func (ev *evaluation) activeSet(n int32) *roaring.Bitmap {
+	if ev.err != nil {
+		return nil
+	}
+	s, err := ev.e.storedActive(ev.ctx, n)
+	if err == nil && s == nil {
+		if d := ev.day(n); d != nil {
+			s = d.active
+		}
+	}
+	if err != nil {
+		ev.err = err
+	}
+	return s
+}
+
+// storedActive returns the active set of day n read alone from its
+// segment, when sealedDay would load the day from there (its index is
+// not in memory and it has no change since), the store reads ranges and
+// the segment is of format v3; else nil. The set is kept on the day,
+// counted in Options.MemoryLimit, until it is evicted or its index loads.
+// The read lock is held; sealMu serializes concurrent queries.
+func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, error) {
+	rg, ok := e.store.(store.RangeGetter)
+	if !ok {
+		return nil, nil
+	}
+	e.sealMu.Lock()
+	defer e.sealMu.Unlock()
+	ds := e.days[n]
+	if ds == nil || ds.dirty || ds.sealed != nil || ds.segKey == "" {
+		return nil, nil
+	}
+	if ds.activeOnly == nil || ds.activeKey != ds.segKey {
+		s, err := rangedActive(ctx, rg, ds.segKey, n, len(e.userKeys))
+		switch {
+		case errors.Is(err, errNotRanged):
+			return nil, nil
+		case errors.Is(err, store.ErrNotFound):
+			return nil, e.missing(ctx, ds.segKey, err)
+		case err != nil:
+			return nil, err
+		}
+		ds.activeOnly, ds.activeKey = s, ds.segKey
+		e.loads.active.Add(1)
+	}
+	e.hold(ds)
+	return ds.activeOnly, nil
+}

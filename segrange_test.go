@@ -1,0 +1,199 @@
+package insights
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights/store"
+)
+
+// rangedLimits returns the limits of e's catalog.
+func rangedLimits(e *Engine) limits {
+	var lim limits
+	for k, d := range e.dims {
+		lim.dictSizes[k] = len(d.values)
+	}
+	lim.users = len(e.userKeys)
+	return lim
+}
+
+// sameIndex reports whether two days hold the same index.
+func sameIndex(a, b *day) bool {
+	return reflect.DeepEqual(a.cols, b.cols) && reflect.DeepEqual(a.counts, b.counts) && slices.Equal(a.offs, b.offs) &&
+		slices.Equal(a.users, b.users) && a.fullIDs == b.fullIDs && a.active.Equals(b.active) && slices.Equal(a.requestIDs, b.requestIDs)
+}
+
+// TestRangedSegment: a format v3 segment read by ranges decodes as read
+// whole; every flipped byte of its head and sections, and every
+// truncation, is refused (ErrCorrupt naming the key), or read whole for a
+// flipped version; a flipped byte outside the head and the active set
+// leaves the active set readable, and equal.
+func TestRangedSegment(t *testing.T) {
+	ctx := context.Background()
+	e, seeds := fuzzEngine(t)
+	seg, lim := seeds[kindSegment], rangedLimits(e)
+	r, err := openFrame("seg", kindSegment, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := r.day32()
+	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewMemory()
+	get := func(b []byte) (*day, error, error) {
+		if err := s.Put(ctx, "seg", b); err != nil {
+			t.Fatal(err)
+		}
+		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec)
+		active, aerr := rangedActive(ctx, s, "seg", n, lim.users)
+		if aerr == nil && !active.Equals(whole.active) {
+			t.Fatalf("an active set of %v, want %v", active, whole.active)
+		}
+		return d, err, aerr
+	}
+	d, err, aerr := get(seg)
+	if err != nil || aerr != nil {
+		t.Fatal(err, aerr)
+	}
+	if !sameIndex(d, whole) || d.logOff != whole.logOff {
+		t.Fatal("the ranged index differs from the whole one")
+	}
+	dir, off, _, err := rangedHead(ctx, s, "seg", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	activeFrom := off // laid out first
+	activeTo := activeFrom + dir.lens[secActive]
+	refused := func(err error) bool {
+		return errors.Is(err, ErrCorrupt) && strings.Contains(err.Error(), "seg")
+	}
+	for i := range d.logOff {
+		b := bytes.Clone(seg)
+		b[i] ^= 0x10
+		_, err, aerr := get(b)
+		if i == len(frameMagic)+1 {
+			if !errors.Is(err, errNotRanged) || !errors.Is(aerr, errNotRanged) {
+				t.Fatalf("version flipped: %v, %v", err, aerr)
+			}
+			continue
+		}
+		if !refused(err) {
+			t.Fatalf("byte %d of %d flipped: index read with %v", i, d.logOff, err)
+		}
+		if inActive := i < off || i >= activeFrom && i < activeTo; inActive != refused(aerr) || !inActive && aerr != nil {
+			t.Fatalf("byte %d flipped (head ends at %d, active set at [%d, %d)): active set read with %v", i, off, activeFrom, activeTo, aerr)
+		}
+	}
+	for i := range d.logOff {
+		if _, err, aerr := get(seg[:i]); !refused(err) || i < activeTo && !refused(aerr) {
+			t.Fatalf("cut at %d: %v, %v", i, err, aerr)
+		}
+	}
+}
+
+// FuzzRangedSegment: a segment read by ranges decodes to an error wrapping
+// ErrCorrupt (errNotRanged for a version other than v3's), or to the
+// index and active set it decodes to when read whole, if that succeeds.
+func FuzzRangedSegment(f *testing.F) {
+	ctx := context.Background()
+	fuzzFrame(f, kindSegment, func(t *testing.T, e *Engine, b []byte) {
+		lim, n := rangedLimits(e), int32(0)
+		if r, err := openFrame("seg", kindSegment, b); err == nil {
+			n = r.day32()
+		} else if len(b) > frameHeader {
+			r := &reader{b: b[frameHeader:]}
+			n = r.day32()
+		}
+		s := store.NewMemory()
+		if err := s.Put(ctx, "seg", b); err != nil {
+			t.Fatal(err)
+		}
+		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec)
+		active, aerr := rangedActive(ctx, s, "seg", n, lim.users)
+		for _, err := range []error{err, aerr} {
+			if err != nil && !corruptOK(err) && !errors.Is(err, errNotRanged) {
+				t.Fatalf("error %v wraps neither ErrCorrupt nor errNotRanged", err)
+			}
+		}
+		whole, werr := decodeDay("seg", b, n, lim, e.zdec)
+		if werr != nil {
+			return
+		}
+		if err == nil && !sameIndex(d, whole) {
+			t.Fatal("the ranged index differs from the whole one")
+		}
+		if aerr == nil && !active.Equals(whole.active) {
+			t.Fatal("the ranged active set differs from the whole one")
+		}
+	})
+}
+
+// TestRangedSegmentPastHead: a segment longer than the first read
+// (headProbe) reads its index by a second range, equal to the whole
+// read's; a flipped byte past the first read, or a cut there, is refused.
+func TestRangedSegmentPastHead(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	at := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
+	e, err := Open(ctx, s, &Options{Now: func() time.Time { return at.AddDate(0, 0, 7) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	evs := make([]Event, 30000) // of many combinations: an index past headProbe
+	for i := range evs {
+		evs[i] = Event{Time: at.Add(time.Duration(r.IntN(86400)) * time.Second), Kind: KindSignIn,
+			UserKey: fmt.Sprintf("user-%05d", r.IntN(60000)), AppID: fmt.Sprintf("app-%d", r.IntN(500)),
+			OS: fmt.Sprintf("os-%d", r.IntN(20)), Country: fmt.Sprintf("c%d", r.IntN(50))}
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := dayOf(at, time.UTC)
+	keys, _ := s.List(ctx, "days/")
+	seg, _ := s.Get(ctx, keys[0])
+	lim := rangedLimits(e)
+	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.logOff < headProbe+100 {
+		t.Fatalf("an index of %d bytes, want more than %d", whole.logOff, headProbe)
+	}
+	m := store.NewMemory()
+	read := func(b []byte) (*day, error) {
+		if err := m.Put(ctx, "seg", b); err != nil {
+			t.Fatal(err)
+		}
+		return rangedIndex(ctx, m, "seg", n, lim, e.zdec)
+	}
+	d, err := read(seg)
+	if err != nil || !sameIndex(d, whole) {
+		t.Fatalf("the ranged index differs from the whole one (%v)", err)
+	}
+	active, err := rangedActive(ctx, m, "seg", n, lim.users)
+	if err != nil || !active.Equals(whole.active) {
+		t.Fatalf("the ranged active set differs from the whole one (%v)", err)
+	}
+	flipped := bytes.Clone(seg)
+	flipped[headProbe+50] ^= 0x10
+	if _, err := read(flipped); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a byte flipped past the first read: %v", err)
+	}
+	if _, err := read(seg[:headProbe+50]); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("cut past the first read: %v", err)
+	}
+}
