@@ -483,10 +483,11 @@ type dayState struct {
 	residence // its place among the days in memory (memory.go)
 	sealed    *day
 	open      *dayBuilder
-	dirty     bool   // open has changes that sealed lacks
-	version   uint64 // counts changes, so a checkpoint knows whether the day changed while it wrote
-	saved     bool   // sealed is what segKey holds
-	segKey    string // store key of the day's segment, "" if never written
+	sealing   *sealJob // open, frozen while a checkpoint seals it (sealing.go)
+	dirty     bool     // open has changes that sealed lacks
+	version   uint64   // counts changes, so a checkpoint knows whether the day changed while it wrote
+	saved     bool     // sealed is what segKey holds
+	segKey    string   // store key of the day's segment, "" if never written
 	// segFullIDs: segKey holds every request id of the day, as known from
 	// writing or reading it (requestids.go)
 	segFullIDs bool
@@ -815,7 +816,7 @@ func (e *Engine) apply(n *normEvent) bool {
 			ds.open = ds.sealed.thaw()
 		}
 	}
-	if !ds.open.firstCopy(n.requestID) {
+	if !ds.firstCopy(n.requestID) {
 		return false
 	}
 	if n.added != nil {
@@ -855,8 +856,7 @@ func (e *Engine) apply(n *normEvent) bool {
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
 		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
-	seq := ds.open.nextSeq()
-	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
+	seq := ds.add(c, uid, hasUser, n.activity, n.time, n.rec)
 	e.observeRisk(n, &c, seq, uid)
 	ds.dirty, ds.saved = true, false
 	ds.version++
@@ -904,6 +904,9 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
+	if ds != nil {
+		ds.unfreeze(true)
+	}
 	switch {
 	case ds == nil:
 		return nil, nil

@@ -83,6 +83,10 @@ func idsBesideLog(ids []uint64, l *eventLog) ([]uint64, error) {
 	return out, nil
 }
 
+// idsAtHand reports whether allRequestIDs answers without reading the
+// log. Safe for concurrent use.
+func (d *day) idsAtHand() bool { return d.fullIDs || d.recovered.Load() != nil }
+
 // allRequestIDs returns the hashes of every request id of the day,
 // ascending (shared: do not modify). Unless the day holds them all
 // (fullIDs), the first call reads the log (events), which may fail, and
