@@ -682,13 +682,19 @@ func (e *Engine) Flush(ctx context.Context) error {
 	return e.writeCheckpoint(ctx)
 }
 
-// writeCheckpoint does Flush's work; ckMu is held. It takes the log's and
-// the days' locks twice, briefly: to seal the changed days and encode the
-// catalog as of the last log record applied, and to commit what it wrote.
-// In between, while it writes, Adds and queries go on: a day that an Add
-// changes meanwhile gets the new segment, but stays to be written again
-// (its version moved). Stats counts it, and Options.Logger logs it, unless
-// it finds nothing to write.
+// writeCheckpoint does Flush's work; ckMu is held. It holds the log's and
+// the days' locks (walMu, then the write lock) twice, briefly: to freeze
+// the changed days' builders and encode the catalog as of the last log
+// record applied, and to commit what it wrote. In between it seals each
+// frozen day holding no lock (sealing.go), latest day first, and takes the
+// write lock once a day to swap the sealed index in; then it encodes and
+// writes the day's segment, holding none. Meanwhile Adds and queries go
+// on, waiting only for those swaps: an Add to a frozen day is kept aside
+// until its swap, and a query of a frozen day seals it itself, if the
+// checkpoint has not yet. A day that an Add changes meanwhile gets the new
+// segment, but stays to be written again (its version moved). Stats counts
+// the checkpoint, and Options.Logger logs it, unless it finds nothing to
+// write.
 func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	start := time.Now()
 	var leased uint64 // a replica's generation, taken with the lease
