@@ -93,3 +93,50 @@ func TestAddsAndQueriesGoOnWhileACheckpointSeals(t *testing.T) {
 	dau("after reopening", 1, 4, 2, 2, 60)
 	add(0, signIn(2, "b"), signIn(2, "a"), signIn(1, "c"))
 }
+
+// TestFrozenDayKeepsEventsAsideInOrder: events added to a frozen day come
+// back, at the unfreeze, at the log positions add returned (the risk
+// feed's references to them), after the frozen builder's; the frozen
+// builder is sealed as it was when frozen; and a copy of an event kept
+// aside, or of one in the frozen builder, is refused.
+func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
+	ds := &dayState{open: newDayBuilder()}
+	add := func(uid uint32, rid string) (uint32, bool) {
+		if !ds.firstCopy(rid) {
+			return 0, false
+		}
+		return ds.add(combo{}, uid, true, true, int64(uid), rid), true
+	}
+	for uid, rid := range []string{"r0", "r1"} {
+		if seq, ok := add(uint32(uid), rid); !ok || seq != uint32(uid) {
+			t.Fatalf("add before the freeze: %d, %v; want %d, true", seq, ok, uid)
+		}
+	}
+	j := ds.freeze()
+	for _, c := range []struct {
+		uid  uint32
+		rid  string
+		seq  uint32
+		kept bool
+	}{{2, "r2", 2, true}, {9, "r1", 0, false}, {3, "r3", 3, true}, {9, "r2", 0, false}} {
+		if seq, ok := add(c.uid, c.rid); ok != c.kept || seq != c.seq {
+			t.Errorf("add of %s to the frozen day: %d, %v; want %d, %v", c.rid, seq, ok, c.seq, c.kept)
+		}
+	}
+	if n := j.b.log.len(); n != 2 {
+		t.Fatalf("the frozen builder holds %d events, want 2", n)
+	}
+	ds.unfreeze(true)
+	if ds.sealing != nil || ds.sealed != j.d || j.d.eventCount() != 2 || !ds.dirty {
+		t.Fatalf("after the unfreeze: frozen %v, sealed %v with %d events, dirty %v; want the frozen builder's 2, dirty",
+			ds.sealing != nil, ds.sealed == j.d, j.d.eventCount(), ds.dirty)
+	}
+	if got := ds.open.log.users; !slices.Equal(got, []uint32{0, 1, 2, 3}) {
+		t.Errorf("the day's log after the unfreeze: users %v, want [0 1 2 3]", got)
+	}
+	for _, rid := range []string{"r0", "r3"} {
+		if _, ok := add(7, rid); ok {
+			t.Errorf("a copy of %s counted after the unfreeze", rid)
+		}
+	}
+}
