@@ -3,11 +3,8 @@ package insights
 import (
 	"context"
 	"slices"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/insightslab/insights/store"
 )
 
 // TestAddsAndQueriesGoOnWhileACheckpointSeals blocks a checkpoint after
@@ -18,24 +15,8 @@ import (
 // must survive the checkpoint, a Flush and a reopen.
 func TestAddsAndQueriesGoOnWhileACheckpointSeals(t *testing.T) {
 	ctx := context.Background()
-	now := func() time.Time { return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) }
-	s := &gatedStore{Memory: store.NewMemory(), gate: make(chan struct{}), blocked: make(chan struct{})}
-	e, err := Open(ctx, s, &Options{Now: now, CheckpointBytes: 4 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signIn := func(day int, user string) Event {
-		return Event{Time: time.Date(2025, 2, day, 9, 0, 0, 0, time.UTC), Kind: KindSignIn, UserKey: user, AppID: "app",
-			RequestID: user + "-" + string(rune('0'+day))}
-	}
-	first := []Event{signIn(1, "a"), signIn(2, "a")}
-	for i := range 60 { // over CheckpointBytes of log: the Add starts a checkpoint
-		first = append(first, signIn(3, "x"+strings.Repeat("y", i)))
-	}
-	if err := e.Add(ctx, first...); err != nil {
-		t.Fatal(err)
-	}
-	<-s.blocked // day 3 sealed and being written; days 1 and 2 frozen
+	e, s, now := startGatedCheckpoint(t) // day 3 sealed and being written; days 1 and 2 frozen
+	signIn := gatedSignIn
 	deferred := func(day int) int {
 		t.Helper()
 		e.mu.RLock()
@@ -86,7 +67,8 @@ func TestAddsAndQueriesGoOnWhileACheckpointSeals(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if e, err = Open(ctx, s.Memory, &Options{Now: now}); err != nil {
+	e, err := Open(ctx, s.Memory, &Options{Now: now})
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
