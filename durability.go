@@ -887,17 +887,18 @@ type segmentWrite struct {
 // unfreeze opens w's day again, once the checkpoint sealed it, unless a
 // query or an erasure did meanwhile, and drops its builder if the day is
 // before yesterday (by today) and took no Add meanwhile: it is rarely
-// written again. It takes the write lock.
+// written again. It takes the write lock once for each unfreezeChunk
+// events kept aside.
 func (e *Engine) unfreeze(w *segmentWrite, today int32) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ds := w.ds
-	if w.frozen = false; ds.sealing != w.job {
-		return
-	}
-	ds.unfreeze(false)
-	if !ds.dirty && w.n < today-1 {
-		e.closeDay(ds)
+	w.frozen = false
+	for done := false; !done; {
+		e.mu.Lock()
+		if ds := w.ds; ds.sealing != w.job {
+			done = true
+		} else if done = ds.unfreeze(false, unfreezeChunk); done && !ds.dirty && w.n < today-1 {
+			e.closeDay(ds)
+		}
+		e.mu.Unlock()
 	}
 }
 

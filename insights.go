@@ -865,7 +865,7 @@ func (e *Engine) apply(n *normEvent) bool {
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
 		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
-	seq := ds.add(c, uid, hasUser, n.activity, n.time, n.rec)
+	seq := ds.add(c, uid, hasUser, n.activity, n.time, n.rec, n.requestID)
 	e.observeRisk(n, &c, seq, uid)
 	ds.dirty, ds.saved = true, false
 	ds.version++
@@ -914,7 +914,7 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
 	if ds != nil {
-		ds.unfreeze(true)
+		ds.unfreeze(true, -1)
 	}
 	switch {
 	case ds == nil:

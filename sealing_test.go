@@ -77,17 +77,18 @@ func TestAddsAndQueriesGoOnWhileACheckpointSeals(t *testing.T) {
 }
 
 // TestFrozenDayKeepsEventsAsideInOrder: events added to a frozen day come
-// back, at the unfreeze, at the log positions add returned (the risk
-// feed's references to them), after the frozen builder's; the frozen
-// builder is sealed as it was when frozen; and a copy of an event kept
-// aside, or of one in the frozen builder, is refused.
+// back, at the unfreeze, a chunk at a time, at the log positions add
+// returned (the risk feed's references to them), after the frozen
+// builder's; the frozen builder is sealed as it was when frozen; and a
+// copy of an event kept aside, or of one in the frozen builder, is
+// refused, before, between and after the chunks.
 func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 	ds := &dayState{open: newDayBuilder()}
 	add := func(uid uint32, rid string) (uint32, bool) {
 		if !ds.firstCopy(rid) {
 			return 0, false
 		}
-		return ds.add(combo{}, uid, true, true, int64(uid), rid), true
+		return ds.add(combo{}, uid, true, true, int64(uid), rid, rid), true
 	}
 	for uid, rid := range []string{"r0", "r1"} {
 		if seq, ok := add(uint32(uid), rid); !ok || seq != uint32(uid) {
@@ -108,15 +109,28 @@ func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 	if n := j.b.log.len(); n != 2 {
 		t.Fatalf("the frozen builder holds %d events, want 2", n)
 	}
-	ds.unfreeze(true)
-	if ds.sealing != nil || ds.sealed != j.d || j.d.eventCount() != 2 || !ds.dirty {
-		t.Fatalf("after the unfreeze: frozen %v, sealed %v with %d events, dirty %v; want the frozen builder's 2, dirty",
+	if ds.unfreeze(true, 1) { // one chunk of one event: r2's
+		t.Fatal("unfreeze of 1 of the 2 events kept aside opened the builder")
+	}
+	if ds.sealing == nil || ds.sealed != j.d || j.d.eventCount() != 2 || !ds.dirty {
+		t.Fatalf("after a chunk: frozen %v, sealed %v with %d events, dirty %v; want frozen, the frozen builder's 2, dirty",
 			ds.sealing != nil, ds.sealed == j.d, j.d.eventCount(), ds.dirty)
 	}
-	if got := ds.open.log.users; !slices.Equal(got, []uint32{0, 1, 2, 3}) {
-		t.Errorf("the day's log after the unfreeze: users %v, want [0 1 2 3]", got)
+	if seq, ok := add(4, "r4"); !ok || seq != 4 {
+		t.Errorf("add of r4 between chunks: %d, %v; want 4, true", seq, ok)
 	}
-	for _, rid := range []string{"r0", "r3"} {
+	for _, rid := range []string{"r2", "r3"} {
+		if _, ok := add(9, rid); ok {
+			t.Errorf("a copy of %s counted between chunks", rid)
+		}
+	}
+	if !ds.unfreeze(false, -1) || ds.sealing != nil {
+		t.Fatal("unfreeze of every event kept aside left the builder frozen")
+	}
+	if got := ds.open.log.users; !slices.Equal(got, []uint32{0, 1, 2, 3, 4}) {
+		t.Errorf("the day's log after the unfreeze: users %v, want [0 1 2 3 4]", got)
+	}
+	for _, rid := range []string{"r0", "r3", "r4"} {
 		if _, ok := add(7, rid); ok {
 			t.Errorf("a copy of %s counted after the unfreeze", rid)
 		}
