@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -27,29 +28,46 @@ func (s *gatedStore) Put(ctx context.Context, key string, v []byte) error {
 	return s.Memory.Put(ctx, key, v)
 }
 
+// gatedNow is the clock of startGatedCheckpoint's engine.
+func gatedNow() time.Time { return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) }
+
+// gatedSignIn is a sign-in by user on day of February 2025, with a
+// request id of its own.
+func gatedSignIn(day int, user string) Event {
+	return Event{Time: time.Date(2025, 2, day, 9, 0, 0, 0, time.UTC), Kind: KindSignIn, UserKey: user, AppID: "app",
+		RequestID: fmt.Sprintf("%s-%d", user, day)}
+}
+
+// startGatedCheckpoint opens an engine on a gatedStore, its clock at
+// gatedNow, and adds sign-ins by "a" on February 1 and 2 and by 60 users
+// on February 3: over CheckpointBytes of log, so a checkpoint starts. It
+// returns once the checkpoint's first segment Put waits.
+func startGatedCheckpoint(t *testing.T) (*Engine, *gatedStore, func() time.Time) {
+	t.Helper()
+	s := &gatedStore{Memory: store.NewMemory(), gate: make(chan struct{}), blocked: make(chan struct{})}
+	e, err := Open(context.Background(), s, &Options{Now: gatedNow, CheckpointBytes: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := []Event{gatedSignIn(1, "a"), gatedSignIn(2, "a")}
+	for i := range 60 {
+		evs = append(evs, gatedSignIn(3, "x"+strings.Repeat("y", i)))
+	}
+	if err := e.Add(context.Background(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	<-s.blocked
+	return e, s, gatedNow
+}
+
 // TestAddsGoOnWhileACheckpointWrites blocks a checkpoint in the middle of
 // writing its segments: Adds and queries must go on meanwhile, and an
 // Add to a day the checkpoint is writing must survive the checkpoint's
 // commit, a Flush that drops the log, and a reopen.
 func TestAddsGoOnWhileACheckpointWrites(t *testing.T) {
 	ctx := context.Background()
-	now := func() time.Time { return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) }
-	s := &gatedStore{Memory: store.NewMemory(), gate: make(chan struct{}), blocked: make(chan struct{})}
-	e, err := Open(ctx, s, &Options{Now: now, CheckpointBytes: 4 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signIn := func(day int, user string) Event {
-		return Event{Time: time.Date(2025, 2, day, 9, 0, 0, 0, time.UTC), Kind: KindSignIn, UserKey: user, AppID: "app"}
-	}
-	first := []Event{signIn(1, "a"), signIn(2, "a")}
-	for i := range 60 { // over CheckpointBytes of log: the Add starts a checkpoint
-		first = append(first, signIn(3, "x"+strings.Repeat("y", i)))
-	}
-	if err := e.Add(ctx, first...); err != nil {
-		t.Fatal(err)
-	}
-	<-s.blocked
+	e, s, now := startGatedCheckpoint(t)
+	signIn := gatedSignIn
 	for i, user := range []string{"b", "c", "d"} {
 		if err := e.Add(ctx, signIn(1+i%2, user)); err != nil {
 			t.Fatalf("Add while a checkpoint writes: %v", err)

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -278,26 +279,39 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (
 	return removed, nil
 }
 
-// loadDay reads and decodes the segment of day n: its index alone when
-// the store reads ranges and the segment is of format v3 (segrange.go),
-// else the whole segment. The log is read again when first needed.
+// loadDay reads and decodes the segment of day n. The write lock, or the
+// read lock, is held.
 func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error) {
+	return e.readDay(ctx, n, key, e.dayLimits())
+}
+
+// dayLimits returns the codes and users that a segment stored now may
+// reference. The write lock, or the read lock, is held.
+func (e *Engine) dayLimits() limits {
 	var lim limits
 	for k, d := range e.dims {
 		lim.dictSizes[k] = len(d.values)
 	}
 	lim.users = len(e.userKeys)
-	d, err := e.readDay(ctx, n, key, lim)
+	return lim
+}
+
+// readDay reads and decodes the segment key of day n, which references
+// codes and users within lim: its index alone when the store reads ranges
+// and the segment is of format v3 (segrange.go), else the whole segment.
+// The log is read again when first needed. No lock need be held.
+func (e *Engine) readDay(ctx context.Context, n int32, key string, lim limits) (*day, error) {
+	d, err := e.readIndex(ctx, n, key, lim)
 	if err != nil {
 		return nil, err
 	}
-	d.logGet = e.segmentGetter(key) // read the log again when needed, rather than keep b
+	d.logGet = e.segmentGetter(key)
 	e.loads.index.Add(1)
 	return d, nil
 }
 
-// readDay decodes the segment of day n under key, within lim.
-func (e *Engine) readDay(ctx context.Context, n int32, key string, lim limits) (*day, error) {
+// readIndex decodes the segment of day n under key, within lim.
+func (e *Engine) readIndex(ctx context.Context, n int32, key string, lim limits) (*day, error) {
 	if rg, ok := e.store.(store.RangeGetter); ok {
 		d, err := rangedIndex(ctx, rg, key, n, lim, e.zdec)
 		if !errors.Is(err, errNotRanged) {
@@ -351,39 +365,95 @@ func (e *Engine) segmentGetter(key string) func() ([]byte, error) {
 	}
 }
 
-// preload loads the stored segments of the days events fall on, so that
-// applying them cannot fail half-way, and pins those days in memory until
-// each event is applied (apply) or its group fails (writeGroup). On an
-// error nothing stays pinned.
+// preload loads the stored segments of the days events fall on, and the
+// request ids of those beyond the dedupe horizon (allRequestIDs), so that
+// applying them cannot fail half-way nor count a copy twice, and pins
+// those days in memory until each event is applied (apply) or its group
+// fails (writeGroup). It reads the store holding no lock: under the write
+// lock it pins the days and finds what is missing; then it reads that,
+// installs the segments read, and looks again, until nothing is missing
+// (a day may change meanwhile: a checkpoint may seal or close it, another
+// Add open it). A pinned day keeps what preload found until its apply: it
+// is not evicted, and a day sealed or closed since keeps its request ids.
+// On an error nothing stays pinned.
 func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return ErrClosed
 	}
 	for i := range events {
-		ds := e.days[events[i].day]
-		if ds == nil {
+		if ds := e.days[events[i].day]; ds != nil {
+			ds.pins++
+			events[i].pinned = ds
+		}
+	}
+	for {
+		loads := unready(events)
+		lim := e.dayLimits()
+		e.mu.Unlock()
+		if len(loads) == 0 {
+			return nil
+		}
+		err := e.ready(ctx, loads, lim)
+		e.mu.Lock()
+		if err != nil {
+			for i := range events {
+				unpin(&events[i])
+			}
+			e.mu.Unlock()
+			return err
+		}
+	}
+}
+
+// dayLoad is a day that preload reads: its segment, if d is nil, then the
+// request ids of the sealed day.
+type dayLoad struct {
+	n   int32
+	ds  *dayState
+	key string
+	d   *day
+}
+
+// unready returns the days events are pinned to whose segment is not in
+// memory, or whose sealed index lacks request ids, with no builder open.
+// The write lock is held.
+func unready(events []normEvent) []dayLoad {
+	var loads []dayLoad
+	for i := range events {
+		ds := events[i].pinned
+		if ds == nil || ds.open != nil || ds.sealed != nil && ds.sealed.idsAtHand() {
 			continue
 		}
-		ds.pins++
-		events[i].pinned = ds
-		if ds.open != nil {
-			continue
+		if slices.ContainsFunc(loads, func(l dayLoad) bool { return l.ds == ds }) {
+			continue // a batch spans a few days: a short scan
 		}
-		var err error
-		if ds.sealed == nil {
-			if err = e.loadInto(ctx, events[i].day, ds); err == nil {
+		loads = append(loads, dayLoad{n: events[i].day, ds: ds, key: ds.segKey, d: ds.sealed})
+	}
+	return loads
+}
+
+// ready reads what loads lack, holding no lock but to install each
+// segment read (as the day's sealed index, if it still has none and no
+// builder: else it is dropped).
+func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
+	for i := range loads {
+		l := &loads[i]
+		if l.d == nil {
+			d, err := e.readDay(ctx, l.n, l.key, lim)
+			if err != nil {
+				return err
+			}
+			l.d = d
+			e.mu.Lock()
+			if ds := l.ds; ds.sealed == nil && ds.open == nil && ds.segKey == l.key {
+				ds.sealed, ds.segFullIDs, ds.activeOnly = d, d.fullIDs, nil
 				e.hold(ds)
 			}
+			e.mu.Unlock()
 		}
-		if err == nil {
-			_, err = ds.sealed.allRequestIDs() // for thaw: a copy of any of the day's events is refused
-		}
-		if err != nil {
-			for j := range events[:i+1] {
-				unpin(&events[j])
-			}
+		if _, err := l.d.allRequestIDs(); err != nil { // for thaw: a copy of any of the day's events is refused
 			return err
 		}
 	}
@@ -629,23 +699,21 @@ func (e *Engine) Flush(ctx context.Context) error {
 	return e.writeCheckpoint(ctx)
 }
 
-// writeCheckpoint does Flush's work; ckMu is held. It takes the log's and
-// the days' locks twice, briefly: to seal the changed days and encode the
-// catalog as of the last log record applied, and to commit what it wrote.
-// In between, while it writes, Adds and queries go on: a day that an Add
-// changes meanwhile gets the new segment, but stays to be written again
-// (its version moved). Stats counts it, and Options.Logger logs it, unless
-// it finds nothing to write.
+// writeCheckpoint does Flush's work; ckMu is held. It holds the log's and
+// the days' locks (walMu, then the write lock) twice, briefly: to freeze
+// the changed days' builders and encode the catalog as of the last log
+// record applied, and to commit what it wrote. In between it seals each
+// frozen day holding no lock (sealing.go), latest day first, and takes the
+// write lock once a day to swap the sealed index in; then it encodes and
+// writes the day's segment, holding none. Meanwhile Adds and queries go
+// on, waiting only for those swaps: an Add to a frozen day is kept aside
+// until its swap, and a query of a frozen day seals it itself, if the
+// checkpoint has not yet. A day that an Add changes meanwhile gets the new
+// segment, but stays to be written again (its version moved). Stats counts
+// the checkpoint, and Options.Logger logs it, unless it finds nothing to
+// write.
 func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	start := time.Now()
-	type write struct {
-		n       int32
-		d       *day
-		key     string
-		logOff  int
-		version uint64
-		allIDs  bool // inside the dedupe horizon: keeps every request id
-	}
 	var leased uint64 // a replica's generation, taken with the lease
 	if e.replica != nil {
 		if leased, err = e.takeLease(ctx); err != nil {
@@ -693,14 +761,15 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	// Days retention drops stay in the store until a manifest without
 	// them commits.
 	e.strays = append(e.strays, e.applyRetention()...)
-	var writes []write
+	var writes []segmentWrite
 	segments := make(map[int32]string, len(e.days))
 	today := dayOf(e.now(), e.loc)
 	for n, ds := range e.days {
-		if ds.dirty {
-			ds.sealed, ds.dirty = ds.open.seal(), false
-		}
-		if ds.open != nil && n < today-1 {
+		var job *sealJob
+		switch {
+		case ds.dirty:
+			job = ds.freeze() // sealed below, without the locks
+		case ds.open != nil && n < today-1:
 			e.closeDay(ds)
 		}
 		inside := insideDedupeHorizon(n, today)
@@ -709,10 +778,14 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		}
 		segments[n] = ds.segKey
 		if !ds.saved {
-			writes = append(writes, write{n: n, d: ds.sealed, key: segmentKey(n, gen), version: ds.version, allIDs: inside})
+			writes = append(writes, segmentWrite{n: n, ds: ds, d: ds.sealed, job: job, frozen: job != nil, key: segmentKey(n, gen), version: ds.version, allIDs: inside})
 			segments[n] = segmentKey(n, gen)
 		}
 	}
+	// The latest days first: those that Adds write to are frozen for
+	// their own sealing only.
+	slices.SortFunc(writes, func(a, b segmentWrite) int { return cmp.Compare(b.n, a.n) })
+	defer e.unfreezeAll(writes, today) // the days still frozen when the checkpoint fails
 	walSeq, walBytes := e.walSeq, e.walBytes
 	if len(writes) == 0 && len(e.strays) == 0 && walSeq == e.walFrom && e.catalog != "" && !e.sketches.rehashed {
 		e.mu.Unlock()
@@ -731,6 +804,10 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	var written []string // by this attempt, removed if it fails
 	for i := range writes {
 		w := &writes[i]
+		if w.job != nil {
+			w.d = w.job.sealed()
+			e.unfreeze(w, today)
+		}
 		b, off, err := encodeDay(w.n, w.d, e.zenc, w.allIDs)
 		if err == nil {
 			written = append(written, w.key)
@@ -808,6 +885,48 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		}
 	}
 	return nil
+}
+
+// segmentWrite is a day that a checkpoint writes: its sealed index d, or
+// its builder frozen for the checkpoint to seal (job), and the segment.
+type segmentWrite struct {
+	n       int32
+	ds      *dayState
+	d       *day
+	job     *sealJob
+	frozen  bool // job's day is frozen for this checkpoint, as far as it knows
+	key     string
+	logOff  int
+	version uint64 // the day's at the checkpoint's start
+	allIDs  bool   // inside the dedupe horizon: keeps every request id
+}
+
+// unfreeze opens w's day again, once the checkpoint sealed it, unless a
+// query or an erasure did meanwhile, and drops its builder if the day is
+// before yesterday (by today) and took no Add meanwhile: it is rarely
+// written again. It takes the write lock once for each unfreezeChunk
+// events kept aside.
+func (e *Engine) unfreeze(w *segmentWrite, today int32) {
+	w.frozen = false
+	for done := false; !done; {
+		e.mu.Lock()
+		if ds := w.ds; ds.sealing != w.job {
+			done = true
+		} else if done = ds.unfreeze(false, unfreezeChunk); done && !ds.dirty && w.n < today-1 {
+			e.closeDay(ds)
+		}
+		e.mu.Unlock()
+	}
+}
+
+// unfreezeAll opens again the days of writes still frozen, unsealed if
+// the checkpoint did not get to them. It takes the write lock if any is.
+func (e *Engine) unfreezeAll(writes []segmentWrite, today int32) {
+	for i := range writes {
+		if w := &writes[i]; w.frozen {
+			e.unfreeze(w, today)
+		}
+	}
 }
 
 // failCheckpoint removes the files that the failed checkpoint gen wrote

@@ -70,7 +70,8 @@
 // # Concurrency
 //
 // An Engine is safe for concurrent use. Add holds the engine's write lock
-// while it applies a batch; Query and Users hold the read lock while they
+// while it applies a batch, having read what the batch needs from the
+// store (the segments of its days not in memory) before; Query and Users hold the read lock while they
 // compute, so every answer is one consistent snapshot. One query may use
 // up to Options.QueryParallelism goroutines, all within the call. A long
 // query delays writers until it ends, and, since a waiting writer holds
@@ -200,9 +201,17 @@
 // of log, and on Flush, Close and Erase, the changed days are written as
 // new segment versions with a catalog and a manifest that commits them,
 // and the log they cover is deleted. The automatic checkpoint runs on a
-// goroutine of its own: Adds and queries go on while it writes, and wait
-// for it only when the log it has not covered passes four times
-// CheckpointBytes; Flush, Close and Erase wait for it, then write theirs. Open replays the log written after
+// goroutine of its own: Adds and queries go on while it seals and writes
+// the days, and wait for it only when the log it has not covered passes
+// four times CheckpointBytes; Flush, Close and Erase wait for it, then
+// write theirs. It holds the engine's locks only briefly: to freeze the
+// changed days' builders and encode the catalog, to swap each day's
+// sealed index in, and to commit. An Add to a day it has frozen is
+// deduplicated against the frozen builder and kept aside until the swap;
+// a query of such a day seals it first (a day is sealed once, by whichever
+// comes first). An Add to a day not in memory, or beyond the dedupe
+// horizon, reads the day's segment and request ids holding no lock,
+// before it applies its batch. Open replays the log written after
 // the last checkpoint; day segments load lazily, when a query or a late
 // event first needs their day, so reopening a long history is cheap. The
 // catalog (dictionaries, user keys, per-user days, sketches) is read whole
@@ -437,7 +446,7 @@ type Engine struct {
 	sealMu sync.Mutex // held by queries while they seal or load a day under the read lock
 
 	// Guarded by walMu, held while a log group is written and applied, and
-	// while a checkpoint seals its days and while it commits, so the log's
+	// while a checkpoint freezes its days and while it commits, so the log's
 	// order is the order of application.
 	walMu      sync.Mutex
 	walSeq     uint64        // sequence of the next log record
@@ -492,10 +501,11 @@ type dayState struct {
 	residence // its place among the days in memory (memory.go)
 	sealed    *day
 	open      *dayBuilder
-	dirty     bool   // open has changes that sealed lacks
-	version   uint64 // counts changes, so a checkpoint knows whether the day changed while it wrote
-	saved     bool   // sealed is what segKey holds
-	segKey    string // store key of the day's segment, "" if never written
+	sealing   *sealJob // open, frozen while a checkpoint seals it (sealing.go)
+	dirty     bool     // open has changes that sealed lacks
+	version   uint64   // counts changes, so a checkpoint knows whether the day changed while it wrote
+	saved     bool     // sealed is what segKey holds
+	segKey    string   // store key of the day's segment, "" if never written
 	// segFullIDs: segKey holds every request id of the day, as known from
 	// writing or reading it (requestids.go)
 	segFullIDs bool
@@ -828,7 +838,7 @@ func (e *Engine) apply(n *normEvent) bool {
 			ds.open = ds.sealed.thaw()
 		}
 	}
-	if !ds.open.firstCopy(n.requestID) {
+	if !ds.firstCopy(n.requestID) {
 		return false
 	}
 	if n.added != nil {
@@ -868,8 +878,7 @@ func (e *Engine) apply(n *normEvent) bool {
 	if hasUser && kind == KindRegistration.String() && n.vals[DimStatus-1] == StatusSuccess.String() && n.vals[DimMethod-1] != "" {
 		e.applyRegistration(uid, c[DimMethod-1], n.time, n.vals[DimAction-1])
 	}
-	seq := ds.open.nextSeq()
-	ds.open.add(c, uid, hasUser, n.activity, n.time, n.rec)
+	seq := ds.add(c, uid, hasUser, n.activity, n.time, n.rec, n.requestID)
 	e.observeRisk(n, &c, seq, uid)
 	ds.dirty, ds.saved = true, false
 	ds.version++
@@ -917,6 +926,9 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
+	if ds != nil {
+		ds.unfreeze(true, -1)
+	}
 	switch {
 	case ds == nil:
 		return nil, nil

@@ -18,8 +18,9 @@ import "slices"
 // so that a copy of an erased event stays refused, as it was). A day
 // outside the horizon that receives an event, or an erasure, recovers the
 // others from its log first (allRequestIDs: one read and decompression of
-// the day's log): deduplication is exact at every age; beyond the horizon
-// it costs that read instead of 8 bytes an event on disk. The first
+// the day's log, which an Add does holding no lock, in preload):
+// deduplication is exact at every age; beyond the horizon it costs that
+// read instead of 8 bytes an event on disk. The first
 // checkpoint after a day leaves the horizon rewrites its segment without
 // them if the day is in memory then; otherwise the first checkpoint after
 // a query or an event loads it. Segments of format v1 hold every hash.
@@ -82,6 +83,10 @@ func idsBesideLog(ids []uint64, l *eventLog) ([]uint64, error) {
 	}
 	return out, nil
 }
+
+// idsAtHand reports whether allRequestIDs answers without reading the
+// log. Safe for concurrent use.
+func (d *day) idsAtHand() bool { return d.fullIDs || d.recovered.Load() != nil }
 
 // allRequestIDs returns the hashes of every request id of the day,
 // ascending (shared: do not modify). Unless the day holds them all

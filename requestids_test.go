@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,4 +120,92 @@ func TestRequestIDHashIsFNV1a(t *testing.T) {
 			t.Errorf("requestIDHash(%q) = %x, want %x", id, got, want)
 		}
 	}
+}
+
+// gatedGetStore holds the first Get of one key until its gate opens.
+type gatedGetStore struct {
+	*store.Memory
+	key     string
+	gate    chan struct{}
+	blocked chan struct{} // closed when that Get waits
+	once    sync.Once
+}
+
+func (s *gatedGetStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if key == s.key {
+		first := false
+		s.once.Do(func() { first = true; close(s.blocked) })
+		if first {
+			<-s.gate
+		}
+	}
+	return s.Memory.Get(ctx, key)
+}
+
+// TestLateCopyReadsTheDayWithoutTheLock: an Add to a day beyond the dedupe
+// horizon that is not in memory reads the day's segment and request ids
+// holding no lock, so a query goes on while that read waits; the day
+// changes meanwhile (the query loads it, another Add thaws it), and
+// copies of its events are still refused, a new one counted, once.
+func TestLateCopyReadsTheDayWithoutTheLock(t *testing.T) {
+	ctx := context.Background()
+	mem := store.NewMemory()
+	opts := &Options{Now: func() time.Time { return time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC) }}
+	at := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // a week before: outside the horizon
+	signIn := func(user string) Event {
+		return Event{Time: at, Kind: KindSignIn, UserKey: user, RequestID: user + "-3"}
+	}
+	e, err := Open(ctx, mem, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Add(ctx, signIn("ann"), signIn("bob")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := &gatedGetStore{Memory: mem, gate: make(chan struct{}), blocked: make(chan struct{})}
+	if e, err = Open(ctx, s, opts); err != nil { // the day stays in its segment, which keeps none of its ids
+		t.Fatal(err)
+	}
+	defer e.Close()
+	n := dayOf(at, time.UTC)
+	e.mu.RLock()
+	s.key = e.days[n].segKey
+	e.mu.RUnlock()
+	late := make(chan int)
+	go func() {
+		added, err := e.AddCount(ctx, signIn("ann"))
+		if err != nil {
+			t.Error(err)
+		}
+		late <- added
+	}()
+	<-s.blocked // the late copy's Add reads the segment
+	dau := func(want float64) {
+		t.Helper()
+		res, err := e.Query(ctx, Query{Metric: ActiveUsers, From: NewDate(2025, 3, 3), To: NewDate(2025, 3, 4)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Rows[0].Value; got != want {
+			t.Errorf("active users on 2025-03-03: %v, want %v", got, want)
+		}
+	}
+	dau(2) // loads the day, without its request ids
+	e.mu.RLock()
+	loaded := e.days[n].sealed
+	e.mu.RUnlock()
+	if loaded == nil || loaded.idsAtHand() {
+		t.Fatal("the query did not load the day without its request ids")
+	}
+	if added, err := e.AddCount(ctx, signIn("cat"), signIn("bob")); err != nil || added != 1 {
+		t.Errorf("AddCount of a new event and a copy = %d, %v; want 1", added, err)
+	}
+	close(s.gate)
+	if added := <-late; added != 0 {
+		t.Errorf("AddCount of a copy, its read held up = %d; want 0", added)
+	}
+	dau(3)
 }

@@ -42,6 +42,9 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 	days := slices.Sorted(maps.Keys(e.sketches.stale))
 	_, err := e.rebuildSketches(days, func(n int32) (*roaring.Bitmap, error) {
 		ds := e.days[n]
+		if ds != nil {
+			ds.unfreeze(true, -1) // its builder has every activity
+		}
 		switch {
 		case ds == nil:
 			return roaring.New(), nil

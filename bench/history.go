@@ -103,6 +103,7 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 	}
 	var lat []time.Duration
 	var addTime time.Duration
+	stopCPU, stopWait := startProfile(o.cpuprofile, "history"), startWaitProfile(o.waitprofile)
 	var buf []ev
 	var evs []insights.Event
 	for d := range o.days {
@@ -133,6 +134,12 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 		}
 	}
 	evs, buf = nil, nil
+	stopCPU()
+	if err := stopWait(); err != nil {
+		eng.Close()
+		st.Close()
+		return nil, err
+	}
 	if o.memprofile != "" {
 		if err := writeHeapProfile(o.memprofile); err != nil {
 			eng.Close()
@@ -218,6 +225,35 @@ func writeHeapProfile(name string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// startWaitProfile records every blocking event and contended lock from
+// now on, if prefix is set; stop writes them to prefix-block.pprof and
+// prefix-mutex.pprof and stops recording.
+func startWaitProfile(prefix string) (stop func() error) {
+	if prefix == "" {
+		return func() error { return nil }
+	}
+	runtime.SetBlockProfileRate(1)
+	runtime.SetMutexProfileFraction(1)
+	return func() error {
+		defer runtime.SetBlockProfileRate(0)
+		defer runtime.SetMutexProfileFraction(0)
+		for _, name := range []string{"block", "mutex"} {
+			f, err := os.Create(prefix + "-" + name + ".pprof")
+			if err != nil {
+				return err
+			}
+			if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // sameRows reports whether two results hold the same rows.

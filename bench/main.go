@@ -43,6 +43,7 @@ type options struct {
 	queryPar     int // the engine's Options.QueryParallelism
 	cpuprofile   string
 	memprofile   string // -history: the heap's profile after the ingest
+	waitprofile  string // -history: the block and mutex profiles of the ingest
 	log          io.Writer
 }
 
@@ -167,8 +168,9 @@ func main() {
 	flag.IntVar(&o.ingestEvents, "ingest-events", 1_000_000, "events of the concurrent-ingest measurement")
 	flag.IntVar(&o.riskEvents, "risk-events", 100_000, "events of the risk phase")
 	flag.IntVar(&o.riskRuns, "risk-runs", 3, "timed loads of the risk phase with detection off and on each (median reported)")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof; with -history, of the first queries after Open to PREFIX-first-mau12.pprof and PREFIX-first-filtered.pprof")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof; with -history, of its ingest to PREFIX-history.pprof and of the first queries after Open to PREFIX-first-mau12.pprof and PREFIX-first-filtered.pprof")
 	flag.StringVar(&o.memprofile, "memprofile", "", "-history: write the live heap's profile after the ingest to this file")
+	flag.StringVar(&o.waitprofile, "waitprofile", "", "-history: profile where the ingest waits, to PREFIX-block.pprof (every blocking event) and PREFIX-mutex.pprof (every contended lock)")
 	flag.Parse()
 	o.seed = *seed
 	o.phases = map[string]bool{}

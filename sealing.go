@@ -1,0 +1,131 @@
+package insights
+
+import "sync"
+
+// A checkpoint seals the days it writes aside, holding no lock, so that
+// Adds and queries wait only for its brief swaps (durability.go,
+// writeCheckpoint). Under the write lock it freezes each changed day's
+// builder: from then on nothing writes the builder, which only the
+// sealing reads; an event applied to the day meanwhile is checked against
+// the builder's request ids and kept aside, in order (deferred). Once
+// sealed, the day is unfrozen under the write lock: its sealed index
+// becomes the day's, and the events kept aside are added to the builder,
+// which is open again. Whatever else must change a frozen day's builder
+// (a query wanting the day, an erasure) unfreezes it first, sealing it
+// itself if the checkpoint has not yet: a day is sealed once.
+
+// sealJob is a day's builder frozen for a checkpoint to seal, and the
+// events applied to the day since.
+type sealJob struct {
+	b        *dayBuilder // frozen: read only until the seal, then added to only by unfreeze
+	once     sync.Once
+	d        *day            // b sealed, once sealed returned
+	deferred []deferredEvent // applied since the freeze, in order
+	merged   int             // of deferred, added to b
+	ids      map[uint64]bool // hashes of their request ids
+	seq      uint32          // b.nextSeq(), at the freeze
+}
+
+// unfreezeChunk is how many events kept aside the checkpoint adds to a
+// day's builder each time it takes the write lock: about what one Add of
+// a thousand events applies under it.
+const unfreezeChunk = 1024
+
+// deferredEvent is dayBuilder.add's arguments for an event applied to a
+// frozen day, and the hash of its request id, if it has one.
+type deferredEvent struct {
+	c        combo
+	uid      uint32
+	hasUser  bool
+	activity bool
+	hasID    bool
+	t        int64
+	id       uint64
+	rec      string
+}
+
+// freeze hands ds's builder to a sealJob. The write lock is held; ds is
+// dirty and not frozen.
+func (ds *dayState) freeze() *sealJob {
+	ds.sealing = &sealJob{b: ds.open, ids: map[uint64]bool{}, seq: ds.open.nextSeq()}
+	return ds.sealing
+}
+
+// sealed returns j's builder sealed, sealing it on the first call;
+// concurrent callers wait for the first. No lock need be held. Cost: a
+// seal of the day (dayBuilder.seal).
+func (j *sealJob) sealed() *day {
+	j.once.Do(func() { j.d = j.b.seal() })
+	return j.d
+}
+
+// unfreeze adds up to most of the events kept aside for ds (all, if
+// most < 0) to its builder, and opens the builder again if none is left,
+// reporting whether it did (or ds was not frozen). The sealed index
+// becomes ds's, if sealed (seal, when set, seals it first); ds stays dirty
+// if any event was kept aside, or if it was not sealed. The write lock is
+// held, or the read lock and sealMu (and then seal is set, or no other
+// goroutine can be sealing j). Cost: the seal, then an add per event.
+func (ds *dayState) unfreeze(seal bool, most int) bool {
+	j := ds.sealing
+	if j == nil {
+		return true
+	}
+	if seal {
+		j.sealed()
+	}
+	if j.d != nil && ds.sealed != j.d { // published once: Adds set dirty since
+		ds.sealed, ds.dirty = j.d, len(j.deferred) > 0
+	}
+	n := len(j.deferred) - j.merged
+	if most >= 0 {
+		n = min(n, most)
+	}
+	for _, v := range j.deferred[j.merged : j.merged+n] {
+		j.b.add(v.c, v.uid, v.hasUser, v.activity, v.t, v.rec)
+		if v.hasID {
+			j.b.seen[v.id] = struct{}{}
+		}
+	}
+	if j.merged += n; j.merged < len(j.deferred) {
+		return false
+	}
+	ds.sealing = nil
+	return true
+}
+
+// firstCopy is dayBuilder.firstCopy on the day's builder, frozen or not.
+// The write lock is held.
+func (ds *dayState) firstCopy(requestID string) bool {
+	j := ds.sealing
+	if j == nil {
+		return ds.open.firstCopy(requestID)
+	}
+	if requestID == "" {
+		return true
+	}
+	k := requestIDHash(requestID)
+	if _, dup := j.b.seen[k]; dup || j.ids[k] {
+		return false
+	}
+	j.ids[k] = true
+	return true
+}
+
+// add is dayBuilder.add on the day's builder, kept aside while it is
+// frozen with the request id's hash; it returns the sequence of the event
+// in the day's log. The write lock is held.
+func (ds *dayState) add(c combo, uid uint32, hasUser, activity bool, t int64, rec, requestID string) uint32 {
+	j := ds.sealing
+	if j == nil {
+		seq := ds.open.nextSeq()
+		ds.open.add(c, uid, hasUser, activity, t, rec)
+		return seq
+	}
+	v := deferredEvent{c: c, uid: uid, hasUser: hasUser, activity: activity, t: t, rec: rec, hasID: requestID != ""}
+	if v.hasID {
+		v.id = requestIDHash(requestID)
+	}
+	j.deferred = append(j.deferred, v)
+	return j.seq + uint32(len(j.deferred)-1)
+}
