@@ -288,7 +288,7 @@ func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error)
 	for k, d := range e.dims {
 		lim.dictSizes[k] = len(d.values)
 	}
-	lim.users = len(e.userKeys)
+	lim.users = e.userCount()
 	d, err := decodeDay(key, b, n, lim, e.zdec)
 	if err != nil {
 		return nil, err
@@ -315,7 +315,7 @@ func (e *Engine) loadInto(ctx context.Context, n int32, ds *dayState) error {
 func (e *Engine) closeDay(ds *dayState) {
 	ds.open = nil
 	if d := ds.sealed; ds.saved && d != nil && d.logAtHand() {
-		ds.sealed = d.withStoredLog(ds.segKey, ds.logOff, len(e.userKeys), e.segmentGetter(ds.segKey), e.zdec)
+		ds.sealed = d.withStoredLog(ds.segKey, ds.logOff, e.userCount(), e.segmentGetter(ds.segKey), e.zdec)
 	}
 }
 
@@ -343,6 +343,9 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 	defer e.mu.Unlock()
 	if e.closed {
 		return ErrClosed
+	}
+	if err := e.loadUsers(ctx); err != nil { // apply needs the users
+		return err
 	}
 	for i := range events {
 		ds := e.days[events[i].day]
@@ -703,7 +706,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		return nil // nothing changed since the last checkpoint
 	}
 	defer func() { e.checkpointDone(gen, len(writes), start, err) }()
-	cat, err := e.encodeCatalog()
+	cat, err := e.encodeCatalog(ctx)
 	horizon := e.horizon
 	e.mu.Unlock()
 	e.walMu.Unlock()

@@ -193,7 +193,7 @@ func FuzzCatalog(f *testing.F) {
 			}
 			return
 		}
-		enc, err := e.encodeCatalog()
+		enc, err := e.encodeCatalog(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

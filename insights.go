@@ -460,6 +460,7 @@ type Engine struct {
 // when the writer commits a checkpoint and swaps it in (follow.go).
 type state struct {
 	keys      map[string]uint32 // user key → user id
+	undecoded *pendingUsers     // the catalog's user section, until decoded (userload.go); nil if none
 	userKeys  []string          // user id → key; "" once erased
 	dims      [numIndexed]*dict
 	days      map[int32]*dayState

@@ -219,7 +219,11 @@ func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observ
 		e.mu.RUnlock()
 		return nil, ErrClosed
 	}
-	d, err := e.sealedDay(ctx, n)
+	err := e.loadUsers(ctx)
+	var d *day
+	if err == nil {
+		d, err = e.sealedDay(ctx, n)
+	}
 	keys := e.userKeys // a key is never changed in place (Erase replaces the slice)
 	var values [numIndexed][]string
 	for i := range values {

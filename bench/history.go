@@ -178,6 +178,13 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 		if i == 0 {
 			r.OpenMs = ms(opened)
 			r.IdleHeapMiB = (float64(heapAfterGC()) - float64(base)) / (1 << 20)
+			if o.idleprofile != "" {
+				if err := writeHeapProfile(o.idleprofile); err != nil {
+					eng.Close()
+					st.Close()
+					return nil, err
+				}
+			}
 		}
 		t1 := time.Now()
 		res, err := eng.Query(ctx, q)

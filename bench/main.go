@@ -43,6 +43,7 @@ type options struct {
 	queryPar     int // the engine's Options.QueryParallelism
 	cpuprofile   string
 	memprofile   string // -history: the heap's profile after the ingest
+	idleprofile  string // -history: the heap's profile of the idle engine after Open
 	log          io.Writer
 }
 
@@ -169,6 +170,7 @@ func main() {
 	flag.IntVar(&o.riskRuns, "risk-runs", 3, "timed loads of the risk phase with detection off and on each (median reported)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof")
 	flag.StringVar(&o.memprofile, "memprofile", "", "-history: write the live heap's profile after the ingest to this file")
+	flag.StringVar(&o.idleprofile, "idleprofile", "", "-history: write the live heap's profile of the idle engine after Open to this file")
 	flag.Parse()
 	o.seed = *seed
 	o.phases = map[string]bool{}
