@@ -1,0 +1,264 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights/store"
+)
+
+// The tests of a writer's Open that leaves the catalog's users undecoded
+// (userload.go): every user-level answer, after each first operation,
+// equals an engine that never reopened (its users built by Add).
+
+var lazyStart = time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+
+func lazyOptions() *Options {
+	return &Options{Now: func() time.Time { return lazyStart.AddDate(0, 0, 40) }}
+}
+
+// lazyEvents: 200 users over 30 days, some created and never active,
+// some deleted (a few active after their deletion).
+func lazyEvents() []Event {
+	r := rand.New(rand.NewPCG(14, 7))
+	var evs []Event
+	for u := range 200 {
+		key := fmt.Sprintf("u%03d", u)
+		if u%7 == 0 {
+			evs = append(evs, Event{Time: lazyStart.AddDate(0, 0, r.IntN(30)), Kind: KindUserCreated, UserKey: key})
+			if u%14 == 0 {
+				continue // never active
+			}
+		}
+		for i := range 1 + r.IntN(6) {
+			ev := Event{Time: lazyStart.AddDate(0, 0, r.IntN(30)).Add(time.Duration(r.IntN(3600)) * time.Second), Kind: KindSignIn, UserKey: key}
+			if i%3 == 1 {
+				ev.SignInType = SignInNonInteractiveUser
+			}
+			evs = append(evs, ev)
+		}
+		if u%5 == 0 {
+			evs = append(evs, Event{Time: lazyStart.AddDate(0, 0, 5+r.IntN(25)), Kind: KindUserDeleted, UserKey: key})
+		}
+	}
+	return evs
+}
+
+// lazyAnswers lists e's user-level answers: each user metric, the users
+// behind some, User of every key, and Stats' user count.
+func lazyAnswers(t *testing.T, e *Engine, keys []string) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	from, to := DateOf(lazyStart, time.UTC), DateOf(lazyStart.AddDate(0, 0, 35), time.UTC)
+	metrics := []Query{
+		{Metric: ActiveUsers, Granularity: Week},
+		{Metric: InactiveUsers, Granularity: Week, Days: 7},
+		{Metric: InactiveUsers, Granularity: Week},
+		{Metric: NewUsers, Granularity: Week},
+		{Metric: ReturningUsers, Granularity: Week},
+		{Metric: NeverActiveUsers, Granularity: Week},
+		{Metric: TotalUsers, Granularity: Week},
+		{Metric: Lifecycle, Granularity: Week},
+		{Metric: Retention, Granularity: Week},
+	}
+	for _, q := range metrics {
+		q.From, q.To = from, to
+		res, err := e.Query(ctx, q)
+		if err != nil {
+			t.Fatal(q.Metric, err)
+		}
+		fmt.Fprintf(&b, "%s: %v\n", q.Metric, res.Rows)
+		c, err := e.Users(ctx, q)
+		if err != nil {
+			t.Fatal(q.Metric, err)
+		}
+		for c.Next() {
+			u := c.User()
+			fmt.Fprintf(&b, "  %v %s %d %s\n", u.Start, u.Series, u.Offset, u.UserKey)
+		}
+		if c.Err() != nil {
+			t.Fatal(c.Err())
+		}
+	}
+	for _, k := range append(keys, "new", "unknown") {
+		info, ok, err := e.User(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %t %+v\n", k, ok, info)
+	}
+	fmt.Fprintf(&b, "users %d\n", e.Stats().Users)
+	return b.String()
+}
+
+// lazyDecoded reports whether e decoded the users Open left undecoded;
+// it fails t if Open decoded them.
+func lazyDecoded(t *testing.T, e *Engine) bool {
+	t.Helper()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.undecoded == nil {
+		t.Fatal("Open decoded the users")
+	}
+	return e.usersReady()
+}
+
+func TestLazyUsersAnswerAsDecoded(t *testing.T) {
+	ctx := context.Background()
+	evs := lazyEvents()
+	var keys []string
+	for u := range 200 {
+		keys = append(keys, fmt.Sprintf("u%03d", u))
+	}
+	later := lazyStart.AddDate(0, 0, 31)
+	ops := []struct {
+		name string
+		op   func(e *Engine) error
+	}{
+		{"nothing", func(e *Engine) error { return nil }},
+		{"Add of a known user", func(e *Engine) error {
+			return e.Add(ctx, Event{Time: later, Kind: KindSignIn, UserKey: "u003"}, Event{Time: lazyStart, Kind: KindSignIn, UserKey: "u014"})
+		}},
+		{"Add of a new user", func(e *Engine) error { return e.Add(ctx, Event{Time: later, Kind: KindSignIn, UserKey: "new"}) }},
+		{"Add of a deletion", func(e *Engine) error { return e.Add(ctx, Event{Time: lazyStart, Kind: KindUserDeleted, UserKey: "u001"}) }},
+		{"Erase", func(e *Engine) error {
+			for _, k := range []string{"u007", "u010"} { // u010 has a deletion day
+				if _, err := e.Erase(ctx, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	}
+	for _, o := range ops {
+		t.Run(o.name, func(t *testing.T) {
+			want, err := Open(ctx, store.NewMemory(), lazyOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer want.Close()
+			if err := want.Add(ctx, evs...); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.op(want); err != nil {
+				t.Fatal(err)
+			}
+
+			s := store.NewMemory()
+			w, err := Open(ctx, s, lazyOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Add(ctx, evs...); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			e, err := Open(ctx, s, lazyOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if lazyDecoded(t, e) {
+				t.Fatal("decoded at Open")
+			}
+			if err := o.op(e); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := lazyAnswers(t, e, keys), lazyAnswers(t, want, keys); got != want {
+				t.Errorf("after %s:\n got %s\nwant %s", o.name, got, want)
+			}
+			if !lazyDecoded(t, e) {
+				t.Error("the user-level answers did not decode the users")
+			}
+		})
+	}
+}
+
+// TestLazyUsersAggregatesStayUndecoded: active and inactive users, and
+// Stats, answer from what Open kept (the deleted users' days); the other
+// user metrics, each the first query after Open, decode the users first.
+func TestLazyUsersAggregatesStayUndecoded(t *testing.T) {
+	ctx := context.Background()
+	evs := lazyEvents()
+	want, err := Open(ctx, store.NewMemory(), lazyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	if err := want.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewMemory()
+	w, err := Open(ctx, s, lazyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(ctx, s, lazyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := DateOf(lazyStart, time.UTC), DateOf(lazyStart.AddDate(0, 0, 35), time.UTC)
+	for _, q := range []Query{
+		{Metric: ActiveUsers, Granularity: Day},
+		{Metric: RollingActiveUsers, Granularity: Day, Days: 7},
+		{Metric: InactiveUsers, Granularity: Day, Days: 7},
+		{Metric: InactiveUsers, Granularity: Week},
+		{Metric: InactiveUsers, Granularity: Week, Filter: Eq(DimSignInType, "interactiveUser")},
+	} {
+		q.From, q.To = from, to
+		got, err := e.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp, err := want.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
+			t.Errorf("%s %s: got %v, want %v", q.Metric, q.Granularity, got.Rows, exp.Rows)
+		}
+	}
+	if got, exp := e.Stats().Users, want.Stats().Users; got != exp {
+		t.Errorf("Stats().Users %d, want %d", got, exp)
+	}
+	if lazyDecoded(t, e) {
+		t.Fatal("an aggregate query decoded the users")
+	}
+	e.Close()
+	// Each user metric as the first query after Open.
+	for _, m := range []Metric{NewUsers, ReturningUsers, NeverActiveUsers, TotalUsers, Lifecycle, Retention, InactiveUsers} {
+		e, err := Open(ctx, s, lazyOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := Query{Metric: m, Granularity: Week, From: from, To: to}
+		got, err := e.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp, err := want.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
+			t.Errorf("%s first after Open: got %v, want %v", m, got.Rows, exp.Rows)
+		}
+		if decoded := lazyDecoded(t, e); decoded != (m != InactiveUsers) {
+			t.Errorf("%s first after Open: decoded the users %t", m, decoded)
+		}
+		e.Close()
+	}
+}
