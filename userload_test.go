@@ -125,7 +125,9 @@ func TestLazyUsersAnswerAsDecoded(t *testing.T) {
 			return e.Add(ctx, Event{Time: later, Kind: KindSignIn, UserKey: "u003"}, Event{Time: lazyStart, Kind: KindSignIn, UserKey: "u014"})
 		}},
 		{"Add of a new user", func(e *Engine) error { return e.Add(ctx, Event{Time: later, Kind: KindSignIn, UserKey: "new"}) }},
-		{"Add of a deletion", func(e *Engine) error { return e.Add(ctx, Event{Time: lazyStart, Kind: KindUserDeleted, UserKey: "u001"}) }},
+		{"Add of a deletion", func(e *Engine) error {
+			return e.Add(ctx, Event{Time: lazyStart, Kind: KindUserDeleted, UserKey: "u001"})
+		}},
 		{"Erase", func(e *Engine) error {
 			for _, k := range []string{"u007", "u010"} { // u010 has a deletion day
 				if _, err := e.Erase(ctx, k); err != nil {
@@ -260,5 +262,70 @@ func TestLazyUsersAggregatesStayUndecoded(t *testing.T) {
 			t.Errorf("%s first after Open: decoded the users %t", m, decoded)
 		}
 		e.Close()
+	}
+}
+
+// BenchmarkCatalogUsers decodes the catalog of a million users with
+// 36-character keys, a tenth of them deleted: at Open as a read-only
+// engine does (eager), as a writer's Open does (lazy), and the writer's
+// first use (loadUsers, the catalog read from a memory store).
+func BenchmarkCatalogUsers(b *testing.B) {
+	ctx := context.Background()
+	const users = 1_000_000
+	src, err := Open(ctx, store.NewMemory(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	for u := range users {
+		uid := src.userID(fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff))
+		n := int32(20000 + u%90)
+		src.first[uid], src.last[uid], src.joined[uid] = n, n+int32(u%7), n
+		if u%10 == 0 {
+			src.deleted[uid] = n + 3
+		}
+	}
+	cat, err := src.encodeCatalog(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(cat)))
+	open := func(b *testing.B, readOnly bool) *Engine {
+		s := store.NewMemory()
+		e, err := Open(ctx, s, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Put(ctx, "cat", cat); err != nil {
+			b.Fatal(err)
+		}
+		e.readOnly = readOnly
+		return e
+	}
+	for _, c := range []struct {
+		name string
+		lazy bool
+		load bool
+	}{{"eager", false, false}, {"lazy", true, false}, {"lazy+loadUsers", true, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				e := open(b, !c.lazy)
+				b.StartTimer()
+				if err := e.decodeCatalog("cat", cat); err != nil {
+					b.Fatal(err)
+				}
+				if c.load {
+					if err := e.loadUsers(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				e.Close()
+				b.StartTimer()
+			}
+		})
 	}
 }
