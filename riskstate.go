@@ -219,11 +219,11 @@ func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observ
 		e.mu.RUnlock()
 		return nil, ErrClosed
 	}
-	err := e.loadUsers(ctx)
-	var d *day
-	if err == nil {
-		d, err = e.sealedDay(ctx, n)
+	if err := e.loadUsers(ctx); err != nil {
+		e.mu.RUnlock()
+		return obs, err
 	}
+	d, err := e.sealedDay(ctx, n)
 	keys := e.userKeys // a key is never changed in place (Erase replaces the slice)
 	var values [numIndexed][]string
 	for i := range values {

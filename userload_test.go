@@ -265,6 +265,77 @@ func TestLazyUsersAggregatesStayUndecoded(t *testing.T) {
 	}
 }
 
+// TestLazyUsersConcurrentFirstUse: queries that decode the users and
+// queries that do not, started together after Open, answer as an engine
+// that never reopened (run it under -race: the decoding happens under the
+// read lock beside the aggregate queries).
+func TestLazyUsersConcurrentFirstUse(t *testing.T) {
+	ctx := context.Background()
+	evs := lazyEvents()
+	want, err := Open(ctx, store.NewMemory(), lazyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	if err := want.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewMemory()
+	w, err := Open(ctx, s, lazyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	from, to := DateOf(lazyStart, time.UTC), DateOf(lazyStart.AddDate(0, 0, 35), time.UTC)
+	qs := []Query{
+		{Metric: NewUsers, Granularity: Week},
+		{Metric: ActiveUsers, Granularity: Day},
+		{Metric: InactiveUsers, Granularity: Day, Days: 7},
+		{Metric: TotalUsers, Granularity: Week},
+		{Metric: InactiveUsers, Granularity: Week},
+		{Metric: Retention, Granularity: Week},
+	}
+	for round := range 3 {
+		e, err := Open(ctx, s, lazyOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, len(qs)+1)
+		for _, q := range qs {
+			go func() {
+				q.From, q.To = from, to
+				got, err := e.Query(ctx, q)
+				if err == nil {
+					var exp *Result
+					if exp, err = want.Query(ctx, q); err == nil && fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
+						err = fmt.Errorf("round %d, %s: got %v, want %v", round, q.Metric, got.Rows, exp.Rows)
+					}
+				}
+				errs <- err
+			}()
+		}
+		go func() {
+			info, ok, err := e.User(ctx, "u010")
+			exp, _, _ := want.User(ctx, "u010")
+			if err == nil && (!ok || info != exp) {
+				err = fmt.Errorf("round %d: User %+v, want %+v", round, info, exp)
+			}
+			errs <- err
+		}()
+		for range len(qs) + 1 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		e.Close()
+	}
+}
+
 // BenchmarkCatalogUsers decodes the catalog of a million users with
 // 36-character keys, a tenth of them deleted: at Open as a read-only
 // engine does (eager), as a writer's Open does (lazy), and the writer's
