@@ -48,6 +48,35 @@ func lazyEvents() []Event {
 	return evs
 }
 
+// lazyFixture returns an engine fed lazyEvents, and a store that another
+// engine fed them and closed: reopened, a writer that has not decoded its
+// users. The engine is closed at the end of t.
+func lazyFixture(t *testing.T) (*Engine, store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	evs := lazyEvents()
+	want, err := Open(ctx, store.NewMemory(), lazyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { want.Close() })
+	if err := want.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewMemory()
+	w, err := Open(ctx, s, lazyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return want, s
+}
+
 // lazyAnswers lists e's user-level answers: each user metric, the users
 // behind some, User of every key, and Stats' user count.
 func lazyAnswers(t *testing.T, e *Engine, keys []string) string {
@@ -96,6 +125,22 @@ func lazyAnswers(t *testing.T, e *Engine, keys []string) string {
 	return b.String()
 }
 
+// lazySame returns an error unless e and want answer q alike.
+func lazySame(e, want *Engine, q Query) error {
+	got, err := e.Query(context.Background(), q)
+	if err != nil {
+		return err
+	}
+	exp, err := want.Query(context.Background(), q)
+	if err != nil {
+		return err
+	}
+	if fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
+		return fmt.Errorf("%s %s: got %v, want %v", q.Metric, q.Granularity, got.Rows, exp.Rows)
+	}
+	return nil
+}
+
 // lazyDecoded reports whether e decoded the users Open left undecoded;
 // it fails t if Open decoded them.
 func lazyDecoded(t *testing.T, e *Engine) bool {
@@ -110,7 +155,6 @@ func lazyDecoded(t *testing.T, e *Engine) bool {
 
 func TestLazyUsersAnswerAsDecoded(t *testing.T) {
 	ctx := context.Background()
-	evs := lazyEvents()
 	var keys []string
 	for u := range 200 {
 		keys = append(keys, fmt.Sprintf("u%03d", u))
@@ -139,27 +183,8 @@ func TestLazyUsersAnswerAsDecoded(t *testing.T) {
 	}
 	for _, o := range ops {
 		t.Run(o.name, func(t *testing.T) {
-			want, err := Open(ctx, store.NewMemory(), lazyOptions())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer want.Close()
-			if err := want.Add(ctx, evs...); err != nil {
-				t.Fatal(err)
-			}
+			want, s := lazyFixture(t)
 			if err := o.op(want); err != nil {
-				t.Fatal(err)
-			}
-
-			s := store.NewMemory()
-			w, err := Open(ctx, s, lazyOptions())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Add(ctx, evs...); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
 			e, err := Open(ctx, s, lazyOptions())
@@ -188,26 +213,7 @@ func TestLazyUsersAnswerAsDecoded(t *testing.T) {
 // user metrics, each the first query after Open, decode the users first.
 func TestLazyUsersAggregatesStayUndecoded(t *testing.T) {
 	ctx := context.Background()
-	evs := lazyEvents()
-	want, err := Open(ctx, store.NewMemory(), lazyOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer want.Close()
-	if err := want.Add(ctx, evs...); err != nil {
-		t.Fatal(err)
-	}
-	s := store.NewMemory()
-	w, err := Open(ctx, s, lazyOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Add(ctx, evs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	want, s := lazyFixture(t)
 	e, err := Open(ctx, s, lazyOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -221,16 +227,8 @@ func TestLazyUsersAggregatesStayUndecoded(t *testing.T) {
 		{Metric: InactiveUsers, Granularity: Week, Filter: Eq(DimSignInType, "interactiveUser")},
 	} {
 		q.From, q.To = from, to
-		got, err := e.Query(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exp, err := want.Query(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
-			t.Errorf("%s %s: got %v, want %v", q.Metric, q.Granularity, got.Rows, exp.Rows)
+		if err := lazySame(e, want, q); err != nil {
+			t.Error(err)
 		}
 	}
 	if got, exp := e.Stats().Users, want.Stats().Users; got != exp {
@@ -246,17 +244,8 @@ func TestLazyUsersAggregatesStayUndecoded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := Query{Metric: m, Granularity: Week, From: from, To: to}
-		got, err := e.Query(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exp, err := want.Query(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
-			t.Errorf("%s first after Open: got %v, want %v", m, got.Rows, exp.Rows)
+		if err := lazySame(e, want, Query{Metric: m, Granularity: Week, From: from, To: to}); err != nil {
+			t.Errorf("first after Open: %v", err)
 		}
 		if decoded := lazyDecoded(t, e); decoded != (m != InactiveUsers) {
 			t.Errorf("%s first after Open: decoded the users %t", m, decoded)
@@ -271,26 +260,7 @@ func TestLazyUsersAggregatesStayUndecoded(t *testing.T) {
 // read lock beside the aggregate queries).
 func TestLazyUsersConcurrentFirstUse(t *testing.T) {
 	ctx := context.Background()
-	evs := lazyEvents()
-	want, err := Open(ctx, store.NewMemory(), lazyOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer want.Close()
-	if err := want.Add(ctx, evs...); err != nil {
-		t.Fatal(err)
-	}
-	s := store.NewMemory()
-	w, err := Open(ctx, s, lazyOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Add(ctx, evs...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	want, s := lazyFixture(t)
 	from, to := DateOf(lazyStart, time.UTC), DateOf(lazyStart.AddDate(0, 0, 35), time.UTC)
 	qs := []Query{
 		{Metric: NewUsers, Granularity: Week},
@@ -309,14 +279,11 @@ func TestLazyUsersConcurrentFirstUse(t *testing.T) {
 		for _, q := range qs {
 			go func() {
 				q.From, q.To = from, to
-				got, err := e.Query(ctx, q)
-				if err == nil {
-					var exp *Result
-					if exp, err = want.Query(ctx, q); err == nil && fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
-						err = fmt.Errorf("round %d, %s: got %v, want %v", round, q.Metric, got.Rows, exp.Rows)
-					}
+				if err := lazySame(e, want, q); err != nil {
+					errs <- fmt.Errorf("round %d: %w", round, err)
+					return
 				}
-				errs <- err
+				errs <- nil
 			}()
 		}
 		go func() {
