@@ -91,7 +91,9 @@ func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
 }
 
 // decodeCatalog restores the catalog stored under key into e, which must
-// be freshly opened. On error e is left unusable and must be discarded.
+// be freshly opened. A writer leaves its user section undecoded, read
+// again at their first use (userload.go). On error e is left unusable and
+// must be discarded.
 func (e *Engine) decodeCatalog(key string, b []byte) error {
 	r, err := openFrame(key, kindCatalog, b)
 	if err != nil {
