@@ -306,7 +306,7 @@ func (ev *evaluation) dropDeleted(s, within *roaring.Bitmap, src blockSource, c 
 	for it.HasNext() {
 		u := it.Next()
 		kept := false
-		for n := from; n <= ev.e.deleted[u] && !kept; n++ {
+		for n := from; n <= ev.e.deletedDay(u) && !kept; n++ {
 			sets := ev.blockOf(blockKey{blockSource: src, from: n}, m)
 			kept = c < len(sets) && sets[c] != nil && sets[c].Contains(u)
 		}

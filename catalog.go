@@ -28,8 +28,12 @@ import (
 // catalogKey names version gen of the catalog.
 func catalogKey(gen uint64) string { return fmt.Sprintf("catalog/%016x", gen) }
 
-// encodeCatalog appends the catalog frame. The write lock is held.
-func (e *Engine) encodeCatalog() ([]byte, error) {
+// encodeCatalog appends the catalog frame, decoding the users first if
+// Open left them undecoded (loadUsers). The write lock is held.
+func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
+	if err := e.loadUsers(ctx); err != nil {
+		return nil, err
+	}
 	b := newFrame(kindCatalog)
 	for _, d := range e.dims {
 		flag := byte(0)
@@ -87,7 +91,9 @@ func (e *Engine) encodeCatalog() ([]byte, error) {
 }
 
 // decodeCatalog restores the catalog stored under key into e, which must
-// be freshly opened. On error e is left unusable and must be discarded.
+// be freshly opened. A writer leaves its user section undecoded, read
+// again at their first use (userload.go). On error e is left unusable and
+// must be discarded.
 func (e *Engine) decodeCatalog(key string, b []byte) error {
 	r, err := openFrame(key, kindCatalog, b)
 	if err != nil {
@@ -113,33 +119,20 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 			d.values = append(d.values, v)
 		}
 	}
+	off := r.off
 	users := r.count(1<<32-1, 5) // a key, four days: at least five bytes
-	// Sized once: growing a map of a million keys rehashed it about twenty
-	// times, a third of Open's time. The count is bounded by the frame's bytes.
-	e.keys, e.userKeys = make(map[string]uint32, users), make([]string, 0, users)
-	for i := 0; i < users && r.err == nil; i++ {
-		k := r.string(MaxKeyLength)
-		if before := len(e.keys); k != "" {
-			if e.keys[k] = uint32(i); len(e.keys) == before { // one map operation, not a lookup and then a store
-				r.fail("user key %q listed twice", k)
+	if e.lazyUsers() {
+		e.undecoded = skipUsers(r, key, off, users)
+		for _, d := range e.undecoded.deleted {
+			e.deletedU.Add(d.user)
+		}
+	} else {
+		c := decodeUsers(r, users)
+		e.setUsers(c)
+		for u, n := range c.deleted {
+			if n != metrics.NoDay {
+				e.deletedU.Add(uint32(u))
 			}
-		}
-		e.userKeys = append(e.userKeys, k)
-	}
-	e.first, e.last, e.joined, e.deleted = make([]int32, users), make([]int32, users), make([]int32, users), make([]int32, users)
-	for _, days := range [][]int32{e.first, e.last, e.joined, e.deleted} {
-		for i := range days {
-			days[i] = r.day32()
-		}
-	}
-	for u, n := range e.deleted {
-		if n != metrics.NoDay {
-			e.deletedU.Add(uint32(u))
-		}
-	}
-	for u, n := range e.first {
-		if n != metrics.NoDay {
-			e.moveFirst(uint32(u), metrics.NoDay, n)
 		}
 	}
 	n := r.count(1<<31-1, 2)
@@ -198,6 +191,9 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 func (e *Engine) rehashSketches(ctx context.Context) error {
 	if !e.sketches.rehashed {
 		return nil
+	}
+	if err := e.loadUsers(ctx); err != nil { // the keys are hashed
+		return err
 	}
 	days := make([]int32, 0, len(e.days))
 	for n := range e.days {

@@ -24,26 +24,42 @@ func TestCatalogRefusesDuplicateKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mu.Lock()
-	good, err := e.encodeCatalog()
+	good, err := e.encodeCatalog(context.Background())
 	e.userKeys[1] = "a"
-	bad, err2 := e.encodeCatalog()
+	bad, err2 := e.encodeCatalog(context.Background())
 	e.userKeys[1] = "b"
 	e.mu.Unlock()
 	if err != nil || err2 != nil {
 		t.Fatal(err, err2)
 	}
-	fresh := func() *Engine {
+	fresh := func(readOnly bool) *Engine {
 		f, err := Open(ctx, store.NewMemory(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Close() })
+		f.readOnly = readOnly // a read-only engine decodes the users at Open, a writer at their first use
 		return f
 	}
-	if err := fresh().decodeCatalog("cat", good); err != nil {
-		t.Fatalf("the catalog as written: %v", err)
+	for _, readOnly := range []bool{true, false} {
+		if err := fresh(readOnly).decodeCatalog("cat", good); err != nil {
+			t.Fatalf("read-only %t: the catalog as written: %v", readOnly, err)
+		}
 	}
-	if err := fresh().decodeCatalog("cat", bad); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `"a" listed twice`) {
-		t.Fatalf("a key listed twice: %v; want ErrCorrupt naming it", err)
+	if err := fresh(true).decodeCatalog("cat", bad); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `"a" listed twice`) {
+		t.Fatalf("a key listed twice, decoded at Open: %v; want ErrCorrupt naming it", err)
+	}
+	f := fresh(false)
+	if err := f.store.Put(ctx, "cat", bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.decodeCatalog("cat", bad); err != nil {
+		t.Fatalf("a key listed twice, not decoded at Open: %v", err)
+	}
+	f.mu.RLock()
+	err = f.loadUsers(ctx)
+	f.mu.RUnlock()
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), `"a" listed twice`) {
+		t.Fatalf("a key listed twice, decoded at the first use: %v; want ErrCorrupt naming it", err)
 	}
 }

@@ -292,7 +292,7 @@ func (e *Engine) dayLimits() limits {
 	for k, d := range e.dims {
 		lim.dictSizes[k] = len(d.values)
 	}
-	lim.users = len(e.userKeys)
+	lim.users = e.userCount()
 	return lim
 }
 
@@ -346,7 +346,7 @@ func (e *Engine) loadInto(ctx context.Context, n int32, ds *dayState) error {
 func (e *Engine) closeDay(ds *dayState) {
 	ds.open = nil
 	if d := ds.sealed; ds.saved && d != nil && d.logAtHand() {
-		ds.sealed = d.withStoredLog(ds.segKey, ds.logOff, len(e.userKeys), e.segmentGetter(ds.segKey), e.zdec)
+		ds.sealed = d.withStoredLog(ds.segKey, ds.logOff, e.userCount(), e.segmentGetter(ds.segKey), e.zdec)
 	}
 }
 
@@ -381,6 +381,10 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 	if e.closed {
 		e.mu.Unlock()
 		return ErrClosed
+	}
+	if err := e.loadUsers(ctx); err != nil { // apply needs the users
+		e.mu.Unlock()
+		return err
 	}
 	for i := range events {
 		if ds := e.days[events[i].day]; ds != nil {
@@ -793,7 +797,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		return nil // nothing changed since the last checkpoint
 	}
 	defer func() { e.checkpointDone(gen, len(writes), start, err) }()
-	cat, err := e.encodeCatalog()
+	cat, err := e.encodeCatalog(ctx)
 	horizon := e.horizon
 	e.mu.Unlock()
 	e.walMu.Unlock()

@@ -82,6 +82,9 @@ func (e *Engine) Erase(ctx context.Context, userKey string) (Erasure, error) {
 // user removed from some days only; done again, it removes the rest.
 func (e *Engine) eraseUser(ctx context.Context, userKey string) (Erasure, error) {
 	rep := Erasure{UserKey: userKey}
+	if err := e.loadUsers(ctx); err != nil {
+		return rep, err
+	}
 	if err := e.thawUser(ctx, userKey); err != nil {
 		return rep, err
 	}

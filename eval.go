@@ -104,12 +104,20 @@ func (e *Engine) evaluateOnce(ctx context.Context, q Query) (*evaluation, error)
 	if e.closed {
 		return nil, ErrClosed
 	}
+	if q.Metric.perUser() {
+		if err := e.loadUsers(ctx); err != nil {
+			return nil, err
+		}
+	}
 	ev := &evaluation{
-		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc), keys: e.userKeys,
+		ctx: ctx, e: e, q: q, today: dayOf(e.now(), e.loc),
 		cache: map[*matcher]map[int32]map[string]*roaring.Bitmap{}, delCache: map[int]*roaring.Bitmap{},
 		lists:    map[*matcher]map[int32][]uint32{},
 		prefixes: map[*matcher]*prefixUnion{},
 		minDay:   q.From.num(), maxDay: q.From.num() - 1,
+	}
+	if e.usersReady() { // Users loaded them before
+		ev.keys = e.userKeys
 	}
 	first := true
 	for n := range e.days {
@@ -282,7 +290,7 @@ func (ev *evaluation) deletedBefore(n int32) *roaring.Bitmap {
 		it := ev.e.deletedU.Iterator()
 		for it.HasNext() {
 			u := it.Next()
-			ev.deletions = append(ev.deletions, deletion{ev.e.deleted[u], u})
+			ev.deletions = append(ev.deletions, deletion{ev.e.deletedDay(u), u})
 		}
 		slices.SortFunc(ev.deletions, func(a, b deletion) int { return cmp.Compare(a.day, b.day) })
 	}

@@ -183,17 +183,11 @@ func FuzzManifest(f *testing.F) {
 // ErrCorrupt, or re-encodes to a catalog that decodes to the same state.
 func FuzzCatalog(f *testing.F) {
 	fuzzFrame(f, kindCatalog, func(t *testing.T, _ *Engine, b []byte) {
-		e, err := Open(context.Background(), store.NewMemory(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.decodeCatalog("cat", b); err != nil {
-			if !corruptOK(err) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
-			}
+		e := fuzzLazyUsers(t, b)
+		if e == nil {
 			return
 		}
-		enc, err := e.encodeCatalog()
+		enc, err := e.encodeCatalog(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,6 +195,7 @@ func FuzzCatalog(f *testing.F) {
 			t.Fatalf("sketches: error %v does not wrap ErrCorrupt", err)
 		}
 		e2, _ := Open(context.Background(), store.NewMemory(), nil)
+		e2.readOnly = true // decodes the users at Open
 		if err := e2.decodeCatalog("cat", enc); err != nil {
 			t.Fatalf("re-encoded catalog does not decode: %v", err)
 		}
@@ -208,6 +203,62 @@ func FuzzCatalog(f *testing.F) {
 			t.Fatalf("catalog does not round-trip")
 		}
 	})
+}
+
+// fuzzLazyUsers decodes catalog b twice: at Open, as a read-only engine
+// does, and as a writer does, its users at their first use (loadUsers).
+// Both must fail with ErrCorrupt, or both give the same users; what the
+// writer knew before decoding them (counts, deletion days) must agree.
+// It returns the writer's engine, nil if b is corrupt.
+func fuzzLazyUsers(t *testing.T, b []byte) *Engine {
+	ctx := context.Background()
+	eager, err := Open(ctx, store.NewMemory(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eager.readOnly = true // decodes the users at Open
+	errEager := eager.decodeCatalog("cat", b)
+	s := store.NewMemory()
+	e, err := Open(ctx, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "cat", b); err != nil { // read again by loadUsers
+		t.Fatal(err)
+	}
+	err = e.decodeCatalog("cat", b)
+	var live, users int
+	var deleted []int32
+	if err == nil {
+		live, users = e.liveUsers(), e.userCount()
+		for u := range users {
+			deleted = append(deleted, e.deletedDay(uint32(u)))
+		}
+		err = e.loadUsers(ctx)
+	}
+	if (err == nil) != (errEager == nil) {
+		t.Fatalf("decoded at Open: %v; at first use: %v", errEager, err)
+	}
+	if err != nil {
+		if !corruptOK(err) || !corruptOK(errEager) {
+			t.Fatalf("errors %v, %v do not wrap ErrCorrupt", errEager, err)
+		}
+		return nil
+	}
+	if !reflect.DeepEqual(e.keys, eager.keys) || !reflect.DeepEqual(e.userKeys, eager.userKeys) ||
+		!reflect.DeepEqual([][]int32{e.first, e.last, e.joined, e.deleted}, [][]int32{eager.first, eager.last, eager.joined, eager.deleted}) ||
+		!e.deletedU.Equals(eager.deletedU) || len(e.firstOn) != len(eager.firstOn) {
+		t.Fatal("the users decoded at first use differ from those decoded at Open")
+	}
+	for n, s := range e.firstOn {
+		if !s.Equals(eager.firstOn[n]) {
+			t.Fatalf("first activity on day %d: users differ", n)
+		}
+	}
+	if live != len(e.keys) || users != len(e.userKeys) || !reflect.DeepEqual(deleted, append([]int32{}, e.deleted...)) {
+		t.Fatalf("before decoding: %d users, %d live, deletion days %v; decoded: %d, %d, %v", users, live, deleted, len(e.userKeys), len(e.keys), e.deleted)
+	}
+	return e
 }
 
 // FuzzLogRecord: a log record decodes to an error wrapping ErrCorrupt or

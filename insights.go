@@ -107,6 +107,16 @@
 //     zero code is "other".
 //   - Top N ranks the groups of a bucket by the value of the metric's first
 //     series (ties by group values) and keeps every series of those groups.
+//   - A writer's Open does not decode the catalog's user keys and per-user
+//     days (userload.go): an idle engine, or one answering only aggregate
+//     queries (activeUsers, rollingActiveUsers, inactiveUsers, the series
+//     and policy metrics), keeps only the deleted users' days. The first
+//     Add, log replay, Erase, checkpoint or user-level query (the other user
+//     metrics, Users, User, the event log, display names, registration
+//     details, risk reads) reads the catalog again and decodes them, under
+//     the lock that operation holds: at a million users it costs about what
+//     Open used to (bench/RESULTS.md), and it may fail with the store's
+//     error or ErrCorrupt.
 //   - Approximate mode answers ActiveUsers and RollingActiveUsers without
 //     filter or group-by from HyperLogLog sketches (per day, ISO week and
 //     month, updated at ingest), whose registers a query merges and
@@ -478,6 +488,7 @@ type Engine struct {
 // when the writer commits a checkpoint and swaps it in (follow.go).
 type state struct {
 	keys      map[string]uint32 // user key → user id
+	undecoded *pendingUsers     // the catalog's user section, until decoded (userload.go); nil if none
 	userKeys  []string          // user id → key; "" once erased
 	dims      [numIndexed]*dict
 	days      map[int32]*dayState

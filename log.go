@@ -136,6 +136,9 @@ func (e *Engine) displayNames(ctx context.Context, keys []string) (map[string]st
 	if e.closed {
 		return nil, ErrClosed
 	}
+	if err := e.loadUsers(ctx); err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
 	for _, k := range keys {
 		if err := ctx.Err(); err != nil {
@@ -269,6 +272,9 @@ func (e *Engine) pageOnce(ctx context.Context, q LogQuery) (*LogPage, error) {
 	defer e.mu.RUnlock()
 	if e.closed {
 		return nil, ErrClosed
+	}
+	if err := e.loadUsers(ctx); err != nil {
+		return nil, err
 	}
 	var search *userSearch
 	if q.UserSearch != "" {

@@ -126,7 +126,7 @@ func (e *Engine) Stats() Stats {
 	e.walMu.Unlock()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s.Users, s.Days = len(e.keys), len(e.days)
+	s.Users, s.Days = e.liveUsers(), len(e.days)
 	for _, ds := range e.days {
 		if ds.segKey != "" {
 			s.DaysStored++

@@ -150,6 +150,16 @@ func Metrics() []Metric {
 	return ms
 }
 
+// perUser reports whether m reads the per-user days (first activity,
+// joined, deletion) of every user, not only the deleted users' (loadUsers).
+func (m Metric) perUser() bool {
+	switch m {
+	case NewUsers, ReturningUsers, NeverActiveUsers, TotalUsers, Lifecycle, Retention:
+		return true
+	}
+	return false
+}
+
 // userSetMetric reports whether m's rows are user sets (listable by Users).
 func (m Metric) userSetMetric() bool { return m >= ActiveUsers && m <= Retention && m != Stickiness }
 

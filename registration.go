@@ -176,6 +176,9 @@ func (e *Engine) RegistrationDetails(ctx context.Context, q RegistrationQuery) (
 	if e.closed {
 		return nil, ErrClosed
 	}
+	if err := e.loadUsers(ctx); err != nil {
+		return nil, err
+	}
 	var out []RegistrationDetail
 	for uid, ms := range e.regs {
 		if err := ctx.Err(); err != nil {

@@ -337,8 +337,12 @@ func (e *Engine) SetUserRiskState(ctx context.Context, userKey, state string) er
 		return fmt.Errorf("%w: risk state %q: not one of %v", ErrInvalidQuery, state, riskDecisions)
 	}
 	e.mu.RLock()
+	err := e.loadUsers(ctx)
 	_, known := e.keys[userKey]
 	e.mu.RUnlock()
+	if err != nil {
+		return err
+	}
 	if !known || userKey == "" {
 		return fmt.Errorf("%w: risk state of %q: unknown user", ErrInvalidQuery, userKey)
 	}
@@ -403,6 +407,9 @@ func (e *Engine) entriesByID(ctx context.Context, ids []string) ([]LogEntry, err
 	defer e.mu.RUnlock()
 	if e.closed {
 		return nil, ErrClosed
+	}
+	if err := e.loadUsers(ctx); err != nil {
+		return nil, err
 	}
 	out := []LogEntry{}
 	for _, p := range ps {

@@ -219,6 +219,10 @@ func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observ
 		e.mu.RUnlock()
 		return nil, ErrClosed
 	}
+	if err := e.loadUsers(ctx); err != nil {
+		e.mu.RUnlock()
+		return obs, err
+	}
 	d, err := e.sealedDay(ctx, n)
 	keys := e.userKeys // a key is never changed in place (Erase replaces the slice)
 	var values [numIndexed][]string

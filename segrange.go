@@ -170,7 +170,7 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 		return nil, nil
 	}
 	if ds.activeOnly == nil || ds.activeKey != ds.segKey {
-		s, err := rangedActive(ctx, rg, ds.segKey, n, len(e.userKeys))
+		s, err := rangedActive(ctx, rg, ds.segKey, n, e.userCount())
 		switch {
 		case errors.Is(err, errNotRanged):
 			return nil, nil

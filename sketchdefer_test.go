@@ -135,7 +135,7 @@ func TestDeferredSketchCorrupt(t *testing.T) {
 		delete(e.sketches.day, n)
 		e.sketches.deferDay(n, []byte{0xff, 0x01, 0x02}, "") // written back as they are
 	}
-	cat, err := e.encodeCatalog()
+	cat, err := e.encodeCatalog(context.Background())
 	key := e.catalog
 	e.mu.Unlock()
 	if err != nil {

@@ -16,7 +16,8 @@ type UserInfo struct {
 }
 
 // User returns the summary of userKey; ok is false for an unknown or
-// erased key. Cost: two map and array lookups under the read lock.
+// erased key. Cost: two map and array lookups under the read lock (the
+// first user-level call after Open decodes the users: userload.go).
 func (e *Engine) User(ctx context.Context, userKey string) (info UserInfo, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return UserInfo{}, false, err
@@ -25,6 +26,9 @@ func (e *Engine) User(ctx context.Context, userKey string) (info UserInfo, ok bo
 	defer e.mu.RUnlock()
 	if e.closed {
 		return UserInfo{}, false, ErrClosed
+	}
+	if err := e.loadUsers(ctx); err != nil {
+		return UserInfo{}, false, err
 	}
 	uid, ok := e.keys[userKey]
 	if !ok {

@@ -224,7 +224,7 @@ func writeIDHashCatalog(t *testing.T, e *Engine, s store.Store) string {
 	}
 	current := e.sketches
 	e.sketches = old
-	cat, err := e.encodeCatalog()
+	cat, err := e.encodeCatalog(context.Background())
 	e.sketches = current
 	if err != nil {
 		t.Fatal(err)

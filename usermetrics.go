@@ -11,7 +11,6 @@ import (
 // runUserMetric computes the user metrics that combine several user sets.
 func (ev *evaluation) runUserMetric() {
 	q := ev.q
-	first := ev.e.first
 	if q.Metric == Retention {
 		ev.retention()
 		return
@@ -68,7 +67,7 @@ func (ev *evaluation) runUserMetric() {
 				// right when old days are dropped.
 				set := metrics.Total(ev.e.joined, ev.e.deleted, asOf)
 				if q.Metric == NeverActiveUsers {
-					set = metrics.NeverActive(ev.e.joined, first, ev.e.deleted, asOf)
+					set = metrics.NeverActive(ev.e.joined, ev.e.first, ev.e.deleted, asOf)
 				}
 				ev.emitSet(b, "", 0, "", set)
 				continue

@@ -28,6 +28,12 @@ func (e *Engine) Users(ctx context.Context, q Query) (*UserCursor, error) {
 	if !q.Metric.userSetMetric() || q.Approximate {
 		return nil, fmt.Errorf("%w: metric %s (approximate %t) has no user list", ErrInvalidQuery, q.Metric, q.Approximate)
 	}
+	e.mu.RLock()
+	err := e.loadUsers(ctx) // for the keys; the sets may not need them
+	e.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
 	ev, err := e.evaluate(ctx, q)
 	if err != nil {
 		return nil, err

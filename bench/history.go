@@ -185,6 +185,13 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 		if i == 0 {
 			r.OpenMs = ms(opened)
 			r.IdleHeapMiB = (float64(heapAfterGC()) - float64(base)) / (1 << 20)
+			if o.idleprofile != "" {
+				if err := writeHeapProfile(o.idleprofile); err != nil {
+					eng.Close()
+					st.Close()
+					return nil, err
+				}
+			}
 		}
 		stop := startProfile(o.cpuprofile, []string{"first-mau12", "first-filtered"}[i])
 		t1 := time.Now()

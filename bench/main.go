@@ -44,6 +44,7 @@ type options struct {
 	cpuprofile   string
 	memprofile   string // -history: the heap's profile after the ingest
 	waitprofile  string // -history: the block and mutex profiles of the ingest
+	idleprofile  string // -history: the heap's profile of the idle engine after Open
 	log          io.Writer
 }
 
@@ -171,6 +172,7 @@ func main() {
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof; with -history, of its ingest to PREFIX-history.pprof and of the first queries after Open to PREFIX-first-mau12.pprof and PREFIX-first-filtered.pprof")
 	flag.StringVar(&o.memprofile, "memprofile", "", "-history: write the live heap's profile after the ingest to this file")
 	flag.StringVar(&o.waitprofile, "waitprofile", "", "-history: profile where the ingest waits, to PREFIX-block.pprof (every blocking event) and PREFIX-mutex.pprof (every contended lock)")
+	flag.StringVar(&o.idleprofile, "idleprofile", "", "-history: write the live heap's profile of the idle engine after Open to this file")
 	flag.Parse()
 	o.seed = *seed
 	o.phases = map[string]bool{}
