@@ -395,44 +395,63 @@ func isIdentity(perm []uint32) bool {
 }
 
 // events returns the day's log, reading it on first use (shared: do not
-// modify): its columns, with its records left in compressed blocks. A
-// failed read is not remembered: the next call tries again. Safe for
-// concurrent use.
+// modify): its columns, with its records left in compressed blocks. The
+// store's read and the decode hold no lock of d, so that what measures
+// the day meanwhile (logBytes, under the engine's lock) does not wait for
+// the store; concurrent first uses may each read it, the first to finish
+// installs it. A failed read is not remembered: the next call tries
+// again. Safe for concurrent use.
 func (d *day) events() (*eventLog, error) {
 	d.logMu.Lock()
-	defer d.logMu.Unlock()
 	if d.logReady {
+		d.logMu.Unlock()
 		return &d.log, nil
 	}
-	switch {
-	case d.logBase != nil:
+	if d.logBase != nil {
+		defer d.logMu.Unlock()
 		l, err := d.logBase.joined(&d.log, d.baseAt)
 		if err != nil {
 			return nil, err
 		}
-		d.log, d.logBase, d.baseAt = l, nil, nil
-	case d.logGet != nil:
-		b, err := d.logGet()
-		if err != nil {
-			return nil, err
-		}
-		r, err := openFrame(d.logKey, kindSegment, b)
-		if err != nil {
-			return nil, err
-		}
-		r.off = d.logOff - frameHeader
-		section := r.bytes(r.count(len(r.b), 1))
-		if r.err != nil {
-			return nil, r.err
-		}
-		l, err := decodeLog(d.logKey, section, r.version, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
-		if err != nil {
-			return nil, err
-		}
-		d.log, d.logGet = l, nil
+		d.log, d.logBase, d.baseAt, d.logReady = l, nil, nil, true
+		return &d.log, nil
 	}
-	d.logReady = true
+	get := d.logGet
+	d.logMu.Unlock()
+	var l eventLog
+	if get != nil {
+		var err error
+		if l, err = d.readLog(get); err != nil {
+			return nil, err
+		}
+	}
+	d.logMu.Lock()
+	defer d.logMu.Unlock()
+	if !d.logReady {
+		if get != nil {
+			d.log = l
+		}
+		d.logGet, d.logReady = nil, true
+	}
 	return &d.log, nil
+}
+
+// readLog reads the day's segment with get and decodes its log section.
+func (d *day) readLog(get func() ([]byte, error)) (eventLog, error) {
+	b, err := get()
+	if err != nil {
+		return eventLog{}, err
+	}
+	r, err := openFrame(d.logKey, kindSegment, b)
+	if err != nil {
+		return eventLog{}, err
+	}
+	r.off = d.logOff - frameHeader
+	section := r.bytes(r.count(len(r.b), 1))
+	if r.err != nil {
+		return eventLog{}, r.err
+	}
+	return decodeLog(d.logKey, section, r.version, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
 }
 
 // eventCount returns the number of events of the day's index.
