@@ -79,10 +79,12 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 	}
 	var raw [numColumns]src
 	strs := &r.strs
+	dictLeft := uint64(size) // each dictionary value makes a byte of the records at least
 	for c := range raw {
 		raw[c].b = head.take(lens[c])
 		if isString(c) {
-			strs[c].reset(raw[c].b)
+			strs[c].reset(raw[c].b, dictLeft)
+			dictLeft -= uint64(len(strs[c].dict))
 		}
 	}
 	if head.err != nil {
@@ -138,9 +140,6 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 			dst = append(dst, raw[colLongitude].take(8)...)
 		}
 	}
-	if len(dst)-start != size {
-		return nil, fmt.Errorf("records of %d bytes or more, not %d", len(dst)-start, size)
-	}
 	for c := range raw {
 		var err error
 		if isString(c) {
@@ -151,6 +150,9 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %d: %v", c, err)
 		}
+	}
+	if len(dst)-start != size {
+		return nil, fmt.Errorf("records of %d bytes or more, not %d", len(dst)-start, size)
 	}
 	return dst, nil
 }

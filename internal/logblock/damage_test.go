@@ -67,7 +67,7 @@ func TestColumnsDamaged(t *testing.T) {
 		},
 		"a value left in a plain list": func(c *[numColumns][]byte) []byte {
 			var r stringsReader
-			r.reset(c[colText+9])
+			r.reset(c[colText+9], uint64(len(recs)))
 			var vals [][]byte
 			for range n {
 				if v := r.next(); r.s.err == nil {

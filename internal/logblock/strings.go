@@ -223,14 +223,16 @@ type stringsReader struct {
 	s       src
 	mode    byte
 	plain   plainList
-	dict    [][]byte
+	dict    []uint32 // modeDict: where each value ends in plain.data
 	tags    src
 	packed  src
 	scratch [40]byte
 }
 
-// reset makes r read the string column col, reusing its dictionary.
-func (r *stringsReader) reset(col []byte) {
+// reset makes r read the string column col, reusing its dictionary,
+// which may hold at most most values (and one a byte of lengths): it
+// costs 4 bytes a value.
+func (r *stringsReader) reset(col []byte, most uint64) {
 	*r = stringsReader{s: src{b: col}, dict: r.dict[:0]}
 	r.mode = r.s.byte()
 	switch r.mode {
@@ -238,14 +240,19 @@ func (r *stringsReader) reset(col []byte) {
 		r.plain = readPlain(&r.s)
 	case modeDict:
 		d := r.s.uvarint()
-		if d > uint64(len(col)) {
-			r.s.fail("a dictionary of %d values", d)
+		l := readPlain(&r.s)
+		if d > min(most, uint64(l.lens.left())) {
+			r.s.fail("a dictionary of %d values, past the %d it can take", d, min(most, uint64(l.lens.left())))
 			break
 		}
-		l := readPlain(&r.s)
 		for range d {
-			r.dict = append(r.dict, l.next(&r.s))
+			l.next(&r.s)
+			if r.s.err != nil {
+				break
+			}
+			r.dict = append(r.dict, uint32(l.data.off))
 		}
+		r.plain = l
 		if !l.done() {
 			r.s.fail("a dictionary longer than its count")
 		}
@@ -285,7 +292,11 @@ func (r *stringsReader) next() []byte {
 			r.s.fail("code %d past a dictionary of %d", c, len(r.dict))
 			return nil
 		}
-		return r.dict[c]
+		start := uint32(0)
+		if c > 0 {
+			start = r.dict[c-1]
+		}
+		return r.plain.data.b[start:r.dict[c]]
 	case modeGUID, modeIPv4:
 		switch r.tags.byte() {
 		case 0:
