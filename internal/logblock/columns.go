@@ -103,6 +103,7 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 		}
 	}
 	start, prev := len(dst), int64(0)
+	end := start + size
 	for i := 0; i < n && len(dst)-start <= size; i++ {
 		flags := raw[colFlags].byte()
 		if flags == 0 {
@@ -112,28 +113,28 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 			return nil, fmt.Errorf("record %d: flags %#x", i, flags)
 		}
 		for c := colText; c < colText+numText; c++ {
-			dst = strs[c].appendNext(dst)
+			dst = strs[c].appendNext(dst, end)
 		}
 		k := raw[colSteps].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
 			prev += times.varint() * unit
 			dst = binary.AppendVarint(dst, prev)
-			dst = strs[colStepMethod].appendNext(dst)
+			dst = strs[colStepMethod].appendNext(dst, end)
 			dst = append(dst, raw[colStepOK].byte())
-			dst = strs[colStepDetail].appendNext(dst)
-			dst = strs[colStepRequirement].appendNext(dst)
+			dst = strs[colStepDetail].appendNext(dst, end)
+			dst = strs[colStepRequirement].appendNext(dst, end)
 		}
 		k = raw[colMFA].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
-			dst = strs[colMFAName].appendNext(dst)
+			dst = strs[colMFAName].appendNext(dst, end)
 		}
 		k = raw[colCA].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
-			dst = strs[colCAName].appendNext(dst)
-			dst = strs[colCAResult].appendNext(dst)
+			dst = strs[colCAName].appendNext(dst, end)
+			dst = strs[colCAResult].appendNext(dst, end)
 		}
 		if flags&flagCoords != 0 {
 			dst = append(dst, raw[colLatitude].take(8)...)

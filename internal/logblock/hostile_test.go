@@ -25,7 +25,7 @@ func hostileColumns(col []byte) []byte {
 // is refused having allocated no more than the frame and the records: a
 // dictionary count past
 // its plain list (which allocated 591 MiB), a dictionary of empty values
-// more than the records can use.
+// more than the records can use, one value longer than the records.
 func TestColumnsHostileAlloc(t *testing.T) {
 	enc, dec := codec(t)
 	const n, size = 1, 1 << 20
@@ -44,6 +44,8 @@ func TestColumnsHostileAlloc(t *testing.T) {
 	}{
 		{"a count past an empty list", "dictionary of", dictCount(lim-8, 0), 0},
 		{"more empty values than the records take", "dictionary of", dictCount(lim/2, lim/2), 0},
+		{"a value longer than the records", "past the records' size",
+			append(appendPlain([]byte{modeDict, 1}, [][]byte{make([]byte, 4*size-4096)}), 0), 1},
 	} {
 		block := enc.EncodeAll(hostileColumns(c.col), nil)
 		var m0, m1 runtime.MemStats

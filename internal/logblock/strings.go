@@ -269,9 +269,15 @@ func (r *stringsReader) reset(col []byte, most uint64) {
 	}
 }
 
-// appendNext appends the next value to dst, length-prefixed (uvarint).
-func (r *stringsReader) appendNext(dst []byte) []byte {
+// appendNext appends the next value to dst, length-prefixed (uvarint),
+// unless dst would grow past end bytes: then the column fails and dst is
+// returned as it is.
+func (r *stringsReader) appendNext(dst []byte, end int) []byte {
 	v := r.next()
+	if len(v) >= end-len(dst) {
+		r.s.fail("a value of %d bytes past the records' size", len(v))
+		return dst
+	}
 	if len(v) < 0x80 {
 		dst = append(dst, byte(len(v)))
 	} else {
