@@ -90,7 +90,7 @@ func (r *Reader) Decode(dec *zstd.Decoder, f Format, block, dst []byte, n, size 
 		}
 		return data, err
 	}
-	plain, err := DecodeFrame(dec, block, r.plain, max(columnsLimit(n, size), uint64(size)+1))
+	plain, err := DecodeFrame(dec, block, r.plain, columnsLimit(n, size))
 	if cap(plain) > cap(r.plain) {
 		r.plain = plain[:0]
 	}
