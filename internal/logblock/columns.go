@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 )
 
 // A column block holds the records of a block cut into numColumns
@@ -96,7 +97,7 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 	times := &raw[colStepTime]
 	unit := int64(1)
 	if times.left() > 0 {
-		if u := times.uvarint(); u == 0 || u > 1<<62 {
+		if u := times.uvarint(); u == 0 || u > math.MaxInt64 { // TimeUnit's range
 			times.fail("step time unit %d", u)
 		} else {
 			unit = int64(u)
