@@ -317,10 +317,13 @@ func (r *stringsReader) next() []byte {
 	return r.plain.next(&r.s)
 }
 
-// end returns the column's error, or one if values are left.
+// end returns the column's error, or one if values are left. Packed
+// values left mean tags left: reset takes a packed value for each tag
+// with its low bit set, and next reads one for each tag 1, failing on
+// the others.
 func (r *stringsReader) end() error {
 	if r.s.err == nil && r.tags.err == nil && r.packed.err == nil &&
-		(r.s.left() != 0 || !r.plain.done() || r.tags.left() != 0 || r.packed.left() != 0) {
+		(r.s.left() != 0 || !r.plain.done() || r.tags.left() != 0) {
 		return fmt.Errorf("values left")
 	}
 	return cmp.Or(r.s.err, r.tags.err, r.packed.err)
