@@ -77,8 +77,9 @@ type Reader struct {
 // exactly size bytes laid end to end, appended to dst[:0] (reused when
 // its capacity is size or more). It allocates what the block's frame
 // states, after checking it against what n records of size bytes can
-// take (columnsLimit), and at most size bytes more; the buffer of the
-// frame is kept for the next call.
+// take (columnsLimit), at most size bytes more, and 4 bytes a value of
+// the block's dictionaries (at most size values); the buffers of the
+// frame and of the dictionaries are kept for the next call.
 func (r *Reader) Decode(dec *zstd.Decoder, f Format, block, dst []byte, n, size int) ([]byte, error) {
 	if cap(dst) < size {
 		dst = make([]byte, 0, size) // what the block must hold, not what it claims
@@ -90,7 +91,7 @@ func (r *Reader) Decode(dec *zstd.Decoder, f Format, block, dst []byte, n, size 
 		}
 		return data, err
 	}
-	plain, err := DecodeFrame(dec, block, r.plain, max(columnsLimit(n, size), uint64(size)+1))
+	plain, err := DecodeFrame(dec, block, r.plain, columnsLimit(n, size))
 	if cap(plain) > cap(r.plain) {
 		r.plain = plain[:0]
 	}

@@ -210,7 +210,7 @@ func TestStringModes(t *testing.T) {
 			t.Errorf("%s: mode %d, want %d", c.name, col[0], c.mode)
 		}
 		var r stringsReader
-		r.reset(col)
+		r.reset(col, uint64(len(col)))
 		for i, v := range c.vals {
 			if got := r.next(); !bytes.Equal(got, v) {
 				t.Errorf("%s: value %d = %q, want %q", c.name, i, got, v)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 )
 
 // A column block holds the records of a block cut into numColumns
@@ -79,10 +80,12 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 	}
 	var raw [numColumns]src
 	strs := &r.strs
+	dictLeft := uint64(size) // each dictionary value makes a byte of the records at least
 	for c := range raw {
 		raw[c].b = head.take(lens[c])
 		if isString(c) {
-			strs[c].reset(raw[c].b)
+			strs[c].reset(raw[c].b, dictLeft)
+			dictLeft -= uint64(len(strs[c].dict))
 		}
 	}
 	if head.err != nil {
@@ -94,13 +97,14 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 	times := &raw[colStepTime]
 	unit := int64(1)
 	if times.left() > 0 {
-		if u := times.uvarint(); u == 0 || u > 1<<62 {
+		if u := times.uvarint(); u == 0 || u > math.MaxInt64 { // TimeUnit's range
 			times.fail("step time unit %d", u)
 		} else {
 			unit = int64(u)
 		}
 	}
 	start, prev := len(dst), int64(0)
+	end := start + size
 	for i := 0; i < n && len(dst)-start <= size; i++ {
 		flags := raw[colFlags].byte()
 		if flags == 0 {
@@ -110,36 +114,33 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 			return nil, fmt.Errorf("record %d: flags %#x", i, flags)
 		}
 		for c := colText; c < colText+numText; c++ {
-			dst = strs[c].appendNext(dst)
+			dst = strs[c].appendNext(dst, end)
 		}
 		k := raw[colSteps].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
 			prev += times.varint() * unit
 			dst = binary.AppendVarint(dst, prev)
-			dst = strs[colStepMethod].appendNext(dst)
+			dst = strs[colStepMethod].appendNext(dst, end)
 			dst = append(dst, raw[colStepOK].byte())
-			dst = strs[colStepDetail].appendNext(dst)
-			dst = strs[colStepRequirement].appendNext(dst)
+			dst = strs[colStepDetail].appendNext(dst, end)
+			dst = strs[colStepRequirement].appendNext(dst, end)
 		}
 		k = raw[colMFA].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
-			dst = strs[colMFAName].appendNext(dst)
+			dst = strs[colMFAName].appendNext(dst, end)
 		}
 		k = raw[colCA].uvarint()
 		dst = binary.AppendUvarint(dst, k)
 		for ; k > 0 && len(dst)-start <= size; k-- {
-			dst = strs[colCAName].appendNext(dst)
-			dst = strs[colCAResult].appendNext(dst)
+			dst = strs[colCAName].appendNext(dst, end)
+			dst = strs[colCAResult].appendNext(dst, end)
 		}
 		if flags&flagCoords != 0 {
 			dst = append(dst, raw[colLatitude].take(8)...)
 			dst = append(dst, raw[colLongitude].take(8)...)
 		}
-	}
-	if len(dst)-start != size {
-		return nil, fmt.Errorf("records of %d bytes or more, not %d", len(dst)-start, size)
 	}
 	for c := range raw {
 		var err error
@@ -151,6 +152,9 @@ func (r *Reader) assemble(dst, b []byte, n, size int) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %d: %v", c, err)
 		}
+	}
+	if len(dst)-start != size {
+		return nil, fmt.Errorf("records of %d bytes or more, not %d", len(dst)-start, size)
 	}
 	return dst, nil
 }

@@ -36,8 +36,10 @@
 // A decoder is given the number of records and the size their bytes must
 // have (from the section's columns) and allocates, after checking the
 // frame's header, at most what that many records of that size can take
-// (4 times the size, 16 bytes a record and 1 KiB more): a block that
-// states more, or lays out another size, is refused. Encoding checks that
+// (4 times the size, 16 bytes a record and 1 KiB more), and 4 bytes a
+// dictionary value, at most one a byte of the records: a block that
+// states more, or lays out another size, is refused, a dictionary or a
+// value past what the records can take before it is read. Encoding checks that
 // the columns give the records back, which costs a decoding of the block
 // without decompression.
 package logblock

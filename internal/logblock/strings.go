@@ -223,14 +223,16 @@ type stringsReader struct {
 	s       src
 	mode    byte
 	plain   plainList
-	dict    [][]byte
+	dict    []uint32 // modeDict: where each value ends in plain.data
 	tags    src
 	packed  src
 	scratch [40]byte
 }
 
-// reset makes r read the string column col, reusing its dictionary.
-func (r *stringsReader) reset(col []byte) {
+// reset makes r read the string column col, reusing its dictionary,
+// which may hold at most most values (and one a byte of lengths): it
+// costs 4 bytes a value.
+func (r *stringsReader) reset(col []byte, most uint64) {
 	*r = stringsReader{s: src{b: col}, dict: r.dict[:0]}
 	r.mode = r.s.byte()
 	switch r.mode {
@@ -238,14 +240,19 @@ func (r *stringsReader) reset(col []byte) {
 		r.plain = readPlain(&r.s)
 	case modeDict:
 		d := r.s.uvarint()
-		if d > uint64(len(col)) {
-			r.s.fail("a dictionary of %d values", d)
+		l := readPlain(&r.s)
+		if d > min(most, uint64(l.lens.left())) {
+			r.s.fail("a dictionary of %d values, past the %d it can take", d, min(most, uint64(l.lens.left())))
 			break
 		}
-		l := readPlain(&r.s)
 		for range d {
-			r.dict = append(r.dict, l.next(&r.s))
+			l.next(&r.s)
+			if r.s.err != nil {
+				break
+			}
+			r.dict = append(r.dict, uint32(l.data.off))
 		}
+		r.plain = l
 		if !l.done() {
 			r.s.fail("a dictionary longer than its count")
 		}
@@ -262,9 +269,15 @@ func (r *stringsReader) reset(col []byte) {
 	}
 }
 
-// appendNext appends the next value to dst, length-prefixed (uvarint).
-func (r *stringsReader) appendNext(dst []byte) []byte {
+// appendNext appends the next value to dst, length-prefixed (uvarint),
+// unless dst would grow past end bytes: then the column fails and dst is
+// returned as it is.
+func (r *stringsReader) appendNext(dst []byte, end int) []byte {
 	v := r.next()
+	if len(v) >= end-len(dst) {
+		r.s.fail("a value of %d bytes past the records' size", len(v))
+		return dst
+	}
 	if len(v) < 0x80 {
 		dst = append(dst, byte(len(v)))
 	} else {
@@ -285,7 +298,11 @@ func (r *stringsReader) next() []byte {
 			r.s.fail("code %d past a dictionary of %d", c, len(r.dict))
 			return nil
 		}
-		return r.dict[c]
+		start := uint32(0)
+		if c > 0 {
+			start = r.dict[c-1]
+		}
+		return r.plain.data.b[start:r.dict[c]]
 	case modeGUID, modeIPv4:
 		switch r.tags.byte() {
 		case 0:
@@ -300,10 +317,13 @@ func (r *stringsReader) next() []byte {
 	return r.plain.next(&r.s)
 }
 
-// end returns the column's error, or one if values are left.
+// end returns the column's error, or one if values are left. Packed
+// values left mean tags left: reset takes a packed value for each tag
+// with its low bit set, and next reads one for each tag 1, failing on
+// the others.
 func (r *stringsReader) end() error {
 	if r.s.err == nil && r.tags.err == nil && r.packed.err == nil &&
-		(r.s.left() != 0 || !r.plain.done() || r.tags.left() != 0 || r.packed.left() != 0) {
+		(r.s.left() != 0 || !r.plain.done() || r.tags.left() != 0) {
 		return fmt.Errorf("values left")
 	}
 	return cmp.Or(r.s.err, r.tags.err, r.packed.err)

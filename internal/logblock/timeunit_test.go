@@ -1,6 +1,10 @@
 package logblock
 
-import "testing"
+import (
+	"bytes"
+	"math"
+	"testing"
+)
 
 // TestTimeUnit: the log's time unit divides every difference of
 // consecutive times (the first from 0), and is the greatest that does.
@@ -21,6 +25,25 @@ func TestTimeUnit(t *testing.T) {
 	} {
 		if got := TimeUnit(c.ts); got != c.want {
 			t.Errorf("TimeUnit(%v) = %d, want %d", c.ts, got, c.want)
+		}
+	}
+}
+
+// TestStepUnitRange: steps whose time unit is past 1<<62, up to
+// math.MaxInt64 (TimeUnit's range), are cut into columns and come back.
+func TestStepUnitRange(t *testing.T) {
+	enc, dec := codec(t)
+	for _, at := range []int64{5e18, math.MaxInt64} {
+		var r testRecord
+		r.text[1] = "0f8fad5b-d9cb-469f-a165-70867728950e"
+		r.steps = []testStep{{time: at, method: "Password", req: "singleFactor"}}
+		rec := r.bytes()
+		block := encodeBlock(enc, rec, []uint32{0, uint32(len(rec))})
+		if k := kindOf(t, dec, block); k != kindColumns {
+			t.Errorf("a step at %d (unit %d): kind %d, not columns", at, TimeUnit([]int64{at}), k)
+		}
+		if got, err := decodeBlock(dec, Tagged, block, nil, 1, len(rec)); err != nil || !bytes.Equal(got, rec) {
+			t.Errorf("a step at %d: %v", at, err)
 		}
 	}
 }

@@ -186,13 +186,22 @@ func impossible(a, b fix, km, kmh float64) bool {
 // apart by distanceKm: the great circle is no longer than the path along
 // a meridian, then a parallel, at most 6371 × (|Δlatitude| + |Δlongitude|)
 // in radians; the margin covers distanceKm's rounding (TestNearIsExact
-// fails without it). Most of a user's consecutive sign-ins come from one
-// place, where this spares the haversine: 9% of the detector's CPU in a
-// profile where every sign-in is located (bench/RESULTS.md, session 7).
+// fails without it). It answers only for bounds under a quarter of the
+// circumference (nearLimitKm), where the haversine's asin is well
+// conditioned: near half the circumference (nearly antipodal points on
+// one meridian) asin rounds up by more than the margin (5.7e-9 relative
+// seen), and those pairs take the haversine. Most of a user's consecutive
+// sign-ins come from one place, where this spares the haversine: 9% of
+// the detector's CPU in a profile where every sign-in is located
+// (bench/RESULTS.md, session 7).
 func near(a, b fix, km float64) bool {
 	bound := 6371 * math.Pi / 180 * (math.Abs(b.Lat-a.Lat) + math.Abs(b.Lon-a.Lon))
-	return bound*(1+1e-9)+1e-9 <= km
+	return bound < nearLimitKm && bound*(1+1e-9)+1e-9 <= km
 }
+
+// nearLimitKm is the largest bound near answers for: a quarter of the
+// circumference (6371 × π/2 km), where the haversine's h is at most 1/2.
+const nearLimitKm = 6371 * math.Pi / 2
 
 // distanceKm is the great-circle distance in km (haversine, mean Earth
 // radius 6371 km).

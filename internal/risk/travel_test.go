@@ -11,7 +11,8 @@ import (
 // points: the same place, a few km apart, around the 500 km threshold,
 // across the antimeridian and near the poles, along a meridian (where the
 // bound is the distance), at thresholds from 0 up, just below the
-// distance, and at the bound.
+// distance, and at the bound; and nearly antipodal points on one meridian
+// at the smallest threshold near's margin allows.
 func TestNearIsExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	full := func(a, b fix, km, kmh float64) bool {
@@ -53,5 +54,22 @@ func TestNearIsExact(t *testing.T) {
 	}
 	if skipped < 30_000 {
 		t.Fatalf("the haversine was skipped for %d pairs only", skipped)
+	}
+	// Nearly antipodal points on one meridian, at the smallest threshold
+	// near's margin allows: there the haversine's asin rounds up by more
+	// than the margin (one of these came from a review).
+	pairs := [][2]fix{{{Lat: -89.99999999995428, Lon: -155.959022500359}, {Time: 1, Lat: 89.99999975589847, Lon: -155.959022500359}}}
+	for range 20_000 {
+		lon := rng.Float64()*360 - 180
+		a := fix{Lat: -90 + math.Pow(10, -rng.Float64()*12)*rng.Float64(), Lon: lon}
+		b := fix{Time: 1, Lat: 90 - math.Pow(10, -rng.Float64()*12)*rng.Float64(), Lon: lon}
+		pairs = append(pairs, [2]fix{a, b})
+	}
+	for _, p := range pairs {
+		a, b := p[0], p[1]
+		km := 6371*math.Pi/180*(math.Abs(b.Lat-a.Lat)+math.Abs(b.Lon-a.Lon))*(1+1e-9) + 1e-9
+		if got, want := impossible(a, b, km, 900), full(a, b, km, 900); got != want {
+			t.Fatalf("%+v → %+v at %v km: impossible %v, the haversine says %v", a, b, km, got, want)
+		}
 	}
 }
