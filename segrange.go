@@ -69,9 +69,9 @@ func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *
 		n += dir.lens[s]
 	}
 	b := head[min(off, len(head)):min(off+n, len(head))]
-	if len(b) < n && len(head) == headProbe { // the segment goes on past head
+	if len(b) < n { // past head: the segment goes on, or is truncated
 		var err error
-		if b, err = rg.GetRange(ctx, key, int64(off), int64(n)); err != nil {
+		if b, err = readRest(ctx, rg, key, off, n, b); err != nil {
 			return secs, err
 		}
 	}
@@ -84,6 +84,23 @@ func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *
 		r.checkSection(dir, s, secs[s])
 	}
 	return secs, r.err
+}
+
+// readRest returns the n bytes of the value under key from offset off,
+// of which b holds the first: it reads the rest, again while a read
+// returns fewer bytes than asked but some (a store may return less than
+// asked before the value ends), and stops short at a read returning
+// none, the value's end.
+func readRest(ctx context.Context, rg store.RangeGetter, key string, off, n int, b []byte) ([]byte, error) {
+	b = append(make([]byte, 0, n), b...)
+	for len(b) < n {
+		more, err := rg.GetRange(ctx, key, int64(off+len(b)), int64(n-len(b)))
+		if err != nil || len(more) == 0 {
+			return b, err
+		}
+		b = append(b, more[:min(len(more), n-len(b))]...)
+	}
+	return b, nil
 }
 
 // rangedIndex reads the index of day n from its format v3 segment under
