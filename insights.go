@@ -525,6 +525,10 @@ type dayState struct {
 	// alone from the segment activeKey (storedActive).
 	activeOnly *roaring.Bitmap
 	activeKey  string
+	// wholeKey is segKey once a read found it of format v1 or v2: it is
+	// read whole, not by ranges (segrange.go), whose first read would
+	// find no section checksums again after every eviction.
+	wholeKey string
 }
 
 // meta is what the store records about itself.

@@ -183,13 +183,14 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
-	if ds == nil || ds.dirty || ds.sealed != nil || ds.segKey == "" {
+	if ds == nil || ds.dirty || ds.sealed != nil || ds.segKey == "" || ds.wholeKey == ds.segKey {
 		return nil, nil
 	}
 	if ds.activeOnly == nil || ds.activeKey != ds.segKey {
 		s, err := rangedActive(ctx, rg, ds.segKey, n, e.userCount())
 		switch {
 		case errors.Is(err, errNotRanged):
+			ds.wholeKey = ds.segKey
 			return nil, nil
 		case errors.Is(err, store.ErrNotFound):
 			return nil, e.missing(ctx, ds.segKey, err)

@@ -15,6 +15,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/insightslab/insights"
@@ -109,4 +111,75 @@ func segmentVersions(t *testing.T, s store.Store) map[byte]int {
 		out[b[5]]++
 	}
 	return out
+}
+
+// readCounting counts the reads of day segments: whole and by ranges.
+type readCounting struct {
+	*store.Memory
+	gets, ranges atomic.Int64
+}
+
+func (c *readCounting) Get(ctx context.Context, key string) ([]byte, error) {
+	if strings.HasPrefix(key, "days/") {
+		c.gets.Add(1)
+	}
+	return c.Memory.Get(ctx, key)
+}
+
+func (c *readCounting) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	c.ranges.Add(1)
+	return c.Memory.GetRange(ctx, key, off, n)
+}
+
+// TestOpenFormatV2ReadsWhole: on a store that reads ranges, a day whose
+// segment is of format v2 is tried by a range once, the first time it is
+// read, then read whole: evicted (a memory limit of 1 byte) and read
+// again, by an unfiltered query (its active set alone) or a filtered one
+// (its index), it costs one whole read and no range.
+func TestOpenFormatV2ReadsWhole(t *testing.T) {
+	ctx := context.Background()
+	ios := insights.Eq(insights.DimOS, "iOS")
+	for j, first := range []insights.Filter{{}, ios} {
+		s := &readCounting{Memory: store.NewMemory()} // afresh: Close rewrites days in format v3
+		root := filepath.Join("testdata", "v2store")
+		err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
+			if err != nil || de.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			return s.Memory.Put(ctx, filepath.ToSlash(rel), b)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		segments, err := s.List(ctx, "days/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := insights.Open(ctx, s, &insights.Options{Now: durClock, MemoryLimit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ranges.Store(0)
+		for i, f := range []insights.Filter{first, {}, ios, {}, ios} {
+			s.gets.Store(0)
+			before := s.ranges.Load()
+			if _, err := e.Query(ctx, insights.Query{Metric: insights.ActiveUsers, Granularity: insights.Total, From: durDate(0), To: durDate(durDays), Filter: f}); err != nil {
+				t.Fatal(err)
+			}
+			if g, r := s.gets.Load(), s.ranges.Load()-before; g == 0 || i >= 3 && r != 0 {
+				t.Fatalf("round %d, query %d (again): v2 segments read by %d Gets and %d GetRanges, want some and none", j, i, g, r)
+			}
+		}
+		if r := s.ranges.Load(); r > int64(len(segments)) {
+			t.Fatalf("round %d: %d GetRanges of %d v2 segments, want one at most each", j, r, len(segments))
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
