@@ -186,7 +186,7 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 	if ds == nil || ds.dirty || ds.sealed != nil || ds.segKey == "" || ds.wholeKey == ds.segKey {
 		return nil, nil
 	}
-	if ds.activeOnly == nil || ds.activeKey != ds.segKey {
+	if ds.activeOnly == nil {
 		s, err := rangedActive(ctx, rg, ds.segKey, n, e.userCount())
 		switch {
 		case errors.Is(err, errNotRanged):
@@ -197,7 +197,7 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 		case err != nil:
 			return nil, err
 		}
-		ds.activeOnly, ds.activeKey = s, ds.segKey
+		ds.activeOnly = s
 		e.loads.active.Add(1)
 	}
 	e.hold(ds)
