@@ -115,6 +115,23 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 		secs[secRequestIDs] = binary.LittleEndian.AppendUint64(secs[secRequestIDs], id)
 	}
 
+	b := segmentSectionsFrame(n, combos, allIDs, &secs, &plain)
+	log, err := encodeLog(l, enc.log)
+	if err != nil {
+		return nil, 0, err
+	}
+	off := len(b)
+	b = appendUvarint(b, uint64(len(log)))
+	b = append(b, log...)
+	return sealFrame(b), off, nil
+}
+
+// segmentSectionsFrame returns the start of the segment frame of day n
+// with combos combinations, up to its log section: the head (allIDs, each
+// section's length, uncompressed length plain for a zstd section, and
+// checksum, then the head's checksum) and the sections secs in their
+// layout.
+func segmentSectionsFrame(n int32, combos uint32, allIDs bool, secs *[segmentSections][]byte, plain *[segmentSections]int) []byte {
 	b := newFrame(kindSegment)
 	b = appendVarint(b, int64(n))
 	b = appendUvarint(b, uint64(combos))
@@ -130,14 +147,7 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 	for _, s := range sectionLayout(segmentVersion) {
 		b = append(b, secs[s]...)
 	}
-	log, err := encodeLog(l, enc.log)
-	if err != nil {
-		return nil, 0, err
-	}
-	off := len(b)
-	b = appendUvarint(b, uint64(len(log)))
-	b = append(b, log...)
-	return sealFrame(b), off, nil
+	return b
 }
 
 // isZstdSection reports whether section s is a zstd frame.
