@@ -31,7 +31,10 @@ import (
 // the checksums let a reader trust the sections it reads alone: on a store
 // that reads ranges, a day's active set, or its index without its log
 // (segrange.go). Format v2 (frame version segmentV2Version), read only: v3
-// without the section and head checksums. Format v1 (frame version
+// without the section and head checksums, its sections in the directory's
+// order (the active users after the users, sectionLayout), and its event
+// log's blocks of rows (logblock.Rows, not cut into columns: logsegment.go).
+// Format v1 (frame version
 // frameVersion), read only: day | combos | the code columns, the counts
 // and the users as above but plain | active users, length-prefixed |
 // request ids: count (uvarint), then every hash | event log.

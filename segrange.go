@@ -14,17 +14,21 @@ import (
 // Ranged reads of format v3 segments, on a store that implements
 // store.RangeGetter: the head (day, combinations, directory, checksums)
 // and the active set laid out after it first, in one read, then only the
-// sections a use needs, each checked against its checksum. A day's index is read without its event log (read whole, and
-// checked by the frame's checksum, when first needed: day.events), and
-// unfiltered activity reads only the day's active set. Segments of format
-// v1 and v2 have no section checksums: they are read whole.
+// sections a use needs, each checked against its checksum. A day's index
+// is read without its event log (read whole, and checked by the frame's
+// checksum, when first needed: day.events), and unfiltered activity reads
+// only the day's active set. A read that comes back shorter than asked is
+// continued until a read returns nothing (readRest). Segments of format
+// v1 and v2 have no section checksums: they are read whole, at once after
+// the first read of a day finds one (dayState.wholeKey).
 
 // headProbe is the bytes of a segment a ranged read takes first: more
 // than any head (day, combinations and flag at most 16 bytes, each
 // section's entry at most 24, the head's checksum 4), and, right after it,
-// the active set of a day of up to about half a million active users (8
-// KiB per 65,536 users at most, a roaring bitmap container): one read
-// holds both.
+// the active set of a day whose active users' ids are below about half a
+// million (a roaring bitmap takes at most 8 KiB per 65,536 user ids, a
+// bitmap container, however many of them are active): one read holds
+// both. A larger set is read by a second range.
 const headProbe = 64 << 10
 
 // errNotRanged reports a segment of a format without section checksums:
