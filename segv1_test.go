@@ -36,11 +36,9 @@ func v1FixtureGen() *durGen {
 func TestOpenFormatV1Store(t *testing.T) { testOpenFixture(t, "v1store", 2) }
 func TestOpenFormatV2Store(t *testing.T) { testOpenFixture(t, "v2store", 3) }
 
-// testOpenFixture opens the store of testdata/fixture, whose segments are
-// of frame version v.
-func testOpenFixture(t *testing.T, fixture string, v byte) {
+// putFixture puts into s the keys of testdata/fixture, one file per key.
+func putFixture(t *testing.T, s store.Store, fixture string) {
 	ctx := context.Background()
-	s := store.NewMemory()
 	root := filepath.Join("testdata", fixture)
 	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
@@ -56,6 +54,14 @@ func testOpenFixture(t *testing.T, fixture string, v byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testOpenFixture opens the store of testdata/fixture, whose segments are
+// of frame version v.
+func testOpenFixture(t *testing.T, fixture string, v byte) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	putFixture(t, s, fixture)
 	if got := segmentVersions(t, s); got[v] == 0 || len(got) != 1 {
 		t.Fatalf("the fixture's segments by frame version: %v, want only version %d", got, v)
 	}
@@ -141,21 +147,7 @@ func TestOpenFormatV2ReadsWhole(t *testing.T) {
 	ios := insights.Eq(insights.DimOS, "iOS")
 	for j, first := range []insights.Filter{{}, ios} {
 		s := &readCounting{Memory: store.NewMemory()} // afresh: Close rewrites days in format v3
-		root := filepath.Join("testdata", "v2store")
-		err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
-			if err != nil || de.IsDir() {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			return s.Memory.Put(ctx, filepath.ToSlash(rel), b)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		putFixture(t, s.Memory, "v2store")
 		segments, err := s.List(ctx, "days/")
 		if err != nil {
 			t.Fatal(err)
