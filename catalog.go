@@ -200,7 +200,7 @@ func (e *Engine) rehashSketches(ctx context.Context) error {
 		days = append(days, n)
 	}
 	_, err := e.rebuildSketches(days, func(n int32) (*roaring.Bitmap, error) {
-		d, err := e.loadDay(ctx, n, e.days[n].segKey)
+		d, _, err := e.loadDay(ctx, n, e.days[n])
 		if err != nil {
 			return nil, err
 		}

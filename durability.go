@@ -279,10 +279,11 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (
 	return removed, nil
 }
 
-// loadDay reads and decodes the segment of day n. The write lock, or the
+// loadDay reads and decodes the segment of day n, ds's, and reports
+// whether it is of format v1 or v2 (read whole). The write lock, or the
 // read lock, is held.
-func (e *Engine) loadDay(ctx context.Context, n int32, key string) (*day, error) {
-	return e.readDay(ctx, n, key, e.dayLimits())
+func (e *Engine) loadDay(ctx context.Context, n int32, ds *dayState) (*day, bool, error) {
+	return e.readDay(ctx, n, ds.segKey, ds.wholeKey == ds.segKey, e.dayLimits())
 }
 
 // dayLimits returns the codes and users that a segment stored now may
@@ -298,44 +299,51 @@ func (e *Engine) dayLimits() limits {
 
 // readDay reads and decodes the segment key of day n, which references
 // codes and users within lim: its index alone when the store reads ranges
-// and the segment is of format v3 (segrange.go), else the whole segment.
-// The log is read again when first needed. No lock need be held.
-func (e *Engine) readDay(ctx context.Context, n int32, key string, lim limits) (*day, error) {
-	d, err := e.readIndex(ctx, n, key, lim)
+// and the segment is of format v3 (segrange.go), else the whole segment,
+// at once when whole says it is of format v1 or v2 (dayState.wholeKey).
+// It reports whether the segment was read whole for being of format v1 or
+// v2. The log is read again when first needed. No lock need be held.
+func (e *Engine) readDay(ctx context.Context, n int32, key string, whole bool, lim limits) (*day, bool, error) {
+	d, whole, err := e.readIndex(ctx, n, key, whole, lim)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.logGet = e.segmentGetter(key)
 	e.loads.index.Add(1)
-	return d, nil
+	return d, whole, nil
 }
 
-// readIndex decodes the segment of day n under key, within lim.
-func (e *Engine) readIndex(ctx context.Context, n int32, key string, lim limits) (*day, error) {
-	if rg, ok := e.store.(store.RangeGetter); ok {
+// readIndex decodes the segment of day n under key, within lim (readDay).
+func (e *Engine) readIndex(ctx context.Context, n int32, key string, whole bool, lim limits) (*day, bool, error) {
+	rg, ok := e.store.(store.RangeGetter)
+	if ok && !whole {
 		d, err := rangedIndex(ctx, rg, key, n, lim, e.zdec)
 		if !errors.Is(err, errNotRanged) {
 			if errors.Is(err, store.ErrNotFound) {
 				err = e.missing(ctx, key, err)
 			}
-			return d, err
+			return d, false, err
 		}
 	}
 	b, err := e.store.Get(ctx, key)
 	if err != nil {
-		return nil, e.missing(ctx, key, err)
+		return nil, false, e.missing(ctx, key, err)
 	}
-	return decodeDay(key, b, n, lim, e.zdec)
+	d, err := decodeDay(key, b, n, lim, e.zdec)
+	return d, ok, err
 }
 
 // loadInto reads the segment of day n into ds, whose sealed index it
 // becomes. The write lock, or the read lock and sealMu, is held.
 func (e *Engine) loadInto(ctx context.Context, n int32, ds *dayState) error {
-	d, err := e.loadDay(ctx, n, ds.segKey)
+	d, whole, err := e.loadDay(ctx, n, ds)
 	if err != nil {
 		return err
 	}
 	ds.sealed, ds.segFullIDs, ds.activeOnly = d, d.fullIDs, nil
+	if whole {
+		ds.wholeKey = ds.segKey
+	}
 	return nil
 }
 
@@ -414,10 +422,11 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 // dayLoad is a day that preload reads: its segment, if d is nil, then the
 // request ids of the sealed day.
 type dayLoad struct {
-	n   int32
-	ds  *dayState
-	key string
-	d   *day
+	n     int32
+	ds    *dayState
+	key   string
+	whole bool // key is of format v1 or v2 (dayState.wholeKey)
+	d     *day
 }
 
 // unready returns the days events are pinned to whose segment is not in
@@ -433,7 +442,7 @@ func unready(events []normEvent) []dayLoad {
 		if slices.ContainsFunc(loads, func(l dayLoad) bool { return l.ds == ds }) {
 			continue // a batch spans a few days: a short scan
 		}
-		loads = append(loads, dayLoad{n: events[i].day, ds: ds, key: ds.segKey, d: ds.sealed})
+		loads = append(loads, dayLoad{n: events[i].day, ds: ds, key: ds.segKey, whole: ds.wholeKey == ds.segKey, d: ds.sealed})
 	}
 	return loads
 }
@@ -445,7 +454,7 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 	for i := range loads {
 		l := &loads[i]
 		if l.d == nil {
-			d, err := e.readDay(ctx, l.n, l.key, lim)
+			d, whole, err := e.readDay(ctx, l.n, l.key, l.whole, lim)
 			if err != nil {
 				return err
 			}
@@ -453,6 +462,9 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 			e.mu.Lock()
 			if ds := l.ds; ds.sealed == nil && ds.open == nil && ds.segKey == l.key {
 				ds.sealed, ds.segFullIDs, ds.activeOnly = d, d.fullIDs, nil
+				if whole {
+					ds.wholeKey = l.key
+				}
 				e.hold(ds)
 			}
 			e.mu.Unlock()

@@ -178,7 +178,7 @@ func (e *Engine) carryDays(s *Engine) {
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	for n, ds := range s.days {
-		if old := e.days[n]; old != nil && old.evictable() && old.segKey == ds.segKey && ds.sealed == nil && ds.open == nil {
+		if old := e.days[n]; old != nil && old.sealed != nil && old.evictable() && old.segKey == ds.segKey && ds.sealed == nil && ds.open == nil {
 			ds.sealed, ds.segFullIDs = old.sealed, old.segFullIDs
 			s.hold(ds)
 		}

@@ -522,9 +522,15 @@ type dayState struct {
 	segFullIDs bool
 	logOff     int // offset of the log section in segKey, when this engine wrote it
 	// activeOnly, while sealed is nil, is the day's active set as read
-	// alone from the segment activeKey (storedActive).
+	// alone from segKey (storedActive): set only while the day has no
+	// change nor sealed index, and dropped when it loads (loadInto, ready)
+	// or is evicted, so before segKey can change (a checkpoint writes only
+	// days whose sealed index is in memory, unsaved: not evictable).
 	activeOnly *roaring.Bitmap
-	activeKey  string
+	// wholeKey is segKey once a read found it of format v1 or v2: it is
+	// read whole, not by ranges (segrange.go), whose first read would
+	// find no section checksums again after every eviction.
+	wholeKey string
 }
 
 // meta is what the store records about itself.

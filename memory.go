@@ -32,10 +32,11 @@ type residents struct {
 	tail      *dayState // least recently used, evicted first
 }
 
-// MemoryUsage reports the sealed days an engine holds in memory.
+// MemoryUsage reports the days an engine holds in memory: their sealed
+// index, or only their active set read alone from a segment.
 type MemoryUsage struct {
 	Limit     int64  // Options.MemoryLimit, in bytes
-	Days      int    // sealed days in memory
+	Days      int    // days in memory: sealed, or holding only an active set read alone (storedActive)
 	Bytes     int64  // heap they hold, about, in bytes (as of their last use)
 	Evictions uint64 // days dropped from memory since Open, to be read again when needed
 }

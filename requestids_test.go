@@ -45,9 +45,8 @@ func TestDuplicatesRefusedAtEveryAge(t *testing.T) {
 		t.Helper()
 		n := dayOf(time.Date(2025, 3, d, 0, 0, 0, 0, time.UTC), time.UTC)
 		e.mu.RLock()
-		key := e.days[n].segKey
+		sd, _, err := e.loadDay(ctx, n, e.days[n])
 		e.mu.RUnlock()
-		sd, err := e.loadDay(ctx, n, key)
 		if err != nil {
 			t.Fatal(err)
 		}

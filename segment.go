@@ -31,7 +31,10 @@ import (
 // the checksums let a reader trust the sections it reads alone: on a store
 // that reads ranges, a day's active set, or its index without its log
 // (segrange.go). Format v2 (frame version segmentV2Version), read only: v3
-// without the section and head checksums. Format v1 (frame version
+// without the section and head checksums, its sections in the directory's
+// order (the active users after the users, sectionLayout), and its event
+// log's blocks of rows (logblock.Rows, not cut into columns: logsegment.go).
+// Format v1 (frame version
 // frameVersion), read only: day | combos | the code columns, the counts
 // and the users as above but plain | active users, length-prefixed |
 // request ids: count (uvarint), then every hash | event log.
@@ -115,6 +118,23 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 		secs[secRequestIDs] = binary.LittleEndian.AppendUint64(secs[secRequestIDs], id)
 	}
 
+	b := segmentSectionsFrame(n, combos, allIDs, &secs, &plain)
+	log, err := encodeLog(l, enc.log)
+	if err != nil {
+		return nil, 0, err
+	}
+	off := len(b)
+	b = appendUvarint(b, uint64(len(log)))
+	b = append(b, log...)
+	return sealFrame(b), off, nil
+}
+
+// segmentSectionsFrame returns the start of the segment frame of day n
+// with combos combinations, up to its log section: the head (allIDs, each
+// section's length, uncompressed length plain for a zstd section, and
+// checksum, then the head's checksum) and the sections secs in their
+// layout.
+func segmentSectionsFrame(n int32, combos uint32, allIDs bool, secs *[segmentSections][]byte, plain *[segmentSections]int) []byte {
 	b := newFrame(kindSegment)
 	b = appendVarint(b, int64(n))
 	b = appendUvarint(b, uint64(combos))
@@ -130,14 +150,7 @@ func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) 
 	for _, s := range sectionLayout(segmentVersion) {
 		b = append(b, secs[s]...)
 	}
-	log, err := encodeLog(l, enc.log)
-	if err != nil {
-		return nil, 0, err
-	}
-	off := len(b)
-	b = appendUvarint(b, uint64(len(log)))
-	b = append(b, log...)
-	return sealFrame(b), off, nil
+	return b
 }
 
 // isZstdSection reports whether section s is a zstd frame.

@@ -14,17 +14,21 @@ import (
 // Ranged reads of format v3 segments, on a store that implements
 // store.RangeGetter: the head (day, combinations, directory, checksums)
 // and the active set laid out after it first, in one read, then only the
-// sections a use needs, each checked against its checksum. A day's index is read without its event log (read whole, and
-// checked by the frame's checksum, when first needed: day.events), and
-// unfiltered activity reads only the day's active set. Segments of format
-// v1 and v2 have no section checksums: they are read whole.
+// sections a use needs, each checked against its checksum. A day's index
+// is read without its event log (read whole, and checked by the frame's
+// checksum, when first needed: day.events), and unfiltered activity reads
+// only the day's active set. A read that comes back shorter than asked is
+// continued until a read returns nothing (readRest). Segments of format
+// v1 and v2 have no section checksums: they are read whole, at once after
+// the first read of a day finds one (dayState.wholeKey).
 
 // headProbe is the bytes of a segment a ranged read takes first: more
 // than any head (day, combinations and flag at most 16 bytes, each
 // section's entry at most 24, the head's checksum 4), and, right after it,
-// the active set of a day of up to about half a million active users (8
-// KiB per 65,536 users at most, a roaring bitmap container): one read
-// holds both.
+// the active set of a day whose active users' ids are below about half a
+// million (a roaring bitmap takes at most 8 KiB per 65,536 user ids, a
+// bitmap container, however many of them are active): one read holds
+// both. A larger set is read by a second range.
 const headProbe = 64 << 10
 
 // errNotRanged reports a segment of a format without section checksums:
@@ -69,9 +73,9 @@ func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *
 		n += dir.lens[s]
 	}
 	b := head[min(off, len(head)):min(off+n, len(head))]
-	if len(b) < n && len(head) == headProbe { // the segment goes on past head
+	if len(b) < n { // past head: the segment goes on, or is truncated
 		var err error
-		if b, err = rg.GetRange(ctx, key, int64(off), int64(n)); err != nil {
+		if b, err = readRest(ctx, rg, key, off, n, b); err != nil {
 			return secs, err
 		}
 	}
@@ -84,6 +88,23 @@ func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *
 		r.checkSection(dir, s, secs[s])
 	}
 	return secs, r.err
+}
+
+// readRest returns the n bytes of the value under key from offset off,
+// of which b holds the first: it reads the rest, again while a read
+// returns fewer bytes than asked but some (a store may return less than
+// asked before the value ends), and stops short at a read returning
+// none, the value's end.
+func readRest(ctx context.Context, rg store.RangeGetter, key string, off, n int, b []byte) ([]byte, error) {
+	b = append(make([]byte, 0, n), b...)
+	for len(b) < n {
+		more, err := rg.GetRange(ctx, key, int64(off+len(b)), int64(n-len(b)))
+		if err != nil || len(more) == 0 {
+			return b, err
+		}
+		b = append(b, more[:min(len(more), n-len(b))]...)
+	}
+	return b, nil
 }
 
 // rangedIndex reads the index of day n from its format v3 segment under
@@ -166,20 +187,21 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
-	if ds == nil || ds.dirty || ds.sealed != nil || ds.segKey == "" {
+	if ds == nil || ds.dirty || ds.sealed != nil || ds.segKey == "" || ds.wholeKey == ds.segKey {
 		return nil, nil
 	}
-	if ds.activeOnly == nil || ds.activeKey != ds.segKey {
+	if ds.activeOnly == nil {
 		s, err := rangedActive(ctx, rg, ds.segKey, n, e.userCount())
 		switch {
 		case errors.Is(err, errNotRanged):
+			ds.wholeKey = ds.segKey
 			return nil, nil
 		case errors.Is(err, store.ErrNotFound):
 			return nil, e.missing(ctx, ds.segKey, err)
 		case err != nil:
 			return nil, err
 		}
-		ds.activeOnly, ds.activeKey = s, ds.segKey
+		ds.activeOnly = s
 		e.loads.active.Add(1)
 	}
 	e.hold(ds)

@@ -68,6 +68,9 @@ func TestRangedSegment(t *testing.T) {
 	if !sameIndex(d, whole) || d.logOff != whole.logOff {
 		t.Fatal("the ranged index differs from the whole one")
 	}
+	if d, err := rangedIndex(ctx, cappedStore{s}, "seg", n, lim, e.zdec); err != nil || !sameIndex(d, whole) {
+		t.Fatalf("read from a store returning at most %d bytes a range: %v", cappedRange, err)
+	}
 	dir, off, _, err := rangedHead(ctx, s, "seg", n)
 	if err != nil {
 		t.Fatal(err)
@@ -188,12 +191,35 @@ func TestRangedSegmentPastHead(t *testing.T) {
 	if err != nil || !active.Equals(whole.active) {
 		t.Fatalf("the ranged active set differs from the whole one (%v)", err)
 	}
+	capped := cappedStore{m}
+	if d, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec); err != nil || !sameIndex(d, whole) {
+		t.Fatalf("read from a store returning at most %d bytes a range: %v", cappedRange, err)
+	}
+	if active, err := rangedActive(ctx, capped, "seg", n, lim.users); err != nil || !active.Equals(whole.active) {
+		t.Fatalf("active set read from a store returning at most %d bytes a range: %v", cappedRange, err)
+	}
 	flipped := bytes.Clone(seg)
 	flipped[headProbe+50] ^= 0x10
 	if _, err := read(flipped); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("a byte flipped past the first read: %v", err)
 	}
-	if _, err := read(seg[:headProbe+50]); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("cut past the first read: %v", err)
+	for _, cut := range []int{headProbe + 50, 2 * cappedRange, 2*cappedRange + 7} {
+		if _, err := read(seg[:cut]); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		if _, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("cut at %d, from a store returning at most %d bytes a range: %v", cut, cappedRange, err)
+		}
 	}
+}
+
+// cappedRange is the most bytes cappedStore returns a GetRange.
+const cappedRange = 4 << 10
+
+// cappedStore returns fewer bytes than asked when the value goes on, as a
+// store may (a network store's partial response).
+type cappedStore struct{ *store.Memory }
+
+func (s cappedStore) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	return s.Memory.GetRange(ctx, key, off, min(n, cappedRange))
 }

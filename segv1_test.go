@@ -15,6 +15,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/insightslab/insights"
@@ -34,11 +36,9 @@ func v1FixtureGen() *durGen {
 func TestOpenFormatV1Store(t *testing.T) { testOpenFixture(t, "v1store", 2) }
 func TestOpenFormatV2Store(t *testing.T) { testOpenFixture(t, "v2store", 3) }
 
-// testOpenFixture opens the store of testdata/fixture, whose segments are
-// of frame version v.
-func testOpenFixture(t *testing.T, fixture string, v byte) {
+// putFixture puts into s the keys of testdata/fixture, one file per key.
+func putFixture(t *testing.T, s store.Store, fixture string) {
 	ctx := context.Background()
-	s := store.NewMemory()
 	root := filepath.Join("testdata", fixture)
 	err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
@@ -54,6 +54,14 @@ func testOpenFixture(t *testing.T, fixture string, v byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testOpenFixture opens the store of testdata/fixture, whose segments are
+// of frame version v.
+func testOpenFixture(t *testing.T, fixture string, v byte) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	putFixture(t, s, fixture)
 	if got := segmentVersions(t, s); got[v] == 0 || len(got) != 1 {
 		t.Fatalf("the fixture's segments by frame version: %v, want only version %d", got, v)
 	}
@@ -109,4 +117,61 @@ func segmentVersions(t *testing.T, s store.Store) map[byte]int {
 		out[b[5]]++
 	}
 	return out
+}
+
+// readCounting counts the reads of day segments: whole and by ranges.
+type readCounting struct {
+	*store.Memory
+	gets, ranges atomic.Int64
+}
+
+func (c *readCounting) Get(ctx context.Context, key string) ([]byte, error) {
+	if strings.HasPrefix(key, "days/") {
+		c.gets.Add(1)
+	}
+	return c.Memory.Get(ctx, key)
+}
+
+func (c *readCounting) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	c.ranges.Add(1)
+	return c.Memory.GetRange(ctx, key, off, n)
+}
+
+// TestOpenFormatV2ReadsWhole: on a store that reads ranges, a day whose
+// segment is of format v2 is tried by a range once, the first time it is
+// read, then read whole: evicted (a memory limit of 1 byte) and read
+// again, by an unfiltered query (its active set alone) or a filtered one
+// (its index), it costs one whole read and no range.
+func TestOpenFormatV2ReadsWhole(t *testing.T) {
+	ctx := context.Background()
+	ios := insights.Eq(insights.DimOS, "iOS")
+	for j, first := range []insights.Filter{{}, ios} {
+		s := &readCounting{Memory: store.NewMemory()} // afresh: Close rewrites days in format v3
+		putFixture(t, s.Memory, "v2store")
+		segments, err := s.List(ctx, "days/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := insights.Open(ctx, s, &insights.Options{Now: durClock, MemoryLimit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.ranges.Store(0)
+		for i, f := range []insights.Filter{first, {}, ios, {}, ios} {
+			s.gets.Store(0)
+			before := s.ranges.Load()
+			if _, err := e.Query(ctx, insights.Query{Metric: insights.ActiveUsers, Granularity: insights.Total, From: durDate(0), To: durDate(durDays), Filter: f}); err != nil {
+				t.Fatal(err)
+			}
+			if g, r := s.gets.Load(), s.ranges.Load()-before; g == 0 || i >= 3 && r != 0 {
+				t.Fatalf("round %d, query %d (again): v2 segments read by %d Gets and %d GetRanges, want some and none", j, i, g, r)
+			}
+		}
+		if r := s.ranges.Load(); r > int64(len(segments)) {
+			t.Fatalf("round %d: %d GetRanges of %d v2 segments, want one at most each", j, r, len(segments))
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

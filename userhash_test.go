@@ -205,7 +205,7 @@ func writeIDHashCatalog(t *testing.T, e *Engine, s store.Store) string {
 		if ds.sealed != nil {
 			active = ds.sealed.active
 		} else {
-			d, err := e.loadDay(context.Background(), n, ds.segKey)
+			d, _, err := e.loadDay(context.Background(), n, ds)
 			if err != nil {
 				t.Fatal(err)
 			}
