@@ -15,26 +15,21 @@ import (
 	"github.com/insightslab/insights/store"
 )
 
-// segmentGate is a Store whose second and later Gets of a day segment
-// wait, once armed, until open is closed: the first loads the day's index
-// (under the engine's read lock), the second its event log (a rebuild
-// reads it holding no engine lock).
+// segmentGate is a Store whose Gets of a day segment wait, once armed,
+// until open is closed. A store that reads ranges (store.Memory) has the
+// engine read a day's index by ranges (under the engine's read lock) and
+// Get the whole segment only for its event log (a rebuild reads it
+// holding no engine lock): only the latter waits.
 type segmentGate struct {
 	*store.Memory
 	armed   bool
 	open    chan struct{}
 	blocked chan struct{} // closed when a Get first waits
 	once    sync.Once
-	mu      sync.Mutex
-	gets    map[string]int
 }
 
 func (s *segmentGate) Get(ctx context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	s.gets[key]++
-	n := s.gets[key]
-	s.mu.Unlock()
-	if s.armed && strings.HasPrefix(key, "days/") && n > 1 {
+	if s.armed && strings.HasPrefix(key, "days/") {
 		s.once.Do(func() { close(s.blocked) })
 		<-s.open
 	}
@@ -42,7 +37,7 @@ func (s *segmentGate) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func newSegmentGate() *segmentGate {
-	return &segmentGate{Memory: store.NewMemory(), open: make(chan struct{}), blocked: make(chan struct{}), gets: map[string]int{}}
+	return &segmentGate{Memory: store.NewMemory(), open: make(chan struct{}), blocked: make(chan struct{})}
 }
 
 // within fails the test if f has not returned after a minute: a
