@@ -401,7 +401,7 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 		}
 	}
 	for {
-		loads := unready(events)
+		loads := unready(e.days, events)
 		lim := e.dayLimits()
 		e.mu.Unlock()
 		if len(loads) == 0 {
@@ -430,13 +430,15 @@ type dayLoad struct {
 }
 
 // unready returns the days events are pinned to whose segment is not in
-// memory, or whose sealed index lacks request ids, with no builder open.
+// memory, or whose sealed index lacks request ids, with no builder open;
+// not those that retention dropped since they were pinned (days no
+// longer holds them: apply starts such a day anew, as before preload).
 // The write lock is held.
-func unready(events []normEvent) []dayLoad {
+func unready(days map[int32]*dayState, events []normEvent) []dayLoad {
 	var loads []dayLoad
 	for i := range events {
 		ds := events[i].pinned
-		if ds == nil || ds.open != nil || ds.sealed != nil && ds.sealed.idsAtHand() {
+		if ds == nil || days[events[i].day] != ds || ds.open != nil || ds.sealed != nil && ds.sealed.idsAtHand() {
 			continue
 		}
 		if slices.ContainsFunc(loads, func(l dayLoad) bool { return l.ds == ds }) {
@@ -456,6 +458,12 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 		if l.d == nil {
 			d, whole, err := e.readDay(ctx, l.n, l.key, l.whole, lim)
 			if err != nil {
+				e.mu.Lock()
+				gone := e.days[l.n] != l.ds || l.ds.segKey != l.key
+				e.mu.Unlock()
+				if gone { // dropped by retention, or written anew, meanwhile: preload looks again
+					continue
+				}
 				return err
 			}
 			l.d = d
@@ -720,7 +728,8 @@ func (e *Engine) Flush(ctx context.Context) error {
 // the changed days' builders and encode the catalog as of the last log
 // record applied, and to commit what it wrote. In between it seals each
 // frozen day holding no lock (sealing.go), latest day first, and takes the
-// write lock once a day to swap the sealed index in; then it encodes and
+// write lock to swap the sealed index in (and once per 1,024 events kept
+// aside for the day meanwhile, to add them back); then it encodes and
 // writes the day's segment, holding none. Meanwhile Adds and queries go
 // on, waiting only for those swaps: an Add to a frozen day is kept aside
 // until its swap, and a query of a frozen day seals it itself, if the

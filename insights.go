@@ -215,8 +215,9 @@
 // the days, and wait for it only when the log it has not covered passes
 // four times CheckpointBytes; Flush, Close and Erase wait for it, then
 // write theirs. It holds the engine's locks only briefly: to freeze the
-// changed days' builders and encode the catalog, to swap each day's
-// sealed index in, and to commit. An Add to a day it has frozen is
+// changed days' builders and encode the catalog (the first after Open
+// decodes the catalog's users there: userload.go), to swap each day's
+// sealed index in (once per 1,024 events kept aside), and to commit. An Add to a day it has frozen is
 // deduplicated against the frozen builder and kept aside until the swap;
 // a query of such a day seals it first (a day is sealed once, by whichever
 // comes first). An Add to a day not in memory, or beyond the dedupe

@@ -39,6 +39,9 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 	if len(e.sketches.stale) == 0 {
 		return nil
 	}
+	if err := e.loadUsers(ctx); err != nil { // the rebuild hashes the users' keys
+		return err
+	}
 	days := slices.Sorted(maps.Keys(e.sketches.stale))
 	_, err := e.rebuildSketches(days, func(n int32) (*roaring.Bitmap, error) {
 		ds := e.days[n]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -365,5 +366,50 @@ func BenchmarkCatalogUsers(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+	}
+}
+
+// TestLazyUsersStaleSketch: on a writer that has not decoded its users, a
+// catalog's day sketch that does not decode is rebuilt from the day's
+// exact set by the first approximate query, which hashes the users' keys:
+// it decodes them first (it indexed the empty key list, and panicked
+// holding the write lock, before), and answers as an engine that had.
+func TestLazyUsersStaleSketch(t *testing.T) {
+	ctx := context.Background()
+	_, s := lazyFixture(t)
+	from, to := DateOf(lazyStart, time.UTC), DateOf(lazyStart.AddDate(0, 0, 35), time.UTC)
+	q := Query{Metric: ActiveUsers, From: from, To: to, Granularity: Week, Approximate: true}
+	var answers [2][]Row
+	for i, decodeFirst := range []bool{true, false} {
+		e, err := Open(ctx, s, lazyOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if decodeFirst {
+			if _, err := e.Users(ctx, Query{Metric: NewUsers, From: from, To: to}); err != nil {
+				t.Fatal(err)
+			}
+		} else if lazyDecoded(t, e) {
+			t.Fatal("decoded at Open")
+		}
+		e.mu.Lock()
+		for n := range e.sketches.raw {
+			e.sketches.raw[n] = []byte{0xff, 0xff, 0xff} // a sketch that does not decode
+		}
+		e.mu.Unlock()
+		res, err := e.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) == 0 {
+			t.Fatal("no rows")
+		}
+		answers[i] = res.Rows
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(answers[0], answers[1]) {
+		t.Errorf("users decoded first: %v; decoded by the rebuild: %v", answers[0], answers[1])
 	}
 }
