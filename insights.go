@@ -225,8 +225,9 @@
 // before it applies its batch. Open replays the log written after
 // the last checkpoint; day segments load lazily, when a query or a late
 // event first needs their day, so reopening a long history is cheap. The
-// catalog (dictionaries, user keys, per-user days, sketches) is read whole
-// at Open. store/FORMAT.md describes the files and the protocols.
+// catalog is read at Open; its sketches are decoded at the first
+// approximate query, and a writer decodes its user keys and per-user days
+// at the first operation that needs them (userload.go). store/FORMAT.md describes the files and the protocols.
 //
 // Recovery never guesses: a store whose manifest or metadata is missing
 // beside other files, whose log has a gap, or whose files fail their checks
