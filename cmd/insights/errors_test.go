@@ -81,17 +81,28 @@ func TestBadInputExitsOneNamingWhatIsWrong(t *testing.T) {
 	}
 }
 
+// TestCorruptStoreExitsTwo: a damaged file is reported, naming it, by the
+// command that reads the damaged part. A day segment is read in parts
+// (store/FORMAT.md: each section, and the head, has its own checksum):
+// active users read its head and active set, the sign-in log its event
+// log, the latter half of the segment.
 func TestCorruptStoreExitsTwo(t *testing.T) {
+	query := []string{"query", "-metric", "activeUsers", "-from", "2023-09-01", "-to", "2023-10-01"}
 	for _, c := range []struct {
 		name    string
 		file    string // under the store, see store/FORMAT.md
 		corrupt func([]byte) []byte
+		args    []string // the command, but -store
 	}{
-		{"truncated meta.json", "meta.json", func(b []byte) []byte { return b[:len(b)/2] }},
-		{"a day segment with a flipped byte", "days/2023-09-20", func(b []byte) []byte {
-			b[len(b)/2] ^= 0xff
+		{"truncated meta.json", "meta.json", func(b []byte) []byte { return b[:len(b)/2] }, query},
+		{"a day segment with a flipped byte in its head", "days/2023-09-20", func(b []byte) []byte {
+			b[8] ^= 0xff
 			return b
-		}},
+		}, query},
+		{"a day segment with a flipped byte in its log", "days/2023-09-20", func(b []byte) []byte {
+			b[len(b)-len(b)/4] ^= 0xff
+			return b
+		}, []string{"signins", "-from", "2023-09-20", "-to", "2023-09-21"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := smallStore(t)
@@ -110,7 +121,7 @@ func TestCorruptStoreExitsTwo(t *testing.T) {
 			if err := os.WriteFile(path, c.corrupt(b), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			r := cmd(t, "query", "-store", dir, "-metric", "activeUsers", "-from", "2023-09-01", "-to", "2023-10-01")
+			r := cmd(t, append([]string{c.args[0], "-store", dir}, c.args[1:]...)...)
 			if r.code != exitInternal || !strings.Contains(r.stderr, "corrupt") || !strings.Contains(r.stderr, c.file) {
 				t.Errorf("exit %d, want %d naming %s; stderr:\n%s", r.code, exitInternal, c.file, r.stderr)
 			}
