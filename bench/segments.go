@@ -64,8 +64,9 @@ func measureSegments(ctx context.Context, st store.Store) (segmentParts, error) 
 
 func (p *segmentParts) add(b []byte) error {
 	if len(b) < 10 || string(b[:4]) != "INSI" || b[4] != 'S' || b[5] != 3 && b[5] != 4 {
-		return fmt.Errorf("not a segment frame of format v2 (frame version 3 or 4)")
+		return fmt.Errorf("not a segment frame of format v2 or v3 (frame version 3 or 4)")
 	}
+	v3 := b[5] == 4 // a CRC-32C per section and over the head; the active users laid first
 	body := b[6 : len(b)-4]
 	pos := 0
 	bad := false
@@ -90,7 +91,8 @@ func (p *segmentParts) add(b []byte) error {
 	uv()    // combinations
 	skip(1) // request ids complete
 	// The directory: per section its length, and for the zstd frames (the
-	// code columns, the counts and the users) the length they hold.
+	// code columns, the counts and the users) the length they hold; in
+	// format v3 each section's checksum, then the head's.
 	dims := indexedDimensions()
 	lens := make([]uint64, dims+4)
 	for s := range lens {
@@ -98,15 +100,22 @@ func (p *segmentParts) add(b []byte) error {
 		if s < dims+2 {
 			uv()
 		}
+		if v3 {
+			skip(4)
+		}
 	}
-	for _, n := range lens[:dims] {
+	if v3 {
+		skip(4)
+	}
+	cols, idx := pos-head, 0 // the columns' part counts the directory
+	for s, n := range lens {
 		skip(n)
+		if s < dims {
+			cols += int(n)
+		} else {
+			idx += int(n)
+		}
 	}
-	cols := pos - head
-	for _, n := range lens[dims:] {
-		skip(n)
-	}
-	idx := pos - head - cols
 	logStart := pos
 	skip(uv())
 	if bad || pos != len(body) {
