@@ -1,5 +1,5 @@
 // Package frame owns the envelope of every file the engine writes through
-// its store (store/FORMAT.md, "frames"):
+// its store (store/FORMAT.md, "Frames"):
 //
 //	magic "INSI" | kind (1 byte) | version (1 byte) | body | CRC-32C of all before (4 bytes, little-endian)
 //

@@ -93,6 +93,7 @@ func TestReader(t *testing.T) {
 	r = Reader{Body: []byte{2, 1, 1, 'a'}}
 	r.Flag()
 	first := r.Err
+	r.Fail("a second error")
 	if r.Uvarint() != 0 || r.String(9) != "" || r.Flag() || r.End() != first {
 		t.Fatalf("reads after an error: the first error does not stick (%v)", r.Err)
 	}

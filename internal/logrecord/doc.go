@@ -1,5 +1,6 @@
 // Package logrecord encodes and decodes a log record: the fields of one
-// event that the day index does not hold (store/FORMAT.md, "log record").
+// event that the day index does not hold (store/FORMAT.md, "Event log
+// record").
 // A record is carried in a log frame (internal/wal) and, once its day is
 // sealed, in the blocks of the segment's event log (internal/logblock):
 //

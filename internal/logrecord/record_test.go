@@ -35,7 +35,9 @@ func decode(t *testing.T, b []byte) *Record {
 func TestRoundTrip(t *testing.T) {
 	noPlace := full()
 	noPlace.Latitude, noPlace.Longitude = 0, 0
-	for _, want := range []*Record{full(), noPlace, {}} {
+	longest := full()
+	longest.Text[UserAgent] = strings.Repeat("u", testLimits.Field)
+	for _, want := range []*Record{full(), noPlace, longest, {}} {
 		b := Append(nil, want)
 		if got := decode(t, b); !reflect.DeepEqual(got, want) {
 			t.Errorf("got %+v, want %+v", got, want)
@@ -137,6 +139,7 @@ func FuzzPlace(f *testing.F) {
 	f.Add(Append(nil, &Record{Text: [NumText]string{IP: "203.0.113.7"}, Latitude: 48.85, Longitude: 2.35,
 		Steps: []Step{{Method: "Password", Succeeded: true}}, MFAPolicies: []string{"p"}}))
 	f.Add(Append(nil, &Record{Text: [NumText]string{IP: "2001:db8::1"}}))
+	f.Add(Append(nil, full()))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ip, lat, lon := Place(b, testLimits)

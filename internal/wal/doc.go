@@ -1,6 +1,6 @@
 // Package wal encodes and decodes the records of the engine's write-ahead
-// log (store/FORMAT.md, "log records"), each a frame (internal/frame)
-// stored under "wal/<sequence>":
+// log (store/FORMAT.md, "Log record" and "Erase record"), each a frame
+// (internal/frame) stored under "wal/<sequence>".
 //
 // A log frame (kind 'W') holds one group of batches committed together, as
 // validated events in the order they were applied:
