@@ -21,8 +21,8 @@ var recText = map[Dimension]int{
 	DimIP: logrecord.IP, DimCity: logrecord.City, DimState: logrecord.State,
 }
 
-// stackSteps is how many steps and CA policies a record is encoded and
-// decoded through without allocating for them.
+// stackSteps is how many steps and CA policies a record is encoded
+// through without allocating for them.
 const stackSteps = 4
 
 // encodeRecord returns the log record of a validated event.
@@ -33,7 +33,7 @@ func encodeRecord(ev *Event) string {
 	}
 	var steps [stackSteps]logrecord.Step
 	var cas [stackSteps]logrecord.Policy
-	r := logrecord.Record{
+	r := logrecord.Record[logrecord.Step, logrecord.Policy]{
 		Text: [logrecord.NumText]string{ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID,
 			ip, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName},
 		Steps: steps[:0], MFAPolicies: ev.MFAPolicies, CAPolicies: cas[:0],
@@ -62,31 +62,24 @@ func recordText(rec []byte, i int) string {
 // decodeRecord fills ev's log fields from rec, in loc. Errors wrap
 // ErrCorrupt and name key.
 func decodeRecord(key string, rec []byte, ev *Event, loc *time.Location) error {
-	var steps [stackSteps]logrecord.Step
-	var cas [stackSteps]logrecord.Policy
-	r := logrecord.Record{Steps: steps[:0], CAPolicies: cas[:0]}
-	err := logrecord.Decode(key, rec, recordLimits, &r)
+	r, err := logrecord.Decode(key, rec, recordLimits, func(s logrecord.Step) AuthStep {
+		a := AuthStep{Method: s.Method, Succeeded: s.Succeeded, ResultDetail: s.ResultDetail, Requirement: s.Requirement}
+		if s.Time != 0 {
+			a.Time = time.Unix(0, s.Time).In(loc)
+		}
+		return a
+	}, func(p logrecord.Policy) PolicyResult { return PolicyResult{Name: p.Name, Result: p.Result} })
 	t := &r.Text
 	ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID = t[0], t[1], t[2], t[3], t[4]
 	ev.IP, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName = t[5], t[6], t[7], t[8], t[9]
-	if len(r.Steps) > 0 {
-		ev.AuthDetails = make([]AuthStep, len(r.Steps))
-		for i, s := range r.Steps {
-			a := &ev.AuthDetails[i]
-			if s.Time != 0 {
-				a.Time = time.Unix(0, s.Time).In(loc)
-			}
-			a.Method, a.Succeeded, a.ResultDetail, a.Requirement = s.Method, s.Succeeded, s.ResultDetail, s.Requirement
-		}
+	if r.Steps != nil {
+		ev.AuthDetails = r.Steps
 	}
-	if len(r.MFAPolicies) > 0 {
+	if r.MFAPolicies != nil {
 		ev.MFAPolicies = r.MFAPolicies
 	}
-	if len(r.CAPolicies) > 0 {
-		ev.CAPolicies = make([]PolicyResult, len(r.CAPolicies))
-		for i, p := range r.CAPolicies {
-			ev.CAPolicies[i] = PolicyResult{Name: p.Name, Result: p.Result}
-		}
+	if r.CAPolicies != nil {
+		ev.CAPolicies = r.CAPolicies
 	}
 	if r.Latitude != 0 || r.Longitude != 0 {
 		ev.Latitude, ev.Longitude = r.Latitude, r.Longitude

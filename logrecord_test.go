@@ -9,7 +9,7 @@ import (
 
 // TestRecordEvent: an event's log fields come back from its record as they
 // were given (times in the engine's zone, the IP in one spelling), more
-// steps and policies than are decoded on the stack included; recordPlace
+// steps and policies than are encoded on the stack included; recordPlace
 // reads its place.
 func TestRecordEvent(t *testing.T) {
 	loc := time.FixedZone("UTC+2", 2*3600)

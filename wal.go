@@ -17,7 +17,7 @@ func appendEvent(b []byte, n *normEvent) []byte {
 
 // decodeWAL decodes the log frame stored under key.
 func decodeWAL(key string, b []byte) ([]normEvent, error) {
-	return wal.Decode(key, b, walLimits, func(n *normEvent, ev *wal.Event) {
+	return wal.Decode(key, b, walLimits, func(n *normEvent, ev wal.Event) {
 		n.day, n.time, n.key, n.requestID, n.activity, n.rec = ev.Day, ev.Time, ev.Key, ev.RequestID, ev.Activity, ev.Record
 		copy(n.vals[:], ev.Values)
 	})

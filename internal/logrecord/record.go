@@ -22,12 +22,15 @@ const (
 	NumText
 )
 
-// Record is a decoded log record.
-type Record struct {
+// Record is a log record's fields, its steps of type S and CA policies of
+// type P: Step and Policy to encode, the caller's own types when decoded
+// (Decode converts each as it reads it, so a record decodes into the
+// caller's slices with no copy between).
+type Record[S, P any] struct {
 	Text                [NumText]string // by position (Principal, RequestID, ...)
-	Steps               []Step
+	Steps               []S
 	MFAPolicies         []string
-	CAPolicies          []Policy
+	CAPolicies          []P
 	Latitude, Longitude float64 // degrees; both 0 for none
 }
 
@@ -52,7 +55,7 @@ type Limits struct {
 }
 
 // Append appends the record r to b and returns it. It does not keep r.
-func Append(b []byte, r *Record) []byte {
+func Append(b []byte, r *Record[Step, Policy]) []byte {
 	for _, s := range r.Text {
 		b = frame.AppendString(b, s)
 	}
@@ -91,25 +94,26 @@ func Text(rec []byte, i, limit int) string {
 	return r.String(limit)
 }
 
-// Decode decodes rec, the record stored under key, into r within lim. The
-// strings are copies; r's slices are reused when their capacity is enough
-// (so a caller may give ones on its stack) and are nil when empty.
-func Decode(key string, rec []byte, lim Limits, r *Record) error {
+// Decode decodes rec, the record stored under key, within lim, each step
+// and CA policy through step and policy (which it does not keep). The
+// strings are copies; the slices of a record without steps or policies
+// are nil.
+func Decode[S, P any](key string, rec []byte, lim Limits, step func(Step) S, policy func(Policy) P) (Record[S, P], error) {
+	var r Record[S, P]
 	d := frame.Reader{Key: key, Body: rec}
 	for i := range r.Text {
 		r.Text[i] = d.String(lim.Field)
 	}
-	steps, cas := r.Steps, r.CAPolicies
-	r.Steps, r.MFAPolicies, r.CAPolicies = nil, nil, nil
 	if n := d.Count(lim.Steps, 5); n > 0 {
-		r.Steps = resize(steps, n)
+		r.Steps = make([]S, n)
 		for i := range r.Steps {
-			s := &r.Steps[i]
+			var s Step
 			s.Time = d.Varint()
 			s.Method = d.String(lim.Value)
 			s.Succeeded = d.Flag()
 			s.ResultDetail = d.String(lim.Field)
 			s.Requirement = d.String(lim.Value)
+			r.Steps[i] = step(s)
 		}
 	}
 	if n := d.Count(lim.Policies, 1); n > 0 {
@@ -119,16 +123,16 @@ func Decode(key string, rec []byte, lim Limits, r *Record) error {
 		}
 	}
 	if n := d.Count(lim.Policies, 2); n > 0 {
-		r.CAPolicies = resize(cas, n)
+		r.CAPolicies = make([]P, n)
 		for i := range r.CAPolicies {
-			r.CAPolicies[i] = Policy{Name: d.String(lim.Field), Result: d.String(lim.Value)}
+			p := Policy{Name: d.String(lim.Field), Result: d.String(lim.Value)}
+			r.CAPolicies[i] = policy(p)
 		}
 	}
-	r.Latitude, r.Longitude = 0, 0
 	if d.Err == nil && d.Off < len(d.Body) {
 		r.Latitude, r.Longitude = coordinate(&d, 90), coordinate(&d, 180)
 	}
-	return d.End()
+	return r, d.End()
 }
 
 // Place returns the IP address field of rec, a sub-slice of it, and its
@@ -163,14 +167,6 @@ func Place(rec []byte, lim Limits) (ip []byte, lat, lon float64) {
 	lat = math.Float64frombits(binary.LittleEndian.Uint64(r.Body[r.Off:]))
 	lon = math.Float64frombits(binary.LittleEndian.Uint64(r.Body[r.Off+8:]))
 	return ip, lat, lon
-}
-
-// resize returns s with length n, in its own array if it can hold n.
-func resize[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 // coordinate reads a latitude or longitude within [-limit, limit].

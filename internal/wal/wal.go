@@ -49,7 +49,7 @@ func Encode(count int, events []byte) []byte {
 // are reused for the next one (set copies what it keeps of them). The
 // slice is allocated once, after the count is checked against the frame's
 // size.
-func Decode[E any](key string, b []byte, lim Limits, set func(*E, *Event)) ([]E, error) {
+func Decode[E any](key string, b []byte, lim Limits, set func(*E, Event)) ([]E, error) {
 	r, err := frame.Open(key, frame.KindWAL, b)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func Decode[E any](key string, b []byte, lim Limits, set func(*E, *Event)) ([]E,
 			r.Fail("event %d has no kind, or activity without a user", i)
 		}
 		events = append(events, *new(E))
-		set(&events[len(events)-1], &ev)
+		set(&events[len(events)-1], ev)
 	}
 	return events, r.End()
 }

@@ -26,7 +26,7 @@ func testEvent(day int32, key, kind string) Event {
 }
 
 // clone copies ev and its values (Decode reuses them).
-func clone(e *Event, ev *Event) { *e = *ev; e.Values = slices.Clone(ev.Values) }
+func clone(e *Event, ev Event) { *e = ev; e.Values = slices.Clone(ev.Values) }
 
 func encode(events ...Event) []byte {
 	var body []byte
