@@ -261,7 +261,7 @@ func checkSection(r *frame.Reader, dir *segmentDir, s int, raw []byte) {
 }
 
 // decodeSections decodes the sections of a format v2 or v3 segment, secs, as its
-// readDirectory gives them. It decompresses every zstd section before it
+// directory gives them. It decompresses every zstd section before it
 // allocates anything sized by the combinations, so what it allocates is
 // at most a few times what it decompressed; what it decompresses is at
 // most what the directory gives (directory).

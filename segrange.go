@@ -28,7 +28,7 @@ import (
 // section's entry at most 24, the head's checksum 4), and, right after it,
 // the active set of a day whose active users' ids are below about half a
 // million (a roaring bitmap takes at most 8 KiB per 65,536 user ids, a
-// readActive container, however many of them are active): one read holds
+// bitmap container, however many of them are active): one read holds
 // both. A larger set is read by a second range.
 const headProbe = 64 << 10
 

@@ -14,7 +14,7 @@ import (
 // contents are mutated, then recompressed under recomputed checksums (so
 // that the decoders behind the checksums are reached), decodes by ranges
 // to an error wrapping ErrCorrupt or, when it decodes whole, to the same
-// decodeSections and active set. A read by ranges may succeed where the whole read
+// index and active set. A read by ranges may succeed where the whole read
 // fails: it does not read the log, which may disagree with the index.
 //
 // The input is a program of 5-byte steps: section, operation (set a
