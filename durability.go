@@ -74,6 +74,11 @@ func (e *Engine) load(ctx context.Context, m *manifest, logs []string) error {
 		if err := e.decodeCatalog(m.catalog, b); err != nil {
 			return err
 		}
+		if !e.lazyUsers() { // its writer may delete the users frame with the catalog
+			if err := e.loadUsers(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	for n, k := range m.segments {
 		e.days[n] = &dayState{segKey: k, saved: true}
@@ -256,7 +261,7 @@ func (e *Engine) missing(ctx context.Context, key string, err error) error {
 // lost the lease since it read m passes its own generation: the files of
 // later holders have greater ones (store.Replicas.TakeLease).
 func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (int, error) {
-	live := map[string]bool{m.catalog: true}
+	live := map[string]bool{m.catalog: true, m.usersKey(): true}
 	for _, k := range m.segments {
 		live[k] = true
 	}
@@ -725,8 +730,9 @@ func (e *Engine) Flush(ctx context.Context) error {
 
 // writeCheckpoint does Flush's work; ckMu is held. It holds the log's and
 // the days' locks (walMu, then the write lock) twice, briefly: to freeze
-// the changed days' builders and encode the catalog as of the last log
-// record applied, and to commit what it wrote. In between it seals each
+// the changed days' builders and snapshot the catalog as of the last log
+// record applied (encoded holding none: catalog.go), and to commit what it
+// wrote. In between it seals each
 // frozen day holding no lock (sealing.go), latest day first, and takes the
 // write lock to swap the sealed index in (and once per 1,024 events kept
 // aside for the day meanwhile, to add them back); then it encodes and
@@ -818,13 +824,15 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		return nil // nothing changed since the last checkpoint
 	}
 	defer func() { e.checkpointDone(gen, len(writes), start, err) }()
-	cat, err := e.encodeCatalog(ctx)
+	snap, err := e.snapshotCatalog(ctx)
 	horizon := e.horizon
 	e.mu.Unlock()
 	e.walMu.Unlock()
 	if err != nil {
 		return e.failCheckpoint(ctx, err, gen, nil)
 	}
+	cat, users := snap.encode(gen)
+	snap = nil // the copied days, not kept while the days seal
 
 	var written []string // by this attempt, removed if it fails
 	for i := range writes {
@@ -844,9 +852,14 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		w.logOff = off
 	}
 	m := manifest{gen: gen, walFrom: walSeq, horizon: horizon, catalog: catalogKey(gen), segments: segments}
-	written = append(written, m.catalog)
-	if err := e.store.Put(ctx, m.catalog, cat); err != nil {
-		return e.failCheckpoint(ctx, err, gen, written)
+	for _, f := range []struct {
+		key string
+		b   []byte
+	}{{usersKey(gen), users}, {m.catalog, cat}} { // the users before the catalog that names them
+		written = append(written, f.key)
+		if err := e.store.Put(ctx, f.key, f.b); err != nil {
+			return e.failCheckpoint(ctx, err, gen, written)
+		}
 	}
 	if e.replica != nil {
 		err = e.replica.PutLeased(ctx, e.holder, manifestKey, m.encode(), e.leaseTTL)
@@ -887,7 +900,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		e.hold(ds) // now evictable, if closed
 	}
 	if e.catalog != "" {
-		garbage = append(garbage, e.catalog)
+		garbage = append(garbage, e.catalog, usersKey(keyGen(e.catalog))) // none for a catalog of version frameVersion: its Delete does nothing
 	}
 	e.catalog, e.gen = m.catalog, gen
 	e.sketches.rehashed = false // the committed catalog has key-hash sketches

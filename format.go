@@ -16,7 +16,7 @@ import (
 
 const (
 	frameMagic   = "INSI"
-	frameVersion = 2 // of catalogs, log records, manifests, and of segments format v1
+	frameVersion = 2 // of log records, manifests, user objects, catalogs before catalogVersion, and of segments format v1
 	frameHeader  = len(frameMagic) + 2
 	frameTrailer = 4
 )
@@ -29,10 +29,16 @@ const (
 	segmentV2Version = 3
 )
 
+// catalogVersion is the frame version of the catalogs written, whose
+// users are a frame of their own (kindUsers, catalog.go); catalogs of
+// version frameVersion, the users inside, are still read.
+const catalogVersion = 3
+
 // The kinds of frame.
 const (
 	kindSegment  byte = 'S' // one day's sealed index
-	kindCatalog  byte = 'C' // dictionaries, users, per-user days, sketches
+	kindCatalog  byte = 'C' // dictionaries, user counts, deleted users, sketches
+	kindUsers    byte = 'U' // user keys and per-user days, named by a catalog
 	kindWAL      byte = 'W' // one group of batches of events
 	kindErase    byte = 'E' // a log record erasing one user, on a store with replicas
 	kindManifest byte = 'M' // the current catalog, segments and log position
@@ -43,8 +49,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // newFrame starts a frame of kind k.
 func newFrame(k byte) []byte {
 	v := byte(frameVersion)
-	if k == kindSegment {
+	switch k {
+	case kindSegment:
 		v = segmentVersion
+	case kindCatalog:
+		v = catalogVersion
 	}
 	return append([]byte(frameMagic), k, v)
 }
@@ -61,8 +70,8 @@ func openFrame(key string, k byte, b []byte) (*reader, error) {
 		return nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, k)
 	}
 	v := b[len(frameMagic)+1]
-	if v != frameVersion && (k != kindSegment || v != segmentVersion && v != segmentV2Version) {
-		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d and %d of segments)", ErrCorrupt, key, v, frameVersion, segmentV2Version, segmentVersion)
+	if v != frameVersion && (k != kindSegment || v != segmentVersion && v != segmentV2Version) && (k != kindCatalog || v != catalogVersion) {
+		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d and %d of segments, %d of catalogs)", ErrCorrupt, key, v, frameVersion, segmentV2Version, segmentVersion, catalogVersion)
 	}
 	body := b[:len(b)-frameTrailer]
 	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(body):]) {

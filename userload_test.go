@@ -305,9 +305,11 @@ func TestLazyUsersConcurrentFirstUse(t *testing.T) {
 }
 
 // BenchmarkCatalogUsers decodes the catalog of a million users with
-// 36-character keys, a tenth of them deleted: at Open as a read-only
-// engine does (eager), as a writer's Open does (lazy), and the writer's
-// first use (loadUsers, the catalog read from a memory store).
+// 36-character keys, a tenth of them deleted, as a writer's Open does
+// (open), then with its users at their first use (loadUsers, their frame
+// read from a memory store; a read-only engine does both at Open); and
+// the same catalog as written before catalogVersion (v2: the users inside,
+// read past at Open).
 func BenchmarkCatalogUsers(b *testing.B) {
 	ctx := context.Background()
 	const users = 1_000_000
@@ -325,35 +327,26 @@ func BenchmarkCatalogUsers(b *testing.B) {
 			src.deleted[uid] = n + 3
 		}
 	}
-	cat, err := src.encodeCatalog(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(cat)))
-	open := func(b *testing.B, readOnly bool) *Engine {
-		s := store.NewMemory()
-		e, err := Open(ctx, s, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Put(ctx, "cat", cat); err != nil {
-			b.Fatal(err)
-		}
-		e.readOnly = readOnly
-		return e
-	}
+	src.mu.Lock()
+	cat, frame, v2 := testCatalog(b, src, 1)
+	src.mu.Unlock()
 	for _, c := range []struct {
-		name string
-		lazy bool
-		load bool
-	}{{"eager", false, false}, {"lazy", true, false}, {"lazy+loadUsers", true, true}} {
+		name       string
+		cat, users []byte
+		load       bool
+	}{{"open", cat, frame, false}, {"open+loadUsers", cat, frame, true}, {"v2/open", v2, nil, false}, {"v2/open+loadUsers", v2, nil, true}} {
 		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.cat) + len(c.users)))
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				e := open(b, !c.lazy)
+				e, err := Open(ctx, store.NewMemory(), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				key := putCatalog(b, e.store, 1, c.cat, c.users)
 				b.StartTimer()
-				if err := e.decodeCatalog("cat", cat); err != nil {
+				if err := e.decodeCatalog(key, c.cat); err != nil {
 					b.Fatal(err)
 				}
 				if c.load {
