@@ -831,8 +831,6 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 	if err != nil {
 		return e.failCheckpoint(ctx, err, gen, nil)
 	}
-	cat, users := snap.encode(gen)
-	snap = nil // the copied days, not kept while the days seal
 
 	var written []string // by this attempt, removed if it fails
 	for i := range writes {
@@ -852,6 +850,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		w.logOff = off
 	}
 	m := manifest{gen: gen, walFrom: walSeq, horizon: horizon, catalog: catalogKey(gen), segments: segments}
+	cat, users := snap.encode(gen) // once the days are written: the snapshot is smaller than its frames
 	for _, f := range []struct {
 		key string
 		b   []byte

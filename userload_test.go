@@ -312,21 +312,7 @@ func TestLazyUsersConcurrentFirstUse(t *testing.T) {
 // read past at Open).
 func BenchmarkCatalogUsers(b *testing.B) {
 	ctx := context.Background()
-	const users = 1_000_000
-	src, err := Open(ctx, store.NewMemory(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	r := rand.New(rand.NewPCG(1, 2))
-	for u := range users {
-		uid := src.userID(fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff))
-		n := int32(20000 + u%90)
-		src.first[uid], src.last[uid], src.joined[uid] = n, n+int32(u%7), n
-		if u%10 == 0 {
-			src.deleted[uid] = n + 3
-		}
-	}
+	src := millionUsers(b)
 	src.mu.Lock()
 	cat, frame, v2 := testCatalog(b, src, 1)
 	src.mu.Unlock()
@@ -360,6 +346,27 @@ func BenchmarkCatalogUsers(b *testing.B) {
 			}
 		})
 	}
+}
+
+// millionUsers returns an engine of a million users with 36-character
+// keys, a tenth of them deleted, closed at the end of b.
+func millionUsers(b *testing.B) *Engine {
+	const users = 1_000_000
+	e, err := Open(context.Background(), store.NewMemory(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	r := rand.New(rand.NewPCG(1, 2))
+	for u := range users {
+		uid := e.userID(fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff))
+		n := int32(20000 + u%90)
+		e.first[uid], e.last[uid], e.joined[uid] = n, n+int32(u%7), n
+		if u%10 == 0 {
+			e.deleted[uid] = n + 3
+		}
+	}
+	return e
 }
 
 // TestLazyUsersStaleSketch: on a writer that has not decoded its users, a
