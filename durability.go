@@ -734,8 +734,9 @@ func (e *Engine) Flush(ctx context.Context) error {
 // record applied (encoded holding none: catalog.go), and to commit what it
 // wrote. In between it seals each
 // frozen day holding no lock (sealing.go), latest day first, and takes the
-// write lock to swap the sealed index in (and once per 1,024 events kept
-// aside for the day meanwhile, to add them back); then it encodes and
+// write lock to swap the sealed index in and add back the events kept
+// aside for the day meanwhile (holding no lock while more than 1,024 are
+// left: sealing.go); then it encodes and
 // writes the day's segment, holding none. Meanwhile Adds and queries go
 // on, waiting only for those swaps: an Add to a frozen day is kept aside
 // until its swap, and a query of a frozen day seals it itself, if the
@@ -941,18 +942,30 @@ type segmentWrite struct {
 // unfreeze opens w's day again, once the checkpoint sealed it, unless a
 // query or an erasure did meanwhile, and drops its builder if the day is
 // before yesterday (by today) and took no Add meanwhile: it is rarely
-// written again. It takes the write lock once for each unfreezeChunk
-// events kept aside.
+// written again. While more than unfreezeChunk events are kept aside for
+// the day it adds them to the builder holding no lock (addAside), then
+// takes the write lock for the last of them.
 func (e *Engine) unfreeze(w *segmentWrite, today int32) {
 	w.frozen = false
-	for done := false; !done; {
+	for {
 		e.mu.Lock()
-		if ds := w.ds; ds.sealing != w.job {
-			done = true
-		} else if done = ds.unfreeze(false, unfreezeChunk); done && !ds.dirty && w.n < today-1 {
+		ds := w.ds
+		if ds.sealing != w.job {
+			e.mu.Unlock()
+			return
+		}
+		if w.job.aside() > unfreezeChunk {
+			ds.publish()
+			pending := w.job.deferred
+			e.mu.Unlock()
+			w.job.addAside(pending)
+			continue
+		}
+		if ds.unfreeze(false); !ds.dirty && w.n < today-1 {
 			e.closeDay(ds)
 		}
 		e.mu.Unlock()
+		return
 	}
 }
 

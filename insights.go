@@ -218,7 +218,8 @@
 // changed days' builders and snapshot the catalog (the per-user days
 // copied, encoded without the locks: catalog.go; the first after Open
 // decodes the catalog's users there: userload.go), to swap each day's
-// sealed index in (once per 1,024 events kept aside), and to commit. An Add to a day it has frozen is
+// sealed index in (with the last 1,024 events kept aside at most: the
+// others are added back holding no lock), and to commit. An Add to a day it has frozen is
 // deduplicated against the frozen builder and kept aside until the swap;
 // a query of such a day seals it first (a day is sealed once, by whichever
 // comes first). An Add to a day not in memory, or beyond the dedupe
@@ -948,7 +949,7 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
 	if ds != nil {
-		ds.unfreeze(true, -1)
+		ds.unfreeze(true)
 	}
 	switch {
 	case ds == nil:
