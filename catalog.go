@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/axiomhq/hyperloglog"
@@ -12,29 +13,65 @@ import (
 	"github.com/insightslab/insights/metrics"
 )
 
-// A catalog frame (kind 'C') holds what every day's segment refers to:
+// A catalog frame (kind 'C', version frame.CatalogVersion) holds what every
+// day's segment refers to; its users are a frame of their own (kind 'U',
+// userload.go), so that Open reads a catalog of a few kilobytes instead of
+// about 50 bytes a user:
 //
 //	for each indexed dimension: overflowed (1 byte), value count (uvarint), values (strings)
-//	users (uvarint), then each user's key (string; "" for an erased user)
-//	each user's first activity day, then last activity day, then first day as a user
-//	  (activity or creation), then deletion day (varints; NoDay for none)
+//	users (uvarint), users not erased (uvarint), the users frame's key (string: usersKey of
+//	  the catalog's generation) and CRC-32C (4 bytes, little-endian: its trailer)
+//	deleted users (uvarint), each: user id as the difference from the previous one (the
+//	  first from 0; uvarint, ascending) and deletion day (varint)
 //	day sketches: count (uvarint), then each day (varint) and its HyperLogLog
 //	  serialization (length-prefixed bytes), each day once; decoded, and the week and month
 //	  sketches merged from them, at the first approximate query
 //	registration state: users (uvarint), each: user id (uvarint), methods (uvarint), each:
 //	  method code (uvarint) | time of the deciding event (varint Unix ns) | registered (1 byte)
-//	sketch hash (uvarint): sketchHashKey; absent from catalogs written before it, whose
-//	  sketches hashed dense ids (sketchHashID) and are rebuilt at Open (rehashSketches)
+//	sketch hash (uvarint): sketchHashKey
+//
+// A catalog of version frame.Version, still read and never written, holds
+// in place of the user counts, the key and the deleted users the whole
+// user section: users (uvarint), each user's key (string; "" for an erased
+// user), each user's first activity day, then last activity day, then
+// first day as a user, then deletion day (varints; NoDay for none); and
+// its sketch hash may be absent (written before the field), its sketches
+// then hashed dense ids (sketchHashID) and are rebuilt at Open
+// (rehashSketches).
+//
+// A checkpoint takes a catalogSnapshot under the engine's locks and
+// encodes it holding none: the per-user days are copied, the key slice
+// shared (only appended to, and replaced whole by an erasure), so that the
+// users, most of a large catalog, are encoded beside Adds.
 
 // catalogKey names version gen of the catalog.
 func catalogKey(gen uint64) string { return fmt.Sprintf("catalog/%016x", gen) }
 
-// encodeCatalog appends the catalog frame, decoding the users first if
-// Open left them undecoded (loadUsers). The write lock is held.
-func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
+// usersKey names the users frame of the catalog of generation gen. It
+// lies below "catalog/": it is collected with the catalogs, and a store
+// that keeps keys by prefix (pgstore) keeps it with them.
+func usersKey(gen uint64) string { return fmt.Sprintf("catalog/users/%016x", gen) }
+
+// catalogSnapshot is what a checkpoint's catalog holds, taken under the
+// engine's locks and encoded without them (encode).
+type catalogSnapshot struct {
+	head, tail []byte      // the catalog's bytes before its user counts (frame header, dictionaries) and after its deleted users
+	users      userColumns // keys nil; userKeys shared, the days copied
+	live       int
+}
+
+// snapshotCatalog takes the catalog's snapshot, decoding the users first
+// if Open left them undecoded (loadUsers). The write lock is held. Cost:
+// the four per-user day arrays copied (16 bytes a user), the dictionaries,
+// sketches and registration state encoded.
+func (e *Engine) snapshotCatalog(ctx context.Context) (*catalogSnapshot, error) {
 	if err := e.loadUsers(ctx); err != nil {
 		return nil, err
 	}
+	s := &catalogSnapshot{live: len(e.keys), users: userColumns{
+		userKeys: e.userKeys[:len(e.userKeys):len(e.userKeys)],
+		first:    slices.Clone(e.first), last: slices.Clone(e.last), joined: slices.Clone(e.joined), deleted: slices.Clone(e.deleted),
+	}}
 	b := frame.New(frame.KindCatalog)
 	for _, d := range e.dims {
 		flag := byte(0)
@@ -47,22 +84,14 @@ func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
 			b = frame.AppendString(b, v)
 		}
 	}
-	b = frame.AppendUvarint(b, uint64(len(e.userKeys)))
-	for _, k := range e.userKeys {
-		b = frame.AppendString(b, k)
-	}
-	for _, days := range [][]int32{e.first, e.last, e.joined, e.deleted} {
-		for _, n := range days {
-			b = frame.AppendVarint(b, int64(n))
-		}
-	}
+	s.head = b
 	sk := &e.sketches
 	for n := range sk.day { // a day both deferred and written to since: merged
 		if err := sk.decodeDay(n); err != nil {
 			return nil, err
 		}
 	}
-	b = frame.AppendUvarint(b, uint64(len(sk.day)+len(sk.raw)))
+	b = frame.AppendUvarint(nil, uint64(len(sk.day)+len(sk.raw)))
 	for n, raw := range sk.raw { // still as the last catalog stored them
 		b = frame.AppendVarint(b, int64(n))
 		b = frame.AppendUvarint(b, uint64(len(raw)))
@@ -87,14 +116,42 @@ func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
 			b = frame.AppendFlag(b, st.registered)
 		}
 	}
-	b = frame.AppendUvarint(b, sketchHashKey)
-	return frame.Seal(b), nil
+	s.tail = frame.AppendUvarint(b, sketchHashKey)
+	return s, nil
+}
+
+// encode returns the catalog of generation gen and its users frame. It
+// needs no lock. Cost at a million 36-byte keys: about 50 MB written.
+func (s *catalogSnapshot) encode(gen uint64) (cat, users []byte) {
+	users = encodeUsers(&s.users)
+	c := &s.users
+	b := frame.AppendUvarint(s.head, uint64(len(c.userKeys)))
+	b = frame.AppendUvarint(b, uint64(s.live))
+	b = frame.AppendString(b, usersKey(gen))
+	b = append(b, users[len(users)-frame.Trailer:]...)
+	deleted := 0
+	for _, n := range c.deleted {
+		if n != metrics.NoDay {
+			deleted++
+		}
+	}
+	b = frame.AppendUvarint(b, uint64(deleted))
+	prev := 0
+	for u, n := range c.deleted {
+		if n != metrics.NoDay {
+			b = frame.AppendUvarint(b, uint64(u-prev))
+			b = frame.AppendVarint(b, int64(n))
+			prev = u
+		}
+	}
+	return frame.Seal(append(b, s.tail...)), users
 }
 
 // decodeCatalog restores the catalog stored under key into e, which must
-// be freshly opened. A writer leaves its user section undecoded, read
-// again at their first use (userload.go). On error e is left unusable and
-// must be discarded.
+// be freshly opened. It leaves the users undecoded, to be read at their
+// first use (userload.go), but for a catalog of version frame.Version on
+// an engine that is not lazyUsers, whose users it decodes. On error e is
+// left unusable and must be discarded.
 func (e *Engine) decodeCatalog(key string, b []byte) error {
 	r, err := frame.Open(key, frame.KindCatalog, b)
 	if err != nil {
@@ -120,14 +177,24 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 			d.values = append(d.values, v)
 		}
 	}
-	off := r.Off
-	users := r.Count(1<<32-1, 5) // a key, four days: at least five bytes
-	if e.lazyUsers() {
+	var users int
+	switch {
+	case r.Version == frame.CatalogVersion:
+		var p *pendingUsers
+		p, users = readUserSummary(r, key)
+		e.undecoded = p
+		for _, d := range p.deleted {
+			e.deletedU.Add(d.user)
+		}
+	case e.lazyUsers():
+		off := r.Off
+		users = r.Count(1<<32-1, 5) // a key, four days: at least five bytes
 		e.undecoded = skipUsers(r, key, off, users)
 		for _, d := range e.undecoded.deleted {
 			e.deletedU.Add(d.user)
 		}
-	} else {
+	default:
+		users = r.Count(1<<32-1, 5)
 		c := decodeUsers(r, users)
 		e.setUsers(c)
 		for u, n := range c.deleted {
@@ -164,7 +231,7 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 		e.regs[uint32(uid)] = ms
 	}
 	hash := uint64(sketchHashID)
-	if r.Err == nil && r.Off < len(r.Body) {
+	if r.Err == nil && (r.Off < len(r.Body) || r.Version == frame.CatalogVersion) {
 		if hash = r.Uvarint(); hash != sketchHashKey {
 			r.Fail("unknown sketch hash %d", hash)
 		}

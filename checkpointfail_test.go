@@ -46,7 +46,7 @@ func manifestFiles(t *testing.T, s store.Store) []string {
 	}
 	var keys []string
 	if m.catalog != "" {
-		keys = append(keys, m.catalog)
+		keys = append(keys, m.catalog, m.usersKey())
 	}
 	for _, k := range m.segments {
 		keys = append(keys, k)

@@ -1075,14 +1075,16 @@ func TestCrash(t *testing.T) {
 		// Recovery is sane: it names what the directory holds.
 		walKeys, _ := ds.List(ctx, "wal/")
 		catKeys, _ := ds.List(ctx, "catalog/")
+		userKeys, _ := ds.List(ctx, "catalog/users/")
+		catKeys = slices.DeleteFunc(catKeys, func(k string) bool { return slices.Contains(userKeys, k) })
 		dayKeys, _ := ds.List(ctx, "days/")
 		switch {
 		case rec.Checkpoint < lastCkpt:
 			t.Errorf("kill %d: recovered checkpoint %d, older than %d seen before", run, rec.Checkpoint, lastCkpt)
-		case rec.Checkpoint == 0 && (rec.Days != 0 || len(catKeys) != 0):
+		case rec.Checkpoint == 0 && (rec.Days != 0 || len(catKeys) != 0 || len(userKeys) != 0):
 			t.Errorf("kill %d: Recovery %+v: days or a catalog without a checkpoint (%d catalogs)", run, rec, len(catKeys))
-		case rec.Checkpoint > 0 && len(catKeys) != 1:
-			t.Errorf("kill %d: Recovery %+v but %d catalogs remain: %v", run, rec, len(catKeys), catKeys)
+		case rec.Checkpoint > 0 && (len(catKeys) != 1 || len(userKeys) != 1 || userKeys[0] != strings.Replace(catKeys[0], "catalog/", "catalog/users/", 1)):
+			t.Errorf("kill %d: Recovery %+v but %d catalogs and users frames %v remain: %v", run, rec, len(catKeys), userKeys, catKeys)
 		case len(walKeys) != rec.LogRecords:
 			t.Errorf("kill %d: Recovery %+v replayed %d log records but %d remain: %v", run, rec, rec.LogRecords, len(walKeys), walKeys)
 		case len(dayKeys) != rec.Days:

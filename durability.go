@@ -75,6 +75,11 @@ func (e *Engine) load(ctx context.Context, m *manifest, logs []string) error {
 		if err := e.decodeCatalog(m.catalog, b); err != nil {
 			return err
 		}
+		if !e.lazyUsers() { // its writer may delete the users frame with the catalog
+			if err := e.loadUsers(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	for n, k := range m.segments {
 		e.days[n] = &dayState{segKey: k, saved: true}
@@ -257,7 +262,7 @@ func (e *Engine) missing(ctx context.Context, key string, err error) error {
 // lost the lease since it read m passes its own generation: the files of
 // later holders have greater ones (store.Replicas.TakeLease).
 func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (int, error) {
-	live := map[string]bool{m.catalog: true}
+	live := map[string]bool{m.catalog: true, m.usersKey(): true}
 	for _, k := range m.segments {
 		live[k] = true
 	}
@@ -726,11 +731,13 @@ func (e *Engine) Flush(ctx context.Context) error {
 
 // writeCheckpoint does Flush's work; ckMu is held. It holds the log's and
 // the days' locks (walMu, then the write lock) twice, briefly: to freeze
-// the changed days' builders and encode the catalog as of the last log
-// record applied, and to commit what it wrote. In between it seals each
+// the changed days' builders and snapshot the catalog as of the last log
+// record applied (encoded holding none: catalog.go), and to commit what it
+// wrote. In between it seals each
 // frozen day holding no lock (sealing.go), latest day first, and takes the
-// write lock to swap the sealed index in (and once per 1,024 events kept
-// aside for the day meanwhile, to add them back); then it encodes and
+// write lock to swap the sealed index in and add back the events kept
+// aside for the day meanwhile (holding no lock while more than 1,024 are
+// left: sealing.go); then it encodes and
 // writes the day's segment, holding none. Meanwhile Adds and queries go
 // on, waiting only for those swaps: an Add to a frozen day is kept aside
 // until its swap, and a query of a frozen day seals it itself, if the
@@ -819,7 +826,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		return nil // nothing changed since the last checkpoint
 	}
 	defer func() { e.checkpointDone(gen, len(writes), start, err) }()
-	cat, err := e.encodeCatalog(ctx)
+	snap, err := e.snapshotCatalog(ctx)
 	horizon := e.horizon
 	e.mu.Unlock()
 	e.walMu.Unlock()
@@ -845,9 +852,15 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		w.logOff = off
 	}
 	m := manifest{gen: gen, walFrom: walSeq, horizon: horizon, catalog: catalogKey(gen), segments: segments}
-	written = append(written, m.catalog)
-	if err := e.store.Put(ctx, m.catalog, cat); err != nil {
-		return e.failCheckpoint(ctx, err, gen, written)
+	cat, users := snap.encode(gen) // once the days are written: the snapshot is smaller than its frames
+	for _, f := range []struct {
+		key string
+		b   []byte
+	}{{usersKey(gen), users}, {m.catalog, cat}} { // the users before the catalog that names them
+		written = append(written, f.key)
+		if err := e.store.Put(ctx, f.key, f.b); err != nil {
+			return e.failCheckpoint(ctx, err, gen, written)
+		}
 	}
 	if e.replica != nil {
 		err = e.replica.PutLeased(ctx, e.holder, manifestKey, m.encode(), e.leaseTTL)
@@ -888,7 +901,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 		e.hold(ds) // now evictable, if closed
 	}
 	if e.catalog != "" {
-		garbage = append(garbage, e.catalog)
+		garbage = append(garbage, e.catalog, usersKey(keyGen(e.catalog))) // none for a catalog of version frame.Version: its Delete does nothing
 	}
 	e.catalog, e.gen = m.catalog, gen
 	e.sketches.rehashed = false // the committed catalog has key-hash sketches
@@ -930,18 +943,30 @@ type segmentWrite struct {
 // unfreeze opens w's day again, once the checkpoint sealed it, unless a
 // query or an erasure did meanwhile, and drops its builder if the day is
 // before yesterday (by today) and took no Add meanwhile: it is rarely
-// written again. It takes the write lock once for each unfreezeChunk
-// events kept aside.
+// written again. While more than unfreezeChunk events are kept aside for
+// the day it adds them to the builder holding no lock (addAside), then
+// takes the write lock for the last of them.
 func (e *Engine) unfreeze(w *segmentWrite, today int32) {
 	w.frozen = false
-	for done := false; !done; {
+	for {
 		e.mu.Lock()
-		if ds := w.ds; ds.sealing != w.job {
-			done = true
-		} else if done = ds.unfreeze(false, unfreezeChunk); done && !ds.dirty && w.n < today-1 {
+		ds := w.ds
+		if ds.sealing != w.job {
+			e.mu.Unlock()
+			return
+		}
+		if w.job.aside() > unfreezeChunk {
+			ds.publish()
+			pending := w.job.deferred
+			e.mu.Unlock()
+			w.job.addAside(pending)
+			continue
+		}
+		if ds.unfreeze(false); !ds.dirty && w.n < today-1 {
 			e.closeDay(ds)
 		}
 		e.mu.Unlock()
+		return
 	}
 }
 

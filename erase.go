@@ -139,7 +139,7 @@ func (e *Engine) thawUser(ctx context.Context, userKey string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ds.unfreeze(true, -1) // a replica's erasure may come while a checkpoint seals
+		ds.unfreeze(true) // a replica's erasure may come while a checkpoint seals
 		if ds.open == nil && ds.sealed == nil {
 			if err := e.loadInto(ctx, n, ds); err != nil {
 				return err

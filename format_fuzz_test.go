@@ -3,6 +3,7 @@ package insights
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"slices"
@@ -155,59 +156,136 @@ func FuzzManifest(f *testing.F) {
 	})
 }
 
-// FuzzCatalog: a catalog decodes into a fresh engine with an error wrapping
-// ErrCorrupt, or re-encodes to a catalog that decodes to the same state.
+// FuzzCatalog: a catalog, of either version, decodes into a fresh engine
+// (with the users frame its seed names, which a fuzzed catalog may no
+// longer match) with an error wrapping ErrCorrupt, or re-encodes, as
+// either version, to a catalog that decodes to the same users.
 func FuzzCatalog(f *testing.F) {
-	fuzzFrame(f, frame.KindCatalog, func(t *testing.T, _ *Engine, b []byte) {
-		e := fuzzLazyUsers(t, b)
+	e, seeds := fuzzEngine(f)
+	key, users := e.catalog, seeds[frame.KindUsers]
+	e.mu.Lock()
+	_, _, v2 := testCatalog(f, e, keyGen(key))
+	e.mu.Unlock()
+	for _, seed := range [][]byte{seeds[frame.KindCatalog], v2} {
+		f.Add(seed)
+		f.Add(seed[:len(seed)/2])
+		flipped := bytes.Clone(seed)
+		flipped[len(flipped)/2] ^= 0x40
+		f.Add(flipped)
+	}
+	check := func(t *testing.T, b []byte) {
+		e := fuzzLazyUsers(t, key, b, users)
 		if e == nil {
 			return
-		}
-		enc, err := e.encodeCatalog(context.Background())
-		if err != nil {
-			t.Fatal(err)
 		}
 		if err := e.sketches.load(); err != nil && !corruptOK(err) { // deferred to the first approximate query
 			t.Fatalf("sketches: error %v does not wrap ErrCorrupt", err)
 		}
-		e2, _ := Open(context.Background(), store.NewMemory(), nil)
-		e2.readOnly = true // decodes the users at Open
-		if err := e2.decodeCatalog("cat", enc); err != nil {
-			t.Fatalf("re-encoded catalog does not decode: %v", err)
+		e.mu.Lock()
+		cat, uf, v2 := testCatalog(t, e, 9)
+		e.mu.Unlock()
+		for _, enc := range [][2][]byte{{cat, uf}, {v2, nil}} {
+			e2, _ := Open(context.Background(), store.NewMemory(), nil)
+			e2.readOnly = true // decodes the users at Open
+			k := putCatalog(t, e2.store, 9, enc[0], enc[1])
+			err := e2.decodeCatalog(k, enc[0])
+			if err == nil {
+				err = e2.loadUsers(context.Background())
+			}
+			if err != nil {
+				t.Fatalf("re-encoded catalog does not decode: %v", err)
+			}
+			if !reflect.DeepEqual(e2.userKeys, e.userKeys) || len(e2.keys) != len(e.keys) || !reflect.DeepEqual(e2.deleted, e.deleted) {
+				t.Fatalf("catalog does not round-trip")
+			}
 		}
-		if len(e2.userKeys) != len(e.userKeys) || len(e2.keys) != len(e.keys) {
-			t.Fatalf("catalog does not round-trip")
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check(t, b)
+		if len(b) >= frame.Header+frame.Trailer {
+			check(t, frame.Seal(bytes.Clone(b[:len(b)-frame.Trailer])))
 		}
 	})
 }
 
-// fuzzLazyUsers decodes catalog b twice: at Open, as a read-only engine
-// does, and as a writer does, its users at their first use (loadUsers).
-// Both must fail with ErrCorrupt, or both give the same users; what the
-// writer knew before decoding them (counts, deletion days) must agree.
-// It returns the writer's engine, nil if b is corrupt.
-func fuzzLazyUsers(t *testing.T, b []byte) *Engine {
+// FuzzUsers: a users frame, named by its catalog (which names the fuzzed
+// frame's checksum here, so that its body is decoded), decodes with an
+// error wrapping ErrCorrupt, or to users that agree with the catalog and
+// encode to a frame that decodes to the same users.
+func FuzzUsers(f *testing.F) {
+	e, seeds := fuzzEngine(f)
+	key, cat := e.catalog, seeds[frame.KindCatalog]
+	fuzzFrame(f, frame.KindUsers, func(t *testing.T, _ *Engine, b []byte) {
+		ctx := context.Background()
+		e, err := Open(ctx, store.NewMemory(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		if err := e.decodeCatalog(key, cat); err != nil {
+			t.Fatal(err)
+		}
+		p := e.undecoded
+		if len(b) >= frame.Trailer {
+			p.crc = binary.LittleEndian.Uint32(b[len(b)-frame.Trailer:])
+		}
+		if err := e.store.Put(ctx, p.key, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.loadUsers(ctx); err != nil {
+			if !corruptOK(err) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if len(e.userKeys) != p.users || len(e.keys) != p.live {
+			t.Fatalf("%d users, %d live; the catalog says %d, %d", len(e.userKeys), len(e.keys), p.users, p.live)
+		}
+		c := userColumns{keys: e.keys, userKeys: e.userKeys, first: e.first, last: e.last, joined: e.joined, deleted: e.deleted}
+		again := encodeUsers(&c)
+		q := &pendingUsers{key: p.key, frame: true, crc: binary.LittleEndian.Uint32(again[len(again)-frame.Trailer:]), users: p.users, live: p.live, deleted: p.deleted}
+		got, err := q.decode(again)
+		if err != nil || !reflect.DeepEqual(got, c) {
+			t.Fatalf("users do not round-trip: %v", err)
+		}
+	})
+}
+
+// fuzzLazyUsers decodes catalog b, stored under key beside users (its
+// users frame, if it has one), twice: at Open, as a read-only engine does,
+// and as a writer does, its users at their first use (loadUsers). Both
+// must fail with ErrCorrupt, or both give the same users; what the writer
+// knew before decoding them (counts, deletion days) must agree. It returns
+// the writer's engine, nil if b is corrupt.
+func fuzzLazyUsers(t *testing.T, key string, b, users []byte) *Engine {
 	ctx := context.Background()
+	s := store.NewMemory()
+	if err := s.Put(ctx, key, b); err != nil { // read again by loadUsers
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, usersKey(keyGen(key)), users); err != nil {
+		t.Fatal(err)
+	}
 	eager, err := Open(ctx, store.NewMemory(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eager.readOnly = true // decodes the users at Open
-	errEager := eager.decodeCatalog("cat", b)
-	s := store.NewMemory()
-	e, err := Open(ctx, s, nil)
+	eager.store, eager.readOnly = s, true
+	errEager := eager.decodeCatalog(key, b) // as load does
+	if errEager == nil {
+		errEager = eager.loadUsers(ctx)
+	}
+	e, err := Open(ctx, store.NewMemory(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(ctx, "cat", b); err != nil { // read again by loadUsers
-		t.Fatal(err)
-	}
-	err = e.decodeCatalog("cat", b)
-	var live, users int
+	e.store = s
+	err = e.decodeCatalog(key, b)
+	var live, count int
 	var deleted []int32
 	if err == nil {
-		live, users = e.liveUsers(), e.userCount()
-		for u := range users {
+		live, count = e.liveUsers(), e.userCount()
+		for u := range count {
 			deleted = append(deleted, e.deletedDay(uint32(u)))
 		}
 		err = e.loadUsers(ctx)
@@ -231,8 +309,8 @@ func fuzzLazyUsers(t *testing.T, b []byte) *Engine {
 			t.Fatalf("first activity on day %d: users differ", n)
 		}
 	}
-	if live != len(e.keys) || users != len(e.userKeys) || !reflect.DeepEqual(deleted, append([]int32{}, e.deleted...)) {
-		t.Fatalf("before decoding: %d users, %d live, deletion days %v; decoded: %d, %d, %v", users, live, deleted, len(e.userKeys), len(e.keys), e.deleted)
+	if live != len(e.keys) || count != len(e.userKeys) || !reflect.DeepEqual(deleted, append([]int32{}, e.deleted...)) {
+		t.Fatalf("before decoding: %d users, %d live, deletion days %v; decoded: %d, %d, %v", count, live, deleted, len(e.userKeys), len(e.keys), e.deleted)
 	}
 	return e
 }

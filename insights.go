@@ -107,13 +107,13 @@
 //     zero code is "other".
 //   - Top N ranks the groups of a bucket by the value of the metric's first
 //     series (ties by group values) and keeps every series of those groups.
-//   - A writer's Open does not decode the catalog's user keys and per-user
-//     days (userload.go): an idle engine, or one answering only aggregate
+//   - A writer's Open does not read the catalog's user keys and per-user
+//     days, a frame of their own (userload.go): an idle engine, or one answering only aggregate
 //     queries (activeUsers, rollingActiveUsers, inactiveUsers, the series
 //     and policy metrics), keeps only the deleted users' days. The first
 //     Add, log replay, Erase, checkpoint or user-level query (the other user
 //     metrics, Users, User, the event log, display names, registration
-//     details, risk reads) reads the catalog again and decodes them, under
+//     details, risk reads) reads that frame and decodes them, under
 //     the lock that operation holds: at a million users it costs about what
 //     Open used to (bench/RESULTS.md), and it may fail with the store's
 //     error or ErrCorrupt.
@@ -215,9 +215,11 @@
 // the days, and wait for it only when the log it has not covered passes
 // four times CheckpointBytes; Flush, Close and Erase wait for it, then
 // write theirs. It holds the engine's locks only briefly: to freeze the
-// changed days' builders and encode the catalog (the first after Open
+// changed days' builders and snapshot the catalog (the per-user days
+// copied, encoded without the locks: catalog.go; the first after Open
 // decodes the catalog's users there: userload.go), to swap each day's
-// sealed index in (once per 1,024 events kept aside), and to commit. An Add to a day it has frozen is
+// sealed index in (with the last 1,024 events kept aside at most: the
+// others are added back holding no lock), and to commit. An Add to a day it has frozen is
 // deduplicated against the frozen builder and kept aside until the swap;
 // a query of such a day seals it first (a day is sealed once, by whichever
 // comes first). An Add to a day not in memory, or beyond the dedupe
@@ -226,8 +228,9 @@
 // the last checkpoint; day segments load lazily, when a query or a late
 // event first needs their day, so reopening a long history is cheap. The
 // catalog is read at Open; its sketches are decoded at the first
-// approximate query, and a writer decodes its user keys and per-user days
-// at the first operation that needs them (userload.go). store/FORMAT.md describes the files and the protocols.
+// approximate query, and a writer reads and decodes its users frame (user
+// keys and per-user days) at the first operation that needs them
+// (userload.go). store/FORMAT.md describes the files and the protocols.
 //
 // Recovery never guesses: a store whose manifest or metadata is missing
 // beside other files, whose log has a gap, or whose files fail their checks
@@ -249,12 +252,12 @@
 // the writer appended since, in sequence order and never past a missing
 // one, each under the write lock like an Add; when the writer has
 // committed a checkpoint, it builds the state of the new manifest aside
-// (reading its catalog whole and the log after it, keeping the sealed
+// (reading its catalog and users whole and the log after it, keeping the sealed
 // days the checkpoint did not rewrite) and swaps it in. Queries in flight
 // finish on the old state; every answer comes from one state. A file
 // the writer's garbage collection deleted before the follower read it
 // (a segment of a day it had not loaded or had evicted, a day's log, a
-// log record, a catalog) makes it move to the newer checkpoint and retry,
+// log record, a catalog or its users) makes it move to the newer checkpoint and retry,
 // never ErrCorrupt; a file that the store's manifest names and that is
 // missing is corruption, as at Open.
 //
@@ -946,7 +949,7 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
 	if ds != nil {
-		ds.unfreeze(true, -1)
+		ds.unfreeze(true)
 	}
 	switch {
 	case ds == nil:

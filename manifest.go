@@ -58,9 +58,10 @@ func decodeManifest(b []byte) (*manifest, error) {
 	return m, r.End()
 }
 
-// names reports whether key is m's catalog or one of its segments.
+// names reports whether key is m's catalog, its users frame or one of
+// its segments.
 func (m *manifest) names(key string) bool {
-	if key == m.catalog {
+	if key == m.catalog || key == m.usersKey() {
 		return true
 	}
 	for _, k := range m.segments {
@@ -69,6 +70,15 @@ func (m *manifest) names(key string) bool {
 		}
 	}
 	return false
+}
+
+// usersKey returns the key of the users frame of m's catalog (which a
+// catalog of version frame.Version does not have), "" if m has no catalog.
+func (m *manifest) usersKey() string {
+	if m.catalog == "" {
+		return ""
+	}
+	return usersKey(keyGen(m.catalog))
 }
 
 // keyGen returns the hexadecimal generation or sequence that ends key.

@@ -8,27 +8,37 @@ import "sync"
 // builder: from then on nothing writes the builder, which only the
 // sealing reads; an event applied to the day meanwhile is checked against
 // the builder's request ids and kept aside, in order (deferred). Once
-// sealed, the day is unfrozen under the write lock: its sealed index
-// becomes the day's, and the events kept aside are added to the builder,
-// which is open again. Whatever else must change a frozen day's builder
+// sealed, the day is unfrozen: its sealed index becomes the day's (under
+// the write lock), the events kept aside are added to the builder holding
+// no engine lock (addAside) while they are many, then the last of them
+// under the write lock, and the builder is open again. Their request ids
+// go into the builder's set only then: until that, Adds check copies
+// against the set as frozen and the ids kept aside (firstCopy), and
+// nothing writes the set. Whatever else must change a frozen day's builder
 // (a query wanting the day, an erasure) unfreezes it first, sealing it
 // itself if the checkpoint has not yet: a day is sealed once.
 
 // sealJob is a day's builder frozen for a checkpoint to seal, and the
 // events applied to the day since.
 type sealJob struct {
-	b        *dayBuilder // frozen: read only until the seal, then added to only by unfreeze
+	b        *dayBuilder // frozen: read only until the seal, then added to only under mu
 	once     sync.Once
 	d        *day            // b sealed, once sealed returned
 	deferred []deferredEvent // applied since the freeze, in order
-	merged   int             // of deferred, added to b
 	ids      map[uint64]bool // hashes of their request ids
 	seq      uint32          // b.nextSeq(), at the freeze
+
+	// mu guards the additions to b once sealed, and merged: taken by
+	// addAside, holding no engine lock, and by dayState.unfreeze under
+	// the write lock, or the read lock and sealMu.
+	mu     sync.Mutex
+	merged int // of deferred, added to b
 }
 
 // unfreezeChunk is how many events kept aside the checkpoint adds to a
-// day's builder each time it takes the write lock: about what one Add of
-// a thousand events applies under it.
+// day's builder under the write lock, at most: about what one Add of a
+// thousand events applies under it. While more are kept aside it adds
+// them holding no engine lock (addAside).
 const unfreezeChunk = 1024
 
 // deferredEvent is dayBuilder.add's arguments for an event applied to a
@@ -59,39 +69,69 @@ func (j *sealJob) sealed() *day {
 	return j.d
 }
 
-// unfreeze adds up to most of the events kept aside for ds (all, if
-// most < 0) to its builder, and opens the builder again if none is left,
-// reporting whether it did (or ds was not frozen). The sealed index
-// becomes ds's, if sealed (seal, when set, seals it first); ds stays dirty
-// if any event was kept aside, or if it was not sealed. The write lock is
-// held, or the read lock and sealMu (and then seal is set, or no other
-// goroutine can be sealing j). Cost: the seal, then an add per event.
-func (ds *dayState) unfreeze(seal bool, most int) bool {
+// unfreeze adds the events kept aside for ds that addAside did not to its
+// builder, with every kept event's request id, and opens the builder
+// again; it does nothing if ds is not frozen. The sealed index becomes
+// ds's, if sealed (seal, when set, seals it first); ds stays dirty if any
+// event was kept aside, or if it was not sealed. The write lock is held,
+// or the read lock and sealMu (and then seal is set, or no other goroutine
+// can be sealing j). Cost: the seal, then an add per event left, and a
+// set insertion per request id kept aside; it waits for a running
+// addAside.
+func (ds *dayState) unfreeze(seal bool) {
 	j := ds.sealing
 	if j == nil {
-		return true
+		return
 	}
 	if seal {
 		j.sealed()
 	}
-	if j.d != nil && ds.sealed != j.d { // published once: Adds set dirty since
-		ds.sealed, ds.dirty = j.d, len(j.deferred) > 0
-	}
-	n := len(j.deferred) - j.merged
-	if most >= 0 {
-		n = min(n, most)
-	}
-	for _, v := range j.deferred[j.merged : j.merged+n] {
-		j.b.add(v.c, v.uid, v.hasUser, v.activity, v.t, v.rec)
-		if v.hasID {
-			j.b.seen[v.id] = struct{}{}
-		}
-	}
-	if j.merged += n; j.merged < len(j.deferred) {
-		return false
+	ds.publish()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.addDeferred(j.deferred[j.merged:])
+	for id := range j.ids {
+		j.b.seen[id] = struct{}{}
 	}
 	ds.sealing = nil
-	return true
+}
+
+// publish makes the frozen builder's sealed index ds's, once sealed.
+// The write lock is held, or the read lock and sealMu.
+func (ds *dayState) publish() {
+	if j := ds.sealing; j.d != nil && ds.sealed != j.d { // published once: Adds set dirty since
+		ds.sealed, ds.dirty = j.d, len(j.deferred) > 0
+	}
+}
+
+// aside returns how many events kept aside are not yet in the builder.
+// The write lock is held.
+func (j *sealJob) aside() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.deferred) - j.merged
+}
+
+// addAside adds to j's builder, sealed, the events of pending (j.deferred
+// as the caller read it under the write lock) that are not in it yet,
+// without their request ids (unfreeze adds them). It holds no engine
+// lock: a query or an erasure that unfreezes the day meanwhile waits for
+// it. Cost: an add per event.
+func (j *sealJob) addAside(pending []deferredEvent) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.merged < len(pending) {
+		j.addDeferred(pending[j.merged:])
+	}
+}
+
+// addDeferred adds evs, the next events kept aside, to j's builder,
+// sealed. j.mu is held.
+func (j *sealJob) addDeferred(evs []deferredEvent) {
+	for _, v := range evs {
+		j.b.add(v.c, v.uid, v.hasUser, v.activity, v.t, v.rec)
+	}
+	j.merged += len(evs)
 }
 
 // firstCopy is dayBuilder.firstCopy on the day's builder, frozen or not.

@@ -2,9 +2,13 @@ package insights
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/insightslab/insights/store"
 )
 
 // TestAddsAndQueriesGoOnWhileACheckpointSeals blocks a checkpoint after
@@ -77,11 +81,11 @@ func TestAddsAndQueriesGoOnWhileACheckpointSeals(t *testing.T) {
 }
 
 // TestFrozenDayKeepsEventsAsideInOrder: events added to a frozen day come
-// back, at the unfreeze, a chunk at a time, at the log positions add
-// returned (the risk feed's references to them), after the frozen
-// builder's; the frozen builder is sealed as it was when frozen; and a
-// copy of an event kept aside, or of one in the frozen builder, is
-// refused, before, between and after the chunks.
+// back, added aside (addAside, each once) and then at the unfreeze, at the
+// log positions add returned (the risk feed's references to them), after
+// the frozen builder's; the frozen builder is sealed as it was when
+// frozen; and a copy of an event kept aside, or of one in the frozen
+// builder, is refused, before, between and after the additions.
 func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 	ds := &dayState{open: newDayBuilder()}
 	add := func(uid uint32, rid string) (uint32, bool) {
@@ -109,9 +113,10 @@ func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 	if n := j.b.log.len(); n != 2 {
 		t.Fatalf("the frozen builder holds %d events, want 2", n)
 	}
-	if ds.unfreeze(true, 1) { // one chunk of one event: r2's
-		t.Fatal("unfreeze of 1 of the 2 events kept aside opened the builder")
-	}
+	j.sealed()
+	ds.publish()
+	j.addAside(j.deferred[:1]) // as the checkpoint does holding no lock: r2's
+	j.addAside(j.deferred[:1]) // again: nothing more
 	if ds.sealing == nil || ds.sealed != j.d || j.d.eventCount() != 2 || !ds.dirty {
 		t.Fatalf("after a chunk: frozen %v, sealed %v with %d events, dirty %v; want frozen, the frozen builder's 2, dirty",
 			ds.sealing != nil, ds.sealed == j.d, j.d.eventCount(), ds.dirty)
@@ -124,7 +129,7 @@ func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 			t.Errorf("a copy of %s counted between chunks", rid)
 		}
 	}
-	if !ds.unfreeze(false, -1) || ds.sealing != nil {
+	if ds.unfreeze(false); ds.sealing != nil {
 		t.Fatal("unfreeze of every event kept aside left the builder frozen")
 	}
 	if got := ds.open.log.users; !slices.Equal(got, []uint32{0, 1, 2, 3, 4}) {
@@ -135,4 +140,93 @@ func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 			t.Errorf("a copy of %s counted after the unfreeze", rid)
 		}
 	}
+}
+
+// TestManyEventsKeptAsideComeBack: more than unfreezeChunk events kept
+// aside for the frozen days, the checkpoint adds them back holding no lock
+// (addAside) while Adds to those days and queries of them go on: every
+// event counts once, as an engine that never froze a day counts them,
+// before and after a reopen.
+func TestManyEventsKeptAsideComeBack(t *testing.T) {
+	ctx := context.Background()
+	e, s, now := startGatedCheckpoint(t) // day 3 sealed and being written; days 1 and 2 frozen
+	want, err := Open(ctx, store.NewMemory(), &Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	evs := []Event{gatedSignIn(1, "a"), gatedSignIn(2, "a")}
+	for i := range 60 {
+		evs = append(evs, gatedSignIn(3, "x"+strings.Repeat("y", i)))
+	}
+	batch := func(from, n int) []Event {
+		var b []Event
+		for i := from; i < from+n; i++ {
+			b = append(b, gatedSignIn(1+i%2, fmt.Sprintf("u%d", i/3))) // users on both days, a copy now and then
+		}
+		return b
+	}
+	add := func(b []Event) {
+		t.Helper()
+		for _, x := range []*Engine{e, want} {
+			if err := x.Add(ctx, b...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := want.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	add(batch(0, 6000))
+	e.mu.RLock()
+	kept := len(e.days[dayOf(time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC), time.UTC)].sealing.deferred)
+	e.mu.RUnlock()
+	if kept <= unfreezeChunk {
+		t.Fatalf("%d events kept aside on 2025-02-02, want more than %d", kept, unfreezeChunk)
+	}
+	queries := make(chan error)
+	go func() {
+		var err error
+		for range 20 {
+			if _, err = e.Query(ctx, Query{Metric: ActiveUsers, From: NewDate(2025, 2, 1), To: NewDate(2025, 2, 4)}); err != nil {
+				break
+			}
+		}
+		queries <- err
+	}()
+	close(s.gate)
+	for i := range 5 {
+		add(batch(6000+i*500, 500))
+	}
+	if err := <-queries; err != nil {
+		t.Fatal(err)
+	}
+	AwaitCheckpoint(e)
+	same := func(when string, x *Engine) {
+		t.Helper()
+		for _, m := range []Metric{ActiveUsers, Requests} {
+			q := Query{Metric: m, From: NewDate(2025, 2, 1), To: NewDate(2025, 2, 4)}
+			got, err := x.Query(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp, err := want.Query(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got.Rows) != fmt.Sprint(exp.Rows) {
+				t.Errorf("%s: %s %v, want %v", when, m, got.Rows, exp.Rows)
+			}
+		}
+	}
+	same("after the checkpoint", e)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, s.Memory, &Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	same("after reopening", again)
 }

@@ -98,6 +98,15 @@ func testOpenFixture(t *testing.T, fixture string, v byte) {
 		if got := segmentVersions(t, s); got[2] != 0 || got[4] == 0 {
 			t.Fatalf("round %d: segments by frame version after a checkpoint: %v, want version 4 (format v3), and 3 for unchanged v2 days", round, got)
 		}
+		// The catalog of version 2 (the users inside) is now of version 3,
+		// beside its users frame.
+		cats, _ := s.List(ctx, "catalog/")
+		if len(cats) != 2 || cats[1] != strings.Replace(cats[0], "catalog/", "catalog/users/", 1) {
+			t.Fatalf("round %d: catalogs after a checkpoint: %v, want one and its users frame", round, cats)
+		}
+		if b, _ := s.Get(ctx, cats[0]); len(b) < 6 || b[5] != 3 {
+			t.Fatalf("round %d: %s is not of frame version 3", round, cats[0])
+		}
 	}
 }
 

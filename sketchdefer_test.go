@@ -135,18 +135,13 @@ func TestDeferredSketchCorrupt(t *testing.T) {
 		delete(e.sketches.day, n)
 		e.sketches.deferDay(n, []byte{0xff, 0x01, 0x02}, "") // written back as they are
 	}
-	cat, err := e.encodeCatalog(context.Background())
-	key := e.catalog
+	gen := keyGen(e.catalog)
+	cat, users, _ := testCatalog(t, e, gen)
 	e.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(ctx, key, cat); err != nil {
-		t.Fatal(err)
-	}
+	putCatalog(t, s, gen, cat, users)
 	e, err = Open(ctx, s, opts)
 	if err != nil {
 		t.Fatalf("Open: %v; want the sketches' bytes read when needed", err)

@@ -46,7 +46,7 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 	_, err := e.rebuildSketches(days, func(n int32) (*roaring.Bitmap, error) {
 		ds := e.days[n]
 		if ds != nil {
-			ds.unfreeze(true, -1) // its builder has every activity
+			ds.unfreeze(true) // its builder has every activity
 		}
 		switch {
 		case ds == nil:

@@ -14,21 +14,34 @@ import (
 	"github.com/insightslab/insights/metrics"
 )
 
-// The catalog's user section (the key of every user id, then its first,
-// last, joined and deletion days) is what a large engine's catalog mostly
-// holds: about 50 bytes a user with 36-byte keys. A writer's Open does not
-// decode it (skipUsers): it keeps the deletion days of the deleted users
-// only, which aggregate queries need (deletedDay), and reads the section
-// again from the store at the first operation that needs the users
-// (loadUsers): an Add (preload), the replay of a log, Erase, a checkpoint
-// that writes a catalog, a user-level query (user metrics but active,
-// inactive and rolling active users; Users, User, the event log, display
-// names, registrations, risk reads), or the rebuild of a day sketch that
-// did not decode (freshenSketches hashes the users' keys). The first
-// checkpoint after Open thus decodes the users under walMu and the write
-// lock: about 1.8 s at a million users. Followers, replicas and read-only
-// engines decode it at Open: the writer they share the store with may
-// delete the catalog once it commits the next.
+// The users (the key of every user id, then its first, last, joined and
+// deletion days) are what a large engine's catalog mostly holds: about 50
+// bytes a user with 36-byte keys. A catalog of version frame.CatalogVersion
+// keeps them in a frame of their own (kind 'U', key usersKey of its
+// generation), and holds their counts and the deleted users' days, which
+// aggregate queries need (deletedDay): Open reads the catalog alone, and
+// the users frame is read, checksummed and decoded at the first operation
+// that needs the users (loadUsers): an Add (preload), the replay of a
+// log, Erase, a checkpoint (its snapshot, catalog.go), a user-level query
+// (user metrics but active, inactive and rolling active users; Users,
+// User, the event log, display names, registrations, risk reads), or the
+// rebuild of a day sketch that did not decode (freshenSketches hashes the
+// users' keys). The first checkpoint after Open thus decodes the users
+// under walMu and the write lock: about 1.8 s at a million users.
+// Followers, replicas and read-only engines decode them at Open (load):
+// the writer they share the store with may delete the frame once it
+// commits the next catalog.
+//
+// A catalog of version frame.Version holds its user section inside: a
+// writer's Open reads past it (skipUsers), keeping the same counts and
+// deletion days, and loadUsers reads the catalog again to decode it;
+// other engines decode it at Open.
+//
+// The users frame's body is the old user section: users (uvarint), each
+// user's key (string), then the four day columns (varints, NoDay for
+// none). Its catalog names its key and CRC-32C, so that a frame of
+// another catalog is refused, and the users it decodes must agree with
+// the catalog's counts and deleted users (ErrCorrupt otherwise).
 
 // userColumns is a decoded user section: the key map and the per-user
 // days, indexed by user id.
@@ -44,8 +57,10 @@ type userColumns struct {
 type pendingUsers struct {
 	mu      sync.Mutex
 	done    atomic.Bool
-	key     string     // the catalog's store key
-	off     int        // the section's offset in the catalog's body (its user count)
+	key     string     // the users frame's store key, or a catalog's of version frame.Version
+	frame   bool       // key is a users frame, whose trailer is crc; not a catalog
+	crc     uint32     // the users frame's CRC-32C, as its catalog names it
+	off     int        // in a catalog, the section's offset in its body (its user count)
 	users   int        // user ids, erased users' included
 	live    int        // users not erased
 	deleted []deletion // the users with a deletion day, by ascending id
@@ -135,12 +150,13 @@ func (e *Engine) setUsers(c userColumns) {
 	}
 }
 
-// loadUsers decodes the user section Open left undecoded, reading the
-// catalog again from the store; it does nothing if there is none or once
-// it is done. The engine's lock, read or write, is held: under the read
+// loadUsers decodes the users Open left undecoded, reading their frame
+// (or the catalog, of version frame.Version, again) from the store; it does
+// nothing if there is none or once it is done. The engine's lock, read or
+// write, is held, or the engine is not yet shared (load): under the read
 // lock, concurrent callers wait for the one decoding. Cost at a million
-// users: the catalog read and checksummed again, a map of a million keys
-// built (bench/RESULTS.md has the figures).
+// users: the frame (about 50 MB) read and checksummed, a map of a million
+// keys built (bench/RESULTS.md has the figures).
 func (e *Engine) loadUsers(ctx context.Context) error {
 	p := e.undecoded
 	if p == nil || p.done.Load() {
@@ -156,23 +172,114 @@ func (e *Engine) loadUsers(ctx context.Context) error {
 	}
 	b, err := e.store.Get(ctx, p.key)
 	if err != nil {
-		return fmt.Errorf("insights: reading the users of %s: %w", p.key, missing(p.key, err))
+		return fmt.Errorf("insights: reading the users of %s: %w", p.key, e.missing(ctx, p.key, err))
 	}
-	r, err := frame.Open(p.key, frame.KindCatalog, b)
+	c, err := p.decode(b)
 	if err != nil {
 		return err
-	}
-	r.Off = p.off
-	if users := r.Count(1<<32-1, 5); r.Err == nil && users != p.users {
-		r.Fail("%d users, %d at Open", users, p.users)
-	}
-	c := decodeUsers(r, p.users)
-	if r.Err != nil {
-		return r.Err
 	}
 	e.setUsers(c)
 	p.done.Store(true)
 	return nil
+}
+
+// decode decodes the users from b, the value stored under p.key.
+func (p *pendingUsers) decode(b []byte) (userColumns, error) {
+	if !p.frame {
+		r, err := frame.Open(p.key, frame.KindCatalog, b)
+		if err != nil {
+			return userColumns{}, err
+		}
+		r.Off = p.off
+		if users := r.Count(1<<32-1, 5); r.Err == nil && users != p.users {
+			r.Fail("%d users, %d at Open", users, p.users)
+		}
+		c := decodeUsers(r, p.users)
+		return c, r.Err
+	}
+	if len(b) < frame.Trailer || binary.LittleEndian.Uint32(b[len(b)-frame.Trailer:]) != p.crc {
+		return userColumns{}, fmt.Errorf("%w: %s: not the users frame its catalog names (checksum)", ErrCorrupt, p.key)
+	}
+	r, err := frame.Open(p.key, frame.KindUsers, b)
+	if err != nil {
+		return userColumns{}, err
+	}
+	if users := r.Count(1<<32-1, 5); r.Err == nil && users != p.users {
+		r.Fail("%d users, %d in the catalog", users, p.users)
+	}
+	c := decodeUsers(r, p.users)
+	if err := r.End(); err != nil {
+		return userColumns{}, err
+	}
+	if len(c.keys) != p.live {
+		r.Fail("%d users not erased, %d in the catalog", len(c.keys), p.live)
+	}
+	i := 0
+	for u, n := range c.deleted {
+		if n == metrics.NoDay {
+			continue
+		}
+		if i >= len(p.deleted) || p.deleted[i] != (deletion{n, uint32(u)}) {
+			r.Fail("user %d's deletion day %s is not the catalog's", u, dateOfNum(n))
+			break
+		}
+		i++
+	}
+	if r.Err == nil && i != len(p.deleted) {
+		r.Fail("%d deleted users, %d in the catalog", i, len(p.deleted))
+	}
+	return c, r.Err
+}
+
+// readUserSummary reads a catalog's user counts, users frame and deleted
+// users (frame.CatalogVersion), the catalog stored under catKey, and returns
+// them undecoded with the user count. Cost: the deleted users only.
+func readUserSummary(r *frame.Reader, catKey string) (*pendingUsers, int) {
+	users := r.Count(1<<32-1, 0) // in the users frame, checked there against its bytes
+	p := &pendingUsers{users: users, frame: true}
+	p.live = r.Count(users, 0)
+	if p.key = r.String(256); r.Err == nil && p.key != usersKey(keyGen(catKey)) {
+		r.Fail("users frame %q is not the catalog's", p.key)
+	}
+	if crc := r.Bytes(4); crc != nil {
+		p.crc = binary.LittleEndian.Uint32(crc)
+	}
+	n := r.Count(p.live, 2) // an id and a day; a deleted user is not erased
+	p.deleted = make([]deletion, 0, n)
+	u := uint64(0)
+	for i := 0; i < n && r.Err == nil; i++ {
+		d := r.Uvarint()
+		if i > 0 && d == 0 || d >= uint64(users) || u+d >= uint64(users) {
+			r.Fail("deleted user: id %d after %d, of %d users", d, u, users)
+		}
+		u += d
+		day := r.Day32()
+		if day == metrics.NoDay {
+			r.Fail("deleted user %d without a deletion day", u)
+		}
+		p.deleted = append(p.deleted, deletion{day, uint32(u)})
+	}
+	return p, users
+}
+
+// encodeUsers returns the users frame of c. Cost: a pass over the keys to
+// size it, then one append of each key and day.
+func encodeUsers(c *userColumns) []byte {
+	size := frame.Header + binary.MaxVarintLen64 + 4*5*len(c.userKeys) + frame.Trailer
+	for _, k := range c.userKeys {
+		size += 1 + len(k)
+	}
+	b := append(make([]byte, 0, size), frame.New(frame.KindUsers)...)
+	b = frame.AppendUvarint(b, uint64(len(c.userKeys)))
+	for _, k := range c.userKeys {
+		b = frame.AppendString(b, k)
+	}
+	for _, days := range [][]int32{c.first, c.last, c.joined, c.deleted} {
+		for _, n := range days {
+			b = frame.AppendVarint(b, int64(n))
+		}
+	}
+	return frame.Seal(b)
 }
 
 // usersReady reports whether the users are decoded (loadUsers). The

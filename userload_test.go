@@ -305,55 +305,34 @@ func TestLazyUsersConcurrentFirstUse(t *testing.T) {
 }
 
 // BenchmarkCatalogUsers decodes the catalog of a million users with
-// 36-character keys, a tenth of them deleted: at Open as a read-only
-// engine does (eager), as a writer's Open does (lazy), and the writer's
-// first use (loadUsers, the catalog read from a memory store).
+// 36-character keys, a tenth of them deleted, as a writer's Open does
+// (open), then with its users at their first use (loadUsers, their frame
+// read from a memory store; a read-only engine does both at Open); and
+// the same catalog as written before frame.CatalogVersion (v2: the users inside,
+// read past at Open).
 func BenchmarkCatalogUsers(b *testing.B) {
 	ctx := context.Background()
-	const users = 1_000_000
-	src, err := Open(ctx, store.NewMemory(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer src.Close()
-	r := rand.New(rand.NewPCG(1, 2))
-	for u := range users {
-		uid := src.userID(fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff))
-		n := int32(20000 + u%90)
-		src.first[uid], src.last[uid], src.joined[uid] = n, n+int32(u%7), n
-		if u%10 == 0 {
-			src.deleted[uid] = n + 3
-		}
-	}
-	cat, err := src.encodeCatalog(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(cat)))
-	open := func(b *testing.B, readOnly bool) *Engine {
-		s := store.NewMemory()
-		e, err := Open(ctx, s, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Put(ctx, "cat", cat); err != nil {
-			b.Fatal(err)
-		}
-		e.readOnly = readOnly
-		return e
-	}
+	src := millionUsers(b)
+	src.mu.Lock()
+	cat, uf, v2 := testCatalog(b, src, 1)
+	src.mu.Unlock()
 	for _, c := range []struct {
-		name string
-		lazy bool
-		load bool
-	}{{"eager", false, false}, {"lazy", true, false}, {"lazy+loadUsers", true, true}} {
+		name       string
+		cat, users []byte
+		load       bool
+	}{{"open", cat, uf, false}, {"open+loadUsers", cat, uf, true}, {"v2/open", v2, nil, false}, {"v2/open+loadUsers", v2, nil, true}} {
 		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.cat) + len(c.users)))
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				e := open(b, !c.lazy)
+				e, err := Open(ctx, store.NewMemory(), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				key := putCatalog(b, e.store, 1, c.cat, c.users)
 				b.StartTimer()
-				if err := e.decodeCatalog("cat", cat); err != nil {
+				if err := e.decodeCatalog(key, c.cat); err != nil {
 					b.Fatal(err)
 				}
 				if c.load {
@@ -367,6 +346,27 @@ func BenchmarkCatalogUsers(b *testing.B) {
 			}
 		})
 	}
+}
+
+// millionUsers returns an engine of a million users with 36-character
+// keys, a tenth of them deleted, closed at the end of b.
+func millionUsers(b *testing.B) *Engine {
+	const users = 1_000_000
+	e, err := Open(context.Background(), store.NewMemory(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	r := rand.New(rand.NewPCG(1, 2))
+	for u := range users {
+		uid := e.userID(fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint32()&0xffff, r.Uint64()&0xffffffffffff))
+		n := int32(20000 + u%90)
+		e.first[uid], e.last[uid], e.joined[uid] = n, n+int32(u%7), n
+		if u%10 == 0 {
+			e.deleted[uid] = n + 3
+		}
+	}
+	return e
 }
 
 // TestLazyUsersStaleSketch: on a writer that has not decoded its users, a

@@ -14,7 +14,7 @@ var ErrCorrupt = errors.New("insights: corrupt data")
 
 const (
 	Magic   = "INSI"         // the first bytes of every frame
-	Version = 2              // of catalogs, log records, manifests, and of segments format v1
+	Version = 2              // of log records, manifests, user objects, catalogs before CatalogVersion, and of segments format v1
 	Header  = len(Magic) + 2 // magic, kind, version: the bytes before the body
 	Trailer = 4              // the checksum: the bytes after the body
 )
@@ -27,10 +27,16 @@ const (
 	SegmentV2Version = 3
 )
 
+// CatalogVersion is the frame version of the catalogs written, whose
+// users are a frame of their own (KindUsers, the root's catalog.go);
+// catalogs of version Version, the users inside, are still read.
+const CatalogVersion = 3
+
 // The kinds of frame.
 const (
 	KindSegment  byte = 'S' // one day's sealed index
-	KindCatalog  byte = 'C' // dictionaries, users, per-user days, sketches
+	KindCatalog  byte = 'C' // dictionaries, user counts, deleted users, sketches
+	KindUsers    byte = 'U' // user keys and per-user days, named by a catalog
 	KindWAL      byte = 'W' // one group of batches of events
 	KindErase    byte = 'E' // a log record erasing one user, on a store with replicas
 	KindManifest byte = 'M' // the current catalog, segments and log position
@@ -45,8 +51,11 @@ func Checksum(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 // New starts a frame of kind k, of the version this build writes for k.
 func New(k byte) []byte {
 	v := byte(Version)
-	if k == KindSegment {
+	switch k {
+	case KindSegment:
 		v = SegmentVersion
+	case KindCatalog:
+		v = CatalogVersion
 	}
 	return append([]byte(Magic), k, v)
 }
@@ -64,8 +73,8 @@ func Open(key string, k byte, b []byte) (*Reader, error) {
 		return nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, k)
 	}
 	v := b[len(Magic)+1]
-	if v != Version && (k != KindSegment || v != SegmentVersion && v != SegmentV2Version) {
-		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d and %d of segments)", ErrCorrupt, key, v, Version, SegmentV2Version, SegmentVersion)
+	if v != Version && (k != KindSegment || v != SegmentVersion && v != SegmentV2Version) && (k != KindCatalog || v != CatalogVersion) {
+		return nil, fmt.Errorf("%w: %s: version %d, this build reads %d (and %d and %d of segments, %d of catalogs)", ErrCorrupt, key, v, Version, SegmentV2Version, SegmentVersion, CatalogVersion)
 	}
 	body := b[:len(b)-Trailer]
 	if Checksum(body) != binary.LittleEndian.Uint32(b[len(body):]) {
