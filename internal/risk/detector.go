@@ -173,7 +173,7 @@ func (d *Detector) Add(o *Observation) error {
 	}
 	switch {
 	case d.cut-d.swept > sweepEvery:
-		d.Compact()
+		d.sweep(false)
 	case d.cut-d.folded > int64(d.opt.LateHorizon):
 		d.advanceQueued()
 	}
@@ -380,9 +380,19 @@ func (d *Detector) advanceQueued() {
 
 // Compact folds every key's events before the cut into its lag and
 // forgets the states that can no longer matter, and the spare states and
-// buffers kept for reuse. Add calls it once per 24 hours of event time;
-// call it to release memory sooner. Cost: one pass over the keys.
-func (d *Detector) Compact() {
+// buffers kept for reuse. Add does the same but the last once per 24
+// hours of event time; call it to release memory sooner. Cost: one pass
+// over the keys.
+func (d *Detector) Compact() { d.sweep(true) }
+
+// sweep is Compact; it keeps the spare states and buffers unless release.
+// Add's sweeps keep them: they are as many as the keys that emptied their
+// buffers at once, bounded by the events of the late horizon, and where
+// keys receive an event now and then (most users) every event takes a
+// state and a buffer from them and gives them back a horizon later, so
+// that dropping them each day made the next day's events allocate anew
+// (BenchmarkDetectorTraffic: #18, session 8).
+func (d *Detector) sweep(release bool) {
 	for i := range d.tables {
 		t := &d.tables[i]
 		forget := func(n uint32) bool {
@@ -408,7 +418,9 @@ func (d *Detector) Compact() {
 				}
 			}
 		}
-		t.spare, t.bufs = nil, nil
+		if release {
+			t.spare, t.bufs = nil, nil
+		}
 	}
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
