@@ -175,7 +175,7 @@ func observation(val func(Dimension) string, key string, t int64, p place, ref r
 }
 
 // recordPlace reads the IP address and coordinates of a log record,
-// skipping the rest; a damaged record gives nothing.
+// skipping the rest; damage before a value leaves it unknown.
 func recordPlace(rec []byte) (ip netip.Addr, lat, lon float64) {
 	text, lat, lon := logrecord.Place(rec, recordLimits)
 	if len(text) > 0 {

@@ -264,7 +264,7 @@ func checkSection(r *frame.Reader, dir *segmentDir, s int, raw []byte) {
 // directory gives them. It decompresses every zstd section before it
 // allocates anything sized by the combinations, so what it allocates is
 // at most a few times what it decompressed; what it decompresses is at
-// most what the directory gives (directory).
+// most what the directory gives (readDirectory).
 func decodeSections(r *frame.Reader, dir *segmentDir, secs *[segmentSections][]byte, lim limits, dec *zstd.Decoder) *day {
 	for s := range secs {
 		checkSection(r, dir, s, secs[s])

@@ -57,7 +57,7 @@ type pendingUsers struct {
 func (e *Engine) lazyUsers() bool { return !e.follow && e.replica == nil && !e.readOnly }
 
 // decodeUsers decodes the user section of users ids from r. On error
-// (r.err) the columns are partial and must be discarded. Cost: a map
+// (r.Err) the columns are partial and must be discarded. Cost: a map
 // insertion and a string allocation per user.
 func decodeUsers(r *frame.Reader, users int) userColumns {
 	// Sized once: growing a map of a million keys rehashed it about twenty

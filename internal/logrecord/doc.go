@@ -26,7 +26,7 @@
 //
 // Decode never panics on any input; its errors wrap frame.ErrCorrupt and
 // name the key given. Text, which skips to one field, returns "" for a
-// damaged record.
+// record damaged before that field's end.
 //
 // # Concurrency
 //

@@ -85,7 +85,8 @@ func Append(b []byte, r *Record[Step, Policy]) []byte {
 }
 
 // Text returns string i (a position: Principal, ..., DisplayName) of rec,
-// of at most limit bytes, without decoding the rest; "" if rec is damaged.
+// of at most limit bytes, without decoding the rest; "" if rec is damaged
+// before the field's end.
 func Text(rec []byte, i, limit int) string {
 	r := frame.Reader{Body: rec}
 	for range i {

@@ -11,7 +11,9 @@ import (
 	"github.com/insightslab/insights/internal/frame"
 )
 
-// testLimits are the engine's.
+// testLimits are the engine's; they must equal the root's recordLimits
+// (events.go's Max*), which the root's TestEventAtEveryLimitReopens
+// checks end to end.
 var testLimits = Limits{Field: 4096, Value: 256, Steps: 64, Policies: 256}
 
 // raw is a record of this package's steps and policies.

@@ -18,7 +18,7 @@ type Limits struct {
 	Key    int // bytes of a user key
 	Value  int // bytes of a request id and of an indexed value
 	Values int // indexed values an event holds
-	Kind   int // the position in Values of the event's kind, never empty
+	Kind   int // the position in Values of the event's kind, never empty; below Values
 }
 
 // AppendEvent appends one validated event to b, the body of a log frame

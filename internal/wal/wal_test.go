@@ -13,7 +13,9 @@ import (
 	"github.com/insightslab/insights/internal/frame"
 )
 
-// testLimits are the engine's: 27 indexed values, the kind first.
+// testLimits are the engine's: 27 indexed values, the kind first. They
+// must equal the root's walLimits (events.go's Max*), which the root's
+// TestEventAtEveryLimitReopens checks end to end.
 var testLimits = Limits{Key: 1024, Value: 256, Values: 27, Kind: 0}
 
 // testEvent returns an event of testLimits' shape.
