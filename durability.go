@@ -217,6 +217,7 @@ func (e *Engine) applyRecord(ctx context.Context, evs []normEvent, erased string
 	for i := range evs {
 		e.apply(&evs[i])
 	}
+	e.risk.feed.flush()
 	e.mu.Unlock()
 	return nil
 }
@@ -601,6 +602,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 			added++
 		}
 	}
+	e.risk.feed.flush()
 	g.capped = e.newlyCapped()
 	e.mu.Unlock()
 	e.obs.events.Add(uint64(added))

@@ -23,9 +23,10 @@ const riskQueueCap = 1 << 16
 const riskChunk = 256
 
 // riskFeed runs the risk detector on a goroutine of its own (detect), off
-// the engine's locks: apply appends each applied event's observation to
-// its queue, the goroutine folds them in order, and a risk read waits
-// until it has folded every one queued before the read began. When the
+// the engine's locks: apply gathers each applied event's observation,
+// queued once per batch (flush), the goroutine folds them in order, and
+// a risk read waits until it has folded every one queued before the read
+// began. When the
 // detector must be built (when the first risk read starts it, after
 // Erase, retention, a follower's swap, a too-late event, RescanRisk, a
 // failed rebuild), the goroutine reads the event log of every day, one
@@ -35,6 +36,10 @@ const riskChunk = 256
 // Lock order: Engine.mu, then qmu, then dmu. The goroutine takes the
 // engine's read lock only while it holds neither.
 type riskFeed struct {
+	// Guarded by the engine's write lock: the observations of the events
+	// applied in the current batch, queued together by flush.
+	pending []riskItem
+
 	// Guarded by qmu: the queue and what the next rebuild starts from.
 	qmu     sync.Mutex
 	live    atomic.Bool   // apply queues: from startRisk to stopRisk; written under qmu, read without
@@ -144,15 +149,22 @@ func (e *Engine) stopRisk() {
 	f.dmu.Unlock()
 }
 
-// push queues an observation. apply calls it under the write lock; it
-// never waits.
-func (f *riskFeed) push(o *risk.Observation) {
+// flush queues the observations apply gathered in pending, in one hold
+// of qmu and one wake for the batch rather than one per event. The write
+// lock is held: the loops calling apply call it before they release it,
+// so a read that starts after an Add returned waits for its events.
+func (f *riskFeed) flush() {
+	if len(f.pending) == 0 {
+		return
+	}
 	f.qmu.Lock()
 	if f.live.Load() && !f.dormant {
-		f.queue = append(f.queue, riskItem{obs: *o})
+		f.queue = append(f.queue, f.pending...)
 		f.wake()
 	}
 	f.qmu.Unlock()
+	clear(f.pending) // its strings: the array is kept for the next batch
+	f.pending = f.pending[:0]
 }
 
 // setLists records new address lists, for the next rebuild and, queued,

@@ -14,9 +14,9 @@ import (
 // Risk detections (SPEC §9) are a function of the event log: internal/risk
 // defines the rules and computes them. The engine runs its detector on a
 // goroutine of its own (riskfeed.go), started by the first risk read
-// after Open: from then on apply only queues each applied event's
-// observation, built from the values the index keeps, and the goroutine
-// folds the queue in order.
+// after Open: from then on apply only gathers each applied event's
+// observation, built from the values the index keeps, queued once per
+// batch (riskFeed.flush), and the goroutine folds the queue in order.
 // A risk read (Detections, RiskyUsers, the risk metrics, the computed risk
 // of log entries, RescanRisk) first waits until the detector has folded
 // every event applied before the read began, so its answer is what it
@@ -92,10 +92,11 @@ func refEntry(r risk.Ref) (int32, uint32) { return int32(uint32(r >> 32)), uint3
 // refID returns the LogEntry ID of a reference.
 func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 
-// observeRisk queues an applied event for the detector: entry seq of
-// day n, of dimension codes c, of user uid (when n has a key). The rules
-// read the values the index keeps, "(other)" past a dictionary's cap, as a
-// rebuild from the log does. The write lock is held.
+// observeRisk gathers an applied event's observation for the detector
+// (riskFeed.flush queues the batch's): entry seq of day n, of dimension
+// codes c, of user uid (when n has a key). The rules read the values the
+// index keeps, "(other)" past a dictionary's cap, as a rebuild from the
+// log does. The write lock is held.
 func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	rs := &e.risk
 	if rs.disabled || !rs.feed.live.Load() {
@@ -111,7 +112,7 @@ func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 		o.UserNumber = uid + 1
 	}
 	if o.Kind != risk.KindOther {
-		rs.feed.push(&o)
+		rs.feed.pending = append(rs.feed.pending, riskItem{obs: o})
 	}
 }
 

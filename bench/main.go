@@ -169,7 +169,7 @@ func main() {
 	flag.IntVar(&o.ingestEvents, "ingest-events", 1_000_000, "events of the concurrent-ingest measurement")
 	flag.IntVar(&o.riskEvents, "risk-events", 100_000, "events of the risk phase")
 	flag.IntVar(&o.riskRuns, "risk-runs", 3, "timed loads of the risk phase with detection off and on each (median reported)")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof; with -history, of its ingest to PREFIX-history.pprof and of the first queries after Open to PREFIX-first-mau12.pprof and PREFIX-first-filtered.pprof")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's timed runs of each query to PREFIX-<query>.pprof, and of the in-memory load (generator included) to PREFIX-ingest.pprof, and of the risk phase's first load without and with detection to PREFIX-risk-off.pprof and PREFIX-risk-on.pprof; with -history, of its ingest to PREFIX-history.pprof and of the first queries after Open to PREFIX-first-mau12.pprof and PREFIX-first-filtered.pprof")
 	flag.StringVar(&o.memprofile, "memprofile", "", "-history: write the live heap's profile after the ingest to this file")
 	flag.StringVar(&o.waitprofile, "waitprofile", "", "-history: profile where the ingest waits, to PREFIX-block.pprof (every blocking event) and PREFIX-mutex.pprof (every contended lock)")
 	flag.StringVar(&o.idleprofile, "idleprofile", "", "-history: write the live heap's profile of the idle engine after Open to this file")

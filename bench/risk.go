@@ -89,7 +89,12 @@ func runRisk(ctx context.Context, o options, g *generator, r *report, logf func(
 	var heapOff, heapOn riskLoad
 	for i := range rr.Runs {
 		for _, disabled := range []bool{true, false} {
+			stop := func() {}
+			if i == 0 { // the first load of each kind, the profiler's cost the same for both
+				stop = startProfile(o.cpuprofile, map[bool]string{true: "risk-off", false: "risk-on"}[disabled])
+			}
 			l, err := loadRisk(ctx, o.days, evs, o.batch, disabled, true, true)
+			stop()
 			if err != nil {
 				return err
 			}

@@ -182,6 +182,9 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// floorMod is a mod b in [0, b) (b > 0).
+func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+
 func bruteRule(o Options) *countRule {
 	return &countRule{typ: BruteForce, threshold: o.BruteFailures, window: int64(o.BruteWindow),
 		followUp: int64(o.BruteFollowUp), level: LevelMedium, user: true,

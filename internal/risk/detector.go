@@ -78,10 +78,51 @@ type keyState struct {
 type table struct {
 	ids   map[key]uint32 // nil for the user-keyed rules
 	slots []keyState
-	free  []uint32 // numbers of forgotten keys (ids), for new keys
-	spare []state  // states dropped by advance and replay, for the next copies
-	bufs  [][]rec  // emptied buffers' arrays, for the next keys of the rule to buffer events
-	live  int      // slots with a state
+	free  []uint32    // numbers of forgotten keys (ids), for new keys
+	spare pool[state] // states dropped by advance and replay, for the next copies
+	bufs  pool[[]rec] // emptied buffers' arrays, for the next keys of the rule to buffer events
+	live  int         // slots with a state
+}
+
+// pool keeps things dropped for reuse, the latest on top. low is the
+// least it held since the last sweep: the ones below it were not taken
+// for a whole sweep interval (a day of event time), and the sweep
+// releases them (trim). So a pool keeps what the keys' turnover uses
+// from one day to the next, where dropping it all at each sweep made
+// the next day's events allocate it anew, and releases what a burst
+// left behind (#18, session 8).
+type pool[T any] struct {
+	items []T
+	low   int
+}
+
+// put adds v to p.
+func (p *pool[T]) put(v T) { p.items = append(p.items, v) }
+
+// take removes and returns the latest item put, the zero value when
+// there is none.
+func (p *pool[T]) take() T {
+	var v T
+	if n := len(p.items); n > 0 {
+		v, p.items[n-1] = p.items[n-1], v
+		p.items = p.items[:n-1]
+		p.low = min(p.low, n-1)
+	}
+	return v
+}
+
+// trim releases the items not taken since the last trim, or every item
+// with all.
+func (p *pool[T]) trim(all bool) {
+	n := p.low
+	if all {
+		n = len(p.items)
+	}
+	if n > 0 {
+		clear(p.items[:n])
+		p.items = slices.Clip(p.items[n:]) // the array's start is released when the pool grows again
+	}
+	p.low = len(p.items)
 }
 
 // slotRef names a key state: its rule and number.
@@ -173,7 +214,7 @@ func (d *Detector) Add(o *Observation) error {
 	}
 	switch {
 	case d.cut-d.swept > sweepEvery:
-		d.Compact()
+		d.sweep(false)
 	case d.cut-d.folded > int64(d.opt.LateHorizon):
 		d.advanceQueued()
 	}
@@ -220,13 +261,13 @@ func (d *Detector) insert(at slotRef, o *rec) {
 		if n == 0 {
 			d.queued = append(d.queued, at)
 			if ks.buf == nil {
-				ks.buf = pop(&t.bufs)
+				ks.buf = t.bufs.take()
 			}
 		}
 		ks.buf = append(ks.buf, *o)
 		ks.last.time, ks.last.ref = o.Time, o.Ref
 		if ks.cur == nil {
-			ks.cur = ks.lag.copyTo(pop(&t.spare))
+			ks.cur = ks.lag.copyTo(t.spare.take())
 		}
 		ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
 		if n > 0 && o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
@@ -260,7 +301,7 @@ func (d *Detector) replay(t *table, ks *keyState, n int) {
 	if len(ks.buf) == 0 {
 		return
 	}
-	ks.cur = lag.copyTo(pop(&t.spare))
+	ks.cur = lag.copyTo(t.spare.take())
 	for i := range ks.buf {
 		ks.cur.fold(&ks.buf[i], d.undoTo(ks))
 	}
@@ -283,7 +324,7 @@ func (d *Detector) advance(t *table, ks *keyState, cut int64) {
 		t.dropState(ks.lag)
 		ks.lag, ks.cur, ks.undo = ks.cur, nil, nil
 		if cap(ks.buf) <= keptBuffer {
-			t.bufs = append(t.bufs, ks.buf[:0])
+			t.bufs.put(ks.buf[:0])
 		}
 		ks.buf = nil
 	case ks.undo == nil:
@@ -316,19 +357,8 @@ func (ks *keyState) shift(n int) { ks.buf = ks.buf[:copy(ks.buf, ks.buf[n:])] }
 // dropState keeps s, which nothing uses any more, for a later copy.
 func (t *table) dropState(s state) {
 	if s != nil {
-		t.spare = append(t.spare, s)
+		t.spare.put(s)
 	}
-}
-
-// pop removes and returns the last element of *s, the zero value when
-// there is none: a spare state for copyTo, an emptied buffer's array.
-func pop[T any](s *[]T) T {
-	var v T
-	if n := len(*s); n > 0 {
-		v, (*s)[n-1] = (*s)[n-1], v
-		*s = (*s)[:n-1]
-	}
-	return v
 }
 
 // emit records a detection for good.
@@ -380,9 +410,18 @@ func (d *Detector) advanceQueued() {
 
 // Compact folds every key's events before the cut into its lag and
 // forgets the states that can no longer matter, and the spare states and
-// buffers kept for reuse. Add calls it once per 24 hours of event time;
-// call it to release memory sooner. Cost: one pass over the keys.
-func (d *Detector) Compact() {
+// buffers kept for reuse. Add does the same but the last once per 24
+// hours of event time; call it to release memory sooner. Cost: one pass
+// over the keys.
+func (d *Detector) Compact() { d.sweep(true) }
+
+// sweep is Compact; unless release, it keeps the spare states and
+// buffers taken since the last sweep (pool): where keys receive an event
+// now and then (most users), every event takes a state and a buffer from
+// them and gives them back a horizon later, so that dropping them all at
+// each sweep made the next day's events allocate them anew
+// (BenchmarkDetectorTraffic, #18, session 8).
+func (d *Detector) sweep(release bool) {
 	for i := range d.tables {
 		t := &d.tables[i]
 		forget := func(n uint32) bool {
@@ -408,7 +447,8 @@ func (d *Detector) Compact() {
 				}
 			}
 		}
-		t.spare, t.bufs = nil, nil
+		t.spare.trim(release)
+		t.bufs.trim(release)
 	}
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut

@@ -129,7 +129,14 @@
 //   - States dropped when a key advances past its buffer or replays, and
 //     emptied buffer arrays, are reused for the next copies and buffers:
 //     Add allocates nothing in the steady state but the detections it
-//     makes. Compact releases them.
+//     makes. Add's daily sweep releases those its pools did not hand out
+//     since the sweep before (a day's turnover stays: where users sign in
+//     now and then, each event takes a state and a buffer and gives them
+//     back a horizon later, and releasing all each day made the next day
+//     allocate them anew); Compact releases them all.
+//   - An app's failure counts by hour are a ring of SpikeWeeks×168+1
+//     counters, made at its first failure: a copy is one memmove and a
+//     new hour clears the hours skipped, not a walk of every hour kept.
 //
 // # Concurrency
 //
