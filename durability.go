@@ -240,18 +240,25 @@ func missing(key string, err error) error {
 }
 
 // missing is the package's missing for key, which the engine's manifest
-// names; but on a follower, whose writer deletes what a newer manifest no
-// longer names, a key that the store's manifest no longer names is
-// errStale: the follower must move to that manifest.
+// named when key was taken from its state; but a key that the store's
+// manifest no longer names is errStale: a checkpoint replaced it since and
+// deleted it (removeGarbage), and what read it must start again from the
+// current state (fresh, or preload's look again). On a follower, whose
+// writer deletes what a newer manifest no longer names, that is a move to
+// the newer manifest. On the writer, whose own checkpoint deleted it, a
+// key is stale only if that manifest is of a later generation than the
+// key: a key the current manifest names, or a manifest missing or
+// unreadable, is corruption (Engine doc, "Segments read holding no lock").
+// Cost: one read of the manifest, on a missing key only.
 func (e *Engine) missing(ctx context.Context, key string, err error) error {
-	if !e.follow || !errors.Is(err, store.ErrNotFound) {
-		return missing(key, err)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
 	m, merr := e.storeManifest(ctx)
-	if merr != nil {
+	switch {
+	case merr != nil && e.follow:
 		return merr
-	}
-	if !m.names(key) {
+	case merr == nil && !m.names(key) && (e.follow || m.gen > keyGen(key)):
 		return fmt.Errorf("%w: %s is gone", errStale, key)
 	}
 	return missing(key, err)
@@ -458,17 +465,21 @@ func unready(days map[int32]*dayState, events []normEvent) []dayLoad {
 
 // ready reads what loads lack, holding no lock but to install each
 // segment read (as the day's sealed index, if it still has none and no
-// builder: else it is dropped).
+// builder: else it is dropped). A read that fails for a day dropped or
+// written anew meanwhile (its segment replaced, and maybe deleted) is
+// not an error: preload looks again.
 func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
+	gone := func(l *dayLoad) bool { // dropped by retention, or written anew (its segment replaced, maybe deleted), meanwhile
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.days[l.n] != l.ds || l.ds.segKey != l.key
+	}
 	for i := range loads {
 		l := &loads[i]
 		if l.d == nil {
 			d, whole, err := e.readDay(ctx, l.n, l.key, l.whole, lim)
 			if err != nil {
-				e.mu.Lock()
-				gone := e.days[l.n] != l.ds || l.ds.segKey != l.key
-				e.mu.Unlock()
-				if gone { // dropped by retention, or written anew, meanwhile: preload looks again
+				if gone(l) { // preload looks again
 					continue
 				}
 				return err
@@ -484,7 +495,10 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 			}
 			e.mu.Unlock()
 		}
-		if _, err := l.d.allRequestIDs(); err != nil { // for thaw: a copy of any of the day's events is refused
+		// For thaw: a copy of any of the day's events is refused. The log
+		// is read from l.key, which a checkpoint may have replaced and
+		// deleted meanwhile: preload looks again, as for the index.
+		if _, err := l.d.allRequestIDs(); err != nil && !gone(l) {
 			return err
 		}
 	}
