@@ -391,7 +391,8 @@ func (e *Engine) segmentGetter(key string) func() ([]byte, error) {
 // request ids of those beyond the dedupe horizon (allRequestIDs), so that
 // applying them cannot fail half-way nor count a copy twice, and pins
 // those days in memory until each event is applied (apply) or its group
-// fails (writeGroup). It reads the store holding no lock: under the write
+// fails (writeGroup); a day it does not find is pinned when an Add
+// creates it (absentDay). It reads the store holding no lock: under the write
 // lock it pins the days and finds what is missing; then it reads that,
 // installs the segments read, and looks again, until nothing is missing
 // (a day may change meanwhile: a checkpoint may seal or close it, another
@@ -409,10 +410,7 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 		return err
 	}
 	for i := range events {
-		if ds := e.days[events[i].day]; ds != nil {
-			ds.pins++
-			events[i].pinned = ds
-		}
+		e.pin(&events[i])
 	}
 	for {
 		loads := unready(e.days, events)
@@ -425,7 +423,7 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 		e.mu.Lock()
 		if err != nil {
 			for i := range events {
-				unpin(&events[i])
+				e.unpin(&events[i])
 			}
 			e.mu.Unlock()
 			return err
@@ -569,7 +567,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	if err := e.settleUnsettled(ctx); err != nil {
 		e.mu.Lock()
 		for i := range g.events {
-			unpin(&g.events[i])
+			e.unpin(&g.events[i])
 		}
 		e.mu.Unlock()
 		return err
@@ -585,7 +583,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 			// mostly).
 			e.mu.Lock()
 			for i := range g.events {
-				unpin(&g.events[i])
+				e.unpin(&g.events[i])
 			}
 			e.mu.Unlock()
 			return e.preload(ctx, g.events)
@@ -602,7 +600,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	if err != nil {
 		e.mu.Lock()
 		for i := range g.events {
-			unpin(&g.events[i])
+			e.unpin(&g.events[i])
 		}
 		e.mu.Unlock()
 		return fmt.Errorf("insights: writing log record %s: %w", key, err)
