@@ -230,6 +230,23 @@ func someKeys(keys []string) string {
 	return strings.Join(keys, ", ")
 }
 
+// Segments read holding no lock. A checkpoint deletes what its manifest
+// no longer names as soon as it commits it (removeGarbage's rules do not
+// change: nothing waits for readers). A read that holds the engine's lock
+// (read or write) from taking a day's segment key to its last read of it
+// cannot meet a deleted segment: the key is replaced only under the write
+// lock. Some reads hold none: preload's (an Add's days' indexes and
+// request ids), the risk rebuild's logs, and any read a day object makes
+// after the lock is released (its log, its sections read lazily). Such a
+// read may meet a segment that a checkpoint replaced and deleted
+// meanwhile. That is not corruption: (*Engine).missing reports it as
+// errStale, telling it from a key that the store's manifest still names
+// (ErrCorrupt); preload then looks again at the day (ready), and a query
+// or risk read runs again on the current state (fresh). Chosen over
+// deferring the deletion while a reader may hold the key (reference
+// counts, or an epoch): a day object may read its segment at any later
+// time, and the retry is exact and costs only on the rare race.
+
 // missing turns a store's not-found error for a key the manifest names
 // into corruption.
 func missing(key string, err error) error {
@@ -248,7 +265,7 @@ func missing(key string, err error) error {
 // the newer manifest. On the writer, whose own checkpoint deleted it, a
 // key is stale only if that manifest is of a later generation than the
 // key: a key the current manifest names, or a manifest missing or
-// unreadable, is corruption (Engine doc, "Segments read holding no lock").
+// unreadable, is corruption ("Segments read holding no lock", above).
 // Cost: one read of the manifest, on a missing key only.
 func (e *Engine) missing(ctx context.Context, key string, err error) error {
 	if !errors.Is(err, store.ErrNotFound) {
