@@ -942,12 +942,14 @@ type segmentWrite struct {
 	allIDs  bool   // inside the dedupe horizon: keeps every request id
 }
 
-// unfreeze opens w's day again, once the checkpoint sealed it, unless a
-// query or an erasure did meanwhile, and drops its builder if the day is
-// before yesterday (by today) and took no Add meanwhile: it is rarely
-// written again. While more than unfreezeChunk events are kept aside for
-// the day it adds them to the builder holding no lock (addAside), then
-// takes the write lock for the last of them.
+// unfreeze opens w's day again, once the checkpoint sealed it or, after
+// a failure (unfreezeAll), unsealed, unless a query or an erasure did
+// meanwhile, and drops its builder if the day is before yesterday (by
+// today) and took no Add meanwhile: it is rarely written again. While more
+// than unfreezeChunk events are kept aside for a day sealed it adds them
+// to the builder holding no lock (addAside), then takes the write lock for
+// the last of them; an unsealed day takes them all under the write lock,
+// since a query's seal of that builder would race with addAside.
 func (e *Engine) unfreeze(w *segmentWrite, today int32) {
 	w.frozen = false
 	for {
@@ -957,7 +959,7 @@ func (e *Engine) unfreeze(w *segmentWrite, today int32) {
 			e.mu.Unlock()
 			return
 		}
-		if w.job.aside() > unfreezeChunk {
+		if w.job.d != nil && w.job.aside() > unfreezeChunk { // sealed: a day a failed checkpoint never sealed is unfrozen whole
 			ds.publish()
 			pending := w.job.deferred
 			e.mu.Unlock()

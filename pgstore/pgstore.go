@@ -23,7 +23,8 @@
 //
 //	log        keys wal/<seq>             one log record per group commit
 //	segments   keys days/<date>/<gen>     sealed days
-//	catalogs   keys catalog/<gen>         dictionaries, users, sketches
+//	catalogs   keys catalog/<gen>         dictionaries, user counts, sketches
+//	           and catalog/users/<gen>   user keys, per-user days (catalog v3)
 //	meta       every other key            meta.json, MANIFEST
 //	log_floor  (deleted)                  the greatest log key deleted (one row)
 //	lease      (holder, expires, gen)     the replicas' checkpoint lease (one row)
