@@ -939,9 +939,10 @@ func (e *Engine) userID(key string) uint32 {
 }
 
 // sealedDay returns the sealed index of day n, nil if it has no data:
-// sealed now if it changed since, loaded from the store if not in memory.
-// The read lock is held; sealMu serializes concurrent queries.
-func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
+// sealed now if it changed since, loaded from the store if not in memory,
+// with the sections of need decoded (daysections.go). The read lock is
+// held; sealMu serializes concurrent queries.
+func (e *Engine) sealedDay(ctx context.Context, n int32, need sectionSet) (*day, error) {
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
@@ -954,9 +955,12 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	case ds.dirty:
 		ds.sealed, ds.dirty = ds.open.seal(), false
 	case ds.sealed == nil:
-		if err := e.loadInto(ctx, n, ds); err != nil {
+		if err := e.loadInto(ctx, n, ds, need); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.need(ctx, ds.sealed, need); err != nil {
+		return nil, err
 	}
 	if ds.open != nil && n < dayOf(e.now(), e.loc)-1 {
 		e.closeDay(ds) // an old day is rarely written again: keep only its sealed form

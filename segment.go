@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -70,8 +71,12 @@ const maxZstdExpansion = logblock.MaxZstdExpansion
 // encodeDay returns the segment frame of day d, number n, and the offset
 // of its log section. allIDs keeps every request id of the day (a day
 // inside the dedupe horizon), else only those its log cannot give back.
-// It fails only if d's log, read from an earlier segment, is corrupt.
-func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) {
+// It fails only if what it reads of d's earlier segment (sections not yet
+// decoded, the log) fails to read or is corrupt.
+func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) {
+	if err := d.need(ctx, lazySections); err != nil {
+		return nil, 0, err
+	}
 	l, err := d.events()
 	if err != nil {
 		return nil, 0, err
@@ -201,7 +206,7 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 // dayV1 reads the index of a format v1 segment, after its day.
 func (r *reader) dayV1(lim limits) *day {
 	combos := r.count(1<<31-1, numIndexed+2)
-	d := &day{offs: make([]uint32, combos+1), fullIDs: true}
+	d := &day{combos: combos, offs: make([]uint32, combos+1), fullIDs: true}
 	for k := range d.cols {
 		d.cols[k] = r.codes(k, combos, lim.dictSizes[k])
 	}
@@ -288,23 +293,40 @@ func (r *reader) index(dir *segmentDir, secs *[segmentSections][]byte, lim limit
 	if r.err != nil {
 		return nil
 	}
-	d := &day{fullIDs: dir.fullIDs, offs: make([]uint32, dir.combos+1)}
-	for k := range d.cols {
-		d.cols[k] = zs[k].codes(k, dir.combos, lim.dictSizes[k])
-		r.sub(zs[k])
+	d := &day{fullIDs: dir.fullIDs, combos: dir.combos}
+	for s := range zs {
+		r.decodeSection(d, s, zs[s], lim)
 	}
-	d.counts = zs[secCounts].counts(dir.combos)
-	r.sub(zs[secCounts])
-	zs[secUsers].users(d, lim.users, true)
-	r.sub(zs[secUsers])
 	d.active = r.bitmap(secs[secActive], lim.users)
-	if len(secs[secRequestIDs])%8 != 0 {
-		r.fail("request ids of %d bytes", len(secs[secRequestIDs]))
-	}
-	c := &reader{key: r.key, b: secs[secRequestIDs]}
-	d.requestIDs = c.requestIDs(len(c.b) / 8)
-	r.sub(c)
+	d.requestIDs = r.requestIDSection(secs[secRequestIDs])
 	return d
+}
+
+// requestIDSection decodes raw, the request ids section of a format v2
+// or v3 segment.
+func (r *reader) requestIDSection(raw []byte) []uint64 {
+	if len(raw)%8 != 0 {
+		r.fail("request ids of %d bytes", len(raw))
+	}
+	c := &reader{key: r.key, b: raw}
+	ids := c.requestIDs(len(c.b) / 8)
+	r.sub(c)
+	return ids
+}
+
+// decodeSection decodes zstd section s of d's segment, which z holds
+// decompressed, into d: a code column, the event counts or the users.
+func (r *reader) decodeSection(d *day, s int, z *reader, lim limits) {
+	switch s {
+	case secCounts:
+		d.counts = z.counts(d.combos)
+	case secUsers:
+		d.offs = make([]uint32, d.combos+1)
+		z.users(d, lim.users, true)
+	default:
+		d.cols[s] = z.codes(s, d.combos, lim.dictSizes[s])
+	}
+	r.sub(z)
 }
 
 // sectionName names zstd section s of a format v2 or v3 segment in errors.

@@ -108,27 +108,44 @@ func readRest(ctx context.Context, rg store.RangeGetter, key string, off, n int,
 }
 
 // rangedIndex reads the index of day n from its format v3 segment under
-// key, without the event log, and decodes it within lim: a day whose log
-// is read from the segment when first needed (its logGet left to the
-// caller to set). errNotRanged for a segment of an earlier format.
-func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
+// key, without the event log, within lim: its active set and request ids,
+// then the sections of need (daysections.go); the others are read when
+// first needed. The day's log is read from the segment when first needed
+// (its logGet left to the caller to set). errNotRanged for a segment of an
+// earlier format.
+func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32, lim limits, dec *zstd.Decoder, need sectionSet) (*day, error) {
 	dir, off, head, err := rangedHead(ctx, rg, key, n)
 	if err != nil {
 		return nil, err
 	}
-	secs, err := rangedSections(ctx, rg, key, &dir, off, head, 0, segmentSections)
+	active, err := rangedSections(ctx, rg, key, &dir, off, head, 0, 1) // laid out first
+	if err != nil {
+		return nil, err
+	}
+	ids, err := rangedSections(ctx, rg, key, &dir, off, head, segmentSections-1, segmentSections) // laid out last
 	if err != nil {
 		return nil, err
 	}
 	r := &reader{key: key, version: segmentVersion}
-	d := r.index(&dir, &secs, lim, dec)
+	d := &day{combos: dir.combos, fullIDs: dir.fullIDs, active: r.bitmap(active[secActive], lim.users)}
+	d.requestIDs = r.requestIDSection(ids[secRequestIDs])
 	if r.err != nil {
 		return nil, r.err
 	}
-	for _, s := range secs {
-		off += len(s)
+	z := &sectionReader{key: key, dir: dir, lim: lim, dec: dec, get: func(ctx context.Context, off, n int) ([]byte, error) {
+		return readRest(ctx, rg, key, off, n, nil)
+	}}
+	for _, s := range sectionLayout(segmentVersion) {
+		z.at[s] = off
+		off += dir.lens[s]
 	}
+	d.lazy = z
+	d.pending.Store(uint32(lazySections))
+	d.index.Store(d.headBytes())
 	d.logKey, d.logOff, d.logUsers, d.logDec = key, off, lim.users, dec
+	if err := d.need(ctx, need); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -89,7 +89,7 @@ func FuzzRangedSections(f *testing.F) {
 			t.Fatal(err)
 		}
 		whole, werr := decodeDay("seg", b, n, lim, e.zdec)
-		d, err := rangedIndex(ctx, m, "seg", n, lim, e.zdec)
+		d, err := rangedIndex(ctx, m, "seg", n, lim, e.zdec, lazySections)
 		active, aerr := rangedActive(ctx, m, "seg", n, lim.users)
 		for _, err := range []error{werr, err, aerr} {
 			if err != nil && !errors.Is(err, ErrCorrupt) {
