@@ -5,11 +5,12 @@ package insights_test
 // queries naming different columns, counts and users in turn hit the same
 // days, which decode more of their sections each time (or, under a small
 // memory limit, are evicted and read again in part); every answer is the
-// oracle's.
+// oracle's, also when they run concurrently.
 
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,4 +78,16 @@ func TestColdColumnsOracle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	// Concurrent first queries naming different columns of the same days.
+	e, err = insights.Open(ctx, s, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var wg sync.WaitGroup
+	for i, oq := range queries {
+		wg.Go(func() { orCheck(t, ctx, e, o, fmt.Sprintf("concurrent query %d", i), oq) })
+	}
+	wg.Wait()
 }
