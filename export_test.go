@@ -28,6 +28,10 @@ func SegmentLoads(e *Engine) (index, active int64) {
 	return e.loads.index.Load(), e.loads.active.Load()
 }
 
+// PrefetchedActive returns how many of the active sets e read alone since
+// Open were read ahead, in parallel (prefetchActive).
+func PrefetchedActive(e *Engine) int64 { return e.loads.prefetched.Load() }
+
 // PendingSections returns how many days e holds sealed in memory, and how
 // many sections of their indexes they have not decoded yet (daysections.go).
 func PendingSections(e *Engine) (days, pending int) {
