@@ -495,7 +495,8 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 }
 
 // withLog returns a copy of d's index with log l in place of its own; the
-// derived caches start afresh.
+// derived caches start afresh. d has every section (a day sealed from a
+// builder: its log at hand).
 func (d *day) withLog(l eventLog) *day {
 	c := &day{combos: d.combos, cols: d.cols, counts: d.counts, offs: d.offs, users: d.users, active: d.active,
 		requestIDs: d.requestIDs, fullIDs: d.fullIDs, log: l}
@@ -511,7 +512,8 @@ func (d *day) withStoredLog(key string, off, users int, get func() ([]byte, erro
 	return c
 }
 
-// thaw returns a builder holding d's contents, for a late event. A log at
+// thaw returns a builder holding d's contents, for a late event: every
+// section of d must be decoded (whole; preload and thawUser need them). A log at
 // hand and plain is shared (the builder's appends copy); otherwise the
 // builder starts an empty log after d's (logBase), so thawing reads
 // nothing from the store and cannot fail. Unless d holds every request id

@@ -176,9 +176,15 @@
 //     reads ranges (store.RangeGetter), answers unfiltered activity (active
 //     users, MAU, as-of metrics' activity) from its active set alone, read
 //     from the segment and kept on the day, counted in
-//     Options.MemoryLimit, until the day's index loads or is evicted; a
-//     query that needs more reads the day's index without its event log.
-//     Other stores, and older segments, are read whole (segrange.go).
+//     Options.MemoryLimit, until the day's index loads or is evicted;
+//     such a query reads the active sets of its days ahead, on up to
+//     QueryParallelism goroutines. A query that needs more reads the
+//     day's index without its event log, and of it decodes, on first
+//     need, only the code columns its filter, group-by and metric name
+//     with the event counts and users (daysections.go): a column another
+//     query names later is read then, and a damaged section fails only
+//     the queries that read it. Other stores, and older segments, are
+//     read whole (segrange.go).
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
 //   - Risk detections are a function of the event log, not stored: the
