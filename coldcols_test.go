@@ -5,7 +5,8 @@ package insights_test
 // queries naming different columns, counts and users in turn hit the same
 // days, which decode more of their sections each time (or, under a small
 // memory limit, are evicted and read again in part); every answer is the
-// oracle's, also when they run concurrently.
+// oracle's, also when they run concurrently. Their days are read ahead,
+// on QueryParallelism goroutines (prefetchDays).
 
 import (
 	"context"
@@ -27,7 +28,7 @@ func TestColdColumnsOracle(t *testing.T) {
 	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
 	y, m, d := now.Date()
 	s := store.NewMemory()
-	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }}
+	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }, QueryParallelism: 4}
 	e, err := insights.Open(ctx, s, &opts)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +70,9 @@ func TestColdColumnsOracle(t *testing.T) {
 			orCheck(t, ctx, e, o, fmt.Sprintf("limit %d, query %d", limit, i), oq)
 			if days, pending := insights.PendingSections(e); i == 0 && limit == 0 && (days == 0 || pending < days*20) {
 				t.Fatalf("after a query naming one column, %d days in memory have %d sections undecoded, want most of their 29", days, pending)
+			}
+			if n := insights.PrefetchedDays(e); i == 1 && limit == 0 && n < 200 {
+				t.Fatalf("after two queries over 120 days naming different columns, %d days or sections of days read ahead", n)
 			}
 		}
 		if mem := e.Memory(); limit != 0 && mem.Evictions == 0 {

@@ -32,6 +32,10 @@ func SegmentLoads(e *Engine) (index, active int64) {
 // Open were read ahead, in parallel (prefetchActive).
 func PrefetchedActive(e *Engine) int64 { return e.loads.prefetched.Load() }
 
+// PrefetchedDays returns how many day indexes, or sections of loaded
+// ones, e read ahead, in parallel (prefetchDays).
+func PrefetchedDays(e *Engine) int64 { return e.loads.prefetchedDays.Load() }
+
 // PendingSections returns how many days e holds sealed in memory, and how
 // many sections of their indexes they have not decoded yet (daysections.go).
 func PendingSections(e *Engine) (days, pending int) {

@@ -183,8 +183,9 @@
 //     need, only the code columns its filter, group-by and metric name
 //     with the event counts and users (daysections.go): a column another
 //     query names later is read then, and a damaged section fails only
-//     the queries that read it. Other stores, and older segments, are
-//     read whole (segrange.go).
+//     the queries that read it; its days' indexes and sections are read
+//     ahead on up to QueryParallelism goroutines (prefetch.go). Other
+//     stores, and older segments, are read whole (segrange.go).
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
 //   - Risk detections are a function of the event log, not stored: the

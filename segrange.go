@@ -167,8 +167,9 @@ func rangedActive(ctx context.Context, rg store.RangeGetter, key string, n int32
 }
 
 // segmentLoads counts an engine's segment reads, for tests: indexes, and
-// active sets read alone, of them prefetched those prefetchActive read.
-type segmentLoads struct{ index, active, prefetched atomic.Int64 }
+// active sets read alone, of them prefetched those prefetchActive read,
+// and the indexes and sections prefetchDays read.
+type segmentLoads struct{ index, active, prefetched, prefetchedDays atomic.Int64 }
 
 // activeSet returns the active users of day n (shared: do not modify),
 // nil if it has no data: the sealed day's, or, for a day whose index is
@@ -231,58 +232,4 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 // The read lock is held, and sealMu.
 func (ds *dayState) activeStored() bool {
 	return ds != nil && !ds.dirty && ds.sealed == nil && ds.segKey != "" && ds.wholeKey != ds.segKey
-}
-
-// prefetchActive reads the active sets that storedActive would read one
-// at a time for the days of [from, to), on up to the engine's
-// QueryParallelism goroutines, and keeps them on their days as
-// storedActive does: a day's read waits on the store (an open and a read
-// on the directory store, a round trip on PostgreSQL) more than on the
-// CPU. It holds sealMu only to find the days and to install what it read
-// (a day changed meanwhile by another query keeps what that query put).
-// A read that fails is left to storedActive, which reads it again and
-// reports the error. The read lock is held.
-func (e *Engine) prefetchActive(ctx context.Context, from, to int32) {
-	rg, ok := e.store.(store.RangeGetter)
-	if !ok || e.parallelism <= 1 {
-		return
-	}
-	type read struct {
-		n   int32
-		ds  *dayState
-		key string
-		set *roaring.Bitmap
-		err error
-	}
-	var reads []read
-	e.sealMu.Lock()
-	for n := from; n < to; n++ {
-		if ds := e.days[n]; ds.activeStored() && ds.activeOnly == nil {
-			reads = append(reads, read{n: n, ds: ds, key: ds.segKey})
-		}
-	}
-	users := e.userCount()
-	e.sealMu.Unlock()
-	if len(reads) < 2 {
-		return
-	}
-	forEach(len(reads), e.parallelism, func(i int) {
-		r := &reads[i]
-		r.set, r.err = rangedActive(ctx, rg, r.key, r.n, users)
-	})
-	e.sealMu.Lock()
-	defer e.sealMu.Unlock()
-	for _, r := range reads {
-		ds := r.ds
-		switch {
-		case !ds.activeStored() || ds.segKey != r.key || ds.activeOnly != nil:
-		case errors.Is(r.err, errNotRanged):
-			ds.wholeKey = r.key
-		case r.err == nil:
-			ds.activeOnly = r.set
-			e.loads.active.Add(1)
-			e.loads.prefetched.Add(1)
-			e.hold(ds)
-		}
-	}
 }
