@@ -106,7 +106,6 @@ func (d *day) readSections(ctx context.Context, s sectionSet, first, last int) e
 		r.fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
 		return r.err
 	}
-	grew := int64(0)
 	for k := first; k <= last; k++ {
 		if s&(1<<k) == 0 {
 			continue
@@ -119,10 +118,9 @@ func (d *day) readSections(ctx context.Context, s sectionSet, first, last int) e
 		if r.err != nil {
 			return r.err
 		}
-		grew += d.sectionBytes(k)
+		d.index.Add(d.sectionBytes(k))
 		d.pending.And(^uint32(1 << k))
 	}
-	d.index.Add(grew)
 	return nil
 }
 

@@ -90,3 +90,42 @@ func TestLazySectionCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestLazySectionBytes: a day read by ranges counts in its size
+// (memBytes, what Options.MemoryLimit bounds) the sections it has decoded,
+// and, once it has them all, the size of the same day read whole.
+func TestLazySectionBytes(t *testing.T) {
+	ctx := context.Background()
+	e, seeds := fuzzEngine(t)
+	seg, lim := seeds[kindSegment], rangedLimits(e)
+	r, err := openFrame("seg", kindSegment, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := r.day32()
+	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewMemory()
+	if err := s.Put(ctx, "seg", seg); err != nil {
+		t.Fatal(err)
+	}
+	d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := d.memBytes()
+	if err := d.need(ctx, 1<<secUsers); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.memBytes(), head+4*int64(len(d.offs)+len(d.users)); got != want || len(d.users) == 0 {
+		t.Fatalf("with its users: %d bytes, want %d", got, want)
+	}
+	if err := d.need(ctx, lazySections); err != nil {
+		t.Fatal(err)
+	}
+	if !sameIndex(d, whole) || d.memBytes() != whole.memBytes() {
+		t.Fatalf("every section decoded: %d bytes, the day read whole %d (same index: %v)", d.memBytes(), whole.memBytes(), sameIndex(d, whole))
+	}
+}
