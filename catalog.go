@@ -8,6 +8,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/axiomhq/hyperloglog"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/metrics"
 )
 
@@ -34,25 +35,25 @@ func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
 	if err := e.loadUsers(ctx); err != nil {
 		return nil, err
 	}
-	b := newFrame(kindCatalog)
+	b := frame.New(frame.KindCatalog)
 	for _, d := range e.dims {
 		flag := byte(0)
 		if d.overflowed {
 			flag = 1
 		}
 		b = append(b, flag)
-		b = appendUvarint(b, uint64(len(d.values)))
+		b = frame.AppendUvarint(b, uint64(len(d.values)))
 		for _, v := range d.values {
-			b = appendString(b, v)
+			b = frame.AppendString(b, v)
 		}
 	}
-	b = appendUvarint(b, uint64(len(e.userKeys)))
+	b = frame.AppendUvarint(b, uint64(len(e.userKeys)))
 	for _, k := range e.userKeys {
-		b = appendString(b, k)
+		b = frame.AppendString(b, k)
 	}
 	for _, days := range [][]int32{e.first, e.last, e.joined, e.deleted} {
 		for _, n := range days {
-			b = appendVarint(b, int64(n))
+			b = frame.AppendVarint(b, int64(n))
 		}
 	}
 	sk := &e.sketches
@@ -61,10 +62,10 @@ func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
 			return nil, err
 		}
 	}
-	b = appendUvarint(b, uint64(len(sk.day)+len(sk.raw)))
+	b = frame.AppendUvarint(b, uint64(len(sk.day)+len(sk.raw)))
 	for n, raw := range sk.raw { // still as the last catalog stored them
-		b = appendVarint(b, int64(n))
-		b = appendUvarint(b, uint64(len(raw)))
+		b = frame.AppendVarint(b, int64(n))
+		b = frame.AppendUvarint(b, uint64(len(raw)))
 		b = append(b, raw...)
 	}
 	for n, d := range sk.day {
@@ -72,22 +73,22 @@ func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("insights: encoding the sketch of day %s: %w", dateOfNum(n), err)
 		}
-		b = appendVarint(b, int64(n))
-		b = appendUvarint(b, uint64(len(raw)))
+		b = frame.AppendVarint(b, int64(n))
+		b = frame.AppendUvarint(b, uint64(len(raw)))
 		b = append(b, raw...)
 	}
-	b = appendUvarint(b, uint64(len(e.regs)))
+	b = frame.AppendUvarint(b, uint64(len(e.regs)))
 	for uid, ms := range e.regs {
-		b = appendUvarint(b, uint64(uid))
-		b = appendUvarint(b, uint64(len(ms)))
+		b = frame.AppendUvarint(b, uint64(uid))
+		b = frame.AppendUvarint(b, uint64(len(ms)))
 		for m, st := range ms {
-			b = appendUvarint(b, uint64(m))
-			b = appendVarint(b, st.t)
-			b = append(b, boolByte(st.registered))
+			b = frame.AppendUvarint(b, uint64(m))
+			b = frame.AppendVarint(b, st.t)
+			b = frame.AppendFlag(b, st.registered)
 		}
 	}
-	b = appendUvarint(b, sketchHashKey)
-	return sealFrame(b), nil
+	b = frame.AppendUvarint(b, sketchHashKey)
+	return frame.Seal(b), nil
 }
 
 // decodeCatalog restores the catalog stored under key into e, which must
@@ -95,32 +96,32 @@ func (e *Engine) encodeCatalog(ctx context.Context) ([]byte, error) {
 // again at their first use (userload.go). On error e is left unusable and
 // must be discarded.
 func (e *Engine) decodeCatalog(key string, b []byte) error {
-	r, err := openFrame(key, kindCatalog, b)
+	r, err := frame.Open(key, frame.KindCatalog, b)
 	if err != nil {
 		return err
 	}
 	for k, d := range e.dims {
 		seeds := d.values[:d.seeds]
 		d.codes, d.values = map[string]uint32{}, nil
-		d.overflowed = r.flag()
-		n := r.count(1<<31-1, 1)
-		if r.err == nil && n < len(seeds) {
-			r.fail("dimension %s has %d values, fewer than its %d seeds", Dimension(k+1), n, len(seeds))
+		d.overflowed = r.Flag()
+		n := r.Count(1<<31-1, 1)
+		if r.Err == nil && n < len(seeds) {
+			r.Fail("dimension %s has %d values, fewer than its %d seeds", Dimension(k+1), n, len(seeds))
 		}
-		for i := 0; i < n && r.err == nil; i++ {
-			v := r.string(MaxValueLength + len(OtherGroup))
+		for i := 0; i < n && r.Err == nil; i++ {
+			v := r.String(MaxValueLength + len(OtherGroup))
 			if _, dup := d.codes[v]; dup {
-				r.fail("dimension %s lists %q twice", Dimension(k+1), v)
+				r.Fail("dimension %s lists %q twice", Dimension(k+1), v)
 			}
 			if i < len(seeds) && v != seeds[i] {
-				r.fail("dimension %s: value %d is %q, not the seed %q", Dimension(k+1), i, v, seeds[i])
+				r.Fail("dimension %s: value %d is %q, not the seed %q", Dimension(k+1), i, v, seeds[i])
 			}
 			d.codes[v] = uint32(i)
 			d.values = append(d.values, v)
 		}
 	}
-	off := r.off
-	users := r.count(1<<32-1, 5) // a key, four days: at least five bytes
+	off := r.Off
+	users := r.Count(1<<32-1, 5) // a key, four days: at least five bytes
 	if e.lazyUsers() {
 		e.undecoded = skipUsers(r, key, off, users)
 		for _, d := range e.undecoded.deleted {
@@ -135,40 +136,40 @@ func (e *Engine) decodeCatalog(key string, b []byte) error {
 			}
 		}
 	}
-	n := r.count(1<<31-1, 2)
-	for i := 0; i < n && r.err == nil; i++ {
-		day := r.day32()
-		raw := r.bytes(r.count(len(r.b), 1))
+	n := r.Count(1<<31-1, 2)
+	for i := 0; i < n && r.Err == nil; i++ {
+		day := r.Day32()
+		raw := r.Bytes(r.Count(len(r.Body), 1))
 		if e.sketches.hasDay(day) {
-			r.fail("sketch of %s twice", dateOfNum(day))
+			r.Fail("sketch of %s twice", dateOfNum(day))
 		}
 		e.sketches.deferDay(day, bytes.Clone(raw), key) // decoded at the first approximate query (sketches.load); a copy, so that the catalog is not kept
 	}
-	n = r.count(users, 2)
+	n = r.Count(users, 2)
 	e.regs = make(map[uint32]map[uint32]regState, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		uid := r.uvarint()
+	for i := 0; i < n && r.Err == nil; i++ {
+		uid := r.Uvarint()
 		if _, dup := e.regs[uint32(uid)]; dup || uid >= uint64(users) {
-			r.fail("registration state of user %d: out of range or twice", uid)
+			r.Fail("registration state of user %d: out of range or twice", uid)
 		}
-		methods := r.count(len(e.dims[DimMethod-1].values), 3)
+		methods := r.Count(len(e.dims[DimMethod-1].values), 3)
 		ms := make(map[uint32]regState, methods)
-		for j := 0; j < methods && r.err == nil; j++ {
-			m := r.uvarint()
+		for j := 0; j < methods && r.Err == nil; j++ {
+			m := r.Uvarint()
 			if _, dup := ms[uint32(m)]; dup || m >= uint64(len(e.dims[DimMethod-1].values)) {
-				r.fail("registration state of user %d: method %d out of range or twice", uid, m)
+				r.Fail("registration state of user %d: method %d out of range or twice", uid, m)
 			}
-			ms[uint32(m)] = regState{t: r.varint(), registered: r.flag()}
+			ms[uint32(m)] = regState{t: r.Varint(), registered: r.Flag()}
 		}
 		e.regs[uint32(uid)] = ms
 	}
 	hash := uint64(sketchHashID)
-	if r.err == nil && r.off < len(r.b) {
-		if hash = r.uvarint(); hash != sketchHashKey {
-			r.fail("unknown sketch hash %d", hash)
+	if r.Err == nil && r.Off < len(r.Body) {
+		if hash = r.Uvarint(); hash != sketchHashKey {
+			r.Fail("unknown sketch hash %d", hash)
 		}
 	}
-	if err := r.end(); err != nil {
+	if err := r.End(); err != nil {
 		return err
 	}
 	if hash == sketchHashID {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -448,16 +449,16 @@ func (d *day) readLog(get func() ([]byte, error)) (eventLog, error) {
 	if err != nil {
 		return eventLog{}, err
 	}
-	r, err := openFrame(d.logKey, kindSegment, b)
+	r, err := frame.Open(d.logKey, frame.KindSegment, b)
 	if err != nil {
 		return eventLog{}, err
 	}
-	r.off = d.logOff - frameHeader
-	section := r.bytes(r.count(len(r.b), 1))
-	if r.err != nil {
-		return eventLog{}, r.err
+	r.Off = d.logOff - frame.Header
+	section := r.Bytes(r.Count(len(r.Body), 1))
+	if r.Err != nil {
+		return eventLog{}, r.Err
 	}
-	return decodeLog(d.logKey, section, r.version, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
+	return decodeLog(d.logKey, section, r.Version, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
 }
 
 // eventCount returns the number of events of the day's index.

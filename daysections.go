@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/store"
 	"github.com/klauspost/compress/zstd"
 )
@@ -101,22 +102,22 @@ func (d *day) readSections(ctx context.Context, s sectionSet, first, last int) e
 	if err != nil {
 		return err
 	}
-	r := &reader{key: z.key, off: from - frameHeader, version: segmentVersion}
+	r := &frame.Reader{Key: z.key, Off: from - frame.Header, Version: frame.SegmentVersion}
 	if len(b) != n {
-		r.fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
-		return r.err
+		r.Fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
+		return r.Err
 	}
 	for k := first; k <= last; k++ {
 		if s&(1<<k) == 0 {
 			continue
 		}
 		raw := b[z.at[k]-from : z.at[k]-from+z.dir.lens[k]]
-		r.off = z.at[k] - frameHeader
-		r.checkSection(&z.dir, k, raw)
-		c := r.unzip(raw, z.dir.plain[k], sectionName(k), z.dec)
-		r.decodeSection(d, k, c, z.lim)
-		if r.err != nil {
-			return r.err
+		r.Off = z.at[k] - frame.Header
+		checkSection(r, &z.dir, k, raw)
+		c := unzipSection(r, raw, z.dir.plain[k], sectionName(k), z.dec)
+		decodeSection(r, d, k, c, z.lim)
+		if r.Err != nil {
+			return r.Err
 		}
 		d.index.Add(d.sectionBytes(k))
 		d.pending.And(^uint32(1 << k))

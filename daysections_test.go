@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/store"
 )
 
@@ -59,7 +60,7 @@ func TestLazySectionCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sec := range sectionLayout(segmentVersion) {
+	for _, sec := range sectionLayout(frame.SegmentVersion) {
 		if sec == int(DimCountry)-1 {
 			break
 		}
@@ -97,12 +98,12 @@ func TestLazySectionCorrupt(t *testing.T) {
 func TestLazySectionBytes(t *testing.T) {
 	ctx := context.Background()
 	e, seeds := fuzzEngine(t)
-	seg, lim := seeds[kindSegment], rangedLimits(e)
-	r, err := openFrame("seg", kindSegment, seg)
+	seg, lim := seeds[frame.KindSegment], rangedLimits(e)
+	r, err := frame.Open("seg", frame.KindSegment, seg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := r.day32()
+	n := r.Day32()
 	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/insightslab/insights/internal/wal"
 	"github.com/insightslab/insights/store"
 )
 
@@ -159,9 +160,9 @@ func (e *Engine) replayLog(ctx context.Context, from uint64, logs []string) (rec
 			return records, events, err
 		}
 		var evs []normEvent
-		var erased string // the user an erase record erases (wal.go)
-		if isErase(b) {
-			erased, err = decodeErase(k, b)
+		var erased string // the user an erase record erases (internal/wal)
+		if wal.IsErase(b) {
+			erased, err = wal.DecodeErase(k, b, MaxKeyLength)
 		} else {
 			evs, err = decodeWAL(k, b)
 		}
@@ -559,7 +560,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 		e.mu.Unlock()
 		return err
 	}
-	rec := encodeWAL(len(g.events), g.body)
+	rec := wal.Encode(len(g.events), g.body)
 	key, err := walKey(e.walSeq), error(nil)
 	var putErr error // a Put that failed, yet stored the record: applied, and reported
 	if e.replica != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/insightslab/insights/internal/logblock"
+	"github.com/insightslab/insights/internal/logrecord"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -139,10 +140,10 @@ type logIndex struct {
 	byCombo   csr
 	userOnce  sync.Once
 	byUser    csr
-	fields    [numRecText]atomic.Pointer[fieldIndex]
-	idsOnce   [numRecText]sync.Once
-	ids       [numRecText]idIndex
-	idsErr    [numRecText]error
+	fields    [logrecord.NumText]atomic.Pointer[fieldIndex]
+	idsOnce   [logrecord.NumText]sync.Once
+	ids       [logrecord.NumText]idIndex
+	idsErr    [logrecord.NumText]error
 }
 
 // idIndex finds the entries of an identifier (request or correlation id),
@@ -363,7 +364,7 @@ func (d *day) field(l *eventLog, i int) (*fieldIndex, error) {
 	var byAddr []addrPost
 	for k, v := range f.values {
 		f.post[k] = roaring.BitmapOf(lists[v]...)
-		if a, err := netip.ParseAddr(v); i == recIP && err == nil {
+		if a, err := netip.ParseAddr(v); i == logrecord.IP && err == nil {
 			byAddr = append(byAddr, addrPost{a, f.post[k]})
 		}
 	}

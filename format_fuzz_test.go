@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/store"
 )
 
 // fuzzEngine returns an engine holding a few days, and its frames: a
-// segment, a catalog, a log record and a manifest, as seeds.
+// segment, a catalog and a manifest, as seeds.
 func fuzzEngine(tb testing.TB) (*Engine, map[byte][]byte) {
 	ctx := context.Background()
 	s := store.NewMemory()
@@ -34,16 +35,13 @@ func fuzzEngine(tb testing.TB) (*Engine, map[byte][]byte) {
 		}
 	}
 	seeds := map[byte][]byte{}
-	logs, _ := s.List(ctx, "wal/")
-	seeds[kindWAL], _ = s.Get(ctx, logs[0])
-	seeds[kindErase] = encodeErase("u@example.com")
 	if err := e.Flush(ctx); err != nil {
 		tb.Fatal(err)
 	}
 	keys, _ := s.List(ctx, "")
 	for _, k := range keys {
 		v, _ := s.Get(ctx, k)
-		if len(v) > frameHeader && string(v[:4]) == frameMagic {
+		if len(v) > frame.Header && string(v[:4]) == frame.Magic {
 			seeds[v[4]] = v
 		}
 	}
@@ -67,8 +65,8 @@ func fuzzFrame(f *testing.F, k byte, check func(t *testing.T, e *Engine, b []byt
 	f.Add(flipped)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		check(t, e, b)
-		if len(b) >= frameHeader+frameTrailer {
-			check(t, e, sealFrame(bytes.Clone(b[:len(b)-frameTrailer])))
+		if len(b) >= frame.Header+frame.Trailer {
+			check(t, e, frame.Seal(bytes.Clone(b[:len(b)-frame.Trailer])))
 		}
 	})
 }
@@ -77,15 +75,15 @@ func fuzzFrame(f *testing.F, k byte, check func(t *testing.T, e *Engine, b []byt
 // day that encodes and decodes back to an equal day. (Bytes need not be
 // canonical: a varint may have spare bytes, a roaring set another layout.)
 func FuzzSegment(f *testing.F) {
-	fuzzFrame(f, kindSegment, func(t *testing.T, e *Engine, b []byte) {
+	fuzzFrame(f, frame.KindSegment, func(t *testing.T, e *Engine, b []byte) {
 		var lim limits
 		for k, d := range e.dims {
 			lim.dictSizes[k] = len(d.values)
 		}
 		lim.users = len(e.userKeys)
 		n := int32(0)
-		if r, err := openFrame("seg", kindSegment, b); err == nil {
-			n = r.day32()
+		if r, err := frame.Open("seg", frame.KindSegment, b); err == nil {
+			n = r.Day32()
 		}
 		d, err := decodeDay("seg", b, n, lim, e.zdec)
 		if err != nil {
@@ -139,32 +137,10 @@ func FuzzSegment(f *testing.F) {
 	})
 }
 
-// FuzzWAL: a log record decodes to an error wrapping ErrCorrupt, or to
-// events that encode and decode back to equal events.
-func FuzzWAL(f *testing.F) {
-	fuzzFrame(f, kindWAL, func(t *testing.T, _ *Engine, b []byte) {
-		events, err := decodeWAL("wal", b)
-		if err != nil {
-			if !corruptOK(err) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
-			}
-			return
-		}
-		var body []byte
-		for i := range events {
-			body = appendEvent(body, &events[i])
-		}
-		again, err := decodeWAL("wal", encodeWAL(len(events), body))
-		if err != nil || !reflect.DeepEqual(again, events) {
-			t.Fatalf("log record does not round-trip (%v)", err)
-		}
-	})
-}
-
 // FuzzManifest: a manifest decodes to an error wrapping ErrCorrupt, or
 // decodes again identically after re-encoding (map order may differ).
 func FuzzManifest(f *testing.F) {
-	fuzzFrame(f, kindManifest, func(t *testing.T, _ *Engine, b []byte) {
+	fuzzFrame(f, frame.KindManifest, func(t *testing.T, _ *Engine, b []byte) {
 		m, err := decodeManifest(b)
 		if err != nil {
 			if !corruptOK(err) {
@@ -182,7 +158,7 @@ func FuzzManifest(f *testing.F) {
 // FuzzCatalog: a catalog decodes into a fresh engine with an error wrapping
 // ErrCorrupt, or re-encodes to a catalog that decodes to the same state.
 func FuzzCatalog(f *testing.F) {
-	fuzzFrame(f, kindCatalog, func(t *testing.T, _ *Engine, b []byte) {
+	fuzzFrame(f, frame.KindCatalog, func(t *testing.T, _ *Engine, b []byte) {
 		e := fuzzLazyUsers(t, b)
 		if e == nil {
 			return
@@ -259,46 +235,4 @@ func fuzzLazyUsers(t *testing.T, b []byte) *Engine {
 		t.Fatalf("before decoding: %d users, %d live, deletion days %v; decoded: %d, %d, %v", users, live, deleted, len(e.userKeys), len(e.keys), e.deleted)
 	}
 	return e
-}
-
-// FuzzLogRecord: a log record decodes to an error wrapping ErrCorrupt or
-// to fields that encode back to the same record.
-func FuzzLogRecord(f *testing.F) {
-	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
-	f.Add([]byte(encodeRecord(&Event{PrincipalID: "p", RequestID: "r", IP: "2001:db8::1", City: "Lyon", UserAgent: "ua",
-		AuthDetails: []AuthStep{{Time: at, Method: "Password", Succeeded: true, Requirement: RequirementSingleFactor},
-			{Method: "Text message", ResultDetail: "denied", Requirement: RequirementMultiFactor}},
-		MFAPolicies: []string{"p1", "p2"}, CAPolicies: []PolicyResult{{Name: "c1", Result: "failure"}}})))
-	f.Add([]byte(encodeRecord(&Event{})))
-	f.Add([]byte(encodeRecord(&Event{RequestID: "r", Latitude: 47.674, Longitude: -122.1215})))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var ev Event
-		if err := decodeRecord("rec", b, &ev, time.UTC); err != nil {
-			if !corruptOK(err) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
-			}
-			return
-		}
-		var again Event
-		if err := decodeRecord("rec", []byte(encodeRecord(&ev)), &again, time.UTC); err != nil || !reflect.DeepEqual(ev, again) {
-			t.Fatalf("record does not round-trip: %+v, then %+v (%v)", ev, again, err)
-		}
-	})
-}
-
-// FuzzErase: an erase record decodes to an error wrapping ErrCorrupt, or
-// to a user key that encodes back to the same record.
-func FuzzErase(f *testing.F) {
-	fuzzFrame(f, kindErase, func(t *testing.T, _ *Engine, b []byte) {
-		key, err := decodeErase("wal", b)
-		if err != nil {
-			if !corruptOK(err) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
-			}
-			return
-		}
-		if again, err := decodeErase("wal", encodeErase(key)); err != nil || again != key {
-			t.Fatalf("erase record of %q does not round-trip (%v)", key, err)
-		}
-	})
 }

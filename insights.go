@@ -40,7 +40,7 @@
 //
 // Every applied event is also appended to its day's event log
 // (eventlog.go): its time, user, the combination holding its indexed
-// values, and a record of its log fields (logrecord.go). Log, SignIns,
+// values, and a record of its log fields (internal/logrecord). Log, SignIns,
 // UserSignIns, MethodActivity and Entries list it newest first (log.go):
 // the filter's index-only parts are planned on the day's combinations and
 // mapped to entries; log fields read per-day indexes built on first use:

@@ -18,6 +18,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/insightslab/insights/internal/logrecord"
 	"github.com/insightslab/insights/internal/risk"
 )
 
@@ -179,7 +180,7 @@ func (e *Engine) displayName(ctx context.Context, uid uint32) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if n := recordText(rec, recDisplayName); n != "" && l.times[i] >= newest {
+		if n := recordText(rec, logrecord.DisplayName); n != "" && l.times[i] >= newest {
 			name, newest = n, l.times[i]
 		}
 	}
@@ -526,7 +527,7 @@ func (s *userSearch) entries(d *day, l *eventLog) (*roaring.Bitmap, error) {
 			}
 		}
 	}
-	names, err := d.field(l, recDisplayName)
+	names, err := d.field(l, logrecord.DisplayName)
 	if err != nil {
 		return nil, err
 	}

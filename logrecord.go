@@ -1,49 +1,29 @@
 package insights
 
 import (
-	"encoding/binary"
-	"math"
 	"net/netip"
 	"time"
+
+	"github.com/insightslab/insights/internal/logrecord"
 )
 
-// A log record holds the fields of one event that the index does not:
-//
-//	principal id | request id | correlation id | session id | device id |
-//	IP | city | state | user agent | display name (strings)
-//	steps (uvarint), each: time (varint Unix ns, 0 for none) | method | succeeded (1 byte) |
-//	    result detail | requirement
-//	MFA policies (uvarint), each a string
-//	CA policies (uvarint), each: name | result
-//	[latitude | longitude]  (8 bytes each, IEEE 754 bits, little endian)
-//
-// The coordinates are written only when one is not 0, so a record without
-// them is byte for byte what it was before they existed, and a record
-// written then decodes as one without coordinates.
-// Strings are length-prefixed (format.go). The indexed values, the time
-// and the user live in the day's columns (eventlog.go).
+// A log record holds the fields of one event that the index does not; its
+// layout is internal/logrecord's. This file turns an Event into a record
+// and back, and bounds decoding by the engine's limits on an event.
 
-// logText are the record's leading strings, in order.
-const (
-	recPrincipal = iota
-	recRequestID
-	recCorrelationID
-	recSessionID
-	recDeviceID
-	recIP
-	recCity
-	recState
-	recUserAgent
-	recDisplayName
-	numRecText
-)
+// recordLimits are the bounds a log record is decoded within.
+var recordLimits = logrecord.Limits{Field: MaxLogFieldLength, Value: MaxValueLength, Steps: MaxAuthSteps, Policies: MaxPolicies}
 
 // recText maps the log-field dimensions to their record position (DimUser
 // is a column, not in the record).
 var recText = map[Dimension]int{
-	DimPrincipal: recPrincipal, DimRequestID: recRequestID, DimCorrelationID: recCorrelationID,
-	DimIP: recIP, DimCity: recCity, DimState: recState,
+	DimPrincipal: logrecord.Principal, DimRequestID: logrecord.RequestID, DimCorrelationID: logrecord.CorrelationID,
+	DimIP: logrecord.IP, DimCity: logrecord.City, DimState: logrecord.State,
 }
+
+// stackSteps is how many steps and CA policies a record is encoded
+// through without allocating for them.
+const stackSteps = 4
 
 // encodeRecord returns the log record of a validated event.
 func encodeRecord(ev *Event) string {
@@ -51,107 +31,58 @@ func encodeRecord(ev *Event) string {
 	if a, err := netip.ParseAddr(ip); err == nil {
 		ip = a.String() // one spelling per address, so Eq matches it
 	}
-	text := [numRecText]string{ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID,
-		ip, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName}
-	b := make([]byte, 0, 64)
-	for _, s := range text {
-		b = appendString(b, s)
+	var steps [stackSteps]logrecord.Step
+	var cas [stackSteps]logrecord.Policy
+	r := logrecord.Record[logrecord.Step, logrecord.Policy]{
+		Text: [logrecord.NumText]string{ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID,
+			ip, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName},
+		Steps: steps[:0], MFAPolicies: ev.MFAPolicies, CAPolicies: cas[:0],
+		Latitude: ev.Latitude, Longitude: ev.Longitude,
 	}
-	b = appendUvarint(b, uint64(len(ev.AuthDetails)))
 	for _, s := range ev.AuthDetails {
 		var t int64
 		if !s.Time.IsZero() {
 			t = s.Time.UnixNano()
 		}
-		b = appendVarint(b, t)
-		b = appendString(b, s.Method)
-		b = append(b, boolByte(s.Succeeded))
-		b = appendString(b, s.ResultDetail)
-		b = appendString(b, s.Requirement)
+		r.Steps = append(r.Steps, logrecord.Step{Time: t, Method: s.Method, Succeeded: s.Succeeded,
+			ResultDetail: s.ResultDetail, Requirement: s.Requirement})
 	}
-	b = appendUvarint(b, uint64(len(ev.MFAPolicies)))
-	for _, p := range ev.MFAPolicies {
-		b = appendString(b, p)
-	}
-	b = appendUvarint(b, uint64(len(ev.CAPolicies)))
 	for _, p := range ev.CAPolicies {
-		b = appendString(b, p.Name)
-		b = appendString(b, p.Result)
+		r.CAPolicies = append(r.CAPolicies, logrecord.Policy{Name: p.Name, Result: p.Result})
 	}
-	if ev.Latitude != 0 || ev.Longitude != 0 {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ev.Latitude))
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ev.Longitude))
-	}
-	return string(b)
+	return string(logrecord.Append(make([]byte, 0, 64), &r))
 }
 
-func boolByte(v bool) byte {
-	if v {
-		return 1
-	}
-	return 0
-}
-
-// recordText returns string i of a record without decoding the rest.
+// recordText returns string i (logrecord.Principal, ...) of a record
+// without decoding the rest.
 func recordText(rec []byte, i int) string {
-	r := reader{b: rec}
-	for range i {
-		r.bytes(r.count(MaxLogFieldLength, 1))
-	}
-	return r.string(MaxLogFieldLength)
+	return logrecord.Text(rec, i, MaxLogFieldLength)
 }
 
 // decodeRecord fills ev's log fields from rec, in loc. Errors wrap
 // ErrCorrupt and name key.
 func decodeRecord(key string, rec []byte, ev *Event, loc *time.Location) error {
-	r := reader{key: key, b: rec}
-	var text [numRecText]string
-	for i := range text {
-		text[i] = r.string(MaxLogFieldLength)
-	}
-	ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID = text[0], text[1], text[2], text[3], text[4]
-	ev.IP, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName = text[5], text[6], text[7], text[8], text[9]
-	if n := r.count(MaxAuthSteps, 5); n > 0 {
-		ev.AuthDetails = make([]AuthStep, n)
-		for i := range ev.AuthDetails {
-			s := &ev.AuthDetails[i]
-			if t := r.varint(); t != 0 {
-				s.Time = time.Unix(0, t).In(loc)
-			}
-			s.Method = r.string(MaxValueLength)
-			s.Succeeded = r.flag()
-			s.ResultDetail = r.string(MaxLogFieldLength)
-			s.Requirement = r.string(MaxValueLength)
+	r, err := logrecord.Decode(key, rec, recordLimits, func(s logrecord.Step) AuthStep {
+		a := AuthStep{Method: s.Method, Succeeded: s.Succeeded, ResultDetail: s.ResultDetail, Requirement: s.Requirement}
+		if s.Time != 0 {
+			a.Time = time.Unix(0, s.Time).In(loc)
 		}
+		return a
+	}, func(p logrecord.Policy) PolicyResult { return PolicyResult{Name: p.Name, Result: p.Result} })
+	t := &r.Text
+	ev.PrincipalID, ev.RequestID, ev.CorrelationID, ev.SessionID, ev.DeviceID = t[0], t[1], t[2], t[3], t[4]
+	ev.IP, ev.City, ev.State, ev.UserAgent, ev.UserDisplayName = t[5], t[6], t[7], t[8], t[9]
+	if r.Steps != nil {
+		ev.AuthDetails = r.Steps
 	}
-	if n := r.count(MaxPolicies, 1); n > 0 {
-		ev.MFAPolicies = make([]string, n)
-		for i := range ev.MFAPolicies {
-			ev.MFAPolicies[i] = r.string(MaxLogFieldLength)
-		}
+	if r.MFAPolicies != nil {
+		ev.MFAPolicies = r.MFAPolicies
 	}
-	if n := r.count(MaxPolicies, 2); n > 0 {
-		ev.CAPolicies = make([]PolicyResult, n)
-		for i := range ev.CAPolicies {
-			ev.CAPolicies[i] = PolicyResult{Name: r.string(MaxLogFieldLength), Result: r.string(MaxValueLength)}
-		}
+	if r.CAPolicies != nil {
+		ev.CAPolicies = r.CAPolicies
 	}
-	if r.err == nil && r.off < len(r.b) {
-		ev.Latitude, ev.Longitude = r.coordinate(90), r.coordinate(180)
+	if r.Latitude != 0 || r.Longitude != 0 {
+		ev.Latitude, ev.Longitude = r.Latitude, r.Longitude
 	}
-	return r.end()
-}
-
-// coordinate reads a latitude or longitude within [-limit, limit].
-func (r *reader) coordinate(limit float64) float64 {
-	b := r.bytes(8)
-	if b == nil {
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(b))
-	if !(v >= -limit && v <= limit) {
-		r.fail("coordinate %v is outside [-%v, %v]", v, limit, limit)
-		return 0
-	}
-	return v
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
@@ -66,12 +67,12 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 		}
 		l = &p
 	}
-	b := appendUvarint(nil, uint64(l.len()))
+	b := frame.AppendUvarint(nil, uint64(l.len()))
 	unit := logblock.TimeUnit(l.times)
-	b = appendUvarint(b, uint64(unit))
+	b = frame.AppendUvarint(b, uint64(unit))
 	prev := int64(0)
 	for _, t := range l.times {
-		b = appendVarint(b, (t-prev)/unit)
+		b = frame.AppendVarint(b, (t-prev)/unit)
 		prev = t
 	}
 	for _, u := range l.users {
@@ -82,24 +83,24 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 		case erasedUser:
 			code = 1
 		}
-		b = appendUvarint(b, code)
+		b = frame.AppendUvarint(b, code)
 	}
 	for _, c := range l.combos {
-		b = appendUvarint(b, uint64(c))
+		b = frame.AppendUvarint(b, uint64(c))
 	}
 	for i := range l.len() {
-		b = appendUvarint(b, uint64(l.offs[i+1]-l.offs[i]))
+		b = frame.AppendUvarint(b, uint64(l.offs[i+1]-l.offs[i]))
 	}
 	cols := enc.EncodeAll(b, nil)
-	out := appendUvarint(nil, uint64(len(cols)))
+	out := frame.AppendUvarint(nil, uint64(len(cols)))
 	out = append(out, cols...)
 	per := logblock.RecordsPerBlock
 	if l.blocks != nil {
 		per = l.perBlock
 	}
 	n := (l.len() + per - 1) / per
-	out = appendUvarint(out, uint64(per))
-	out = appendUvarint(out, uint64(n))
+	out = frame.AppendUvarint(out, uint64(per))
+	out = frame.AppendUvarint(out, uint64(n))
 	w := logblock.NewWriter(enc)
 	for k := range n {
 		var block []byte
@@ -109,7 +110,7 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 			end := min((k+1)*per, l.len())
 			block = w.Block(l.recs[l.offs[k*per]:l.offs[end]], l.offs[k*per:end+1])
 		}
-		out = appendUvarint(out, uint64(len(block)))
+		out = frame.AppendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
 	}
 	return out, nil
@@ -120,95 +121,95 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 // events, in a catalog of users users. The blocks are checked when first
 // read.
 func decodeLog(key string, raw []byte, version byte, combos int, events uint64, users int, dec *zstd.Decoder) (eventLog, error) {
-	r := reader{key: key, b: bytes.Clone(raw)} // the blocks stay: keep only the section
-	v1 := version == frameVersion
+	r := frame.Reader{Key: key, Body: bytes.Clone(raw)} // the blocks stay: keep only the section
+	v1 := version == frame.Version
 	if events > maxEntriesInDay {
-		r.fail("event log: %d events in a day", events)
-		return eventLog{}, r.err
+		r.Fail("event log: %d events in a day", events)
+		return eventLog{}, r.Err
 	}
-	cols := r.bytes(r.count(len(r.b), 1))
-	if r.err != nil {
-		return eventLog{}, r.err
+	cols := r.Bytes(r.Count(len(r.Body), 1))
+	if r.Err != nil {
+		return eventLog{}, r.Err
 	}
 	// The frame's header is read before its buffer is allocated.
 	plain, err := logblock.DecodeFrame(dec, cols, nil, min(maxColumnBytes*events+16, maxFrameBytes))
 	if err != nil {
-		r.fail("event log columns: %v", err)
-		return eventLog{}, r.err
+		r.Fail("event log columns: %v", err)
+		return eventLog{}, r.Err
 	}
-	c := reader{key: key, b: plain}
-	n := c.count(1<<31-1, 4)
-	if c.err == nil && uint64(n) != events {
-		c.fail("event log: %d entries for the index's %d events", n, events)
+	c := frame.Reader{Key: key, Body: plain}
+	n := c.Count(1<<31-1, 4)
+	if c.Err == nil && uint64(n) != events {
+		c.Fail("event log: %d entries for the index's %d events", n, events)
 	}
 	l := eventLog{times: make([]int64, n), users: make([]uint32, n), combos: make([]uint32, n), offs: make([]uint32, n+1),
 		dec: dec, key: key}
 	unit := int64(1)
 	if !v1 {
-		if u := c.uvarint(); c.err == nil && (u == 0 || u > math.MaxInt64) {
-			c.fail("event log: time unit %d", u)
+		if u := c.Uvarint(); c.Err == nil && (u == 0 || u > math.MaxInt64) {
+			c.Fail("event log: time unit %d", u)
 		} else {
 			unit = int64(u)
 		}
 	}
 	prev := int64(0)
 	for i := range l.times {
-		prev += c.varint() * unit
+		prev += c.Varint() * unit
 		l.times[i] = prev
 	}
 	for i := range l.users {
-		switch u := c.uvarint(); {
+		switch u := c.Uvarint(); {
 		case u == 0:
 			l.users[i] = noUser
 		case u == 1:
 			l.users[i] = erasedUser
 		case u-2 >= uint64(users):
-			c.fail("event log: user %d past the %d users", u-2, users)
+			c.Fail("event log: user %d past the %d users", u-2, users)
 		default:
 			l.users[i] = uint32(u - 2)
 		}
 	}
 	for i := range l.combos {
-		v := c.uvarint()
+		v := c.Uvarint()
 		if v >= uint64(combos) {
-			c.fail("event log: combination %d past the day's %d", v, combos)
+			c.Fail("event log: combination %d past the day's %d", v, combos)
 		}
 		l.combos[i] = uint32(v)
 	}
 	total := uint64(0)
 	for i := range n {
-		size := c.uvarint()
+		size := c.Uvarint()
 		total += size
 		if size > maxRecordBytes || total > 1<<32-1 {
-			c.fail("event log: record %d of %d bytes, or records longer than 4 GiB", i, size)
+			c.Fail("event log: record %d of %d bytes, or records longer than 4 GiB", i, size)
 		}
 		l.offs[i+1] = uint32(total)
 	}
-	if err := c.end(); err != nil {
+	if err := c.End(); err != nil {
 		return eventLog{}, err
 	}
 	l.perBlock = logblock.V1RecordsPerBlock
-	if version == segmentVersion {
+	if version == frame.SegmentVersion {
 		l.format = logblock.Tagged
 	}
 	if !v1 {
-		if l.perBlock = r.count(logblock.MaxRecordsPerBlock, 0); r.err == nil && l.perBlock == 0 {
-			r.fail("event log: blocks of no record")
+		if l.perBlock = r.Count(logblock.MaxRecordsPerBlock, 0); r.Err == nil && l.perBlock == 0 {
+			r.Fail("event log: blocks of no record")
 		}
 	}
-	if r.err != nil {
-		return eventLog{}, r.err
+	if r.Err != nil {
+		return eventLog{}, r.Err
 	}
 	want := (n + l.perBlock - 1) / l.perBlock
-	blocks := r.count(want, 1)
-	if r.err == nil && blocks != want {
-		r.fail("event log: %d blocks for %d entries", blocks, n)
+	blocks := r.Count(want, 1)
+	if r.Err == nil && blocks != want {
+		r.Fail("event log: %d blocks for %d entries", blocks, n)
 	}
 	l.blocks = make([][]byte, 0, blocks)
-	for k := 0; k < blocks && r.err == nil; k++ {
-		l.blocks = append(l.blocks, r.bytes(r.count(len(r.b), 1)))
+	for k := 0; k < blocks && r.Err == nil; k++ {
+		l.blocks = append(l.blocks, r.Bytes(r.Count(len(r.Body), 1)))
 	}
-	if err := r.end(); err != nil {
+	if err := r.End(); err != nil {
 		return eventLog{}, err
 	}
 	return l, nil

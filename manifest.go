@@ -3,6 +3,8 @@ package insights
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/insightslab/insights/internal/frame"
 )
 
 // The manifest frame (kind 'M', key "MANIFEST") names the current state;
@@ -22,38 +24,38 @@ type manifest struct {
 const manifestKey = "MANIFEST"
 
 func (m *manifest) encode() []byte {
-	b := newFrame(kindManifest)
-	b = appendUvarint(b, m.gen)
-	b = appendUvarint(b, m.walFrom)
-	b = appendVarint(b, int64(m.horizon))
-	b = appendString(b, m.catalog)
-	b = appendUvarint(b, uint64(len(m.segments)))
+	b := frame.New(frame.KindManifest)
+	b = frame.AppendUvarint(b, m.gen)
+	b = frame.AppendUvarint(b, m.walFrom)
+	b = frame.AppendVarint(b, int64(m.horizon))
+	b = frame.AppendString(b, m.catalog)
+	b = frame.AppendUvarint(b, uint64(len(m.segments)))
 	for n, k := range m.segments {
-		b = appendVarint(b, int64(n))
-		b = appendString(b, k)
+		b = frame.AppendVarint(b, int64(n))
+		b = frame.AppendString(b, k)
 	}
-	return sealFrame(b)
+	return frame.Seal(b)
 }
 
 func decodeManifest(b []byte) (*manifest, error) {
-	r, err := openFrame(manifestKey, kindManifest, b)
+	r, err := frame.Open(manifestKey, frame.KindManifest, b)
 	if err != nil {
 		return nil, err
 	}
-	m := &manifest{gen: r.uvarint(), walFrom: r.uvarint(), horizon: r.day32(), catalog: r.string(256), segments: map[int32]string{}}
-	n := r.count(1<<31-1, 2)
-	for i := 0; i < n && r.err == nil; i++ {
-		day := r.day32()
-		if k := r.string(256); r.err == nil && k != segmentKey(day, keyGen(k)) {
-			r.fail("segment key %q does not name day %s", k, dateOfNum(day))
+	m := &manifest{gen: r.Uvarint(), walFrom: r.Uvarint(), horizon: r.Day32(), catalog: r.String(256), segments: map[int32]string{}}
+	n := r.Count(1<<31-1, 2)
+	for i := 0; i < n && r.Err == nil; i++ {
+		day := r.Day32()
+		if k := r.String(256); r.Err == nil && k != segmentKey(day, keyGen(k)) {
+			r.Fail("segment key %q does not name day %s", k, dateOfNum(day))
 		} else {
 			m.segments[day] = k
 		}
 	}
-	if r.err == nil && m.catalog != "" && m.catalog != catalogKey(keyGen(m.catalog)) {
-		r.fail("catalog key %q is malformed", m.catalog)
+	if r.Err == nil && m.catalog != "" && m.catalog != catalogKey(keyGen(m.catalog)) {
+		r.Fail("catalog key %q is malformed", m.catalog)
 	}
-	return m, r.end()
+	return m, r.End()
 }
 
 // names reports whether key is m's catalog or one of its segments.

@@ -1,5 +1,7 @@
 package insights
 
+import "github.com/insightslab/insights/internal/frame"
+
 // policyGroups is how many leading group values a metric takes from the
 // policies of the event log rather than from dimensions.
 func policyGroups(m Metric) int {
@@ -107,7 +109,7 @@ func (ev *evaluation) runPolicies() {
 func (ev *evaluation) policyKey(d *day, c uint32, values []string) string {
 	var b []byte
 	for _, v := range values {
-		b = appendString(b, v)
+		b = frame.AppendString(b, v)
 	}
 	return string(b) + ev.groupCodes(d, c)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/insightslab/insights/internal/wal"
 	"github.com/insightslab/insights/store"
 )
 
@@ -166,7 +167,7 @@ func (e *Engine) eraseOnReplica(ctx context.Context, userKey string) (Erasure, e
 	// the record is created: the lease holder, applying it, may commit
 	// a checkpoint that deletes their segments before this replica
 	// reads them.
-	rec := encodeErase(userKey)
+	rec := wal.EncodeErase(userKey)
 	key, err := e.appendRecord(ctx, func() error {
 		e.mu.Lock()
 		defer e.mu.Unlock()

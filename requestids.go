@@ -1,6 +1,10 @@
 package insights
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/insightslab/insights/internal/frame"
+)
 
 // Request ids are the idempotency key of events (SPEC §2): a copy of an
 // event, which has its request id and its time, hence its day, counts
@@ -54,11 +58,11 @@ func logRequestIDs(l *eventLog) ([]uint64, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := reader{key: l.key, b: rec}
-		r.bytes(r.count(MaxLogFieldLength, 1)) // the principal id, before the request id
-		id := r.bytes(r.count(MaxLogFieldLength, 1))
-		if r.err != nil {
-			return nil, r.err
+		r := frame.Reader{Key: l.key, Body: rec}
+		r.Bytes(r.Count(MaxLogFieldLength, 1)) // the principal id, before the request id
+		id := r.Bytes(r.Count(MaxLogFieldLength, 1))
+		if r.Err != nil {
+			return nil, r.Err
 		}
 		if len(id) > 0 {
 			ids = append(ids, requestIDHash(id))

@@ -2,9 +2,7 @@ package insights
 
 import (
 	"errors"
-	"net/netip"
 	"testing"
-	"time"
 )
 
 // FuzzRiskCursor: a cursor decoded from any text is an error wrapping
@@ -29,26 +27,6 @@ func FuzzRiskCursor(f *testing.F) {
 			if d, err := parseRiskCursor(c.String()); err != nil || *d != *c {
 				t.Fatalf("%q: %+v re-reads as %+v, %v", s, c, d, err)
 			}
-		}
-	})
-}
-
-// FuzzRecordPlace: reading the place of any bytes as a log record never
-// panics, and reads what decodeRecord reads of a record it accepts.
-func FuzzRecordPlace(f *testing.F) {
-	f.Add([]byte(encodeRecord(&Event{IP: "203.0.113.7", Latitude: 48.85, Longitude: 2.35,
-		AuthDetails: []AuthStep{{Method: "Password", Succeeded: true}}, MFAPolicies: []string{"p"}})))
-	f.Add([]byte(encodeRecord(&Event{IP: "2001:db8::1"})))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		ip, lat, lon := recordPlace(b)
-		var ev Event
-		if decodeRecord("fuzz", b, &ev, time.UTC) != nil {
-			return
-		}
-		want, _ := netip.ParseAddr(ev.IP)
-		if ip != want || lat != ev.Latitude || lon != ev.Longitude {
-			t.Fatalf("recordPlace %v %v %v, decodeRecord %q %v %v", ip, lat, lon, ev.IP, ev.Latitude, ev.Longitude)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/internal/risk"
 )
 
@@ -100,7 +101,7 @@ func (ev *evaluation) runRisk() {
 			}
 			counts := map[string]int{}
 			for _, u := range det.RiskyUsers(asOf, rs.window, keep) {
-				counts[string(appendString(appendString(nil, u.Level.String()), u.State.String()))+g]++
+				counts[string(frame.AppendString(frame.AppendString(nil, u.Level.String()), u.State.String()))+g]++
 			}
 			for k, c := range counts {
 				ev.emit(b, "", 0, k, nil, float64(c))
@@ -121,7 +122,7 @@ func (ev *evaluation) riskDetections(dets []risk.Detection, codes map[risk.Ref]s
 			if !ok || n < b.from || n >= b.to {
 				continue
 			}
-			counts[string(appendString(appendString(nil, string(d.Type)), d.Level.String()))+c]++
+			counts[string(frame.AppendString(frame.AppendString(nil, string(d.Type)), d.Level.String()))+c]++
 		}
 		for k, c := range counts {
 			ev.emit(b, "", 0, k, nil, float64(c))

@@ -3,12 +3,11 @@ package insights
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
-	"math"
 	"net/netip"
 	"slices"
 	"time"
 
+	"github.com/insightslab/insights/internal/logrecord"
 	"github.com/insightslab/insights/internal/risk"
 )
 
@@ -177,32 +176,10 @@ func observation(val func(Dimension) string, key string, t int64, p place, ref r
 // recordPlace reads the IP address and coordinates of a log record,
 // skipping the rest; a damaged record gives nothing.
 func recordPlace(rec []byte) (ip netip.Addr, lat, lon float64) {
-	r := reader{b: rec}
-	for i := range numRecText {
-		b := r.bytes(r.count(MaxLogFieldLength, 1))
-		if i == recIP && len(b) > 0 {
-			ip, _ = netip.ParseAddr(string(b))
-		}
+	text, lat, lon := logrecord.Place(rec, recordLimits)
+	if len(text) > 0 {
+		ip, _ = netip.ParseAddr(string(text))
 	}
-	for range r.count(MaxAuthSteps, 5) {
-		r.varint()
-		r.bytes(r.count(MaxValueLength, 1))
-		r.flag()
-		r.bytes(r.count(MaxLogFieldLength, 1))
-		r.bytes(r.count(MaxValueLength, 1))
-	}
-	for range r.count(MaxPolicies, 1) {
-		r.bytes(r.count(MaxLogFieldLength, 1))
-	}
-	for range r.count(MaxPolicies, 2) {
-		r.bytes(r.count(MaxLogFieldLength, 1))
-		r.bytes(r.count(MaxValueLength, 1))
-	}
-	if r.err != nil || len(r.b)-r.off != 16 {
-		return ip, 0, 0
-	}
-	lat = math.Float64frombits(binary.LittleEndian.Uint64(r.b[r.off:]))
-	lon = math.Float64frombits(binary.LittleEndian.Uint64(r.b[r.off+8:]))
 	return ip, lat, lon
 }
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/insightslab/insights/internal/frame"
 )
 
 // finish applies Top N and orders the rows: by bucket, then by rank (with
@@ -181,12 +183,12 @@ func rankKey(r outRow) groupInBucket { return groupInBucket{r.start, r.gkey} }
 func (ev *evaluation) groupValues(gkey string) []string {
 	extra := policyGroups(ev.q.Metric)
 	out := make([]string, extra, extra+len(ev.groupCols))
-	r := reader{b: []byte(gkey)}
+	r := frame.Reader{Body: []byte(gkey)}
 	for i := range out {
-		out[i] = r.string(len(gkey))
+		out[i] = r.String(len(gkey))
 	}
 	for _, col := range ev.groupCols {
-		code := binary.LittleEndian.Uint32(r.bytes(4))
+		code := binary.LittleEndian.Uint32(r.Bytes(4))
 		out = append(out, ev.e.dims[col].values[code])
 	}
 	return out

@@ -5,15 +5,15 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/internal/logblock"
 	"github.com/klauspost/compress/zstd"
 )
 
 // A segment frame (kind 'S') holds one sealed day. Format v3, written
-// (frame version segmentVersion):
+// (frame version frame.SegmentVersion):
 //
 //	day (varint) | combos (uvarint) | request ids complete (1 byte)
 //	directory: for each of the segmentSections sections below, its length and,
@@ -31,12 +31,12 @@ import (
 // The directory locates every section without reading the others, and
 // the checksums let a reader trust the sections it reads alone: on a store
 // that reads ranges, a day's active set, or its index without its log
-// (segrange.go). Format v2 (frame version segmentV2Version), read only: v3
+// (segrange.go). Format v2 (frame version frame.SegmentV2Version), read only: v3
 // without the section and head checksums, its sections in the directory's
 // order (the active users after the users, sectionLayout), and its event
 // log's blocks of rows (logblock.Rows, not cut into columns: logsegment.go).
 // Format v1 (frame version
-// frameVersion), read only: day | combos | the code columns, the counts
+// frame.Version), read only: day | combos | the code columns, the counts
 // and the users as above but plain | active users, length-prefixed |
 // request ids: count (uvarint), then every hash | event log.
 
@@ -58,7 +58,7 @@ func sectionLayout(v byte) [segmentSections]int {
 	for s := range l {
 		l[s] = s
 	}
-	if v == segmentVersion {
+	if v == frame.SegmentVersion {
 		copy(l[1:], l[:secActive])
 		l[0] = secActive
 	}
@@ -98,22 +98,22 @@ func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) 
 	for k := range d.cols {
 		raw = raw[:0]
 		for i := range combos {
-			raw = appendUvarint(raw, uint64(d.cols[k].at(i)))
+			raw = frame.AppendUvarint(raw, uint64(d.cols[k].at(i)))
 		}
 		zip(k, raw)
 	}
 	raw = raw[:0]
 	for i := range combos {
-		raw = appendUvarint(raw, uint64(d.counts.at(i)))
+		raw = frame.AppendUvarint(raw, uint64(d.counts.at(i)))
 	}
 	zip(secCounts, raw)
 	raw = raw[:0]
 	for i := range int(combos) {
 		us := d.usersOf(i)
-		raw = appendUvarint(raw, uint64(len(us)))
+		raw = frame.AppendUvarint(raw, uint64(len(us)))
 		prev := uint32(0)
 		for _, u := range us {
-			raw = appendUvarint(raw, uint64(u-prev))
+			raw = frame.AppendUvarint(raw, uint64(u-prev))
 			prev = u
 		}
 	}
@@ -129,9 +129,9 @@ func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) 
 		return nil, 0, err
 	}
 	off := len(b)
-	b = appendUvarint(b, uint64(len(log)))
+	b = frame.AppendUvarint(b, uint64(len(log)))
 	b = append(b, log...)
-	return sealFrame(b), off, nil
+	return frame.Seal(b), off, nil
 }
 
 // segmentSectionsFrame returns the start of the segment frame of day n
@@ -140,19 +140,19 @@ func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) 
 // checksum, then the head's checksum) and the sections secs in their
 // layout.
 func segmentSectionsFrame(n int32, combos uint32, allIDs bool, secs *[segmentSections][]byte, plain *[segmentSections]int) []byte {
-	b := newFrame(kindSegment)
-	b = appendVarint(b, int64(n))
-	b = appendUvarint(b, uint64(combos))
-	b = append(b, boolByte(allIDs))
+	b := frame.New(frame.KindSegment)
+	b = frame.AppendVarint(b, int64(n))
+	b = frame.AppendUvarint(b, uint64(combos))
+	b = frame.AppendFlag(b, allIDs)
 	for s := range secs {
-		b = appendUvarint(b, uint64(len(secs[s])))
+		b = frame.AppendUvarint(b, uint64(len(secs[s])))
 		if isZstdSection(s) {
-			b = appendUvarint(b, uint64(plain[s]))
+			b = frame.AppendUvarint(b, uint64(plain[s]))
 		}
-		b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(secs[s], castagnoli))
+		b = binary.LittleEndian.AppendUint32(b, frame.Checksum(secs[s]))
 	}
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	for _, s := range sectionLayout(segmentVersion) {
+	b = binary.LittleEndian.AppendUint32(b, frame.Checksum(b))
+	for _, s := range sectionLayout(frame.SegmentVersion) {
 		b = append(b, secs[s]...)
 	}
 	return b
@@ -173,47 +173,47 @@ type limits struct {
 // lim. The day's log stays in b until first needed (day.events): a caller
 // that does not want b kept sets the day's logGet to read it again.
 func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
-	r, err := openFrame(key, kindSegment, b)
+	r, err := frame.Open(key, frame.KindSegment, b)
 	if err != nil {
 		return nil, err
 	}
-	if got := r.day32(); r.err == nil && got != n {
-		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
+	if got := r.Day32(); r.Err == nil && got != n {
+		r.Fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
 	var d *day
-	if r.version == frameVersion {
-		d = r.dayV1(lim)
+	if r.Version == frame.Version {
+		d = decodeDayV1(r, lim)
 	} else {
-		dir := r.directory(len(r.b), b)
+		dir := readDirectory(r, len(r.Body), b)
 		var secs [segmentSections][]byte
-		for _, s := range sectionLayout(r.version) {
-			secs[s] = r.bytes(dir.lens[s])
+		for _, s := range sectionLayout(r.Version) {
+			secs[s] = r.Bytes(dir.lens[s])
 		}
-		d = r.index(&dir, &secs, lim, dec)
+		d = decodeSections(r, &dir, &secs, lim, dec)
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
-	d.logKey, d.logOff, d.logUsers, d.logDec = key, frameHeader+r.off, lim.users, dec
+	d.logKey, d.logOff, d.logUsers, d.logDec = key, frame.Header+r.Off, lim.users, dec
 	d.logGet = func() ([]byte, error) { return b, nil }
-	r.bytes(r.count(len(r.b), 1))
-	if err := r.end(); err != nil {
+	r.Bytes(r.Count(len(r.Body), 1))
+	if err := r.End(); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-// dayV1 reads the index of a format v1 segment, after its day.
-func (r *reader) dayV1(lim limits) *day {
-	combos := r.count(1<<31-1, numIndexed+2)
+// decodeDayV1 reads the index of a format v1 segment, after its day.
+func decodeDayV1(r *frame.Reader, lim limits) *day {
+	combos := r.Count(1<<31-1, numIndexed+2)
 	d := &day{combos: combos, offs: make([]uint32, combos+1), fullIDs: true}
 	for k := range d.cols {
-		d.cols[k] = r.codes(k, combos, lim.dictSizes[k])
+		d.cols[k] = readCodes(r, k, combos, lim.dictSizes[k])
 	}
-	d.counts = r.counts(combos)
-	r.users(d, lim.users, false)
-	d.active = r.bitmap(r.bytes(r.count(len(r.b), 1)), lim.users)
-	d.requestIDs = r.requestIDs(r.count(1<<31-1, 8))
+	d.counts = readCounts(r, combos)
+	readUsers(r, d, lim.users, false)
+	d.active = readActive(r, r.Bytes(r.Count(len(r.Body), 1)), lim.users)
+	d.requestIDs = readRequestIDs(r, r.Count(1<<31-1, 8))
 	return d
 }
 
@@ -228,105 +228,96 @@ type segmentDir struct {
 	summed  bool                    // format v3: sums are set
 }
 
-// directory reads the head of a format v2 or v3 segment after its day,
+// readDirectory reads the head of a format v2 or v3 segment after its day,
 // sections of at most limit bytes, and checks a v3 head's checksum, of
-// frame's bytes (the frame's start) up to it. The zstd sections may hold
+// seg's bytes (the frame's start) up to it. The zstd sections may hold
 // at most maxZstdExpansion times limit in all, and maxFrameBytes.
-func (r *reader) directory(limit int, frame []byte) segmentDir {
-	dir := segmentDir{combos: r.count(1<<31-1, 0), fullIDs: r.flag(), summed: r.version == segmentVersion}
+func readDirectory(r *frame.Reader, limit int, seg []byte) segmentDir {
+	dir := segmentDir{combos: r.Count(1<<31-1, 0), fullIDs: r.Flag(), summed: r.Version == frame.SegmentVersion}
 	budget := min(maxZstdExpansion*limit, maxFrameBytes) // of all the zstd sections
 	for s := range dir.lens {
-		dir.lens[s] = r.count(limit, 0)
+		dir.lens[s] = r.Count(limit, 0)
 		if isZstdSection(s) {
-			dir.plain[s] = r.count(min(maxZstdExpansion*dir.lens[s], budget), 0)
+			dir.plain[s] = r.Count(min(maxZstdExpansion*dir.lens[s], budget), 0)
 			budget -= dir.plain[s]
-			if r.err == nil && dir.combos > dir.plain[s] { // each combination takes a byte of each at least
-				r.fail("%d combinations in a section of %d bytes", dir.combos, dir.plain[s])
+			if r.Err == nil && dir.combos > dir.plain[s] { // each combination takes a byte of each at least
+				r.Fail("%d combinations in a section of %d bytes", dir.combos, dir.plain[s])
 			}
 		}
 		if dir.summed {
-			dir.sums[s] = r.uint32()
+			dir.sums[s] = r.Uint32()
 		}
 	}
-	if dir.summed && r.err == nil {
-		end := frameHeader + r.off
-		if got := r.uint32(); r.err == nil && got != crc32.Checksum(frame[:end], castagnoli) {
-			r.fail("head checksum mismatch")
+	if dir.summed && r.Err == nil {
+		end := frame.Header + r.Off
+		if got := r.Uint32(); r.Err == nil && got != frame.Checksum(seg[:end]) {
+			r.Fail("head checksum mismatch")
 		}
 	}
 	return dir
 }
 
-// uint32 reads 4 bytes, little-endian.
-func (r *reader) uint32() uint32 {
-	b := r.bytes(4)
-	if b == nil {
-		return 0
-	}
-	return binary.LittleEndian.Uint32(b)
-}
-
 // checkSection checks section s, raw, against the directory's checksum
 // (format v3; v2 sections are checked by their frame's).
-func (r *reader) checkSection(dir *segmentDir, s int, raw []byte) {
-	if dir.summed && r.err == nil && crc32.Checksum(raw, castagnoli) != dir.sums[s] {
-		r.fail("checksum mismatch in section %d", s)
+func checkSection(r *frame.Reader, dir *segmentDir, s int, raw []byte) {
+	if dir.summed && r.Err == nil && frame.Checksum(raw) != dir.sums[s] {
+		r.Fail("checksum mismatch in section %d", s)
 	}
 }
 
-// index decodes the sections of a format v2 or v3 segment, secs, as its
+// decodeSections decodes the sections of a format v2 or v3 segment, secs, as its
 // directory gives them. It decompresses every zstd section before it
 // allocates anything sized by the combinations, so what it allocates is
 // at most a few times what it decompressed; what it decompresses is at
 // most what the directory gives (directory).
-func (r *reader) index(dir *segmentDir, secs *[segmentSections][]byte, lim limits, dec *zstd.Decoder) *day {
+func decodeSections(r *frame.Reader, dir *segmentDir, secs *[segmentSections][]byte, lim limits, dec *zstd.Decoder) *day {
 	for s := range secs {
-		r.checkSection(dir, s, secs[s])
+		checkSection(r, dir, s, secs[s])
 	}
-	var zs [secActive]*reader
+	var zs [secActive]*frame.Reader
 	for s := range zs {
-		zs[s] = r.unzip(secs[s], dir.plain[s], sectionName(s), dec)
-		if r.err == nil {
-			r.err = zs[s].err
+		zs[s] = unzipSection(r, secs[s], dir.plain[s], sectionName(s), dec)
+		if r.Err == nil {
+			r.Err = zs[s].Err
 		}
 	}
-	if r.err != nil {
+	if r.Err != nil {
 		return nil
 	}
 	d := &day{fullIDs: dir.fullIDs, combos: dir.combos}
 	for s := range zs {
-		r.decodeSection(d, s, zs[s], lim)
+		decodeSection(r, d, s, zs[s], lim)
 	}
-	d.active = r.bitmap(secs[secActive], lim.users)
-	d.requestIDs = r.requestIDSection(secs[secRequestIDs])
+	d.active = readActive(r, secs[secActive], lim.users)
+	d.requestIDs = requestIDSection(r, secs[secRequestIDs])
 	return d
 }
 
 // requestIDSection decodes raw, the request ids section of a format v2
 // or v3 segment.
-func (r *reader) requestIDSection(raw []byte) []uint64 {
+func requestIDSection(r *frame.Reader, raw []byte) []uint64 {
 	if len(raw)%8 != 0 {
-		r.fail("request ids of %d bytes", len(raw))
+		r.Fail("request ids of %d bytes", len(raw))
 	}
-	c := &reader{key: r.key, b: raw}
-	ids := c.requestIDs(len(c.b) / 8)
-	r.sub(c)
+	c := &frame.Reader{Key: r.Key, Body: raw}
+	ids := readRequestIDs(c, len(c.Body)/8)
+	endSub(r, c)
 	return ids
 }
 
 // decodeSection decodes zstd section s of d's segment, which z holds
 // decompressed, into d: a code column, the event counts or the users.
-func (r *reader) decodeSection(d *day, s int, z *reader, lim limits) {
+func decodeSection(r *frame.Reader, d *day, s int, z *frame.Reader, lim limits) {
 	switch s {
 	case secCounts:
-		d.counts = z.counts(d.combos)
+		d.counts = readCounts(z, d.combos)
 	case secUsers:
 		d.offs = make([]uint32, d.combos+1)
-		z.users(d, lim.users, true)
+		readUsers(z, d, lim.users, true)
 	default:
-		d.cols[s] = z.codes(s, d.combos, lim.dictSizes[s])
+		d.cols[s] = readCodes(z, s, d.combos, lim.dictSizes[s])
 	}
-	r.sub(z)
+	endSub(r, z)
 }
 
 // sectionName names zstd section s of a format v2 or v3 segment in errors.
@@ -340,12 +331,12 @@ func sectionName(s int) string {
 	return "codes of " + Dimension(s+1).String()
 }
 
-// unzip returns a reader over the zstd frame z of the segment, which must
+// unzipSection returns a reader over the zstd frame z of the segment, which must
 // hold exactly plain bytes: section what, named in errors. It checks the
 // frame's header against plain before it allocates plain bytes.
-func (r *reader) unzip(z []byte, plain int, what string, dec *zstd.Decoder) *reader {
-	c := &reader{key: r.key + " (" + what + ")", err: r.err}
-	if r.err != nil {
+func unzipSection(r *frame.Reader, z []byte, plain int, what string, dec *zstd.Decoder) *frame.Reader {
+	c := &frame.Reader{Key: r.Key + " (" + what + ")", Err: r.Err}
+	if r.Err != nil {
 		return c
 	}
 	var h zstd.Header
@@ -354,33 +345,33 @@ func (r *reader) unzip(z []byte, plain int, what string, dec *zstd.Decoder) *rea
 		err = fmt.Errorf("a frame of %d bytes, not %d", h.FrameContentSize, plain)
 	}
 	if err == nil {
-		c.b, err = dec.DecodeAll(z, make([]byte, 0, plain))
+		c.Body, err = dec.DecodeAll(z, make([]byte, 0, plain))
 	}
-	if err == nil && len(c.b) != plain {
-		err = fmt.Errorf("%d bytes, not %d", len(c.b), plain)
+	if err == nil && len(c.Body) != plain {
+		err = fmt.Errorf("%d bytes, not %d", len(c.Body), plain)
 	}
 	if err != nil {
-		c.fail("%v", err)
+		c.Fail("%v", err)
 	}
 	return c
 }
 
-// sub takes the first error of c, a reader of a section, which must have
+// endSub takes the first error of c, a reader of a section, which must have
 // been read whole.
-func (r *reader) sub(c *reader) {
-	if err := c.end(); err != nil && r.err == nil {
-		r.err = err
+func endSub(r *frame.Reader, c *frame.Reader) {
+	if err := c.End(); err != nil && r.Err == nil {
+		r.Err = err
 	}
 }
 
-// codes reads the column of dimension column k: combos codes below size.
+// readCodes reads the column of dimension column k: combos codes below size.
 // Codes below 128 take one byte each: when the next combos bytes are all
 // such, they are the column (the usual case, read in one pass).
-func (r *reader) codes(k, combos, size int) column {
-	if r.err != nil {
+func readCodes(r *frame.Reader, k, combos, size int) column {
+	if r.Err != nil {
 		return column{}
 	}
-	if raw := r.b[r.off:]; combos > 0 && len(raw) >= combos {
+	if raw := r.Body[r.Off:]; combos > 0 && len(raw) >= combos {
 		raw = raw[:combos]
 		lo, hi := raw[0], raw[0]
 		for _, c := range raw {
@@ -388,68 +379,68 @@ func (r *reader) codes(k, combos, size int) column {
 		}
 		if hi < 0x80 {
 			if int(hi) >= size {
-				r.fail("code %d of %s past its dictionary of %d", hi, Dimension(k+1), size)
+				r.Fail("code %d of %s past its dictionary of %d", hi, Dimension(k+1), size)
 				return column{}
 			}
-			r.off += combos
+			r.Off += combos
 			return byteColumn(raw, lo, hi)
 		}
 	}
 	codes := make([]uint32, combos)
-	for i := 0; i < combos && r.err == nil; i++ {
-		c := r.uvarint()
+	for i := 0; i < combos && r.Err == nil; i++ {
+		c := r.Uvarint()
 		if c >= uint64(size) {
-			r.fail("code %d of %s past its dictionary of %d", c, Dimension(k+1), size)
+			r.Fail("code %d of %s past its dictionary of %d", c, Dimension(k+1), size)
 		}
 		codes[i] = uint32(c)
 	}
 	return newColumn(combos, func(i int) uint32 { return codes[i] })
 }
 
-// counts reads the event counts of combos combinations.
-func (r *reader) counts(combos int) column {
-	if r.err != nil {
+// readCounts reads the event counts of combos combinations.
+func readCounts(r *frame.Reader, combos int) column {
+	if r.Err != nil {
 		return column{}
 	}
 	counts := make([]uint32, combos)
-	for i := 0; i < combos && r.err == nil; i++ {
-		c := r.uvarint()
+	for i := 0; i < combos && r.Err == nil; i++ {
+		c := r.Uvarint()
 		if c > 1<<32-1 {
-			r.fail("count %d overflows", c)
+			r.Fail("count %d overflows", c)
 		}
 		counts[i] = uint32(c)
 	}
 	return newColumn(combos, func(i int) uint32 { return counts[i] })
 }
 
-// users reads the users of each of d's combinations (d.offs is sized),
+// readUsers reads the users of each of d's combinations (d.offs is sized),
 // ids below users. When r holds the users section alone (whole), d.users
 // is allocated once: each uvarint ends with the one byte of it below
 // 0x80, so the section's uvarints, less one count per combination, are
 // its users.
-func (r *reader) users(d *day, users int, whole bool) {
-	if whole && r.err == nil {
+func readUsers(r *frame.Reader, d *day, users int, whole bool) {
+	if whole && r.Err == nil {
 		n := 0
-		for _, c := range r.b[r.off:] {
+		for _, c := range r.Body[r.Off:] {
 			if c < 0x80 {
 				n++
 			}
 		}
 		d.users = make([]uint32, 0, max(0, n-d.numCombos()))
 	}
-	for i := 0; i < d.numCombos() && r.err == nil; i++ {
-		m := r.count(users, 1)
+	for i := 0; i < d.numCombos() && r.Err == nil; i++ {
+		m := r.Count(users, 1)
 		prev := uint64(0)
-		for j := 0; j < m && r.err == nil; j++ {
+		for j := 0; j < m && r.Err == nil; j++ {
 			u := prev
-			if r.off < len(r.b) && r.b[r.off] < 0x80 { // a one-byte uvarint, the usual delta
-				u += uint64(r.b[r.off])
-				r.off++
+			if r.Off < len(r.Body) && r.Body[r.Off] < 0x80 { // a one-byte uvarint, the usual delta
+				u += uint64(r.Body[r.Off])
+				r.Off++
 			} else {
-				u += r.uvarint()
+				u += r.Uvarint()
 			}
 			if u >= uint64(users) || j > 0 && u == prev {
-				r.fail("user %d of combination %d out of order or range", u, i)
+				r.Fail("user %d of combination %d out of order or range", u, i)
 			}
 			d.users = append(d.users, uint32(u))
 			prev = u
@@ -458,34 +449,34 @@ func (r *reader) users(d *day, users int, whole bool) {
 	}
 }
 
-// requestIDs reads n request-id hashes, which must ascend.
-func (r *reader) requestIDs(n int) []uint64 {
+// readRequestIDs reads n request-id hashes, which must ascend.
+func readRequestIDs(r *frame.Reader, n int) []uint64 {
 	var ids []uint64
-	for i := 0; i < n && r.err == nil; i++ {
-		raw := r.bytes(8)
+	for i := 0; i < n && r.Err == nil; i++ {
+		raw := r.Bytes(8)
 		if raw == nil {
 			break
 		}
 		id := binary.LittleEndian.Uint64(raw)
 		if i > 0 && id <= ids[i-1] {
-			r.fail("request ids out of order")
+			r.Fail("request ids out of order")
 		}
 		ids = append(ids, id)
 	}
 	return ids
 }
 
-// bitmap decodes raw, a roaring set whose members are below n.
-func (r *reader) bitmap(raw []byte, n int) *roaring.Bitmap {
-	if r.err != nil {
+// readActive decodes raw, a roaring set whose members are below n.
+func readActive(r *frame.Reader, raw []byte, n int) *roaring.Bitmap {
+	if r.Err != nil {
 		return roaring.New()
 	}
 	s, err := readBitmap(raw)
 	switch {
 	case err != nil:
-		r.fail("user set: %v", err)
+		r.Fail("user set: %v", err)
 	case !s.IsEmpty() && s.Maximum() >= uint32(n):
-		r.fail("user %d past the %d users", s.Maximum(), n)
+		r.Fail("user %d past the %d users", s.Maximum(), n)
 	}
 	return s
 }

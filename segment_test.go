@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/insightslab/insights/internal/frame"
 )
 
 // TestSegmentV2DamageIsCorrupt: a format v2 segment cut short anywhere, or
@@ -15,17 +17,17 @@ import (
 // naming the key; never a panic.
 func TestSegmentV2DamageIsCorrupt(t *testing.T) {
 	e, seeds := fuzzEngine(t)
-	seg := seeds[kindSegment]
-	if seg[len(frameMagic)+1] != segmentVersion {
-		t.Fatalf("the engine wrote a segment of frame version %d", seg[len(frameMagic)+1])
+	seg := seeds[frame.KindSegment]
+	if seg[len(frame.Magic)+1] != frame.SegmentVersion {
+		t.Fatalf("the engine wrote a segment of frame version %d", seg[len(frame.Magic)+1])
 	}
 	var lim limits
 	for k, d := range e.dims {
 		lim.dictSizes[k] = len(d.values)
 	}
 	lim.users = len(e.userKeys)
-	r, _ := openFrame("k", kindSegment, seg)
-	n := r.day32()
+	r, _ := frame.Open("k", frame.KindSegment, seg)
+	n := r.Day32()
 	const key = "days/2025-01-04/00000000000000a1"
 	check := func(what string, b []byte) {
 		t.Helper()
@@ -37,12 +39,12 @@ func TestSegmentV2DamageIsCorrupt(t *testing.T) {
 			t.Fatalf("%s: %v, want ErrCorrupt naming %s", what, err, key)
 		}
 	}
-	for i := frameHeader; i < len(seg)-frameTrailer; i++ {
-		check("cut", sealFrame(bytes.Clone(seg[:i])))
+	for i := frame.Header; i < len(seg)-frame.Trailer; i++ {
+		check("cut", frame.Seal(bytes.Clone(seg[:i])))
 		for _, x := range []byte{0x01, 0x80, 0xff} {
-			b := bytes.Clone(seg[:len(seg)-frameTrailer])
+			b := bytes.Clone(seg[:len(seg)-frame.Trailer])
 			b[i] ^= x
-			check("changed", sealFrame(b))
+			check("changed", frame.Seal(b))
 		}
 	}
 	for i := range len(seg) { // unsealed: the checksum catches it
@@ -78,9 +80,9 @@ func TestSegmentV2HostileSizes(t *testing.T) {
 		{"every zstd section garbage", 8 << 10 * maxZstdExpansion, secActive, 8 << 10},
 		{"section 0 valid, the others empty", 1 << 16, 0, 0},
 	} {
-		b := newFrame(kindSegment)
-		b = appendVarint(b, 20000)
-		b = appendUvarint(b, uint64(c.combos))
+		b := frame.New(frame.KindSegment)
+		b = frame.AppendVarint(b, 20000)
+		b = frame.AppendUvarint(b, uint64(c.combos))
 		b = append(b, 1)
 		var secs [segmentSections][]byte
 		for s := range secs {
@@ -94,15 +96,15 @@ func TestSegmentV2HostileSizes(t *testing.T) {
 				sec = empty
 			}
 			secs[s] = sec
-			b = appendUvarint(b, uint64(len(sec)))
+			b = frame.AppendUvarint(b, uint64(len(sec)))
 			if isZstdSection(s) {
-				b = appendUvarint(b, uint64(plain))
+				b = frame.AppendUvarint(b, uint64(plain))
 			}
 		}
 		for _, sec := range secs {
 			b = append(b, sec...)
 		}
-		b = sealFrame(appendUvarint(b, 0))
+		b = frame.Seal(frame.AppendUvarint(b, 0))
 		decodeDay(key, b, 20000, lim, dec) // warm the decoder
 		var m0, m1 runtime.MemStats
 		runtime.GC()
@@ -134,12 +136,12 @@ func TestLogColumnsHostile(t *testing.T) {
 		{"64 KiB of garbage", bytes.Repeat([]byte{0xa5}, 64<<10)},
 		{"a frame of 64 MiB", big},
 	} {
-		raw := append(appendUvarint(nil, uint64(len(c.cols))), c.cols...)
-		decodeLog(key, raw, segmentVersion, 1, events, 1, dec) // warm the decoder
+		raw := append(frame.AppendUvarint(nil, uint64(len(c.cols))), c.cols...)
+		decodeLog(key, raw, frame.SegmentVersion, 1, events, 1, dec) // warm the decoder
 		var m0, m1 runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m0)
-		_, err := decodeLog(key, raw, segmentVersion, 1, events, 1, dec)
+		_, err := decodeLog(key, raw, frame.SegmentVersion, 1, events, 1, dec)
 		runtime.ReadMemStats(&m1)
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s: %v, want ErrCorrupt naming %s", c.what, err, key)

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/store"
 	"github.com/klauspost/compress/zstd"
 )
@@ -43,18 +44,18 @@ func rangedHead(ctx context.Context, rg store.RangeGetter, key string, n int32) 
 	if err != nil {
 		return segmentDir{}, 0, nil, err
 	}
-	if len(head) < frameHeader || string(head[:len(frameMagic)]) != frameMagic || head[len(frameMagic)] != kindSegment {
-		return segmentDir{}, 0, nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, kindSegment)
+	if len(head) < frame.Header || string(head[:len(frame.Magic)]) != frame.Magic || head[len(frame.Magic)] != frame.KindSegment {
+		return segmentDir{}, 0, nil, fmt.Errorf("%w: %s: not a %q frame", ErrCorrupt, key, frame.KindSegment)
 	}
-	if v := head[len(frameMagic)+1]; v != segmentVersion {
+	if v := head[len(frame.Magic)+1]; v != frame.SegmentVersion {
 		return segmentDir{}, 0, nil, errNotRanged // the whole read checks the version
 	}
-	r := &reader{key: key, b: head[frameHeader:], version: segmentVersion}
-	if got := r.day32(); r.err == nil && got != n {
-		r.fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
+	r := &frame.Reader{Key: key, Body: head[frame.Header:], Version: frame.SegmentVersion}
+	if got := r.Day32(); r.Err == nil && got != n {
+		r.Fail("holds day %s, expected %s", dateOfNum(got), dateOfNum(n))
 	}
-	dir := r.directory(maxFrameBytes, head)
-	return dir, frameHeader + r.off, head, r.err
+	dir := readDirectory(r, maxFrameBytes, head)
+	return dir, frame.Header + r.Off, head, r.Err
 }
 
 // rangedSections returns the sections of the segment under key laid out
@@ -64,7 +65,7 @@ func rangedHead(ctx context.Context, rg store.RangeGetter, key string, n int32) 
 // them, else read. The slices share one buffer.
 func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *segmentDir, off int, head []byte, from, to int) ([segmentSections][]byte, error) {
 	var secs [segmentSections][]byte
-	layout := sectionLayout(segmentVersion)
+	layout := sectionLayout(frame.SegmentVersion)
 	for _, s := range layout[:from] {
 		off += dir.lens[s]
 	}
@@ -79,15 +80,15 @@ func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *
 			return secs, err
 		}
 	}
-	r := &reader{key: key, b: b, version: segmentVersion}
+	r := &frame.Reader{Key: key, Body: b, Version: frame.SegmentVersion}
 	if len(b) != n {
-		r.fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
+		r.Fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
 	}
 	for _, s := range layout[from:to] {
-		secs[s] = r.bytes(dir.lens[s])
-		r.checkSection(dir, s, secs[s])
+		secs[s] = r.Bytes(dir.lens[s])
+		checkSection(r, dir, s, secs[s])
 	}
-	return secs, r.err
+	return secs, r.Err
 }
 
 // readRest returns the n bytes of the value under key from offset off,
@@ -126,16 +127,16 @@ func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32,
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{key: key, version: segmentVersion}
-	d := &day{combos: dir.combos, fullIDs: dir.fullIDs, active: r.bitmap(active[secActive], lim.users)}
-	d.requestIDs = r.requestIDSection(ids[secRequestIDs])
-	if r.err != nil {
-		return nil, r.err
+	r := &frame.Reader{Key: key, Version: frame.SegmentVersion}
+	d := &day{combos: dir.combos, fullIDs: dir.fullIDs, active: readActive(r, active[secActive], lim.users)}
+	d.requestIDs = requestIDSection(r, ids[secRequestIDs])
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	z := &sectionReader{key: key, dir: dir, lim: lim, dec: dec, get: func(ctx context.Context, off, n int) ([]byte, error) {
 		return readRest(ctx, rg, key, off, n, nil)
 	}}
-	for _, s := range sectionLayout(segmentVersion) {
+	for _, s := range sectionLayout(frame.SegmentVersion) {
 		z.at[s] = off
 		off += dir.lens[s]
 	}
@@ -161,9 +162,9 @@ func rangedActive(ctx context.Context, rg store.RangeGetter, key string, n int32
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{key: key, version: segmentVersion}
-	s := r.bitmap(secs[secActive], users)
-	return s, r.err
+	r := &frame.Reader{Key: key, Version: frame.SegmentVersion}
+	s := readActive(r, secs[secActive], users)
+	return s, r.Err
 }
 
 // segmentLoads counts an engine's segment reads, for tests: indexes, and

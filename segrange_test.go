@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/store"
 )
 
@@ -39,12 +40,12 @@ func sameIndex(a, b *day) bool {
 func TestRangedSegment(t *testing.T) {
 	ctx := context.Background()
 	e, seeds := fuzzEngine(t)
-	seg, lim := seeds[kindSegment], rangedLimits(e)
-	r, err := openFrame("seg", kindSegment, seg)
+	seg, lim := seeds[frame.KindSegment], rangedLimits(e)
+	r, err := frame.Open("seg", frame.KindSegment, seg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := r.day32()
+	n := r.Day32()
 	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +85,7 @@ func TestRangedSegment(t *testing.T) {
 		b := bytes.Clone(seg)
 		b[i] ^= 0x10
 		_, err, aerr := get(b)
-		if i == len(frameMagic)+1 {
+		if i == len(frame.Magic)+1 {
 			if !errors.Is(err, errNotRanged) || !errors.Is(aerr, errNotRanged) {
 				t.Fatalf("version flipped: %v, %v", err, aerr)
 			}
@@ -109,13 +110,13 @@ func TestRangedSegment(t *testing.T) {
 // index and active set it decodes to when read whole, if that succeeds.
 func FuzzRangedSegment(f *testing.F) {
 	ctx := context.Background()
-	fuzzFrame(f, kindSegment, func(t *testing.T, e *Engine, b []byte) {
+	fuzzFrame(f, frame.KindSegment, func(t *testing.T, e *Engine, b []byte) {
 		lim, n := rangedLimits(e), int32(0)
-		if r, err := openFrame("seg", kindSegment, b); err == nil {
-			n = r.day32()
-		} else if len(b) > frameHeader {
-			r := &reader{b: b[frameHeader:]}
-			n = r.day32()
+		if r, err := frame.Open("seg", frame.KindSegment, b); err == nil {
+			n = r.Day32()
+		} else if len(b) > frame.Header {
+			r := &frame.Reader{Body: b[frame.Header:]}
+			n = r.Day32()
 		}
 		s := store.NewMemory()
 		if err := s.Put(ctx, "seg", b); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/store"
 )
 
@@ -23,24 +24,24 @@ import (
 func FuzzRangedSections(f *testing.F) {
 	ctx := context.Background()
 	e, seeds := fuzzEngine(f)
-	seg := seeds[kindSegment]
-	r, err := openFrame("seg", kindSegment, seg)
+	seg := seeds[frame.KindSegment]
+	r, err := frame.Open("seg", frame.KindSegment, seg)
 	if err != nil {
 		f.Fatal(err)
 	}
-	n := r.day32()
-	dir := r.directory(len(r.b), seg)
+	n := r.Day32()
+	dir := readDirectory(r, len(r.Body), seg)
 	var plains [segmentSections][]byte
-	for _, s := range sectionLayout(segmentVersion) {
-		plains[s] = r.bytes(dir.lens[s])
-		if isZstdSection(s) && r.err == nil {
-			plains[s], r.err = e.zdec.DecodeAll(plains[s], make([]byte, 0, dir.plain[s]))
+	for _, s := range sectionLayout(frame.SegmentVersion) {
+		plains[s] = r.Bytes(dir.lens[s])
+		if isZstdSection(s) && r.Err == nil {
+			plains[s], r.Err = e.zdec.DecodeAll(plains[s], make([]byte, 0, dir.plain[s]))
 		}
 	}
-	if r.err != nil {
-		f.Fatal(r.err)
+	if r.Err != nil {
+		f.Fatal(r.Err)
 	}
-	logSection := r.b[r.off:]
+	logSection := r.Body[r.Off:]
 	lim := rangedLimits(e)
 	f.Add([]byte{})
 	f.Add([]byte{byte(secActive), 0, 9, 0, 0xff})
@@ -84,7 +85,7 @@ func FuzzRangedSections(f *testing.F) {
 				zs[s] = e.zenc.index.EncodeAll(ps[s], nil)
 			}
 		}
-		b := sealFrame(append(segmentSectionsFrame(n, combos, dir.fullIDs, &zs, &plain), logSection...))
+		b := frame.Seal(append(segmentSectionsFrame(n, combos, dir.fullIDs, &zs, &plain), logSection...))
 		m := store.NewMemory()
 		if err := m.Put(ctx, "seg", b); err != nil {
 			t.Fatal(err)

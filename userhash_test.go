@@ -14,6 +14,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/axiomhq/hyperloglog"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/store"
 )
 
@@ -230,7 +231,7 @@ func writeIDHashCatalog(t *testing.T, e *Engine, s store.Store) string {
 		t.Fatal(err)
 	}
 	// Drop the sketch hash field (one byte, sketchHashKey) and the checksum.
-	cat = sealFrame(cat[:len(cat)-1-frameTrailer])
+	cat = frame.Seal(cat[:len(cat)-1-frame.Trailer])
 	if err := s.Put(context.Background(), e.catalog, cat); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/metrics"
 )
 
@@ -58,23 +59,23 @@ func (e *Engine) lazyUsers() bool { return !e.follow && e.replica == nil && !e.r
 // decodeUsers decodes the user section of users ids from r. On error
 // (r.err) the columns are partial and must be discarded. Cost: a map
 // insertion and a string allocation per user.
-func decodeUsers(r *reader, users int) userColumns {
+func decodeUsers(r *frame.Reader, users int) userColumns {
 	// Sized once: growing a map of a million keys rehashed it about twenty
 	// times, a third of Open's time. The count is bounded by the frame's bytes.
 	c := userColumns{keys: make(map[string]uint32, users), userKeys: make([]string, 0, users)}
-	for i := 0; i < users && r.err == nil; i++ {
-		k := r.string(MaxKeyLength)
+	for i := 0; i < users && r.Err == nil; i++ {
+		k := r.String(MaxKeyLength)
 		if before := len(c.keys); k != "" {
 			if c.keys[k] = uint32(i); len(c.keys) == before { // one map operation, not a lookup and then a store
-				r.fail("user key %q listed twice", k)
+				r.Fail("user key %q listed twice", k)
 			}
 		}
 		c.userKeys = append(c.userKeys, k)
 	}
 	c.first, c.last, c.joined, c.deleted = make([]int32, users), make([]int32, users), make([]int32, users), make([]int32, users)
 	for _, days := range [][]int32{c.first, c.last, c.joined, c.deleted} {
-		for i := 0; i < len(days) && r.err == nil; i++ {
-			days[i] = r.day32()
+		for i := 0; i < len(days) && r.Err == nil; i++ {
+			days[i] = r.Day32()
 		}
 	}
 	return c
@@ -84,16 +85,16 @@ func decodeUsers(r *reader, users int) userColumns {
 // off of the catalog stored under key, keeping only its counts and the
 // deletion days. Cost: a pass over the section's bytes, no allocation but
 // for the deleted users.
-func skipUsers(r *reader, key string, off, users int) *pendingUsers {
+func skipUsers(r *frame.Reader, key string, off, users int) *pendingUsers {
 	p := &pendingUsers{key: key, off: off, users: users}
-	for i := 0; i < users && r.err == nil; i++ {
-		if len(r.bytes(r.count(MaxKeyLength, 1))) > 0 {
+	for i := 0; i < users && r.Err == nil; i++ {
+		if len(r.Bytes(r.Count(MaxKeyLength, 1))) > 0 {
 			p.live++
 		}
 	}
 	skipVarints(r, 3*users) // first, last, joined
-	for u := 0; u < users && r.err == nil; u++ {
-		if n := r.day32(); n != metrics.NoDay && r.err == nil {
+	for u := 0; u < users && r.Err == nil; u++ {
+		if n := r.Day32(); n != metrics.NoDay && r.Err == nil {
 			p.deleted = append(p.deleted, deletion{n, uint32(u)})
 		}
 	}
@@ -103,11 +104,11 @@ func skipUsers(r *reader, key string, off, users int) *pendingUsers {
 // skipVarints moves r past n varints, checking only that its bytes hold
 // them (decodeUsers checks their values). Cost: a look at 8 bytes at a
 // time, counting the bytes that end a varint (high bit clear).
-func skipVarints(r *reader, n int) {
-	if r.err != nil {
+func skipVarints(r *frame.Reader, n int) {
+	if r.Err != nil {
 		return
 	}
-	b, i := r.b[r.off:], 0
+	b, i := r.Body[r.Off:], 0
 	for ; n >= 8 && i+8 <= len(b); i += 8 { // at most 8 ends in 8 bytes: never past the n-th
 		n -= bits.OnesCount64(^binary.LittleEndian.Uint64(b[i:]) & 0x8080808080808080)
 	}
@@ -117,10 +118,10 @@ func skipVarints(r *reader, n int) {
 		}
 	}
 	if n > 0 {
-		r.fail("%d varints past the end", n)
+		r.Fail("%d varints past the end", n)
 		return
 	}
-	r.off += i
+	r.Off += i
 }
 
 // setUsers makes c the engine's users and fills firstOn, which must be
@@ -157,17 +158,17 @@ func (e *Engine) loadUsers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("insights: reading the users of %s: %w", p.key, missing(p.key, err))
 	}
-	r, err := openFrame(p.key, kindCatalog, b)
+	r, err := frame.Open(p.key, frame.KindCatalog, b)
 	if err != nil {
 		return err
 	}
-	r.off = p.off
-	if users := r.count(1<<32-1, 5); r.err == nil && users != p.users {
-		r.fail("%d users, %d at Open", users, p.users)
+	r.Off = p.off
+	if users := r.Count(1<<32-1, 5); r.Err == nil && users != p.users {
+		r.Fail("%d users, %d at Open", users, p.users)
 	}
 	c := decodeUsers(r, p.users)
-	if r.err != nil {
-		return r.err
+	if r.Err != nil {
+		return r.Err
 	}
 	e.setUsers(c)
 	p.done.Store(true)
