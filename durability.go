@@ -455,17 +455,21 @@ func unready(days map[int32]*dayState, events []normEvent) []dayLoad {
 
 // ready reads what loads lack, holding no lock but to install each
 // segment read (as the day's sealed index, if it still has none and no
-// builder: else it is dropped).
+// builder: else it is dropped). A read that fails for a day dropped or
+// written anew meanwhile (its segment replaced, and maybe deleted) is
+// not an error: preload looks again.
 func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
+	gone := func(l *dayLoad) bool { // dropped by retention, or written anew (its segment replaced), meanwhile
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.days[l.n] != l.ds || l.ds.segKey != l.key
+	}
 	for i := range loads {
 		l := &loads[i]
 		if l.d == nil {
 			d, whole, err := e.readDay(ctx, l.n, l.key, l.whole, lim, lazySections)
 			if err != nil {
-				e.mu.Lock()
-				gone := e.days[l.n] != l.ds || l.ds.segKey != l.key
-				e.mu.Unlock()
-				if gone { // dropped by retention, or written anew, meanwhile: preload looks again
+				if gone(l) { // preload looks again
 					continue
 				}
 				return err
@@ -481,10 +485,11 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 			}
 			e.mu.Unlock()
 		}
-		if err := e.need(ctx, l.d, lazySections); err != nil { // for thaw: all of the index
-			return err
+		err := e.need(ctx, l.d, lazySections) // for thaw: all of the index
+		if err == nil {
+			_, err = l.d.allRequestIDs() // for thaw: a copy of any of the day's events is refused
 		}
-		if _, err := l.d.allRequestIDs(); err != nil { // for thaw: a copy of any of the day's events is refused
+		if err != nil && !gone(l) { // gone: the segment the day reads its sections and log from may be deleted
 			return err
 		}
 	}
