@@ -69,6 +69,7 @@ func (d *day) matching(k blockKey, m *matcher) []*roaring.Bitmap {
 func (ev *evaluation) prepareMatching(p userPred, src blockSource, from, to int32) {
 	var days []*day
 	var keys []blockKey
+	ev.e.prefetchDays(ev.ctx, from, to, ev.need)
 	for n := from; n < to; n++ {
 		k := blockKey{blockSource: src, from: n}
 		if d := ev.day(n); d != nil && d.block(k) == nil {

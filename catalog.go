@@ -268,7 +268,7 @@ func (e *Engine) rehashSketches(ctx context.Context) error {
 		days = append(days, n)
 	}
 	_, err := e.rebuildSketches(days, func(n int32) (*roaring.Bitmap, error) {
-		d, _, err := e.loadDay(ctx, n, e.days[n])
+		d, _, err := e.loadDay(ctx, n, e.days[n], 0) // the active set alone
 		if err != nil {
 			return nil, err
 		}

@@ -85,6 +85,13 @@ func TestUsersFrameReadAtFirstUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A catalog stating 2^32-1 users beside this frame (a damaged count
+	// the catalog's checksum did not catch, or a hostile store): refused
+	// before anything is sized by it.
+	huge := &pendingUsers{key: man.usersKey(), frame: true, crc: binary.LittleEndian.Uint32(uf[len(uf)-frame.Trailer:]), users: 1<<32 - 1}
+	if _, err := huge.decode(uf); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a users frame under a catalog of 2^32-1 users: %v, want ErrCorrupt", err)
+	}
 	// Another frame, whole, of as many users, live and deleted: only its
 	// checksum tells it from the catalog's.
 	other := bytes.Clone(uf)

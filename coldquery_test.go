@@ -178,3 +178,52 @@ func TestColdActiveSets(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestColdActiveSetsInParallel: a cold unfiltered query over many days
+// reads their active sets ahead, on QueryParallelism goroutines, and
+// queries then answer as the oracle; also under a memory limit that evicts them as
+// they come, and with a store that does not read ranges.
+func TestColdActiveSetsInParallel(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	g := &durGen{seed: 73, prefix: "p", batches: func(int) int { return 60 }, focus: func(_, b int) int { return b % durDays }}
+	o := newDurOracle()
+	e, err := insights.Open(ctx, s, &insights.Options{Now: durClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := range 60 {
+		if err := e.Add(ctx, g.events(0, b)...); err != nil {
+			t.Fatal(err)
+		}
+		o.add(g.batch(0, b)...)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		st    store.Store
+		limit int64
+	}{{"ranges", s, 0}, {"ranges, evicting", s, 1}, {"whole", wholeStore{s}, 0}} {
+		e, err := insights.Open(ctx, c.st, &insights.Options{Now: durClock, QueryParallelism: 4, MemoryLimit: c.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Query(ctx, insights.Query{Metric: insights.ActiveUsers, Granularity: insights.Total, From: durDate(0), To: durDate(durDays)}); err != nil {
+			t.Fatal(err)
+		}
+		_, active := insights.SegmentLoads(e)
+		prefetched := insights.PrefetchedActive(e)
+		coldCompare(t, c.name, coldOracle(ctx, t, e, o), coldActive(ctx, t, e, insights.Filter{}))
+		switch {
+		case c.st == s && (prefetched == 0 || c.limit == 0 && prefetched != active):
+			t.Fatalf("%s: %d active sets read ahead of %d read alone", c.name, prefetched, active)
+		case c.st != s && active != 0:
+			t.Fatalf("%s: %d active sets read alone", c.name, active)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -115,8 +115,13 @@ func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
 
 // day is the sealed, immutable index of one day, shared by queries
 // without copying. Columns hold one code per combination; the users of
-// combination i are users[offs[i]:offs[i+1]], ascending.
+// combination i are users[offs[i]:offs[i+1]], ascending. A day read by
+// ranges decodes its columns, counts and users on first need: read one
+// only after need returned for its section (daysections.go).
 type day struct {
+	combos     int
+	pending    atomic.Uint32  // sectionSet of the sections not decoded yet (need)
+	lazy       *sectionReader // reads them; nil when none was ever pending
 	cols       [numIndexed]column
 	counts     column // events per combination
 	offs       []uint32
@@ -174,7 +179,7 @@ func (d *day) baseSet(b basePred, m *matcher) *roaring.Bitmap {
 	return set
 }
 
-func (d *day) numCombos() int { return len(d.offs) - 1 }
+func (d *day) numCombos() int { return d.combos }
 
 // activeBy returns, for dimension column col, the active users of each
 // code (nil for none): the answer to unfiltered activity grouped by one
@@ -294,7 +299,8 @@ func (d *day) usersOf(i int) []uint32 { return d.users[d.offs[i]:d.offs[i+1]] }
 // seal returns an immutable copy of b.
 func (b *dayBuilder) seal() *day {
 	perm := b.order()
-	d := &day{counts: newColumn(len(b.counts), func(j int) uint32 { return b.counts[perm[j]] }), offs: make([]uint32, len(b.combos)+1)}
+	d := &day{combos: len(b.combos), counts: newColumn(len(b.counts), func(j int) uint32 { return b.counts[perm[j]] }),
+		offs: make([]uint32, len(b.combos)+1)}
 	sorted := make([]combo, len(perm)) // read in order once: the columns then scan it
 	for j, i := range perm {
 		sorted[j] = b.combos[i]
@@ -490,9 +496,10 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 }
 
 // withLog returns a copy of d's index with log l in place of its own; the
-// derived caches start afresh.
+// derived caches start afresh. d has every section (a day sealed from a
+// builder: its log at hand).
 func (d *day) withLog(l eventLog) *day {
-	c := &day{cols: d.cols, counts: d.counts, offs: d.offs, users: d.users, active: d.active,
+	c := &day{combos: d.combos, cols: d.cols, counts: d.counts, offs: d.offs, users: d.users, active: d.active,
 		requestIDs: d.requestIDs, fullIDs: d.fullIDs, log: l}
 	c.recovered.Store(d.recovered.Load())
 	return c
@@ -506,7 +513,8 @@ func (d *day) withStoredLog(key string, off, users int, get func() ([]byte, erro
 	return c
 }
 
-// thaw returns a builder holding d's contents, for a late event. A log at
+// thaw returns a builder holding d's contents, for a late event: every
+// section of d must be decoded (whole; preload and thawUser need them). A log at
 // hand and plain is shared (the builder's appends copy); otherwise the
 // builder starts an empty log after d's (logBase), so thawing reads
 // nothing from the store and cannot fail. Unless d holds every request id

@@ -310,11 +310,11 @@ func (e *Engine) removeGarbage(ctx context.Context, m *manifest, below uint64) (
 	return removed, nil
 }
 
-// loadDay reads and decodes the segment of day n, ds's, and reports
-// whether it is of format v1 or v2 (read whole). The write lock, or the
-// read lock, is held.
-func (e *Engine) loadDay(ctx context.Context, n int32, ds *dayState) (*day, bool, error) {
-	return e.readDay(ctx, n, ds.segKey, ds.wholeKey == ds.segKey, e.dayLimits())
+// loadDay reads and decodes the segment of day n, ds's, with the
+// sections of need at least, and reports whether it is of format v1 or v2
+// (read whole). The write lock, or the read lock, is held.
+func (e *Engine) loadDay(ctx context.Context, n int32, ds *dayState, need sectionSet) (*day, bool, error) {
+	return e.readDay(ctx, n, ds.segKey, ds.wholeKey == ds.segKey, e.dayLimits(), need)
 }
 
 // dayLimits returns the codes and users that a segment stored now may
@@ -330,12 +330,13 @@ func (e *Engine) dayLimits() limits {
 
 // readDay reads and decodes the segment key of day n, which references
 // codes and users within lim: its index alone when the store reads ranges
-// and the segment is of format v3 (segrange.go), else the whole segment,
+// and the segment is of format v3 (segrange.go), of it the sections of
+// need and those any use needs (daysections.go), else the whole segment,
 // at once when whole says it is of format v1 or v2 (dayState.wholeKey).
 // It reports whether the segment was read whole for being of format v1 or
 // v2. The log is read again when first needed. No lock need be held.
-func (e *Engine) readDay(ctx context.Context, n int32, key string, whole bool, lim limits) (*day, bool, error) {
-	d, whole, err := e.readIndex(ctx, n, key, whole, lim)
+func (e *Engine) readDay(ctx context.Context, n int32, key string, whole bool, lim limits, need sectionSet) (*day, bool, error) {
+	d, whole, err := e.readIndex(ctx, n, key, whole, lim, need)
 	if err != nil {
 		return nil, false, err
 	}
@@ -345,10 +346,10 @@ func (e *Engine) readDay(ctx context.Context, n int32, key string, whole bool, l
 }
 
 // readIndex decodes the segment of day n under key, within lim (readDay).
-func (e *Engine) readIndex(ctx context.Context, n int32, key string, whole bool, lim limits) (*day, bool, error) {
+func (e *Engine) readIndex(ctx context.Context, n int32, key string, whole bool, lim limits, need sectionSet) (*day, bool, error) {
 	rg, ok := e.store.(store.RangeGetter)
 	if ok && !whole {
-		d, err := rangedIndex(ctx, rg, key, n, lim, e.zdec)
+		d, err := rangedIndex(ctx, rg, key, n, lim, e.zdec, need)
 		if !errors.Is(err, errNotRanged) {
 			if errors.Is(err, store.ErrNotFound) {
 				err = e.missing(ctx, key, err)
@@ -365,9 +366,10 @@ func (e *Engine) readIndex(ctx context.Context, n int32, key string, whole bool,
 }
 
 // loadInto reads the segment of day n into ds, whose sealed index it
-// becomes. The write lock, or the read lock and sealMu, is held.
-func (e *Engine) loadInto(ctx context.Context, n int32, ds *dayState) error {
-	d, whole, err := e.loadDay(ctx, n, ds)
+// becomes, with the sections of need at least. The write lock, or the
+// read lock and sealMu, is held.
+func (e *Engine) loadInto(ctx context.Context, n int32, ds *dayState, need sectionSet) error {
+	d, whole, err := e.loadDay(ctx, n, ds, need)
 	if err != nil {
 		return err
 	}
@@ -459,7 +461,8 @@ type dayLoad struct {
 }
 
 // unready returns the days events are pinned to whose segment is not in
-// memory, or whose sealed index lacks request ids, with no builder open;
+// memory, or whose sealed index lacks request ids or sections not yet
+// decoded (daysections.go), with no builder open;
 // not those that retention dropped since they were pinned (days no
 // longer holds them: apply starts such a day anew, as before preload).
 // The write lock is held.
@@ -467,7 +470,7 @@ func unready(days map[int32]*dayState, events []normEvent) []dayLoad {
 	var loads []dayLoad
 	for i := range events {
 		ds := events[i].pinned
-		if ds == nil || days[events[i].day] != ds || ds.open != nil || ds.sealed != nil && ds.sealed.idsAtHand() {
+		if ds == nil || days[events[i].day] != ds || ds.open != nil || ds.sealed != nil && ds.sealed.idsAtHand() && ds.sealed.whole() {
 			continue
 		}
 		if slices.ContainsFunc(loads, func(l dayLoad) bool { return l.ds == ds }) {
@@ -492,7 +495,7 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 	for i := range loads {
 		l := &loads[i]
 		if l.d == nil {
-			d, whole, err := e.readDay(ctx, l.n, l.key, l.whole, lim)
+			d, whole, err := e.readDay(ctx, l.n, l.key, l.whole, lim, lazySections)
 			if err != nil {
 				if gone(l) { // preload looks again
 					continue
@@ -510,10 +513,11 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 			}
 			e.mu.Unlock()
 		}
-		// For thaw: a copy of any of the day's events is refused. The log
-		// is read from l.key, which a checkpoint may have replaced and
-		// deleted meanwhile: preload looks again, as for the index.
-		if _, err := l.d.allRequestIDs(); err != nil && !gone(l) {
+		err := e.need(ctx, l.d, lazySections) // for thaw: all of the index
+		if err == nil {
+			_, err = l.d.allRequestIDs() // for thaw: a copy of any of the day's events is refused
+		}
+		if err != nil && !gone(l) { // gone: the segment the day reads its sections and log from may be deleted
 			return err
 		}
 	}
@@ -872,7 +876,7 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 			w.d = w.job.sealed()
 			e.unfreeze(w, today)
 		}
-		b, off, err := encodeDay(w.n, w.d, e.zenc, w.allIDs)
+		b, off, err := encodeDay(ctx, w.n, w.d, e.zenc, w.allIDs)
 		if err == nil {
 			written = append(written, w.key)
 			err = e.store.Put(ctx, w.key, b)
@@ -971,12 +975,14 @@ type segmentWrite struct {
 	allIDs  bool   // inside the dedupe horizon: keeps every request id
 }
 
-// unfreeze opens w's day again, once the checkpoint sealed it, unless a
-// query or an erasure did meanwhile, and drops its builder if the day is
-// before yesterday (by today) and took no Add meanwhile: it is rarely
-// written again. While more than unfreezeChunk events are kept aside for
-// the day it adds them to the builder holding no lock (addAside), then
-// takes the write lock for the last of them.
+// unfreeze opens w's day again, once the checkpoint sealed it or, after
+// a failure (unfreezeAll), unsealed, unless a query or an erasure did
+// meanwhile, and drops its builder if the day is before yesterday (by
+// today) and took no Add meanwhile: it is rarely written again. While more
+// than unfreezeChunk events are kept aside for a day sealed it adds them
+// to the builder holding no lock (addAside), then takes the write lock for
+// the last of them; an unsealed day takes them all under the write lock,
+// since a query's seal of that builder would race with addAside.
 func (e *Engine) unfreeze(w *segmentWrite, today int32) {
 	w.frozen = false
 	for {
@@ -986,7 +992,7 @@ func (e *Engine) unfreeze(w *segmentWrite, today int32) {
 			e.mu.Unlock()
 			return
 		}
-		if w.job.aside() > unfreezeChunk {
+		if w.job.d != nil && w.job.aside() > unfreezeChunk { // sealed: a day a failed checkpoint never sealed is unfrozen whole
 			ds.publish()
 			pending := w.job.deferred
 			e.mu.Unlock()

@@ -141,12 +141,15 @@ func (e *Engine) thawUser(ctx context.Context, userKey string) error {
 		}
 		ds.unfreeze(true) // a replica's erasure may come while a checkpoint seals
 		if ds.open == nil && ds.sealed == nil {
-			if err := e.loadInto(ctx, n, ds); err != nil {
+			if err := e.loadInto(ctx, n, ds, lazySections); err != nil {
 				return err
 			}
 			e.hold(ds)
 		}
 		if ds.open == nil {
+			if err := e.need(ctx, ds.sealed, lazySections); err != nil { // for holds and thaw
+				return err
+			}
 			if !ds.sealed.holds(uid) {
 				continue
 			}

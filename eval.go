@@ -59,6 +59,7 @@ type evaluation struct {
 	keys       []string                        // user id → key, captured under the lock for Users
 	filter     Filter                          // the part of the query's filter the index answers
 	logged     map[int32]*day                  // with a log-field filter: each day restricted to the events it matches
+	need       sectionSet                      // the sections of a day the query reads (queryNeeds)
 	rows       []outRow
 	dated      bucket     // the bucket of the last row emitted, whose dates are start and end
 	start, end Date       // dated's
@@ -143,6 +144,7 @@ func (e *Engine) evaluateOnce(ctx context.Context, q Query) (*evaluation, error)
 		ev.filter, ev.logged = Filter{}, map[int32]*day{}
 		ev.warnings = append(ev.warnings, "the filter names log fields: answered from the event log, slower than the index")
 	}
+	ev.need = queryNeeds(q.Metric, ev.filter, ev.groupCols, logged)
 	key := func(b basePred) string {
 		if q.Filter.IsAll() || logged || len(ev.groupCols) > 0 {
 			return ""
@@ -236,7 +238,7 @@ func (ev *evaluation) day(n int32) *day {
 	if ev.err != nil {
 		return nil
 	}
-	d, err := ev.e.sealedDay(ev.ctx, n)
+	d, err := ev.e.sealedDay(ev.ctx, n, ev.need)
 	if err != nil {
 		ev.err = err
 	}

@@ -93,7 +93,7 @@ func FuzzSegment(f *testing.F) {
 			}
 			return
 		}
-		enc, _, err := encodeDay(n, d, e.zenc, d.fullIDs) // reads the log's columns, keeps its blocks
+		enc, _, err := encodeDay(context.Background(), n, d, e.zenc, d.fullIDs) // reads the log's columns, keeps its blocks
 		if err != nil {
 			if !corruptOK(err) {
 				t.Fatalf("error %v does not wrap ErrCorrupt", err)

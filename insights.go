@@ -176,9 +176,16 @@
 //     reads ranges (store.RangeGetter), answers unfiltered activity (active
 //     users, MAU, as-of metrics' activity) from its active set alone, read
 //     from the segment and kept on the day, counted in
-//     Options.MemoryLimit, until the day's index loads or is evicted; a
-//     query that needs more reads the day's index without its event log.
-//     Other stores, and older segments, are read whole (segrange.go).
+//     Options.MemoryLimit, until the day's index loads or is evicted;
+//     such a query reads the active sets of its days ahead, on up to
+//     QueryParallelism goroutines. A query that needs more reads the
+//     day's index without its event log, and of it decodes, on first
+//     need, only the code columns its filter, group-by and metric name
+//     with the event counts and users (daysections.go): a column another
+//     query names later is read then, and a damaged section fails only
+//     the queries that read it; its days' indexes and sections are read
+//     ahead on up to QueryParallelism goroutines (prefetch.go). Other
+//     stores, and older segments, are read whole (segrange.go).
 //   - Event counts keep an erased user's events: Erase removes the person
 //     from every user set, list and file, not from aggregate counts.
 //   - Risk detections are a function of the event log, not stored: the
@@ -947,9 +954,10 @@ func (e *Engine) userID(key string) uint32 {
 }
 
 // sealedDay returns the sealed index of day n, nil if it has no data:
-// sealed now if it changed since, loaded from the store if not in memory.
-// The read lock is held; sealMu serializes concurrent queries.
-func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
+// sealed now if it changed since, loaded from the store if not in memory,
+// with the sections of need decoded (daysections.go). The read lock is
+// held; sealMu serializes concurrent queries.
+func (e *Engine) sealedDay(ctx context.Context, n int32, need sectionSet) (*day, error) {
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
@@ -962,9 +970,12 @@ func (e *Engine) sealedDay(ctx context.Context, n int32) (*day, error) {
 	case ds.dirty:
 		ds.sealed, ds.dirty = ds.open.seal(), false
 	case ds.sealed == nil:
-		if err := e.loadInto(ctx, n, ds); err != nil {
+		if err := e.loadInto(ctx, n, ds, need); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.need(ctx, ds.sealed, need); err != nil {
+		return nil, err
 	}
 	if ds.open != nil && n < dayOf(e.now(), e.loc)-1 {
 		e.closeDay(ds) // an old day is rarely written again: keep only its sealed form

@@ -166,7 +166,7 @@ func (e *Engine) displayName(ctx context.Context, uid uint32) (string, error) {
 	if e.days[e.last[uid]] == nil { // no activity: NoDay has no day
 		return "", nil
 	}
-	d, err := e.sealedDay(ctx, e.last[uid])
+	d, err := e.sealedDay(ctx, e.last[uid], lazySections)
 	if err != nil {
 		return "", err
 	}
@@ -293,7 +293,7 @@ func (e *Engine) pageOnce(ctx context.Context, q LogQuery) (*LogPage, error) {
 		if e.days[n] == nil {
 			continue
 		}
-		d, err := e.sealedDay(ctx, n)
+		d, err := e.sealedDay(ctx, n, lazySections)
 		if err != nil {
 			return nil, err
 		}

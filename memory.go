@@ -189,17 +189,35 @@ func (e *Engine) unpin(n *normEvent) {
 // indexes built so far. Safe for concurrent use.
 func (d *day) memBytes() int64 {
 	n := d.index.Load()
-	if n == 0 {
-		for k := range d.cols {
-			n += d.cols[k].bytes()
+	if n == 0 { // a day with every section from the start; one read by ranges sets its index when made, then adds what need decodes
+		for s := range secActive {
+			n += d.sectionBytes(s)
 		}
-		n += d.counts.bytes() + 4*int64(len(d.offs)+len(d.users)) + 8*int64(len(d.requestIDs)) + int64(d.active.GetSizeInBytes())
+		n += d.headBytes()
 		d.index.Store(n)
 	}
 	if p := d.recovered.Load(); p != nil { // request ids read back from the log
 		n += 8 * int64(len(*p))
 	}
 	return n + d.logBytes() + d.derived.Load()
+}
+
+// sectionBytes returns the bytes of zstd section s of d decoded: a code
+// column, the event counts or the users.
+func (d *day) sectionBytes(s int) int64 {
+	switch s {
+	case secCounts:
+		return d.counts.bytes()
+	case secUsers:
+		return 4 * int64(len(d.offs)+len(d.users))
+	}
+	return d.cols[s].bytes()
+}
+
+// headBytes returns the bytes of d's active set and request ids (at
+// least 1: a day's index is never measured as none).
+func (d *day) headBytes() int64 {
+	return max(1, 8*int64(len(d.requestIDs))+int64(d.active.GetSizeInBytes()))
 }
 
 // logBytes returns the bytes of d's event log in memory, its base's

@@ -23,6 +23,13 @@ type dayInput struct {
 // state. Stops early, with ev.err set, when the context ends.
 func (ev *evaluation) inputs(p userPred, from, to int32, done func(n int32) bool) []dayInput {
 	var in []dayInput
+	switch {
+	case ev.err != nil || p.logged:
+	case p.plain:
+		ev.e.prefetchActive(ev.ctx, max(from, ev.minDay), min(to, ev.maxDay+1))
+	default:
+		ev.e.prefetchDays(ev.ctx, max(from, ev.minDay), min(to, ev.maxDay+1), ev.need)
+	}
 	for n := max(from, ev.minDay); n < to && n <= ev.maxDay; n++ {
 		if !ev.check() {
 			return nil

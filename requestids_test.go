@@ -45,7 +45,7 @@ func TestDuplicatesRefusedAtEveryAge(t *testing.T) {
 		t.Helper()
 		n := dayOf(time.Date(2025, 3, d, 0, 0, 0, 0, time.UTC), time.UTC)
 		e.mu.RLock()
-		sd, _, err := e.loadDay(ctx, n, e.days[n])
+		sd, _, err := e.loadDay(ctx, n, e.days[n], lazySections)
 		e.mu.RUnlock()
 		if err != nil {
 			t.Fatal(err)

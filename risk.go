@@ -419,7 +419,7 @@ func (e *Engine) entriesByID(ctx context.Context, ids []string) ([]LogEntry, err
 		if e.days[p.n] == nil {
 			continue
 		}
-		d, err := e.sealedDay(ctx, p.n)
+		d, err := e.sealedDay(ctx, p.n, lazySections)
 		if err != nil {
 			return nil, err
 		}

@@ -201,7 +201,7 @@ func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observ
 		e.mu.RUnlock()
 		return obs, err
 	}
-	d, err := e.sealedDay(ctx, n)
+	d, err := e.sealedDay(ctx, n, lazySections)
 	keys := e.userKeys // a key is never changed in place (Erase replaces the slice)
 	var values [numIndexed][]string
 	for i := range values {

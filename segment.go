@@ -2,6 +2,7 @@ package insights
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 
@@ -70,8 +71,12 @@ const maxZstdExpansion = logblock.MaxZstdExpansion
 // encodeDay returns the segment frame of day d, number n, and the offset
 // of its log section. allIDs keeps every request id of the day (a day
 // inside the dedupe horizon), else only those its log cannot give back.
-// It fails only if d's log, read from an earlier segment, is corrupt.
-func encodeDay(n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) {
+// It fails only if what it reads of d's earlier segment (sections not yet
+// decoded, the log) fails to read or is corrupt.
+func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) {
+	if err := d.need(ctx, lazySections); err != nil {
+		return nil, 0, err
+	}
 	l, err := d.events()
 	if err != nil {
 		return nil, 0, err
@@ -201,7 +206,7 @@ func decodeDay(key string, b []byte, n int32, lim limits, dec *zstd.Decoder) (*d
 // decodeDayV1 reads the index of a format v1 segment, after its day.
 func decodeDayV1(r *frame.Reader, lim limits) *day {
 	combos := r.Count(1<<31-1, numIndexed+2)
-	d := &day{offs: make([]uint32, combos+1), fullIDs: true}
+	d := &day{combos: combos, offs: make([]uint32, combos+1), fullIDs: true}
 	for k := range d.cols {
 		d.cols[k] = readCodes(r, k, combos, lim.dictSizes[k])
 	}
@@ -279,23 +284,40 @@ func decodeSections(r *frame.Reader, dir *segmentDir, secs *[segmentSections][]b
 	if r.Err != nil {
 		return nil
 	}
-	d := &day{fullIDs: dir.fullIDs, offs: make([]uint32, dir.combos+1)}
-	for k := range d.cols {
-		d.cols[k] = readCodes(zs[k], k, dir.combos, lim.dictSizes[k])
-		endSub(r, zs[k])
+	d := &day{fullIDs: dir.fullIDs, combos: dir.combos}
+	for s := range zs {
+		decodeSection(r, d, s, zs[s], lim)
 	}
-	d.counts = readCounts(zs[secCounts], dir.combos)
-	endSub(r, zs[secCounts])
-	readUsers(zs[secUsers], d, lim.users, true)
-	endSub(r, zs[secUsers])
 	d.active = readActive(r, secs[secActive], lim.users)
-	if len(secs[secRequestIDs])%8 != 0 {
-		r.Fail("request ids of %d bytes", len(secs[secRequestIDs]))
-	}
-	c := &frame.Reader{Key: r.Key, Body: secs[secRequestIDs]}
-	d.requestIDs = readRequestIDs(c, len(c.Body)/8)
-	endSub(r, c)
+	d.requestIDs = requestIDSection(r, secs[secRequestIDs])
 	return d
+}
+
+// requestIDSection decodes raw, the request ids section of a format v2
+// or v3 segment.
+func requestIDSection(r *frame.Reader, raw []byte) []uint64 {
+	if len(raw)%8 != 0 {
+		r.Fail("request ids of %d bytes", len(raw))
+	}
+	c := &frame.Reader{Key: r.Key, Body: raw}
+	ids := readRequestIDs(c, len(c.Body)/8)
+	endSub(r, c)
+	return ids
+}
+
+// decodeSection decodes zstd section s of d's segment, which z holds
+// decompressed, into d: a code column, the event counts or the users.
+func decodeSection(r *frame.Reader, d *day, s int, z *frame.Reader, lim limits) {
+	switch s {
+	case secCounts:
+		d.counts = readCounts(z, d.combos)
+	case secUsers:
+		d.offs = make([]uint32, d.combos+1)
+		readUsers(z, d, lim.users, true)
+	default:
+		d.cols[s] = readCodes(z, s, d.combos, lim.dictSizes[s])
+	}
+	endSub(r, z)
 }
 
 // sectionName names zstd section s of a format v2 or v3 segment in errors.

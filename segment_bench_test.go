@@ -66,7 +66,7 @@ func BenchmarkEncodeDay(b *testing.B) {
 	d := e.days[n].open.seal()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := encodeDay(n, d, e.zenc, false); err != nil {
+		if _, _, err := encodeDay(context.Background(), n, d, e.zenc, false); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -161,7 +161,7 @@ func BenchmarkRangedIndex(b *testing.B) {
 	rg := s.(store.RangeGetter)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := rangedIndex(ctx, rg, keys[0], n, lim, e.zdec); err != nil {
+		if _, err := rangedIndex(ctx, rg, keys[0], n, lim, e.zdec, lazySections); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -109,27 +109,44 @@ func readRest(ctx context.Context, rg store.RangeGetter, key string, off, n int,
 }
 
 // rangedIndex reads the index of day n from its format v3 segment under
-// key, without the event log, and decodes it within lim: a day whose log
-// is read from the segment when first needed (its logGet left to the
-// caller to set). errNotRanged for a segment of an earlier format.
-func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32, lim limits, dec *zstd.Decoder) (*day, error) {
+// key, without the event log, within lim: its active set and request ids,
+// then the sections of need (daysections.go); the others are read when
+// first needed. The day's log is read from the segment when first needed
+// (its logGet left to the caller to set). errNotRanged for a segment of an
+// earlier format.
+func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32, lim limits, dec *zstd.Decoder, need sectionSet) (*day, error) {
 	dir, off, head, err := rangedHead(ctx, rg, key, n)
 	if err != nil {
 		return nil, err
 	}
-	secs, err := rangedSections(ctx, rg, key, &dir, off, head, 0, segmentSections)
+	active, err := rangedSections(ctx, rg, key, &dir, off, head, 0, 1) // laid out first
+	if err != nil {
+		return nil, err
+	}
+	ids, err := rangedSections(ctx, rg, key, &dir, off, head, segmentSections-1, segmentSections) // laid out last
 	if err != nil {
 		return nil, err
 	}
 	r := &frame.Reader{Key: key, Version: frame.SegmentVersion}
-	d := decodeSections(r, &dir, &secs, lim, dec)
+	d := &day{combos: dir.combos, fullIDs: dir.fullIDs, active: readActive(r, active[secActive], lim.users)}
+	d.requestIDs = requestIDSection(r, ids[secRequestIDs])
 	if r.Err != nil {
 		return nil, r.Err
 	}
-	for _, s := range secs {
-		off += len(s)
+	z := &sectionReader{key: key, dir: dir, lim: lim, dec: dec, get: func(ctx context.Context, off, n int) ([]byte, error) {
+		return readRest(ctx, rg, key, off, n, nil)
+	}}
+	for _, s := range sectionLayout(frame.SegmentVersion) {
+		z.at[s] = off
+		off += dir.lens[s]
 	}
+	d.lazy = z
+	d.pending.Store(uint32(lazySections))
+	d.index.Store(d.headBytes())
 	d.logKey, d.logOff, d.logUsers, d.logDec = key, off, lim.users, dec
+	if err := d.need(ctx, need); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -151,8 +168,9 @@ func rangedActive(ctx context.Context, rg store.RangeGetter, key string, n int32
 }
 
 // segmentLoads counts an engine's segment reads, for tests: indexes, and
-// active sets read alone.
-type segmentLoads struct{ index, active atomic.Int64 }
+// active sets read alone, of them prefetched those prefetchActive read,
+// and the indexes and sections prefetchDays read.
+type segmentLoads struct{ index, active, prefetched, prefetchedDays atomic.Int64 }
 
 // activeSet returns the active users of day n (shared: do not modify),
 // nil if it has no data: the sealed day's, or, for a day whose index is
@@ -188,7 +206,7 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()
 	ds := e.days[n]
-	if ds == nil || ds.dirty || ds.sealed != nil || ds.segKey == "" || ds.wholeKey == ds.segKey {
+	if !ds.activeStored() {
 		return nil, nil
 	}
 	if ds.activeOnly == nil {
@@ -207,4 +225,12 @@ func (e *Engine) storedActive(ctx context.Context, n int32) (*roaring.Bitmap, er
 	}
 	e.hold(ds)
 	return ds.activeOnly, nil
+}
+
+// activeStored reports whether the day's active set is read from its
+// segment alone (storedActive): it has data, no change since its segment,
+// no index in memory, and a segment not known to be of format v1 or v2.
+// The read lock is held, and sealMu.
+func (ds *dayState) activeStored() bool {
+	return ds != nil && !ds.dirty && ds.sealed == nil && ds.segKey != "" && ds.wholeKey != ds.segKey
 }

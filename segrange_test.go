@@ -55,7 +55,7 @@ func TestRangedSegment(t *testing.T) {
 		if err := s.Put(ctx, "seg", b); err != nil {
 			t.Fatal(err)
 		}
-		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec)
+		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec, lazySections)
 		active, aerr := rangedActive(ctx, s, "seg", n, lim.users)
 		if aerr == nil && !active.Equals(whole.active) {
 			t.Fatalf("an active set of %v, want %v", active, whole.active)
@@ -69,7 +69,7 @@ func TestRangedSegment(t *testing.T) {
 	if !sameIndex(d, whole) || d.logOff != whole.logOff {
 		t.Fatal("the ranged index differs from the whole one")
 	}
-	if d, err := rangedIndex(ctx, cappedStore{s}, "seg", n, lim, e.zdec); err != nil || !sameIndex(d, whole) {
+	if d, err := rangedIndex(ctx, cappedStore{s}, "seg", n, lim, e.zdec, lazySections); err != nil || !sameIndex(d, whole) {
 		t.Fatalf("read from a store returning at most %d bytes a range: %v", cappedRange, err)
 	}
 	dir, off, _, err := rangedHead(ctx, s, "seg", n)
@@ -122,7 +122,7 @@ func FuzzRangedSegment(f *testing.F) {
 		if err := s.Put(ctx, "seg", b); err != nil {
 			t.Fatal(err)
 		}
-		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec)
+		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec, lazySections)
 		active, aerr := rangedActive(ctx, s, "seg", n, lim.users)
 		for _, err := range []error{err, aerr} {
 			if err != nil && !corruptOK(err) && !errors.Is(err, errNotRanged) {
@@ -182,7 +182,7 @@ func TestRangedSegmentPastHead(t *testing.T) {
 		if err := m.Put(ctx, "seg", b); err != nil {
 			t.Fatal(err)
 		}
-		return rangedIndex(ctx, m, "seg", n, lim, e.zdec)
+		return rangedIndex(ctx, m, "seg", n, lim, e.zdec, lazySections)
 	}
 	d, err := read(seg)
 	if err != nil || !sameIndex(d, whole) {
@@ -193,7 +193,7 @@ func TestRangedSegmentPastHead(t *testing.T) {
 		t.Fatalf("the ranged active set differs from the whole one (%v)", err)
 	}
 	capped := cappedStore{m}
-	if d, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec); err != nil || !sameIndex(d, whole) {
+	if d, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec, lazySections); err != nil || !sameIndex(d, whole) {
 		t.Fatalf("read from a store returning at most %d bytes a range: %v", cappedRange, err)
 	}
 	if active, err := rangedActive(ctx, capped, "seg", n, lim.users); err != nil || !active.Equals(whole.active) {
@@ -208,7 +208,7 @@ func TestRangedSegmentPastHead(t *testing.T) {
 		if _, err := read(seg[:cut]); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
-		if _, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec); !errors.Is(err, ErrCorrupt) {
+		if _, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec, lazySections); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("cut at %d, from a store returning at most %d bytes a range: %v", cut, cappedRange, err)
 		}
 	}

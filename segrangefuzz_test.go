@@ -14,7 +14,8 @@ import (
 // contents are mutated, then recompressed under recomputed checksums (so
 // that the decoders behind the checksums are reached), decodes by ranges
 // to an error wrapping ErrCorrupt or, when it decodes whole, to the same
-// index and active set. A read by ranges may succeed where the whole read
+// index and active set, whether its sections are decoded at once or in
+// two steps. A read by ranges may succeed where the whole read
 // fails: it does not read the log, which may disagree with the index.
 //
 // The input is a program of 5-byte steps: section, operation (set a
@@ -90,12 +91,20 @@ func FuzzRangedSections(f *testing.F) {
 			t.Fatal(err)
 		}
 		whole, werr := decodeDay("seg", b, n, lim, e.zdec)
-		d, err := rangedIndex(ctx, m, "seg", n, lim, e.zdec)
+		d, err := rangedIndex(ctx, m, "seg", n, lim, e.zdec, lazySections)
 		active, aerr := rangedActive(ctx, m, "seg", n, lim.users)
-		for _, err := range []error{werr, err, aerr} {
+		// The same, its sections decoded in two steps (daysections.go).
+		part, perr := rangedIndex(ctx, m, "seg", n, lim, e.zdec, 1<<secUsers|1<<(numIndexed-1))
+		if perr == nil {
+			perr = part.need(ctx, lazySections)
+		}
+		for _, err := range []error{werr, err, aerr, perr} {
 			if err != nil && !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error %v does not wrap ErrCorrupt", err)
 			}
+		}
+		if (err == nil) != (perr == nil) || err == nil && !sameIndex(d, part) {
+			t.Fatalf("decoded at once (%v) and in two steps (%v), the index differs", err, perr)
 		}
 		if werr != nil {
 			return

@@ -54,7 +54,7 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 		case ds.open != nil:
 			return ds.open.active, nil
 		case ds.sealed == nil:
-			if err := e.loadInto(ctx, n, ds); err != nil {
+			if err := e.loadInto(ctx, n, ds, 0); err != nil { // the active set alone
 				return nil, err
 			}
 			e.hold(ds)

@@ -206,7 +206,7 @@ func writeIDHashCatalog(t *testing.T, e *Engine, s store.Store) string {
 		if ds.sealed != nil {
 			active = ds.sealed.active
 		} else {
-			d, _, err := e.loadDay(context.Background(), n, ds)
+			d, _, err := e.loadDay(context.Background(), n, ds, lazySections)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -194,6 +194,9 @@ func (p *pendingUsers) decode(b []byte) (userColumns, error) {
 		if users := r.Count(1<<32-1, 5); r.Err == nil && users != p.users {
 			r.Fail("%d users, %d at Open", users, p.users)
 		}
+		if r.Err != nil { // p.users is bounded by the section's bytes only once it matched
+			return userColumns{}, r.Err
+		}
 		c := decodeUsers(r, p.users)
 		return c, r.Err
 	}
@@ -206,6 +209,9 @@ func (p *pendingUsers) decode(b []byte) (userColumns, error) {
 	}
 	if users := r.Count(1<<32-1, 5); r.Err == nil && users != p.users {
 		r.Fail("%d users, %d in the catalog", users, p.users)
+	}
+	if r.Err != nil { // p.users is bounded by the frame's bytes only once it matched
+		return userColumns{}, r.Err
 	}
 	c := decodeUsers(r, p.users)
 	if err := r.End(); err != nil {
@@ -235,7 +241,7 @@ func (p *pendingUsers) decode(b []byte) (userColumns, error) {
 // users (frame.CatalogVersion), the catalog stored under catKey, and returns
 // them undecoded with the user count. Cost: the deleted users only.
 func readUserSummary(r *frame.Reader, catKey string) (*pendingUsers, int) {
-	users := r.Count(1<<32-1, 0) // in the users frame, checked there against its bytes
+	users := r.Count(1<<32-1, 0) // checked against the users frame's bytes before anything is sized by it (decode)
 	p := &pendingUsers{users: users, frame: true}
 	p.live = r.Count(users, 0)
 	if p.key = r.String(256); r.Err == nil && p.key != usersKey(keyGen(catKey)) {

@@ -23,7 +23,8 @@
 //
 //	log        keys wal/<seq>             one log record per group commit
 //	segments   keys days/<date>/<gen>     sealed days
-//	catalogs   keys catalog/<gen>         dictionaries, users, sketches
+//	catalogs   keys catalog/<gen>         dictionaries, user counts, sketches
+//	           and catalog/users/<gen>   user keys, per-user days (catalog v3)
 //	meta       every other key            meta.json, MANIFEST
 //	log_floor  (deleted)                  the greatest log key deleted (one row)
 //	lease      (holder, expires, gen)     the replicas' checkpoint lease (one row)
@@ -54,7 +55,8 @@
 // Every call is one statement, one round trip to the server (plus, the
 // first time a connection runs one of the store's statements, the round
 // trip that prepares it: pgx caches prepared statements per
-// connection). Get and Put move the whole value; List reads only keys,
+// connection). Get and Put move the whole value, GetRange
+// (store.RangeGetter) the part asked for; List reads only keys,
 // through the primary keys' indexes (a range key >= prefix AND key <
 // the prefix's successor, never LIKE), in the tables whose keys can
 // start with the prefix.
@@ -159,6 +161,7 @@ type Store struct {
 	err  error // an invalid schema or a nil pool: every call returns it
 	// The statements, per table.
 	get, put, del, list [len(tables)]string
+	getRange            [len(tables)]string // GetRange's
 	rep                 replicaStatements
 }
 
@@ -175,6 +178,7 @@ func New(pool *pgxpool.Pool, schema string) *Store {
 	for i, t := range tables {
 		name := pgx.Identifier{schema, t.name}.Sanitize()
 		s.get[i] = "SELECT value FROM " + name + " WHERE key = $1"
+		s.getRange[i] = "SELECT substring(value FROM $2::int4 FOR $3::int4) FROM " + name + " WHERE key = $1"
 		s.put[i] = "INSERT INTO " + name + " (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 		s.del[i] = "DELETE FROM " + name + " WHERE key = $1"
 		s.list[i] = "SELECT key FROM " + name + " WHERE key >= $1"

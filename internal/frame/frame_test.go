@@ -11,13 +11,16 @@ import (
 
 // TestBytes checks a frame's bytes by hand (store/FORMAT.md).
 func TestBytes(t *testing.T) {
-	want := []byte("INSIC\x02body")
+	want := []byte("INSIC\x03body")
 	want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(want, crc32.MakeTable(crc32.Castagnoli)))
 	if got := Seal(append(New(KindCatalog), "body"...)); !bytes.Equal(got, want) {
 		t.Fatalf("frame %q, want %q", got, want)
 	}
 	if got := New(KindSegment); string(got) != "INSIS\x04" {
 		t.Fatalf("a segment starts %q", got)
+	}
+	if got := New(KindUsers); string(got) != "INSIU\x02" {
+		t.Fatalf("a users frame starts %q", got)
 	}
 	b := AppendFlag(AppendFlag(AppendString(AppendVarint(AppendUvarint(nil, 300), -2), "ab"), true), false)
 	if string(b) != "\xac\x02\x03\x02ab\x01\x00" {
@@ -29,7 +32,8 @@ func TestOpen(t *testing.T) {
 	for _, c := range []struct {
 		k byte
 		v byte
-	}{{KindWAL, Version}, {KindSegment, Version}, {KindSegment, SegmentV2Version}, {KindSegment, SegmentVersion}} {
+	}{{KindWAL, Version}, {KindSegment, Version}, {KindSegment, SegmentV2Version}, {KindSegment, SegmentVersion},
+		{KindCatalog, Version}, {KindCatalog, CatalogVersion}, {KindUsers, Version}} {
 		b := Seal([]byte("INSI" + string([]byte{c.k, c.v}) + "xyz"))
 		r, err := Open("k", c.k, b)
 		if err != nil || string(r.Body) != "xyz" || r.Version != c.v || r.Key != "k" {
@@ -49,6 +53,7 @@ func TestOpen(t *testing.T) {
 		{"another magic", "not a 'W' frame", KindWAL, append([]byte("INSX"), good[4:]...)},
 		{"a version of segments", "version 4", KindWAL, Seal([]byte("INSIW\x04"))},
 		{"a segment of version 1", "version 1", KindSegment, Seal([]byte("INSIS\x01"))},
+		{"a catalog's version of users", "version 3", KindUsers, Seal([]byte("INSIU\x03"))},
 		{"a flipped byte", "checksum mismatch", KindWAL, damaged},
 	} {
 		if _, err := Open("wal/3", c.k, c.b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "wal/3: "+c.why) {

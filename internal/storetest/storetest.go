@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"CancelledContext", testCancelledContext},
 		{"Concurrent", testConcurrent},
 		{"AgreesWithMemory", testAgreesWithMemory},
+		{"RangesAgreeWithMemory", testRangesAgreeWithMemory},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
 	}
@@ -310,6 +311,57 @@ func testAgreesWithMemory(t *testing.T, open Opener) {
 		s = reopen(t)
 		agree(-1)
 	}
+}
+
+// testRangesAgreeWithMemory, for a store that reads ranges
+// (store.RangeGetter): every range of a value, inside it, across its end
+// and past it, of an empty value and of a large one, is what Memory's
+// GetRange returns; a missing key is ErrNotFound; a negative offset or
+// length fails.
+func testRangesAgreeWithMemory(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	rg, ok := s.(store.RangeGetter)
+	if !ok {
+		t.Skip("the store reads values whole")
+	}
+	m := store.NewMemory()
+	large := make([]byte, 300<<10)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range large {
+		large[i] = byte(rng.Uint32())
+	}
+	values := map[string][]byte{"days/1/x": []byte("0123456789abcdefghij"), "days/1/y": {}, "meta.json": []byte("{}"), "days/2/x": large}
+	for k, v := range values {
+		if err := errors.Join(s.Put(ctx, k, v), m.Put(ctx, k, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(k string, off, n int64) {
+		t.Helper()
+		got, err := rg.GetRange(ctx, k, off, n)
+		want, merr := m.GetRange(ctx, k, off, n)
+		if !bytes.Equal(got, want) || (err == nil) != (merr == nil) || errors.Is(err, store.ErrNotFound) != errors.Is(merr, store.ErrNotFound) {
+			t.Fatalf("GetRange(%s, %d, %d): store %d bytes, %v; memory %d bytes, %v", k, off, n, len(got), err, len(want), merr)
+		}
+	}
+	for _, k := range []string{"days/1/x", "days/1/y", "meta.json", "days/3/x"} {
+		for off := range int64(24) {
+			for n := range int64(24) {
+				check(k, off, n)
+			}
+		}
+		check(k, -1, 4)
+		check(k, 0, -1)
+		check(k, 1<<40, 4)
+		check(k, 0, 1<<40)
+	}
+	for range 50 {
+		off, n := rng.Int64N(int64(len(large))+10), rng.Int64N(100<<10)
+		check("days/2/x", off, n)
+	}
+	check("days/2/x", 0, 64<<10)
+	check("days/2/x", 1000, 1<<40)
 }
 
 // Tree returns every file and directory below dir, the root included,

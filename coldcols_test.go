@@ -1,0 +1,97 @@
+package insights_test
+
+// Cold filtered queries decode only the sections of a day's index they
+// need (daysections.go): after a fresh Open of a store that reads ranges,
+// queries naming different columns, counts and users in turn hit the same
+// days, which decode more of their sections each time (or, under a small
+// memory limit, are evicted and read again in part); every answer is the
+// oracle's, also when they run concurrently. Their days are read ahead,
+// on QueryParallelism goroutines (prefetchDays).
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights"
+	"github.com/insightslab/insights/store"
+)
+
+func TestColdColumnsOracle(t *testing.T) {
+	ctx := context.Background()
+	loc, err := time.LoadLocation(orZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
+	y, m, d := now.Date()
+	s := store.NewMemory()
+	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }, QueryParallelism: 4}
+	e, err := insights.Open(ctx, s, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fed []insights.Event
+	for i, b := range orBatches(1, orGenerate(1, loc)) {
+		if err := e.Add(ctx, b...); err != nil {
+			t.Fatalf("Add batch %d: %v", i, err)
+		}
+		fed = append(fed, b...)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	o := orBuild(fed, loc, orCivil(y, m, d))
+
+	from, to := orD(2024, 11, 1), orD(2025, 3, 1)
+	q := func(m insights.Metric, g insights.Granularity, f orF, groupBy ...insights.Dimension) orQuery {
+		return orQuery{insights.Query{Metric: m, From: from, To: to, Granularity: g, GroupBy: groupBy}, f}
+	}
+	// Each names columns the ones before it did not.
+	queries := []orQuery{
+		q(insights.ActiveUsers, insights.Week, fEq(insights.DimAppID, "portal")),
+		q(insights.ActiveUsers, insights.Month, fIn(insights.DimCountry, "US", "DE"), insights.DimOS),
+		q(insights.Requests, insights.Week, fNot(fEq(insights.DimOSFamily, "iOS")), insights.DimBrowser),
+		q(insights.ActiveUsers, insights.Day, fEq(insights.DimAppID, "crm"), insights.DimOSFamily, insights.DimCountry),
+		q(insights.MFAChallenges, insights.Month, orF{}, insights.DimMFAMethod),
+		q(insights.SigningInUsers, insights.Week, fPre(insights.DimOS, "Windows"), insights.DimReason),
+		q(insights.Authentications, insights.Total, fEq(insights.DimStatus, "failure"), insights.DimErrorCode),
+		q(insights.ActiveUsers, insights.Week, fEq(insights.DimAppID, "portal")),
+	}
+	for _, limit := range []int64{0, 64 << 10} {
+		opts.MemoryLimit = limit
+		e, err := insights.Open(ctx, s, &opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, oq := range queries {
+			orCheck(t, ctx, e, o, fmt.Sprintf("limit %d, query %d", limit, i), oq)
+			if days, pending := insights.PendingSections(e); i == 0 && limit == 0 && (days == 0 || pending < days*20) {
+				t.Fatalf("after a query naming one column, %d days in memory have %d sections undecoded, want most of their 29", days, pending)
+			}
+			if n := insights.PrefetchedDays(e); i == 1 && limit == 0 && n < 200 {
+				t.Fatalf("after two queries over 120 days naming different columns, %d days or sections of days read ahead", n)
+			}
+		}
+		if mem := e.Memory(); limit != 0 && mem.Evictions == 0 {
+			t.Errorf("no day was evicted under a limit of %d bytes: %+v", limit, mem)
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Concurrent first queries naming different columns of the same days.
+	e, err = insights.Open(ctx, s, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var wg sync.WaitGroup
+	for i, oq := range queries {
+		wg.Go(func() { orCheck(t, ctx, e, o, fmt.Sprintf("concurrent query %d", i), oq) })
+	}
+	wg.Wait()
+}

@@ -1,0 +1,132 @@
+package insights
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/insightslab/insights/internal/frame"
+	"github.com/insightslab/insights/store"
+)
+
+// TestLazySectionCorrupt: a flipped byte in a column section that a
+// query does not need leaves that query's answer as before; the queries
+// that need the column report ErrCorrupt naming the segment, every time,
+// and the others still answer.
+func TestLazySectionCorrupt(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	opts := &Options{Now: func() time.Time { return time.Date(2025, 1, 20, 0, 0, 0, 0, time.UTC) }}
+	e, err := Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	var evs []Event
+	for i := range 400 {
+		evs = append(evs, Event{Time: at.Add(time.Duration(i) * time.Second), Kind: KindSignIn, UserKey: "u" + string(rune('a'+i%26)) + string(rune('a'+i/26)),
+			AppID: []string{"A", "B", "C"}[i%3], OS: []string{"iOS", "Windows", "Android", ""}[i%4],
+			Country: []string{"US", "DE", "FR", "JP", "BR"}[i%5], RequestID: "r" + string(rune('a'+i%26)) + string(rune('a'+i/26))})
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	day := Date{Year: 2025, Month: time.January, Day: 2}
+	byOS := Query{Metric: ActiveUsers, From: day, To: Date{Year: 2025, Month: time.January, Day: 3}, Filter: Eq(DimOS, "iOS")}
+	byCountry := byOS
+	byCountry.Filter = Eq(DimCountry, "DE")
+	grouped := byOS
+	grouped.Filter, grouped.GroupBy = Filter{}, []Dimension{DimCountry}
+	want, err := e.Query(ctx, byOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	keys, err := s.List(ctx, "days/2025-01-02/")
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("segments of the day: %v, %v", keys, err)
+	}
+	key := keys[0]
+	seg, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, off, _, err := rangedHead(ctx, s, key, day.num())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range sectionLayout(frame.SegmentVersion) {
+		if sec == int(DimCountry)-1 {
+			break
+		}
+		off += dir.lens[sec]
+	}
+	seg[off+dir.lens[int(DimCountry)-1]/2] ^= 0x10
+	if err := s.Put(ctx, key, seg); err != nil {
+		t.Fatal(err)
+	}
+
+	e, err = Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for range 2 {
+		got, err := e.Query(ctx, byOS)
+		if err != nil {
+			t.Fatalf("a query not reading the damaged column: %v", err)
+		}
+		if got.Rows[0].Value != want.Rows[0].Value {
+			t.Fatalf("a query not reading the damaged column: %v users, want %v", got.Rows[0].Value, want.Rows[0].Value)
+		}
+		for _, q := range []Query{byCountry, grouped} {
+			if _, err := e.Query(ctx, q); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), key) {
+				t.Fatalf("a query reading the damaged column: %v, want ErrCorrupt naming %s", err, key)
+			}
+		}
+	}
+}
+
+// TestLazySectionBytes: a day read by ranges counts in its size
+// (memBytes, what Options.MemoryLimit bounds) the sections it has decoded,
+// and, once it has them all, the size of the same day read whole.
+func TestLazySectionBytes(t *testing.T) {
+	ctx := context.Background()
+	e, seeds := fuzzEngine(t)
+	seg, lim := seeds[frame.KindSegment], rangedLimits(e)
+	r, err := frame.Open("seg", frame.KindSegment, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := r.Day32()
+	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewMemory()
+	if err := s.Put(ctx, "seg", seg); err != nil {
+		t.Fatal(err)
+	}
+	d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := d.memBytes()
+	if err := d.need(ctx, 1<<secUsers); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.memBytes(), head+4*int64(len(d.offs)+len(d.users)); got != want || len(d.users) == 0 {
+		t.Fatalf("with its users: %d bytes, want %d", got, want)
+	}
+	if err := d.need(ctx, lazySections); err != nil {
+		t.Fatal(err)
+	}
+	if !sameIndex(d, whole) || d.memBytes() != whole.memBytes() {
+		t.Fatalf("every section decoded: %d bytes, the day read whole %d (same index: %v)", d.memBytes(), whole.memBytes(), sameIndex(d, whole))
+	}
+}
