@@ -230,6 +230,23 @@ func someKeys(keys []string) string {
 	return strings.Join(keys, ", ")
 }
 
+// Segments read holding no lock. A checkpoint deletes what its manifest
+// no longer names as soon as it commits it (removeGarbage's rules do not
+// change: nothing waits for readers). A read that holds the engine's lock
+// (read or write) from taking a day's segment key to its last read of it
+// cannot meet a deleted segment: the key is replaced only under the write
+// lock. Some reads hold none: preload's (an Add's days' indexes and
+// request ids), the risk rebuild's logs, and any read a day object makes
+// after the lock is released (its log, its sections read lazily). Such a
+// read may meet a segment that a checkpoint replaced and deleted
+// meanwhile. That is not corruption: (*Engine).missing reports it as
+// errStale, telling it from a key that the store's manifest still names
+// (ErrCorrupt); preload then looks again at the day (ready), and a query
+// or risk read runs again on the current state (fresh). Chosen over
+// deferring the deletion while a reader may hold the key (reference
+// counts, or an epoch): a day object may read its segment at any later
+// time, and the retry is exact and costs only on the rare race.
+
 // missing turns a store's not-found error for a key the manifest names
 // into corruption.
 func missing(key string, err error) error {
@@ -240,18 +257,25 @@ func missing(key string, err error) error {
 }
 
 // missing is the package's missing for key, which the engine's manifest
-// names; but on a follower, whose writer deletes what a newer manifest no
-// longer names, a key that the store's manifest no longer names is
-// errStale: the follower must move to that manifest.
+// named when key was taken from its state; but a key that the store's
+// manifest no longer names is errStale: a checkpoint replaced it since and
+// deleted it (removeGarbage), and what read it must start again from the
+// current state (fresh, or preload's look again). On a follower, whose
+// writer deletes what a newer manifest no longer names, that is a move to
+// the newer manifest. On the writer, whose own checkpoint deleted it, a
+// key is stale only if that manifest is of a later generation than the
+// key: a key the current manifest names, or a manifest missing or
+// unreadable, is corruption ("Segments read holding no lock", above).
+// Cost: one read of the manifest, on a missing key only.
 func (e *Engine) missing(ctx context.Context, key string, err error) error {
-	if !e.follow || !errors.Is(err, store.ErrNotFound) {
-		return missing(key, err)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
 	m, merr := e.storeManifest(ctx)
-	if merr != nil {
+	switch {
+	case merr != nil && e.follow:
 		return merr
-	}
-	if !m.names(key) {
+	case merr == nil && !m.names(key) && (e.follow || m.gen > keyGen(key)):
 		return fmt.Errorf("%w: %s is gone", errStale, key)
 	}
 	return missing(key, err)
@@ -386,7 +410,8 @@ func (e *Engine) segmentGetter(key string) func() ([]byte, error) {
 // request ids of those beyond the dedupe horizon (allRequestIDs), so that
 // applying them cannot fail half-way nor count a copy twice, and pins
 // those days in memory until each event is applied (apply) or its group
-// fails (writeGroup). It reads the store holding no lock: under the write
+// fails (writeGroup); a day it does not find is pinned when an Add
+// creates it (absentDay). It reads the store holding no lock: under the write
 // lock it pins the days and finds what is missing; then it reads that,
 // installs the segments read, and looks again, until nothing is missing
 // (a day may change meanwhile: a checkpoint may seal or close it, another
@@ -404,10 +429,7 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 		return err
 	}
 	for i := range events {
-		if ds := e.days[events[i].day]; ds != nil {
-			ds.pins++
-			events[i].pinned = ds
-		}
+		e.pin(&events[i])
 	}
 	for {
 		loads := unready(e.days, events)
@@ -420,7 +442,7 @@ func (e *Engine) preload(ctx context.Context, events []normEvent) error {
 		e.mu.Lock()
 		if err != nil {
 			for i := range events {
-				unpin(&events[i])
+				e.unpin(&events[i])
 			}
 			e.mu.Unlock()
 			return err
@@ -465,7 +487,7 @@ func unready(days map[int32]*dayState, events []normEvent) []dayLoad {
 // written anew meanwhile (its segment replaced, and maybe deleted) is
 // not an error: preload looks again.
 func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
-	gone := func(l *dayLoad) bool { // dropped by retention, or written anew (its segment replaced), meanwhile
+	gone := func(l *dayLoad) bool { // dropped by retention, or written anew (its segment replaced, maybe deleted), meanwhile
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		return e.days[l.n] != l.ds || l.ds.segKey != l.key
@@ -566,7 +588,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	if err := e.settleUnsettled(ctx); err != nil {
 		e.mu.Lock()
 		for i := range g.events {
-			unpin(&g.events[i])
+			e.unpin(&g.events[i])
 		}
 		e.mu.Unlock()
 		return err
@@ -582,7 +604,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 			// mostly).
 			e.mu.Lock()
 			for i := range g.events {
-				unpin(&g.events[i])
+				e.unpin(&g.events[i])
 			}
 			e.mu.Unlock()
 			return e.preload(ctx, g.events)
@@ -599,7 +621,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	if err != nil {
 		e.mu.Lock()
 		for i := range g.events {
-			unpin(&g.events[i])
+			e.unpin(&g.events[i])
 		}
 		e.mu.Unlock()
 		return fmt.Errorf("insights: writing log record %s: %w", key, err)

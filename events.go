@@ -129,6 +129,7 @@ type normEvent struct {
 	rec       string    // the log record (logrecord.go)
 	place     place     // its address and coordinates, for the risk rules; unknown on replay (read from rec)
 	pinned    *dayState // the day preload pinned in memory for apply (memory.go)
+	absent    bool      // preload did not find the day: counted in Engine.absent until apply
 	added     *int      // counts the event if apply finds it new (AddCount); nil on replay
 }
 

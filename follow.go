@@ -43,9 +43,11 @@ import (
 // zero: how often a follower polls its store.
 const DefaultRefreshInterval = 500 * time.Millisecond
 
-// errStale says that a follower's writer committed a newer manifest and
-// deleted a file the follower's state names: the follower must move on.
-var errStale = errors.New("insights: the store's checkpoint moved on while the follower read it")
+// errStale says that a newer manifest was committed and a file it no
+// longer names deleted while the engine read it: a follower's state names
+// it (the follower must move on), or on the writer what read it holding
+// no lock took it from an earlier state (it must look again).
+var errStale = errors.New("insights: the store's checkpoint moved on while the engine read it")
 
 // Refresh brings a follower (Options.Follow) up to date with its store
 // now: it applies the log records written since its last refresh, or,
@@ -237,25 +239,29 @@ func (e *Engine) logGap(ctx context.Context, err error) error {
 	return nil
 }
 
-// fresh returns f(), but on a follower, while f meets a file that the
-// writer deleted after a newer checkpoint (errStale), refreshes and calls
-// f again. No lock is held.
-// A refresh that does not move the engine to another generation cannot
-// help: the file is then reported as corrupt rather than looked for again.
+// fresh returns f(), but while f meets a file that a newer checkpoint
+// replaced and deleted (errStale) calls f again: on a follower after a
+// refresh (its writer deleted the file), on the writer at once (its own
+// checkpoint did, while f read holding no lock: a risk rebuild's logs, a
+// day's sections or log read after the lock is released). No lock is
+// held. A retry that does not find the engine at another generation than
+// the one before the failed call cannot help: the file is then reported
+// as corrupt rather than looked for again. The writer's first retry is
+// free of that test: f may have waited for work that started before it
+// (a risk rebuild), with the state of an earlier generation.
 func fresh[T any](ctx context.Context, e *Engine, f func() (T, error)) (T, error) {
-	if !e.follow {
-		return f()
-	}
-	for {
+	for tries := 0; ; tries++ {
 		gen := e.generation() // before f: a background refresh may move on meanwhile
 		v, err := f()
 		if !errors.Is(err, errStale) {
 			return v, err
 		}
-		if rerr := e.Refresh(ctx); rerr != nil {
-			return v, rerr
+		if e.follow {
+			if rerr := e.Refresh(ctx); rerr != nil {
+				return v, rerr
+			}
 		}
-		if e.generation() == gen {
+		if e.generation() == gen && (e.follow || tries > 0) {
 			return v, fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 	}

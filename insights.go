@@ -459,7 +459,8 @@ type Engine struct {
 	// Guarded by mu.
 	mu     sync.RWMutex
 	closed bool
-	state  // what the store holds and the log since: a follower swaps it whole (follow.go)
+	state                       // what the store holds and the log since: a follower swaps it whole (follow.go)
+	absent map[int32]*absentDay // days that Adds between preload and apply did not find (memory.go)
 
 	risk riskState // risk detections (riskstate.go); its feed has its own locks (riskfeed.go). A follower's swap resets it (follow.go)
 
@@ -855,11 +856,15 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 // apply adds one validated event, and reports whether it was new (not a
 // copy skipped by request id). The write lock is held.
 func (e *Engine) apply(n *normEvent) bool {
-	unpin(n)
+	e.unpin(n)
 	ds := e.days[n.day]
 	if ds == nil {
 		ds = &dayState{}
 		e.days[n.day] = ds
+		if a := e.absent[n.day]; a != nil { // pinned for the Adds to come whose preload did not find it
+			a.ds = ds
+			ds.pins += a.events
+		}
 	}
 	if ds.open == nil {
 		ds.open = newDayBuilder()
