@@ -6,24 +6,31 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/insightslab/insights/internal/faultfs"
 	"github.com/insightslab/insights/store"
 )
 
-// gatedStore holds every segment Put until its gate opens.
+// gatedStore holds every segment Put until its gate opens; while fail
+// is set, the held Puts then fail (faultfs.ErrInjected).
 type gatedStore struct {
 	*store.Memory
 	gate    chan struct{}
 	blocked chan struct{} // receives when a Put first waits
 	once    sync.Once
+	fail    atomic.Bool
 }
 
 func (s *gatedStore) Put(ctx context.Context, key string, v []byte) error {
 	if strings.HasPrefix(key, "days/") {
 		s.once.Do(func() { close(s.blocked) })
 		<-s.gate
+		if s.fail.Load() {
+			return faultfs.ErrInjected
+		}
 	}
 	return s.Memory.Put(ctx, key, v)
 }

@@ -2,8 +2,10 @@ package insights
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -144,4 +146,89 @@ func TestFlushReportsItsOwnFailure(t *testing.T) {
 	if err := e.Flush(ctx); err != nil {
 		t.Fatalf("Flush once the disk has room: %v", err)
 	}
+}
+
+// TestFailedCheckpointUnfreezesUnsealedDaysWhole: a checkpoint fails
+// writing its latest day (3) with more than unfreezeChunk events kept
+// aside for day 2, which it froze but never sealed. It must unfreeze day
+// 2 whole under the write lock, not through addAside: addAside's adds to
+// the builder, holding no engine lock, raced (go test -race) with a
+// query's seal of the same builder. A query of day 2 runs as soon as the
+// checkpoint is seen adding aside, as that race needs; every event counts
+// once, before and after a Flush and a reopen.
+func TestFailedCheckpointUnfreezesUnsealedDaysWhole(t *testing.T) {
+	ctx := context.Background()
+	e, s, now := startGatedCheckpoint(t) // day 3 sealed, its Put waiting; days 1 and 2 frozen, unsealed
+	day2 := dayOf(time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC), time.UTC)
+	e.mu.RLock()
+	j := e.days[day2].sealing
+	e.mu.RUnlock()
+	const n = 20000
+	var b []Event // in one Add: a second would wait for the checkpoint (awaitBacklog)
+	for k := range n {
+		b = append(b, gatedSignIn(2, fmt.Sprintf("u%d", k)))
+	}
+	b = append(b, gatedSignIn(2, "u7")) // a copy
+	if got, err := e.AddCount(ctx, b...); err != nil || got != n {
+		t.Fatalf("AddCount = %d, %v; want %d", got, err, n)
+	}
+	e.mu.RLock()
+	kept := len(j.deferred)
+	e.mu.RUnlock()
+	if kept != n {
+		t.Fatalf("%d events kept aside on 2025-02-02, want %d", kept, n)
+	}
+	check := func(when string, x *Engine) {
+		t.Helper()
+		for _, m := range []Metric{Requests, ActiveUsers} {
+			res, err := x.Query(ctx, Query{Metric: m, From: NewDate(2025, 2, 1), To: NewDate(2025, 2, 4)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []float64
+			for _, r := range res.Rows {
+				got = append(got, r.Value)
+			}
+			if want := []float64{1, n + 1, 60}; !slices.Equal(got, want) {
+				t.Errorf("%s: %s from 2025-02-01 to 04: %v, want %v", when, m, got, want)
+			}
+		}
+	}
+	queryDay2 := func() {
+		t.Helper()
+		if _, err := e.Query(ctx, Query{Metric: Requests, From: NewDate(2025, 2, 2), To: NewDate(2025, 2, 3)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.fail.Store(true)
+	close(s.gate)
+	for {
+		frozen, adding, _ := addingAside(e, day2, j)
+		if adding {
+			queryDay2() // seals the builder that addAside adds to
+		}
+		if !frozen || adding {
+			break
+		}
+		runtime.Gosched()
+	}
+	for range 5 {
+		queryDay2()
+	}
+	AwaitCheckpoint(e)
+	check("after the failed checkpoint", e)
+	s.fail.Store(false)
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a Flush", e)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, s.Memory, &Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	check("after reopening", again)
 }

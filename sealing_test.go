@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -142,11 +143,30 @@ func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 	}
 }
 
+// addingAside reports, holding the read lock, whether day n is still
+// frozen for j, whether a checkpoint is adding j's events kept aside to
+// its builder (addAside holds j.mu; nothing else takes it without the
+// write lock while no query or erasure runs), and how many it added.
+func addingAside(e *Engine, n int32, j *sealJob) (frozen, adding bool, merged int) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if ds := e.days[n]; ds == nil || ds.sealing != j {
+		return false, false, 0
+	}
+	if !j.mu.TryLock() {
+		return true, true, 0
+	}
+	defer j.mu.Unlock()
+	return true, false, j.merged
+}
+
 // TestManyEventsKeptAsideComeBack: more than unfreezeChunk events kept
 // aside for the frozen days, the checkpoint adds them back holding no lock
 // (addAside) while Adds to those days and queries of them go on: every
 // event counts once, as an engine that never froze a day counts them,
-// before and after a reopen.
+// before and after a reopen. The queries start only once the checkpoint
+// is adding day 2's events aside, or added some, or unfroze the day
+// itself: whatever they unfreeze, addAside ran for day 2 first.
 func TestManyEventsKeptAsideComeBack(t *testing.T) {
 	ctx := context.Background()
 	e, s, now := startGatedCheckpoint(t) // day 3 sealed and being written; days 1 and 2 frozen
@@ -166,23 +186,45 @@ func TestManyEventsKeptAsideComeBack(t *testing.T) {
 		}
 		return b
 	}
-	add := func(b []Event) {
-		t.Helper()
+	add := func(b []Event) error {
 		for _, x := range []*Engine{e, want} {
 			if err := x.Add(ctx, b...); err != nil {
-				t.Fatal(err)
+				return err
 			}
 		}
+		return nil
 	}
 	if err := want.Add(ctx, evs...); err != nil {
 		t.Fatal(err)
 	}
-	add(batch(0, 6000))
+	if err := add(batch(0, 6000)); err != nil {
+		t.Fatal(err)
+	}
+	day2 := dayOf(time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC), time.UTC)
 	e.mu.RLock()
-	kept := len(e.days[dayOf(time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC), time.UTC)].sealing.deferred)
+	j := e.days[day2].sealing
+	kept := len(j.deferred)
 	e.mu.RUnlock()
 	if kept <= unfreezeChunk {
 		t.Fatalf("%d events kept aside on 2025-02-02, want more than %d", kept, unfreezeChunk)
+	}
+	close(s.gate)
+	adds := make(chan error)
+	go func() {
+		var err error
+		for i := range 5 {
+			if err = add(batch(6000+i*500, 500)); err != nil {
+				break
+			}
+		}
+		adds <- err
+	}()
+	for {
+		frozen, adding, merged := addingAside(e, day2, j)
+		if !frozen || adding || merged > 0 {
+			break
+		}
+		runtime.Gosched()
 	}
 	queries := make(chan error)
 	go func() {
@@ -194,12 +236,10 @@ func TestManyEventsKeptAsideComeBack(t *testing.T) {
 		}
 		queries <- err
 	}()
-	close(s.gate)
-	for i := range 5 {
-		add(batch(6000+i*500, 500))
-	}
-	if err := <-queries; err != nil {
-		t.Fatal(err)
+	for _, c := range []chan error{adds, queries} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
 	}
 	AwaitCheckpoint(e)
 	same := func(when string, x *Engine) {
