@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,53 @@ func TestLazySectionBytes(t *testing.T) {
 	}
 	if !sameIndex(d, whole) || d.memBytes() != whole.memBytes() {
 		t.Fatalf("every section decoded: %d bytes, the day read whole %d (same index: %v)", d.memBytes(), whole.memBytes(), sameIndex(d, whole))
+	}
+}
+
+// TestCheckpointMissingSegment: a day rewritten by a checkpoint (it left
+// the dedupe horizon) whose index a query read in part, and whose segment
+// is then gone, fails the checkpoint with ErrCorrupt naming the segment.
+func TestCheckpointMissingSegment(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	at := time.Date(2025, 1, 6, 12, 0, 0, 0, time.UTC)
+	now := at
+	opts := &Options{Now: func() time.Time { return now }}
+	e, err := Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		ev := Event{Time: at.Add(time.Duration(i) * time.Minute), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%7), AppID: fmt.Sprintf("app-%d", i%3), RequestID: fmt.Sprintf("r%d", i)}
+		if err := e.Add(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	now = at.AddDate(0, 0, 5)
+	e, err = Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	date := Date{Year: 2025, Month: time.January, Day: 6}
+	q := Query{Metric: ActiveUsers, From: date, To: Date{Year: 2025, Month: time.January, Day: 7}, Granularity: Day, Filter: Eq(DimAppID, "app-1")}
+	if _, err := e.Query(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.List(ctx, "days/")
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("segments %v (%v), want one", keys, err)
+	}
+	if _, pending := PendingSections(e); pending == 0 {
+		t.Fatal("the day's index was read whole")
+	}
+	if err := s.Delete(ctx, keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(ctx); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), keys[0]) {
+		t.Fatalf("Flush with the day's segment gone: %v, want ErrCorrupt naming %s", err, keys[0])
 	}
 }

@@ -854,7 +854,12 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 			w.d = w.job.sealed()
 			e.unfreeze(w, today)
 		}
-		b, off, err := encodeDay(ctx, w.n, w.d, e.zenc, w.allIDs)
+		err := e.need(ctx, w.d, lazySections) // encodeDay's, a segment missing reported as the engine's
+		var b []byte
+		var off int
+		if err == nil {
+			b, off, err = encodeDay(ctx, w.n, w.d, e.zenc, w.allIDs)
+		}
 		if err == nil {
 			written = append(written, w.key)
 			err = e.store.Put(ctx, w.key, b)
