@@ -491,7 +491,15 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 			}
 			e.mu.Unlock()
 		}
+		grows := !l.d.whole()
 		err := e.need(ctx, l.d, lazySections) // for thaw: all of the index
+		if err == nil && grows {
+			e.mu.Lock()
+			if l.ds.sealed == l.d {
+				e.hold(l.ds) // its sections decoded count in MemoryLimit
+			}
+			e.mu.Unlock()
+		}
 		if err == nil {
 			_, err = l.d.allRequestIDs() // for thaw: a copy of any of the day's events is refused
 		}
