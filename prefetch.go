@@ -10,8 +10,9 @@ import (
 
 // A query's first reads of its days go to the store one day at a time
 // when a query reads them as it goes (sealedDay, storedActive, under
-// sealMu); the prefetches here read the days of a range first, on up to
-// QueryParallelism goroutines, holding sealMu only to find the days and to
+// sealMu); the prefetches here read the days of a range ahead (its
+// indexes: up to half the MemoryLimit), on up to QueryParallelism
+// goroutines, holding sealMu only to find the days and to
 // install what they read, so that the reads wait on the store (an open
 // and a read on the directory store, a round trip on PostgreSQL) side by
 // side. They change no answer: what they install is what the query would
