@@ -95,3 +95,115 @@ func TestColdColumnsOracle(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPrefetchDaysUnderLimit: under a MemoryLimit smaller than a cold
+// query's days, reading them ahead on 4 goroutines loads no day index more
+// often than reading them as the query goes (prefetchDays stops at half
+// the limit); with room for them all, each day loads once, read ahead.
+func TestPrefetchDaysUnderLimit(t *testing.T) {
+	ctx := context.Background()
+	loc, err := time.LoadLocation(orZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
+	y, m, d := now.Date()
+	s := store.NewMemory()
+	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }}
+	e, err := insights.Open(ctx, s, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fed []insights.Event
+	for i, b := range orBatches(1, orGenerate(1, loc)) {
+		if err := e.Add(ctx, b...); err != nil {
+			t.Fatalf("Add batch %d: %v", i, err)
+		}
+		fed = append(fed, b...)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	o := orBuild(fed, loc, orCivil(y, m, d))
+	oq := orQuery{insights.Query{Metric: insights.ActiveUsers, From: orD(2024, 11, 1), To: orD(2025, 3, 1), Granularity: insights.Month}, fEq(insights.DimAppID, "portal")}
+	loads := func(limit int64, parallelism int) (index, prefetched int64) {
+		opts.MemoryLimit, opts.QueryParallelism = limit, parallelism
+		e, err := insights.Open(ctx, s, &opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		orCheck(t, ctx, e, o, fmt.Sprintf("limit %d, parallelism %d", limit, parallelism), oq)
+		index, _ = insights.SegmentLoads(e)
+		return index, insights.PrefetchedDays(e)
+	}
+	serial, _ := loads(64<<10, 1)
+	if ahead, _ := loads(64<<10, 4); ahead > serial {
+		t.Errorf("limit 64 KiB: %d day indexes loaded reading ahead on 4 goroutines, %d reading as the query goes", ahead, serial)
+	}
+	all, _ := loads(0, 1)
+	if ahead, prefetched := loads(0, 4); ahead != all || prefetched < all-1 {
+		t.Errorf("no limit: %d day indexes loaded (%d read ahead) on 4 goroutines, %d on one", ahead, prefetched, all)
+	}
+}
+
+// TestDisplayNamesLeaveSectionsPending: DisplayNames on a cold engine
+// decodes the event counts and users of the days it reads, not their
+// code columns, and answers as the engine that wrote them.
+func TestDisplayNamesLeaveSectionsPending(t *testing.T) {
+	ctx := context.Background()
+	loc, err := time.LoadLocation(orZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
+	s := store.NewMemory()
+	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }}
+	e, err := insights.Open(ctx, s, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for i, b := range orBatches(1, orGenerate(1, loc)) {
+		for j := range b {
+			if b[j].UserKey != "" {
+				b[j].UserDisplayName = fmt.Sprintf("%s at %d", b[j].UserKey, i)
+			}
+		}
+		if err := e.Add(ctx, b...); err != nil {
+			t.Fatalf("Add batch %d: %v", i, err)
+		}
+		for _, ev := range b {
+			if ev.UserKey != "" && !seen[ev.UserKey] && len(keys) < 40 {
+				seen[ev.UserKey] = true
+				keys = append(keys, ev.UserKey)
+			}
+		}
+	}
+	want, err := e.DisplayNames(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 {
+		t.Fatal("no display names to compare")
+	}
+	e, err = insights.Open(ctx, s, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	got, err := e.DisplayNames(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("cold DisplayNames %v, want %v", got, want)
+	}
+	if days, pending := insights.PendingSections(e); days == 0 || pending < days*20 {
+		t.Fatalf("after DisplayNames, %d days in memory have %d sections undecoded, want most of their 29", days, pending)
+	}
+}

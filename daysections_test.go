@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,109 @@ func TestLazySectionBytes(t *testing.T) {
 	}
 	if !sameIndex(d, whole) || d.memBytes() != whole.memBytes() {
 		t.Fatalf("every section decoded: %d bytes, the day read whole %d (same index: %v)", d.memBytes(), whole.memBytes(), sameIndex(d, whole))
+	}
+}
+
+// TestCheckpointMissingSegment: a day rewritten by a checkpoint (it left
+// the dedupe horizon) whose index a query read in part, and whose segment
+// is then gone, fails the checkpoint with ErrCorrupt naming the segment.
+func TestCheckpointMissingSegment(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	at := time.Date(2025, 1, 6, 12, 0, 0, 0, time.UTC)
+	now := at
+	opts := &Options{Now: func() time.Time { return now }}
+	e, err := Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		ev := Event{Time: at.Add(time.Duration(i) * time.Minute), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%7), AppID: fmt.Sprintf("app-%d", i%3), RequestID: fmt.Sprintf("r%d", i)}
+		if err := e.Add(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	now = at.AddDate(0, 0, 5)
+	e, err = Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	date := Date{Year: 2025, Month: time.January, Day: 6}
+	q := Query{Metric: ActiveUsers, From: date, To: Date{Year: 2025, Month: time.January, Day: 7}, Granularity: Day, Filter: Eq(DimAppID, "app-1")}
+	if _, err := e.Query(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.List(ctx, "days/")
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("segments %v (%v), want one", keys, err)
+	}
+	if _, pending := PendingSections(e); pending == 0 {
+		t.Fatal("the day's index was read whole")
+	}
+	if err := s.Delete(ctx, keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(ctx); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), keys[0]) {
+		t.Fatalf("Flush with the day's segment gone: %v, want ErrCorrupt naming %s", err, keys[0])
+	}
+}
+
+// TestEraseMeasuresSections: Erase decodes every section of the days it
+// scans; those that do not hold the user count them in MemoryLimit at
+// once (hold), not at their next use.
+func TestEraseMeasuresSections(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	at := time.Date(2025, 1, 6, 12, 0, 0, 0, time.UTC)
+	now := at.AddDate(0, 0, 5)
+	opts := &Options{Now: func() time.Time { return now }}
+	e, err := Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		ev := Event{Time: at.Add(time.Duration(i) * 30 * time.Minute), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%7), AppID: fmt.Sprintf("app-%d", i%3),
+			OS: fmt.Sprintf("os-%d", i%5), Country: fmt.Sprintf("c%d", i%4), RequestID: fmt.Sprintf("r%d", i)}
+		if i == 0 {
+			ev.UserKey = "target" // on the first day only
+		}
+		if err := e.Add(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	now = at.AddDate(0, 0, 10)
+	e, err = Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	q := Query{Metric: ActiveUsers, From: Date{Year: 2025, Month: time.January, Day: 6}, To: Date{Year: 2025, Month: time.January, Day: 11},
+		Granularity: Day, Filter: Eq(DimAppID, "app-1")}
+	if _, err := e.Query(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	before := map[*dayState]int64{}
+	for _, ds := range e.days {
+		if ds.sealed != nil && !ds.sealed.whole() {
+			before[ds] = ds.bytes
+		}
+	}
+	if len(before) < 3 {
+		t.Fatalf("%d days read in part, want the query's 4 or 5", len(before))
+	}
+	if _, err := e.Erase(ctx, "target"); err != nil {
+		t.Fatal(err)
+	}
+	for ds, b := range before {
+		if ds.open == nil && ds.sealed != nil && (!ds.sealed.whole() || ds.bytes <= b) {
+			t.Errorf("a day not holding the user: %d bytes counted after Erase (whole: %v), %d before", ds.bytes, ds.sealed.whole(), b)
+		}
 	}
 }

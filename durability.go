@@ -513,7 +513,15 @@ func (e *Engine) ready(ctx context.Context, loads []dayLoad, lim limits) error {
 			}
 			e.mu.Unlock()
 		}
+		grows := !l.d.whole()
 		err := e.need(ctx, l.d, lazySections) // for thaw: all of the index
+		if err == nil && grows {
+			e.mu.Lock()
+			if l.ds.sealed == l.d {
+				e.hold(l.ds) // its sections decoded count in MemoryLimit
+			}
+			e.mu.Unlock()
+		}
 		if err == nil {
 			_, err = l.d.allRequestIDs() // for thaw: a copy of any of the day's events is refused
 		}
@@ -876,7 +884,12 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 			w.d = w.job.sealed()
 			e.unfreeze(w, today)
 		}
-		b, off, err := encodeDay(ctx, w.n, w.d, e.zenc, w.allIDs)
+		err := e.need(ctx, w.d, lazySections) // encodeDay's, a segment missing reported as the engine's
+		var b []byte
+		var off int
+		if err == nil {
+			b, off, err = encodeDay(ctx, w.n, w.d, e.zenc, w.allIDs)
+		}
 		if err == nil {
 			written = append(written, w.key)
 			err = e.store.Put(ctx, w.key, b)

@@ -147,8 +147,11 @@ func (e *Engine) thawUser(ctx context.Context, userKey string) error {
 			e.hold(ds)
 		}
 		if ds.open == nil {
-			if err := e.need(ctx, ds.sealed, lazySections); err != nil { // for holds and thaw
-				return err
+			if !ds.sealed.whole() {
+				if err := e.need(ctx, ds.sealed, lazySections); err != nil { // for holds and thaw
+					return err
+				}
+				e.hold(ds) // its sections decoded count in MemoryLimit
 			}
 			if !ds.sealed.holds(uid) {
 				continue

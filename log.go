@@ -166,7 +166,7 @@ func (e *Engine) displayName(ctx context.Context, uid uint32) (string, error) {
 	if e.days[e.last[uid]] == nil { // no activity: NoDay has no day
 		return "", nil
 	}
-	d, err := e.sealedDay(ctx, e.last[uid], lazySections)
+	d, err := e.sealedDay(ctx, e.last[uid], 1<<secCounts|1<<secUsers) // the log's length, and its entries by user
 	if err != nil {
 		return "", err
 	}

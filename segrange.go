@@ -91,13 +91,18 @@ func rangedSections(ctx context.Context, rg store.RangeGetter, key string, dir *
 	return secs, r.Err
 }
 
+// readRestFirst is the most bytes readRest allocates before any arrive.
+const readRestFirst = 1 << 20
+
 // readRest returns the n bytes of the value under key from offset off,
 // of which b holds the first: it reads the rest, again while a read
 // returns fewer bytes than asked but some (a store may return less than
 // asked before the value ends), and stops short at a read returning
-// none, the value's end.
+// none, the value's end. Its buffer starts at most readRestFirst bytes
+// long and grows as bytes arrive: n comes from a segment's head, which
+// may claim more than the value holds.
 func readRest(ctx context.Context, rg store.RangeGetter, key string, off, n int, b []byte) ([]byte, error) {
-	b = append(make([]byte, 0, n), b...)
+	b = append(make([]byte, 0, max(min(n, readRestFirst), len(b))), b...)
 	for len(b) < n {
 		more, err := rg.GetRange(ctx, key, int64(off+len(b)), int64(n-len(b)))
 		if err != nil || len(more) == 0 {

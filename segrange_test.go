@@ -224,3 +224,30 @@ type cappedStore struct{ *store.Memory }
 func (s cappedStore) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
 	return s.Memory.GetRange(ctx, key, off, min(n, cappedRange))
 }
+
+// TestReadRestClaimsMore: readRest asked for more bytes than the value
+// holds (a head's claim) returns the value's, and sizes its buffer by the
+// bytes that arrived, not by the claim; asked for fewer, it returns those.
+func TestReadRestClaimsMore(t *testing.T) {
+	ctx := context.Background()
+	m := store.NewMemory()
+	v := make([]byte, 3<<20+5)
+	for i := range v {
+		v[i] = byte(i * 7)
+	}
+	if err := m.Put(ctx, "seg", v); err != nil {
+		t.Fatal(err)
+	}
+	for _, rg := range []store.RangeGetter{m, cappedStore{m}} {
+		b, err := readRest(ctx, rg, "seg", 100, 64<<20, slices.Clone(v[100:110]))
+		if err != nil || !bytes.Equal(b, v[100:]) {
+			t.Fatalf("%T: %d bytes (%v), want the value's %d from offset 100", rg, len(b), err, len(v)-100)
+		}
+		if cap(b) > 2*len(v) {
+			t.Fatalf("%T: a buffer of %d bytes for %d read", rg, cap(b), len(b))
+		}
+		if b, err := readRest(ctx, rg, "seg", 100, 2<<20, v[100:110]); err != nil || !bytes.Equal(b, v[100:100+2<<20]) {
+			t.Fatalf("%T: %d bytes (%v), want 2 MiB", rg, len(b), err)
+		}
+	}
+}
