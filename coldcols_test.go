@@ -19,7 +19,11 @@ import (
 	"github.com/insightslab/insights/store"
 )
 
-func TestColdColumnsOracle(t *testing.T) {
+// coldStore returns a memory store holding the oracle's traffic of seed
+// 1, fed through an engine now closed, the options it was opened with
+// (to open it again cold) and the oracle of that traffic.
+func coldStore(t *testing.T) (*store.Memory, insights.Options, *orOracle) {
+	t.Helper()
 	ctx := context.Background()
 	loc, err := time.LoadLocation(orZone)
 	if err != nil {
@@ -28,7 +32,7 @@ func TestColdColumnsOracle(t *testing.T) {
 	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
 	y, m, d := now.Date()
 	s := store.NewMemory()
-	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }, QueryParallelism: 4}
+	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }}
 	e, err := insights.Open(ctx, s, &opts)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +47,13 @@ func TestColdColumnsOracle(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	o := orBuild(fed, loc, orCivil(y, m, d))
+	return s, opts, orBuild(fed, loc, orCivil(y, m, d))
+}
+
+func TestColdColumnsOracle(t *testing.T) {
+	ctx := context.Background()
+	s, opts, o := coldStore(t)
+	opts.QueryParallelism = 4
 
 	from, to := orD(2024, 11, 1), orD(2025, 3, 1)
 	q := func(m insights.Metric, g insights.Granularity, f orF, groupBy ...insights.Dimension) orQuery {
@@ -84,7 +94,7 @@ func TestColdColumnsOracle(t *testing.T) {
 	}
 
 	// Concurrent first queries naming different columns of the same days.
-	e, err = insights.Open(ctx, s, &opts)
+	e, err := insights.Open(ctx, s, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,29 +112,7 @@ func TestColdColumnsOracle(t *testing.T) {
 // the limit); with room for them all, each day loads once, read ahead.
 func TestPrefetchDaysUnderLimit(t *testing.T) {
 	ctx := context.Background()
-	loc, err := time.LoadLocation(orZone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
-	y, m, d := now.Date()
-	s := store.NewMemory()
-	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }}
-	e, err := insights.Open(ctx, s, &opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fed []insights.Event
-	for i, b := range orBatches(1, orGenerate(1, loc)) {
-		if err := e.Add(ctx, b...); err != nil {
-			t.Fatalf("Add batch %d: %v", i, err)
-		}
-		fed = append(fed, b...)
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	o := orBuild(fed, loc, orCivil(y, m, d))
+	s, opts, o := coldStore(t)
 	oq := orQuery{insights.Query{Metric: insights.ActiveUsers, From: orD(2024, 11, 1), To: orD(2025, 3, 1), Granularity: insights.Month}, fEq(insights.DimAppID, "portal")}
 	loads := func(limit int64, parallelism int) (index, prefetched int64) {
 		opts.MemoryLimit, opts.QueryParallelism = limit, parallelism
