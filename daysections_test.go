@@ -98,17 +98,7 @@ func TestLazySectionCorrupt(t *testing.T) {
 // and, once it has them all, the size of the same day read whole.
 func TestLazySectionBytes(t *testing.T) {
 	ctx := context.Background()
-	e, seeds := fuzzEngine(t)
-	seg, lim := seeds[frame.KindSegment], rangedLimits(e)
-	r, err := frame.Open("seg", frame.KindSegment, seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := r.Day32()
-	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, seg, n, lim, whole := segmentFixture(t)
 	s := store.NewMemory()
 	if err := s.Put(ctx, "seg", seg); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,23 @@ import (
 	"github.com/insightslab/insights/store"
 )
 
+// segmentFixture returns the fuzz engine's segment seed (fuzzEngine), its
+// day, the limits of the engine's catalog and the segment decoded whole.
+func segmentFixture(t *testing.T) (e *Engine, seg []byte, n int32, lim limits, whole *day) {
+	t.Helper()
+	e, seeds := fuzzEngine(t)
+	seg, lim = seeds[frame.KindSegment], rangedLimits(e)
+	r, err := frame.Open("seg", frame.KindSegment, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = r.Day32()
+	if whole, err = decodeDay("seg", seg, n, lim, e.zdec); err != nil {
+		t.Fatal(err)
+	}
+	return e, seg, n, lim, whole
+}
+
 // rangedLimits returns the limits of e's catalog.
 func rangedLimits(e *Engine) limits {
 	var lim limits
@@ -39,17 +56,7 @@ func sameIndex(a, b *day) bool {
 // leaves the active set readable, and equal.
 func TestRangedSegment(t *testing.T) {
 	ctx := context.Background()
-	e, seeds := fuzzEngine(t)
-	seg, lim := seeds[frame.KindSegment], rangedLimits(e)
-	r, err := frame.Open("seg", frame.KindSegment, seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := r.Day32()
-	whole, err := decodeDay("seg", seg, n, lim, e.zdec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, seg, n, lim, whole := segmentFixture(t)
 	s := store.NewMemory()
 	get := func(b []byte) (*day, error, error) {
 		if err := s.Put(ctx, "seg", b); err != nil {
