@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -97,6 +100,13 @@ func sameIndex(a, b *Index) bool {
 		a.Active.Equals(b.Active) && slices.Equal(a.RequestIDs, b.RequestIDs)
 }
 
+// sameLog reports whether two logs hold the same entries (their records
+// aside).
+func sameLog(a, b *Log) bool {
+	return slices.Equal(a.Times, b.Times) && slices.Equal(a.Users, b.Users) && slices.Equal(a.Combos, b.Combos) &&
+		slices.Equal(a.Offs, b.Offs)
+}
+
 // records returns every record of l, reading its blocks.
 func records(l *Log, dec *zstd.Decoder) ([]byte, error) {
 	if l.Blocks == nil {
@@ -145,8 +155,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("decoded whole: %v, or a different index", err)
 	}
 	gl, err := decodeLogOf("seg", seg, off, got, lim, dec)
-	if err != nil || !slices.Equal(gl.Times, l.Times) || !slices.Equal(gl.Users, l.Users) ||
-		!slices.Equal(gl.Combos, l.Combos) || !slices.Equal(gl.Offs, l.Offs) {
+	if err != nil || !sameLog(&gl, l) {
 		t.Fatalf("the log decodes with %v, or differs", err)
 	}
 	if recs, err := records(&gl, dec); err != nil || !bytes.Equal(recs, l.Recs) {
@@ -201,7 +210,7 @@ func TestSectionDamage(t *testing.T) {
 			raw = raw[:len(raw)/2] // torn
 		case SecRequestIDs:
 			raw = raw[:len(raw)-1]
-			raw[7], raw[15] = 0xff, 0 // out of order
+			copy(raw[8:16], raw[:8]) // twice the same: not ascending
 		}
 		plain[s] = len(raw)
 		secs[s] = raw
@@ -384,6 +393,123 @@ func TestLogColumnsHostile(t *testing.T) {
 		}
 		if n := m1.TotalAlloc - m0.TotalAlloc; n > 1<<20+uint64(2*len(raw)) {
 			t.Errorf("%s: %d bytes allocated to refuse a section of %d", c.what, n, len(raw))
+		}
+	}
+}
+
+// corpusInput returns the input of the fuzz seed file at path (a single
+// []byte, as go test writes it).
+func corpusInput(tb testing.TB, path string) []byte {
+	tb.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lit, ok := strings.CutPrefix(strings.TrimSpace(string(raw)), "go test fuzz v1\n[]byte(")
+	if !ok || !strings.HasSuffix(lit, ")") {
+		tb.Fatalf("%s: not a []byte fuzz input", path)
+	}
+	s, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return []byte(s)
+}
+
+// TestEngineSegmentAlike: a segment the engine wrote before this package
+// owned the format (the FuzzRangedSegment seed) decodes, and its index and
+// log encode again to the same bytes: the layout, the directory, the
+// checksums and the zstd levels are the engine's.
+func TestEngineSegmentAlike(t *testing.T) {
+	_, _, lim, _ := fixture(t)
+	lim = fuzzLimits(lim)
+	seg := corpusInput(t, filepath.Join("testdata", "fuzz", "FuzzRangedSegment", "v3-segment"))
+	enc, dec := codec()
+	index, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	r := &frame.Reader{Body: seg[frame.Header:]}
+	n := r.Day32()
+	x, off, err := Decode("seg", seg, n, lim, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := decodeLogOf("seg", seg, off, x, lim, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, againOff := Encode(n, x, EncodeLog(&l, enc), index)
+	if !bytes.Equal(again, seg) || againOff != off {
+		t.Fatalf("encoded again: %d bytes, log at %d; the engine's: %d bytes, log at %d", len(again), againOff, len(seg), off)
+	}
+}
+
+// TestSectionChecksums: a byte of any section changed, the frame's
+// checksum made right again, is ErrCorrupt naming the section's checksum,
+// read whole and read by ranges.
+func TestSectionChecksums(t *testing.T) {
+	_, _, lim, seg := fixture(t)
+	_, dec := codec()
+	_, g, err := ReadRanged(t.Context(), memOf(t, seg), "seg", testDay, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range NumSections {
+		b := bytes.Clone(seg[:len(seg)-frame.Trailer])
+		b[g.At[s]+g.Dir.Lens[s]/2] ^= 0x10
+		b = frame.Seal(b)
+		want := fmt.Sprintf("checksum mismatch in section %d", s)
+		_, _, err := Decode("seg", b, testDay, lim, dec)
+		if !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), want) {
+			t.Errorf("section %d changed, read whole: %v, want ErrCorrupt saying %q", s, err, want)
+		}
+		if _, err = readRanged(t.Context(), memOf(t, b), testDay, lim, dec, 1<<SecActive-1); !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), want) {
+			t.Errorf("section %d changed, read by ranges: %v, want ErrCorrupt saying %q", s, err, want)
+		}
+	}
+}
+
+// TestLimitsExact: the fixture decodes within limits that just hold its
+// codes and users, and is ErrCorrupt naming the column, or the users (of
+// the users section, or of the active set, whichever is read first),
+// within limits one smaller, read whole and read by ranges.
+func TestLimitsExact(t *testing.T) {
+	x, _, _, seg := fixture(t)
+	_, dec := codec()
+	exact := &Limits{}
+	for k := range x.Cols {
+		exact.Names[k] = fmt.Sprintf("dim%d", k)
+		for i := range uint32(x.Combos) {
+			exact.DictSizes[k] = max(exact.DictSizes[k], int(x.Cols[k].At(i))+1)
+		}
+	}
+	exact.Users = int(x.Active.Maximum()) + 1
+	for _, u := range x.Users {
+		exact.Users = max(exact.Users, int(u)+1)
+	}
+	read := func(lim *Limits) (error, error) {
+		_, _, err := Decode("seg", seg, testDay, lim, dec)
+		_, rerr := readRanged(t.Context(), memOf(t, seg), testDay, lim, dec, 1<<SecActive-1)
+		return err, rerr
+	}
+	if err, rerr := read(exact); err != nil || rerr != nil {
+		t.Fatalf("within exact limits: %v, %v", err, rerr)
+	}
+	for k := range NumColumns + 1 {
+		// Read whole, the users section comes before the active set; by
+		// ranges, after it.
+		lim, want, rwant := *exact, "(users)", "past the"
+		if k < NumColumns {
+			lim.DictSizes[k]--
+			want = "of " + lim.Names[k] + " past its dictionary"
+			rwant = want
+		} else {
+			lim.Users--
+		}
+		err, rerr := read(&lim)
+		if !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), want) {
+			t.Errorf("a limit one smaller (%d), read whole: %v, want ErrCorrupt saying %q", k, err, want)
+		}
+		if !errors.Is(rerr, frame.ErrCorrupt) || !strings.Contains(rerr.Error(), rwant) {
+			t.Errorf("a limit one smaller (%d), read by ranges: %v, want ErrCorrupt saying %q", k, rerr, rwant)
 		}
 	}
 }
