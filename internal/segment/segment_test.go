@@ -300,56 +300,56 @@ func TestDamageIsCorrupt(t *testing.T) {
 }
 
 // TestHostileSizes (review S2): a segment whose directory claims more
-// combinations than some section holds bytes, or that sections of
-// garbage hold 32768 times their bytes, is ErrCorrupt naming its key, and
-// decoding it allocates under 1 MB: nothing is sized by a claim the
-// directory or a section's frame header already contradicts, nor by the
-// combinations before every section has decompressed.
+// combinations than some section holds bytes, that sections of garbage
+// hold 32768 times their bytes, or that a section holds more than its
+// zstd frame's header states, is ErrCorrupt naming its key and where the
+// claim is refuted, and decoding it allocates under 1 MB: nothing is
+// sized by a claim the directory or a section's frame header already
+// contradicts, nor by the combinations before every section has
+// decompressed. The segments are of format v3, their checksums right, so
+// that the decoder meets the claims.
 func TestHostileSizes(t *testing.T) {
 	enc, dec := codec()
 	const key = "days/2024-10-04/0000000000000001"
 	lim := &Limits{Users: 10}
 	for k := range lim.DictSizes {
-		lim.DictSizes[k] = 10
+		lim.DictSizes[k], lim.Names[k] = 10, fmt.Sprintf("dim%d", k)
 	}
 	empty := enc.EncodeAll(nil, nil)
 	zeros := enc.EncodeAll(make([]byte, 1<<16), nil)
+	big := enc.EncodeAll(make([]byte, 4<<20), nil) // a frame of 4 MiB whose header says so
 	for _, c := range []struct {
 		what           string
 		combos         int
 		garbage, plain int // garbage sections 0 to n-1 of plain bytes each claim 32768 times that
+		zero           []byte // else section 0 holds this frame of zeros
+		zeros          int    // and claims it holds this many bytes
+		want           []string
 	}{
-		{"section 0 garbage, the others empty", 64 * maxZstdExpansion, 1, 64},
-		{"section 0 garbage, the others empty", 8 << 10 * maxZstdExpansion, 1, 8 << 10},
-		{"every zstd section garbage", 64 * maxZstdExpansion, SecActive, 64},
-		{"every zstd section garbage", 8 << 10 * maxZstdExpansion, SecActive, 8 << 10},
-		{"section 0 valid, the others empty", 1 << 16, 0, 0},
+		{"section 0 garbage, the others empty", 64 * maxZstdExpansion, 1, 64, nil, 0,
+			[]string{fmt.Sprintf("%d combinations in a section of 0 bytes", 64*maxZstdExpansion)}},
+		{"section 0 garbage, the others empty", 8 << 10 * maxZstdExpansion, 1, 8 << 10, nil, 0,
+			[]string{fmt.Sprintf("%d combinations in a section of 0 bytes", 8<<10*maxZstdExpansion)}},
+		{"every zstd section garbage", 64 * maxZstdExpansion, SecActive, 64, nil, 0, []string{"(codes of dim0)", "magic number mismatch"}},
+		{"every zstd section garbage, past the directory's budget", 8 << 10 * maxZstdExpansion, SecActive, 8 << 10, nil, 0,
+			[]string{fmt.Sprintf("count %d is out of bounds", 8<<10*maxZstdExpansion)}},
+		{"section 0 valid, the others empty", 1 << 16, 0, 0, zeros, 1 << 16, []string{"65536 combinations in a section of 0 bytes"}},
+		{"section 0 claims more than its frame", 0, 0, 0, big, 8 << 20, []string{"(codes of dim0)", "a frame of 4194304 bytes, not 8388608"}},
+		{"section 0 claims less than its frame", 0, 0, 0, big, 1 << 10, []string{"(codes of dim0)", "a frame of 4194304 bytes, not 1024"}},
 	} {
-		b := frame.New(frame.KindSegment)
-		b = frame.AppendVarint(b, 20000)
-		b = frame.AppendUvarint(b, uint64(c.combos))
-		b = append(b, 1)
 		var secs [NumSections][]byte
+		var plain [NumSections]int
 		for s := range secs {
-			sec, plain := []byte(nil), 0
 			switch {
 			case s < c.garbage:
-				sec, plain = bytes.Repeat([]byte{0xab}, c.plain), c.plain*maxZstdExpansion
+				secs[s], plain[s] = bytes.Repeat([]byte{0xab}, c.plain), c.plain*maxZstdExpansion
 			case s == 0:
-				sec, plain = zeros, 1<<16
+				secs[s], plain[s] = c.zero, c.zeros
 			case isZstdSection(s):
-				sec = empty
-			}
-			secs[s] = sec
-			b = frame.AppendUvarint(b, uint64(len(sec)))
-			if isZstdSection(s) {
-				b = frame.AppendUvarint(b, uint64(plain))
+				secs[s] = empty
 			}
 		}
-		for _, sec := range secs {
-			b = append(b, sec...)
-		}
-		b = frame.Seal(frame.AppendUvarint(b, 0))
+		b := frame.Seal(frame.AppendUvarint(sectionsFrame(20000, uint32(c.combos), true, &secs, &plain), 0))
 		Decode(key, b, 20000, lim, dec) // warm the decoder
 		var m0, m1 runtime.MemStats
 		runtime.GC()
@@ -358,6 +358,11 @@ func TestHostileSizes(t *testing.T) {
 		runtime.ReadMemStats(&m1)
 		if !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s, %d combinations: %v, want ErrCorrupt naming %s", c.what, c.combos, err, key)
+		}
+		for _, want := range c.want {
+			if err != nil && !strings.Contains(err.Error(), want) {
+				t.Errorf("%s, %d combinations: %v, want it saying %q", c.what, c.combos, err, want)
+			}
 		}
 		if n := m1.TotalAlloc - m0.TotalAlloc; n > 1<<20 {
 			t.Errorf("%s, %d combinations: a segment of %d bytes allocated %d bytes to decode", c.what, c.combos, len(b), n)
