@@ -321,7 +321,7 @@ func TestHostileSizes(t *testing.T) {
 	for _, c := range []struct {
 		what           string
 		combos         int
-		garbage, plain int // garbage sections 0 to n-1 of plain bytes each claim 32768 times that
+		garbage, plain int    // garbage sections 0 to n-1 of plain bytes each claim 32768 times that
 		zero           []byte // else section 0 holds this frame of zeros
 		zeros          int    // and claims it holds this many bytes
 		want           []string
