@@ -17,10 +17,9 @@ import (
 // The sections of a segment (internal/segment), as the day's lazy
 // decoding names them.
 const (
-	secCounts       = segment.SecCounts
-	secUsers        = segment.SecUsers
-	secActive       = segment.SecActive
-	segmentSections = segment.NumSections
+	secCounts = segment.SecCounts
+	secUsers  = segment.SecUsers
+	secActive = segment.SecActive
 )
 
 // A segment has one code column per indexed dimension: the format fixes

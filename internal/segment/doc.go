@@ -65,6 +65,9 @@
 // # Concurrency
 //
 // The functions are safe for concurrent use given encoders and decoders
-// that are (zstd EncodeAll and DecodeAll are). Index, Column and Log
-// values are immutable once built and may be shared.
+// that are (zstd EncodeAll and DecodeAll are). Column and Log values,
+// and an Index decoded whole (Decode), are immutable once built and may
+// be shared. An Index read by ranges (ReadRanged) is filled section by
+// section (Index.DecodeSection) by its one owner, which serializes those
+// calls and publishes each section it fills; after that, read-only.
 package segment

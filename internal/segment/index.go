@@ -32,7 +32,8 @@ const (
 // RequestIDs hashes of request ids, ascending: every one of the day's when
 // FullIDs, else only those its log lacks. A value holds slices, not
 // copies: it is converted to and from the engine's day by copying slice
-// headers, and is immutable once built.
+// headers. Decoded whole, it is immutable; read by ranges, its owner
+// fills it section by section (DecodeSection), then it is read-only.
 type Index struct {
 	Combos     int
 	Cols       [NumColumns]Column
@@ -292,8 +293,13 @@ func decodeSections(r *frame.Reader, dir *Dir, secs *[NumSections][]byte, lim *L
 // off, as its directory dir gives it, into x, whose Combos is set: it
 // sets x's column s, Counts, or Offs and Users. Errors wrap
 // frame.ErrCorrupt and name key and the section; x is then unchanged but
-// for a part of that field.
+// for a part of that field, which the caller discards. s must be below
+// SecActive (the caller's bug otherwise, reported as an error that does
+// not wrap frame.ErrCorrupt, x unchanged).
 func (x *Index) DecodeSection(key string, off int, dir *Dir, s int, raw []byte, lim *Limits, dec *zstd.Decoder) error {
+	if s < 0 || s >= SecActive {
+		return fmt.Errorf("segment: %s: section %d is not a zstd section", key, s)
+	}
 	r := &frame.Reader{Key: key, Off: off - frame.Header, Version: frame.SegmentVersion}
 	checkSection(r, dir, s, raw)
 	c := unzipSection(r, raw, dir.Plain[s], sectionName(s, lim), dec)

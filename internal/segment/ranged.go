@@ -32,9 +32,10 @@ type Ranged struct {
 }
 
 // ReadRanged reads the start of the format v3 segment under key, which
-// must be of day n, within lim: its head, active set and request ids
-// (two reads, or one when the request ids lie within HeadProbe; then
-// their checksums). The index it returns has Combos, FullIDs, Active and
+// must be of day n, within lim: its head, active set and request ids,
+// checked against their checksums. The head is one read of HeadProbe
+// bytes; the active set and the request ids each take one more when
+// they go past it: one read, two, or three. The index it returns has Combos, FullIDs, Active and
 // RequestIDs set; its zstd sections are read apart (Ranged.At,
 // Index.DecodeSection). ErrNotRanged for a segment of an earlier format;
 // other errors are the store's or wrap frame.ErrCorrupt naming key.
