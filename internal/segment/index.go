@@ -102,17 +102,7 @@ func Encode(n int32, x *Index, log []byte, enc *zstd.Encoder) ([]byte, int) {
 		raw = frame.AppendUvarint(raw, uint64(x.Counts.At(i)))
 	}
 	zip(SecCounts, raw)
-	raw = raw[:0]
-	for i := range x.Combos {
-		us := x.UsersOf(i)
-		raw = frame.AppendUvarint(raw, uint64(len(us)))
-		prev := uint32(0)
-		for _, u := range us {
-			raw = frame.AppendUvarint(raw, uint64(u-prev))
-			prev = u
-		}
-	}
-	zip(SecUsers, raw)
+	zip(SecUsers, appendUsers(raw[:0], x))
 	secs[SecActive], _ = x.Active.ToBytes() // writes to memory: cannot fail
 	for _, id := range x.RequestIDs {
 		secs[SecRequestIDs] = binary.LittleEndian.AppendUint64(secs[SecRequestIDs], id)
@@ -122,6 +112,22 @@ func Encode(n int32, x *Index, log []byte, enc *zstd.Encoder) ([]byte, int) {
 	b = frame.AppendUvarint(b, uint64(len(log)))
 	b = append(b, log...)
 	return frame.Seal(b), off
+}
+
+// appendUsers appends the users of each of x's combinations to b, as a
+// segment holds them (per combination its user count, then its users
+// ascending, delta-coded; uvarints), and returns it.
+func appendUsers(b []byte, x *Index) []byte {
+	for i := range x.Combos {
+		us := x.UsersOf(i)
+		b = frame.AppendUvarint(b, uint64(len(us)))
+		prev := uint32(0)
+		for _, u := range us {
+			b = frame.AppendUvarint(b, uint64(u-prev))
+			prev = u
+		}
+	}
+	return b
 }
 
 // sectionsFrame returns the start of the segment frame of day n with

@@ -23,15 +23,7 @@ func v1Segment(n int32, x *Index) []byte {
 	for i := range uint32(x.Combos) {
 		b = frame.AppendUvarint(b, uint64(x.Counts.At(i)))
 	}
-	for i := range x.Combos {
-		us := x.UsersOf(i)
-		b = frame.AppendUvarint(b, uint64(len(us)))
-		prev := uint32(0)
-		for _, u := range us {
-			b = frame.AppendUvarint(b, uint64(u-prev))
-			prev = u
-		}
-	}
+	b = appendUsers(b, x)
 	active, _ := x.Active.ToBytes()
 	b = append(frame.AppendUvarint(b, uint64(len(active))), active...)
 	b = frame.AppendUvarint(b, uint64(len(x.RequestIDs)))
