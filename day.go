@@ -21,7 +21,7 @@ type dayBuilder struct {
 	index  map[combo]uint32
 	combos []combo
 	counts []uint32
-	users  []*roaring.Bitmap   // per combination; nil when it has no user events
+	users  []userList          // per combination
 	active *roaring.Bitmap     // users with an activity this day, unfiltered
 	seen   map[uint64]struct{} // hashes of the request ids of the day's events
 	log    eventLog
@@ -79,16 +79,13 @@ func (b *dayBuilder) addIndex(c combo, uid uint32, hasUser, activity bool) uint3
 		b.index[c] = i
 		b.combos = append(b.combos, c)
 		b.counts = append(b.counts, 0)
-		b.users = append(b.users, nil)
+		b.users = append(b.users, userList{})
 	}
 	b.counts[i]++
 	if !hasUser {
 		return i
 	}
-	if b.users[i] == nil {
-		b.users[i] = roaring.New()
-	}
-	b.users[i].Add(uid)
+	b.users[i].add(uid)
 	if activity {
 		b.active.Add(uid)
 	}
@@ -308,18 +305,17 @@ func (b *dayBuilder) seal() *day {
 	for k := range d.cols {
 		d.cols[k] = newColumn(len(sorted), func(j int) uint32 { return sorted[j][k] })
 	}
-	n := uint64(0)
-	for _, u := range b.users {
-		if u != nil {
-			n += u.GetCardinality()
-		}
+	n := 0
+	for i := range b.users {
+		n += len(b.users[i].ids)
 	}
 	d.users = make([]uint32, 0, n)
 	for j, i := range perm {
-		if b.users[i] != nil {
-			d.users = appendBitmap(d.users, b.users[i])
-		}
+		d.users = b.users[i].appendSet(d.users)
 		d.offs[j+1] = uint32(len(d.users))
+	}
+	if len(d.users) < n { // repeats dropped: keep only what is used
+		d.users = slices.Clone(d.users)
 	}
 	d.active = b.active.Clone()
 	d.active.RunOptimize()
@@ -530,11 +526,7 @@ func (d *day) thaw() *dayBuilder {
 		b.index[c] = uint32(i)
 		b.combos = append(b.combos, c)
 		b.counts = append(b.counts, d.counts.at(uint32(i)))
-		var us *roaring.Bitmap
-		if u := d.usersOf(i); len(u) > 0 {
-			us = roaring.BitmapOf(u...)
-		}
-		b.users = append(b.users, us)
+		b.users = append(b.users, userList{ids: slices.Clone(d.usersOf(i)), sorted: len(d.usersOf(i))})
 	}
 	b.active = d.active.Clone()
 	ids := d.requestIDs
@@ -567,14 +559,4 @@ func (d *day) logAtHand() bool {
 	d.logMu.Lock()
 	defer d.logMu.Unlock()
 	return d.logBase == nil && d.logGet == nil && d.log.blocks == nil
-}
-
-// appendBitmap appends the members of s to dst in ascending order.
-func appendBitmap(dst []uint32, s *roaring.Bitmap) []uint32 {
-	var buf [256]uint32
-	it := s.ManyIterator()
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-		dst = append(dst, buf[:n]...)
-	}
-	return dst
 }
