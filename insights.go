@@ -838,6 +838,7 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 	if len(norm) == 0 {
 		return 0, nil
 	}
+	encodeRecords(norm, events)
 	if e.readOnly {
 		return 0, fmt.Errorf("%w: Add", ErrReadOnly)
 	}
