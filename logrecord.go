@@ -2,6 +2,7 @@ package insights
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/insightslab/insights/internal/logrecord"
@@ -57,10 +58,16 @@ func appendRecord(dst []byte, ev *Event) []byte {
 	return logrecord.Append(dst, &r)
 }
 
+// recordsRoom bounds the room encodeRecords makes after the first record
+// of a batch, so that an unusually long one cannot make it reserve far
+// more than the batch needs; past it the buffer grows by doubling.
+const recordsRoom = 4 << 20
+
 // encodeRecords sets the log record of each event of norm, validated
 // from the event of events at the same index. The records are substrings
-// of one string: a batch costs one buffer, grown by doubling, and one
-// copy, where a record each cost its buffer's growth and a copy. They
+// of one string: a batch costs one buffer, sized after its first record
+// (grown by doubling if the others are longer), and one copy, where a
+// record each cost its buffer's growth and a copy. They
 // keep that string alive together: nothing holds one longer than its
 // batch (the day's log and the log frame copy them).
 func encodeRecords(norm []normEvent, events []Event) {
@@ -69,6 +76,9 @@ func encodeRecords(norm []normEvent, events []Event) {
 	for i := range events {
 		b = appendRecord(b, &events[i])
 		ends[i] = len(b)
+		if i == 0 { // a batch's records are alike: room for as many, and a quarter, up to recordsRoom
+			b = slices.Grow(b, min((len(events)-1)*len(b)*5/4, recordsRoom))
+		}
 	}
 	all, start := string(b), 0
 	for i, end := range ends {
