@@ -37,6 +37,24 @@ func newDayBuilder() *dayBuilder {
 	return &dayBuilder{index: map[combo]uint32{}, active: roaring.New(), seen: map[uint64]struct{}{}, log: newEventLog()}
 }
 
+// newDayBuilderLike returns an empty builder with room for as many
+// events, combinations and request ids as like holds (none if nil):
+// consecutive days carry alike traffic, so a day's log and maps are
+// allocated about once rather than grown by doubling, each doubling
+// copying them into fresh memory. What a smaller day leaves unused is at
+// most like's size. like is only read; its holder's lock is held.
+func newDayBuilderLike(like *dayBuilder) *dayBuilder {
+	if like == nil {
+		return newDayBuilder()
+	}
+	n, c, l := len(like.seen), len(like.combos), &like.log
+	b := &dayBuilder{index: make(map[combo]uint32, c), combos: make([]combo, 0, c), counts: make([]uint32, 0, c),
+		users: make([]userList, 0, c), active: roaring.New(), seen: make(map[uint64]struct{}, n)}
+	b.log = eventLog{times: make([]int64, 0, l.len()), users: make([]uint32, 0, l.len()), combos: make([]uint32, 0, l.len()),
+		offs: make([]uint32, 1, l.len()+1), recs: make([]byte, 0, len(l.recs))}
+	return b
+}
+
 // firstCopy records a request id and reports whether it is new: the
 // request id is the idempotency key, and copies of an event share its day
 // (requestids.go).
