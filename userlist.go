@@ -6,12 +6,12 @@ import "slices"
 // ids appended as events arrive, unsorted and possibly repeated past
 // sorted, the length of its sorted, distinct prefix. An append is O(1)
 // amortized and allocates only when the slice grows, where a roaring set
-// per combination cost a set, its containers and their growth; a day
-// seen by the builder has mostly combinations of one or a few users.
-// Memory is bounded: when the unsorted tail outgrows the sorted prefix,
-// the list is sorted and its repeats dropped, so it holds at most about
-// twice its distinct users, plus compactSlack. The Engine's lock guards
-// it, as it does its builder.
+// per combination cost a set, its containers and their growth (most of a
+// day's combinations hold one or a few users). Memory is bounded: when
+// the unsorted tail outgrows the sorted prefix and compactSlack, the list
+// is sorted and its repeats dropped, so it holds at most about twice its
+// distinct users, plus compactSlack. The Engine's lock guards it, as it
+// does its builder.
 type userList struct {
 	ids    []uint32
 	sorted int
