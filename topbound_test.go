@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
-
-	"github.com/insightslab/insights/store"
 )
 
 // TestTopByBoundStopsAtStrictBound checks which codes topByBound unions:
@@ -60,14 +58,17 @@ func TestTopByBoundStopsAtStrictBound(t *testing.T) {
 // hold (bound 6, 3 users), A's on a day one holds (bound 3, 3 users), C's
 // likewise (bound 2, 2 users), D's two on a day of each block only (bound
 // 4, 4 users: larger than either block's). D ranks first; A ties B at 3
-// and ranks before it on its value; C is last.
+// and ranks before it on its value; C is last. Also with a memory limit
+// of one byte: every day evicted and read back between queries.
 func TestTopActiveByCountryTies(t *testing.T) {
-	ctx := context.Background()
-	e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
+	for _, limit := range []int64{0, 1} {
+		t.Run(fmt.Sprintf("MemoryLimit=%d", limit), func(t *testing.T) { testTopActiveByCountryTies(t, limit) })
 	}
-	defer e.Close()
+}
+
+func testTopActiveByCountryTies(t *testing.T, limit int64) {
+	ctx := context.Background()
+	e, o := openAggEngine(t, limit)
 	at := func(day int) time.Time { return time.Date(2025, 3, day, 12, 0, 0, 0, time.UTC) }
 	var evs []Event
 	for _, u := range []struct {
@@ -81,7 +82,8 @@ func TestTopActiveByCountryTies(t *testing.T) {
 	} {
 		evs = append(evs, Event{Time: at(u.day), Kind: KindSignIn, UserKey: u.user, Country: u.country})
 	}
-	if err := e.Add(ctx, evs...); err != nil {
+	o.add(t, e, evs...)
+	if err := e.Flush(ctx); err != nil { // saved: evictable
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
