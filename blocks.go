@@ -243,8 +243,9 @@ func (ev *evaluation) blockLists(ks []blockKey, m *matcher) [][]*roaring.Bitmap 
 // (p.byValue) and for a filtered, ungrouped predicate (p.key): per code,
 // or in the one set of the filter, the union of the blocks covering
 // [from, to) (coverOf), less the users whose deletion drops them
-// (dropDeleted).
-func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roaring.Bitmap {
+// (dropDeleted). With top > 0, by value, it may leave out codes that
+// cannot be among the top with the most users (topbound.go).
+func (ev *evaluation) unionBlocks(p userPred, from, to int32, top int) map[string]*roaring.Bitmap {
 	from, to = max(from, ev.minDay), min(to, ev.maxDay+1)
 	src := blockSource{col: -1, filter: p.key}
 	if p.byValue {
@@ -256,19 +257,35 @@ func (ev *evaluation) unionBlocks(p userPred, from, to int32) map[string]*roarin
 	if !ev.check() {
 		return nil
 	}
-	out := map[string]*roaring.Bitmap{}
 	before, within := ev.deletedBefore(from), ev.deletedWithin(from, to)
-	for c, l := range lists {
-		if len(l) == 0 {
-			continue
-		}
-		s := ev.unionSets(l)
+	exact := func(c int) *roaring.Bitmap {
+		s := ev.unionSets(lists[c])
 		if p.dropDeleted {
 			if before != nil {
 				s.AndNot(before)
 			}
 			ev.dropDeleted(s, within, src, c, from, p.m)
 		}
+		return s
+	}
+	bound := func(c int) uint64 {
+		n := uint64(0)
+		for _, s := range lists[c] {
+			n += s.GetCardinality()
+		}
+		return n
+	}
+	var codes []int
+	for c, l := range lists {
+		if len(l) > 0 {
+			codes = append(codes, c)
+		}
+	}
+	if !p.byValue {
+		top = 0
+	}
+	out := map[string]*roaring.Bitmap{}
+	for c, s := range topByBound(codes, top, bound, exact) {
 		k := ""
 		if p.byValue {
 			k = codeKey(c)

@@ -351,8 +351,15 @@ func (ev *evaluation) since(p userPred, to int32) map[string]*roaring.Bitmap {
 // the days' user lists into one dense set (unionLists); the others union
 // the days' sets.
 func (ev *evaluation) union(p userPred, from, to int32) map[string]*roaring.Bitmap {
+	return ev.unionTop(p, from, to, 0)
+}
+
+// unionTop is union for rows ranked by their number of users of which
+// only the top (> 0) with the most are kept: over kept blocks by value it
+// may leave out groups that cannot rank among them (topbound.go).
+func (ev *evaluation) unionTop(p userPred, from, to int32, top int) map[string]*roaring.Bitmap {
 	if (p.byValue || p.key != "") && min(to, ev.maxDay+1)-max(from, ev.minDay) > 2 {
-		return ev.unionBlocks(p, from, to)
+		return ev.unionBlocks(p, from, to, top)
 	}
 	if !p.plain && !p.byValue && len(ev.groupCols) == 0 {
 		return map[string]*roaring.Bitmap{"": ev.unionLists(p, from, to)}

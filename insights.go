@@ -1001,7 +1001,8 @@ func (e *Engine) sealedDay(ctx context.Context, n int32, need sectionSet) (*day,
 // series instead, and unfiltered active users grouped by one dimension,
 // and filtered ungrouped user sets, over more than two days union cached
 // blocks of days: built on first use, kept on the sealed days, counted in
-// Options.MemoryLimit and evicted with them. Stats counts the
+// Options.MemoryLimit and evicted with them; with Top and without Other,
+// only the groups whose blocks' sizes can still rank are unioned. Stats counts the
 // call and its duration; past Options.SlowQuery it is logged.
 func (e *Engine) Query(ctx context.Context, q Query) (*Result, error) {
 	defer e.observeQuery(q, time.Now())

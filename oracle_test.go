@@ -1747,6 +1747,11 @@ func orQueries() (queries []orQuery, users []orQuery) {
 	add(insights.Authentications, rMid, insights.Week, all, by(reason), top(3, true))
 	add(insights.Requests, rMid, insights.Month, all, by(app), top(2, true))
 	add(insights.MFAChallenges, rMid, insights.Week, all, by(mfaMethod), top(2, false))
+	// Unfiltered, by one dimension, without "(other)": only the groups
+	// that can rank are unioned (topbound.go).
+	add(insights.ActiveUsers, rMid, insights.Week, all, by(country), top(1, false))
+	add(insights.ActiveUsers, rAll, insights.Month, all, by(app), top(2, false))
+	add(insights.ActiveUsers, rMid, insights.Total, all, by(os), top(3, false))
 
 	// Edge cases: empty Or and In match nothing, Not of them everything;
 	// a Wednesday week start; calendar-day inactivity; one-bucket retention.

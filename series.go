@@ -121,7 +121,7 @@ func (ev *evaluation) runSeries(defs []seriesDef) {
 				return
 			}
 			if s.count != countEvents {
-				ev.emitSets(b, s.name, order, ev.union(p, b.from, b.to))
+				ev.emitSets(b, s.name, order, ev.unionTop(p, b.from, b.to, ev.rankedTop(defs)))
 				continue
 			}
 			for k, c := range ev.sumDays(days, b.from, b.to) {
@@ -129,6 +129,16 @@ func (ev *evaluation) runSeries(defs []seriesDef) {
 			}
 		}
 	}
+}
+
+// rankedTop returns the number of groups per bucket a metric of one user
+// series keeps (Query.Top), when the groups it drops need no rows: Top
+// without Other. Else 0: every group is needed.
+func (ev *evaluation) rankedTop(defs []seriesDef) int {
+	if len(defs) != 1 || ev.q.Other {
+		return 0
+	}
+	return ev.q.Top
 }
 
 // sumOrUnion combines rows of one series for the "(other)" row: the
