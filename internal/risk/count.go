@@ -48,8 +48,6 @@ func (s *countState) copyTo(dst state) state {
 	return c
 }
 
-func (s *countState) fresh() state { return s.r.newState(s.key) }
-
 // copyInto makes c a deep copy of s, reusing c's arrays.
 func (s *countState) copyInto(c *countState) {
 	c.r, c.key = s.r, s.key

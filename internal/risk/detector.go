@@ -22,8 +22,6 @@ type state interface {
 	// copyTo returns a deep copy, made in dst's memory when dst is a
 	// state of the same rule that nothing uses any more (else nil).
 	copyTo(dst state) state
-	// fresh returns the state of the same rule and key before any event.
-	fresh() state
 	// idle reports whether no event at or after cut can be affected by
 	// what the state holds, so the state can be forgotten.
 	idle(cut int64) bool
@@ -51,16 +49,19 @@ func (k key) name() string {
 }
 
 // keyState is one rule's state for one key, split at the detector's
-// cut: lag has folded the key's events before the cut, for good (nil
-// while there were none: a new key's first events fold into cur alone,
-// and lag is made when needed, base); buf holds the later ones, sorted;
-// cur is lag with buf folded (nil while buf is empty). undo keeps, for
-// every detection cur's folds emitted, its version before them (nil: it
-// did not exist), so a late event within buf replays buf on a copy of
-// lag and gets exactly what an ordered arrival would have. A keyState
-// with neither lag nor cur is an empty slot. last is the time and
-// reference of buf's last event, so that an event in order, and an
-// advance past the whole buffer, read nothing of the buffer.
+// cut: lag has folded the key's events before the cut, for good; buf
+// holds the later ones, sorted. While nothing reads the detections, buf
+// is only kept (the key is pending): its events fold into lag, in place,
+// when they pass the cut (advance). A read first settles the pending
+// keys (settle): cur becomes a copy of lag with buf folded, and the
+// events that come in order while it exists fold into it at once. undo
+// keeps, for every detection cur's folds emitted, its version before
+// them (nil: it did not exist), so a late event within buf restores
+// them and leaves the key pending again (replay): the result is exactly
+// what an ordered arrival would have given. A keyState with no lag is an
+// empty slot. last is the time and reference of buf's last event, so
+// that an event in order, and an advance past the whole buffer, read
+// nothing of the buffer.
 type keyState struct {
 	lag  state
 	cur  state
@@ -241,19 +242,20 @@ func (d *Detector) slot(i int, k key, user uint32) uint32 {
 		t.slots = append(t.slots, keyState{})
 		t.ids[k] = n
 	}
-	if ks := &t.slots[n]; ks.lag == nil && ks.cur == nil {
+	if ks := &t.slots[n]; ks.lag == nil {
 		name := k.name()
 		if i == ruleUser {
 			name = d.userKeys.name(user)
 		}
-		ks.cur = d.newState[i](name)
+		ks.lag = d.newState[i](name)
 		t.live++
 	}
 	return n
 }
 
-// insert adds o to the key state at: folded at once when it is the key's
-// latest, else by a replay of the key's buffer.
+// insert adds o to the key state at: kept in the buffer, and folded at
+// once into cur when the key is settled and o is its latest; a late
+// event of a settled key makes it pending again (replay).
 func (d *Detector) insert(at slotRef, o *rec) {
 	t := &d.tables[at.rule]
 	ks := &t.slots[at.n]
@@ -266,10 +268,9 @@ func (d *Detector) insert(at slotRef, o *rec) {
 		}
 		ks.buf = append(ks.buf, *o)
 		ks.last.time, ks.last.ref = o.Time, o.Ref
-		if ks.cur == nil {
-			ks.cur = ks.lag.copyTo(t.spare.take())
+		if ks.cur != nil {
+			ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
 		}
-		ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
 		if n > 0 && o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
 			d.advance(t, ks, d.cut)
 		}
@@ -277,11 +278,14 @@ func (d *Detector) insert(at slotRef, o *rec) {
 	}
 	i := sort.Search(len(ks.buf), func(i int) bool { return o.before(&ks.buf[i]) })
 	ks.buf = slices.Insert(ks.buf, i, *o)
-	d.replay(t, ks, 0)
+	if ks.cur != nil {
+		d.replay(t, ks, 0)
+	}
 }
 
-// replay restores the detections cur's folds changed, folds buf[:n] into
-// lag for good, and folds the rest on a fresh copy of lag.
+// replay restores the detections cur's folds changed, drops cur, and
+// folds buf[:n] into lag for good: the key is pending again, its other
+// events folded at the next read (settle) or when they pass the cut.
 func (d *Detector) replay(t *table, ks *keyState, n int) {
 	for id, old := range ks.undo {
 		if old == nil {
@@ -291,28 +295,19 @@ func (d *Detector) replay(t *table, ks *keyState, n int) {
 		}
 	}
 	ks.undo = nil
-	lag := ks.base()
-	for i := range ks.buf[:n] {
-		lag.fold(&ks.buf[i], d)
-	}
-	ks.shift(n)
 	t.dropState(ks.cur)
 	ks.cur = nil
-	if len(ks.buf) == 0 {
-		return
-	}
-	ks.cur = lag.copyTo(t.spare.take())
-	for i := range ks.buf {
-		ks.cur.fold(&ks.buf[i], d.undoTo(ks))
-	}
+	d.foldLag(t, ks, n)
 }
 
-// advance folds the events of ks before cut into its lag. When they are
-// all of its buffer, cur is that state already: it becomes lag, and what
-// its folds emitted stays for good. When cur's folds emitted nothing (the
-// common case), neither do lag's folds of the same events from the same
-// state: lag takes the events before cut and cur, which is lag with the
-// rest folded, stays, with no copy and no re-fold. Otherwise a replay.
+// advance folds the events of ks before cut into its lag. A pending key
+// folds them in place: nothing was emitted for them. Of a settled key,
+// when they are all of its buffer, cur is that state already: it becomes
+// lag, and what its folds emitted stays for good. When cur's folds
+// emitted nothing (the common case), neither do lag's folds of the same
+// events from the same state: lag takes the events before cut and cur,
+// which is lag with the rest folded, stays, with no copy and no re-fold.
+// Otherwise a replay.
 func (d *Detector) advance(t *table, ks *keyState, cut int64) {
 	n := len(ks.buf)
 	if n > 0 && ks.last.time >= cut {
@@ -320,31 +315,57 @@ func (d *Detector) advance(t *table, ks *keyState, cut int64) {
 	}
 	switch {
 	case n == 0:
+	case ks.cur == nil || ks.undo == nil && n < len(ks.buf):
+		d.foldLag(t, ks, n)
 	case n == len(ks.buf):
 		t.dropState(ks.lag)
 		ks.lag, ks.cur, ks.undo = ks.cur, nil, nil
-		if cap(ks.buf) <= keptBuffer {
-			t.bufs.put(ks.buf[:0])
-		}
-		ks.buf = nil
-	case ks.undo == nil:
-		lag := ks.base()
-		for i := range ks.buf[:n] {
-			lag.fold(&ks.buf[i], d)
-		}
-		ks.shift(n)
+		d.release(t, ks)
 	default:
 		d.replay(t, ks, n)
 	}
 }
 
-// base returns lag, made from cur's rule and key when the key had no
-// events before the cut (lag nil, so cur is set).
-func (ks *keyState) base() state {
-	if ks.lag == nil {
-		ks.lag = ks.cur.fresh()
+// foldLag folds the first n events of ks's buffer into its lag, for good,
+// and drops them from the buffer.
+func (d *Detector) foldLag(t *table, ks *keyState, n int) {
+	for i := range ks.buf[:n] {
+		ks.lag.fold(&ks.buf[i], d)
 	}
-	return ks.lag
+	if n == len(ks.buf) {
+		d.release(t, ks)
+		return
+	}
+	ks.shift(n)
+}
+
+// release empties ks's buffer, keeping a small array for the next keys
+// of the rule to buffer events.
+func (d *Detector) release(t *table, ks *keyState) {
+	if cap(ks.buf) <= keptBuffer {
+		t.bufs.put(ks.buf[:0])
+	}
+	ks.buf = nil
+}
+
+// settle folds the buffers of the pending keys (those that received
+// events since the last read, or since a late event) on copies of their
+// lag, so that the detections are those of every event added: every read
+// calls it first. Cost: per pending key, a copy of its state and the fold
+// of its buffer, so a read pays for the keys that received events since
+// the one before.
+func (d *Detector) settle() {
+	for _, at := range d.queued {
+		t := &d.tables[at.rule]
+		ks := &t.slots[at.n]
+		if ks.cur != nil || len(ks.buf) == 0 {
+			continue
+		}
+		ks.cur = ks.lag.copyTo(t.spare.take())
+		for i := range ks.buf {
+			ks.cur.fold(&ks.buf[i], d.undoTo(ks))
+		}
+	}
 }
 
 // keptBuffer is the largest buffer array kept for reuse: most keys have
@@ -435,7 +456,7 @@ func (d *Detector) sweep(release bool) {
 		}
 		if t.ids == nil {
 			for n := range t.slots {
-				if ks := &t.slots[n]; ks.lag != nil || ks.cur != nil {
+				if ks := &t.slots[n]; ks.lag != nil {
 					forget(uint32(n))
 				}
 			}
@@ -457,6 +478,7 @@ func (d *Detector) sweep(release bool) {
 
 // Detections returns every detection, by time, then id.
 func (d *Detector) Detections() []Detection {
+	d.settle()
 	out := make([]Detection, 0, len(d.dets))
 	for _, det := range d.dets {
 		out = append(out, *det.clone())
@@ -467,10 +489,16 @@ func (d *Detector) Detections() []Detection {
 
 // Version returns a number that changes whenever a detection is added,
 // changed or removed.
-func (d *Detector) Version() uint64 { return d.change }
+func (d *Detector) Version() uint64 {
+	d.settle()
+	return d.change
+}
 
 // Len returns the number of detections.
-func (d *Detector) Len() int { return len(d.dets) }
+func (d *Detector) Len() int {
+	d.settle()
+	return len(d.dets)
+}
 
 // Keys returns how many keys have state, for memory estimates: a user
 // counts once for the four user-keyed rules.

@@ -46,8 +46,6 @@ func (r *spikeRule) hours() int64 { return int64(r.weeks)*168 + 1 }
 // count returns the failures of hour h, one of the ring's hours.
 func (s *spikeState) count(h int64) uint32 { return s.counts[floorMod(h, int64(len(s.counts)))] }
 
-func (s *spikeState) fresh() state { return s.r.newState(s.app) }
-
 func (s *spikeState) copyTo(dst state) state {
 	c, _ := dst.(*spikeState)
 	if c == nil {

@@ -45,8 +45,6 @@ func (r *sprayRule) newState(key string) state {
 	return &sprayState{r: r, source: key, users: map[uint32]int{}}
 }
 
-func (s *sprayState) fresh() state { return s.r.newState(s.source) }
-
 func (s *sprayState) copyTo(dst state) state {
 	c, _ := dst.(*sprayState)
 	if c == nil {

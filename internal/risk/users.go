@@ -148,6 +148,7 @@ func (s State) String() string {
 // count, and a user needs one of them in the window to be listed. Cost:
 // one pass over the detections.
 func (d *Detector) RiskyUsers(asOf, window int64, keep func(*Detection) bool) []RiskyUser {
+	d.settle()
 	var out []RiskyUser
 	for key, u := range d.users {
 		var last *decision

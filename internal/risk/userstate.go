@@ -68,8 +68,6 @@ func foldPart(p *countState, r *countRule, user string, o *rec, out sink) *count
 	return p
 }
 
-func (s *userState) fresh() state { return s.r.newState(s.user) }
-
 func (s *userState) copyTo(dst state) state {
 	c, _ := dst.(*userState)
 	if c == nil {
