@@ -144,19 +144,20 @@ type Detector struct {
 	cache    [3]valueCache
 	undo     undoSink
 	dets     map[string]*Detection
-	change   uint64               // counts changes of dets (Version)
-	users    map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
-	latest   int64                // the latest event time seen
-	cut      int64                // events before it are refused; states have folded those before it for good
-	swept    int64                // cut of the last sweep of idle states
-	folded   int64                // cut of the last advance of the buffered keys
-	queued   []slotRef            // keys whose buffer was empty when an event came: maybe buffered still
+	change   uint64                 // counts changes of dets (Version)
+	users    map[string]*userRisk   // decisions and detection ids, by user (users.go)
+	remedies map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
+	latest   int64                  // the latest event time seen
+	cut      int64                  // events before it are refused; states have folded those before it for good
+	swept    int64                  // cut of the last sweep of idle states
+	folded   int64                  // cut of the last advance of the buffered keys
+	queued   []slotRef              // keys whose buffer was empty when an event came: maybe buffered still
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
 // their defaults).
 func New(opt Options) *Detector {
-	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{},
+	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}, remedies: map[uint32]remedyTimes{},
 		userKeys: newNames(), values: newNames()}
 	d.undo.d = d
 	d.newState = d.newRules()
