@@ -22,6 +22,10 @@ type state interface {
 	// copyTo returns a deep copy, made in dst's memory when dst is a
 	// state of the same rule that nothing uses any more (else nil).
 	copyTo(dst state) state
+	// reset returns the state of the same rule for key k before any
+	// event, made in the state's memory: a state nothing uses any more
+	// serves a new key (slot).
+	reset(k key) state
 	// idle reports whether no event at or after cut can be affected by
 	// what the state holds, so the state can be forgotten.
 	idle(cut int64) bool
@@ -136,7 +140,7 @@ type slotRef struct{ rule, n uint32 }
 // last late horizon. A Detector is not safe for concurrent use.
 type Detector struct {
 	opt      Options
-	newState [numRules]func(key string) state // by rule (rules.go)
+	newState [numRules]func(key) state // by rule (rules.go)
 	tables   [numRules]table
 	userKeys names    // user keys, numbered for rec.user and the user-keyed tables
 	byCaller []uint32 // userKeys numbers by Observation.UserNumber
@@ -244,11 +248,14 @@ func (d *Detector) slot(i int, k key, user uint32) uint32 {
 		t.ids[k] = n
 	}
 	if ks := &t.slots[n]; ks.lag == nil {
-		name := k.name()
 		if i == ruleUser {
-			name = d.userKeys.name(user)
+			k = key{s: d.userKeys.name(user)}
 		}
-		ks.lag = d.newState[i](name)
+		if s := t.spare.take(); s != nil {
+			ks.lag = s.reset(k)
+		} else {
+			ks.lag = d.newState[i](k)
+		}
 		t.live++
 	}
 	return n
@@ -451,6 +458,7 @@ func (d *Detector) sweep(release bool) {
 			if d.advance(t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
 				return false
 			}
+			t.dropState(ks.lag) // for the next new key (slot)
 			*ks = keyState{}
 			t.live--
 			return true

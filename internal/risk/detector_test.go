@@ -266,8 +266,8 @@ func TestLateDetectionBeforeAKeptRemedy(t *testing.T) {
 // reuse dropped states): nothing of it shows through.
 func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 	d := New(Options{})
-	run := func(newState func(string) state, key string, es events, copyAt int) []Detection {
-		s, spare := newState(key), newState(key)
+	run := func(newState func(key) state, k key, es events, copyAt int) []Detection {
+		s, spare := newState(k), newState(k)
 		for i := range es {
 			r := d.record(&es[i])
 			spare.fold(&r, emitFunc(func(*Detection) {}))
@@ -296,7 +296,7 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 		brute.add(failure("v", at(time.Duration(i)*time.Second)))
 	}
 	brute.add(success("v", at(time.Minute)))
-	got := run(bruteRule(Options{}.WithDefaults()).newState, "v", brute, 10)
+	got := run(bruteRule(Options{}.WithDefaults()).newState, key{s: "v"}, brute, 10)
 	if len(got) != 1 || got[0].Level != LevelHigh || len(got[0].Evidence) != 12 {
 		t.Fatalf("brute force copied after its opening: %+v", got)
 	}
@@ -309,7 +309,7 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 	spray.add(fromSpray(success("s20", at(time.Hour))))
 	sprayRule := sprayRuleOf(Options{}.WithDefaults())
 	sprayRule.names = &d.userKeys
-	got = run(sprayRule.newState, "203.0.113.0/24", spray, 20)
+	got = run(sprayRule.newState, key{p: netip.MustParsePrefix("203.0.113.0/24")}, spray, 20)
 	if len(got) != 2 || got[1].Level != LevelHigh || got[1].User != "s20" || len(got[1].Evidence) != 2 {
 		t.Fatalf("spray copied after its opening: %+v", got)
 	}

@@ -36,8 +36,13 @@ type spikeState struct {
 	fired  bool
 }
 
-func (r *spikeRule) newState(key string) state {
-	return &spikeState{r: r, app: key, hour: math.MinInt64}
+func (r *spikeRule) newState(k key) state {
+	return &spikeState{r: r, app: k.s, hour: math.MinInt64}
+}
+
+func (s *spikeState) reset(k key) state {
+	*s = spikeState{r: s.r, app: k.s, counts: s.counts, hour: math.MinInt64, refs: s.refs[:0]} // counts unread: see copyTo
+	return s
 }
 
 // hours is the length of the ring: the current hour and the weeks before.

@@ -38,7 +38,12 @@ func forBrute(o *rec) bool {
 func forFatigue(o *rec) bool    { return !o.Principal && o.MFA != MFANone }
 func forUnfamiliar(o *rec) bool { return o.userSignIn() && o.Status == StatusSuccess }
 
-func (r *userRules) newState(user string) state { return &userState{r: r, user: user} }
+func (r *userRules) newState(k key) state { return &userState{r: r, user: k.s} }
+
+func (s *userState) reset(k key) state {
+	*s = userState{r: s.r, user: k.s}
+	return s
+}
 
 func (s *userState) fold(o *rec, out sink) {
 	if forBrute(o) {
@@ -62,7 +67,7 @@ func foldPart(p *countState, r *countRule, user string, o *rec, out sink) *count
 		if !r.qualifies(o) {
 			return nil
 		}
-		p = &countState{r: r, key: user}
+		p = &countState{r: r, key: key{s: user}}
 	}
 	p.fold(o, out)
 	return p
