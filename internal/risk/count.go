@@ -140,13 +140,12 @@ func raisable[E ongoing](await []E, t, followUp int64) []E {
 
 // windowIdle reports whether nothing of a window rule's state can affect
 // an event at or after cut: no event in the window, no episode open in
-// cut's bucket, none a follow-up may raise.
+// cut's bucket, none a follow-up may raise. The window is in time order:
+// its latest event tells (a sweep reads every source's window).
 func windowIdle[E ongoing](win []wev, window int64, open E, await []E, followUp, cut int64) bool {
 	var none E
-	for _, o := range win {
-		if o.Time > cut-window {
-			return false
-		}
+	if n := len(win); n > 0 && win[n-1].Time > cut-window {
+		return false
 	}
 	if open != none && open.bucketOf() >= floorDiv(cut, window) {
 		return false

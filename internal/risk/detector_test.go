@@ -165,6 +165,39 @@ func TestCompactKeepsAwaitingEpisodes(t *testing.T) {
 	}
 }
 
+// TestCompactKeepsAWindowsLatestEvents: a compaction while a user's
+// window holds failures both older than a window before the cut and
+// newer keeps the user's state: two more failures make ten within ten
+// minutes with the newer ones.
+func TestCompactKeepsAWindowsLatestEvents(t *testing.T) {
+	var es events
+	es.add(failure("v", at(0)))
+	for i := range 8 {
+		es.add(failure("v", at(9*time.Minute+time.Duration(i)*time.Second)))
+	}
+	es.add(success("w", at(11*time.Minute+30*time.Second))) // the cut moves to 10m30s
+	opt := Options{LateHorizon: time.Minute}
+	d := New(opt)
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Compact()
+	es.add(failure("v", at(10*time.Minute+40*time.Second)))
+	es.add(failure("v", at(10*time.Minute+50*time.Second)))
+	for i := len(es) - 2; i < len(es); i++ {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := d.Detections()
+	sameDetections(t, "compacted", got, oracle(opt, es))
+	if c := countByType(got); c["bruteForce/medium"] != 1 {
+		t.Fatalf("no brute force: %v", c)
+	}
+}
+
 // TestLateEventOfNewKeys: a late event of keys whose every event is
 // still buffered replays from their empty state (a user's failures, a
 // source's sign-ins), not from what the buffer folded.
