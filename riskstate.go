@@ -111,9 +111,17 @@ func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	if n.key != "" {
 		o.UserNumber = uid + 1
 	}
+	o.ValueCodes = riskCodes(func(d Dimension) uint32 { return c[d-1] })
 	if o.Kind != risk.KindOther {
 		rs.feed.pending = append(rs.feed.pending, riskItem{obs: o})
 	}
+}
+
+// riskCodes returns an observation's ValueCodes from the dictionary codes
+// of its country, OS family and browser family (code): the detector then
+// numbers them by an index rather than by hashing the strings.
+func riskCodes(code func(Dimension) uint32) [3]uint32 {
+	return [3]uint32{code(DimCountry) + 1, code(DimOSFamily) + 1, code(DimBrowserFamily) + 1}
 }
 
 // firstFactorCodes are the error codes of a failed first factor: a wrong
@@ -237,6 +245,7 @@ func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observ
 			if key != "" {
 				o.UserNumber = u + 1
 			}
+			o.ValueCodes = riskCodes(func(dim Dimension) uint32 { return d.cols[dim-1].at(k) })
 			obs = append(obs, o)
 		}
 	}

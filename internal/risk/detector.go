@@ -146,6 +146,7 @@ type Detector struct {
 	byCaller []uint32 // userKeys numbers by Observation.UserNumber
 	values   names    // country, OS and browser values, for rec
 	cache    [3]valueCache
+	byCode   [3][]uint32 // values numbers by Observation.ValueCodes, per property
 	undo     undoSink
 	dets     map[string]*Detection
 	change   uint64                 // counts changes of dets (Version)
