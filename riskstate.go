@@ -96,7 +96,7 @@ func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 // (riskFeed.flush queues the batch's): entry seq of day n, of dimension
 // codes c, of user uid (when n has a key). The rules read the values the
 // index keeps, "(other)" past a dictionary's cap, as a rebuild from the
-// log does. The write lock is held.
+// log does, numbered by their codes (riskCodes). The write lock is held.
 func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	rs := &e.risk
 	if rs.disabled || !rs.feed.live.Load() {
