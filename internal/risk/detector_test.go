@@ -394,3 +394,25 @@ func TestEvidenceRemediesNothing(t *testing.T) {
 		t.Fatalf("want remediated by the later success: %+v", got)
 	}
 }
+
+// TestManyUsersKeepTheirStates: 300 users, more than fit a page of key
+// states (slotPage), each failing ten times, their failures interleaved:
+// each has a brute force of their own, of their ten failures.
+func TestManyUsersKeepTheirStates(t *testing.T) {
+	var es events
+	for i := range 10 {
+		for u := range 300 {
+			es.add(failure(fmt.Sprint("u", u), at(time.Duration(i*300+u)*100*time.Millisecond)))
+		}
+	}
+	users := map[string]bool{}
+	for _, d := range Detect(Options{}, slices.Clone(es)) {
+		if d.Type != BruteForce || len(d.Evidence) != 10 || users[d.User] {
+			t.Fatalf("not one brute force of ten failures a user: %+v", d)
+		}
+		users[d.User] = true
+	}
+	if len(users) != 300 {
+		t.Fatalf("%d users with a brute force, want 300", len(users))
+	}
+}
