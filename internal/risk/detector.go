@@ -83,7 +83,7 @@ type table struct {
 	ids   map[key]uint32 // nil for the user-keyed rules
 	slots slots
 	free  []uint32    // numbers of forgotten keys (ids), for new keys
-	spare pool[state] // states dropped by advance and replay, for the next copies
+	spare pool[state] // states dropped by advance, replay and sweep, for the next copies and keys
 	bufs  pool[[]rec] // emptied buffers' arrays, for the next keys of the rule to buffer events
 	live  int         // slots with a state
 }
@@ -216,9 +216,11 @@ func (d *Detector) SetLists(anonymized, malicious []netip.Prefix) {
 
 // Add folds o in. It returns ErrTooLate, and changes nothing, when o is
 // older than the late horizon behind the latest event added. Cost: per
-// rule concerned, the fold of o, and for an event older than the key's
-// latest, a replay of the key's events of the last late horizon. In the
-// steady state it allocates nothing but the detections it makes.
+// rule concerned, keeping o, its fold when it passes the late horizon
+// (or at once, when a read settled its key and o is the key's latest),
+// and for an event older than a settled key's latest, the undoing of
+// what the key's kept events emitted. In the steady state it allocates
+// nothing but the detections it makes.
 func (d *Detector) Add(o *Observation) error {
 	if o.Time < d.cut {
 		return ErrTooLate

@@ -19,8 +19,8 @@ type spikeRule struct {
 
 // spikeState is one application's state. counts is a ring of the
 // failures of the current hour and the weeks×168 hours before it, hour h
-// at h mod len(counts): one array, so that a copy (made each time the
-// app's buffer restarts) is a memmove and moving to a new hour clears
+// at h mod len(counts): one array, so that a copy (made when a read
+// settles the app) is a memmove and moving to a new hour clears
 // only the hours skipped, where a map by hour cost a walk of every hour
 // kept (a profile of the bench's risk phase, #18). It is made at the
 // first failure, of 4 bytes per hour (2.7 KB with 4 weeks): a count

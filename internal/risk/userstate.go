@@ -3,7 +3,8 @@ package risk
 // userRules are the rules keyed by the user: bruteForce, mfaFatigue,
 // unfamiliarSignInProperties and atypicalTravel. The detector keeps one
 // state for the four per user — one slot, one buffer of the late
-// horizon, one copy per horizon, where four keys cost four of each — and
+// horizon, one copy when a read settles it, where four keys cost four of
+// each — and
 // each part folds only the events its rule reads, so every part sees
 // what it would see alone.
 type userRules struct {
