@@ -36,33 +36,35 @@ func (r *remedyTimes) add(t int64) {
 	r.n++
 }
 
+// each calls f with every time held.
+func (r *remedyTimes) each(f func(t int64)) {
+	if r.n > 0 {
+		f(r.first)
+	}
+	for _, t := range r.more {
+		f(t)
+	}
+}
+
 // after returns the earliest time later than end, 0 for none.
 func (r *remedyTimes) after(end int64) int64 {
 	var e int64
-	for i := range r.n {
-		t := r.first
-		if i > 0 {
-			t = r.more[i-1]
-		}
+	r.each(func(t int64) {
 		if t > end {
 			e = earliest(e, t)
 		}
-	}
+	})
 	return e
 }
 
 // forget drops the times before cut and reports whether none is left.
 func (r *remedyTimes) forget(cut int64) bool {
 	var kept remedyTimes
-	for i := range r.n {
-		t := r.first
-		if i > 0 {
-			t = r.more[i-1]
-		}
+	r.each(func(t int64) {
 		if t >= cut {
 			kept.add(t)
 		}
-	}
+	})
 	*r = kept
 	return r.n == 0
 }
