@@ -19,40 +19,91 @@ import (
 	"github.com/insightslab/insights/store"
 )
 
-// coldStore returns a memory store holding the oracle's traffic of seed
-// 1, fed through an engine now closed, the options it was opened with
-// (to open it again cold) and the oracle of that traffic.
-func coldStore(t *testing.T) (*store.Memory, insights.Options, *orOracle) {
-	t.Helper()
+// coldFixture is the oracle's traffic of seed 1, each user event with a
+// display name, fed through an engine now closed: the store it left, the
+// options it was opened with (to open it again cold), the oracle of that
+// traffic, and the display names that engine gave for up to 40 users.
+type coldFixture struct {
+	store *store.Memory
+	opts  insights.Options
+	o     *orOracle
+	keys  []string
+	names map[string]string
+}
+
+// coldFixtureOnce feeds the traffic once per test binary: it is most of
+// these tests' time, above all under the race detector.
+var coldFixtureOnce = sync.OnceValues(func() (*coldFixture, error) {
 	ctx := context.Background()
 	loc, err := time.LoadLocation(orZone)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
 	y, m, d := now.Date()
-	s := store.NewMemory()
-	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }}
-	e, err := insights.Open(ctx, s, &opts)
+	f := &coldFixture{store: store.NewMemory(), opts: insights.Options{Zone: orZone, Now: func() time.Time { return now }}}
+	e, err := insights.Open(ctx, f.store, &f.opts)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
+	defer e.Close()
+	seen := map[string]bool{}
 	var fed []insights.Event
 	for i, b := range orBatches(1, orGenerate(1, loc)) {
+		for j := range b {
+			if k := b[j].UserKey; k != "" {
+				b[j].UserDisplayName = fmt.Sprintf("%s at %d", k, i)
+				if !seen[k] && len(f.keys) < 40 {
+					seen[k] = true
+					f.keys = append(f.keys, k)
+				}
+			}
+		}
 		if err := e.Add(ctx, b...); err != nil {
-			t.Fatalf("Add batch %d: %v", i, err)
+			return nil, fmt.Errorf("Add batch %d: %w", i, err)
 		}
 		fed = append(fed, b...)
 	}
+	if f.names, err = e.DisplayNames(ctx, f.keys); err != nil {
+		return nil, err
+	}
 	if err := e.Close(); err != nil {
+		return nil, err
+	}
+	f.o = orBuild(fed, loc, orCivil(y, m, d))
+	return f, nil
+})
+
+// coldStore returns a copy of the cold fixture's store, which the caller
+// may change, and the fixture.
+func coldStore(t *testing.T) (*store.Memory, insights.Options, *coldFixture) {
+	t.Helper()
+	f, err := coldFixtureOnce()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return s, opts, orBuild(fed, loc, orCivil(y, m, d))
+	ctx := context.Background()
+	keys, err := f.store.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := store.NewMemory()
+	for _, k := range keys {
+		v, err := f.store.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, f.opts, f
 }
 
 func TestColdColumnsOracle(t *testing.T) {
 	ctx := context.Background()
-	s, opts, o := coldStore(t)
+	s, opts, f := coldStore(t)
+	o := f.o
 	opts.QueryParallelism = 4
 
 	from, to := orD(2024, 11, 1), orD(2025, 3, 1)
@@ -112,7 +163,8 @@ func TestColdColumnsOracle(t *testing.T) {
 // the limit); with room for them all, each day loads once, read ahead.
 func TestPrefetchDaysUnderLimit(t *testing.T) {
 	ctx := context.Background()
-	s, opts, o := coldStore(t)
+	s, opts, f := coldStore(t)
+	o := f.o
 	oq := orQuery{insights.Query{Metric: insights.ActiveUsers, From: orD(2024, 11, 1), To: orD(2025, 3, 1), Granularity: insights.Month}, fEq(insights.DimAppID, "portal")}
 	loads := func(limit int64, parallelism int) (index, prefetched int64) {
 		opts.MemoryLimit, opts.QueryParallelism = limit, parallelism
@@ -140,46 +192,12 @@ func TestPrefetchDaysUnderLimit(t *testing.T) {
 // code columns, and answers as the engine that wrote them.
 func TestDisplayNamesLeaveSectionsPending(t *testing.T) {
 	ctx := context.Background()
-	loc, err := time.LoadLocation(orZone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
-	s := store.NewMemory()
-	opts := insights.Options{Zone: orZone, Now: func() time.Time { return now }}
-	e, err := insights.Open(ctx, s, &opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	var keys []string
-	for i, b := range orBatches(1, orGenerate(1, loc)) {
-		for j := range b {
-			if b[j].UserKey != "" {
-				b[j].UserDisplayName = fmt.Sprintf("%s at %d", b[j].UserKey, i)
-			}
-		}
-		if err := e.Add(ctx, b...); err != nil {
-			t.Fatalf("Add batch %d: %v", i, err)
-		}
-		for _, ev := range b {
-			if ev.UserKey != "" && !seen[ev.UserKey] && len(keys) < 40 {
-				seen[ev.UserKey] = true
-				keys = append(keys, ev.UserKey)
-			}
-		}
-	}
-	want, err := e.DisplayNames(ctx, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
+	s, opts, f := coldStore(t)
+	keys, want := f.keys, f.names
 	if len(want) == 0 {
 		t.Fatal("no display names to compare")
 	}
-	e, err = insights.Open(ctx, s, &opts)
+	e, err := insights.Open(ctx, s, &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
