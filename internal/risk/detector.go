@@ -180,6 +180,7 @@ type Detector struct {
 	swept    int64                  // cut of the last sweep of idle states
 	folded   int64                  // cut of the last advance of the buffered keys
 	queued   []slotRef              // keys whose buffer was empty when an event came: maybe buffered still
+	pending  []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
@@ -294,6 +295,7 @@ func (d *Detector) insert(at slotRef, o *rec) {
 	if n := len(ks.buf); n == 0 || earlier(ks.last.time, ks.last.ref, o.Time, o.Ref) {
 		if n == 0 {
 			d.queued = append(d.queued, at)
+			d.pending = append(d.pending, at)
 			if ks.buf == nil {
 				ks.buf = t.bufs.take()
 			}
@@ -304,21 +306,21 @@ func (d *Detector) insert(at slotRef, o *rec) {
 			ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
 		}
 		if n > 0 && o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
-			d.advance(t, ks, d.cut)
+			d.advance(at, t, ks, d.cut)
 		}
 		return
 	}
 	i := sort.Search(len(ks.buf), func(i int) bool { return o.before(&ks.buf[i]) })
 	ks.buf = slices.Insert(ks.buf, i, *o)
 	if ks.cur != nil {
-		d.replay(t, ks, 0)
+		d.replay(at, t, ks, 0)
 	}
 }
 
 // replay restores the detections cur's folds changed, drops cur, and
 // folds buf[:n] into lag for good: the key is pending again, its other
 // events folded at the next read (settle) or when they pass the cut.
-func (d *Detector) replay(t *table, ks *keyState, n int) {
+func (d *Detector) replay(at slotRef, t *table, ks *keyState, n int) {
 	for id, old := range ks.undo {
 		if old == nil {
 			d.drop(id)
@@ -329,7 +331,9 @@ func (d *Detector) replay(t *table, ks *keyState, n int) {
 	ks.undo = nil
 	t.dropState(ks.cur)
 	ks.cur = nil
-	d.foldLag(t, ks, n)
+	if d.foldLag(t, ks, n); len(ks.buf) > 0 {
+		d.pending = append(d.pending, at)
+	}
 }
 
 // advance folds the events of ks before cut into its lag. A pending key
@@ -340,7 +344,7 @@ func (d *Detector) replay(t *table, ks *keyState, n int) {
 // events from the same state: lag takes the events before cut and cur,
 // which is lag with the rest folded, stays, with no copy and no re-fold.
 // Otherwise a replay.
-func (d *Detector) advance(t *table, ks *keyState, cut int64) {
+func (d *Detector) advance(at slotRef, t *table, ks *keyState, cut int64) {
 	n := len(ks.buf)
 	if n > 0 && ks.last.time >= cut {
 		n, _ = slices.BinarySearchFunc(ks.buf, cut, func(a rec, t int64) int { return cmp.Compare(a.Time, t) })
@@ -354,7 +358,7 @@ func (d *Detector) advance(t *table, ks *keyState, cut int64) {
 		ks.lag, ks.cur, ks.undo = ks.cur, nil, nil
 		d.release(t, ks)
 	default:
-		d.replay(t, ks, n)
+		d.replay(at, t, ks, n)
 	}
 }
 
@@ -385,9 +389,10 @@ func (d *Detector) release(t *table, ks *keyState) {
 // lag, so that the detections are those of every event added: every read
 // calls it first. Cost: per pending key, a copy of its state and the fold
 // of its buffer, so a read pays for the keys that received events since
-// the one before.
+// the one before, and a read after a read for nothing (pending lists
+// those keys alone, where queued lists every key with kept events).
 func (d *Detector) settle() {
-	for _, at := range d.queued {
+	for _, at := range d.pending {
 		t := &d.tables[at.rule]
 		ks := t.slots.at(at.n)
 		if ks.cur != nil || len(ks.buf) == 0 {
@@ -398,6 +403,7 @@ func (d *Detector) settle() {
 			ks.cur.fold(&ks.buf[i], d.undoTo(ks))
 		}
 	}
+	d.pending = d.pending[:0]
 }
 
 // keptBuffer is the largest buffer array kept for reuse: most keys have
@@ -454,11 +460,22 @@ func (d *Detector) advanceQueued() {
 	for _, at := range d.queued {
 		t := &d.tables[at.rule]
 		ks := t.slots.at(at.n)
-		if d.advance(t, ks, d.cut); len(ks.buf) > 0 {
+		if d.advance(at, t, ks, d.cut); len(ks.buf) > 0 {
 			keep = append(keep, at)
 		}
 	}
 	d.queued, d.folded = keep, d.cut
+	d.prunePending()
+}
+
+// prunePending drops from pending the keys a fold at the horizon or a
+// read has left with nothing to settle: without reads, it would grow by
+// a key for every event.
+func (d *Detector) prunePending() {
+	d.pending = slices.DeleteFunc(d.pending, func(at slotRef) bool {
+		ks := d.tables[at.rule].slots.at(at.n)
+		return ks.cur != nil || len(ks.buf) == 0
+	})
 }
 
 // Compact folds every key's events before the cut into its lag and
@@ -479,7 +496,7 @@ func (d *Detector) sweep(release bool) {
 		t := &d.tables[i]
 		forget := func(n uint32) bool {
 			ks := t.slots.at(n)
-			if d.advance(t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
+			if d.advance(slotRef{uint32(i), n}, t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
 				return false
 			}
 			t.dropState(ks.lag) // for the next new key (slot)
@@ -507,6 +524,7 @@ func (d *Detector) sweep(release bool) {
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
 	d.queued = slices.DeleteFunc(d.queued, func(at slotRef) bool { return len(d.tables[at.rule].slots.at(at.n).buf) == 0 })
+	d.prunePending()
 }
 
 // Detections returns every detection, by time, then id.
