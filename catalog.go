@@ -277,7 +277,7 @@ func (e *Engine) rehashSketches(ctx context.Context) error {
 	return err
 }
 
-// readSketch decodes a HyperLogLog sketch of precision p. Like readBitmap
+// readSketch decodes a HyperLogLog sketch of precision p. Like internal/segment's readBitmap
 // it turns a panic of the third-party decoder into an error.
 func readSketch(raw []byte, p uint8) (sk *hyperloglog.Sketch, err error) {
 	defer func() {

@@ -1,67 +1,19 @@
 package insights
 
-import "slices"
+import "github.com/insightslab/insights/internal/segment"
 
-// column holds one dictionary code per combination of a day, in the
-// narrowest width its largest code fits: most dimensions have fewer than
-// 256 values, so most columns take one byte a combination instead of four,
-// and a column of one code throughout (a dimension the traffic leaves
-// empty) takes none. Immutable once built.
-type column struct {
-	u8   []uint8
-	u16  []uint16
-	u32  []uint32
-	same uint32 // every code, when the slices are nil
-}
+// column holds one dictionary code per combination of a day: the
+// segment package's Column (its layout and widths), spelled as the
+// evaluation reads it. Immutable once built.
+type column segment.Column
 
 // newColumn returns a column of n codes, code(i) for each i.
 func newColumn(n int, code func(i int) uint32) column {
-	hi, lo := uint32(0), ^uint32(0)
-	for i := range n {
-		v := code(i)
-		hi, lo = max(hi, v), min(lo, v)
-	}
-	var c column
-	switch {
-	case hi == lo:
-		c.same = hi
-	case hi <= 0xff:
-		c.u8 = make([]uint8, n)
-		for i := range c.u8 {
-			c.u8[i] = uint8(code(i))
-		}
-	case hi <= 0xffff:
-		c.u16 = make([]uint16, n)
-		for i := range c.u16 {
-			c.u16[i] = uint16(code(i))
-		}
-	default:
-		c.u32 = make([]uint32, n)
-		for i := range c.u32 {
-			c.u32[i] = code(i)
-		}
-	}
-	return c
-}
-
-// byteColumn returns the column of codes, one byte each, whose least is
-// lo and greatest hi: a copy of codes (the caller keeps its buffer).
-func byteColumn(codes []byte, lo, hi byte) column {
-	if lo == hi {
-		return column{same: uint32(lo)}
-	}
-	return column{u8: slices.Clone(codes)}
+	return column(segment.NewColumn(n, code))
 }
 
 // at returns the code of combination i.
-func (c *column) at(i uint32) uint32 {
-	switch {
-	case c.u8 != nil:
-		return uint32(c.u8[i])
-	case c.u16 != nil:
-		return uint32(c.u16[i])
-	case c.u32 != nil:
-		return c.u32[i]
-	}
-	return c.same
-}
+func (c *column) at(i uint32) uint32 { return (*segment.Column)(c).At(i) }
+
+// bytes returns the bytes the column's codes take.
+func (c *column) bytes() int64 { return (*segment.Column)(c).Bytes() }

@@ -21,7 +21,7 @@ type dayBuilder struct {
 	index  map[combo]uint32
 	combos []combo
 	counts []uint32
-	users  []*roaring.Bitmap   // per combination; nil when it has no user events
+	users  []userList          // per combination
 	active *roaring.Bitmap     // users with an activity this day, unfiltered
 	seen   map[uint64]struct{} // hashes of the request ids of the day's events
 	log    eventLog
@@ -35,6 +35,24 @@ type dayBuilder struct {
 
 func newDayBuilder() *dayBuilder {
 	return &dayBuilder{index: map[combo]uint32{}, active: roaring.New(), seen: map[uint64]struct{}{}, log: newEventLog()}
+}
+
+// newDayBuilderLike returns an empty builder with room for as many
+// events, combinations and request ids as like holds (none if nil):
+// consecutive days carry alike traffic, so a day's log and maps are
+// allocated about once rather than grown by doubling, each doubling
+// copying them into fresh memory. What a smaller day leaves unused is at
+// most like's size. like is only read; its holder's lock is held.
+func newDayBuilderLike(like *dayBuilder) *dayBuilder {
+	if like == nil {
+		return newDayBuilder()
+	}
+	n, c, l := len(like.seen), len(like.combos), &like.log
+	b := &dayBuilder{index: make(map[combo]uint32, c), combos: make([]combo, 0, c), counts: make([]uint32, 0, c),
+		users: make([]userList, 0, c), active: roaring.New(), seen: make(map[uint64]struct{}, n)}
+	b.log = eventLog{times: make([]int64, 0, l.len()), users: make([]uint32, 0, l.len()), combos: make([]uint32, 0, l.len()),
+		offs: make([]uint32, 1, l.len()+1), recs: make([]byte, 0, len(l.recs))}
+	return b
 }
 
 // firstCopy records a request id and reports whether it is new: the
@@ -79,16 +97,13 @@ func (b *dayBuilder) addIndex(c combo, uid uint32, hasUser, activity bool) uint3
 		b.index[c] = i
 		b.combos = append(b.combos, c)
 		b.counts = append(b.counts, 0)
-		b.users = append(b.users, nil)
+		b.users = append(b.users, userList{})
 	}
 	b.counts[i]++
 	if !hasUser {
 		return i
 	}
-	if b.users[i] == nil {
-		b.users[i] = roaring.New()
-	}
-	b.users[i].Add(uid)
+	b.users[i].add(uid)
 	if activity {
 		b.active.Add(uid)
 	}
@@ -308,18 +323,17 @@ func (b *dayBuilder) seal() *day {
 	for k := range d.cols {
 		d.cols[k] = newColumn(len(sorted), func(j int) uint32 { return sorted[j][k] })
 	}
-	n := uint64(0)
-	for _, u := range b.users {
-		if u != nil {
-			n += u.GetCardinality()
-		}
+	n := 0
+	for i := range b.users {
+		n += len(b.users[i].ids)
 	}
 	d.users = make([]uint32, 0, n)
 	for j, i := range perm {
-		if b.users[i] != nil {
-			d.users = appendBitmap(d.users, b.users[i])
-		}
+		d.users = b.users[i].appendSet(d.users)
 		d.offs[j+1] = uint32(len(d.users))
+	}
+	if len(d.users) < n { // repeats dropped: keep only what is used
+		d.users = slices.Clone(d.users)
 	}
 	d.active = b.active.Clone()
 	d.active.RunOptimize()
@@ -530,11 +544,7 @@ func (d *day) thaw() *dayBuilder {
 		b.index[c] = uint32(i)
 		b.combos = append(b.combos, c)
 		b.counts = append(b.counts, d.counts.at(uint32(i)))
-		var us *roaring.Bitmap
-		if u := d.usersOf(i); len(u) > 0 {
-			us = roaring.BitmapOf(u...)
-		}
-		b.users = append(b.users, us)
+		b.users = append(b.users, userList{ids: slices.Clone(d.usersOf(i)), sorted: len(d.usersOf(i))})
 	}
 	b.active = d.active.Clone()
 	ids := d.requestIDs
@@ -567,14 +577,4 @@ func (d *day) logAtHand() bool {
 	d.logMu.Lock()
 	defer d.logMu.Unlock()
 	return d.logBase == nil && d.logGet == nil && d.log.blocks == nil
-}
-
-// appendBitmap appends the members of s to dst in ascending order.
-func appendBitmap(dst []uint32, s *roaring.Bitmap) []uint32 {
-	var buf [256]uint32
-	it := s.ManyIterator()
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-		dst = append(dst, buf[:n]...)
-	}
-	return dst
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/insightslab/insights/internal/frame"
+	"github.com/insightslab/insights/internal/segment"
 	"github.com/insightslab/insights/store"
 	"github.com/klauspost/compress/zstd"
 )
@@ -39,13 +40,12 @@ const sectionGap = 16 << 10
 
 // sectionReader reads and decodes the sections a day left undecoded.
 type sectionReader struct {
-	mu  sync.Mutex                                            // serializes decoding
-	get func(ctx context.Context, off, n int) ([]byte, error) // n bytes of the segment from frame offset off (fewer at its end)
-	key string                                                // the segment's, in errors
-	dir segmentDir                                            // its head
-	at  [segmentSections]int                                  // frame offset of each section
-	lim limits                                                // what its codes and users may reference
-	dec *zstd.Decoder                                         // for its zstd sections
+	mu     sync.Mutex                                            // serializes decoding
+	get    func(ctx context.Context, off, n int) ([]byte, error) // n bytes of the segment from frame offset off (fewer at its end)
+	key    string                                                // the segment's, in errors
+	ranged *segment.Ranged                                       // its head, and where each section lies
+	lim    *segment.Limits                                       // what its codes and users may reference
+	dec    *zstd.Decoder                                         // for its zstd sections
 }
 
 // whole reports whether d has decoded every section. Safe for concurrent
@@ -74,13 +74,14 @@ func (d *day) need(ctx context.Context, s sectionSet) error {
 	z := d.lazy
 	z.mu.Lock()
 	defer z.mu.Unlock()
+	at, lens := &z.ranged.At, &z.ranged.Dir.Lens
 	s &= sectionSet(d.pending.Load())
 	for first := 0; first < secActive; first++ {
 		if s&(1<<first) == 0 {
 			continue
 		}
 		last := first // the run's last needed section
-		for next := first + 1; next < secActive && z.at[next]-(z.at[last]+z.dir.lens[last]) <= sectionGap; next++ {
+		for next := first + 1; next < secActive && at[next]-(at[last]+lens[last]) <= sectionGap; next++ {
 			if s&(1<<next) != 0 {
 				last = next
 			}
@@ -97,13 +98,14 @@ func (d *day) need(ctx context.Context, s sectionSet) error {
 // decodes those of s among them. z.mu is held.
 func (d *day) readSections(ctx context.Context, s sectionSet, first, last int) error {
 	z := d.lazy
-	from, n := z.at[first], z.at[last]+z.dir.lens[last]-z.at[first]
+	at, lens := &z.ranged.At, &z.ranged.Dir.Lens
+	from, n := at[first], at[last]+lens[last]-at[first]
 	b, err := z.get(ctx, from, n)
 	if err != nil {
 		return err
 	}
-	r := &frame.Reader{Key: z.key, Off: from - frame.Header, Version: frame.SegmentVersion}
 	if len(b) != n {
+		r := &frame.Reader{Key: z.key, Off: from - frame.Header}
 		r.Fail("the segment ends %d bytes into its %d bytes of sections", len(b), n)
 		return r.Err
 	}
@@ -111,14 +113,11 @@ func (d *day) readSections(ctx context.Context, s sectionSet, first, last int) e
 		if s&(1<<k) == 0 {
 			continue
 		}
-		raw := b[z.at[k]-from : z.at[k]-from+z.dir.lens[k]]
-		r.Off = z.at[k] - frame.Header
-		checkSection(r, &z.dir, k, raw)
-		c := unzipSection(r, raw, z.dir.plain[k], sectionName(k), z.dec)
-		decodeSection(r, d, k, c, z.lim)
-		if r.Err != nil {
-			return r.Err
+		x := segment.Index{Combos: d.combos}
+		if err := x.DecodeSection(z.key, at[k], &z.ranged.Dir, k, b[at[k]-from:at[k]-from+lens[k]], z.lim, z.dec); err != nil {
+			return err
 		}
+		d.setSection(k, &x)
 		d.index.Add(d.sectionBytes(k))
 		d.pending.And(^uint32(1 << k))
 	}

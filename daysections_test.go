@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/insightslab/insights/internal/frame"
+	"github.com/insightslab/insights/internal/segment"
 	"github.com/insightslab/insights/store"
 )
 
@@ -57,17 +57,12 @@ func TestLazySectionCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, off, _, err := rangedHead(ctx, s, key, day.num())
+	_, g, err := segment.ReadRanged(ctx, s, key, day.num(), &segment.Limits{Users: 1 << 30}) // where the sections lie
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sec := range sectionLayout(frame.SegmentVersion) {
-		if sec == int(DimCountry)-1 {
-			break
-		}
-		off += dir.lens[sec]
-	}
-	seg[off+dir.lens[int(DimCountry)-1]/2] ^= 0x10
+	col := int(DimCountry) - 1
+	seg[g.At[col]+g.Dir.Lens[col]/2] ^= 0x10
 	if err := s.Put(ctx, key, seg); err != nil {
 		t.Fatal(err)
 	}

@@ -544,20 +544,27 @@ type commitGroup struct {
 
 // commit logs and applies a batch. The first caller that finds no write
 // in progress becomes the writer: it writes its group, then every group
-// that formed meanwhile, so concurrent Adds share store writes.
+// that formed meanwhile, so concurrent Adds share store writes. The
+// group keeps events (the caller must not modify them). Cost: the log
+// body in one allocation, sized first.
 func (e *Engine) commit(events []normEvent) error {
-	body := make([]byte, 0, 160*len(events)) // a typical event logs in well under 160 bytes
+	size := 0
+	for i := range events {
+		size += eventSize(&events[i])
+	}
+	body := make([]byte, 0, size)
 	for i := range events {
 		body = appendEvent(body, &events[i])
 	}
 	e.cmu.Lock()
 	g := e.pending
-	if g == nil {
-		g = &commitGroup{done: make(chan struct{}), since: time.Now()}
+	if g == nil { // the group takes the batch and its body as they are
+		g = &commitGroup{done: make(chan struct{}), since: time.Now(), events: events, body: body}
 		e.pending = g
+	} else {
+		g.events = append(g.events, events...)
+		g.body = append(g.body, body...)
 	}
-	g.events = append(g.events, events...)
-	g.body = append(g.body, body...)
 	if e.writing {
 		e.cmu.Unlock()
 		<-g.done

@@ -190,8 +190,8 @@ func (b *dayBuilder) joinLog() error {
 // remove deletes uid from every set of the builder, reporting whether any held it.
 func (b *dayBuilder) remove(uid uint32) bool {
 	found := b.active.CheckedRemove(uid)
-	for _, s := range b.users {
-		if s != nil && s.CheckedRemove(uid) {
+	for i := range b.users {
+		if b.users[i].remove(uid) {
 			found = true
 		}
 	}

@@ -13,13 +13,14 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/insightslab/insights/internal/logblock"
 	"github.com/insightslab/insights/internal/logrecord"
+	"github.com/insightslab/insights/internal/segment"
 	"github.com/klauspost/compress/zstd"
 )
 
 // Users column markers of log entries without a (remaining) user.
 const (
-	noUser     = ^uint32(0)     // a principal sign-in
-	erasedUser = ^uint32(0) - 1 // the user was erased: the entry is hidden, its record empty
+	noUser     = segment.NoUser     // a principal sign-in
+	erasedUser = segment.ErasedUser // the user was erased: the entry is hidden, its record empty
 )
 
 // eventLog is one day's event log, in the order events were applied:

@@ -126,7 +126,7 @@ type normEvent struct {
 	vals      [numIndexed]string
 	activity  bool // counts as activity for user metrics (SPEC §4)
 	requestID string
-	rec       string    // the log record (logrecord.go)
+	rec       string    // the log record (logrecord.go), set by encodeRecords
 	place     place     // its address and coordinates, for the risk rules; unknown on replay (read from rec)
 	pinned    *dayState // the day preload pinned in memory for apply (memory.go)
 	absent    bool      // preload did not find the day: counted in Engine.absent until apply
@@ -214,7 +214,6 @@ func (v validator) normalize(ev *Event) (normEvent, error) {
 	n.day = dayOf(ev.Time, v.loc)
 	n.time = ev.Time.UnixNano()
 	n.place.lat, n.place.lon, n.place.known = ev.Latitude, ev.Longitude, true
-	n.rec = encodeRecord(ev)
 	n.key = ev.UserKey
 	n.requestID = ev.RequestID
 	n.vals = [numIndexed]string{

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -68,72 +67,6 @@ func fuzzFrame(f *testing.F, k byte, check func(t *testing.T, e *Engine, b []byt
 		check(t, e, b)
 		if len(b) >= frame.Header+frame.Trailer {
 			check(t, e, frame.Seal(bytes.Clone(b[:len(b)-frame.Trailer])))
-		}
-	})
-}
-
-// FuzzSegment: a segment decodes to an error wrapping ErrCorrupt, or to a
-// day that encodes and decodes back to an equal day. (Bytes need not be
-// canonical: a varint may have spare bytes, a roaring set another layout.)
-func FuzzSegment(f *testing.F) {
-	fuzzFrame(f, frame.KindSegment, func(t *testing.T, e *Engine, b []byte) {
-		var lim limits
-		for k, d := range e.dims {
-			lim.dictSizes[k] = len(d.values)
-		}
-		lim.users = len(e.userKeys)
-		n := int32(0)
-		if r, err := frame.Open("seg", frame.KindSegment, b); err == nil {
-			n = r.Day32()
-		}
-		d, err := decodeDay("seg", b, n, lim, e.zdec)
-		if err != nil {
-			if !corruptOK(err) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
-			}
-			return
-		}
-		enc, _, err := encodeDay(context.Background(), n, d, e.zenc, d.fullIDs) // reads the log's columns, keeps its blocks
-		if err != nil {
-			if !corruptOK(err) {
-				t.Fatalf("error %v does not wrap ErrCorrupt", err)
-			}
-			return
-		}
-		again, err := decodeDay("seg", enc, n, lim, e.zdec)
-		if err != nil || !reflect.DeepEqual(again.cols, d.cols) || !reflect.DeepEqual(again.counts, d.counts) ||
-			!slices.Equal(again.offs, d.offs) || !slices.Equal(again.users, d.users) ||
-			again.fullIDs != d.fullIDs || !again.active.Equals(d.active) {
-			t.Fatalf("segment does not round-trip (%v)", err)
-		}
-		ids1, err1 := d.allRequestIDs()
-		ids2, err2 := again.allRequestIDs()
-		if (err1 == nil) != (err2 == nil) || !slices.Equal(ids1, ids2) {
-			t.Fatalf("request ids do not round-trip (%v, %v)", err1, err2)
-		}
-		if err1 != nil && !corruptOK(err1) {
-			t.Fatalf("error %v does not wrap ErrCorrupt", err1)
-		}
-		l1, _ := d.events()
-		l2, err := again.events()
-		if err != nil || !slices.Equal(l1.times, l2.times) || !slices.Equal(l1.users, l2.users) ||
-			!slices.Equal(l1.combos, l2.combos) || !slices.Equal(l1.offs, l2.offs) {
-			t.Fatalf("event log does not round-trip (%v)", err)
-		}
-		c1, c2 := l1.cursor(), l2.cursor()
-		for i := range l1.len() {
-			r1, err1 := c1.record(i)
-			r2, err2 := c2.record(i)
-			if (err1 == nil) != (err2 == nil) || !bytes.Equal(r1, r2) {
-				t.Fatalf("record %d does not round-trip (%v, %v)", i, err1, err2)
-			}
-			var ev Event
-			if err1 == nil {
-				err1 = decodeRecord("seg", r1, &ev, time.UTC)
-			}
-			if err1 != nil && !corruptOK(err1) {
-				t.Fatalf("record %d: error %v does not wrap ErrCorrupt", i, err1)
-			}
 		}
 	})
 }

@@ -838,6 +838,7 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 	if len(norm) == 0 {
 		return 0, nil
 	}
+	encodeRecords(norm, events)
 	if e.readOnly {
 		return 0, fmt.Errorf("%w: Add", ErrReadOnly)
 	}
@@ -866,11 +867,16 @@ func (e *Engine) apply(n *normEvent) bool {
 			ds.pins += a.events
 		}
 	}
-	if ds.open == nil {
-		ds.open = newDayBuilder()
-		if ds.sealed != nil { // preload loaded it if it was stored
-			ds.open = ds.sealed.thaw()
+	switch {
+	case ds.open != nil:
+	case ds.sealed != nil: // preload loaded it if it was stored
+		ds.open = ds.sealed.thaw()
+	default:
+		var like *dayBuilder // the day before's, open and not frozen: read, never written here
+		if prev := e.days[n.day-1]; prev != nil && prev.sealing == nil {
+			like = prev.open
 		}
+		ds.open = newDayBuilderLike(like)
 	}
 	if !ds.firstCopy(n.requestID) {
 		return false

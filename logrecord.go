@@ -2,6 +2,7 @@ package insights
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/insightslab/insights/internal/logrecord"
@@ -25,11 +26,15 @@ var recText = map[Dimension]int{
 // through without allocating for them.
 const stackSteps = 4
 
-// encodeRecord returns the log record of a validated event.
-func encodeRecord(ev *Event) string {
+// appendRecord appends the log record of a validated event to dst.
+// Cost: allocates only to grow dst.
+func appendRecord(dst []byte, ev *Event) []byte {
 	ip := ev.IP
 	if a, err := netip.ParseAddr(ip); err == nil {
-		ip = a.String() // one spelling per address, so Eq matches it
+		var buf [48]byte // any address without a zone fits: no allocation
+		if canon := a.AppendTo(buf[:0]); string(canon) != ip {
+			ip = string(canon) // one spelling per address, so Eq matches it
+		}
 	}
 	var steps [stackSteps]logrecord.Step
 	var cas [stackSteps]logrecord.Policy
@@ -50,7 +55,35 @@ func encodeRecord(ev *Event) string {
 	for _, p := range ev.CAPolicies {
 		r.CAPolicies = append(r.CAPolicies, logrecord.Policy{Name: p.Name, Result: p.Result})
 	}
-	return string(logrecord.Append(make([]byte, 0, 64), &r))
+	return logrecord.Append(dst, &r)
+}
+
+// recordsRoom bounds the room encodeRecords makes after the first record
+// of a batch, so that an unusually long one cannot make it reserve far
+// more than the batch needs; past it the buffer grows by doubling.
+const recordsRoom = 4 << 20
+
+// encodeRecords sets the log record of each event of norm, validated
+// from the event of events at the same index. The records are substrings
+// of one string: a batch costs one buffer, sized after its first record
+// (grown by doubling if the others are longer), and one copy, where a
+// record each cost its buffer's growth and a copy. They
+// keep that string alive together: nothing holds one longer than its
+// batch (the day's log and the log frame copy them).
+func encodeRecords(norm []normEvent, events []Event) {
+	ends := make([]int, len(events))
+	var b []byte
+	for i := range events {
+		b = appendRecord(b, &events[i])
+		ends[i] = len(b)
+		if i == 0 { // a batch's records are alike: room for as many, and a quarter, up to recordsRoom
+			b = slices.Grow(b, min((len(events)-1)*len(b)*5/4, recordsRoom))
+		}
+	}
+	all, start := string(b), 0
+	for i, end := range ends {
+		norm[i].rec, start = all[start:end], end
+	}
 }
 
 // recordText returns string i (logrecord.Principal, ...) of a record

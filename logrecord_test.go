@@ -22,7 +22,7 @@ func TestRecordEvent(t *testing.T) {
 		ev.CAPolicies = append(ev.CAPolicies, PolicyResult{Name: "c", Result: "success"})
 	}
 	ev.AuthDetails[1].Time = at
-	rec := []byte(encodeRecord(&ev))
+	rec := appendRecord(nil, &ev)
 	var got Event
 	if err := decodeRecord("rec", rec, &got, loc); err != nil {
 		t.Fatal(err)
@@ -40,5 +40,32 @@ func TestRecordEvent(t *testing.T) {
 	}
 	if got := recordText(rec, recText[DimCity]); got != "Lyon" {
 		t.Fatalf("recordText of the city: %q", got)
+	}
+}
+
+// TestBatchRecordsAreEachEvents: the records of a batch, cut from one
+// string, are each its event's own (IPs given canonical, not canonical
+// and not an address), as Add logs them.
+func TestBatchRecordsAreEachEvents(t *testing.T) {
+	events := []Event{
+		{RequestID: "a", IP: "10.0.0.1", City: "Oslo"},
+		{RequestID: "bb", IP: "2001:0DB8::0001", UserAgent: "ua"},
+		{},
+		{RequestID: "ccc", IP: "not an address", AuthDetails: []AuthStep{{Method: "Password", Succeeded: true}}},
+		{RequestID: "d", IP: "fe80::1%eth0"},
+	}
+	norm := make([]normEvent, len(events))
+	encodeRecords(norm, events)
+	wantIP := []string{"10.0.0.1", "2001:db8::1", "", "not an address", "fe80::1%eth0"}
+	for i := range events {
+		var got Event
+		if err := decodeRecord("rec", []byte(norm[i].rec), &got, time.UTC); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		want := events[i]
+		want.IP = wantIP[i]
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("event %d: got %+v\nwant %+v", i, got, want)
+		}
 	}
 }

@@ -250,8 +250,5 @@ func bitmapsBytes(s []*roaring.Bitmap) int {
 	return n
 }
 
-// bytes returns the bytes the column's codes take.
-func (c *column) bytes() int64 { return int64(len(c.u8) + 2*len(c.u16) + 4*len(c.u32)) }
-
 // bytes returns the bytes of the index's arrays.
 func (c csr) bytes() int { return 4 * (len(c.start) + len(c.ids)) }

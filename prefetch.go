@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/segment"
 	"github.com/insightslab/insights/store"
 )
 
@@ -54,7 +55,7 @@ func (e *Engine) prefetchActive(ctx context.Context, from, to int32) {
 	}
 	forEach(len(reads), e.parallelism, func(i int) {
 		r := &reads[i]
-		r.set, r.err = rangedActive(ctx, rg, r.key, r.n, users)
+		r.set, r.err = segment.RangedActive(ctx, rg, r.key, r.n, users)
 	})
 	e.sealMu.Lock()
 	defer e.sealMu.Unlock()

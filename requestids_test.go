@@ -17,9 +17,15 @@ import (
 // erased users' events and the others are read from the log; after a
 // reopen, and after the clock moves the recent days out of the horizon
 // (their segments are then rewritten without the ids the log holds).
+//
+// On a store that reads ranges, and on one that does not (read whole).
 func TestDuplicatesRefusedAtEveryAge(t *testing.T) {
+	t.Run("ranges", func(t *testing.T) { testDuplicatesRefused(t, store.NewMemory()) })
+	t.Run("whole", func(t *testing.T) { testDuplicatesRefused(t, struct{ store.Store }{store.NewMemory()}) }) // hides GetRange
+}
+
+func testDuplicatesRefused(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	s := store.NewMemory()
 	now := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
 	opts := &Options{Now: func() time.Time { return now }}
 	days := []int{10, 9, 3} // today, yesterday (inside the horizon), a week before (outside)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/insightslab/insights/internal/frame"
+	"github.com/insightslab/insights/internal/segment"
+	"github.com/insightslab/insights/internal/storetest"
 	"github.com/insightslab/insights/store"
 )
 
@@ -63,7 +65,7 @@ func TestRangedSegment(t *testing.T) {
 			t.Fatal(err)
 		}
 		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec, lazySections)
-		active, aerr := rangedActive(ctx, s, "seg", n, lim.users)
+		active, aerr := segment.RangedActive(ctx, s, "seg", n, lim.users)
 		if aerr == nil && !active.Equals(whole.active) {
 			t.Fatalf("an active set of %v, want %v", active, whole.active)
 		}
@@ -76,15 +78,15 @@ func TestRangedSegment(t *testing.T) {
 	if !sameIndex(d, whole) || d.logOff != whole.logOff {
 		t.Fatal("the ranged index differs from the whole one")
 	}
-	if d, err := rangedIndex(ctx, cappedStore{s}, "seg", n, lim, e.zdec, lazySections); err != nil || !sameIndex(d, whole) {
-		t.Fatalf("read from a store returning at most %d bytes a range: %v", cappedRange, err)
+	if d, err := rangedIndex(ctx, storetest.Capped{Memory: s}, "seg", n, lim, e.zdec, lazySections); err != nil || !sameIndex(d, whole) {
+		t.Fatalf("read from a store returning at most %d bytes a range: %v", storetest.CappedRange, err)
 	}
-	dir, off, _, err := rangedHead(ctx, s, "seg", n)
+	_, g, err := segment.ReadRanged(ctx, s, "seg", n, lim.segment())
 	if err != nil {
 		t.Fatal(err)
 	}
-	activeFrom := off // laid out first
-	activeTo := activeFrom + dir.lens[secActive]
+	off := g.At[secActive] // the head's end: the active set is laid out first
+	activeFrom, activeTo := off, off+g.Dir.Lens[secActive]
 	refused := func(err error) bool {
 		return errors.Is(err, ErrCorrupt) && strings.Contains(err.Error(), "seg")
 	}
@@ -112,45 +114,8 @@ func TestRangedSegment(t *testing.T) {
 	}
 }
 
-// FuzzRangedSegment: a segment read by ranges decodes to an error wrapping
-// ErrCorrupt (errNotRanged for a version other than v3's), or to the
-// index and active set it decodes to when read whole, if that succeeds.
-func FuzzRangedSegment(f *testing.F) {
-	ctx := context.Background()
-	fuzzFrame(f, frame.KindSegment, func(t *testing.T, e *Engine, b []byte) {
-		lim, n := rangedLimits(e), int32(0)
-		if r, err := frame.Open("seg", frame.KindSegment, b); err == nil {
-			n = r.Day32()
-		} else if len(b) > frame.Header {
-			r := &frame.Reader{Body: b[frame.Header:]}
-			n = r.Day32()
-		}
-		s := store.NewMemory()
-		if err := s.Put(ctx, "seg", b); err != nil {
-			t.Fatal(err)
-		}
-		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec, lazySections)
-		active, aerr := rangedActive(ctx, s, "seg", n, lim.users)
-		for _, err := range []error{err, aerr} {
-			if err != nil && !corruptOK(err) && !errors.Is(err, errNotRanged) {
-				t.Fatalf("error %v wraps neither ErrCorrupt nor errNotRanged", err)
-			}
-		}
-		whole, werr := decodeDay("seg", b, n, lim, e.zdec)
-		if werr != nil {
-			return
-		}
-		if err == nil && !sameIndex(d, whole) {
-			t.Fatal("the ranged index differs from the whole one")
-		}
-		if aerr == nil && !active.Equals(whole.active) {
-			t.Fatal("the ranged active set differs from the whole one")
-		}
-	})
-}
-
 // TestRangedSegmentPastHead: a segment longer than the first read
-// (headProbe) reads its index by a second range, equal to the whole
+// (segment.HeadProbe) reads its index by a second range, equal to the whole
 // read's; a flipped byte past the first read, or a cut there, is refused.
 func TestRangedSegmentPastHead(t *testing.T) {
 	ctx := context.Background()
@@ -161,7 +126,7 @@ func TestRangedSegmentPastHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	evs := make([]Event, 30000) // of many combinations: an index past headProbe
+	evs := make([]Event, 30000) // of many combinations: an index past segment.HeadProbe
 	for i := range evs {
 		evs[i] = Event{Time: at.Add(time.Duration(r.IntN(86400)) * time.Second), Kind: KindSignIn,
 			UserKey: fmt.Sprintf("user-%05d", r.IntN(60000)), AppID: fmt.Sprintf("app-%d", r.IntN(500)),
@@ -181,8 +146,8 @@ func TestRangedSegmentPastHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if whole.logOff < headProbe+100 {
-		t.Fatalf("an index of %d bytes, want more than %d", whole.logOff, headProbe)
+	if whole.logOff < segment.HeadProbe+100 {
+		t.Fatalf("an index of %d bytes, want more than %d", whole.logOff, segment.HeadProbe)
 	}
 	m := store.NewMemory()
 	read := func(b []byte) (*day, error) {
@@ -195,66 +160,28 @@ func TestRangedSegmentPastHead(t *testing.T) {
 	if err != nil || !sameIndex(d, whole) {
 		t.Fatalf("the ranged index differs from the whole one (%v)", err)
 	}
-	active, err := rangedActive(ctx, m, "seg", n, lim.users)
+	active, err := segment.RangedActive(ctx, m, "seg", n, lim.users)
 	if err != nil || !active.Equals(whole.active) {
 		t.Fatalf("the ranged active set differs from the whole one (%v)", err)
 	}
-	capped := cappedStore{m}
+	capped := storetest.Capped{Memory: m}
 	if d, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec, lazySections); err != nil || !sameIndex(d, whole) {
-		t.Fatalf("read from a store returning at most %d bytes a range: %v", cappedRange, err)
+		t.Fatalf("read from a store returning at most %d bytes a range: %v", storetest.CappedRange, err)
 	}
-	if active, err := rangedActive(ctx, capped, "seg", n, lim.users); err != nil || !active.Equals(whole.active) {
-		t.Fatalf("active set read from a store returning at most %d bytes a range: %v", cappedRange, err)
+	if active, err := segment.RangedActive(ctx, capped, "seg", n, lim.users); err != nil || !active.Equals(whole.active) {
+		t.Fatalf("active set read from a store returning at most %d bytes a range: %v", storetest.CappedRange, err)
 	}
 	flipped := bytes.Clone(seg)
-	flipped[headProbe+50] ^= 0x10
+	flipped[segment.HeadProbe+50] ^= 0x10
 	if _, err := read(flipped); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("a byte flipped past the first read: %v", err)
 	}
-	for _, cut := range []int{headProbe + 50, 2 * cappedRange, 2*cappedRange + 7} {
+	for _, cut := range []int{segment.HeadProbe + 50, 2 * storetest.CappedRange, 2*storetest.CappedRange + 7} {
 		if _, err := read(seg[:cut]); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
 		if _, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec, lazySections); !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("cut at %d, from a store returning at most %d bytes a range: %v", cut, cappedRange, err)
-		}
-	}
-}
-
-// cappedRange is the most bytes cappedStore returns a GetRange.
-const cappedRange = 4 << 10
-
-// cappedStore returns fewer bytes than asked when the value goes on, as a
-// store may (a network store's partial response).
-type cappedStore struct{ *store.Memory }
-
-func (s cappedStore) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
-	return s.Memory.GetRange(ctx, key, off, min(n, cappedRange))
-}
-
-// TestReadRestClaimsMore: readRest asked for more bytes than the value
-// holds (a head's claim) returns the value's, and sizes its buffer by the
-// bytes that arrived, not by the claim; asked for fewer, it returns those.
-func TestReadRestClaimsMore(t *testing.T) {
-	ctx := context.Background()
-	m := store.NewMemory()
-	v := make([]byte, 3<<20+5)
-	for i := range v {
-		v[i] = byte(i * 7)
-	}
-	if err := m.Put(ctx, "seg", v); err != nil {
-		t.Fatal(err)
-	}
-	for _, rg := range []store.RangeGetter{m, cappedStore{m}} {
-		b, err := readRest(ctx, rg, "seg", 100, 64<<20, slices.Clone(v[100:110]))
-		if err != nil || !bytes.Equal(b, v[100:]) {
-			t.Fatalf("%T: %d bytes (%v), want the value's %d from offset 100", rg, len(b), err, len(v)-100)
-		}
-		if cap(b) > 2*len(v) {
-			t.Fatalf("%T: a buffer of %d bytes for %d read", rg, cap(b), len(b))
-		}
-		if b, err := readRest(ctx, rg, "seg", 100, 2<<20, v[100:110]); err != nil || !bytes.Equal(b, v[100:100+2<<20]) {
-			t.Fatalf("%T: %d bytes (%v), want 2 MiB", rg, len(b), err)
+			t.Fatalf("cut at %d, from a store returning at most %d bytes a range: %v", cut, storetest.CappedRange, err)
 		}
 	}
 }

@@ -11,8 +11,20 @@ var walLimits = wal.Limits{Key: MaxKeyLength, Value: MaxValueLength, Values: num
 // appendEvent appends one validated event to a log body (wal.Encode
 // frames it).
 func appendEvent(b []byte, n *normEvent) []byte {
-	return wal.AppendEvent(b, &wal.Event{Day: n.day, Time: n.time, Key: n.key, RequestID: n.requestID,
-		Activity: n.activity, Values: n.vals[:], Record: n.rec})
+	ev := walEvent(n)
+	return wal.AppendEvent(b, &ev)
+}
+
+// eventSize returns how many bytes appendEvent appends for n.
+func eventSize(n *normEvent) int {
+	ev := walEvent(n)
+	return wal.EventSize(&ev)
+}
+
+// walEvent is n as a log frame holds it, sharing n's values.
+func walEvent(n *normEvent) wal.Event {
+	return wal.Event{Day: n.day, Time: n.time, Key: n.key, RequestID: n.requestID,
+		Activity: n.activity, Values: n.vals[:], Record: n.rec}
 }
 
 // decodeWAL decodes the log frame stored under key.

@@ -1,8 +1,8 @@
 package main
 
 // The sign-in log's bytes on disk. The engine keeps each day's log as the
-// last section of the day's segment (store/FORMAT.md, segment.go and
-// logsegment.go in the library); no public call reports its size, so this
+// last section of the day's segment (store/FORMAT.md, internal/segment in
+// the library); no public call reports its size, so this
 // file walks the documented segment layout of the segments a directory
 // store holds and adds up the parts. The walk must land exactly on the
 // frame's checksum, or the measure fails: a layout change cannot go

@@ -8,7 +8,8 @@
 // zig-zag varints and length-prefixed strings, appended by AppendUvarint,
 // AppendVarint and AppendString and read back by a Reader. What a body of
 // each kind holds is its owner's: the log frames' in internal/wal, the
-// others' in the root package (segment.go, catalog.go, manifest.go).
+// day segments' in internal/segment, the others' in the root package
+// (catalog.go, manifest.go).
 //
 // The versions are the engine's: Version for every kind but segments,
 // SegmentVersion for the segments written, SegmentV2Version and Version

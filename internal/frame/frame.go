@@ -20,7 +20,7 @@ const (
 )
 
 // SegmentVersion is the frame version of the segments written (format v3,
-// the root's segment.go); frames of version SegmentV2Version (format v2)
+// internal/segment); frames of version SegmentV2Version (format v2)
 // and Version (format v1) are still read.
 const (
 	SegmentVersion   = 4

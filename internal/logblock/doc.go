@@ -15,7 +15,7 @@
 // frame version 3 and before).
 //
 // It knows nothing of the engine: a record is bytes, a block is bytes, and
-// the caller (the root package's logsegment.go and eventlog.go) lays
+// the caller (internal/segment, and the root package's eventlog.go) lays
 // blocks into the segment and names the segment in its errors.
 //
 // # Errors

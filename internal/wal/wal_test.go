@@ -47,6 +47,24 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEventSize: EventSize is exactly what AppendEvent appends, at the
+// bounds of each varint's length (days and times negative and large,
+// strings of 127 and 128 bytes).
+func TestEventSize(t *testing.T) {
+	long := strings.Repeat("x", 128)
+	for _, ev := range []Event{
+		testEvent(20000, "u1", "signIn"),
+		testEvent(-3, "", "failure"),
+		{Day: 63, Time: 63, Values: []string{long[:127]}},
+		{Day: -65, Time: -1 << 62, Key: long, Record: long + long},
+		{Day: 1 << 30, Time: 1<<63 - 1, RequestID: long, Values: []string{long, "", long[:1]}},
+	} {
+		if got, want := EventSize(&ev), len(AppendEvent(nil, &ev)); got != want {
+			t.Errorf("EventSize(day %d, time %d, key %d bytes) = %d, AppendEvent appends %d", ev.Day, ev.Time, len(ev.Key), got, want)
+		}
+	}
+}
+
 // TestBytes checks a frame's bytes by hand (store/FORMAT.md).
 func TestBytes(t *testing.T) {
 	ev := Event{Day: 1, Time: -1, Key: "u", RequestID: "", Activity: true, Values: []string{"k", ""}, Record: "R"}

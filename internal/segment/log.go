@@ -1,0 +1,198 @@
+package segment
+
+import (
+	"bytes"
+	"math"
+
+	"github.com/insightslab/insights/internal/frame"
+	"github.com/insightslab/insights/internal/logblock"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Limits of a decoder of hostile input. A frame decodes into a buffer of
+// the size the rest of the segment implies (WithDecodeAllCapLimit), never
+// of the size the frame claims.
+const (
+	MaxFrameBytes   = 1 << 30
+	maxColumnBytes  = 32          // the most one entry takes in the columns (four varints)
+	maxRecordBytes  = 4 << 20     // more than the longest record validation lets through
+	maxEntriesInDay = 1<<32/4 - 1 // offsets are uint32
+)
+
+// Users of log entries without a (remaining) user.
+const (
+	NoUser     = ^uint32(0)     // a principal sign-in
+	ErasedUser = ^uint32(0) - 1 // the user was erased: the entry is hidden, its record empty
+)
+
+// Log is a day's event log as a segment holds it: entry i happened at
+// Times[i] (Unix ns), by Users[i] (or NoUser, ErasedUser), with the
+// indexed values of combination Combos[i] of the day's index, and its log
+// record at Offs[i]:Offs[i+1] of the records laid end to end: plain in
+// Recs, or compressed in Blocks of PerBlock records each (the last may
+// hold fewer), in Format.
+type Log struct {
+	Times    []int64
+	Users    []uint32
+	Combos   []uint32
+	Offs     []uint32 // len = entries + 1
+	Recs     []byte
+	Blocks   [][]byte
+	PerBlock int
+	Format   logblock.Format
+}
+
+// EncodeLog returns the log section of l, of format v2 with tagged
+// blocks: l's blocks, which must be tagged (logblock.Tagged) if any, as
+// they are, else its plain records cut into blocks of
+// logblock.RecordsPerBlock. enc compresses the columns and the blocks.
+func EncodeLog(l *Log, enc *zstd.Encoder) []byte {
+	n := len(l.Times)
+	b := frame.AppendUvarint(nil, uint64(n))
+	unit := logblock.TimeUnit(l.Times)
+	b = frame.AppendUvarint(b, uint64(unit))
+	prev := int64(0)
+	for _, t := range l.Times {
+		b = frame.AppendVarint(b, (t-prev)/unit)
+		prev = t
+	}
+	for _, u := range l.Users {
+		code := uint64(u) + 2
+		switch u {
+		case NoUser:
+			code = 0
+		case ErasedUser:
+			code = 1
+		}
+		b = frame.AppendUvarint(b, code)
+	}
+	for _, c := range l.Combos {
+		b = frame.AppendUvarint(b, uint64(c))
+	}
+	for i := range n {
+		b = frame.AppendUvarint(b, uint64(l.Offs[i+1]-l.Offs[i]))
+	}
+	cols := enc.EncodeAll(b, nil)
+	out := frame.AppendUvarint(nil, uint64(len(cols)))
+	out = append(out, cols...)
+	per := logblock.RecordsPerBlock
+	if l.Blocks != nil {
+		per = l.PerBlock
+	}
+	blocks := (n + per - 1) / per
+	out = frame.AppendUvarint(out, uint64(per))
+	out = frame.AppendUvarint(out, uint64(blocks))
+	w := logblock.NewWriter(enc)
+	for k := range blocks {
+		var block []byte
+		if l.Blocks != nil {
+			block = l.Blocks[k]
+		} else {
+			end := min((k+1)*per, n)
+			block = w.Block(l.Recs[l.Offs[k*per]:l.Offs[end]], l.Offs[k*per:end+1])
+		}
+		out = frame.AppendUvarint(out, uint64(len(block)))
+		out = append(out, block...)
+	}
+	return out
+}
+
+// DecodeLog decodes raw, a log section of the segment stored under key,
+// of frame version version (format v2 of the section unless a v1
+// segment), whose day has combos combinations and events events, in a
+// catalog of users users. The log's records stay in compressed blocks,
+// checked when first read; they share a copy of raw, not raw. dec
+// decompresses the columns. Errors wrap frame.ErrCorrupt and name key.
+func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, users int, dec *zstd.Decoder) (Log, error) {
+	r := frame.Reader{Key: key, Body: bytes.Clone(raw)} // the blocks stay: keep only the section
+	v1 := version == frame.Version
+	if events > maxEntriesInDay {
+		r.Fail("event log: %d events in a day", events)
+		return Log{}, r.Err
+	}
+	cols := r.Bytes(r.Count(len(r.Body), 1))
+	if r.Err != nil {
+		return Log{}, r.Err
+	}
+	// The frame's header is read before its buffer is allocated.
+	plain, err := logblock.DecodeFrame(dec, cols, nil, min(maxColumnBytes*events+16, MaxFrameBytes))
+	if err != nil {
+		r.Fail("event log columns: %v", err)
+		return Log{}, r.Err
+	}
+	c := frame.Reader{Key: key, Body: plain}
+	n := c.Count(1<<31-1, 4)
+	if c.Err == nil && uint64(n) != events {
+		c.Fail("event log: %d entries for the index's %d events", n, events)
+	}
+	l := Log{Times: make([]int64, n), Users: make([]uint32, n), Combos: make([]uint32, n), Offs: make([]uint32, n+1)}
+	unit := int64(1)
+	if !v1 {
+		if u := c.Uvarint(); c.Err == nil && (u == 0 || u > math.MaxInt64) {
+			c.Fail("event log: time unit %d", u)
+		} else {
+			unit = int64(u)
+		}
+	}
+	prev := int64(0)
+	for i := range l.Times {
+		prev += c.Varint() * unit
+		l.Times[i] = prev
+	}
+	for i := range l.Users {
+		switch u := c.Uvarint(); {
+		case u == 0:
+			l.Users[i] = NoUser
+		case u == 1:
+			l.Users[i] = ErasedUser
+		case u-2 >= uint64(users):
+			c.Fail("event log: user %d past the %d users", u-2, users)
+		default:
+			l.Users[i] = uint32(u - 2)
+		}
+	}
+	for i := range l.Combos {
+		v := c.Uvarint()
+		if v >= uint64(combos) {
+			c.Fail("event log: combination %d past the day's %d", v, combos)
+		}
+		l.Combos[i] = uint32(v)
+	}
+	total := uint64(0)
+	for i := range n {
+		size := c.Uvarint()
+		total += size
+		if size > maxRecordBytes || total > 1<<32-1 {
+			c.Fail("event log: record %d of %d bytes, or records longer than 4 GiB", i, size)
+		}
+		l.Offs[i+1] = uint32(total)
+	}
+	if err := c.End(); err != nil {
+		return Log{}, err
+	}
+	l.PerBlock = logblock.V1RecordsPerBlock
+	if version == frame.SegmentVersion {
+		l.Format = logblock.Tagged
+	}
+	if !v1 {
+		if l.PerBlock = r.Count(logblock.MaxRecordsPerBlock, 0); r.Err == nil && l.PerBlock == 0 {
+			r.Fail("event log: blocks of no record")
+		}
+	}
+	if r.Err != nil {
+		return Log{}, r.Err
+	}
+	want := (n + l.PerBlock - 1) / l.PerBlock
+	blocks := r.Count(want, 1)
+	if r.Err == nil && blocks != want {
+		r.Fail("event log: %d blocks for %d entries", blocks, n)
+	}
+	l.Blocks = make([][]byte, 0, blocks)
+	for k := 0; k < blocks && r.Err == nil; k++ {
+		l.Blocks = append(l.Blocks, r.Bytes(r.Count(len(r.Body), 1)))
+	}
+	if err := r.End(); err != nil {
+		return Log{}, err
+	}
+	return l, nil
+}
