@@ -96,7 +96,7 @@ func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 // (riskFeed.flush queues the batch's): entry seq of day n, of dimension
 // codes c, of user uid (when n has a key). The rules read the values the
 // index keeps, "(other)" past a dictionary's cap, as a rebuild from the
-// log does. The write lock is held.
+// log does, numbered by their codes (riskCodes). The write lock is held.
 func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	rs := &e.risk
 	if rs.disabled || !rs.feed.live.Load() {
@@ -111,9 +111,17 @@ func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	if n.key != "" {
 		o.UserNumber = uid + 1
 	}
+	o.ValueCodes = riskCodes(func(d Dimension) uint32 { return c[d-1] })
 	if o.Kind != risk.KindOther {
 		rs.feed.pending = append(rs.feed.pending, riskItem{obs: o})
 	}
+}
+
+// riskCodes returns an observation's ValueCodes from the dictionary codes
+// of its country, OS family and browser family (code): the detector then
+// numbers them by an index rather than by hashing the strings.
+func riskCodes(code func(Dimension) uint32) [3]uint32 {
+	return [3]uint32{code(DimCountry) + 1, code(DimOSFamily) + 1, code(DimBrowserFamily) + 1}
 }
 
 // firstFactorCodes are the error codes of a failed first factor: a wrong
@@ -237,6 +245,7 @@ func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observ
 			if key != "" {
 				o.UserNumber = u + 1
 			}
+			o.ValueCodes = riskCodes(func(dim Dimension) uint32 { return d.cols[dim-1].at(k) })
 			obs = append(obs, o)
 		}
 	}

@@ -31,13 +31,19 @@ type episode struct {
 
 type countState struct {
 	r     *countRule
-	key   string
+	key   key        // spelled (name) only in the detections it makes
 	win   window     // qualifying events in (t-window, t]
 	open  *episode   // the episode of the latest bucket that fired
 	await []*episode // episodes a follow-up may still raise
 }
 
-func (r *countRule) newState(key string) state { return &countState{r: r, key: key} }
+func (r *countRule) newState(k key) state { return &countState{r: r, key: k} }
+
+func (s *countState) reset(k key) state {
+	clear(s.await)
+	*s = countState{r: s.r, key: k, win: window{evs: s.win.evs[:0]}, await: s.await[:0]}
+	return s
+}
 
 func (s *countState) copyTo(dst state) state {
 	c, _ := dst.(*countState)
@@ -47,8 +53,6 @@ func (s *countState) copyTo(dst state) state {
 	s.copyInto(c)
 	return c
 }
-
-func (s *countState) fresh() state { return s.r.newState(s.key) }
 
 // copyInto makes c a deep copy of s, reusing c's arrays.
 func (s *countState) copyInto(c *countState) {
@@ -95,14 +99,15 @@ func (s *countState) fold(o *rec, out sink) {
 		out.emit(&e.d)
 		return
 	}
+	name := s.key.name()
 	e := &episode{bucket: b, last: o.Time, d: Detection{
-		ID: detectionID(r.typ, s.key, o.Ref), Type: r.typ, Level: r.level, Time: o.Time, Opener: o.Ref,
+		ID: detectionID(r.typ, name, o.Ref), Type: r.typ, Level: r.level, Time: o.Time, Opener: o.Ref,
 		Start: win[0].Time, End: o.Time, Rule: r.text,
 	}}
 	if r.user {
-		e.d.User = s.key
+		e.d.User = name
 	} else {
-		e.d.Source = s.key
+		e.d.Source = name
 	}
 	for _, w := range win {
 		e.d.Evidence = append(e.d.Evidence, w.Ref)
@@ -135,13 +140,12 @@ func raisable[E ongoing](await []E, t, followUp int64) []E {
 
 // windowIdle reports whether nothing of a window rule's state can affect
 // an event at or after cut: no event in the window, no episode open in
-// cut's bucket, none a follow-up may raise.
+// cut's bucket, none a follow-up may raise. The window is in time order:
+// its latest event tells (a sweep reads every source's window).
 func windowIdle[E ongoing](win []wev, window int64, open E, await []E, followUp, cut int64) bool {
 	var none E
-	for _, o := range win {
-		if o.Time > cut-window {
-			return false
-		}
+	if n := len(win); n > 0 && win[n-1].Time > cut-window {
+		return false
 	}
 	if open != none && open.bucketOf() >= floorDiv(cut, window) {
 		return false

@@ -22,8 +22,10 @@ type state interface {
 	// copyTo returns a deep copy, made in dst's memory when dst is a
 	// state of the same rule that nothing uses any more (else nil).
 	copyTo(dst state) state
-	// fresh returns the state of the same rule and key before any event.
-	fresh() state
+	// reset returns the state of the same rule for key k before any
+	// event, made in the state's memory: a state nothing uses any more
+	// serves a new key (slot).
+	reset(k key) state
 	// idle reports whether no event at or after cut can be affected by
 	// what the state holds, so the state can be forgotten.
 	idle(cut int64) bool
@@ -51,16 +53,19 @@ func (k key) name() string {
 }
 
 // keyState is one rule's state for one key, split at the detector's
-// cut: lag has folded the key's events before the cut, for good (nil
-// while there were none: a new key's first events fold into cur alone,
-// and lag is made when needed, base); buf holds the later ones, sorted;
-// cur is lag with buf folded (nil while buf is empty). undo keeps, for
-// every detection cur's folds emitted, its version before them (nil: it
-// did not exist), so a late event within buf replays buf on a copy of
-// lag and gets exactly what an ordered arrival would have. A keyState
-// with neither lag nor cur is an empty slot. last is the time and
-// reference of buf's last event, so that an event in order, and an
-// advance past the whole buffer, read nothing of the buffer.
+// cut: lag has folded the key's events before the cut, for good; buf
+// holds the later ones, sorted. While nothing reads the detections, buf
+// is only kept (the key is pending): its events fold into lag, in place,
+// when they pass the cut (advance). A read first settles the pending
+// keys (settle): cur becomes a copy of lag with buf folded, and the
+// events that come in order while it exists fold into it at once. undo
+// keeps, for every detection cur's folds emitted, its version before
+// them (nil: it did not exist), so a late event within buf restores
+// them and leaves the key pending again (replay): the result is exactly
+// what an ordered arrival would have given. A keyState with no lag is an
+// empty slot. last is the time and reference of buf's last event, so
+// that an event in order, and an advance past the whole buffer, read
+// nothing of the buffer.
 type keyState struct {
 	lag  state
 	cur  state
@@ -72,16 +77,39 @@ type keyState struct {
 	}
 }
 
-// table is one rule's key states, in a slice by key number: the user's
-// number for the user-keyed rules (ruleUser), else the number ids gives
-// the key.
+// table is one rule's key states, by key number: the user's number for
+// the user-keyed rules (ruleUser), else the number ids gives the key.
 type table struct {
 	ids   map[key]uint32 // nil for the user-keyed rules
-	slots []keyState
+	slots slots
 	free  []uint32    // numbers of forgotten keys (ids), for new keys
-	spare pool[state] // states dropped by advance and replay, for the next copies
+	spare pool[state] // states dropped by advance, replay and sweep, for the next copies and keys
 	bufs  pool[[]rec] // emptied buffers' arrays, for the next keys of the rule to buffer events
 	live  int         // slots with a state
+}
+
+// slots are a table's key states by number, in pages of slotPage: a new
+// key never moves the states before it, where a slice grown by append
+// copied them all, pointers and all, at each doubling (17% of the
+// detector's CPU in BenchmarkAddRisk, where 100,000 users are first seen,
+// #18, session 9).
+type slots struct {
+	pages [][]keyState
+	n     uint32 // numbers below it exist
+}
+
+// slotPage is the number of key states in a page (20 KiB).
+const slotPage = 256
+
+// at returns key state n, which exists.
+func (s *slots) at(n uint32) *keyState { return &s.pages[n/slotPage][n%slotPage] }
+
+// grow makes key state n exist.
+func (s *slots) grow(n uint32) {
+	for int(n) >= len(s.pages)*slotPage {
+		s.pages = append(s.pages, make([]keyState, slotPage))
+	}
+	s.n = max(s.n, n+1)
 }
 
 // pool keeps things dropped for reuse, the latest on top. low is the
@@ -135,27 +163,30 @@ type slotRef struct{ rule, n uint32 }
 // last late horizon. A Detector is not safe for concurrent use.
 type Detector struct {
 	opt      Options
-	newState [numRules]func(key string) state // by rule (rules.go)
+	newState [numRules]func(key) state // by rule (rules.go)
 	tables   [numRules]table
 	userKeys names    // user keys, numbered for rec.user and the user-keyed tables
 	byCaller []uint32 // userKeys numbers by Observation.UserNumber
 	values   names    // country, OS and browser values, for rec
 	cache    [3]valueCache
+	byCode   [3][]uint32 // values numbers by Observation.ValueCodes, per property
 	undo     undoSink
 	dets     map[string]*Detection
-	change   uint64               // counts changes of dets (Version)
-	users    map[string]*userRisk // remedies and decisions, and detection ids, by user (users.go)
-	latest   int64                // the latest event time seen
-	cut      int64                // events before it are refused; states have folded those before it for good
-	swept    int64                // cut of the last sweep of idle states
-	folded   int64                // cut of the last advance of the buffered keys
-	queued   []slotRef            // keys whose buffer was empty when an event came: maybe buffered still
+	change   uint64                 // counts changes of dets (Version)
+	users    map[string]*userRisk   // decisions and detection ids, by user (users.go)
+	remedies map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
+	latest   int64                  // the latest event time seen
+	cut      int64                  // events before it are refused; states have folded those before it for good
+	swept    int64                  // cut of the last sweep of idle states
+	folded   int64                  // cut of the last advance of the buffered keys
+	queued   []slotRef              // keys whose buffer was empty when an event came: maybe buffered still
+	pending  []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
 // their defaults).
 func New(opt Options) *Detector {
-	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{},
+	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}, remedies: map[uint32]remedyTimes{},
 		userKeys: newNames(), values: newNames()}
 	d.undo.d = d
 	d.newState = d.newRules()
@@ -186,9 +217,11 @@ func (d *Detector) SetLists(anonymized, malicious []netip.Prefix) {
 
 // Add folds o in. It returns ErrTooLate, and changes nothing, when o is
 // older than the late horizon behind the latest event added. Cost: per
-// rule concerned, the fold of o, and for an event older than the key's
-// latest, a replay of the key's events of the last late horizon. In the
-// steady state it allocates nothing but the detections it makes.
+// rule concerned, keeping o, its fold when it passes the late horizon
+// (or at once, when a read settled its key and o is the key's latest),
+// and for an event older than a settled key's latest, the undoing of
+// what the key's kept events emitted. In the steady state it allocates
+// nothing but the detections it makes.
 func (d *Detector) Add(o *Observation) error {
 	if o.Time < d.cut {
 		return ErrTooLate
@@ -228,61 +261,66 @@ func (d *Detector) slot(i int, k key, user uint32) uint32 {
 	n := user
 	switch m, ok := t.ids[k]; {
 	case i == ruleUser:
-		for int(n) >= len(t.slots) {
-			t.slots = append(t.slots, keyState{})
-		}
+		t.slots.grow(n)
 	case ok:
 		return m
 	case len(t.free) > 0:
 		n, t.free = t.free[len(t.free)-1], t.free[:len(t.free)-1]
 		t.ids[k] = n
 	default:
-		n = uint32(len(t.slots))
-		t.slots = append(t.slots, keyState{})
+		n = t.slots.n
+		t.slots.grow(n)
 		t.ids[k] = n
 	}
-	if ks := &t.slots[n]; ks.lag == nil && ks.cur == nil {
-		name := k.name()
+	if ks := t.slots.at(n); ks.lag == nil {
 		if i == ruleUser {
-			name = d.userKeys.name(user)
+			k = key{s: d.userKeys.name(user)}
 		}
-		ks.cur = d.newState[i](name)
+		if s := t.spare.take(); s != nil {
+			ks.lag = s.reset(k)
+		} else {
+			ks.lag = d.newState[i](k)
+		}
 		t.live++
 	}
 	return n
 }
 
-// insert adds o to the key state at: folded at once when it is the key's
-// latest, else by a replay of the key's buffer.
+// insert adds o to the key state at: kept in the buffer, and folded at
+// once into cur when the key is settled and o is its latest; a late
+// event of a settled key makes it pending again (replay).
 func (d *Detector) insert(at slotRef, o *rec) {
 	t := &d.tables[at.rule]
-	ks := &t.slots[at.n]
+	ks := t.slots.at(at.n)
 	if n := len(ks.buf); n == 0 || earlier(ks.last.time, ks.last.ref, o.Time, o.Ref) {
 		if n == 0 {
 			d.queued = append(d.queued, at)
+			d.pending = append(d.pending, at)
 			if ks.buf == nil {
 				ks.buf = t.bufs.take()
 			}
 		}
 		ks.buf = append(ks.buf, *o)
 		ks.last.time, ks.last.ref = o.Time, o.Ref
-		if ks.cur == nil {
-			ks.cur = ks.lag.copyTo(t.spare.take())
+		if ks.cur != nil {
+			ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
 		}
-		ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
 		if n > 0 && o.Time-ks.buf[0].Time > 2*int64(d.opt.LateHorizon) {
-			d.advance(t, ks, d.cut)
+			d.advance(at, t, ks, d.cut)
 		}
 		return
 	}
 	i := sort.Search(len(ks.buf), func(i int) bool { return o.before(&ks.buf[i]) })
 	ks.buf = slices.Insert(ks.buf, i, *o)
-	d.replay(t, ks, 0)
+	if ks.cur != nil {
+		d.replay(at, t, ks, 0)
+	}
 }
 
-// replay restores the detections cur's folds changed, folds buf[:n] into
-// lag for good, and folds the rest on a fresh copy of lag.
-func (d *Detector) replay(t *table, ks *keyState, n int) {
+// replay restores the detections cur's folds changed, drops cur, and
+// folds buf[:n] into lag for good: the key is pending again, its other
+// events folded at the next read (settle) or when they pass the cut.
+func (d *Detector) replay(at slotRef, t *table, ks *keyState, n int) {
 	for id, old := range ks.undo {
 		if old == nil {
 			d.drop(id)
@@ -291,60 +329,81 @@ func (d *Detector) replay(t *table, ks *keyState, n int) {
 		}
 	}
 	ks.undo = nil
-	lag := ks.base()
-	for i := range ks.buf[:n] {
-		lag.fold(&ks.buf[i], d)
-	}
-	ks.shift(n)
 	t.dropState(ks.cur)
 	ks.cur = nil
-	if len(ks.buf) == 0 {
-		return
-	}
-	ks.cur = lag.copyTo(t.spare.take())
-	for i := range ks.buf {
-		ks.cur.fold(&ks.buf[i], d.undoTo(ks))
+	if d.foldLag(t, ks, n); len(ks.buf) > 0 {
+		d.pending = append(d.pending, at)
 	}
 }
 
-// advance folds the events of ks before cut into its lag. When they are
-// all of its buffer, cur is that state already: it becomes lag, and what
-// its folds emitted stays for good. When cur's folds emitted nothing (the
-// common case), neither do lag's folds of the same events from the same
-// state: lag takes the events before cut and cur, which is lag with the
-// rest folded, stays, with no copy and no re-fold. Otherwise a replay.
-func (d *Detector) advance(t *table, ks *keyState, cut int64) {
+// advance folds the events of ks before cut into its lag. A pending key
+// folds them in place: nothing was emitted for them. Of a settled key,
+// when they are all of its buffer, cur is that state already: it becomes
+// lag, and what its folds emitted stays for good. When cur's folds
+// emitted nothing (the common case), neither do lag's folds of the same
+// events from the same state: lag takes the events before cut and cur,
+// which is lag with the rest folded, stays, with no copy and no re-fold.
+// Otherwise a replay.
+func (d *Detector) advance(at slotRef, t *table, ks *keyState, cut int64) {
 	n := len(ks.buf)
 	if n > 0 && ks.last.time >= cut {
 		n, _ = slices.BinarySearchFunc(ks.buf, cut, func(a rec, t int64) int { return cmp.Compare(a.Time, t) })
 	}
 	switch {
 	case n == 0:
+	case ks.cur == nil || ks.undo == nil && n < len(ks.buf):
+		d.foldLag(t, ks, n)
 	case n == len(ks.buf):
 		t.dropState(ks.lag)
 		ks.lag, ks.cur, ks.undo = ks.cur, nil, nil
-		if cap(ks.buf) <= keptBuffer {
-			t.bufs.put(ks.buf[:0])
-		}
-		ks.buf = nil
-	case ks.undo == nil:
-		lag := ks.base()
-		for i := range ks.buf[:n] {
-			lag.fold(&ks.buf[i], d)
-		}
-		ks.shift(n)
+		d.release(t, ks)
 	default:
-		d.replay(t, ks, n)
+		d.replay(at, t, ks, n)
 	}
 }
 
-// base returns lag, made from cur's rule and key when the key had no
-// events before the cut (lag nil, so cur is set).
-func (ks *keyState) base() state {
-	if ks.lag == nil {
-		ks.lag = ks.cur.fresh()
+// foldLag folds the first n events of ks's buffer into its lag, for good,
+// and drops them from the buffer.
+func (d *Detector) foldLag(t *table, ks *keyState, n int) {
+	for i := range ks.buf[:n] {
+		ks.lag.fold(&ks.buf[i], d)
 	}
-	return ks.lag
+	if n == len(ks.buf) {
+		d.release(t, ks)
+		return
+	}
+	ks.shift(n)
+}
+
+// release empties ks's buffer, keeping a small array for the next keys
+// of the rule to buffer events.
+func (d *Detector) release(t *table, ks *keyState) {
+	if cap(ks.buf) <= keptBuffer {
+		t.bufs.put(ks.buf[:0])
+	}
+	ks.buf = nil
+}
+
+// settle folds the buffers of the pending keys (those that received
+// events since the last read, or since a late event) on copies of their
+// lag, so that the detections are those of every event added: every read
+// calls it first. Cost: per pending key, a copy of its state and the fold
+// of its buffer, so a read pays for the keys that received events since
+// the one before, and a read after a read for nothing (pending lists
+// those keys alone, where queued lists every key with kept events).
+func (d *Detector) settle() {
+	for _, at := range d.pending {
+		t := &d.tables[at.rule]
+		ks := t.slots.at(at.n)
+		if ks.cur != nil || len(ks.buf) == 0 {
+			continue
+		}
+		ks.cur = ks.lag.copyTo(t.spare.take())
+		for i := range ks.buf {
+			ks.cur.fold(&ks.buf[i], d.undoTo(ks))
+		}
+	}
+	d.pending = d.pending[:0]
 }
 
 // keptBuffer is the largest buffer array kept for reuse: most keys have
@@ -400,12 +459,23 @@ func (d *Detector) advanceQueued() {
 	keep := d.queued[:0]
 	for _, at := range d.queued {
 		t := &d.tables[at.rule]
-		ks := &t.slots[at.n]
-		if d.advance(t, ks, d.cut); len(ks.buf) > 0 {
+		ks := t.slots.at(at.n)
+		if d.advance(at, t, ks, d.cut); len(ks.buf) > 0 {
 			keep = append(keep, at)
 		}
 	}
 	d.queued, d.folded = keep, d.cut
+	d.prunePending()
+}
+
+// prunePending drops from pending the keys a fold at the horizon or a
+// read has left with nothing to settle: without reads, it would grow by
+// a key for every event.
+func (d *Detector) prunePending() {
+	d.pending = slices.DeleteFunc(d.pending, func(at slotRef) bool {
+		ks := d.tables[at.rule].slots.at(at.n)
+		return ks.cur != nil || len(ks.buf) == 0
+	})
 }
 
 // Compact folds every key's events before the cut into its lag and
@@ -425,18 +495,19 @@ func (d *Detector) sweep(release bool) {
 	for i := range d.tables {
 		t := &d.tables[i]
 		forget := func(n uint32) bool {
-			ks := &t.slots[n]
-			if d.advance(t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
+			ks := t.slots.at(n)
+			if d.advance(slotRef{uint32(i), n}, t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
 				return false
 			}
+			t.dropState(ks.lag) // for the next new key (slot)
 			*ks = keyState{}
 			t.live--
 			return true
 		}
 		if t.ids == nil {
-			for n := range t.slots {
-				if ks := &t.slots[n]; ks.lag != nil || ks.cur != nil {
-					forget(uint32(n))
+			for n := range t.slots.n {
+				if t.slots.at(n).lag != nil {
+					forget(n)
 				}
 			}
 		} else {
@@ -452,11 +523,13 @@ func (d *Detector) sweep(release bool) {
 	}
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
-	d.queued = slices.DeleteFunc(d.queued, func(at slotRef) bool { return len(d.tables[at.rule].slots[at.n].buf) == 0 })
+	d.queued = slices.DeleteFunc(d.queued, func(at slotRef) bool { return len(d.tables[at.rule].slots.at(at.n).buf) == 0 })
+	d.prunePending()
 }
 
 // Detections returns every detection, by time, then id.
 func (d *Detector) Detections() []Detection {
+	d.settle()
 	out := make([]Detection, 0, len(d.dets))
 	for _, det := range d.dets {
 		out = append(out, *det.clone())
@@ -467,10 +540,16 @@ func (d *Detector) Detections() []Detection {
 
 // Version returns a number that changes whenever a detection is added,
 // changed or removed.
-func (d *Detector) Version() uint64 { return d.change }
+func (d *Detector) Version() uint64 {
+	d.settle()
+	return d.change
+}
 
 // Len returns the number of detections.
-func (d *Detector) Len() int { return len(d.dets) }
+func (d *Detector) Len() int {
+	d.settle()
+	return len(d.dets)
+}
 
 // Keys returns how many keys have state, for memory estimates: a user
 // counts once for the four user-keyed rules.

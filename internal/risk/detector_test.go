@@ -165,6 +165,39 @@ func TestCompactKeepsAwaitingEpisodes(t *testing.T) {
 	}
 }
 
+// TestCompactKeepsAWindowsLatestEvents: a compaction while a user's
+// window holds failures both older than a window before the cut and
+// newer keeps the user's state: two more failures make ten within ten
+// minutes with the newer ones.
+func TestCompactKeepsAWindowsLatestEvents(t *testing.T) {
+	var es events
+	es.add(failure("v", at(0)))
+	for i := range 8 {
+		es.add(failure("v", at(9*time.Minute+time.Duration(i)*time.Second)))
+	}
+	es.add(success("w", at(11*time.Minute+30*time.Second))) // the cut moves to 10m30s
+	opt := Options{LateHorizon: time.Minute}
+	d := New(opt)
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Compact()
+	es.add(failure("v", at(10*time.Minute+40*time.Second)))
+	es.add(failure("v", at(10*time.Minute+50*time.Second)))
+	for i := len(es) - 2; i < len(es); i++ {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := d.Detections()
+	sameDetections(t, "compacted", got, oracle(opt, es))
+	if c := countByType(got); c["bruteForce/medium"] != 1 {
+		t.Fatalf("no brute force: %v", c)
+	}
+}
+
 // TestLateEventOfNewKeys: a late event of keys whose every event is
 // still buffered replays from their empty state (a user's failures, a
 // source's sign-ins), not from what the buffer folded.
@@ -266,8 +299,8 @@ func TestLateDetectionBeforeAKeptRemedy(t *testing.T) {
 // reuse dropped states): nothing of it shows through.
 func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 	d := New(Options{})
-	run := func(newState func(string) state, key string, es events, copyAt int) []Detection {
-		s, spare := newState(key), newState(key)
+	run := func(newState func(key) state, k key, es events, copyAt int) []Detection {
+		s, spare := newState(k), newState(k)
 		for i := range es {
 			r := d.record(&es[i])
 			spare.fold(&r, emitFunc(func(*Detection) {}))
@@ -296,7 +329,7 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 		brute.add(failure("v", at(time.Duration(i)*time.Second)))
 	}
 	brute.add(success("v", at(time.Minute)))
-	got := run(bruteRule(Options{}.WithDefaults()).newState, "v", brute, 10)
+	got := run(bruteRule(Options{}.WithDefaults()).newState, key{s: "v"}, brute, 10)
 	if len(got) != 1 || got[0].Level != LevelHigh || len(got[0].Evidence) != 12 {
 		t.Fatalf("brute force copied after its opening: %+v", got)
 	}
@@ -309,7 +342,7 @@ func TestCloneKeepsTheOpenEpisodeAwaiting(t *testing.T) {
 	spray.add(fromSpray(success("s20", at(time.Hour))))
 	sprayRule := sprayRuleOf(Options{}.WithDefaults())
 	sprayRule.names = &d.userKeys
-	got = run(sprayRule.newState, "203.0.113.0/24", spray, 20)
+	got = run(sprayRule.newState, key{p: netip.MustParsePrefix("203.0.113.0/24")}, spray, 20)
 	if len(got) != 2 || got[1].Level != LevelHigh || got[1].User != "s20" || len(got[1].Evidence) != 2 {
 		t.Fatalf("spray copied after its opening: %+v", got)
 	}
@@ -359,5 +392,30 @@ func TestEvidenceRemediesNothing(t *testing.T) {
 	}
 	if got := d.Detections(); len(got) != 1 || got[0].Remediated != base+int64(90*time.Minute) {
 		t.Fatalf("want remediated by the later success: %+v", got)
+	}
+}
+
+// TestManyUsersKeepTheirStates: 300 users, more than fit a page of key
+// states (slotPage), each failing ten times, their failures interleaved:
+// each has a brute force of their own, of their ten failures.
+func TestManyUsersKeepTheirStates(t *testing.T) {
+	var es events
+	for i := range 10 {
+		for u := range 300 {
+			es.add(failure(fmt.Sprint("u", u), at(time.Duration(i*300+u)*100*time.Millisecond)))
+		}
+	}
+	users := map[string]bool{}
+	for _, d := range Detect(Options{}, slices.Clone(es)) {
+		if d.Type != BruteForce { // the source's spray, the app's spike
+			continue
+		}
+		if len(d.Evidence) != 10 || users[d.User] {
+			t.Fatalf("not one brute force of ten failures a user: %+v", d)
+		}
+		users[d.User] = true
+	}
+	if len(users) != 300 {
+		t.Fatalf("%d users with a brute force, want 300", len(users))
 	}
 }

@@ -99,13 +99,27 @@
 // the current hour. The four user-keyed rules (bruteForce, mfaFatigue,
 // unfamiliarSignInProperties, atypicalTravel) keep one state per user,
 // each part folding only its rule's events. Besides, every key keeps its events of the last
-// LateHorizon (default 2 h) as they came, and the state before them: an
-// event older than the key's latest is folded in by replaying them on a
-// copy of that state, undoing what they had emitted first, so the result
-// is that of the canonical order. An event older than LateHorizon behind
-// the latest one seen is refused with ErrTooLate: the caller rebuilds from
-// the whole set (the engine rescans its event log). Compact forgets the
-// states that no later event can affect.
+// LateHorizon (default 2 h) in time order, and the state before them. An
+// event older than LateHorizon behind the latest one seen is refused with
+// ErrTooLate: the caller rebuilds from the whole set (the engine rescans
+// its event log). Compact forgets the states that no later event can
+// affect.
+//
+// When detections are made: Add only keeps a key's event; the events of
+// a key fold into its state, in place, when they pass the late horizon
+// (they are final then), and a read (Detections, RiskyUsers, Version,
+// Len) first folds the kept events of every key that received some since
+// the read before on a copy of its state (settle), as if each had been
+// folded at its arrival. A key so settled folds its later events at once,
+// until an event older than its latest comes: that one undoes what the
+// copy's folds had emitted and leaves the key to the next read or to the
+// horizon, so the result is always that of the canonical order. Reads see
+// every event added; the detections do not depend on when reads come
+// (TestReadsAmidLateEventsEqualRescan). Why: with one copy of the state
+// and one fold per event, most events (a user signing in once a day)
+// paid a copy at arrival and a source's events were folded twice; the
+// engine reads detections far less often than it adds events (#18,
+// session 9).
 //
 // The layout, for ingest cost (SPEC §13) and memory:
 //
@@ -126,14 +140,22 @@
 //     the state while it fits 16 words (the defaults' 5 times and 4
 //     values); bruteForce and mfaFatigue parts exist only while they hold
 //     something.
-//   - States dropped when a key advances past its buffer or replays, and
-//     emptied buffer arrays, are reused for the next copies and buffers:
+//   - States dropped when a key advances past its buffer or replays, the
+//     states of keys the sweep forgets (reset for a new key: sources are
+//     forgotten each night and made anew each morning), and emptied
+//     buffer arrays, are reused for the next copies, keys and buffers:
 //     Add allocates nothing in the steady state but the detections it
 //     makes. Add's daily sweep releases those its pools did not hand out
 //     since the sweep before (a day's turnover stays: where users sign in
-//     now and then, each event takes a state and a buffer and gives them
-//     back a horizon later, and releasing all each day made the next day
-//     allocate them anew); Compact releases them all.
+//     now and then, each event takes a buffer and gives it back a horizon
+//     later, and releasing all each day made the next day allocate them
+//     anew); Compact releases them all. A source's state spells its
+//     prefix only in the detections it makes.
+//   - Remedies of the late horizon are kept by user number, in a map of
+//     values (remedyTimes), not in a per-user object made for each.
+//   - Country, OS and browser values are numbered by the caller's codes
+//     when it gives them (Observation.ValueCodes: the engine's dictionary
+//     codes), by an index, as users by Observation.UserNumber.
 //   - An app's failure counts by hour are a ring of SpikeWeeks×168+1
 //     counters, made at its first failure: a copy is one memmove and a
 //     new hour clears the hours skipped, not a walk of every hour kept.

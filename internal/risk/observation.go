@@ -86,6 +86,14 @@ type Observation struct {
 	Country       string
 	OSFamily      string
 	BrowserFamily string
+	// ValueCodes optionally number Country, OSFamily and BrowserFamily
+	// for the detector, as UserNumber numbers the user: the caller's code
+	// of each value plus one, 0 when it has none (the engine passes its
+	// dictionary codes). A value must always come with the same code or
+	// 0, and two values of one property never with the same code. With
+	// them the detector finds its number of a value by an index instead
+	// of hashing the value.
+	ValueCodes [3]uint32
 	// Lat and Lon locate the sign-in in degrees; both 0 means unknown.
 	Lat, Lon float64
 }

@@ -76,15 +76,27 @@ type valueCache struct {
 func (d *Detector) record(o *Observation) rec {
 	r := rec{Time: o.Time, Ref: o.Ref, Lat: o.Lat, Lon: o.Lon, net: networkID(o.IP), user: d.userNumber(o),
 		Kind: o.Kind, Status: o.Status, MFA: o.MFA, Principal: o.Principal, FirstFactorFailure: o.FirstFactorFailure}
-	r.country = d.value(0, o.Country)
-	r.os = d.value(1, o.OSFamily)
-	r.browser = d.value(2, o.BrowserFamily)
+	r.country = d.value(0, o.Country, o.ValueCodes[0])
+	r.os = d.value(1, o.OSFamily, o.ValueCodes[1])
+	r.browser = d.value(2, o.BrowserFamily, o.ValueCodes[2])
 	return r
 }
 
 // value returns the number of value s of property p (0 country, 1 OS, 2
-// browser).
-func (d *Detector) value(p int, s string) uint32 {
+// browser): by an index in byCode when the caller coded it (code > 0),
+// else by the last value's cache or the values' map.
+func (d *Detector) value(p int, s string, code uint32) uint32 {
+	if code > 0 {
+		by := d.byCode[p]
+		if int(code) < len(by) && by[code] != 0 {
+			return by[code]
+		}
+		for int(code) >= len(d.byCode[p]) {
+			d.byCode[p] = append(d.byCode[p], 0)
+		}
+		d.byCode[p][code] = d.values.number(s)
+		return d.byCode[p][code]
+	}
 	c := &d.cache[p]
 	if c.s != s {
 		c.s, c.n = s, d.values.number(s)

@@ -24,3 +24,27 @@ func TestUserNumbers(t *testing.T) {
 	}
 	sameDetections(t, "numbered", Detect(listOptions, slices.Clone(obs)), want)
 }
+
+// TestValueCodes: country, OS and browser values coded by the caller
+// (Observation.ValueCodes), each property in an order of its own from 1,
+// on two events in three, get the detections the values alone get.
+func TestValueCodes(t *testing.T) {
+	obs := traffic(8, 150, 10)
+	want := oracle(listOptions, obs)
+	var codes [3][]string
+	for i := range obs {
+		o := &obs[i]
+		for p, v := range []string{o.Country, o.OSFamily, o.BrowserFamily} {
+			if i%3 == 0 {
+				continue
+			}
+			j := slices.Index(codes[p], v)
+			if j < 0 {
+				j = len(codes[p])
+				codes[p] = append(codes[p], v)
+			}
+			o.ValueCodes[p] = uint32(j + 1)
+		}
+	}
+	sameDetections(t, "coded", Detect(listOptions, slices.Clone(obs)), want)
+}

@@ -16,12 +16,12 @@ const (
 )
 
 // newRules returns the stateful rules' states, by index.
-func (d *Detector) newRules() [numRules]func(key string) state {
+func (d *Detector) newRules() [numRules]func(key) state {
 	o := d.opt
 	spray, signUp, spike := sprayRuleOf(o), signUpRule(o), spikeRuleOf(o)
 	spray.names = &d.userKeys
 	users := &userRules{brute: bruteRule(o), fatigue: fatigueRule(o), unf: unfamiliarRuleOf(o), travel: travelRuleOf(o)}
-	return [numRules]func(string) state{spray.newState, users.newState, signUp.newState, spike.newState}
+	return [numRules]func(key) state{spray.newState, users.newState, signUp.newState, spike.newState}
 }
 
 // route returns the key of rule i's state that o concerns, if any; src

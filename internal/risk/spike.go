@@ -19,8 +19,8 @@ type spikeRule struct {
 
 // spikeState is one application's state. counts is a ring of the
 // failures of the current hour and the weeks×168 hours before it, hour h
-// at h mod len(counts): one array, so that a copy (made each time the
-// app's buffer restarts) is a memmove and moving to a new hour clears
+// at h mod len(counts): one array, so that a copy (made when a read
+// settles the app) is a memmove and moving to a new hour clears
 // only the hours skipped, where a map by hour cost a walk of every hour
 // kept (a profile of the bench's risk phase, #18). It is made at the
 // first failure, of 4 bytes per hour (2.7 KB with 4 weeks): a count
@@ -36,8 +36,13 @@ type spikeState struct {
 	fired  bool
 }
 
-func (r *spikeRule) newState(key string) state {
-	return &spikeState{r: r, app: key, hour: math.MinInt64}
+func (r *spikeRule) newState(k key) state {
+	return &spikeState{r: r, app: k.s, hour: math.MinInt64}
+}
+
+func (s *spikeState) reset(k key) state {
+	*s = spikeState{r: s.r, app: k.s, counts: s.counts, hour: math.MinInt64, refs: s.refs[:0]} // counts unread: see copyTo
+	return s
 }
 
 // hours is the length of the ring: the current hour and the weeks before.
@@ -45,8 +50,6 @@ func (r *spikeRule) hours() int64 { return int64(r.weeks)*168 + 1 }
 
 // count returns the failures of hour h, one of the ring's hours.
 func (s *spikeState) count(h int64) uint32 { return s.counts[floorMod(h, int64(len(s.counts)))] }
-
-func (s *spikeState) fresh() state { return s.r.newState(s.app) }
 
 func (s *spikeState) copyTo(dst state) state {
 	c, _ := dst.(*spikeState)

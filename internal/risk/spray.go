@@ -32,7 +32,7 @@ type sprayEpisode struct {
 
 type sprayState struct {
 	r       *sprayRule
-	source  string
+	source  key            // spelled (name) only in the detections it makes
 	win     window         // the source's user sign-ins in (t-window, t]
 	failed  int            // failures in win
 	users   map[uint32]int // first-factor failures in win by user number
@@ -41,11 +41,16 @@ type sprayState struct {
 	await   []*sprayEpisode // episodes whose targets may still succeed
 }
 
-func (r *sprayRule) newState(key string) state {
-	return &sprayState{r: r, source: key, users: map[uint32]int{}}
+func (r *sprayRule) newState(k key) state {
+	return &sprayState{r: r, source: k, users: map[uint32]int{}}
 }
 
-func (s *sprayState) fresh() state { return s.r.newState(s.source) }
+func (s *sprayState) reset(k key) state {
+	clear(s.users)
+	clear(s.await)
+	*s = sprayState{r: s.r, source: k, win: window{evs: s.win.evs[:0]}, users: s.users, await: s.await[:0]}
+	return s
+}
 
 func (s *sprayState) copyTo(dst state) state {
 	c, _ := dst.(*sprayState)
@@ -100,7 +105,8 @@ func (s *sprayState) fold(o *rec, out sink) {
 	}
 	e := &sprayEpisode{targets: map[uint32]*target{}}
 	e.bucket, e.last, e.opener = b, o.Time, o.Ref
-	e.d = Detection{ID: detectionID(PasswordSpray, s.source, o.Ref), Type: PasswordSpray, Level: LevelMedium, Time: o.Time, Opener: o.Ref, End: o.Time, Source: s.source, Rule: r.text}
+	source := s.source.name()
+	e.d = Detection{ID: detectionID(PasswordSpray, source, o.Ref), Type: PasswordSpray, Level: LevelMedium, Time: o.Time, Opener: o.Ref, End: o.Time, Source: source, Rule: r.text}
 	for _, w := range win {
 		if w.FirstFactorFailure {
 			if e.d.Evidence == nil {
@@ -155,8 +161,9 @@ func (s *sprayState) raise(e *sprayEpisode, o *rec, out sink) {
 	}
 	t.raised = true
 	user := s.r.names.name(o.user)
-	d := Detection{ID: detectionID(PasswordSpray, s.source+"|"+user, e.opener), Type: PasswordSpray,
-		Level: LevelHigh, Time: o.Time, Opener: o.Ref, User: user, Source: s.source, Rule: s.r.text,
+	source := s.source.name()
+	d := Detection{ID: detectionID(PasswordSpray, source+"|"+user, e.opener), Type: PasswordSpray,
+		Level: LevelHigh, Time: o.Time, Opener: o.Ref, User: user, Source: source, Rule: s.r.text,
 		Evidence: append(slices.Clone(t.evidence), o.Ref)}
 	d.Start, d.End = t.first, o.Time
 	out.emit(&d)

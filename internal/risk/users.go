@@ -5,14 +5,68 @@ import (
 	"slices"
 )
 
-// userRisk is what makes a user risky besides the detections: the times
-// of their remedies of the late horizon (older ones have been applied to
-// every detection they can concern), their decisions, and the ids of
-// their detections.
+// userRisk is what makes a user risky besides the detections: their
+// decisions, and the ids of their detections. Users with neither have
+// none: a remedy alone makes no userRisk (remedyTimes).
 type userRisk struct {
-	remedies  []int64
 	decisions []decision
 	dets      map[string]struct{}
+}
+
+// remedyTimes are the times of one user's remedies of the late horizon
+// (older ones have been applied to every detection they can concern), by
+// user number in Detector.remedies: a value in the map, the first time
+// inline, so that the remedies of most users (one now and then, a third
+// of the sign-ins in the bench's traffic) allocate nothing once the map
+// has grown, where a userRisk made for each and dropped at the next
+// sweep was 43% of BenchmarkDetectorTraffic's allocations (#18, session 9).
+type remedyTimes struct {
+	first int64
+	more  []int64
+	n     int // times held: first, then more
+}
+
+// add records a remedy at t.
+func (r *remedyTimes) add(t int64) {
+	if r.n == 0 {
+		r.first = t
+	} else {
+		r.more = append(r.more, t)
+	}
+	r.n++
+}
+
+// each calls f with every time held.
+func (r *remedyTimes) each(f func(t int64)) {
+	if r.n > 0 {
+		f(r.first)
+	}
+	for _, t := range r.more {
+		f(t)
+	}
+}
+
+// after returns the earliest time later than end, 0 for none.
+func (r *remedyTimes) after(end int64) int64 {
+	var e int64
+	r.each(func(t int64) {
+		if t > end {
+			e = earliest(e, t)
+		}
+	})
+	return e
+}
+
+// forget drops the times before cut and reports whether none is left.
+func (r *remedyTimes) forget(cut int64) bool {
+	var kept remedyTimes
+	r.each(func(t int64) {
+		if t >= cut {
+			kept.add(t)
+		}
+	})
+	*r = kept
+	return r.n == 0
 }
 
 type decision struct {
@@ -42,8 +96,14 @@ func (d *Detector) userEvent(o *Observation) {
 		})
 		u.decisions = slices.Insert(u.decisions, i, dec)
 	case o.Remedy && (o.Kind == KindRemedy || o.userSignIn() && o.Status == StatusSuccess):
-		u := d.user(o.User)
-		u.remedies = append(u.remedies, o.Time)
+		n := d.userNumber(o)
+		r := d.remedies[n]
+		r.add(o.Time)
+		d.remedies[n] = r
+		u := d.users[o.User]
+		if u == nil {
+			return
+		}
 		for id := range u.dets {
 			if det := d.dets[id]; det.End < o.Time && (det.Remediated == 0 || o.Time < det.Remediated) {
 				c := det.clone() // stored versions are never changed in place: undo logs share them
@@ -63,9 +123,9 @@ func (d *Detector) put(det *Detection) {
 		if old := d.dets[det.ID]; old != nil && old.Remediated > det.End && old.Time == det.Time {
 			det.Remediated = earliest(det.Remediated, old.Remediated)
 		}
-		for _, t := range u.remedies {
-			if t > det.End {
-				det.Remediated = earliest(det.Remediated, t)
+		if n, ok := d.userKeys.ids[det.User]; ok {
+			if r, ok := d.remedies[n]; ok {
+				det.Remediated = earliest(det.Remediated, r.after(det.End))
 			}
 		}
 		if u.dets == nil {
@@ -96,11 +156,17 @@ func earliest(a, b int64) int64 {
 
 // compactUsers forgets the remedies before the cut: every detection they
 // can remediate (one before them) exists already, since later events are
-// refused, and has them applied.
+// refused and sweep has folded the earlier ones, and has them applied.
 func (d *Detector) compactUsers() {
+	for n, r := range d.remedies {
+		if r.forget(d.cut) {
+			delete(d.remedies, n)
+		} else {
+			d.remedies[n] = r
+		}
+	}
 	for key, u := range d.users {
-		u.remedies = slices.DeleteFunc(u.remedies, func(t int64) bool { return t < d.cut })
-		if len(u.remedies) == 0 && len(u.decisions) == 0 && len(u.dets) == 0 {
+		if len(u.decisions) == 0 && len(u.dets) == 0 {
 			delete(d.users, key)
 		}
 	}
@@ -148,6 +214,7 @@ func (s State) String() string {
 // count, and a user needs one of them in the window to be listed. Cost:
 // one pass over the detections.
 func (d *Detector) RiskyUsers(asOf, window int64, keep func(*Detection) bool) []RiskyUser {
+	d.settle()
 	var out []RiskyUser
 	for key, u := range d.users {
 		var last *decision

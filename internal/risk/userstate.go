@@ -3,7 +3,8 @@ package risk
 // userRules are the rules keyed by the user: bruteForce, mfaFatigue,
 // unfamiliarSignInProperties and atypicalTravel. The detector keeps one
 // state for the four per user — one slot, one buffer of the late
-// horizon, one copy per horizon, where four keys cost four of each — and
+// horizon, one copy when a read settles it, where four keys cost four of
+// each — and
 // each part folds only the events its rule reads, so every part sees
 // what it would see alone.
 type userRules struct {
@@ -38,7 +39,12 @@ func forBrute(o *rec) bool {
 func forFatigue(o *rec) bool    { return !o.Principal && o.MFA != MFANone }
 func forUnfamiliar(o *rec) bool { return o.userSignIn() && o.Status == StatusSuccess }
 
-func (r *userRules) newState(user string) state { return &userState{r: r, user: user} }
+func (r *userRules) newState(k key) state { return &userState{r: r, user: k.s} }
+
+func (s *userState) reset(k key) state {
+	*s = userState{r: s.r, user: k.s}
+	return s
+}
 
 func (s *userState) fold(o *rec, out sink) {
 	if forBrute(o) {
@@ -62,13 +68,11 @@ func foldPart(p *countState, r *countRule, user string, o *rec, out sink) *count
 		if !r.qualifies(o) {
 			return nil
 		}
-		p = &countState{r: r, key: user}
+		p = &countState{r: r, key: key{s: user}}
 	}
 	p.fold(o, out)
 	return p
 }
-
-func (s *userState) fresh() state { return s.r.newState(s.user) }
 
 func (s *userState) copyTo(dst state) state {
 	c, _ := dst.(*userState)

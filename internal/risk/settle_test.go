@@ -1,0 +1,67 @@
+package risk
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestReadsAmidLateEventsEqualRescan reads the detections and the risky
+// users at random points of an arrival where a quarter of the events
+// come up to 90 minutes late: every read answers for the set arrived so
+// far, as a rescan of it does, whether the keys' buffered events were
+// folded by an earlier read (and a late event then undid them) or not
+// yet.
+func TestReadsAmidLateEventsEqualRescan(t *testing.T) {
+	const window = int64(30 * 24 * time.Hour)
+	for seed := range uint64(3) {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			obs := traffic(seed, 40, 24)
+			rng := rand.New(rand.NewPCG(seed, 11))
+			delay := func(o Observation) int64 {
+				if rng.IntN(4) == 0 {
+					return o.Time + rng.Int64N(int64(90*time.Minute))
+				}
+				return o.Time
+			}
+			at := make([]int64, len(obs))
+			for i := range obs {
+				at[i] = delay(obs[i])
+			}
+			order := make([]int, len(obs))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortFunc(order, func(a, b int) int { return cmp.Compare(at[a], at[b]) })
+			d := New(listOptions)
+			var seen []Observation
+			reads := 0
+			for i, j := range order {
+				if err := d.Add(&obs[j]); err != nil {
+					t.Fatalf("event %d: %v", i, err)
+				}
+				seen = append(seen, obs[j])
+				if rng.IntN(30) != 0 && i != len(order)-1 {
+					continue
+				}
+				reads++
+				what := fmt.Sprintf("read %d, after %d events", reads, i+1)
+				want := Detect(listOptions, slices.Clone(seen))
+				if rng.IntN(2) == 0 { // the risky users first: they read the detections too
+					asOf := obs[j].Time
+					got, wantU := d.RiskyUsers(asOf, window, nil), oracleUsers(want, seen, asOf, window)
+					if fmt.Sprint(got) != fmt.Sprint(wantU) {
+						t.Fatalf("%s: risky users\n got %v\nwant %v", what, got, wantU)
+					}
+				}
+				sameDetections(t, what, d.Detections(), want)
+			}
+			if c := countByType(d.Detections()); c["passwordSpray/high"] == 0 || c["bruteForce/high"] == 0 {
+				t.Fatalf("attacks missed: %v", c)
+			}
+		})
+	}
+}
