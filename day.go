@@ -42,9 +42,13 @@ func newDayBuilder() *dayBuilder {
 // consecutive days carry alike traffic, so a day's log and maps are
 // allocated about once rather than grown by doubling, each doubling
 // copying them into fresh memory. What a smaller day leaves unused is at
-// most like's size. like is only read; its holder's lock is held.
+// most like's size, and MemoryLimit does not see it (a day's size counts
+// what it holds) until the day is stored and closed: so the engine sizes
+// no day ahead of its clock, and none like a thawed day (logBase set),
+// whose request ids are the whole day's while its log holds only the late
+// events. like is only read; its holder's lock is held.
 func newDayBuilderLike(like *dayBuilder) *dayBuilder {
-	if like == nil {
+	if like == nil || like.logBase != nil {
 		return newDayBuilder()
 	}
 	n, c, l := len(like.seen), len(like.combos), &like.log

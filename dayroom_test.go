@@ -52,3 +52,36 @@ func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
 			b.log.len(), len(b.log.offs), len(b.combos), len(b.seen), b.active.GetCardinality())
 	}
 }
+
+// TestDayAheadOfTheClockStartsSmall: one event on the day after the
+// clock's, beside a large open day, opens a builder of the default size,
+// not with that day's room, which MemoryLimit would not see (a review
+// measured 55 MB held for one event after 300,000).
+func TestDayAheadOfTheClockStartsSmall(t *testing.T) {
+	ctx := context.Background()
+	today := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+	e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return today.Add(20 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var evs []Event
+	for i := range 3000 {
+		evs = append(evs, Event{Time: today.Add(time.Duration(i) * time.Second), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
+			Status: StatusSuccess, RequestID: fmt.Sprintf("r%d", i)})
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	early := evs[0]
+	early.Time, early.RequestID = today.Add(26*time.Hour), "early" // 6 hours ahead of the clock, accepted
+	if err := e.Add(ctx, early); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	small := newDayBuilder()
+	if b := e.days[dayOf(early.Time, time.UTC)].open; cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.log.recs) > max(cap(small.log.recs), 4096) {
+		t.Errorf("a day ahead of the clock opened with room for %d entries and %d record bytes, for 1 event", cap(b.log.times), cap(b.log.recs))
+	}
+}

@@ -872,8 +872,11 @@ func (e *Engine) apply(n *normEvent) bool {
 	case ds.sealed != nil: // preload loaded it if it was stored
 		ds.open = ds.sealed.thaw()
 	default:
-		var like *dayBuilder // the day before's, open and not frozen: read, never written here
-		if prev := e.days[n.day-1]; prev != nil && prev.sealing == nil {
+		// The day before's, open and not frozen, read, never written here;
+		// not for a day ahead of the clock, where one early event would
+		// hold a whole day's room (newDayBuilderLike).
+		var like *dayBuilder
+		if prev := e.days[n.day-1]; prev != nil && prev.sealing == nil && n.day <= dayOf(e.now(), e.loc) {
 			like = prev.open
 		}
 		ds.open = newDayBuilderLike(like)

@@ -10,8 +10,9 @@ import "slices"
 // day's combinations hold one or a few users). Memory is bounded: when
 // the unsorted tail outgrows the sorted prefix and compactSlack, the list
 // is sorted and its repeats dropped, so it holds at most about twice its
-// distinct users, plus compactSlack. The Engine's lock guards it, as it
-// does its builder.
+// distinct users, plus compactSlack. What guards its builder guards it:
+// the Engine's lock, or, for a builder frozen by a checkpoint, the lock of
+// the events kept aside (addAside).
 type userList struct {
 	ids    []uint32
 	sorted int
