@@ -155,10 +155,13 @@ func TestEquivalenceOfStoresAndReopening(t *testing.T) {
 		every int
 		close bool
 	}{
-		{"closed and reopened every 7 batches", 7, true},
-		{"dropped without Close and reopened every 5 batches", 5, false},
+		{"closed and reopened", 7, true},
+		{"dropped without Close and reopened", 5, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		if insights.RaceEnabled { // half the reopens: each is a replay, about ten times slower under the race detector
+			tc.every *= 2
+		}
+		t.Run(fmt.Sprintf("%s every %d batches", tc.name, tc.every), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "s")
 			opts := &insights.Options{Now: durClock, CheckpointBytes: 8 << 10}
 			ds, e := openDir(t, dir, opts)
