@@ -85,3 +85,51 @@ func TestDayAheadOfTheClockStartsSmall(t *testing.T) {
 		t.Errorf("a day ahead of the clock opened with room for %d entries and %d record bytes, for 1 event", cap(b.log.times), cap(b.log.recs))
 	}
 }
+
+// TestDayBesideAThawedDayStartsSmall: a day opened beside one thawed by a
+// late event (its request ids the whole day's, its log only the late
+// event) opens with the default room, not the thawed day's room for its
+// request ids and combinations.
+func TestDayBesideAThawedDayStartsSmall(t *testing.T) {
+	ctx := context.Background()
+	day1 := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+	s := store.NewMemory()
+	opts := &Options{Now: func() time.Time { return day1.AddDate(0, 0, 3) }}
+	e, err := Open(ctx, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []Event
+	for i := range 3000 {
+		evs = append(evs, Event{Time: day1.Add(time.Duration(i) * time.Second), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
+			Status: StatusSuccess, AppID: fmt.Sprintf("app%d", i%200), RequestID: fmt.Sprintf("r%d", i)})
+	}
+	if err := e.Add(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if e, err = Open(ctx, s, opts); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	late, next := evs[0], evs[0]
+	late.RequestID = "late"
+	next.Time, next.RequestID = day1.AddDate(0, 0, 1), "next"
+	if err := e.Add(ctx, late); err != nil { // thaws the stored day
+		t.Fatal(err)
+	}
+	if err := e.Add(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if thawed := e.days[dayOf(day1, time.UTC)].open; thawed == nil || thawed.logBase == nil || len(thawed.seen) < 3000 {
+		t.Fatalf("the day before was not thawed with its request ids: %+v", thawed)
+	}
+	small := newDayBuilder()
+	if b := e.days[dayOf(next.Time, time.UTC)].open; cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.combos) > max(cap(small.combos), 64) {
+		t.Errorf("a day beside a thawed one opened with room for %d entries and %d combinations, for 1 event", cap(b.log.times), cap(b.combos))
+	}
+}
