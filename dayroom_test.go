@@ -65,11 +65,7 @@ func TestDayAheadOfTheClockStartsSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	var evs []Event
-	for i := range 3000 {
-		evs = append(evs, Event{Time: today.Add(time.Duration(i) * time.Second), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
-			Status: StatusSuccess, RequestID: fmt.Sprintf("r%d", i)})
-	}
+	evs := busyDay(today)
 	if err := e.Add(ctx, evs...); err != nil {
 		t.Fatal(err)
 	}
@@ -80,10 +76,7 @@ func TestDayAheadOfTheClockStartsSmall(t *testing.T) {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	small := newDayBuilder()
-	if b := e.days[dayOf(early.Time, time.UTC)].open; cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.log.recs) > max(cap(small.log.recs), 4096) {
-		t.Errorf("a day ahead of the clock opened with room for %d entries and %d record bytes, for 1 event", cap(b.log.times), cap(b.log.recs))
-	}
+	wantSmall(t, "a day ahead of the clock", e.days[dayOf(early.Time, time.UTC)].open)
 }
 
 // TestDayBesideAThawedDayStartsSmall: a day opened beside one thawed by a
@@ -99,11 +92,7 @@ func TestDayBesideAThawedDayStartsSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var evs []Event
-	for i := range 3000 {
-		evs = append(evs, Event{Time: day1.Add(time.Duration(i) * time.Second), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
-			Status: StatusSuccess, AppID: fmt.Sprintf("app%d", i%200), RequestID: fmt.Sprintf("r%d", i)})
-	}
+	evs := busyDay(day1)
 	if err := e.Add(ctx, evs...); err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +117,27 @@ func TestDayBesideAThawedDayStartsSmall(t *testing.T) {
 	if thawed := e.days[dayOf(day1, time.UTC)].open; thawed == nil || thawed.logBase == nil || len(thawed.seen) < 3000 {
 		t.Fatalf("the day before was not thawed with its request ids: %+v", thawed)
 	}
+	wantSmall(t, "a day beside a thawed one", e.days[dayOf(next.Time, time.UTC)].open)
+}
+
+// busyDay returns 3,000 sign-ins on the day starting at day, one a
+// second, by 70 users on 200 applications: 200 combinations.
+func busyDay(day time.Time) []Event {
+	var evs []Event
+	for i := range 3000 {
+		evs = append(evs, Event{Time: day.Add(time.Duration(i) * time.Second), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
+			Status: StatusSuccess, AppID: fmt.Sprintf("app%d", i%200), RequestID: fmt.Sprintf("r%d", i)})
+	}
+	return evs
+}
+
+// wantSmall fails unless b, a builder holding one event, has about the
+// room of a new one: not a busy day's log entries, record bytes or
+// combinations.
+func wantSmall(t *testing.T, what string, b *dayBuilder) {
+	t.Helper()
 	small := newDayBuilder()
-	if b := e.days[dayOf(next.Time, time.UTC)].open; cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.combos) > max(cap(small.combos), 64) {
-		t.Errorf("a day beside a thawed one opened with room for %d entries and %d combinations, for 1 event", cap(b.log.times), cap(b.combos))
+	if cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.log.recs) > max(cap(small.log.recs), 4096) || cap(b.combos) > max(cap(small.combos), 64) {
+		t.Errorf("%s opened with room for %d entries, %d record bytes and %d combinations, for 1 event", what, cap(b.log.times), cap(b.log.recs), cap(b.combos))
 	}
 }
