@@ -49,12 +49,12 @@ func slicesGrow(s []insights.Event, n int) []insights.Event {
 
 // addBatches adds evs in batches and returns the time spent in Add.
 func addBatches(ctx context.Context, eng *insights.Engine, evs []insights.Event, batch int) (time.Duration, error) {
-	return addTimed(ctx, eng, evs, batch, nil)
+	return addTimed(ctx, eng, evs, batch, nil, nil)
 }
 
-// addTimed adds evs in batches, appending each Add's latency to lat when
-// it is not nil, and returns the total time.
-func addTimed(ctx context.Context, eng *insights.Engine, evs []insights.Event, batch int, lat *[]time.Duration) (time.Duration, error) {
+// addTimed adds evs in batches, appending each Add's latency to lat and
+// its start to starts when they are not nil, and returns the total time.
+func addTimed(ctx context.Context, eng *insights.Engine, evs []insights.Event, batch int, lat *[]time.Duration, starts *[]time.Time) (time.Duration, error) {
 	t0 := time.Now()
 	for i := 0; i < len(evs); i += batch {
 		t := time.Now()
@@ -63,6 +63,9 @@ func addTimed(ctx context.Context, eng *insights.Engine, evs []insights.Event, b
 		}
 		if lat != nil {
 			*lat = append(*lat, time.Since(t))
+		}
+		if starts != nil {
+			*starts = append(*starts, t)
 		}
 	}
 	return time.Since(t0), nil
@@ -187,7 +190,7 @@ func ingestDir(ctx context.Context, g *generator, dir string, batch int, lat *[]
 	for d := range g.cfg.Days {
 		buf = g.day(d, buf)
 		evs = g.dayEvents(d, buf, evs)
-		t, err := addTimed(ctx, eng, evs, batch, lat)
+		t, err := addTimed(ctx, eng, evs, batch, lat, nil)
 		if err != nil {
 			eng.Close()
 			return 0, 0, fmt.Errorf("dir store, day %d: %w", d, err)

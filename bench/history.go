@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"reflect"
 	"runtime"
@@ -42,8 +43,14 @@ type historyReport struct {
 	AddEventsPerSec float64 `json:"add_events_per_sec"`
 	AddP50Ms        float64 `json:"add_p50_ms"`
 	AddP99Ms        float64 `json:"add_p99_ms"`
+	AddP999Ms       float64 `json:"add_p999_ms"`
 	AddMaxMs        float64 `json:"add_max_ms"`
-	DiskBytesPerEv  float64 `json:"disk_bytes_per_event"`
+	// The same of the Adds that overlapped a checkpoint, and of the others
+	// (Options.Logger's checkpoint records: checkpointSpans).
+	Checkpoints    int          `json:"checkpoints"`
+	AddDuring      latencySplit `json:"add_during_checkpoint"`
+	AddOutside     latencySplit `json:"add_outside_checkpoint"`
+	DiskBytesPerEv float64      `json:"disk_bytes_per_event"`
 	// After Close: Open, the idle engine's heap, and the first queries,
 	// each on a fresh Open.
 	OpenMs            float64 `json:"open_ms"`
@@ -55,6 +62,19 @@ type historyReport struct {
 	PeakRSS  int64   `json:"peak_rss_bytes"`
 	Seconds  float64 `json:"seconds"`
 	Machine  map[string]string
+}
+
+// latencySplit is the latency of some of the Adds, in milliseconds.
+type latencySplit struct {
+	Adds  int     `json:"adds"`
+	P50Ms float64 `json:"p50_ms"`
+	P99Ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+}
+
+// splitOf returns the latencySplit of lat, which it sorts.
+func splitOf(lat []time.Duration) latencySplit {
+	return latencySplit{Adds: len(lat), P50Ms: ms(percentile(lat, 50)), P99Ms: ms(percentile(lat, 99)), MaxMs: ms(percentile(lat, 100))}
 }
 
 // historyQueries are the queries asked before Close and after each Open:
@@ -84,12 +104,14 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 	}
 	defer os.RemoveAll(dir)
 	g := newGenerator(genConfig{Users: o.users, Days: o.days, Seed: o.seed})
+	cks := &checkpointSpans{}
 	open := func() (*store.DirStore, *insights.Engine, error) {
 		st, err := store.Dir(dir, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		eng, err := insights.Open(ctx, st, &insights.Options{Now: clockAfter(o.days), QueryParallelism: o.queryPar, MemoryLimit: limit})
+		eng, err := insights.Open(ctx, st, &insights.Options{Now: clockAfter(o.days), QueryParallelism: o.queryPar, MemoryLimit: limit,
+			Logger: slog.New(cks)})
 		if err != nil {
 			st.Close()
 			return nil, nil, err
@@ -102,6 +124,7 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 		return nil, err
 	}
 	var lat []time.Duration
+	var starts []time.Time
 	var addTime time.Duration
 	stopCPU, stopWait := startProfile(o.cpuprofile, "history"), startWaitProfile(o.waitprofile)
 	var buf []ev
@@ -109,7 +132,7 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 	for d := range o.days {
 		buf = g.day(d, buf)
 		evs = g.dayEvents(d, buf, evs)
-		t, err := addTimed(ctx, eng, evs, o.batch, &lat)
+		t, err := addTimed(ctx, eng, evs, o.batch, &lat, &starts)
 		if err != nil {
 			eng.Close()
 			st.Close()
@@ -148,7 +171,6 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 		}
 	}
 	r.AddEventsPerSec = float64(r.Events) / addTime.Seconds()
-	r.AddP50Ms, r.AddP99Ms, r.AddMaxMs = ms(percentile(lat, 50)), ms(percentile(lat, 99)), ms(percentile(lat, 100))
 	mau12, filtered := historyQueries(g, o.days)
 	before := make([]*insights.Result, 2)
 	for i, q := range []insights.Query{mau12, filtered} {
@@ -158,7 +180,7 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 			return nil, err
 		}
 	}
-	if err := eng.Close(); err != nil {
+	if err := eng.Close(); err != nil { // after the checkpoint running, if any, which it waits for, is logged
 		st.Close()
 		return nil, err
 	}
@@ -166,12 +188,17 @@ func runHistory(ctx context.Context, o options, every int, limit int64) (*histor
 		return nil, err
 	}
 	eng, st = nil, nil
+	during, outside := cks.split(lat, starts) // before lat is sorted
+	r.Checkpoints, r.AddDuring, r.AddOutside = cks.count(), splitOf(during), splitOf(outside)
+	r.AddP50Ms, r.AddP99Ms, r.AddP999Ms, r.AddMaxMs = ms(percentile(lat, 50)), ms(percentile(lat, 99)), ms(percentile(lat, 99.9)), ms(percentile(lat, 100))
 	size, _, err := dirBytes(dir)
 	if err != nil {
 		return nil, err
 	}
 	r.DiskBytesPerEv = float64(size) / float64(r.Events)
-	logf("history: Add p50 %.2f ms, p99 %.2f ms, max %.2f ms; %.0f events/s; %.2f bytes/event on disk", r.AddP50Ms, r.AddP99Ms, r.AddMaxMs, r.AddEventsPerSec, r.DiskBytesPerEv)
+	logf("history: Add p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %.0f events/s; %.2f bytes/event on disk", r.AddP50Ms, r.AddP99Ms, r.AddP999Ms, r.AddMaxMs, r.AddEventsPerSec, r.DiskBytesPerEv)
+	logf("history: %d checkpoints; Adds during one: %d, p50 %.2f ms, p99 %.2f ms, max %.2f ms; the others: %d, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+		r.Checkpoints, r.AddDuring.Adds, r.AddDuring.P50Ms, r.AddDuring.P99Ms, r.AddDuring.MaxMs, r.AddOutside.Adds, r.AddOutside.P50Ms, r.AddOutside.P99Ms, r.AddOutside.MaxMs)
 
 	// Each first query on its own fresh Open; the idle heap after the first.
 	for i, q := range []insights.Query{mau12, filtered} {
@@ -277,7 +304,13 @@ func printHistory(out io.Writer, r *historyReport) {
 	}
 	fmt.Fprintf(out, "\n| measure | value |\n|---|---:|\n")
 	fmt.Fprintf(out, "| Add, directory store, batches (events/s) | %.0f |\n", r.AddEventsPerSec)
-	fmt.Fprintf(out, "| Add latency p50 / p99 / max (ms) | %.2f / %.2f / %.2f |\n", r.AddP50Ms, r.AddP99Ms, r.AddMaxMs)
+	fmt.Fprintf(out, "| Add latency p50 / p99 / p99.9 / max (ms) | %.2f / %.2f / %.2f / %.2f |\n", r.AddP50Ms, r.AddP99Ms, r.AddP999Ms, r.AddMaxMs)
+	for _, s := range []struct {
+		what string
+		l    latencySplit
+	}{{fmt.Sprintf("overlapping one of the %d checkpoints", r.Checkpoints), r.AddDuring}, {"overlapping none", r.AddOutside}} {
+		fmt.Fprintf(out, "| Add latency p50 / p99 / max (ms), %d Adds %s | %.2f / %.2f / %.2f |\n", s.l.Adds, s.what, s.l.P50Ms, s.l.P99Ms, s.l.MaxMs)
+	}
 	fmt.Fprintf(out, "| store on disk (bytes/event) | %.2f |\n", r.DiskBytesPerEv)
 	fmt.Fprintf(out, "| Open (ms) | %.1f |\n", r.OpenMs)
 	fmt.Fprintf(out, "| idle engine after Open (heap MiB) | %.1f |\n", r.IdleHeapMiB)

@@ -181,7 +181,7 @@ func loadRisk(ctx context.Context, days int, evs []insights.Event, batch int, di
 		}
 	}
 	cpu0 := cpuTime()
-	if l.add, err = addTimed(ctx, eng, evs, batch, &l.lat); err != nil {
+	if l.add, err = addTimed(ctx, eng, evs, batch, &l.lat, nil); err != nil {
 		return l, err
 	}
 	t0 := time.Now()
