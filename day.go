@@ -55,7 +55,10 @@ func newDayBuilderLike(like *dayBuilder) *dayBuilder {
 	b := &dayBuilder{index: make(map[combo]uint32, c), combos: make([]combo, 0, c), counts: make([]uint32, 0, c),
 		users: make([]userList, 0, c), active: roaring.New(), seen: make(map[uint64]struct{}, n)}
 	b.log = eventLog{times: make([]int64, 0, l.len()), users: make([]uint32, 0, l.len()), combos: make([]uint32, 0, l.len()),
-		offs: make([]uint32, 1, l.len()+1), recs: make([]byte, 0, len(l.recs))}
+		offs: make([]uint32, 1, l.len()+1)}
+	if len(l.chunks) > 0 { // the first chunk's room; the next ones take that of the chunk before them
+		b.log.chunks = [][]byte{make([]byte, 0, len(l.chunks[0]))}
+	}
 	return b
 }
 
@@ -504,11 +507,12 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 		combos = renumber(p.combos, at)
 	}
 	out := eventLog{times: append(slices.Clip(p.times), next.times...), users: append(slices.Clip(p.users), next.users...),
-		combos: append(combos, next.combos...), recs: append(slices.Clip(p.recs), next.recs...),
+		combos: append(combos, next.combos...), chunks: p.view().chunks, // its own headers: appended to below
 		offs: slices.Clip(p.offs)}
 	end := p.offs[p.len()]
-	for _, o := range next.offs[1:] {
+	for i, o := range next.offs[1:] {
 		out.offs = append(out.offs, end+o)
+		out.chunks = appendChunked(out.chunks, p.len()+i, next.plainRecord(i))
 	}
 	return out.view(), nil
 }

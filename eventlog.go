@@ -27,9 +27,9 @@ const (
 // entry i happened at times[i] (Unix ns), by users[i], with the indexed
 // values of combination combos[i] of the same day's index, and its log
 // record at offs[i]:offs[i+1] of the records laid end to end: held plain
-// in recs (a builder's log and a day sealed from it), or compressed in
-// blocks of perBlock records (a day read from its segment), which a
-// recordCursor decompresses one at a time.
+// in chunks of logChunk records (a builder's log and a day sealed from
+// it), or compressed in blocks of perBlock records (a day read from its
+// segment), which a recordCursor decompresses one at a time.
 //
 // A builder only appends; the sealed day shares its slices capped at their
 // length (view), so later appends never touch what a query reads.
@@ -38,7 +38,7 @@ type eventLog struct {
 	users    []uint32
 	combos   []uint32
 	offs     []uint32 // len = entries + 1
-	recs     []byte
+	chunks   [][]byte // plain: the records of entries k*logChunk on in chunks[k], laid end to end
 	blocks   [][]byte
 	perBlock int             // records of each block but the last
 	format   logblock.Format // of the blocks
@@ -62,7 +62,7 @@ func (l *eventLog) cursor() *recordCursor { return &recordCursor{l: l, block: -1
 func (c *recordCursor) record(i int) ([]byte, error) {
 	l := c.l
 	if l.blocks == nil {
-		return l.recs[l.offs[i]:l.offs[i+1]], nil
+		return l.plainRecord(i), nil
 	}
 	k := i / l.perBlock
 	base := l.offs[k*l.perBlock]
@@ -90,7 +90,7 @@ func (l *eventLog) plain() (eventLog, error) {
 		if err != nil {
 			return eventLog{}, err
 		}
-		out.recs = append(out.recs, rec...)
+		out.chunks = appendChunked(out.chunks, i, rec)
 	}
 	return out.view(), nil
 }
@@ -99,19 +99,71 @@ func newEventLog() eventLog { return eventLog{offs: []uint32{0}} }
 
 func (l *eventLog) len() int { return len(l.times) }
 
-// add appends an entry.
+// logChunk is how many records a chunk of a plain log holds (the last
+// may hold fewer): as many as a segment's block (segment.EncodeLog
+// compresses each chunk as a block), so that a day's log grows by a chunk
+// at a time instead of copying all of its records into twice the room:
+// tens of megabytes under the write lock, for a day of a hundred
+// thousand users.
+const logChunk = logblock.RecordsPerBlock
+
+// appendChunked appends rec, the record of entry n of a plain log whose
+// entries before n have theirs in chunks, and returns chunks. A chunk
+// starts with the room of the chunk before it (or of a preallocated
+// first chunk: newDayBuilderLike): records of a day are alike.
+func appendChunked[S ~string | ~[]byte](chunks [][]byte, n int, rec S) [][]byte {
+	k := n / logChunk
+	if k == len(chunks) {
+		room := len(rec)
+		if k > 0 {
+			room = max(room, len(chunks[k-1]))
+		}
+		chunks = append(chunks, make([]byte, 0, room))
+	}
+	chunks[k] = append(chunks[k], rec...)
+	return chunks
+}
+
+// plainRecord returns record i of a plain log.
+func (l *eventLog) plainRecord(i int) []byte {
+	k := i / logChunk
+	base := l.offs[k*logChunk]
+	return l.chunks[k][l.offs[i]-base : l.offs[i+1]-base]
+}
+
+// recordBytes returns the bytes of a plain log's records.
+func (l *eventLog) recordBytes() int {
+	n := 0
+	for _, c := range l.chunks {
+		n += len(c)
+	}
+	return n
+}
+
+// add appends an entry. Cost: O(1) amortized; a chunk of records, or the
+// entries' columns, grow by copying (at most a chunk of records).
 func (l *eventLog) add(t int64, uid, c uint32, rec string) {
+	addEntry(l, t, uid, c, rec)
+}
+
+// addEntry is add, for a record held in a string or in bytes.
+func addEntry[S ~string | ~[]byte](l *eventLog, t int64, uid, c uint32, rec S) {
+	l.chunks = appendChunked(l.chunks, l.len(), rec)
 	l.times = append(l.times, t)
 	l.users = append(l.users, uid)
 	l.combos = append(l.combos, c)
-	l.recs = append(l.recs, rec...)
-	l.offs = append(l.offs, uint32(len(l.recs)))
+	l.offs = append(l.offs, l.offs[len(l.offs)-1]+uint32(len(rec)))
 }
 
-// view returns l with every slice capped at its length.
+// view returns l with every slice capped at its length. Cost: a copy of
+// the chunks' headers, whose last a builder goes on appending to.
 func (l *eventLog) view() eventLog {
+	chunks := slices.Clone(l.chunks)
+	if n := len(chunks); n > 0 {
+		chunks[n-1] = slices.Clip(chunks[n-1])
+	}
 	return eventLog{times: slices.Clip(l.times), users: slices.Clip(l.users), combos: slices.Clip(l.combos),
-		offs: slices.Clip(l.offs), recs: slices.Clip(l.recs)}
+		offs: slices.Clip(l.offs), chunks: chunks}
 }
 
 // erase returns a copy of l, which must be plain, in which uid's entries
@@ -122,11 +174,11 @@ func (l *eventLog) erase(uid uint32) (eventLog, bool) {
 	}
 	out := newEventLog()
 	for i := range l.len() {
-		u, rec := l.users[i], l.recs[l.offs[i]:l.offs[i+1]]
+		u, rec := l.users[i], l.plainRecord(i)
 		if u == uid {
 			u, rec = erasedUser, nil
 		}
-		out.add(l.times[i], u, l.combos[i], string(rec))
+		addEntry(&out, l.times[i], u, l.combos[i], rec)
 	}
 	return out, true
 }

@@ -43,7 +43,7 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 		}
 		l = &p
 	}
-	return segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Recs: l.recs,
+	return segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Chunks: l.chunks,
 		Blocks: l.blocks, PerBlock: l.perBlock, Format: l.format}, enc), nil
 }
 

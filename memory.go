@@ -225,7 +225,7 @@ func (d *day) headBytes() int64 {
 func (d *day) logBytes() int64 {
 	d.logMu.Lock()
 	l, base := &d.log, d.logBase
-	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(len(l.recs))
+	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(l.recordBytes())
 	for _, b := range l.blocks {
 		n += int64(len(b))
 	}

@@ -29,14 +29,16 @@ const (
 // Times[i] (Unix ns), by Users[i] (or NoUser, ErasedUser), with the
 // indexed values of combination Combos[i] of the day's index, and its log
 // record at Offs[i]:Offs[i+1] of the records laid end to end: plain in
-// Recs, or compressed in Blocks of PerBlock records each (the last may
-// hold fewer), in Format.
+// Recs, or plain in Chunks of logblock.RecordsPerBlock records each (the
+// last may hold fewer), or compressed in Blocks of PerBlock records each
+// (the last may hold fewer), in Format.
 type Log struct {
 	Times    []int64
 	Users    []uint32
 	Combos   []uint32
 	Offs     []uint32 // len = entries + 1
 	Recs     []byte
+	Chunks   [][]byte // EncodeLog only: the plain records, if Recs and Blocks are nil
 	Blocks   [][]byte
 	PerBlock int
 	Format   logblock.Format
@@ -85,10 +87,13 @@ func EncodeLog(l *Log, enc *zstd.Encoder) []byte {
 	w := logblock.NewWriter(enc)
 	for k := range blocks {
 		var block []byte
-		if l.Blocks != nil {
+		end := min((k+1)*per, n)
+		switch {
+		case l.Blocks != nil:
 			block = l.Blocks[k]
-		} else {
-			end := min((k+1)*per, n)
+		case l.Chunks != nil:
+			block = w.Block(l.Chunks[k], l.Offs[k*per:end+1])
+		default:
 			block = w.Block(l.Recs[l.Offs[k*per]:l.Offs[end]], l.Offs[k*per:end+1])
 		}
 		out = frame.AppendUvarint(out, uint64(len(block)))
