@@ -78,7 +78,7 @@ func (c *recordCursor) record(i int) ([]byte, error) {
 	return c.data[l.offs[i]-base : l.offs[i+1]-base], nil
 }
 
-// plain returns l with its records decompressed into recs.
+// plain returns l with its records decompressed, in chunks.
 func (l *eventLog) plain() (eventLog, error) {
 	if l.blocks == nil {
 		return *l, nil
@@ -348,7 +348,7 @@ func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitm
 	out := roaring.New()
 	if n := combos.GetCardinality(); n == 0 {
 		return out
-	} else if n > uint64(d.numCombos())/8 { // dense: one pass over the entries
+	} else if n > uint64(d.NumCombos())/8 { // dense: one pass over the entries
 		for i, c := range l.combos {
 			if combos.Contains(c) {
 				out.Add(uint32(i))
@@ -358,7 +358,7 @@ func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitm
 	}
 	x := &d.logIdx
 	x.comboOnce.Do(func() {
-		x.byCombo = newCSR(l.combos, d.numCombos())
+		x.byCombo = newCSR(l.combos, d.NumCombos())
 		d.grew(x.byCombo.bytes())
 	})
 	var ids []uint32
