@@ -304,9 +304,9 @@ func (d *day) thaw() *dayBuilder {
 	d.logMu.Unlock()
 	switch {
 	case base != nil: // d's own entries follow its base's: keep that base
-		b.logBase, b.baseAt, b.log = base, at, l
+		b.logBase, b.baseAt, b.log = base, at, l.view()
 	case get == nil && l.blocks == nil && len(l.offs) > 0: // at hand and plain
-		b.log = l // capped: the builder's appends copy
+		b.log = l.view() // capped, its own chunks' headers: the builder's appends copy
 	default: // in the segment, compressed, or not read (yet)
 		b.logBase = d
 	}

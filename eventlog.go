@@ -155,15 +155,18 @@ func addEntry[S ~string | ~[]byte](l *eventLog, t int64, uid, c uint32, rec S) {
 	l.offs = append(l.offs, l.offs[len(l.offs)-1]+uint32(len(rec)))
 }
 
-// view returns l with every slice capped at its length. Cost: a copy of
-// the chunks' headers, whose last a builder goes on appending to.
+// view returns l with every slice capped at its length and chunks' headers
+// of its own, so that appends to l or to the view (a builder thawed from
+// a day sharing its log) never write what the other reads. Cost: a copy
+// of the chunks' headers.
 func (l *eventLog) view() eventLog {
-	chunks := slices.Clone(l.chunks)
-	if n := len(chunks); n > 0 {
-		chunks[n-1] = slices.Clip(chunks[n-1])
+	v := *l
+	v.times, v.users, v.combos, v.offs = slices.Clip(l.times), slices.Clip(l.users), slices.Clip(l.combos), slices.Clip(l.offs)
+	v.chunks = slices.Clone(l.chunks)
+	if n := len(v.chunks); n > 0 {
+		v.chunks[n-1] = slices.Clip(v.chunks[n-1])
 	}
-	return eventLog{times: slices.Clip(l.times), users: slices.Clip(l.users), combos: slices.Clip(l.combos),
-		offs: slices.Clip(l.offs), chunks: chunks}
+	return v
 }
 
 // erase returns a copy of l, which must be plain, in which uid's entries

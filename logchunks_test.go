@@ -83,3 +83,32 @@ func TestDayLogGrowsAChunkAtATime(t *testing.T) {
 		t.Errorf("plain: %d record bytes, want %d", p.recordBytes(), len(all))
 	}
 }
+
+// TestThawLeavesTheSealedLogAsItWas: a builder thawed from a sealed day
+// whose log is at hand shares its records; its appends never write what
+// the day holds, not even a chunk's header (which a checkpoint encoding
+// the day reads meanwhile, holding no lock).
+func TestThawLeavesTheSealedLogAsItWas(t *testing.T) {
+	b := newDayBuilder()
+	var want []string
+	for i := range logChunk + 500 { // a full chunk, and one in progress
+		rec := fmt.Sprintf("rec %d", i)
+		b.add(combo{1}, uint32(i%7), true, true, int64(i), rec)
+		want = append(want, rec)
+	}
+	d := b.seal()
+	lens := []int{len(d.log.chunks[0]), len(d.log.chunks[1])}
+	thawed := d.thaw()
+	for i := range 700 {
+		thawed.add(combo{2}, uint32(i), true, true, int64(i), "late")
+	}
+	if got := []int{len(d.log.chunks[0]), len(d.log.chunks[1])}; got[0] != lens[0] || got[1] != lens[1] || len(d.log.chunks) != 2 {
+		t.Errorf("the sealed day's chunks: %d of %v bytes, after the thawed builder's appends; were 2 of %v", len(d.log.chunks), got, lens)
+	}
+	c := d.log.cursor()
+	for i, w := range want {
+		if got, err := c.record(i); err != nil || string(got) != w {
+			t.Fatalf("the sealed day's record %d: %q, %v; want %q", i, got, err, w)
+		}
+	}
+}
