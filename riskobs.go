@@ -2,7 +2,6 @@ package insights
 
 import (
 	"net/netip"
-	"slices"
 
 	"github.com/insightslab/insights/internal/risk"
 )
@@ -53,7 +52,7 @@ type riskExtra struct {
 // their slice, and resets it), so the strings of what was queued before
 // stay where they were, and reading them needs no lock.
 type riskNames struct {
-	values [len(riskDims)][]string
+	values [numIndexed][]string // by dimension; riskDims' alone are set
 	keys   []string
 }
 
@@ -68,8 +67,8 @@ type riskQueue struct {
 // write lock is held.
 func (e *Engine) riskNames() riskNames {
 	var n riskNames
-	for i, d := range riskDims {
-		n.values[i] = e.dims[d-1].values
+	for _, d := range riskDims {
+		n.values[d-1] = e.dims[d-1].values
 	}
 	n.keys = e.userKeys
 	return n
@@ -126,8 +125,12 @@ func (q *riskQueue) addr(o *riskObs, x *int) netip.Addr {
 // observation spells o, of address ip, for the detector: what
 // observeRisk would have made at once (see observation).
 func (q *riskQueue) observation(o *riskObs, ip netip.Addr) risk.Observation {
-	code := func(d Dimension) uint32 { return o.codes[slices.Index(riskDims[:], d)] }
-	val := func(d Dimension) string { return q.names.values[slices.Index(riskDims[:], d)][code(d)] }
+	var c combo // riskDims' codes alone
+	for i, d := range riskDims {
+		c[d-1] = o.codes[i]
+	}
+	code := func(d Dimension) uint32 { return c[d-1] }
+	val := func(d Dimension) string { return q.names.values[d-1][c[d-1]] }
 	key := ""
 	if o.user > 0 {
 		key = q.names.keys[o.user-1]
