@@ -2,6 +2,7 @@ package insights
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/insightslab/insights/internal/risk"
 )
@@ -52,7 +53,7 @@ type riskExtra struct {
 // their slice, and resets it), so the strings of what was queued before
 // stay where they were, and reading them needs no lock.
 type riskNames struct {
-	values [numIndexed][]string // by dimension; riskDims' alone are set
+	values [len(riskDims)][]string
 	keys   []string
 }
 
@@ -67,8 +68,8 @@ type riskQueue struct {
 // write lock is held.
 func (e *Engine) riskNames() riskNames {
 	var n riskNames
-	for _, d := range riskDims {
-		n.values[d-1] = e.dims[d-1].values
+	for i, d := range riskDims {
+		n.values[i] = e.dims[d-1].values
 	}
 	n.keys = e.userKeys
 	return n
@@ -125,12 +126,8 @@ func (q *riskQueue) addr(o *riskObs, x *int) netip.Addr {
 // observation spells o, of address ip, for the detector: what
 // observeRisk would have made at once (see observation).
 func (q *riskQueue) observation(o *riskObs, ip netip.Addr) risk.Observation {
-	var c combo // riskDims' codes alone
-	for i, d := range riskDims {
-		c[d-1] = o.codes[i]
-	}
-	code := func(d Dimension) uint32 { return c[d-1] }
-	val := func(d Dimension) string { return q.names.values[d-1][c[d-1]] }
+	code := func(d Dimension) uint32 { return o.codes[slices.Index(riskDims[:], d)] }
+	val := func(d Dimension) string { return q.names.values[slices.Index(riskDims[:], d)][code(d)] }
 	key := ""
 	if o.user > 0 {
 		key = q.names.keys[o.user-1]
