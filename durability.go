@@ -217,7 +217,7 @@ func (e *Engine) applyRecord(ctx context.Context, evs []normEvent, erased string
 	for i := range evs {
 		e.apply(&evs[i])
 	}
-	e.flushRisk()
+	e.risk.feed.flush()
 	e.mu.Unlock()
 	return nil
 }
@@ -650,7 +650,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 			added++
 		}
 	}
-	e.flushRisk()
+	e.risk.feed.flush()
 	g.capped = e.newlyCapped()
 	e.mu.Unlock()
 	e.obs.events.Add(uint64(added))

@@ -15,8 +15,7 @@ import (
 
 // riskQueueCap bounds the observations waiting for the detector: past it,
 // Add waits before logging a batch until the detector has taken the queue
-// (riskFeed.waitRoom). About 7 MB of observations (riskObs), which the
-// collector does not scan.
+// (riskFeed.waitRoom). About 10 MB of observations.
 const riskQueueCap = 1 << 16
 
 // riskChunk is how many observations the detector folds per hold of its
@@ -38,13 +37,13 @@ const riskChunk = 256
 // engine's read lock only while it holds neither.
 type riskFeed struct {
 	// Guarded by the engine's write lock: the observations of the events
-	// applied in the current batch, queued together by flushRisk.
-	pending riskQueue
+	// applied in the current batch, queued together by flush.
+	pending []riskItem
 
 	// Guarded by qmu: the queue and what the next rebuild starts from.
 	qmu     sync.Mutex
 	live    atomic.Bool   // apply queues: from startRisk to stopRisk; written under qmu, read without
-	queue   riskQueue     // the items applied and not yet taken, in order
+	queue   []riskItem    // the observations applied and not yet taken, in order
 	head    uint64        // the number of the first queued item (items count from 1 since Open)
 	gen     uint64        // counts resets: a rebuild of another generation is dropped
 	opt     risk.Options  // with the address lists in force (SetRiskLists)
@@ -71,6 +70,12 @@ type riskFeed struct {
 	stop     chan struct{}      // closed by Close
 	cancel   context.CancelFunc // cancels a rebuild's reads at Close
 	finished chan struct{}      // closed when the goroutine has returned
+}
+
+// riskItem is one queued change: an observation, or new address lists.
+type riskItem struct {
+	obs   risk.Observation
+	lists *[2][]netip.Prefix // anonymized, malicious; nil for an observation
 }
 
 // signal wakes every goroutine waiting on it; its owner's lock guards it.
@@ -129,7 +134,7 @@ func (e *Engine) stopRisk() {
 		f.qmu.Unlock()
 		return
 	}
-	f.stopped, f.queue = true, riskQueue{}
+	f.stopped, f.queue = true, nil
 	f.live.Store(false)
 	f.room.notify()
 	f.qmu.Unlock()
@@ -144,24 +149,22 @@ func (e *Engine) stopRisk() {
 	f.dmu.Unlock()
 }
 
-// flushRisk queues the observations apply gathered in pending, in one
-// hold of qmu and one wake for the batch rather than one per event, with
-// the names that spell them. The write lock is held: the loops calling
-// apply call it before they release it, so a read that starts after an
-// Add returned waits for its events.
-func (e *Engine) flushRisk() {
-	f := &e.risk.feed
-	if len(f.pending.obs) == 0 {
+// flush queues the observations apply gathered in pending, in one hold
+// of qmu and one wake for the batch rather than one per event. The write
+// lock is held: the loops calling apply call it before they release it,
+// so a read that starts after an Add returned waits for its events.
+func (f *riskFeed) flush() {
+	if len(f.pending) == 0 {
 		return
 	}
 	f.qmu.Lock()
 	if f.live.Load() && !f.dormant {
-		f.queue.append(&f.pending)
-		f.queue.names = e.riskNames()
+		f.queue = append(f.queue, f.pending...)
 		f.wake()
 	}
 	f.qmu.Unlock()
-	f.pending.empty() // the arrays are kept for the next batch
+	clear(f.pending) // its strings: the array is kept for the next batch
+	f.pending = f.pending[:0]
 }
 
 // setLists records new address lists, for the next rebuild and, queued,
@@ -174,7 +177,7 @@ func (f *riskFeed) setLists(anonymized, malicious []netip.Prefix) {
 	f.opt.Anonymized, f.opt.Malicious = anonymized, malicious
 	live := f.live.Load() && !f.dormant // a dormant feed's rebuild reads f.opt
 	if live {
-		f.queue.addLists(anonymized, malicious)
+		f.queue = append(f.queue, riskItem{lists: &[2][]netip.Prefix{anonymized, malicious}})
 		f.wake()
 	}
 	f.qmu.Unlock()
@@ -213,8 +216,9 @@ func (f *riskFeed) drop(dormant bool) {
 		return
 	}
 	f.gen++
-	f.head += uint64(len(f.queue.obs))
-	f.queue.empty()
+	f.head += uint64(len(f.queue))
+	clear(f.queue)
+	f.queue = f.queue[:0]
 	f.room.notify()
 	f.wake()
 	f.dmu.Lock()
@@ -241,7 +245,7 @@ func (f *riskFeed) retry(gen uint64) {
 // at the detector's pace rather than queueing without bound.
 func (f *riskFeed) waitRoom(ctx context.Context) error {
 	f.qmu.Lock()
-	for f.live.Load() && len(f.queue.obs) >= riskQueueCap {
+	for f.live.Load() && len(f.queue) >= riskQueueCap {
 		ch := f.room.wait()
 		f.qmu.Unlock()
 		select {
@@ -259,7 +263,7 @@ func (f *riskFeed) waitRoom(ctx context.Context) error {
 func (f *riskFeed) queued() uint64 {
 	f.qmu.Lock()
 	defer f.qmu.Unlock()
-	return f.head + uint64(len(f.queue.obs)) - 1
+	return f.head + uint64(len(f.queue)) - 1
 }
 
 // rouse starts a dormant feed's rebuild. qmu is taken.
@@ -324,11 +328,11 @@ func (e *Engine) detect(ctx context.Context, f *riskFeed) {
 		det   *risk.Detector
 		read  map[int32]uint32 // day → entries the rebuild read from the log
 		gen   uint64
-		spare riskQueue
+		spare []riskItem
 	)
 	for {
 		f.qmu.Lock()
-		for (f.gen == gen || f.dormant) && len(f.queue.obs) == 0 && !f.stopped {
+		for (f.gen == gen || f.dormant) && len(f.queue) == 0 && !f.stopped {
 			f.qmu.Unlock()
 			select {
 			case <-f.kick:
@@ -363,13 +367,13 @@ func (e *Engine) detect(ctx context.Context, f *riskFeed) {
 			continue
 		}
 		items, first := f.queue, f.head
-		f.queue, f.head = spare, f.head+uint64(len(items.obs))
+		f.queue, f.head = spare[:0], f.head+uint64(len(items))
 		f.room.notify()
 		f.qmu.Unlock()
-		if det != nil && e.fold(f, det, gen, read, &items, first) {
+		if det != nil && e.fold(f, det, gen, read, items, first) {
 			f.sleep() // a too-late event: rebuild from the log, which holds it, at the next read
 		}
-		items.empty()
+		clear(items)
 		spare = items
 	}
 }
@@ -378,38 +382,30 @@ func (e *Engine) detect(ctx context.Context, f *riskFeed) {
 // reports whether one was too late for it. An observation the rebuild
 // read from the log (its sequence below read's count for its day) is
 // skipped: det has it.
-func (e *Engine) fold(f *riskFeed, det *risk.Detector, gen uint64, read map[int32]uint32, items *riskQueue, first uint64) (tooLate bool) {
-	x := 0 // the next extra
-	for i := 0; i < len(items.obs); i += riskChunk {
+func (e *Engine) fold(f *riskFeed, det *risk.Detector, gen uint64, read map[int32]uint32, items []riskItem, first uint64) (tooLate bool) {
+	for i := 0; i < len(items); i += riskChunk {
 		f.dmu.Lock()
 		if f.dgen != gen {
 			f.dmu.Unlock()
 			return false // reset meanwhile
 		}
-		for j := i; j < min(i+riskChunk, len(items.obs)); j++ {
-			it := &items.obs[j]
-			if it.lists {
-				l := items.extras[x].lists
-				x++
-				det.SetLists(l[0], l[1])
+		for j := i; j < min(i+riskChunk, len(items)); j++ {
+			it := &items[j]
+			if it.lists != nil {
+				det.SetLists(it.lists[0], it.lists[1])
 				continue
 			}
-			ip := items.addr(it, &x)
-			if n, seq := refEntry(it.ref); seq < read[n] {
+			if n, seq := refEntry(it.obs.Ref); seq < read[n] {
 				continue
 			}
-			o := items.observation(it, ip)
-			if o.Kind == risk.KindOther {
-				continue
-			}
-			if err := det.Add(&o); err != nil { // ErrTooLate: det is unchanged
+			if err := det.Add(&it.obs); err != nil { // ErrTooLate: det is unchanged
 				f.done = first + uint64(j) - 1
 				f.changed.notify()
 				f.dmu.Unlock()
 				return true
 			}
 		}
-		f.done = first + uint64(min(i+riskChunk, len(items.obs))) - 1
+		f.done = first + uint64(min(i+riskChunk, len(items))) - 1
 		f.changed.notify()
 		f.dmu.Unlock()
 	}

@@ -36,7 +36,7 @@ func TestRiskQueueIsBounded(t *testing.T) {
 		return evs
 	}
 	f := &e.risk.feed
-	queued := func() int { f.qmu.Lock(); defer f.qmu.Unlock(); return len(f.queue.obs) }
+	queued := func() int { f.qmu.Lock(); defer f.qmu.Unlock(); return len(f.queue) }
 	f.dmu.Lock() // the detector stops at its next fold
 	held := true
 	defer func() {

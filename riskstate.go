@@ -16,7 +16,7 @@ import (
 // goroutine of its own (riskfeed.go), started by the first risk read
 // after Open: from then on apply only gathers each applied event's
 // observation, built from the values the index keeps, queued once per
-// batch (flushRisk), and the goroutine folds the queue in order.
+// batch (riskFeed.flush), and the goroutine folds the queue in order.
 // A risk read (Detections, RiskyUsers, the risk metrics, the computed risk
 // of log entries, RescanRisk) first waits until the detector has folded
 // every event applied before the read began, so its answer is what it
@@ -49,7 +49,7 @@ import (
 // while riskQueueCap observations or more are queued, so ingest faster
 // than detection goes at the detector's pace (and, during a rebuild, runs
 // until the queue is full), and the queue's memory is bounded (about
-// 7 MB, plus the batches applied while one waits). A follower's replay
+// 10 MB, plus the batches applied while one waits). A follower's replay
 // of the writer's log does not wait: its queue is bounded by the log
 // written between two checkpoints.
 //
@@ -93,29 +93,28 @@ func refEntry(r risk.Ref) (int32, uint32) { return int32(uint32(r >> 32)), uint3
 func refID(r risk.Ref) string { return entryID(refEntry(r)) }
 
 // observeRisk gathers an applied event's observation for the detector
-// (flushRisk queues the batch's): entry seq of day n, of dimension codes
-// c, of user uid (when n has a key). It keeps the codes, which the
-// detector's goroutine spells (riskQueue.observation): the rules read the
-// values the index keeps, "(other)" past a dictionary's cap, as a
-// rebuild from the log does, numbered by their codes (riskCodes). The
-// write lock is held.
+// (riskFeed.flush queues the batch's): entry seq of day n, of dimension
+// codes c, of user uid (when n has a key). The rules read the values the
+// index keeps, "(other)" past a dictionary's cap, as a rebuild from the
+// log does, numbered by their codes (riskCodes). The write lock is held.
 func (e *Engine) observeRisk(n *normEvent, c *combo, seq, uid uint32) {
 	rs := &e.risk
 	if rs.disabled || !rs.feed.live.Load() {
 		return
 	}
+	val := func(d Dimension) string { return e.dims[d-1].values[c[d-1]] }
 	p := n.place
 	if !p.known {
 		p.ip, p.lat, p.lon = recordPlace([]byte(n.rec))
 	}
-	o := riskObs{time: n.time, ref: riskRef(n.day, seq), lat: p.lat, lon: p.lon}
+	o := observation(val, n.key, n.time, p, riskRef(n.day, seq))
 	if n.key != "" {
-		o.user = uid + 1
+		o.UserNumber = uid + 1
 	}
-	for i, d := range riskDims {
-		o.codes[i] = c[d-1]
+	o.ValueCodes = riskCodes(func(d Dimension) uint32 { return c[d-1] })
+	if o.Kind != risk.KindOther {
+		rs.feed.pending = append(rs.feed.pending, riskItem{obs: o})
 	}
-	rs.feed.pending.add(o, p.ip)
 }
 
 // riskCodes returns an observation's ValueCodes from the dictionary codes
