@@ -18,12 +18,13 @@
 //
 // An event is validated (events.go), logged (durability.go), its dimension
 // values mapped to dense codes (dict.go) and its user key to a dense user
-// id (insights.go), and it is added to the open index of its day (day.go):
-// the distinct combinations of dimension values seen that day, with event
-// counts and user sets. A query seals the changed days it reads into
-// immutable indexes shared without copying, plans its filter on each day's
-// combinations (plan.go), combines the matching user sets per bucket
-// (eval.go) and hands them to the formulas of package metrics.
+// id (insights.go), and it is added to the open index of its day (day.go,
+// internal/dayindex): the distinct combinations of dimension values seen
+// that day, with event counts and user sets. A query seals the changed
+// days it reads into immutable indexes shared without copying, plans its
+// filter on each day's combinations (plan.go, internal/dayindex),
+// combines the matching user sets per bucket (eval.go) and hands them to
+// the formulas of package metrics.
 //
 // A sealed day keeps its combinations sorted by kind, status, sign-in
 // type, app, OS and country (day.go), so each of their values is a few
