@@ -122,7 +122,8 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 }
 
 // checkDerived checks d's derived sets against brute force over its
-// events evs, whose combinations are combos.
+// events evs, whose combinations are combos, and d's DerivedBytes against
+// the sum of the sets it built.
 func checkDerived(t *testing.T, d *Day, evs []event, combos []uint32) {
 	t.Helper()
 	for _, k := range testCols {
@@ -196,8 +197,14 @@ func checkDerived(t *testing.T, d *Day, evs []event, combos []uint32) {
 			t.Fatalf("UsersIn(odd combinations) = %v, want %v", got, oddUsers)
 		}
 	}
-	if d.DerivedBytes() <= 0 {
-		t.Fatalf("derived sets of %d bytes", d.DerivedBytes())
+	kept := &Pred{Op: Eq, Col: 7, Code: 1, Keep: 1}
+	d.Match(kept)
+	want := int64(d.MultiSet().GetSizeInBytes() + d.kept(kept).GetSizeInBytes())
+	for _, k := range testCols {
+		want += int64(BitmapsBytes(d.Postings(k)) + BitmapsBytes(d.ActiveBy(k, activity)))
+	}
+	if d.DerivedBytes() != want {
+		t.Fatalf("derived sets of %d bytes, want %d: the postings, active users by code, multiple events and kept set built", d.DerivedBytes(), want)
 	}
 }
 
