@@ -163,6 +163,11 @@ func checkDerived(t *testing.T, d *Day, evs []event, combos []uint32) {
 			t.Fatalf("Extra by column 3 = %v, want %v", got, extraBy)
 		}
 	}
+	for c, n := range extraBy { // codes beyond got's length too
+		if int(c) >= len(got) || got[c] != n {
+			t.Fatalf("Extra by column 3 = %v, want %v", got, extraBy)
+		}
+	}
 	activity := &Pred{Op: In, Col: testCols[0], Set: map[uint32]struct{}{0: {}, 1: {}}}
 	for _, k := range testCols {
 		want := map[uint32]*roaring.Bitmap{}
