@@ -305,3 +305,24 @@ func TestNewBuilderLike(t *testing.T) {
 		t.Fatalf("the new builder holds %d combinations, %d active users", b.Len(), b.Active().GetCardinality())
 	}
 }
+
+// TestHoldsUserWithoutActivity: a user whose events are none of them
+// activity is in no active set, yet the day holds it (in its
+// combinations' users); Remove finds it there, and then the day does not.
+func TestHoldsUserWithoutActivity(t *testing.T) {
+	b := NewBuilder()
+	b.Add(Combo{1}, 5, true, true)
+	b.Add(Combo{2}, 9, true, false)
+	b.Add(Combo{1}, 9, true, false)
+	x, _ := b.Seal(nil)
+	if !x.Holds(9) || x.Active.Contains(9) {
+		t.Fatalf("sealed: Holds(9) = %v, active %v; want true, without 9", x.Holds(9), x.Active)
+	}
+	b = x.Thaw()
+	if !b.Remove(9) {
+		t.Fatal("Remove(9) = false, want true: its combinations hold it")
+	}
+	if x, _ = b.Seal(nil); x.Holds(9) || !x.Holds(5) {
+		t.Fatalf("after Remove(9): Holds(9) = %v, Holds(5) = %v; want false, true", x.Holds(9), x.Holds(5))
+	}
+}
