@@ -47,7 +47,7 @@ func TestDayFirstUsesConcurrent(t *testing.T) {
 	useDay(one, activity, kept)
 	want := roaring.New()
 	for i := range uint32(one.NumCombos()) {
-		if holds(kept, one.ComboOf(i)) {
+		if holds(kept, one.comboOf(i)) {
 			want.Add(i)
 		}
 	}

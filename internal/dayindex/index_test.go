@@ -69,7 +69,7 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 		first := map[Combo]int{}
 		active := roaring.New()
 		for i, e := range evs {
-			if got := d.ComboOf(combos[i]); got != e.c {
+			if got := d.comboOf(combos[i]); got != e.c {
 				t.Fatalf("sort %v: event %d is of combination %d, %v, want %v", sortCols, i, combos[i], got, e.c)
 			}
 			if _, ok := first[e.c]; !ok {
@@ -88,7 +88,7 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 		}
 		var total uint64
 		for i := range uint32(d.NumCombos()) {
-			c := d.ComboOf(i)
+			c := d.comboOf(i)
 			if d.Counts.At(i) != counts[c] {
 				t.Fatalf("sort %v: combination %v counts %d events, want %d", sortCols, c, d.Counts.At(i), counts[c])
 			}
@@ -102,7 +102,7 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 				t.Fatalf("sort %v: combination %v holds %v, want %v", sortCols, c, got, want)
 			}
 			if i > 0 {
-				p := d.ComboOf(i - 1)
+				p := d.comboOf(i - 1)
 				o := 0
 				for _, k := range sortCols {
 					if o = cmp.Compare(p[k], c[k]); o != 0 {
@@ -282,7 +282,7 @@ func sameIndex(a, b *Index) bool {
 		return false
 	}
 	for i := range uint32(a.Combos) {
-		if a.ComboOf(i) != b.ComboOf(i) || a.Counts.At(i) != b.Counts.At(i) {
+		if a.comboOf(i) != b.comboOf(i) || a.Counts.At(i) != b.Counts.At(i) {
 			return false
 		}
 	}

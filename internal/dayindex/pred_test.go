@@ -83,7 +83,7 @@ func TestPredIsItsOracle(t *testing.T) {
 				if odd {
 					in.Add(i)
 				}
-				if holds(p, d.ComboOf(i)) {
+				if holds(p, d.comboOf(i)) {
 					want.Add(i)
 					if odd {
 						wantIn.Add(i)
@@ -97,7 +97,7 @@ func TestPredIsItsOracle(t *testing.T) {
 					t.Fatalf("day %d round %d: %+v matches %v, want %v", day, round, p, got, want)
 				}
 				got.Clear() // the caller's: the day's sets are untouched
-				if got = d.Within(p, in); !got.Equals(wantIn) || !in.Equals(inCopy) {
+				if got = d.within(p, in); !got.Equals(wantIn) || !in.Equals(inCopy) {
 					t.Fatalf("day %d round %d: %+v within %v matches %v, want %v", day, round, p, inCopy, got, wantIn)
 				}
 				got.Clear()

@@ -35,8 +35,8 @@ func (d *Day) DerivedBytes() int64 { return d.derived.Load() }
 // grew adds n bytes of derived sets to d's size.
 func (d *Day) grew(n int) { d.derived.Add(int64(n)) }
 
-// All returns a new set of every combination.
-func (d *Day) All() *roaring.Bitmap {
+// all returns a new set of every combination.
+func (d *Day) all() *roaring.Bitmap {
 	s := roaring.New()
 	s.AddRange(0, uint64(d.Combos))
 	return s
