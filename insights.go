@@ -925,14 +925,13 @@ func (e *Engine) openDay(n int32) *dayState {
 	case ds.sealed != nil: // preload loaded it if it was stored
 		ds.open = ds.sealed.thaw()
 	default:
-		// The day before's, open and not frozen, read, never written here;
-		// not for a day ahead of the clock, where one early event would
-		// hold a whole day's room (newDayBuilderLike).
-		var like *dayBuilder
-		if prev := e.days[n-1]; prev != nil && prev.sealing == nil && n <= dayOf(e.now(), e.loc) {
-			like = prev.open
+		// The day before's room; not for a day ahead of the clock, where
+		// one early event would hold a whole day's room (newDayBuilderLike).
+		var room dayRoom
+		if prev := e.days[n-1]; prev != nil && n <= dayOf(e.now(), e.loc) {
+			room = prev.room()
 		}
-		ds.open = newDayBuilderLike(like)
+		ds.open = newDayBuilderLike(room)
 	}
 	return ds
 }
