@@ -3,7 +3,6 @@ package insights
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -178,29 +177,5 @@ func wantSmall(t *testing.T, what string, b *dayBuilder) {
 	small := newDayBuilder()
 	if cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.log.recs) > max(cap(small.log.recs), 4096) || cap(b.combos) > max(cap(small.combos), 64) {
 		t.Errorf("%s opened with room for %d entries, %d record bytes and %d combinations, for 1 event", what, cap(b.log.times), cap(b.log.recs), cap(b.combos))
-	}
-}
-
-// TestDayLogRecordsGrowByDoubling: a day's log records, hundreds of bytes
-// an event, grow by doubling, not by append's quarter past 256 elements,
-// which copied a busy day's records some four times over: 20,000
-// records of 300 bytes into an empty log move at most 17 times
-// (log2(6,000,000 / 300) + 3), where a quarter at a time moved 35.
-func TestDayLogRecordsGrowByDoubling(t *testing.T) {
-	l := newEventLog()
-	rec := strings.Repeat("r", 300)
-	moves := 0
-	for i := range 20000 {
-		c := cap(l.recs)
-		l.add(int64(i), 1, 0, rec)
-		if cap(l.recs) != c {
-			moves++
-		}
-	}
-	if want := 17; moves > want {
-		t.Errorf("the records moved %d times for %d bytes, want at most %d", moves, len(l.recs), want)
-	}
-	if got := string(l.recs[300*19999:]); got != rec || len(l.offs) != 20001 || l.offs[20000] != 300*20000 {
-		t.Errorf("the last record is %q; %d offsets, the last %d", got, len(l.offs), l.offs[len(l.offs)-1])
 	}
 }

@@ -99,18 +99,11 @@ func newEventLog() eventLog { return eventLog{offs: []uint32{0}} }
 
 func (l *eventLog) len() int { return len(l.times) }
 
-// add appends an entry. The records grow by doubling, where append grows
-// a slice past 256 elements by about a quarter: a day's records (hundreds
-// of bytes an event, megabytes a day) would be copied some four times
-// over, each time into fresh memory. Cost: amortized O(len(rec)); unused
-// room at most what the records hold.
+// add appends an entry.
 func (l *eventLog) add(t int64, uid, c uint32, rec string) {
 	l.times = append(l.times, t)
 	l.users = append(l.users, uid)
 	l.combos = append(l.combos, c)
-	if len(l.recs)+len(rec) > cap(l.recs) {
-		l.recs = slices.Grow(l.recs, max(len(rec), len(l.recs)))
-	}
 	l.recs = append(l.recs, rec...)
 	l.offs = append(l.offs, uint32(len(l.recs)))
 }
