@@ -18,7 +18,8 @@
 //
 // An event is validated (events.go), logged (durability.go), its dimension
 // values mapped to dense codes (dict.go) and its user key to a dense user
-// id (insights.go), and it is added to the open index of its day (day.go):
+// id (insights.go; what consecutive events of a batch share is looked up
+// once: applybatch.go), and it is added to the open index of its day (day.go):
 // the distinct combinations of dimension values seen that day, with event
 // counts and user sets. A query seals the changed days it reads into
 // immutable indexes shared without copying, plans its filter on each day's
