@@ -77,12 +77,9 @@ func (b *dayBuilder) firstCopy(requestID string) bool {
 	if requestID == "" {
 		return true
 	}
-	k := requestIDHash(requestID)
-	if _, dup := b.seen[k]; dup {
-		return false
-	}
-	b.seen[k] = struct{}{}
-	return true
+	n := len(b.seen)
+	b.seen[requestIDHash(requestID)] = struct{}{} // one map operation: a copy leaves the set as it was
+	return len(b.seen) > n
 }
 
 // add records one event of combination c, by user uid when hasUser, at
