@@ -38,7 +38,7 @@ func (d *day) countsBy(key aggKey, m *matcher) []uint64 {
 	if ok {
 		return c
 	}
-	c = countCodes(d, m.eval(d), key.col)
+	c = countCodes(d, d.Match(m), key.col)
 	d.aggMu.Lock()
 	defer d.aggMu.Unlock()
 	if old, ok := d.agg[key]; ok {
@@ -55,13 +55,13 @@ func (d *day) countsBy(key aggKey, m *matcher) []uint64 {
 // countCodes returns the events of the combinations in match, per code of
 // column col (col ≥ 0), or in total in [0]. Most combinations hold one
 // event: a count is the matched combinations, plus the extra events of
-// those in d.multiSet.
+// those in d.MultiSet.
 func countCodes(d *day, match *roaring.Bitmap, col int) []uint64 {
 	if col < 0 {
-		return []uint64{match.GetCardinality() + d.extra(roaring.And(match, d.multiSet()), nil)[0]}
+		return []uint64{match.GetCardinality() + d.Extra(roaring.And(match, d.MultiSet()), nil)[0]}
 	}
-	p := d.postings(col)
-	out := d.extra(roaring.And(match, d.multiSet()), &d.cols[col])
+	p := d.Postings(col)
+	out := d.Extra(roaring.And(match, d.MultiSet()), &d.Cols[col])
 	if len(out) < len(p) {
 		out = append(out, make([]uint64, len(p)-len(out))...)
 	}

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/dayindex"
 )
 
 // Filtered active users over ranges of days, from cached unions. A
@@ -55,7 +56,7 @@ func (d *day) matching(k blockKey, m *matcher) []*roaring.Bitmap {
 	}
 	sets := []*roaring.Bitmap{nil}
 	if l := usersMatching(dayInput{d: d}, m); len(l) > 0 {
-		sets[0] = bitmapOfList(l)
+		sets[0] = dayindex.BitmapOfList(l)
 		sets[0].RunOptimize()
 	}
 	d.keepBlock(k, &blockSets{sets: sets})

@@ -4,12 +4,13 @@ import (
 	"weak"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/dayindex"
 )
 
 // Active users by dimension value over ranges of days, from cached
 // unions. Unfiltered activity grouped by one dimension over a range (the
 // top-10 countries by monthly active users) is, per value, the union of
-// each day's active set of that value (day.activeBy): 30 sets per value
+// each day's active set of that value (dayindex.Day.ActiveBy): 30 sets per value
 // for a month, most of them small, which the per-set work dominates.
 // Blocks of 2, 4, ... maxBlockDays days hold per value the union of their
 // days' sets, built on first use and kept: aligned blocks (a block of 2^k
@@ -90,7 +91,7 @@ func (d *day) keepBlock(k blockKey, b *blockSets) {
 			d.dropBlocks(func(ok blockKey) bool { return ok.filter != "" })
 		}
 	}
-	b.bytes = bitmapsBytes(b.sets) + 8*len(b.days) + 64
+	b.bytes = dayindex.BitmapsBytes(b.sets) + 8*len(b.days) + 64
 	d.grew(b.bytes)
 	d.blocks[k] = b
 }
@@ -132,7 +133,7 @@ func (ev *evaluation) blockOf(k blockKey, m *matcher) []*roaring.Bitmap {
 		case k.filter != "":
 			return d.matching(k, m)
 		default:
-			return d.activeBy(k.col, m)
+			return d.ActiveBy(k.col, m)
 		}
 	}
 	n := int32(1) << k.log

@@ -272,7 +272,7 @@ func (e *Engine) rehashSketches(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return d.active, nil
+		return d.Active, nil
 	})
 	return err
 }

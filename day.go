@@ -1,30 +1,26 @@
 package insights
 
 import (
-	"cmp"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/dayindex"
 	"github.com/insightslab/insights/internal/frame"
 	"github.com/klauspost/compress/zstd"
 )
 
 // combo is one distinct combination of indexed dimension codes seen in a
 // day: the unit event-level filters are planned on (plan.go).
-type combo [numIndexed]uint32
+type combo = dayindex.Combo
 
-// dayBuilder is the mutable index of one day: combinations with their
-// event counts and user sets. The Engine's lock guards it.
+// dayBuilder is an open day: its index (internal/dayindex), the hashes of
+// its events' request ids, and its event log. The Engine's lock guards it.
 type dayBuilder struct {
-	index  map[combo]uint32
-	combos []combo
-	counts []uint32
-	users  []userList          // per combination
-	active *roaring.Bitmap     // users with an activity this day, unfiltered
-	seen   map[uint64]struct{} // hashes of the request ids of the day's events
-	log    eventLog
+	index *dayindex.Builder
+	seen  map[uint64]struct{} // hashes of the request ids of the day's events
+	log   eventLog
 	// logBase, when set, is the sealed day this one was thawed from, whose
 	// log (not in memory, or compressed) precedes the entries of log;
 	// baseAt maps its entries' combinations to the builder's (nil: the same).
@@ -33,8 +29,12 @@ type dayBuilder struct {
 	baseLen int // entries of logBase's log
 }
 
-func newDayBuilder() *dayBuilder {
-	return &dayBuilder{index: map[combo]uint32{}, active: roaring.New(), seen: map[uint64]struct{}{}, log: newEventLog()}
+func newDayBuilder() *dayBuilder { return newDayBuilderOf(dayindex.NewBuilder()) }
+
+// newDayBuilderOf returns a builder of index x, with no request ids and an
+// empty log.
+func newDayBuilderOf(x *dayindex.Builder) *dayBuilder {
+	return &dayBuilder{index: x, seen: map[uint64]struct{}{}, log: newEventLog()}
 }
 
 // dayRoom is how many log entries, record bytes, combinations and request
@@ -48,7 +48,7 @@ func (b *dayBuilder) room() dayRoom {
 	if b.logBase != nil {
 		return dayRoom{}
 	}
-	return dayRoom{entries: b.log.len(), recBytes: len(b.log.recs), combos: len(b.combos), ids: len(b.seen)}
+	return dayRoom{entries: b.log.len(), recBytes: len(b.log.recs), combos: b.index.Len(), ids: len(b.seen)}
 }
 
 // newDayBuilderLike returns an empty builder with room r, that of the
@@ -63,8 +63,7 @@ func newDayBuilderLike(r dayRoom) *dayBuilder {
 	if r == (dayRoom{}) {
 		return newDayBuilder()
 	}
-	b := &dayBuilder{index: make(map[combo]uint32, r.combos), combos: make([]combo, 0, r.combos), counts: make([]uint32, 0, r.combos),
-		users: make([]userList, 0, r.combos), active: roaring.New(), seen: make(map[uint64]struct{}, r.ids)}
+	b := &dayBuilder{index: dayindex.NewBuilderWithRoom(r.combos), seen: make(map[uint64]struct{}, r.ids)}
 	b.log = eventLog{times: make([]int64, 0, r.entries), users: make([]uint32, 0, r.entries), combos: make([]uint32, 0, r.entries),
 		offs: make([]uint32, 1, r.entries+1), recs: make([]byte, 0, r.recBytes)}
 	return b
@@ -101,59 +100,27 @@ func (b *dayBuilder) nextSeq() uint32 {
 	return uint32(n)
 }
 
-// addIndex records one event in the index only, returning its combination.
+// addIndex records one event in the index only, returning its combination
+// (dayindex.Builder.Add).
 func (b *dayBuilder) addIndex(c combo, uid uint32, hasUser, activity bool) uint32 {
-	i, ok := b.index[c]
-	if !ok {
-		i = uint32(len(b.combos))
-		b.index[c] = i
-		b.combos = append(b.combos, c)
-		b.counts = append(b.counts, 0)
-		b.users = append(b.users, userList{})
-	}
-	b.counts[i]++
-	if !hasUser {
-		return i
-	}
-	b.users[i].add(uid)
-	if activity {
-		b.active.Add(uid)
-	}
-	return i
+	return b.index.Add(c, uid, hasUser, activity)
 }
 
 // restrict returns an index of the day's log entries in entries only;
 // active holds the combinations whose events are activity.
 func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
-	b := newDayBuilder()
-	it := entries.Iterator()
-	for it.HasNext() {
-		i := it.Next()
-		c := l.combos[i]
-		var key combo
-		for k := range key {
-			key[k] = d.cols[k].at(c)
-		}
-		u := l.users[i]
-		b.addIndex(key, u, u < erasedUser, u < erasedUser && active.Contains(c))
-	}
-	return b.seal()
+	return newDayBuilderOf(d.Restrict(l.combos, l.users, entries, active)).seal()
 }
 
-// day is the sealed, immutable index of one day, shared by queries
-// without copying. Columns hold one code per combination; the users of
-// combination i are users[offs[i]:offs[i+1]], ascending. A day read by
-// ranges decodes its columns, counts and users on first need: read one
-// only after need returned for its section (daysections.go).
+// day is a sealed day: its immutable index with the sets derived from it
+// (internal/dayindex), shared by queries without copying, its request
+// ids, and its event log. A day read by ranges decodes its columns,
+// counts and users on first need: read one only after need returned for
+// its section (daysections.go).
 type day struct {
-	combos     int
-	pending    atomic.Uint32  // sectionSet of the sections not decoded yet (need)
-	lazy       *sectionReader // reads them; nil when none was ever pending
-	cols       [numIndexed]column
-	counts     column // events per combination
-	offs       []uint32
-	users      []uint32
-	active     *roaring.Bitmap
+	dayindex.Day
+	pending    atomic.Uint32            // sectionSet of the sections not decoded yet (need)
+	lazy       *sectionReader           // reads them; nil when none was ever pending
 	requestIDs []uint64                 // hashes of the request ids, ascending: all, or, unless fullIDs, those the log lacks
 	fullIDs    bool                     // requestIDs holds every request id of the day (requestids.go)
 	recovered  atomic.Pointer[[]uint64] // unless fullIDs, every request id, once allRequestIDs read the log
@@ -176,179 +143,19 @@ type day struct {
 	logReady bool       // log holds the day's whole log
 	logIdx   logIndex
 
-	// Derived, built on first use and then shared: the combinations with
-	// more than one event, and per dimension the postings from each code
-	// to the combinations that carry it.
-	multiOnce sync.Once
-	multi     *roaring.Bitmap
-	post      [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
-	activeVal [numIndexed]atomic.Pointer[[]*roaring.Bitmap]
-	base      [numBases]atomic.Pointer[roaring.Bitmap]
-	aggMu     sync.Mutex
-	agg       map[aggKey][]uint64     // event counts per code (aggregate.go)
-	blocks    map[blockKey]*blockSets // unions of the active sets of the blocks ending here (blocks.go)
-	derived   atomic.Int64            // bytes of the derived sets and log indexes built so far (memBytes)
-	index     atomic.Int64            // bytes of the index, once measured (memBytes)
+	// Derived beside the index's own sets, built on first use and then
+	// shared.
+	aggMu   sync.Mutex
+	agg     map[aggKey][]uint64     // event counts per code (aggregate.go)
+	blocks  map[blockKey]*blockSets // unions of the active sets of the blocks ending here (blocks.go)
+	derived atomic.Int64            // bytes of these and of the log indexes built so far (memBytes)
+	index   atomic.Int64            // bytes of the index, once measured (memBytes)
 }
-
-// baseSet returns the combinations that base predicate b, compiled as m,
-// matches (shared: do not modify), computed on first use and kept.
-// Concurrent first uses may each compute it; one result is kept.
-func (d *day) baseSet(b basePred, m *matcher) *roaring.Bitmap {
-	if set := d.base[b].Load(); set != nil {
-		return set
-	}
-	set := m.match(d, nil)
-	if !d.base[b].CompareAndSwap(nil, set) {
-		return d.base[b].Load()
-	}
-	d.grew(int(set.GetSizeInBytes()))
-	return set
-}
-
-func (d *day) numCombos() int { return d.combos }
-
-// activeBy returns, for dimension column col, the active users of each
-// code (nil for none): the answer to unfiltered activity grouped by one
-// dimension, built on first use and kept. activity must be the compiled
-// activity predicate, which does not change: its codes are seeded.
-func (d *day) activeBy(col int, activity *matcher) []*roaring.Bitmap {
-	if p := d.activeVal[col].Load(); p != nil {
-		return *p
-	}
-	match := activity.eval(d)
-	post := d.postings(col)
-	out := make([]*roaring.Bitmap, len(post))
-	for c, set := range post {
-		if set != nil && match.Intersects(set) {
-			if users := d.usersIn(roaring.And(match, set)); !users.IsEmpty() {
-				users.RunOptimize()
-				out[c] = users
-			}
-		}
-	}
-	if !d.activeVal[col].CompareAndSwap(nil, &out) {
-		return *d.activeVal[col].Load()
-	}
-	d.grew(bitmapsBytes(out))
-	return out
-}
-
-// usersIn returns the users of the combinations in set.
-func (d *day) usersIn(set *roaring.Bitmap) *roaring.Bitmap {
-	var l []uint32
-	it := set.Iterator()
-	for it.HasNext() {
-		l = append(l, d.usersOf(int(it.Next()))...)
-	}
-	return bitmapOfList(l)
-}
-
-// bitmapOfList returns the set of the ids in l, which it sorts: roaring
-// adds ascending ids at a container's end, where unsorted ones shift it.
-func bitmapOfList(l []uint32) *roaring.Bitmap {
-	slices.Sort(l)
-	return roaring.BitmapOf(slices.Compact(l)...)
-}
-
-// all returns a new set of every combination.
-func (d *day) all() *roaring.Bitmap {
-	s := roaring.New()
-	s.AddRange(0, uint64(d.numCombos()))
-	return s
-}
-
-// postings returns, for dimension column col, the set of combinations of
-// each code (nil for codes the day lacks). Built from the column on first
-// use, in one pass, and kept: the day is immutable. Safe for concurrent use.
-func (d *day) postings(col int) []*roaring.Bitmap {
-	if p := d.post[col].Load(); p != nil {
-		return *p
-	}
-	var lists [][]uint32
-	column := &d.cols[col]
-	for i := range uint32(d.numCombos()) {
-		c := column.at(i)
-		if int(c) >= len(lists) {
-			lists = append(lists, make([][]uint32, int(c)+1-len(lists))...)
-		}
-		lists[c] = append(lists[c], i)
-	}
-	p := make([]*roaring.Bitmap, len(lists))
-	for c, l := range lists {
-		if len(l) > 0 {
-			p[c] = roaring.BitmapOf(l...) // no run containers: Ands with them convert them first
-		}
-	}
-	if !d.post[col].CompareAndSwap(nil, &p) {
-		return *d.post[col].Load()
-	}
-	d.grew(bitmapsBytes(p))
-	return p
-}
-
-// multiSet returns the combinations with more than one event (shared).
-func (d *day) multiSet() *roaring.Bitmap {
-	d.multiOnce.Do(func() {
-		d.multi = roaring.New()
-		for i := range uint32(d.numCombos()) {
-			if d.counts.at(i) > 1 {
-				d.multi.Add(uint32(i))
-			}
-		}
-		d.grew(int(d.multi.GetSizeInBytes()))
-	})
-	return d.multi
-}
-
-// extra returns the events beyond one of the combinations in set (a
-// subset of multiSet): in [0] without codes, else per code of codes.
-func (d *day) extra(set *roaring.Bitmap, codes *column) []uint64 {
-	out := make([]uint64, 1)
-	it := set.Iterator()
-	for it.HasNext() {
-		i := it.Next()
-		k := 0
-		if codes != nil {
-			k = int(codes.at(i))
-			if k >= len(out) {
-				out = append(out, make([]uint64, k+1-len(out))...)
-			}
-		}
-		out[k] += uint64(d.counts.at(i) - 1)
-	}
-	return out
-}
-
-// usersOf returns the users of combination i (shared; do not modify).
-func (d *day) usersOf(i int) []uint32 { return d.users[d.offs[i]:d.offs[i+1]] }
 
 // seal returns an immutable copy of b.
 func (b *dayBuilder) seal() *day {
-	perm := b.order()
-	d := &day{combos: len(b.combos), counts: newColumn(len(b.counts), func(j int) uint32 { return b.counts[perm[j]] }),
-		offs: make([]uint32, len(b.combos)+1)}
-	sorted := make([]combo, len(perm)) // read in order once: the columns then scan it
-	for j, i := range perm {
-		sorted[j] = b.combos[i]
-	}
-	for k := range d.cols {
-		d.cols[k] = newColumn(len(sorted), func(j int) uint32 { return sorted[j][k] })
-	}
-	n := 0
-	for i := range b.users {
-		n += len(b.users[i].ids)
-	}
-	d.users = make([]uint32, 0, n)
-	for j, i := range perm {
-		d.users = b.users[i].appendSet(d.users)
-		d.offs[j+1] = uint32(len(d.users))
-	}
-	if len(d.users) < n { // repeats dropped: keep only what is used
-		d.users = slices.Clone(d.users)
-	}
-	d.active = b.active.Clone()
-	d.active.RunOptimize()
+	x, at := b.index.Seal(sortDims[:])
+	d := &day{Day: dayindex.Day{Index: x}}
 	d.requestIDs = make([]uint64, 0, len(b.seen))
 	for id := range b.seen {
 		d.requestIDs = append(d.requestIDs, id)
@@ -356,39 +163,17 @@ func (b *dayBuilder) seal() *day {
 	slices.Sort(d.requestIDs)
 	d.fullIDs = true
 	d.log, d.logBase, d.baseAt = b.log.view(), b.logBase, b.baseAt
-	if !isIdentity(perm) {
-		at := make([]uint32, len(perm)) // builder's combination → the day's
-		for j, i := range perm {
-			at[i] = uint32(j)
-		}
-		d.log.combos = renumber(b.log.combos, at)
+	if at != nil {
+		d.log.combos = dayindex.Renumber(b.log.combos, at)
 		if b.logBase != nil {
 			base := b.baseAt
 			if base == nil {
-				base = identity(b.logBase.numCombos())
+				base = dayindex.Identity(b.logBase.NumCombos())
 			}
-			d.baseAt = renumber(base, at)
+			d.baseAt = dayindex.Renumber(base, at)
 		}
 	}
 	return d
-}
-
-// renumber returns at[c] for each c of combos, in a new slice.
-func renumber(combos, at []uint32) []uint32 {
-	out := make([]uint32, len(combos))
-	for e, c := range combos {
-		out[e] = at[c]
-	}
-	return out
-}
-
-// identity returns 0, 1, ..., n-1.
-func identity(n int) []uint32 {
-	perm := make([]uint32, n)
-	for i := range perm {
-		perm[i] = uint32(i)
-	}
-	return perm
 }
 
 // sortDims are the dimensions a sealed day orders its combinations by,
@@ -399,33 +184,6 @@ func identity(n int) []uint32 {
 // neighbouring memory.
 var sortDims = [...]int{int(DimKind) - 1, int(DimStatus) - 1, int(DimSignInType) - 1,
 	int(DimAppID) - 1, int(DimOS) - 1, int(DimCountry) - 1}
-
-// order returns the order a sealed day keeps b's combinations in: by
-// sortDims, first seen first among equals. Cost: a sort of the
-// combinations, O(n log n).
-func (b *dayBuilder) order() []uint32 {
-	perm := identity(len(b.combos))
-	slices.SortFunc(perm, func(x, y uint32) int {
-		a, c := &b.combos[x], &b.combos[y]
-		for _, k := range sortDims {
-			if a[k] != c[k] {
-				return cmp.Compare(a[k], c[k])
-			}
-		}
-		return cmp.Compare(x, y)
-	})
-	return perm
-}
-
-// isIdentity reports whether perm maps every index to itself.
-func isIdentity(perm []uint32) bool {
-	for i, p := range perm {
-		if p != uint32(i) {
-			return false
-		}
-	}
-	return true
-}
 
 // events returns the day's log, reading it on first use (shared: do not
 // modify): its columns, with its records left in compressed blocks. The
@@ -484,16 +242,7 @@ func (d *day) readLog(get func() ([]byte, error)) (eventLog, error) {
 	if r.Err != nil {
 		return eventLog{}, r.Err
 	}
-	return decodeLog(d.logKey, section, r.Version, d.numCombos(), d.eventCount(), d.logUsers, d.logDec)
-}
-
-// eventCount returns the number of events of the day's index.
-func (d *day) eventCount() uint64 {
-	n := uint64(0)
-	for i := range uint32(d.numCombos()) {
-		n += uint64(d.counts.at(i))
-	}
-	return n
+	return decodeLog(d.logKey, section, r.Version, d.NumCombos(), d.EventCount(), d.logUsers, d.logDec)
 }
 
 // joined returns d's log followed by the entries of next, plain, with
@@ -509,7 +258,7 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 	}
 	combos := slices.Clip(p.combos)
 	if at != nil {
-		combos = renumber(p.combos, at)
+		combos = dayindex.Renumber(p.combos, at)
 	}
 	out := eventLog{times: append(slices.Clip(p.times), next.times...), users: append(slices.Clip(p.users), next.users...),
 		combos: append(combos, next.combos...), recs: append(slices.Clip(p.recs), next.recs...),
@@ -525,8 +274,7 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 // derived caches start afresh. d has every section (a day sealed from a
 // builder: its log at hand).
 func (d *day) withLog(l eventLog) *day {
-	c := &day{combos: d.combos, cols: d.cols, counts: d.counts, offs: d.offs, users: d.users, active: d.active,
-		requestIDs: d.requestIDs, fullIDs: d.fullIDs, log: l}
+	c := &day{Day: dayindex.Day{Index: d.Index}, requestIDs: d.requestIDs, fullIDs: d.fullIDs, log: l}
 	c.recovered.Store(d.recovered.Load())
 	return c
 }
@@ -547,18 +295,7 @@ func (d *day) withStoredLog(key string, off, users int, get func() ([]byte, erro
 // (fullIDs), allRequestIDs must have read the others first (preload,
 // Erase), or copies of the day's events would count again.
 func (d *day) thaw() *dayBuilder {
-	b := newDayBuilder()
-	for i := range d.numCombos() {
-		var c combo
-		for k := range c {
-			c[k] = d.cols[k].at(uint32(i))
-		}
-		b.index[c] = uint32(i)
-		b.combos = append(b.combos, c)
-		b.counts = append(b.counts, d.counts.at(uint32(i)))
-		b.users = append(b.users, userList{ids: slices.Clone(d.usersOf(i)), sorted: len(d.usersOf(i))})
-	}
-	b.active = d.active.Clone()
+	b := newDayBuilderOf(d.Thaw())
 	ids := d.requestIDs
 	if p := d.recovered.Load(); !d.fullIDs && p != nil {
 		ids = *p
@@ -578,7 +315,7 @@ func (d *day) thaw() *dayBuilder {
 		b.logBase = d
 	}
 	if b.logBase != nil {
-		b.baseLen = int(d.eventCount()) - b.log.len()
+		b.baseLen = int(d.EventCount()) - b.log.len()
 	}
 	return b
 }

@@ -55,13 +55,12 @@ func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
 				t.Errorf("log room: %d entries, %d record bytes; the day before holds %d and %d",
 					cap(b.log.times), cap(b.log.recs), prev.log.len(), len(prev.log.recs))
 			}
-			if cap(b.combos) < len(prev.combos) || cap(b.counts) < len(prev.combos) || cap(b.users) < len(prev.combos) {
-				t.Errorf("room for %d combinations; the day before holds %d", cap(b.combos), len(prev.combos))
+			if b.index.Room() < prev.index.Len() {
+				t.Errorf("room for %d combinations; the day before holds %d", b.index.Room(), prev.index.Len())
 			}
-			if b.log.len() != 1 || len(b.log.offs) != 2 || len(b.combos) != 1 || len(b.seen) != 1 || b.active.GetCardinality() != 1 ||
-				b.counts[0] != 1 || len(b.users[0].ids) != 1 {
+			if b.log.len() != 1 || len(b.log.offs) != 2 || b.index.Len() != 1 || len(b.seen) != 1 || b.index.Active().GetCardinality() != 1 {
 				t.Errorf("the new day holds %d entries, %d offsets, %d combinations, %d request ids, %d active users",
-					b.log.len(), len(b.log.offs), len(b.combos), len(b.seen), b.active.GetCardinality())
+					b.log.len(), len(b.log.offs), b.index.Len(), len(b.seen), b.index.Active().GetCardinality())
 			}
 		})
 	}
@@ -151,7 +150,7 @@ func busyDay(day time.Time) []Event {
 func wantSmall(t *testing.T, what string, b *dayBuilder) {
 	t.Helper()
 	small := newDayBuilder()
-	if cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.log.recs) > max(cap(small.log.recs), 4096) || cap(b.combos) > max(cap(small.combos), 64) {
-		t.Errorf("%s opened with room for %d entries, %d record bytes and %d combinations, for 1 event", what, cap(b.log.times), cap(b.log.recs), cap(b.combos))
+	if cap(b.log.times) > max(cap(small.log.times), 64) || cap(b.log.recs) > max(cap(small.log.recs), 4096) || b.index.Room() > max(small.index.Room(), 64) {
+		t.Errorf("%s opened with room for %d entries, %d record bytes and %d combinations, for 1 event", what, cap(b.log.times), cap(b.log.recs), b.index.Room())
 	}
 }

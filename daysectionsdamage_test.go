@@ -103,9 +103,9 @@ func checkSections(t *testing.T, d, whole *day, pending sectionSet) {
 func sectionOf(d *day, k int) any {
 	switch k {
 	case secCounts:
-		return d.counts
+		return d.Counts
 	case secUsers:
-		return [2][]uint32{d.offs, d.users}
+		return [2][]uint32{d.Offs, d.Users}
 	}
-	return d.cols[k]
+	return d.Cols[k]
 }

@@ -109,7 +109,7 @@ func (e *Engine) eraseUser(ctx context.Context, userKey string) (Erasure, error)
 			rep.Days = append(rep.Days, dateOfNum(n))
 		}
 	}
-	rep.Sketches, _ = e.rebuildSketches(touched, func(n int32) (*roaring.Bitmap, error) { return e.days[n].open.active, nil })
+	rep.Sketches, _ = e.rebuildSketches(touched, func(n int32) (*roaring.Bitmap, error) { return e.days[n].open.index.Active(), nil })
 	delete(e.keys, userKey)
 	e.userKeys = slices.Clone(e.userKeys) // open user lists read the old slice without the lock
 	e.userKeys[uid] = ""
@@ -153,7 +153,7 @@ func (e *Engine) thawUser(ctx context.Context, userKey string) error {
 				}
 				e.hold(ds) // its sections decoded count in MemoryLimit
 			}
-			if !ds.sealed.holds(uid) {
+			if !ds.sealed.Holds(uid) {
 				continue
 			}
 			if _, err := ds.sealed.allRequestIDs(); err != nil { // for thaw
@@ -166,11 +166,6 @@ func (e *Engine) thawUser(ctx context.Context, userKey string) error {
 		}
 	}
 	return nil
-}
-
-// holds reports whether uid is in any of the day's user sets.
-func (d *day) holds(uid uint32) bool {
-	return d.active.Contains(uid) || slices.Contains(d.users, uid)
 }
 
 // joinLog brings the log of the builder's base into its own, plain, so
@@ -189,12 +184,7 @@ func (b *dayBuilder) joinLog() error {
 
 // remove deletes uid from every set of the builder, reporting whether any held it.
 func (b *dayBuilder) remove(uid uint32) bool {
-	found := b.active.CheckedRemove(uid)
-	for i := range b.users {
-		if b.users[i].remove(uid) {
-			found = true
-		}
-	}
+	found := b.index.Remove(uid)
 	var logged bool
 	b.log, logged = b.log.erase(uid)
 	return found || logged

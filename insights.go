@@ -19,11 +19,12 @@
 // An event is validated (events.go), logged (durability.go), its dimension
 // values mapped to dense codes (dict.go) and its user key to a dense user
 // id (insights.go; what consecutive events of a batch share is looked up
-// once: applybatch.go), and it is added to the open index of its day (day.go):
-// the distinct combinations of dimension values seen that day, with event
-// counts and user sets. A query seals the changed days it reads into
-// immutable indexes shared without copying, plans its filter on each day's
-// combinations (plan.go), combines the matching user sets per bucket
+// once: applybatch.go), and it is added to the open index of its day
+// (day.go, internal/dayindex): the distinct combinations of dimension
+// values seen that day, with event counts and user sets. A query seals the
+// changed days it reads into immutable indexes shared without copying,
+// plans its filter on each day's combinations (plan.go,
+// internal/dayindex), combines the matching user sets per bucket
 // (eval.go) and hands them to the formulas of package metrics.
 //
 // A sealed day keeps its combinations sorted by kind, status, sign-in

@@ -1,7 +1,5 @@
 package insights
 
-import "github.com/RoaringBitmap/roaring/v2"
-
 // Sealed days in memory are bounded by Options.MemoryLimit. Every day
 // whose sealed index is in memory, or only its active set read alone from
 // its segment (storedActive), is on a list, most recently used first,
@@ -199,7 +197,7 @@ func (d *day) memBytes() int64 {
 	if p := d.recovered.Load(); p != nil { // request ids read back from the log
 		n += 8 * int64(len(*p))
 	}
-	return n + d.logBytes() + d.derived.Load()
+	return n + d.logBytes() + d.derived.Load() + d.DerivedBytes()
 }
 
 // sectionBytes returns the bytes of zstd section s of d decoded: a code
@@ -207,17 +205,17 @@ func (d *day) memBytes() int64 {
 func (d *day) sectionBytes(s int) int64 {
 	switch s {
 	case secCounts:
-		return d.counts.bytes()
+		return d.Counts.Bytes()
 	case secUsers:
-		return 4 * int64(len(d.offs)+len(d.users))
+		return 4 * int64(len(d.Offs)+len(d.Users))
 	}
-	return d.cols[s].bytes()
+	return d.Cols[s].Bytes()
 }
 
 // headBytes returns the bytes of d's active set and request ids (at
 // least 1: a day's index is never measured as none).
 func (d *day) headBytes() int64 {
-	return max(1, 8*int64(len(d.requestIDs))+int64(d.active.GetSizeInBytes()))
+	return max(1, 8*int64(len(d.requestIDs))+int64(d.Active.GetSizeInBytes()))
 }
 
 // logBytes returns the bytes of d's event log in memory, its base's
@@ -238,17 +236,6 @@ func (d *day) logBytes() int64 {
 
 // grew adds n bytes of derived sets or log indexes to d's size.
 func (d *day) grew(n int) { d.derived.Add(int64(n)) }
-
-// bitmapsBytes returns the bytes of the sets in s, nil ones taking none.
-func bitmapsBytes(s []*roaring.Bitmap) int {
-	n := 8 * len(s)
-	for _, b := range s {
-		if b != nil {
-			n += int(b.GetSizeInBytes())
-		}
-	}
-	return n
-}
 
 // bytes returns the bytes of the index's arrays.
 func (c csr) bytes() int { return 4 * (len(c.start) + len(c.ids)) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/insightslab/insights/internal/dayindex"
 	"github.com/insightslab/insights/internal/segment"
 	"github.com/klauspost/compress/zstd"
 )
@@ -22,8 +23,9 @@ const (
 	secActive = segment.SecActive
 )
 
-// A segment has one code column per indexed dimension: the format fixes
-// their number, which this constant fails to compile unless equal.
+// A segment, and a day's index, has one code column per indexed
+// dimension: the format fixes their number, which this constant fails to
+// compile unless equal.
 const _ = uint(numIndexed-segment.NumColumns) + uint(segment.NumColumns-numIndexed)
 
 // encodeDay returns the segment frame of day d, number n, and the offset
@@ -59,17 +61,13 @@ func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) 
 // indexOf returns d's index as a segment holds it, sharing d's slices.
 // Every section of d is decoded.
 func (d *day) indexOf() segment.Index {
-	x := segment.Index{Combos: d.combos, Counts: segment.Column(d.counts), Offs: d.offs, Users: d.users,
-		Active: d.active, RequestIDs: d.requestIDs, FullIDs: d.fullIDs}
-	for k := range d.cols {
-		x.Cols[k] = segment.Column(d.cols[k])
-	}
-	return x
+	return segment.Index{Combos: d.Combos, Cols: d.Cols, Counts: d.Counts, Offs: d.Offs, Users: d.Users,
+		Active: d.Active, RequestIDs: d.requestIDs, FullIDs: d.fullIDs}
 }
 
 // dayOfIndex returns a day of index x, sharing its slices.
 func dayOfIndex(x *segment.Index) *day {
-	d := &day{combos: x.Combos, active: x.Active, requestIDs: x.RequestIDs, fullIDs: x.FullIDs}
+	d := &day{Day: dayindex.Day{Index: dayindex.Index{Combos: x.Combos, Active: x.Active}}, requestIDs: x.RequestIDs, fullIDs: x.FullIDs}
 	for s := range secActive {
 		d.setSection(s, x)
 	}
@@ -81,11 +79,11 @@ func dayOfIndex(x *segment.Index) *day {
 func (d *day) setSection(s int, x *segment.Index) {
 	switch s {
 	case secCounts:
-		d.counts = column(x.Counts)
+		d.Counts = x.Counts
 	case secUsers:
-		d.offs, d.users = x.Offs, x.Users
+		d.Offs, d.Users = x.Offs, x.Users
 	default:
-		d.cols[s] = column(x.Cols[s])
+		d.Cols[s] = x.Cols[s]
 	}
 }
 

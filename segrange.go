@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/insightslab/insights/internal/dayindex"
 	"github.com/insightslab/insights/internal/segment"
 	"github.com/insightslab/insights/store"
 	"github.com/klauspost/compress/zstd"
@@ -38,7 +39,7 @@ func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32,
 	if err != nil {
 		return nil, err
 	}
-	d := &day{combos: x.Combos, fullIDs: x.FullIDs, active: x.Active, requestIDs: x.RequestIDs}
+	d := &day{Day: dayindex.Day{Index: dayindex.Index{Combos: x.Combos, Active: x.Active}}, fullIDs: x.FullIDs, requestIDs: x.RequestIDs}
 	d.lazy = &sectionReader{key: key, ranged: g, lim: seg, dec: dec, get: func(ctx context.Context, off, n int) ([]byte, error) {
 		return segment.ReadRest(ctx, rg, key, off, n, nil)
 	}}
@@ -67,7 +68,7 @@ func (ev *evaluation) activeSet(n int32) *roaring.Bitmap {
 	s, err := ev.e.storedActive(ev.ctx, n)
 	if err == nil && s == nil {
 		if d := ev.day(n); d != nil {
-			s = d.active
+			s = d.Active
 		}
 	}
 	if err != nil {

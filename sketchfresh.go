@@ -52,14 +52,14 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 		case ds == nil:
 			return roaring.New(), nil
 		case ds.open != nil:
-			return ds.open.active, nil
+			return ds.open.index.Active(), nil
 		case ds.sealed == nil:
 			if err := e.loadInto(ctx, n, ds, 0); err != nil { // the active set alone
 				return nil, err
 			}
 			e.hold(ds)
 		}
-		return ds.sealed.active, nil
+		return ds.sealed.Active, nil
 	})
 	if err != nil {
 		return err

@@ -1,8 +1,8 @@
-package insights
+package dayindex
 
 import "slices"
 
-// userList is the users of one combination of an open day (dayBuilder):
+// userList is the users of one combination of an open day (Builder):
 // ids appended as events arrive, unsorted and possibly repeated past
 // sorted, the length of its sorted, distinct prefix. An append is O(1)
 // amortized and allocates only when the slice grows, where a roaring set
@@ -10,9 +10,9 @@ import "slices"
 // day's combinations hold one or a few users). Memory is bounded: when
 // the unsorted tail outgrows the sorted prefix and compactSlack, the list
 // is sorted and its repeats dropped, so it holds at most about twice its
-// distinct users, plus compactSlack. What guards its builder guards it:
-// the Engine's lock, or, for a builder frozen by a checkpoint, the lock of
-// the events kept aside (addAside).
+// distinct users, plus compactSlack. What guards its builder guards it
+// (in the engine: its lock, or, for a builder frozen by a checkpoint, the
+// lock of the events kept aside).
 type userList struct {
 	ids    []uint32
 	sorted int

@@ -1,4 +1,4 @@
-package insights
+package dayindex
 
 import (
 	"math/rand/v2"
@@ -60,51 +60,52 @@ func TestUserListIsASet(t *testing.T) {
 	}
 }
 
-// TestSealedUsersAreEachCombinationsSet: a day sealed from a builder fed
-// repeated users (lists compacted on the way, and not) holds, for each
-// combination in its sealed order, exactly its distinct users ascending,
-// and the builder thawed from it seals to the same index.
+// TestSealedUsersAreEachCombinationsSet: an index sealed from a builder
+// fed repeated users (lists compacted on the way, and not) holds, for
+// each combination in its sealed order, exactly its distinct users
+// ascending, and the builder thawed from it seals to the same index.
 func TestSealedUsersAreEachCombinationsSet(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	b := newDayBuilder()
-	want := map[combo]map[uint32]bool{}
-	for i := range 5000 {
-		var c combo
-		c[DimKind-1], c[DimOS-1] = r.Uint32N(3), r.Uint32N(5)
+	b := NewBuilder()
+	want := map[Combo]map[uint32]bool{}
+	for range 5000 {
+		var c Combo
+		c[0], c[4] = r.Uint32N(3), r.Uint32N(5)
 		uid := r.Uint32N(200)
-		if c[DimOS-1] == 4 {
+		if c[4] == 4 {
 			uid %= 3 // few users, many times: compacts
 		}
-		b.add(c, uid, true, true, int64(i), "")
+		b.Add(c, uid, true, true)
 		if want[c] == nil {
 			want[c] = map[uint32]bool{}
 		}
 		want[c][uid] = true
 	}
-	check := func(what string, d *day) {
+	check := func(what string, x *Index) {
 		t.Helper()
-		if d.numCombos() != len(want) {
-			t.Fatalf("%s: %d combinations, want %d", what, d.numCombos(), len(want))
+		if x.NumCombos() != len(want) {
+			t.Fatalf("%s: %d combinations, want %d", what, x.NumCombos(), len(want))
 		}
-		for i := range d.numCombos() {
-			var c combo
-			for k := range c {
-				c[k] = d.cols[k].at(uint32(i))
-			}
+		for i := range x.NumCombos() {
+			c := x.ComboOf(uint32(i))
 			var ref []uint32
 			for u := range want[c] {
 				ref = append(ref, u)
 			}
 			slices.Sort(ref)
-			if got := d.usersOf(i); !slices.Equal(got, ref) {
+			if got := x.UsersOf(i); !slices.Equal(got, ref) {
 				t.Fatalf("%s: combination %v holds %v, want %v", what, c, got, ref)
 			}
 		}
-		if n := int(d.offs[len(d.offs)-1]); n != len(d.users) {
-			t.Fatalf("%s: offsets end at %d of %d users", what, n, len(d.users))
+		if n := int(x.Offs[len(x.Offs)-1]); n != len(x.Users) {
+			t.Fatalf("%s: offsets end at %d of %d users", what, n, len(x.Users))
 		}
 	}
-	d := b.seal()
-	check("sealed", d)
-	check("thawed and sealed again", d.thaw().seal())
+	x, _ := b.Seal([]int{4, 0})
+	check("sealed", &x)
+	again, at := x.Thaw().Seal([]int{4, 0})
+	check("thawed and sealed again", &again)
+	if at != nil {
+		t.Fatalf("a sealed index thawed and sealed again is renumbered: %v", at)
+	}
 }
