@@ -289,14 +289,14 @@ func sameIndex(a, b *Index) bool {
 	return true
 }
 
-// TestNewBuilderLike: a builder like another has room for its
+// TestNewBuilderWithRoom: a builder with another's room has room for its
 // combinations, and holds only its own.
-func TestNewBuilderLike(t *testing.T) {
+func TestNewBuilderWithRoom(t *testing.T) {
 	like := NewBuilder()
 	for i := range uint32(300) {
 		like.Add(Combo{i}, i, true, true)
 	}
-	b := NewBuilderLike(like)
+	b := NewBuilderWithRoom(like.Len())
 	if b.Room() < like.Len() || cap(b.counts) < like.Len() || cap(b.users) < like.Len() {
 		t.Fatalf("room for %d combinations, %d counts, %d user lists; want %d", b.Room(), cap(b.counts), cap(b.users), like.Len())
 	}
