@@ -37,26 +37,42 @@ func newDayBuilderOf(x *dayindex.Builder) *dayBuilder {
 	return &dayBuilder{index: x, seen: map[uint64]struct{}{}, log: newEventLog()}
 }
 
-// newDayBuilderLike returns an empty builder with room for as many
-// events, combinations and request ids as like holds (none if nil):
-// consecutive days carry alike traffic, so a day's log and maps are
-// allocated about once rather than grown by doubling, each doubling
-// copying them into fresh memory. What a smaller day leaves unused is at
-// most like's size, and MemoryLimit does not see it (a day's size counts
-// what it holds) until the day is stored and closed: so the engine sizes
-// no day ahead of its clock, and none like a thawed day (logBase set),
-// whose request ids are the whole day's while its log holds only the late
-// events. like is only read; its holder's lock is held.
-func newDayBuilderLike(like *dayBuilder) *dayBuilder {
-	if like == nil || like.logBase != nil {
+// dayRoom is how many log entries, combinations and request ids a day's
+// builder holds, and the record bytes of its log's first chunk: the room
+// the next day's starts with.
+type dayRoom struct{ entries, chunkBytes, combos, ids int }
+
+// room returns what b holds, or nothing if b was thawed (logBase set):
+// its request ids are the whole day's while its log holds only the late
+// events. What guards b guards the call.
+func (b *dayBuilder) room() dayRoom {
+	if b.logBase != nil {
+		return dayRoom{}
+	}
+	r := dayRoom{entries: b.log.len(), combos: b.index.Len(), ids: len(b.seen)}
+	if len(b.log.chunks) > 0 {
+		r.chunkBytes = len(b.log.chunks[0])
+	}
+	return r
+}
+
+// newDayBuilderLike returns an empty builder with room r, that of the
+// day before (dayState.room): consecutive days carry alike traffic, so a
+// day's log and maps are allocated about once rather than grown by
+// doubling, each doubling copying them into fresh memory. What a smaller
+// day leaves unused is at most the day before's size, and MemoryLimit
+// does not see it (a day's size counts what it holds) until the day is
+// stored and closed: so the engine sizes no day ahead of its clock, and
+// none like a thawed day (room).
+func newDayBuilderLike(r dayRoom) *dayBuilder {
+	if r == (dayRoom{}) {
 		return newDayBuilder()
 	}
-	l := &like.log
-	b := &dayBuilder{index: dayindex.NewBuilderLike(like.index), seen: make(map[uint64]struct{}, len(like.seen))}
-	b.log = eventLog{times: make([]int64, 0, l.len()), users: make([]uint32, 0, l.len()), combos: make([]uint32, 0, l.len()),
-		offs: make([]uint32, 1, l.len()+1)}
-	if len(l.chunks) > 0 { // the first chunk's room; the next ones take that of the chunk before them
-		b.log.chunks = [][]byte{make([]byte, 0, len(l.chunks[0]))}
+	b := &dayBuilder{index: dayindex.NewBuilderWithRoom(r.combos), seen: make(map[uint64]struct{}, r.ids)}
+	b.log = eventLog{times: make([]int64, 0, r.entries), users: make([]uint32, 0, r.entries), combos: make([]uint32, 0, r.entries),
+		offs: make([]uint32, 1, r.entries+1)}
+	if r.chunkBytes > 0 { // the first chunk's room; the next ones take that of the chunk before them
+		b.log.chunks = [][]byte{make([]byte, 0, r.chunkBytes)}
 	}
 	return b
 }
@@ -68,12 +84,9 @@ func (b *dayBuilder) firstCopy(requestID string) bool {
 	if requestID == "" {
 		return true
 	}
-	k := requestIDHash(requestID)
-	if _, dup := b.seen[k]; dup {
-		return false
-	}
-	b.seen[k] = struct{}{}
-	return true
+	n := len(b.seen)
+	b.seen[requestIDHash(requestID)] = struct{}{} // one map operation: a copy leaves the set as it was
+	return len(b.seen) > n
 }
 
 // add records one event of combination c, by user uid when hasUser, at

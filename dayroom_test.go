@@ -10,45 +10,59 @@ import (
 )
 
 // TestNewDayHasTheRoomOfTheDayBefore: the builder of a day opened while
-// the day before is open has room for as many log entries, record bytes,
-// combinations and request ids as that day holds, and then holds only its
-// own events: what they index and log is as if it had started empty.
+// the day before is open, or frozen by a checkpoint (a history imported
+// in order: the checkpoint often seals the day that the next follows),
+// has room for as many log entries, record bytes, combinations and
+// request ids as that day holds (as it was frozen, read without touching
+// the frozen builder), and then holds only its own events: what they
+// index and log is as if it had started empty.
 func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
-	ctx := context.Background()
-	day1 := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
-	e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return day1.AddDate(0, 0, 2) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	var evs []Event
-	for i := range 300 {
-		ev := Event{Time: day1.Add(time.Duration(i) * time.Minute), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
-			Status: StatusSuccess, AppID: fmt.Sprintf("app%d", i%9), RequestID: fmt.Sprintf("r%d", i), City: "Oslo"}
-		evs = append(evs, ev)
-	}
-	if err := e.Add(ctx, evs...); err != nil {
-		t.Fatal(err)
-	}
-	next := evs[0]
-	next.Time, next.RequestID = day1.AddDate(0, 0, 1), "next"
-	if err := e.Add(ctx, next); err != nil {
-		t.Fatal(err)
-	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	prev, b := e.days[dayOf(day1, time.UTC)].open, e.days[dayOf(next.Time, time.UTC)].open
-	if cap(b.log.times) < prev.log.len() || cap(b.log.users) < prev.log.len() || cap(b.log.combos) < prev.log.len() ||
-		cap(b.log.offs) < prev.log.len()+1 || recordRoom(&b.log) < prev.log.recordBytes() {
-		t.Errorf("log room: %d entries, %d record bytes; the day before holds %d and %d",
-			cap(b.log.times), recordRoom(&b.log), prev.log.len(), prev.log.recordBytes())
-	}
-	if b.index.Room() < prev.index.Len() {
-		t.Errorf("room for %d combinations; the day before holds %d", b.index.Room(), prev.index.Len())
-	}
-	if b.log.len() != 1 || len(b.log.offs) != 2 || b.index.Len() != 1 || len(b.seen) != 1 || b.index.Active().GetCardinality() != 1 {
-		t.Errorf("the new day holds %d entries, %d offsets, %d combinations, %d request ids, %d active users",
-			b.log.len(), len(b.log.offs), b.index.Len(), len(b.seen), b.index.Active().GetCardinality())
+	for _, frozen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("the day before frozen %t", frozen), func(t *testing.T) {
+			ctx := context.Background()
+			day1 := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+			e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return day1.AddDate(0, 0, 2) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			var evs []Event
+			for i := range 300 {
+				ev := Event{Time: day1.Add(time.Duration(i) * time.Minute), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
+					Status: StatusSuccess, AppID: fmt.Sprintf("app%d", i%9), RequestID: fmt.Sprintf("r%d", i), City: "Oslo"}
+				evs = append(evs, ev)
+			}
+			if err := e.Add(ctx, evs...); err != nil {
+				t.Fatal(err)
+			}
+			e.mu.Lock()
+			ds := e.days[dayOf(day1, time.UTC)]
+			if frozen {
+				ds.freeze() // as a checkpoint does
+			}
+			e.mu.Unlock()
+			next := evs[0]
+			next.Time, next.RequestID = day1.AddDate(0, 0, 1), "next"
+			if err := e.Add(ctx, next); err != nil {
+				t.Fatal(err)
+			}
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			defer ds.unfreeze(true)
+			prev, b := ds.open, e.days[dayOf(next.Time, time.UTC)].open
+			if cap(b.log.times) < prev.log.len() || cap(b.log.users) < prev.log.len() || cap(b.log.combos) < prev.log.len() ||
+				cap(b.log.offs) < prev.log.len()+1 || recordRoom(&b.log) < prev.log.recordBytes() {
+				t.Errorf("log room: %d entries, %d record bytes; the day before holds %d and %d",
+					cap(b.log.times), recordRoom(&b.log), prev.log.len(), prev.log.recordBytes())
+			}
+			if b.index.Room() < prev.index.Len() {
+				t.Errorf("room for %d combinations; the day before holds %d", b.index.Room(), prev.index.Len())
+			}
+			if b.log.len() != 1 || len(b.log.offs) != 2 || b.index.Len() != 1 || len(b.seen) != 1 || b.index.Active().GetCardinality() != 1 {
+				t.Errorf("the new day holds %d entries, %d offsets, %d combinations, %d request ids, %d active users",
+					b.log.len(), len(b.log.offs), b.index.Len(), len(b.seen), b.index.Active().GetCardinality())
+			}
+		})
 	}
 }
 

@@ -214,9 +214,7 @@ func (e *Engine) applyRecord(ctx context.Context, evs []normEvent, erased string
 		return err
 	}
 	e.mu.Lock()
-	for i := range evs {
-		e.apply(&evs[i])
-	}
+	e.applyAll(evs)
 	e.risk.feed.flush()
 	e.mu.Unlock()
 	return nil
@@ -643,13 +641,8 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 	}
 	e.walSeq++
 	e.walBytes += len(rec)
-	added := 0
 	e.mu.Lock()
-	for i := range g.events {
-		if e.apply(&g.events[i]) {
-			added++
-		}
-	}
+	added := e.applyAll(g.events)
 	e.risk.feed.flush()
 	g.capped = e.newlyCapped()
 	e.mu.Unlock()

@@ -18,13 +18,14 @@
 //
 // An event is validated (events.go), logged (durability.go), its dimension
 // values mapped to dense codes (dict.go) and its user key to a dense user
-// id (insights.go), and it is added to the open index of its day (day.go,
-// internal/dayindex): the distinct combinations of dimension values seen
-// that day, with event counts and user sets. A query seals the changed
-// days it reads into immutable indexes shared without copying, plans its
-// filter on each day's combinations (plan.go, internal/dayindex),
-// combines the matching user sets per bucket (eval.go) and hands them to
-// the formulas of package metrics.
+// id (insights.go; what consecutive events of a batch share is looked up
+// once: applybatch.go), and it is added to the open index of its day
+// (day.go, internal/dayindex): the distinct combinations of dimension
+// values seen that day, with event counts and user sets. A query seals the
+// changed days it reads into immutable indexes shared without copying,
+// plans its filter on each day's combinations (plan.go,
+// internal/dayindex), combines the matching user sets per bucket
+// (eval.go) and hands them to the formulas of package metrics.
 //
 // A sealed day keeps its combinations sorted by kind, status, sign-in
 // type, app, OS and country (day.go), so each of their values is a few
@@ -856,31 +857,14 @@ func (e *Engine) AddCount(ctx context.Context, events ...Event) (added int, err 
 }
 
 // apply adds one validated event, and reports whether it was new (not a
-// copy skipped by request id). The write lock is held.
-func (e *Engine) apply(n *normEvent) bool {
+// copy skipped by request id); bc holds what the batch's events before it
+// looked up (applyAll). The write lock is held.
+func (e *Engine) apply(n *normEvent, bc *batchCache) bool {
 	e.unpin(n)
-	ds := e.days[n.day]
-	if ds == nil {
-		ds = &dayState{}
-		e.days[n.day] = ds
-		if a := e.absent[n.day]; a != nil { // pinned for the Adds to come whose preload did not find it
-			a.ds = ds
-			ds.pins += a.events
-		}
-	}
-	switch {
-	case ds.open != nil:
-	case ds.sealed != nil: // preload loaded it if it was stored
-		ds.open = ds.sealed.thaw()
-	default:
-		// The day before's, open and not frozen, read, never written here;
-		// not for a day ahead of the clock, where one early event would
-		// hold a whole day's room (newDayBuilderLike).
-		var like *dayBuilder
-		if prev := e.days[n.day-1]; prev != nil && prev.sealing == nil && n.day <= dayOf(e.now(), e.loc) {
-			like = prev.open
-		}
-		ds.open = newDayBuilderLike(like)
+	ds := bc.ds
+	if ds == nil || bc.day != n.day {
+		ds = e.openDay(n.day)
+		bc.ds, bc.day = ds, n.day
 	}
 	if !ds.firstCopy(n.requestID) {
 		return false
@@ -888,13 +872,10 @@ func (e *Engine) apply(n *normEvent) bool {
 	if n.added != nil {
 		*n.added++
 	}
-	var c combo
-	for k, v := range n.vals {
-		c[k] = e.dims[k].code(v)
-	}
+	c := bc.combo(&e.dims, &n.vals)
 	uid, hasUser := uint32(0), n.key != ""
 	if hasUser {
-		uid = e.userID(n.key)
+		uid = bc.user(e, n.key)
 	}
 	kind := n.vals[DimKind-1]
 	switch {
@@ -927,6 +908,34 @@ func (e *Engine) apply(n *normEvent) bool {
 	ds.dirty, ds.saved = true, false
 	ds.version++
 	return true
+}
+
+// openDay returns the state of day n with its builder open, making them
+// if needed. The write lock is held.
+func (e *Engine) openDay(n int32) *dayState {
+	ds := e.days[n]
+	if ds == nil {
+		ds = &dayState{}
+		e.days[n] = ds
+		if a := e.absent[n]; a != nil { // pinned for the Adds to come whose preload did not find it
+			a.ds = ds
+			ds.pins += a.events
+		}
+	}
+	switch {
+	case ds.open != nil:
+	case ds.sealed != nil: // preload loaded it if it was stored
+		ds.open = ds.sealed.thaw()
+	default:
+		// The day before's room; not for a day ahead of the clock, where
+		// one early event would hold a whole day's room (newDayBuilderLike).
+		var room dayRoom
+		if prev := e.days[n-1]; prev != nil && n <= dayOf(e.now(), e.loc) {
+			room = prev.room()
+		}
+		ds.open = newDayBuilderLike(room)
+	}
+	return ds
 }
 
 // moveFirst moves uid's first activity day from old to day in firstOn

@@ -50,7 +50,9 @@ var treeOps = [...]dayindex.Op{OpAnd: dayindex.And, OpOr: dayindex.Or, OpNot: da
 
 // compile resolves f against the dictionaries. The read lock is held.
 // OpIn and OpPrefix become code sets (In); an operator the index does not
-// answer (OpCIDR, a log field's) matches no combination.
+// answer (OpCIDR, a log field's) becomes an In with no codes: it matches
+// no combination, and its estimate is 0, so an And tries it among the
+// first and stops there, empty.
 func (e *Engine) compile(f Filter) *matcher {
 	m := &matcher{}
 	switch f.op {
@@ -84,7 +86,7 @@ func (e *Engine) compile(f Filter) *matcher {
 				m.Set[uint32(c)] = struct{}{}
 			}
 		}
-	default:
+	default: // OpCIDR, a log field's: an In with no codes (above)
 		m.Op = dayindex.In
 	}
 	return m

@@ -27,6 +27,7 @@ type sealJob struct {
 	deferred []deferredEvent // applied since the freeze, in order
 	ids      map[uint64]bool // hashes of their request ids
 	seq      uint32          // b.nextSeq(), at the freeze
+	room     dayRoom         // b.room(), at the freeze: the next day's room (dayState.room)
 
 	// mu guards the additions to b once sealed, and merged: taken by
 	// addAside, holding no engine lock, and by dayState.unfreeze under
@@ -57,8 +58,21 @@ type deferredEvent struct {
 // freeze hands ds's builder to a sealJob. The write lock is held; ds is
 // dirty and not frozen.
 func (ds *dayState) freeze() *sealJob {
-	ds.sealing = &sealJob{b: ds.open, ids: map[uint64]bool{}, seq: ds.open.nextSeq()}
+	ds.sealing = &sealJob{b: ds.open, ids: map[uint64]bool{}, seq: ds.open.nextSeq(), room: ds.open.room()}
 	return ds.sealing
+}
+
+// room returns the room of ds's builder (dayBuilder.room), as it was
+// when frozen if it is: a frozen builder is added to holding no engine
+// lock (addAside). None if no builder is open. The write lock is held.
+func (ds *dayState) room() dayRoom {
+	switch {
+	case ds.sealing != nil:
+		return ds.sealing.room
+	case ds.open != nil:
+		return ds.open.room()
+	}
+	return dayRoom{}
 }
 
 // sealed returns j's builder sealed, sealing it on the first call;

@@ -32,12 +32,11 @@ func NewBuilder() *Builder {
 	return &Builder{index: map[Combo]uint32{}, active: roaring.New()}
 }
 
-// NewBuilderLike returns an empty builder with room for as many
-// combinations as like holds: consecutive days carry alike traffic, so
-// its slices and map are allocated about once rather than grown by
-// doubling. like is only read.
-func NewBuilderLike(like *Builder) *Builder {
-	c := len(like.combos)
+// NewBuilderWithRoom returns an empty builder with room for c
+// combinations (a day before's Len): consecutive days carry alike
+// traffic, so its slices and map are allocated about once rather than
+// grown by doubling.
+func NewBuilderWithRoom(c int) *Builder {
 	return &Builder{index: make(map[Combo]uint32, c), combos: make([]Combo, 0, c), counts: make([]uint32, 0, c),
 		users: make([]userList, 0, c), active: roaring.New()}
 }

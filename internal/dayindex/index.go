@@ -30,8 +30,8 @@ func (x *Index) NumCombos() int { return x.Combos }
 // UsersOf returns the users of combination i (shared; do not modify).
 func (x *Index) UsersOf(i int) []uint32 { return x.Users[x.Offs[i]:x.Offs[i+1]] }
 
-// ComboOf returns the codes of combination i.
-func (x *Index) ComboOf(i uint32) Combo {
+// comboOf returns the codes of combination i.
+func (x *Index) comboOf(i uint32) Combo {
 	var c Combo
 	for k := range c {
 		c[k] = x.Cols[k].At(i)
@@ -61,7 +61,7 @@ func (x *Index) Holds(uid uint32) bool {
 func (x *Index) Thaw() *Builder {
 	b := NewBuilder()
 	for i := range x.Combos {
-		c := x.ComboOf(uint32(i))
+		c := x.comboOf(uint32(i))
 		us := x.UsersOf(i)
 		b.index[c] = uint32(i)
 		b.combos = append(b.combos, c)
@@ -84,7 +84,7 @@ func (x *Index) Restrict(combos, users []uint32, entries, active *roaring.Bitmap
 		e := it.Next()
 		c, u := combos[e], users[e]
 		real := u < segment.ErasedUser
-		b.Add(x.ComboOf(c), u, real, real && active.Contains(c))
+		b.Add(x.comboOf(c), u, real, real && active.Contains(c))
 	}
 	return b
 }

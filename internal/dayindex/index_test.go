@@ -69,7 +69,7 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 		first := map[Combo]int{}
 		active := roaring.New()
 		for i, e := range evs {
-			if got := d.ComboOf(combos[i]); got != e.c {
+			if got := d.comboOf(combos[i]); got != e.c {
 				t.Fatalf("sort %v: event %d is of combination %d, %v, want %v", sortCols, i, combos[i], got, e.c)
 			}
 			if _, ok := first[e.c]; !ok {
@@ -88,7 +88,7 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 		}
 		var total uint64
 		for i := range uint32(d.NumCombos()) {
-			c := d.ComboOf(i)
+			c := d.comboOf(i)
 			if d.Counts.At(i) != counts[c] {
 				t.Fatalf("sort %v: combination %v counts %d events, want %d", sortCols, c, d.Counts.At(i), counts[c])
 			}
@@ -102,7 +102,7 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 				t.Fatalf("sort %v: combination %v holds %v, want %v", sortCols, c, got, want)
 			}
 			if i > 0 {
-				p := d.ComboOf(i - 1)
+				p := d.comboOf(i - 1)
 				o := 0
 				for _, k := range sortCols {
 					if o = cmp.Compare(p[k], c[k]); o != 0 {
@@ -122,7 +122,8 @@ func TestSealedIndexIsTheEvents(t *testing.T) {
 }
 
 // checkDerived checks d's derived sets against brute force over its
-// events evs, whose combinations are combos.
+// events evs, whose combinations are combos, and d's DerivedBytes against
+// the sum of the sets it built.
 func checkDerived(t *testing.T, d *Day, evs []event, combos []uint32) {
 	t.Helper()
 	for _, k := range testCols {
@@ -162,6 +163,11 @@ func checkDerived(t *testing.T, d *Day, evs []event, combos []uint32) {
 			t.Fatalf("Extra by column 3 = %v, want %v", got, extraBy)
 		}
 	}
+	for c, n := range extraBy { // codes beyond got's length too
+		if int(c) >= len(got) || got[c] != n {
+			t.Fatalf("Extra by column 3 = %v, want %v", got, extraBy)
+		}
+	}
 	activity := &Pred{Op: In, Col: testCols[0], Set: map[uint32]struct{}{0: {}, 1: {}}}
 	for _, k := range testCols {
 		want := map[uint32]*roaring.Bitmap{}
@@ -196,8 +202,14 @@ func checkDerived(t *testing.T, d *Day, evs []event, combos []uint32) {
 			t.Fatalf("UsersIn(odd combinations) = %v, want %v", got, oddUsers)
 		}
 	}
-	if d.DerivedBytes() <= 0 {
-		t.Fatalf("derived sets of %d bytes", d.DerivedBytes())
+	kept := &Pred{Op: Eq, Col: 7, Code: 1, Keep: 1}
+	d.Match(kept)
+	want := int64(d.MultiSet().GetSizeInBytes() + d.kept(kept).GetSizeInBytes())
+	for _, k := range testCols {
+		want += int64(BitmapsBytes(d.Postings(k)) + BitmapsBytes(d.ActiveBy(k, activity)))
+	}
+	if d.DerivedBytes() != want {
+		t.Fatalf("derived sets of %d bytes, want %d: the postings, active users by code, multiple events and kept set built", d.DerivedBytes(), want)
 	}
 }
 
@@ -270,26 +282,47 @@ func sameIndex(a, b *Index) bool {
 		return false
 	}
 	for i := range uint32(a.Combos) {
-		if a.ComboOf(i) != b.ComboOf(i) || a.Counts.At(i) != b.Counts.At(i) {
+		if a.comboOf(i) != b.comboOf(i) || a.Counts.At(i) != b.Counts.At(i) {
 			return false
 		}
 	}
 	return true
 }
 
-// TestNewBuilderLike: a builder like another has room for its
+// TestNewBuilderWithRoom: a builder with another's room has room for its
 // combinations, and holds only its own.
-func TestNewBuilderLike(t *testing.T) {
+func TestNewBuilderWithRoom(t *testing.T) {
 	like := NewBuilder()
 	for i := range uint32(300) {
 		like.Add(Combo{i}, i, true, true)
 	}
-	b := NewBuilderLike(like)
+	b := NewBuilderWithRoom(like.Len())
 	if b.Room() < like.Len() || cap(b.counts) < like.Len() || cap(b.users) < like.Len() {
 		t.Fatalf("room for %d combinations, %d counts, %d user lists; want %d", b.Room(), cap(b.counts), cap(b.users), like.Len())
 	}
 	b.Add(Combo{7}, 3, true, true)
 	if b.Len() != 1 || len(b.index) != 1 || b.counts[0] != 1 || len(b.users[0].ids) != 1 || b.Active().GetCardinality() != 1 {
 		t.Fatalf("the new builder holds %d combinations, %d active users", b.Len(), b.Active().GetCardinality())
+	}
+}
+
+// TestHoldsUserWithoutActivity: a user whose events are none of them
+// activity is in no active set, yet the day holds it (in its
+// combinations' users); Remove finds it there, and then the day does not.
+func TestHoldsUserWithoutActivity(t *testing.T) {
+	b := NewBuilder()
+	b.Add(Combo{1}, 5, true, true)
+	b.Add(Combo{2}, 9, true, false)
+	b.Add(Combo{1}, 9, true, false)
+	x, _ := b.Seal(nil)
+	if !x.Holds(9) || x.Active.Contains(9) {
+		t.Fatalf("sealed: Holds(9) = %v, active %v; want true, without 9", x.Holds(9), x.Active)
+	}
+	b = x.Thaw()
+	if !b.Remove(9) {
+		t.Fatal("Remove(9) = false, want true: its combinations hold it")
+	}
+	if x, _ = b.Seal(nil); x.Holds(9) || !x.Holds(5) {
+		t.Fatalf("after Remove(9): Holds(9) = %v, Holds(5) = %v; want false, true", x.Holds(9), x.Holds(5))
 	}
 }

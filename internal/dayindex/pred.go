@@ -47,13 +47,13 @@ type Pred struct {
 // Match returns the combinations of d that p matches, as a new set the
 // caller owns. Leaves read the day's postings (code → combinations), so a
 // selective predicate touches only the combinations it selects.
-func (d *Day) Match(p *Pred) *roaring.Bitmap { return d.Within(p, nil) }
+func (d *Day) Match(p *Pred) *roaring.Bitmap { return d.within(p, nil) }
 
-// Within returns the combinations of in (every combination when in is
+// within returns the combinations of in (every combination when in is
 // nil) that p matches, as a new set; in is not modified. And evaluates
 // its cheapest arguments first and each next one within what is left, so
 // a selective predicate bounds the cost of the rest.
-func (d *Day) Within(p *Pred, in *roaring.Bitmap) *roaring.Bitmap {
+func (d *Day) within(p *Pred, in *roaring.Bitmap) *roaring.Bitmap {
 	if p.Keep != 0 {
 		set := d.kept(p)
 		if in == nil {
@@ -80,7 +80,7 @@ func (d *Day) kept(p *Pred) *roaring.Bitmap {
 	return set
 }
 
-// match is Within without the kept predicates' sets.
+// match is within without the kept predicates' sets.
 func (d *Day) match(p *Pred, in *roaring.Bitmap) *roaring.Bitmap {
 	switch p.Op {
 	case And:
@@ -95,7 +95,7 @@ func (d *Day) match(p *Pred, in *roaring.Bitmap) *roaring.Bitmap {
 		slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(costs[i], costs[j]) })
 		out := in
 		for _, i := range order {
-			if out = d.Within(p.Args[i], out); out.IsEmpty() {
+			if out = d.within(p.Args[i], out); out.IsEmpty() {
 				break
 			}
 		}
@@ -103,12 +103,12 @@ func (d *Day) match(p *Pred, in *roaring.Bitmap) *roaring.Bitmap {
 	case Or:
 		sets := make([]*roaring.Bitmap, len(p.Args))
 		for i, a := range p.Args {
-			sets[i] = d.Within(a, in)
+			sets[i] = d.within(a, in)
 		}
 		return metrics.Union(sets...)
 	case Not:
 		out := d.own(in, in)
-		out.AndNot(d.Within(p.Args[0], in))
+		out.AndNot(d.within(p.Args[0], in))
 		return out
 	}
 	post := d.Postings(p.Col)
@@ -136,7 +136,7 @@ func (d *Day) match(p *Pred, in *roaring.Bitmap) *roaring.Bitmap {
 func (d *Day) own(s, in *roaring.Bitmap) *roaring.Bitmap {
 	switch {
 	case s == nil:
-		return d.All()
+		return d.all()
 	case s == in:
 		return s.Clone()
 	}

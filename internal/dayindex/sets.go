@@ -16,8 +16,9 @@ import (
 // predicates a caller keeps (Pred.Keep). Its methods are safe for
 // concurrent use once the sections they read are at hand; concurrent
 // first uses of a set may each build it, and one is kept. The zero value
-// holds an empty index; set Index before any use (a Day must not be
-// copied: make a new one of the same Index).
+// is not ready (its Index has no active set: Active is nil): make a Day
+// as Day{Index: x}, x sealed or filled section by section as Index says.
+// A Day must not be copied: make a new one of the same Index.
 type Day struct {
 	Index
 
@@ -35,8 +36,8 @@ func (d *Day) DerivedBytes() int64 { return d.derived.Load() }
 // grew adds n bytes of derived sets to d's size.
 func (d *Day) grew(n int) { d.derived.Add(int64(n)) }
 
-// All returns a new set of every combination.
-func (d *Day) All() *roaring.Bitmap {
+// all returns a new set of every combination.
+func (d *Day) all() *roaring.Bitmap {
 	s := roaring.New()
 	s.AddRange(0, uint64(d.Combos))
 	return s

@@ -87,7 +87,7 @@ func TestSealedUsersAreEachCombinationsSet(t *testing.T) {
 			t.Fatalf("%s: %d combinations, want %d", what, x.NumCombos(), len(want))
 		}
 		for i := range x.NumCombos() {
-			c := x.ComboOf(uint32(i))
+			c := x.comboOf(uint32(i))
 			var ref []uint32
 			for u := range want[c] {
 				ref = append(ref, u)

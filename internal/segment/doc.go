@@ -45,15 +45,18 @@
 // # Design
 //
 // The package owns the bytes, not the engine's day: an Index and a Log
-// are plain values (slices, a roaring set, a flag), which the root
-// package's day converts to and from by copying slice headers; the day
-// keeps its lazy state, derived sets and caches. What a segment may
-// reference (dictionary sizes, users) is passed in as Limits, and the
-// engine's dimension names only name columns in errors. The number of
-// code columns, NumColumns, is the format's: the root checks at compile
-// time that it has as many indexed dimensions. Which request ids to
-// write, whether a log is at hand, and the segment's key are the
-// engine's.
+// are plain values (slices, a roaring set, a flag), which the engine
+// converts to and from by copying slice headers. An Index's slices are
+// those of the engine's day index (internal/dayindex: an Index, inside
+// a Day that keeps the sets derived from it); the root package's day
+// keeps the lazy state (which sections are decoded), the event log and
+// its caches (event counts per code, unions of blocks' active users).
+// What a segment may reference (dictionary sizes, users) is passed in
+// as Limits, and the engine's dimension names only name columns in
+// errors. The number of code columns, NumColumns, is the format's: the
+// root checks at compile time that it has as many indexed dimensions.
+// Which request ids to write, whether a log is at hand, and the
+// segment's key are the engine's.
 //
 // # Errors
 //
