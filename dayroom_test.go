@@ -13,9 +13,9 @@ import (
 // the day before is open, or frozen by a checkpoint (a history imported
 // in order: the checkpoint often seals the day that the next follows),
 // has room for as many log entries, record bytes, combinations and
-// request ids as that day holds (as it was frozen, read without touching
-// the frozen builder), and then holds only its own events: what they
-// index and log is as if it had started empty.
+// request ids as that day holds (as it was frozen:
+// TestNewDayBesideAFrozenDayHasItsRoomAsFrozen), and then holds only its
+// own events: what they index and log is as if it had started empty.
 func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
 	for _, frozen := range []bool{false, true} {
 		t.Run(fmt.Sprintf("the day before frozen %t", frozen), func(t *testing.T) {
@@ -63,6 +63,53 @@ func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
 					b.log.len(), len(b.log.offs), b.index.Len(), len(b.seen), b.index.Active().GetCardinality())
 			}
 		})
+	}
+}
+
+// TestNewDayBesideAFrozenDayHasItsRoomAsFrozen: the room a new day takes
+// beside a frozen day is that day's as it was frozen, not its builder as
+// the events kept aside grow it once sealed (addAside, holding no engine
+// lock: reading the builder then would race with it).
+func TestNewDayBesideAFrozenDayHasItsRoomAsFrozen(t *testing.T) {
+	ctx := context.Background()
+	day1 := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+	e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return day1.AddDate(0, 0, 2) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	evs := busyDay(day1)
+	if err := e.Add(ctx, evs[:300]...); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	ds := e.days[dayOf(day1, time.UTC)]
+	j := ds.freeze() // as a checkpoint does
+	e.mu.Unlock()
+	if err := e.Add(ctx, evs[300:]...); err != nil { // kept aside
+		t.Fatal(err)
+	}
+	j.sealed()
+	e.mu.Lock()
+	ds.publish()
+	pending := j.deferred
+	e.mu.Unlock()
+	j.addAside(pending) // the frozen builder grows, holding no engine lock
+	next := evs[0]
+	next.Time, next.RequestID = day1.AddDate(0, 0, 1), "next"
+	if err := e.Add(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer ds.unfreeze(true)
+	grown, b := j.b, e.days[dayOf(next.Time, time.UTC)].open
+	if grown.log.len() != len(evs) || recordRoom(&grown.log) <= j.room.chunkBytes {
+		t.Fatalf("the frozen builder did not grow: %d entries, first chunk %d bytes; %d at the freeze", grown.log.len(), recordRoom(&grown.log), j.room.chunkBytes)
+	}
+	if cap(b.log.times) < 300 || cap(b.log.times) >= grown.log.len() || recordRoom(&b.log) >= len(grown.log.chunks[0]) {
+		t.Errorf("room for %d entries and %d record bytes: the day before as grown (%d, %d), not as frozen (300, %d)",
+			cap(b.log.times), recordRoom(&b.log), grown.log.len(), len(grown.log.chunks[0]), j.room.chunkBytes)
 	}
 }
 
