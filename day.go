@@ -42,9 +42,11 @@ func newDayBuilderOf(x *dayindex.Builder) *dayBuilder {
 // the next day's starts with.
 type dayRoom struct{ entries, chunkBytes, combos, ids int }
 
-// room returns what b holds, or nothing if b was thawed (logBase set):
-// its request ids are the whole day's while its log holds only the late
-// events. What guards b guards the call.
+// room returns what b holds, or nothing if b's log holds only the late
+// events of a thawed day (logBase set), while its request ids are the
+// whole day's. A day thawed with its log at hand and plain, or joined by
+// an erasure (joinLog), holds its whole log and gives its room. What
+// guards b guards the call.
 func (b *dayBuilder) room() dayRoom {
 	if b.logBase != nil {
 		return dayRoom{}
@@ -63,7 +65,8 @@ func (b *dayBuilder) room() dayRoom {
 // day leaves unused is at most the day before's size, and MemoryLimit
 // does not see it (a day's size counts what it holds) until the day is
 // stored and closed: so the engine sizes no day ahead of its clock, and
-// none like a thawed day (room).
+// none like a builder whose log holds only the late events (logBase set:
+// room).
 func newDayBuilderLike(r dayRoom) *dayBuilder {
 	if r == (dayRoom{}) {
 		return newDayBuilder()
