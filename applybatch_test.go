@@ -70,6 +70,11 @@ func batchMixEvents(now time.Time, n int) []Event {
 // (capped, with OtherGroup), users and their days, registrations and
 // sketches, and day segments (indexes, request ids and logs) byte for
 // byte, whatever the batch mixes; late events thaw sealed days alike.
+// Both engines go through batchCache, the one-by-one engine from its zero
+// value at each event (which TestEmptyValueIsCodeZero backs): a dimension
+// the cache never refreshed would break both alike, which the oracle
+// tests catch (TestOracle fails if combo skips the OS dimension; this
+// test does not).
 func TestBatchAppliesAsOneByOne(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
@@ -140,6 +145,36 @@ func TestBatchAppliesAsOneByOne(t *testing.T) {
 	} {
 		if !reflect.DeepEqual(c.got, c.other) {
 			t.Errorf("%s in batches: %v\none by one: %v", c.name, c.got, c.other)
+		}
+	}
+}
+
+// TestEmptyValueIsCodeZero: every dictionary maps the empty value to code
+// 0, as made (newDict) and as read back from a catalog (decodeCatalog):
+// a batchCache's zero value takes every dimension's value as "", code 0.
+func TestEmptyValueIsCodeZero(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+	s, opts := store.NewMemory(), &Options{Now: func() time.Time { return now }, MaxDimensionValues: 4}
+	for _, reopen := range []bool{false, true} {
+		e, err := Open(ctx, s, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reopen {
+			if err := e.Add(ctx, batchMixEvents(now, 200)...); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, ok := e.dims[DimAppID-1].lookup("app0"); !ok {
+			t.Fatal("reopened without the catalog's app ids")
+		}
+		for k, d := range e.dims {
+			if c, ok := d.lookup(""); !ok || c != 0 || d.values[0] != "" {
+				t.Errorf("reopened %t: dimension %s codes \"\" as %d (%t), code 0 is %q", reopen, Dimension(k+1), c, ok, d.values[0])
+			}
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
