@@ -8,6 +8,7 @@ import (
 
 	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/internal/segment"
+	"github.com/insightslab/insights/internal/segmenttest"
 )
 
 // TestDayLogGrowsAChunkAtATime: a day's log keeps its records in chunks
@@ -54,7 +55,8 @@ func TestDayLogGrowsAChunkAtATime(t *testing.T) {
 	check(&l, want)
 	check(&v, seen)
 
-	// The segment's log section: as from the records laid end to end.
+	// The segment's log section: as from the records laid end to end,
+	// cut into chunks apart from the log's appends.
 	var all []byte
 	for i := range l.len() {
 		all = append(all, l.plainRecord(i)...)
@@ -64,7 +66,7 @@ func TestDayLogGrowsAChunkAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flat := segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Recs: all}, enc.log)
+	flat := segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Chunks: segmenttest.Chunks(all, l.offs)}, enc.log)
 	if !bytes.Equal(got, flat) {
 		t.Errorf("the log section of the chunked records differs from that of the records laid end to end")
 	}

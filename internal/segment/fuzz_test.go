@@ -9,6 +9,7 @@ import (
 
 	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/internal/logblock"
+	"github.com/insightslab/insights/internal/segmenttest"
 	"github.com/insightslab/insights/store"
 	"github.com/klauspost/compress/zstd"
 )
@@ -78,7 +79,7 @@ func FuzzSegment(f *testing.F) {
 			if rerr != nil {
 				return
 			}
-			l.Recs, l.Blocks = recs, nil
+			l.Chunks, l.Blocks = segmenttest.Chunks(recs, l.Offs), nil
 		}
 		seg, _ := Encode(n, x, EncodeLog(&l, enc), enc)
 		again, off, err := Decode("seg", seg, n, lim, dec)

@@ -28,17 +28,17 @@ const (
 // Log is a day's event log as a segment holds it: entry i happened at
 // Times[i] (Unix ns), by Users[i] (or NoUser, ErasedUser), with the
 // indexed values of combination Combos[i] of the day's index, and its log
-// record at Offs[i]:Offs[i+1] of the records laid end to end: plain in
-// Recs, or plain in Chunks of logblock.RecordsPerBlock records each (the
-// last may hold fewer), or compressed in Blocks of PerBlock records each
-// (the last may hold fewer), in Format.
+// record at Offs[i]:Offs[i+1] of the records laid end to end: compressed
+// in Blocks of PerBlock records each (the last may hold fewer), in Format,
+// or, for EncodeLog only, plain in Chunks of logblock.RecordsPerBlock
+// records each (the last may hold fewer; chunk k starts at
+// Offs[k*logblock.RecordsPerBlock]).
 type Log struct {
 	Times    []int64
 	Users    []uint32
 	Combos   []uint32
 	Offs     []uint32 // len = entries + 1
-	Recs     []byte
-	Chunks   [][]byte // EncodeLog only: the plain records, if Recs and Blocks are nil
+	Chunks   [][]byte // EncodeLog only: the plain records, if Blocks is nil
 	Blocks   [][]byte
 	PerBlock int
 	Format   logblock.Format
@@ -46,8 +46,8 @@ type Log struct {
 
 // EncodeLog returns the log section of l, of format v2 with tagged
 // blocks: l's blocks, which must be tagged (logblock.Tagged) if any, as
-// they are, else its plain records cut into blocks of
-// logblock.RecordsPerBlock. enc compresses the columns and the blocks.
+// they are, else its plain Chunks, compressed a block each.
+// enc compresses the columns and the blocks.
 func EncodeLog(l *Log, enc *zstd.Encoder) []byte {
 	n := len(l.Times)
 	b := frame.AppendUvarint(nil, uint64(n))
@@ -87,14 +87,10 @@ func EncodeLog(l *Log, enc *zstd.Encoder) []byte {
 	w := logblock.NewWriter(enc)
 	for k := range blocks {
 		var block []byte
-		end := min((k+1)*per, n)
-		switch {
-		case l.Blocks != nil:
+		if l.Blocks != nil {
 			block = l.Blocks[k]
-		case l.Chunks != nil:
-			block = w.Block(l.Chunks[k], l.Offs[k*per:end+1])
-		default:
-			block = w.Block(l.Recs[l.Offs[k*per]:l.Offs[end]], l.Offs[k*per:end+1])
+		} else {
+			block = w.Block(l.Chunks[k], l.Offs[k*per:min((k+1)*per, n)+1])
 		}
 		out = frame.AppendUvarint(out, uint64(len(block)))
 		out = append(out, block...)

@@ -18,6 +18,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/internal/logblock"
+	"github.com/insightslab/insights/internal/segmenttest"
 	"github.com/insightslab/insights/store"
 	"github.com/klauspost/compress/zstd"
 )
@@ -55,6 +56,7 @@ func fixture(tb testing.TB) (*Index, *Log, *Limits, []byte) {
 	}
 	counts := make([]uint32, combos)
 	l := &Log{Offs: []uint32{0}}
+	var recs []byte
 	t := int64(1735948800e9)
 	for i := range combos {
 		counts[i] = 1 + r.Uint32N(4)
@@ -79,10 +81,11 @@ func fixture(tb testing.TB) (*Index, *Log, *Limits, []byte) {
 				rec = nil
 			}
 			l.Times, l.Users, l.Combos = append(l.Times, t), append(l.Users, u), append(l.Combos, uint32(i))
-			l.Recs = append(l.Recs, rec...)
-			l.Offs = append(l.Offs, uint32(len(l.Recs)))
+			recs = append(recs, rec...)
+			l.Offs = append(l.Offs, uint32(len(recs)))
 		}
 	}
+	l.Chunks = segmenttest.Chunks(recs, l.Offs)
 	x.Counts = NewColumn(combos, func(i int) uint32 { return counts[i] })
 	for range 20 {
 		x.RequestIDs = append(x.RequestIDs, r.Uint64())
@@ -110,7 +113,7 @@ func sameLog(a, b *Log) bool {
 // records returns every record of l, reading its blocks.
 func records(l *Log, dec *zstd.Decoder) ([]byte, error) {
 	if l.Blocks == nil {
-		return l.Recs, nil
+		return bytes.Join(l.Chunks, nil), nil
 	}
 	var out []byte
 	var rd logblock.Reader
@@ -158,7 +161,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || !sameLog(&gl, l) {
 		t.Fatalf("the log decodes with %v, or differs", err)
 	}
-	if recs, err := records(&gl, dec); err != nil || !bytes.Equal(recs, l.Recs) {
+	if recs, err := records(&gl, dec); err != nil || !bytes.Equal(recs, bytes.Join(l.Chunks, nil)) {
 		t.Fatalf("the records read back with %v, or differ", err)
 	}
 	if again, _ := Encode(testDay, got, EncodeLog(&gl, enc), enc); !bytes.Equal(again, seg) {
