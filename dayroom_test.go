@@ -21,11 +21,7 @@ func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
 		t.Run(fmt.Sprintf("the day before frozen %t", frozen), func(t *testing.T) {
 			ctx := context.Background()
 			day1 := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
-			e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return day1.AddDate(0, 0, 2) }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
+			e := openDaysBefore(t, day1)
 			var evs []Event
 			for i := range 300 {
 				ev := Event{Time: day1.Add(time.Duration(i) * time.Minute), Kind: KindSignIn, UserKey: fmt.Sprintf("u%d", i%70),
@@ -41,15 +37,11 @@ func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
 				ds.freeze() // as a checkpoint does
 			}
 			e.mu.Unlock()
-			next := evs[0]
-			next.Time, next.RequestID = day1.AddDate(0, 0, 1), "next"
-			if err := e.Add(ctx, next); err != nil {
-				t.Fatal(err)
-			}
+			next := addNextDay(t, e, evs[0])
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			defer ds.unfreeze(true)
-			prev, b := ds.open, e.days[dayOf(next.Time, time.UTC)].open
+			prev, b := ds.open, e.days[next].open
 			if cap(b.log.times) < prev.log.len() || cap(b.log.users) < prev.log.len() || cap(b.log.combos) < prev.log.len() ||
 				cap(b.log.offs) < prev.log.len()+1 || recordRoom(&b.log) < prev.log.recordBytes() {
 				t.Errorf("log room: %d entries, %d record bytes; the day before holds %d and %d",
@@ -73,11 +65,7 @@ func TestNewDayHasTheRoomOfTheDayBefore(t *testing.T) {
 func TestNewDayBesideAFrozenDayHasItsRoomAsFrozen(t *testing.T) {
 	ctx := context.Background()
 	day1 := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
-	e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return day1.AddDate(0, 0, 2) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := openDaysBefore(t, day1)
 	evs := busyDay(day1)
 	if err := e.Add(ctx, evs[:300]...); err != nil {
 		t.Fatal(err)
@@ -95,15 +83,11 @@ func TestNewDayBesideAFrozenDayHasItsRoomAsFrozen(t *testing.T) {
 	pending := j.deferred
 	e.mu.Unlock()
 	j.addAside(pending) // the frozen builder grows, holding no engine lock
-	next := evs[0]
-	next.Time, next.RequestID = day1.AddDate(0, 0, 1), "next"
-	if err := e.Add(ctx, next); err != nil {
-		t.Fatal(err)
-	}
+	next := addNextDay(t, e, evs[0])
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer ds.unfreeze(true)
-	grown, b := j.b, e.days[dayOf(next.Time, time.UTC)].open
+	grown, b := j.b, e.days[next].open
 	if grown.log.len() != len(evs) || recordRoom(&grown.log) <= j.room.chunkBytes {
 		t.Fatalf("the frozen builder did not grow: %d entries, first chunk %d bytes; %d at the freeze", grown.log.len(), recordRoom(&grown.log), j.room.chunkBytes)
 	}
@@ -111,6 +95,30 @@ func TestNewDayBesideAFrozenDayHasItsRoomAsFrozen(t *testing.T) {
 		t.Errorf("room for %d entries and %d record bytes: the day before as grown (%d, %d), not as frozen (300, %d)",
 			cap(b.log.times), recordRoom(&b.log), grown.log.len(), len(grown.log.chunks[0]), j.room.chunkBytes)
 	}
+}
+
+// openDaysBefore opens an engine on a new memory store, its clock two
+// days after day (day and the next are not ahead of it), closed when t
+// ends.
+func openDaysBefore(t *testing.T, day time.Time) *Engine {
+	t.Helper()
+	e, err := Open(context.Background(), store.NewMemory(), &Options{Now: func() time.Time { return day.AddDate(0, 0, 2) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// addNextDay adds ev to e as on the day after its own (UTC), with request
+// id "next", and returns that day's number.
+func addNextDay(t *testing.T, e *Engine, ev Event) int32 {
+	t.Helper()
+	ev.Time, ev.RequestID = ev.Time.AddDate(0, 0, 1), "next"
+	if err := e.Add(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	return dayOf(ev.Time, time.UTC)
 }
 
 // TestDayAheadOfTheClockStartsSmall: one event on the day after the
