@@ -1,14 +1,11 @@
 package insights
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/insightslab/insights/internal/frame"
-	"github.com/insightslab/insights/internal/segment"
-	"github.com/insightslab/insights/internal/segmenttest"
 )
 
 // TestDayLogGrowsAChunkAtATime: a day's log keeps its records in chunks
@@ -28,18 +25,6 @@ func TestDayLogGrowsAChunkAtATime(t *testing.T) {
 			want = append(want, rec)
 		}
 	}
-	check := func(l *eventLog, want []string) {
-		t.Helper()
-		if l.len() != len(want) {
-			t.Fatalf("%d entries, want %d", l.len(), len(want))
-		}
-		c := l.cursor()
-		for i, w := range want {
-			if got, err := c.record(i); err != nil || string(got) != w {
-				t.Fatalf("record %d: %q, %v; want %q", i, got, err, w)
-			}
-		}
-	}
 	add(logChunk)
 	first := &l.chunks[0][0]
 	add(1)
@@ -52,37 +37,25 @@ func TestDayLogGrowsAChunkAtATime(t *testing.T) {
 	if len(l.chunks) != 4 {
 		t.Errorf("%d chunks for %d records of %d a chunk", len(l.chunks), len(want), logChunk)
 	}
-	check(&l, want)
-	check(&v, seen)
+	wantRecords(t, "the log", &l, want)
+	wantRecords(t, "the view", &v, seen)
 
 	// The segment's log section: as from the records laid end to end,
 	// cut into chunks apart from the log's appends.
-	var all []byte
-	for i := range l.len() {
-		all = append(all, l.plainRecord(i)...)
-	}
-	enc, _ := newCodec()
-	got, err := encodeLog(&l, enc.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flat := segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Chunks: segmenttest.Chunks(all, l.offs)}, enc.log)
-	if !bytes.Equal(got, flat) {
-		t.Errorf("the log section of the chunked records differs from that of the records laid end to end")
-	}
+	got := encodesFlat(t, "the log", &l)
 	_, dec := newCodec()
 	back, err := decodeLog("days/x", got, frame.SegmentVersion, 3, uint64(l.len()), 5, dec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(&back, want)
+	wantRecords(t, "decoded", &back, want)
 	p, err := back.plain()
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(&p, want)
-	if p.recordBytes() != len(all) {
-		t.Errorf("plain: %d record bytes, want %d", p.recordBytes(), len(all))
+	wantRecords(t, "plain", &p, want)
+	if p.recordBytes() != l.recordBytes() {
+		t.Errorf("plain: %d record bytes, want %d", p.recordBytes(), l.recordBytes())
 	}
 }
 
