@@ -74,8 +74,8 @@ func newDayBuilderLike(r dayRoom) *dayBuilder {
 	b := &dayBuilder{index: dayindex.NewBuilderWithRoom(r.combos), seen: make(map[uint64]struct{}, r.ids)}
 	b.log = eventLog{times: make([]int64, 0, r.entries), users: make([]uint32, 0, r.entries), combos: make([]uint32, 0, r.entries),
 		offs: make([]uint32, 1, r.entries+1)}
-	if r.chunkBytes > 0 { // the first chunk's room; the next ones take that of the chunk before them
-		b.log.chunks = [][]byte{make([]byte, 0, r.chunkBytes)}
+	if r.chunkBytes > 0 { // the first chunk's room and 1/32 more; appendChunked sizes the next ones alike
+		b.log.chunks = [][]byte{make([]byte, 0, r.chunkBytes+r.chunkBytes/32)}
 	}
 	return b
 }

@@ -109,14 +109,18 @@ const logChunk = logblock.RecordsPerBlock
 
 // appendChunked appends rec, the record of entry n of a plain log whose
 // entries before n have theirs in chunks, and returns chunks. A chunk
-// starts with the room of the chunk before it (or of a preallocated
-// first chunk: newDayBuilderLike): records of a day are alike.
+// starts with the room of the chunk before it and 1/32 more (or of a
+// preallocated first chunk: newDayBuilderLike): records of a day are
+// alike but vary in length, and a chunk that outgrew its room near its
+// end would be copied into a quarter more, held by the day unseen by
+// MemoryLimit (which counts lengths).
 func appendChunked[S ~string | ~[]byte](chunks [][]byte, n int, rec S) [][]byte {
 	k := n / logChunk
 	if k == len(chunks) {
 		room := len(rec)
 		if k > 0 {
-			room = max(room, len(chunks[k-1]))
+			prev := len(chunks[k-1])
+			room = max(room, prev+prev/32)
 		}
 		chunks = append(chunks, make([]byte, 0, room))
 	}
