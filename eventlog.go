@@ -355,7 +355,7 @@ func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitm
 	out := roaring.New()
 	if n := combos.GetCardinality(); n == 0 {
 		return out
-	} else if n > uint64(d.NumCombos())/8 { // dense: one pass over the entries
+	} else if n > uint64(d.ix.NumCombos())/8 { // dense: one pass over the entries
 		for i, c := range l.combos {
 			if combos.Contains(c) {
 				out.Add(uint32(i))
@@ -365,7 +365,7 @@ func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitm
 	}
 	x := &d.logIdx
 	x.comboOnce.Do(func() {
-		x.byCombo = newCSR(l.combos, d.NumCombos())
+		x.byCombo = newCSR(l.combos, d.ix.NumCombos())
 		d.grew(x.byCombo.bytes())
 	})
 	var ids []uint32

@@ -197,7 +197,7 @@ func (d *day) memBytes() int64 {
 	if p := d.recovered.Load(); p != nil { // request ids read back from the log
 		n += 8 * int64(len(*p))
 	}
-	return n + d.logBytes() + d.derived.Load() + d.DerivedBytes()
+	return n + d.logBytes() + d.derived.Load() + d.ix.DerivedBytes()
 }
 
 // sectionBytes returns the bytes of zstd section s of d decoded: a code
@@ -205,17 +205,17 @@ func (d *day) memBytes() int64 {
 func (d *day) sectionBytes(s int) int64 {
 	switch s {
 	case secCounts:
-		return d.Counts.Bytes()
+		return d.ix.Counts.Bytes()
 	case secUsers:
-		return 4 * int64(len(d.Offs)+len(d.Users))
+		return 4 * int64(len(d.ix.Offs)+len(d.ix.Users))
 	}
-	return d.Cols[s].Bytes()
+	return d.ix.Cols[s].Bytes()
 }
 
 // headBytes returns the bytes of d's active set and request ids (at
 // least 1: a day's index is never measured as none).
 func (d *day) headBytes() int64 {
-	return max(1, 8*int64(len(d.requestIDs))+int64(d.Active.GetSizeInBytes()))
+	return max(1, 8*int64(len(d.requestIDs))+int64(d.ix.Active.GetSizeInBytes()))
 }
 
 // logBytes returns the bytes of d's event log in memory, its base's
