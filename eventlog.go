@@ -112,8 +112,8 @@ const logChunk = logblock.RecordsPerBlock
 // starts with the room of the chunk before it and 1/32 more (or of a
 // preallocated first chunk: newDayBuilderLike): records of a day are
 // alike but vary in length, and a chunk that outgrew its room near its
-// end would be copied into a quarter more, held by the day unseen by
-// MemoryLimit (which counts lengths).
+// end would be copied into a quarter more, held by the day for no
+// record (MemoryLimit counts it: chunkRoom).
 func appendChunked[S ~string | ~[]byte](chunks [][]byte, n int, rec S) [][]byte {
 	k := n / logChunk
 	if k == len(chunks) {
@@ -140,6 +140,16 @@ func (l *eventLog) recordBytes() int {
 	n := 0
 	for _, c := range l.chunks {
 		n += len(c)
+	}
+	return n
+}
+
+// chunkRoom returns the bytes a plain log's chunks hold: their capacity,
+// the records' bytes and the room after them (what memBytes counts).
+func (l *eventLog) chunkRoom() int {
+	n := 0
+	for _, c := range l.chunks {
+		n += cap(c)
 	}
 	return n
 }

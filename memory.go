@@ -219,11 +219,14 @@ func (d *day) headBytes() int64 {
 }
 
 // logBytes returns the bytes of d's event log in memory, its base's
-// included.
+// included: its chunks by their capacity, records and room after them (a
+// chunk is given a little more room than the one before: appendChunked);
+// its columns, held capped at their length (eventLog.view), by their
+// length.
 func (d *day) logBytes() int64 {
 	d.logMu.Lock()
 	l, base := &d.log, d.logBase
-	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(l.recordBytes())
+	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(l.chunkRoom())
 	for _, b := range l.blocks {
 		n += int64(len(b))
 	}
