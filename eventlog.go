@@ -33,11 +33,19 @@ const (
 //
 // A builder only appends; the sealed day shares its slices capped at their
 // length (view), so later appends never touch what a query reads.
+//
+// Offsets are positions modulo 2^32 (as segment.Log's): a day's records
+// may pass 4 GiB (28 million records of 150 bytes), and offs then wraps.
+// Only differences of offsets within one chunk or block are taken, exact
+// in uint32 arithmetic because a chunk's or block's records take less than
+// 4 GiB (a chunk holds logChunk records, each shorter than the 4 MiB a
+// segment takes; segment.DecodeLog checks a block's): never compare two
+// offsets, nor take one as a position in the day's records.
 type eventLog struct {
 	times    []int64
 	users    []uint32
 	combos   []uint32
-	offs     []uint32 // len = entries + 1
+	offs     []uint32 // len = entries + 1; modulo 2^32
 	chunks   [][]byte // plain: the records of entries k*logChunk on in chunks[k], laid end to end
 	blocks   [][]byte
 	perBlock int             // records of each block but the last

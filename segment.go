@@ -50,7 +50,7 @@ func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) 
 	}
 	log, err := encodeLog(l, enc.log)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("day %s: %w", dateOfNum(n), err)
 	}
 	x := d.indexOf()
 	x.RequestIDs, x.FullIDs = ids, allIDs
