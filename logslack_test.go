@@ -8,11 +8,11 @@ import (
 
 // TestDayLogChunksHoldLittleUnseenRoom: records of a day vary in length;
 // the room a day's log holds beyond its records' bytes (which MemoryLimit
-// counts) stays within a few per cent, and a chunk after the first is
-// never copied
+// counts, TestDayLogBytesCountChunksRoom, but no record uses) stays within
+// a few per cent, and a chunk after the first is never copied
 // (a chunk given exactly the room of the one before outgrew it in about
 // half of the chunks, and append copied it into a quarter more: 14% of
-// the records' bytes held unseen).
+// the records' bytes held for nothing, unseen when lengths were counted).
 func TestDayLogChunksHoldLittleUnseenRoom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	l := newEventLog()
