@@ -221,8 +221,9 @@ func (d *day) headBytes() int64 {
 // logBytes returns the bytes of d's event log in memory, its base's
 // included: its chunks by their capacity, records and room after them (a
 // chunk is given a little more room than the one before: appendChunked);
-// its columns, held capped at their length (eventLog.view), by their
-// length.
+// its compressed blocks, which share one buffer of exactly their bytes
+// (segment.DecodeLog), and its columns, held capped at their length
+// (eventLog.view), by their length.
 func (d *day) logBytes() int64 {
 	d.logMu.Lock()
 	l, base := &d.log, d.logBase

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/insightslab/insights/internal/frame"
 	"github.com/insightslab/insights/internal/logblock"
@@ -95,5 +96,39 @@ func TestLogPastFourGiB(t *testing.T) {
 	one = append(frame.AppendUvarint(one, 1), 0)
 	if _, err := DecodeLog("seg", one, frame.SegmentVersion, 1, n, 0, dec); !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), "block of records longer than 4 GiB") {
 		t.Fatalf("a block of %d records of %d bytes decodes with %v, want an error naming it", n, big, err)
+	}
+}
+
+// TestDecodedBlocksHoldOnlyTheirBytes: a decoded log's blocks are one
+// buffer of exactly their bytes, apart from the section given: what a
+// day's size counts of a stored log is its blocks' bytes (they were
+// sub-slices of a copy of the whole section, whose columns' frame and
+// lengths were held beside them unseen).
+func TestDecodedBlocksHoldOnlyTheirBytes(t *testing.T) {
+	x, l, lim, _ := fixture(t)
+	enc, dec := codec()
+	recs := bytes.Join(l.Chunks, nil)
+	const per = 10
+	n := len(l.Times)
+	w := logblock.NewWriter(enc)
+	l.Chunks, l.PerBlock, l.Format = nil, per, logblock.Tagged
+	for from := 0; from < n; from += per {
+		to := min(from+per, n)
+		l.Blocks = append(l.Blocks, w.Block(recs[l.Offs[from]:l.Offs[to]], l.Offs[from:to+1]))
+	}
+	raw := encodeLog(t, l, enc)
+	got, err := DecodeLog("seg", raw, frame.SegmentVersion, x.Combos, uint64(n), lim.Users, dec)
+	if err != nil || len(got.Blocks) < 2 {
+		t.Fatalf("%d blocks decoded (%v), want %d", len(got.Blocks), err, len(l.Blocks))
+	}
+	start, held := unsafe.Pointer(unsafe.SliceData(got.Blocks[0])), 0
+	for k, b := range got.Blocks {
+		if unsafe.Pointer(unsafe.SliceData(b)) != unsafe.Add(start, held) || cap(b) != len(b) {
+			t.Fatalf("block %d does not start where the one before ends, or has room after it (%d of %d bytes)", k, len(b), cap(b))
+		}
+		held += len(b)
+	}
+	if p, r := uintptr(start), uintptr(unsafe.Pointer(unsafe.SliceData(raw))); p >= r && p < r+uintptr(len(raw)) {
+		t.Fatal("the blocks are the section's bytes, not a copy")
 	}
 }
