@@ -261,8 +261,9 @@ func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, 
 // ownBlocks copies blocks, sub-slices of a log section, into one buffer
 // of exactly their bytes, which they share (each capped at its length):
 // a decoded log keeps its blocks, and neither the section (its columns'
-// frame, a fifth of it) nor the caller's segment stays held unseen by
-// what counts the blocks' bytes. Cost: one allocation and a copy.
+// frame, a quarter of it on the bench day) nor the caller's segment
+// stays held unseen by what counts the blocks' bytes. Cost: one
+// allocation and a copy.
 func ownBlocks(blocks [][]byte) {
 	n := 0
 	for _, b := range blocks {
