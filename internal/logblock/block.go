@@ -17,6 +17,33 @@ const (
 	MaxRecordsPerBlock = 1 << 16
 )
 
+// Limits of a block, which writer and reader share. A block's records
+// take at most MaxBlockBytes (less than 4 GiB: differences of uint32
+// offsets within a block are exact), and at most RecordsLimit of the
+// block's length. Its frame decodes into at most MaxFrameBytes
+// (columnsLimit of MaxRecordsPerBlock records of MaxBlockBytes): a
+// decoder of blocks must take frames that large (zstd
+// WithDecoderMaxMemory), each call being limited to what its block's
+// records make (Reader.Decode).
+const (
+	MaxBlockBytes = 1<<32 - 1
+	MaxFrameBytes = 4*MaxBlockBytes + 16*MaxRecordsPerBlock + 1024
+)
+
+// RecordsLimit returns the most bytes of records a block of format f and
+// blockLen bytes holds: what its zstd frame can decompress into
+// (MaxZstdExpansion a byte), less a Tagged block's kind byte. A Writer
+// writes no block that holds more (it keeps rows when columns compress
+// past it), so a reader refuses one before it allocates its records'
+// bytes.
+func RecordsLimit(f Format, blockLen int) uint64 {
+	n := uint64(MaxZstdExpansion) * uint64(blockLen)
+	if f == Tagged {
+		n = max(n, 1) - 1
+	}
+	return n
+}
+
 // Format is the layout of a log section's blocks.
 type Format uint8
 
@@ -55,11 +82,14 @@ func NewWriter(enc *zstd.Encoder) *Writer { return &Writer{enc: enc} }
 // Block returns the Tagged block of the records recs, laid end to end
 // at offsets offs (one more than the records; offs[0] is recs' start).
 // Cost: the records are cut into columns, laid back to check they give
-// recs exactly, and compressed by one EncodeAll; the block returned is
+// recs exactly, and compressed by one EncodeAll (a second, of the rows,
+// when the columns compress past RecordsLimit); the block returned is
 // newly allocated.
 func (w *Writer) Block(recs []byte, offs []uint32) []byte {
 	if b, ok := w.columns(recs, offs); ok {
-		return w.enc.EncodeAll(b, nil)
+		if z := w.enc.EncodeAll(b, nil); uint64(len(recs)) <= RecordsLimit(Tagged, len(z)) {
+			return z
+		}
 	}
 	w.block = append(append(w.block[:0], kindRows), recs...)
 	return w.enc.EncodeAll(w.block, nil)
