@@ -26,7 +26,7 @@ func newCodec() (encoders, *zstd.Decoder) {
 	var enc encoders // valid options: cannot fail
 	enc.log, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	enc.index, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
-	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(segment.MaxFrameBytes), zstd.WithDecoderConcurrency(0),
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(segment.DecoderMaxMemory), zstd.WithDecoderConcurrency(0),
 		zstd.WithDecodeAllCapLimit(true))
 	return enc, dec
 }

@@ -65,8 +65,18 @@
 // and a Log's offsets are uint32 positions modulo 2^32, of which only
 // differences within one block are taken (Log). What makes those exact,
 // and what the decoder checks: a record takes at most 4 MiB (more than
-// the engine's longest), a block's records less than 4 GiB. A day holds
-// at most 2^30-1 events.
+// the engine's longest), a block's records less than 4 GiB
+// (logblock.MaxBlockBytes). A block's records take at most
+// logblock.RecordsLimit of its length (32768 times, what its zstd frame
+// can hold): DecodeLog refuses a block claiming more, so reading one
+// allocates no more than its length allows, and the writer keeps rows
+// where columns would compress past it. A day holds at most 2^30-1
+// events, and its columns' frame at most MaxFrameBytes (1 GiB, 4 to 32
+// bytes an event: 30 to 250 million events), which EncodeLog checks
+// before it compresses. A block's frame decodes into at most
+// logblock.MaxFrameBytes, some 16 GiB: the zstd decoder given must take
+// frames of DecoderMaxMemory, each decode being limited to its part's
+// figure (its records' bytes), so that every block written reads back.
 //
 // # Errors
 //

@@ -11,14 +11,29 @@ import (
 
 // Limits of a decoder of hostile input. A frame decodes into a buffer of
 // the size the rest of the segment implies (WithDecodeAllCapLimit), never
-// of the size the frame claims.
+// of the size the frame claims. MaxFrameBytes bounds an index section and
+// a log's columns; a log's block is bounded by its records' bytes
+// (logblock.MaxBlockBytes, and logblock.RecordsLimit of its length), its
+// frame by logblock.MaxFrameBytes, so the zstd decoder given to this
+// package's decoders must take frames of DecoderMaxMemory
+// (zstd.WithDecoderMaxMemory), each call being limited to its part's
+// figure.
 const (
-	MaxFrameBytes   = 1 << 30
-	maxColumnBytes  = 32          // the most one entry takes in the columns (four varints)
-	maxRecordBytes  = 4 << 20     // more than the longest record validation lets through
-	maxEntriesInDay = 1<<32/4 - 1 // entries are numbered by uint32, with room to spare
-	maxBlockBytes   = 1<<32 - 1   // a block's records: its offsets' differences are exact (Log)
+	MaxFrameBytes    = 1 << 30
+	DecoderMaxMemory = logblock.MaxFrameBytes
+	maxColumnBytes   = 32          // the most one entry takes in the columns (four varints)
+	maxRecordBytes   = 4 << 20     // more than the longest record validation lets through
+	maxEntriesInDay  = 1<<32/4 - 1 // entries are numbered by uint32, with room to spare
+	maxBlockBytes    = logblock.MaxBlockBytes
 )
+
+// logLimits are what EncodeLog writes at most, DecodeLog's limits: the
+// entries of a day and the bytes of its columns' frame (before
+// compression). Parameters of encodeLogWithin, so that tests may check them
+// small.
+type logLimits struct {
+	entries, columns uint64
+}
 
 // Users of log entries without a (remaining) user.
 const (
@@ -57,12 +72,22 @@ type Log struct {
 // they are, else its plain Chunks, compressed a block each.
 // enc compresses the columns and the blocks. It first checks that l's
 // parts agree (check), and writes nothing of a log that does not: the
-// error wraps frame.ErrCorrupt and names the column, block or chunk.
+// error wraps frame.ErrCorrupt and names the column, block or chunk. It
+// also refuses a day that DecodeLog would: more than 2^30-1 entries, or
+// columns (4 to 32 bytes an entry) of more than MaxFrameBytes.
 func EncodeLog(l *Log, enc *zstd.Encoder) ([]byte, error) {
+	return encodeLogWithin(l, enc, logLimits{entries: maxEntriesInDay, columns: MaxFrameBytes})
+}
+
+// encodeLogWithin is EncodeLog within lim.
+func encodeLogWithin(l *Log, enc *zstd.Encoder, lim logLimits) ([]byte, error) {
+	n := len(l.Times)
+	if uint64(n) > lim.entries {
+		return nil, fmt.Errorf("%w: event log to write: %d entries, past %d", frame.ErrCorrupt, n, lim.entries)
+	}
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	n := len(l.Times)
 	b := frame.AppendUvarint(nil, uint64(n))
 	unit := logblock.TimeUnit(l.Times)
 	b = frame.AppendUvarint(b, uint64(unit))
@@ -86,6 +111,9 @@ func EncodeLog(l *Log, enc *zstd.Encoder) ([]byte, error) {
 	}
 	for i := range n {
 		b = frame.AppendUvarint(b, uint64(l.Offs[i+1]-l.Offs[i]))
+	}
+	if uint64(len(b)) > lim.columns {
+		return nil, fmt.Errorf("%w: event log to write: columns of %d bytes, past %d", frame.ErrCorrupt, len(b), lim.columns)
 	}
 	cols := enc.EncodeAll(b, nil)
 	out := frame.AppendUvarint(nil, uint64(len(cols)))
@@ -114,9 +142,11 @@ func EncodeLog(l *Log, enc *zstd.Encoder) ([]byte, error) {
 // check reports whether l is what EncodeLog writes and DecodeLog reads
 // back: a time, a user and a combination per entry and one more offset;
 // records no longer than DecodeLog takes; tagged Blocks of PerBlock
-// records, as many as the entries need, or, without blocks, Chunks as
-// many, each holding exactly the bytes its entries' offsets span; and
-// less than 4 GiB of records in a block. Cost: a pass over the offsets.
+// records, as many as the entries need, each within
+// logblock.RecordsLimit of its length, or, without blocks, Chunks as
+// many (and empty ones after them, room given ahead), each holding
+// exactly the bytes its entries' offsets span; and less than 4 GiB of
+// records in a block. Cost: a pass over the offsets.
 func (l *Log) check() error {
 	n := len(l.Times)
 	fail := func(format string, args ...any) error {
@@ -135,7 +165,13 @@ func (l *Log) check() error {
 			return fail("blocks of %d records, format %d", per, l.Format)
 		}
 	}
-	if want := (n + per - 1) / per; parts != want {
+	want := (n + per - 1) / per
+	if l.Blocks == nil {
+		for parts > want && len(l.Chunks[parts-1]) == 0 { // room given ahead (a builder made like the day before)
+			parts--
+		}
+	}
+	if parts != want {
 		return fail("%d %ss for %d entries of %d a %s", parts, what, n, per, what)
 	}
 	for k := range parts {
@@ -150,6 +186,9 @@ func (l *Log) check() error {
 		if size > maxBlockBytes {
 			return fail("%s %d: records of %d bytes", what, k, size)
 		}
+		if l.Blocks != nil && size > logblock.RecordsLimit(l.Format, len(l.Blocks[k])) {
+			return fail("block %d of %d bytes: records of %d bytes, more than it can hold", k, len(l.Blocks[k]), size)
+		}
 		if l.Blocks == nil && uint64(len(l.Chunks[k])) != size {
 			return fail("chunk %d holds %d bytes, its entries' offsets span %d", k, len(l.Chunks[k]), size)
 		}
@@ -162,8 +201,11 @@ func (l *Log) check() error {
 // segment), whose day has combos combinations and events events, in a
 // catalog of users users. The log's records stay in compressed blocks,
 // checked when first read; they share one copy of their bytes, not raw
-// (ownBlocks). dec
-// decompresses the columns. Errors wrap frame.ErrCorrupt and name key.
+// (ownBlocks). A block is refused here if its records take more than it
+// can hold (logblock.RecordsLimit), so reading it allocates at most
+// MaxZstdExpansion times its length. dec decompresses the columns (and
+// the caller's reads of the blocks: it must take frames of
+// DecoderMaxMemory). Errors wrap frame.ErrCorrupt and name key.
 func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, users int, dec *zstd.Decoder) (Log, error) {
 	r := frame.Reader{Key: key, Body: raw}
 	v1 := version == frame.Version
@@ -234,8 +276,10 @@ func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, 
 			block = 0
 		}
 		size := c.Uvarint()
-		if block += size; size > maxRecordBytes || block > maxBlockBytes {
-			c.Fail("event log: record %d of %d bytes, or a block of records longer than 4 GiB", i, size)
+		if block += size; size > maxRecordBytes {
+			c.Fail("event log: record %d of %d bytes, past %d", i, size, maxRecordBytes)
+		} else if block > maxBlockBytes {
+			c.Fail("event log: block %d: records of more than %d bytes", i/l.PerBlock, uint64(maxBlockBytes))
 		}
 		l.Offs[i+1] = l.Offs[i] + uint32(size) // modulo 2^32 (Log)
 	}
@@ -249,7 +293,12 @@ func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, 
 	}
 	l.Blocks = make([][]byte, 0, blocks)
 	for k := 0; k < blocks && r.Err == nil; k++ {
-		l.Blocks = append(l.Blocks, r.Bytes(r.Count(len(r.Body), 1)))
+		b := r.Bytes(r.Count(len(r.Body), 1))
+		size := l.Offs[min((k+1)*l.PerBlock, n)] - l.Offs[k*l.PerBlock] // exact: less than 4 GiB
+		if r.Err == nil && uint64(size) > logblock.RecordsLimit(l.Format, len(b)) {
+			r.Fail("event log: block %d of %d bytes: records of %d bytes, more than it can hold", k, len(b), size)
+		}
+		l.Blocks = append(l.Blocks, b)
 	}
 	if err := r.End(); err != nil {
 		return Log{}, err

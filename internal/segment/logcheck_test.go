@@ -53,6 +53,7 @@ func TestLogPastFourGiB(t *testing.T) {
 	enc, dec := codec()
 	const big, n = maxRecordBytes, 1<<32/maxRecordBytes + 2 // the last record starts past 4 GiB
 	last := []byte("the record past 4 GiB")
+	claimed := make([]byte, big/logblock.MaxZstdExpansion+1) // long enough to hold a record of big bytes (logblock.RecordsLimit)
 	l := &Log{Times: make([]int64, n), Users: make([]uint32, n), Combos: make([]uint32, n), Offs: make([]uint32, n+1),
 		PerBlock: 1, Format: logblock.Tagged}
 	for i := range n {
@@ -62,7 +63,7 @@ func TestLogPastFourGiB(t *testing.T) {
 			size = uint32(len(last))
 		}
 		l.Offs[i+1] = l.Offs[i] + size
-		l.Blocks = append(l.Blocks, []byte{0}) // claimed: never read
+		l.Blocks = append(l.Blocks, claimed) // never read
 	}
 	l.Blocks[n-1] = logblock.NewWriter(enc).Block(last, l.Offs[n-1:])
 	raw, err := EncodeLog(l, enc)
@@ -94,7 +95,7 @@ func TestLogPastFourGiB(t *testing.T) {
 	one := frame.AppendUvarint(nil, uint64(len(cols)))
 	one = frame.AppendUvarint(frame.AppendUvarint(append(one, cols...), n), 1) // n records a block, one block
 	one = append(frame.AppendUvarint(one, 1), 0)
-	if _, err := DecodeLog("seg", one, frame.SegmentVersion, 1, n, 0, dec); !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), "block of records longer than 4 GiB") {
+	if _, err := DecodeLog("seg", one, frame.SegmentVersion, 1, n, 0, dec); !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), "block 0: records of more than") {
 		t.Fatalf("a block of %d records of %d bytes decodes with %v, want an error naming it", n, big, err)
 	}
 }

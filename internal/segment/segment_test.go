@@ -29,7 +29,7 @@ const testDay = 20092
 // codec returns zstd coders as the engine sets them up.
 func codec() (*zstd.Encoder, *zstd.Decoder) {
 	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(MaxFrameBytes), zstd.WithDecoderConcurrency(0),
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderMaxMemory(DecoderMaxMemory), zstd.WithDecoderConcurrency(0),
 		zstd.WithDecodeAllCapLimit(true))
 	return enc, dec
 }
