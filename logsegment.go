@@ -21,7 +21,10 @@ type encoders struct{ log, index *zstd.Encoder }
 
 // newCodec returns the engine's zstd encoders and decoder. EncodeAll and
 // DecodeAll are safe for concurrent use; DecodeAll writes at most the
-// capacity of its destination.
+// capacity of its destination, which each caller sizes to what its part
+// of a segment holds: the decoder takes frames as large as a block
+// written may be (segment.DecoderMaxMemory, past 4 GiB), so every block
+// EncodeLog writes reads back.
 func newCodec() (encoders, *zstd.Decoder) {
 	var enc encoders // valid options: cannot fail
 	enc.log, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
