@@ -62,11 +62,12 @@ func (b *dayBuilder) room() dayRoom {
 // day before (dayState.room): consecutive days carry alike traffic, so a
 // day's log and maps are allocated about once rather than grown by
 // doubling, each doubling copying them into fresh memory. What a smaller
-// day leaves unused is at most the day before's size, and MemoryLimit
-// does not see it (a day's size counts what it holds) until the day is
-// stored and closed: so the engine sizes no day ahead of its clock, and
-// none like a builder whose log holds only the late events (logBase set:
-// room).
+// day leaves unused is at most the day before's size, held until the day
+// is stored and closed; MemoryLimit counts what its sealed log holds of
+// it (logBytes: the log's arrays by their capacity, the room capping hid
+// included), not the builder's maps: so the engine sizes no day ahead of
+// its clock, and none like a builder whose log holds only the late events
+// (logBase set: room).
 func newDayBuilderLike(r dayRoom) *dayBuilder {
 	if r == (dayRoom{}) {
 		return newDayBuilder()

@@ -52,6 +52,7 @@ type eventLog struct {
 	format   logblock.Format // of the blocks
 	dec      *zstd.Decoder   // decompresses blocks
 	key      string          // the segment the blocks came from, for errors
+	hidden   int             // bytes of room after the slices that view capped, held by their arrays (memBytes counts them)
 }
 
 // recordCursor reads a log's records, keeping the last decompressed block.
@@ -143,15 +144,6 @@ func (l *eventLog) plainRecord(i int) []byte {
 	return l.chunks[k][l.offs[i]-base : l.offs[i+1]-base]
 }
 
-// recordBytes returns the bytes of a plain log's records.
-func (l *eventLog) recordBytes() int {
-	n := 0
-	for _, c := range l.chunks {
-		n += len(c)
-	}
-	return n
-}
-
 // chunkRoom returns the bytes a plain log's chunks hold: their capacity,
 // the records' bytes and the room after them (what memBytes counts).
 func (l *eventLog) chunkRoom() int {
@@ -179,14 +171,20 @@ func addEntry[S ~string | ~[]byte](l *eventLog, t int64, uid, c uint32, rec S) {
 
 // view returns l with every slice capped at its length and chunks' headers
 // of its own, so that appends to l or to the view (a builder thawed from
-// a day sharing its log) never write what the other reads. Cost: a copy
-// of the chunks' headers.
+// a day sharing its log) never write what the other reads. Capping hides
+// the room after the slices without freeing it: the view records its
+// bytes (hidden), which a day's size counts. Room that l's slices
+// already hid (l a view itself) is not carried: appends to them copy,
+// and the view may no longer hold it. Cost: a copy of the chunks'
+// headers.
 func (l *eventLog) view() eventLog {
 	v := *l
 	v.times, v.users, v.combos, v.offs = slices.Clip(l.times), slices.Clip(l.users), slices.Clip(l.combos), slices.Clip(l.offs)
+	v.hidden = 8*(cap(l.times)-len(l.times)) + 4*(cap(l.users)-len(l.users)+cap(l.combos)-len(l.combos)+cap(l.offs)-len(l.offs))
 	v.chunks = slices.Clone(l.chunks)
 	if n := len(v.chunks); n > 0 {
 		v.chunks[n-1] = slices.Clip(v.chunks[n-1])
+		v.hidden += cap(l.chunks[n-1]) - len(l.chunks[n-1])
 	}
 	return v
 }

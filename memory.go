@@ -221,13 +221,14 @@ func (d *day) headBytes() int64 {
 // logBytes returns the bytes of d's event log in memory, its base's
 // included: its chunks by their capacity, records and room after them (a
 // chunk is given a little more room than the one before: appendChunked);
-// its compressed blocks, which share one buffer of exactly their bytes
-// (segment.DecodeLog), and its columns, held capped at their length
-// (eventLog.view), by their length.
+// its columns by their length; the room after its columns and last
+// chunk that capping them hid (eventLog.view: a builder's, until its
+// next appends fill it); and its compressed blocks, which share one
+// buffer of exactly their bytes (segment.DecodeLog).
 func (d *day) logBytes() int64 {
 	d.logMu.Lock()
 	l, base := &d.log, d.logBase
-	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(l.chunkRoom())
+	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(l.chunkRoom()+l.hidden)
 	for _, b := range l.blocks {
 		n += int64(len(b))
 	}
