@@ -31,8 +31,11 @@ const _ = uint(numIndexed-segment.NumColumns) + uint(segment.NumColumns-numIndex
 // encodeDay returns the segment frame of day d, number n, and the offset
 // of its log section. allIDs keeps every request id of the day (a day
 // inside the dedupe horizon), else only those its log cannot give back.
-// It fails only if what it reads of d's earlier segment (sections not yet
-// decoded, the log) fails to read or is corrupt.
+// It fails if what it reads of d's earlier segment (sections not yet
+// decoded, the log) fails to read or is corrupt, or if d's log's
+// columns, offsets and chunks disagree (segment.EncodeLog's check, a
+// bug): that error wraps ErrCorrupt and names the day, and the day then
+// fails every checkpoint (durability.go).
 func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) ([]byte, int, error) {
 	if err := d.need(ctx, lazySections); err != nil {
 		return nil, 0, err
