@@ -894,9 +894,9 @@ func (e *Engine) writeCheckpoint(ctx context.Context) (err error) {
 			written = append(written, w.key)
 			err = e.store.Put(ctx, w.key, b)
 		}
-		if err != nil { // a day encodeDay refuses (its log's parts disagree: a bug) fails every checkpoint until
-			// the day is written, and the write-ahead log, trimmed by checkpoints only, grows meanwhile: the
-			// error names the day (Flush's, Checkpoint's, the logger's)
+		if err != nil { // a day encodeDay refuses (its log's parts disagree: a bug) stays as it is and fails every
+			// later checkpoint too, so the write-ahead log, trimmed by checkpoints only, grows until the engine
+			// is reopened from it: the error names the day (Flush's, Checkpoint's, the logger's)
 			return e.failCheckpoint(ctx, err, gen, written)
 		}
 		w.logOff = off
