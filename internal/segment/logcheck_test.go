@@ -105,6 +105,8 @@ func TestLogPastFourGiB(t *testing.T) {
 // day's size counts of a stored log is its blocks' bytes (they were
 // sub-slices of a copy of the whole section, whose columns' frame and
 // lengths were held beside them unseen).
+// The fixture's records take less than 4 GiB: their offsets are
+// positions in recs here, as a Log's are below 4 GiB only.
 func TestDecodedBlocksHoldOnlyTheirBytes(t *testing.T) {
 	x, l, lim, _ := fixture(t)
 	enc, dec := codec()
