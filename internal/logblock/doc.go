@@ -39,7 +39,12 @@
 // (4 times the size, 16 bytes a record and 1 KiB more), and 4 bytes a
 // dictionary value, at most one a byte of the records: a block that
 // states more, or lays out another size, is refused, a dictionary or a
-// value past what the records can take before it is read. Encoding checks that
-// the columns give the records back, which costs a decoding of the block
-// without decompression.
+// value past what the records can take before it is read. The size
+// given is the caller's to check first against the block's length
+// (RecordsLimit: the records' buffer is allocated before the frame is
+// read); a Writer writes no block past it, keeping rows where columns
+// would compress further, and none past MaxBlockBytes is read, so a
+// decoder of blocks must take frames of MaxFrameBytes. Encoding checks
+// that the columns give the records back, which costs a decoding of the
+// block without decompression.
 package logblock
