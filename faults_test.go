@@ -297,6 +297,7 @@ func durPoints(n int) []int {
 }
 
 func TestFaultInLogWrite(t *testing.T) {
+	t.Parallel()
 	type fault struct {
 		name   string
 		inject func(f *durFaulty)
@@ -399,6 +400,7 @@ func TestFaultInConcurrentLogWrite(t *testing.T) {
 // catalog's, one more Add, and the directory must still hold exactly what
 // was acknowledged.
 func TestFaultInFlush(t *testing.T) {
+	t.Parallel()
 	// A run without faults counts the operations and bytes of the Flush.
 	twin := durSetUp(t, 1<<30)
 	var before [7]int
@@ -512,6 +514,7 @@ func TestFaultInFlush(t *testing.T) {
 // before the checkpoint starts, so such an Add may succeed; whatever it
 // returns, nothing acknowledged may be lost and the next checkpoints work.
 func TestFaultInAutomaticCheckpoint(t *testing.T) {
+	t.Parallel()
 	type fault struct {
 		name   string
 		inject func(f *durFaulty)

@@ -19,6 +19,7 @@ import (
 // filters on indexed dimensions and log fields, in pages, and compares
 // every entry and its order with a brute-force pass over the raw events.
 func TestLogOracle(t *testing.T) {
+	t.Parallel()
 	loc, err := time.LoadLocation(orZone)
 	if err != nil {
 		t.Fatal(err)

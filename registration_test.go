@@ -150,6 +150,7 @@ func TestRegistrationDetails(t *testing.T) {
 // generated data with a fold of the raw events: per user and method, the
 // latest successful registration event decides, ties by order applied.
 func TestRegistrationOracle(t *testing.T) {
+	t.Parallel()
 	loc, err := time.LoadLocation(orZone)
 	if err != nil {
 		t.Fatal(err)
