@@ -156,6 +156,16 @@ func (p *pool[T]) trim(all bool) {
 // slotRef names a key state: its rule and number.
 type slotRef struct{ rule, n uint32 }
 
+// queuedKey is a key that may keep events, with the time of the first it
+// kept when queued: advanceQueued passes over the keys whose first event
+// is not before the cut without reading their state. A late event may
+// come before it: the key's fold then waits for a later advance, or the
+// sweep, which costs nothing but the time its events stay kept.
+type queuedKey struct {
+	at    slotRef
+	first int64
+}
+
 // Detector computes detections incrementally. Events may arrive in any
 // order within Options.LateHorizon of the latest; the detections are then
 // those of the whole set taken in canonical order (Detect). State is
@@ -179,7 +189,7 @@ type Detector struct {
 	cut      int64                  // events before it are refused; states have folded those before it for good
 	swept    int64                  // cut of the last sweep of idle states
 	folded   int64                  // cut of the last advance of the buffered keys
-	queued   []slotRef              // keys whose buffer was empty when an event came: maybe buffered still
+	queued   []queuedKey            // keys whose buffer was empty when an event came: maybe buffered still
 	pending  []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
 }
 
@@ -294,7 +304,7 @@ func (d *Detector) insert(at slotRef, o *rec) {
 	ks := t.slots.at(at.n)
 	if n := len(ks.buf); n == 0 || earlier(ks.last.time, ks.last.ref, o.Time, o.Ref) {
 		if n == 0 {
-			d.queued = append(d.queued, at)
+			d.queued = append(d.queued, queuedKey{at, o.Time})
 			d.pending = append(d.pending, at)
 			if ks.buf == nil {
 				ks.buf = t.bufs.take()
@@ -457,11 +467,15 @@ const sweepEvery = int64(24 * time.Hour)
 // Cost: a step per key that received events.
 func (d *Detector) advanceQueued() {
 	keep := d.queued[:0]
-	for _, at := range d.queued {
-		t := &d.tables[at.rule]
-		ks := t.slots.at(at.n)
-		if d.advance(at, t, ks, d.cut); len(ks.buf) > 0 {
-			keep = append(keep, at)
+	for _, q := range d.queued {
+		if q.first >= d.cut { // no event before the cut (but a late one): the key's state is not read
+			keep = append(keep, q)
+			continue
+		}
+		t := &d.tables[q.at.rule]
+		ks := t.slots.at(q.at.n)
+		if d.advance(q.at, t, ks, d.cut); len(ks.buf) > 0 {
+			keep = append(keep, queuedKey{q.at, ks.buf[0].Time})
 		}
 	}
 	d.queued, d.folded = keep, d.cut
@@ -523,7 +537,7 @@ func (d *Detector) sweep(release bool) {
 	}
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
-	d.queued = slices.DeleteFunc(d.queued, func(at slotRef) bool { return len(d.tables[at.rule].slots.at(at.n).buf) == 0 })
+	d.queued = slices.DeleteFunc(d.queued, func(q queuedKey) bool { return len(d.tables[q.at.rule].slots.at(q.at.n).buf) == 0 })
 	d.prunePending()
 }
 
