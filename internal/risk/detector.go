@@ -172,25 +172,26 @@ type queuedKey struct {
 // bounded: per key, what its rule's windows need, plus the events of the
 // last late horizon. A Detector is not safe for concurrent use.
 type Detector struct {
-	opt      Options
-	newState [numRules]func(key) state // by rule (rules.go)
-	tables   [numRules]table
-	userKeys names    // user keys, numbered for rec.user and the user-keyed tables
-	byCaller []uint32 // userKeys numbers by Observation.UserNumber
-	values   names    // country, OS and browser values, for rec
-	cache    [3]valueCache
-	byCode   [3][]uint32 // values numbers by Observation.ValueCodes, per property
-	undo     undoSink
-	dets     map[string]*Detection
-	change   uint64                 // counts changes of dets (Version)
-	users    map[string]*userRisk   // decisions and detection ids, by user (users.go)
-	remedies map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
-	latest   int64                  // the latest event time seen
-	cut      int64                  // events before it are refused; states have folded those before it for good
-	swept    int64                  // cut of the last sweep of idle states
-	folded   int64                  // cut of the last advance of the buffered keys
-	queued   []queuedKey            // keys whose buffer was empty when an event came: maybe buffered still
-	pending  []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
+	opt       Options
+	newState  [numRules]func(key) state // by rule (rules.go)
+	userRules *userRules                // the user-keyed rules, for their pool of parts
+	tables    [numRules]table
+	userKeys  names    // user keys, numbered for rec.user and the user-keyed tables
+	byCaller  []uint32 // userKeys numbers by Observation.UserNumber
+	values    names    // country, OS and browser values, for rec
+	cache     [3]valueCache
+	byCode    [3][]uint32 // values numbers by Observation.ValueCodes, per property
+	undo      undoSink
+	dets      map[string]*Detection
+	change    uint64                 // counts changes of dets (Version)
+	users     map[string]*userRisk   // decisions and detection ids, by user (users.go)
+	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
+	latest    int64                  // the latest event time seen
+	cut       int64                  // events before it are refused; states have folded those before it for good
+	swept     int64                  // cut of the last sweep of idle states
+	folded    int64                  // cut of the last advance of the buffered keys
+	queued    []queuedKey            // keys whose buffer was empty when an event came: maybe buffered still
+	pending   []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
@@ -535,6 +536,7 @@ func (d *Detector) sweep(release bool) {
 		t.spare.trim(release)
 		t.bufs.trim(release)
 	}
+	d.userRules.parts.trim(release)
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
 	d.queued = slices.DeleteFunc(d.queued, func(q queuedKey) bool { return len(d.tables[q.at.rule].slots.at(q.at.n).buf) == 0 })
