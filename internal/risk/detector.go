@@ -358,7 +358,12 @@ func (d *Detector) replay(at slotRef, t *table, ks *keyState, n int) {
 func (d *Detector) advance(at slotRef, t *table, ks *keyState, cut int64) {
 	n := len(ks.buf)
 	if n > 0 && ks.last.time >= cut {
-		n, _ = slices.BinarySearchFunc(ks.buf, cut, func(a rec, t int64) int { return cmp.Compare(a.Time, t) })
+		// A scan, not a binary search: every event it passes is folded
+		// next, and it reads them in order, where a search's probes into
+		// a hot key's large buffer missed the cache (#18, session 11). It
+		// stops at the last event, which is at or after cut.
+		for n = 0; ks.buf[n].Time < cut; n++ {
+		}
 	}
 	switch {
 	case n == 0:
