@@ -156,7 +156,8 @@
 //   - States dropped when a key advances past its buffer or replays, the
 //     states of keys the sweep forgets (reset for a new key: sources are
 //     forgotten each night and made anew each morning), and emptied
-//     buffer arrays, are reused for the next copies, keys and buffers:
+//     buffer arrays, are reused for the next copies, keys and buffers (a
+//     buffer made anew has room for newBuffer events):
 //     Add allocates nothing in the steady state but the detections it
 //     makes. Add's daily sweep releases those its pools did not hand out
 //     since the sweep before (a day's turnover stays: where users sign in

@@ -50,3 +50,17 @@ func TestUserPartsReused(t *testing.T) {
 		t.Fatalf("detections: %v, want two of each", c)
 	}
 }
+
+// TestNewBufferHasRoom: a key's buffer made anew has room for a few
+// events, so that its second event does not leave an array behind.
+func TestNewBufferHasRoom(t *testing.T) {
+	d := New(Options{})
+	o := success("v", at(0))
+	if err := d.Add(&o); err != nil {
+		t.Fatal(err)
+	}
+	ks := d.tables[ruleUser].slots.at(d.userKeys.ids["v"])
+	if len(ks.buf) != 1 || cap(ks.buf) < 4 {
+		t.Fatalf("v's buffer: %d events, room %d, want 1 and at least 4", len(ks.buf), cap(ks.buf))
+	}
+}
