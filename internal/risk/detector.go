@@ -425,13 +425,14 @@ func (d *Detector) settle() {
 }
 
 // newBuffer is the room of a buffer array made anew (the pool had none):
-// grown from one event, a key's second and third events each left an
-// array behind, and the pool, which keeps the grown arrays, runs short
-// whenever more keys than before hold events, so that buffers were 36%
-// of the detector's allocations in BenchmarkDetectorAdd (users=100000,
-// lateHorizon=2h: 259,056 of 2M events, 107,779 with this room; the
-// state after Compact 0.07% larger, #18, session 11).
-const newBuffer = 4
+// grown from one event, a key's second event left an array behind, and
+// the pool, which keeps the grown arrays, runs short whenever more keys
+// than before hold events, so that buffers were 36% of the detector's
+// allocations in BenchmarkDetectorAdd (users=100000, lateHorizon=2h:
+// 259,056 in 2M events; 183,704 with a room of 2, 107,779 with 4, but
+// then its state after Compact of 500,000 events, mostly users' first,
+// was 5% larger, 1.2% with 2; #18, session 11).
+const newBuffer = 2
 
 // keptBuffer is the largest buffer array kept for reuse: most keys have
 // a few events per horizon, and a hot key's large array is not kept idle.
