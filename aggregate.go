@@ -38,7 +38,7 @@ func (d *day) countsBy(key aggKey, m *matcher) []uint64 {
 	if ok {
 		return c
 	}
-	c = countCodes(d, d.Match(m), key.col)
+	c = countCodes(d, d.ix.Match(m), key.col)
 	d.aggMu.Lock()
 	defer d.aggMu.Unlock()
 	if old, ok := d.agg[key]; ok {
@@ -58,10 +58,10 @@ func (d *day) countsBy(key aggKey, m *matcher) []uint64 {
 // those in d.MultiSet.
 func countCodes(d *day, match *roaring.Bitmap, col int) []uint64 {
 	if col < 0 {
-		return []uint64{match.GetCardinality() + d.Extra(roaring.And(match, d.MultiSet()), nil)[0]}
+		return []uint64{match.GetCardinality() + d.ix.Extra(roaring.And(match, d.ix.MultiSet()), nil)[0]}
 	}
-	p := d.Postings(col)
-	out := d.Extra(roaring.And(match, d.MultiSet()), &d.Cols[col])
+	p := d.ix.Postings(col)
+	out := d.ix.Extra(roaring.And(match, d.ix.MultiSet()), &d.ix.Cols[col])
 	if len(out) < len(p) {
 		out = append(out, make([]uint64, len(p)-len(out))...)
 	}

@@ -133,7 +133,7 @@ func (ev *evaluation) blockOf(k blockKey, m *matcher) []*roaring.Bitmap {
 		case k.filter != "":
 			return d.matching(k, m)
 		default:
-			return d.ActiveBy(k.col, m)
+			return d.ix.ActiveBy(k.col, m)
 		}
 	}
 	n := int32(1) << k.log

@@ -272,7 +272,7 @@ func (e *Engine) rehashSketches(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return d.Active, nil
+		return d.ix.Active, nil
 	})
 	return err
 }

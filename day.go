@@ -120,7 +120,7 @@ func (b *dayBuilder) addIndex(c combo, uid uint32, hasUser, activity bool) uint3
 // restrict returns an index of the day's log entries in entries only;
 // active holds the combinations whose events are activity.
 func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
-	return newDayBuilderOf(d.Restrict(l.combos, l.users, entries, active)).seal()
+	return newDayBuilderOf(d.ix.Restrict(l.combos, l.users, entries, active)).seal()
 }
 
 // day is a sealed day: its immutable index with the sets derived from it
@@ -129,7 +129,7 @@ func (d *day) restrict(l *eventLog, entries, active *roaring.Bitmap) *day {
 // counts and users on first need: read one only after need returned for
 // its section (daysections.go).
 type day struct {
-	dayindex.Day
+	ix         dayindex.Day             // the index and the sets derived from it
 	pending    atomic.Uint32            // sectionSet of the sections not decoded yet (need)
 	lazy       *sectionReader           // reads them; nil when none was ever pending
 	requestIDs []uint64                 // hashes of the request ids, ascending: all, or, unless fullIDs, those the log lacks
@@ -166,7 +166,7 @@ type day struct {
 // seal returns an immutable copy of b.
 func (b *dayBuilder) seal() *day {
 	x, at := b.index.Seal(sortDims[:])
-	d := &day{Day: dayindex.Day{Index: x}}
+	d := &day{ix: dayindex.Day{Index: x}}
 	d.requestIDs = make([]uint64, 0, len(b.seen))
 	for id := range b.seen {
 		d.requestIDs = append(d.requestIDs, id)
@@ -179,7 +179,7 @@ func (b *dayBuilder) seal() *day {
 		if b.logBase != nil {
 			base := b.baseAt
 			if base == nil {
-				base = dayindex.Identity(b.logBase.NumCombos())
+				base = dayindex.Identity(b.logBase.ix.NumCombos())
 			}
 			d.baseAt = dayindex.Renumber(base, at)
 		}
@@ -253,7 +253,7 @@ func (d *day) readLog(get func() ([]byte, error)) (eventLog, error) {
 	if r.Err != nil {
 		return eventLog{}, r.Err
 	}
-	return decodeLog(d.logKey, section, r.Version, d.NumCombos(), d.EventCount(), d.logUsers, d.logDec)
+	return decodeLog(d.logKey, section, r.Version, d.ix.NumCombos(), d.ix.EventCount(), d.logUsers, d.logDec)
 }
 
 // joined returns d's log followed by the entries of next, plain, with
@@ -286,7 +286,7 @@ func (d *day) joined(next *eventLog, at []uint32) (eventLog, error) {
 // derived caches start afresh. d has every section (a day sealed from a
 // builder: its log at hand).
 func (d *day) withLog(l eventLog) *day {
-	c := &day{Day: dayindex.Day{Index: d.Index}, requestIDs: d.requestIDs, fullIDs: d.fullIDs, log: l}
+	c := &day{ix: dayindex.Day{Index: d.ix.Index}, requestIDs: d.requestIDs, fullIDs: d.fullIDs, log: l}
 	c.recovered.Store(d.recovered.Load())
 	return c
 }
@@ -307,7 +307,7 @@ func (d *day) withStoredLog(key string, off, users int, get func() ([]byte, erro
 // (fullIDs), allRequestIDs must have read the others first (preload,
 // Erase), or copies of the day's events would count again.
 func (d *day) thaw() *dayBuilder {
-	b := newDayBuilderOf(d.Thaw())
+	b := newDayBuilderOf(d.ix.Thaw())
 	ids := d.requestIDs
 	if p := d.recovered.Load(); !d.fullIDs && p != nil {
 		ids = *p
@@ -327,7 +327,7 @@ func (d *day) thaw() *dayBuilder {
 		b.logBase = d
 	}
 	if b.logBase != nil {
-		b.baseLen = int(d.EventCount()) - b.log.len()
+		b.baseLen = int(d.ix.EventCount()) - b.log.len()
 	}
 	return b
 }

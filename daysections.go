@@ -113,7 +113,7 @@ func (d *day) readSections(ctx context.Context, s sectionSet, first, last int) e
 		if s&(1<<k) == 0 {
 			continue
 		}
-		x := segment.Index{Combos: d.Combos}
+		x := segment.Index{Combos: d.ix.Combos}
 		if err := x.DecodeSection(z.key, at[k], &z.ranged.Dir, k, b[at[k]-from:at[k]-from+lens[k]], z.lim, z.dec); err != nil {
 			return err
 		}

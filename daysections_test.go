@@ -106,7 +106,7 @@ func TestLazySectionBytes(t *testing.T) {
 	if err := d.need(ctx, 1<<secUsers); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := d.memBytes(), head+4*int64(len(d.Offs)+len(d.Users)); got != want || len(d.Users) == 0 {
+	if got, want := d.memBytes(), head+4*int64(len(d.ix.Offs)+len(d.ix.Users)); got != want || len(d.ix.Users) == 0 {
 		t.Fatalf("with its users: %d bytes, want %d", got, want)
 	}
 	if err := d.need(ctx, lazySections); err != nil {

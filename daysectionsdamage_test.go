@@ -103,9 +103,9 @@ func checkSections(t *testing.T, d, whole *day, pending sectionSet) {
 func sectionOf(d *day, k int) any {
 	switch k {
 	case secCounts:
-		return d.Counts
+		return d.ix.Counts
 	case secUsers:
-		return [2][]uint32{d.Offs, d.Users}
+		return [2][]uint32{d.ix.Offs, d.ix.Users}
 	}
-	return d.Cols[k]
+	return d.ix.Cols[k]
 }

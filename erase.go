@@ -153,7 +153,7 @@ func (e *Engine) thawUser(ctx context.Context, userKey string) error {
 				}
 				e.hold(ds) // its sections decoded count in MemoryLimit
 			}
-			if !ds.sealed.Holds(uid) {
+			if !ds.sealed.ix.Holds(uid) {
 				continue
 			}
 			if _, err := ds.sealed.allRequestIDs(); err != nil { // for thaw

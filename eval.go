@@ -214,13 +214,13 @@ func setsOf(x dayInput, p userPred, groupCols []int) map[string]*roaring.Bitmap 
 		sets = map[string]*roaring.Bitmap{"": x.active}
 	case p.byValue:
 		sets = map[string]*roaring.Bitmap{}
-		for c, s := range d.ActiveBy(groupCols[0], p.m) {
+		for c, s := range d.ix.ActiveBy(groupCols[0], p.m) {
 			if s != nil {
 				sets[string(binary.LittleEndian.AppendUint32(nil, uint32(c)))] = s
 			}
 		}
 	default:
-		sets = usersByGroup(d, d.Match(p.m), groupCols)
+		sets = usersByGroup(d, d.ix.Match(p.m), groupCols)
 	}
 	if x.del != nil {
 		for k, s := range sets {
@@ -270,7 +270,7 @@ func (ev *evaluation) loggedDay(n int32) *day {
 		match = roaring.New()
 		match.AddRange(0, uint64(l.len()))
 	}
-	r := d.restrict(l, match, d.Match(ev.everActive.m))
+	r := d.restrict(l, match, d.ix.Match(ev.everActive.m))
 	ev.logged[n] = r
 	return r
 }
@@ -387,7 +387,7 @@ func (ev *evaluation) unionTop(p userPred, from, to int32, top int) map[string]*
 func (ev *evaluation) dayCounts(m *matcher, from, to int32) map[int32]map[string]uint64 {
 	in := ev.inputs(userPred{m: m, logged: ev.logged != nil}, from, to, nil)
 	per := make([]map[string]uint64, len(in))
-	forEach(len(in), ev.e.parallelism, func(i int) { per[i] = countsByGroup(in[i].d, in[i].d.Match(m), ev.groupCols) })
+	forEach(len(in), ev.e.parallelism, func(i int) { per[i] = countsByGroup(in[i].d, in[i].d.ix.Match(m), ev.groupCols) })
 	out := make(map[int32]map[string]uint64, len(in))
 	for i, x := range in {
 		out[x.n] = per[i]

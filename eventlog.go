@@ -33,11 +33,19 @@ const (
 //
 // A builder only appends; the sealed day shares its slices capped at their
 // length (view), so later appends never touch what a query reads.
+//
+// Offsets are positions modulo 2^32 (as segment.Log's): a day's records
+// may pass 4 GiB (28 million records of 150 bytes), and offs then wraps.
+// Only differences of offsets within one chunk or block are taken, exact
+// in uint32 arithmetic because a chunk's or block's records take less than
+// 4 GiB (a chunk holds logChunk records, each shorter than the 4 MiB a
+// segment takes; segment.DecodeLog checks a block's): never compare two
+// offsets, nor take one as a position in the day's records.
 type eventLog struct {
 	times    []int64
 	users    []uint32
 	combos   []uint32
-	offs     []uint32 // len = entries + 1
+	offs     []uint32 // len = entries + 1; modulo 2^32
 	chunks   [][]byte // plain: the records of entries k*logChunk on in chunks[k], laid end to end
 	blocks   [][]byte
 	perBlock int             // records of each block but the last
@@ -112,8 +120,8 @@ const logChunk = logblock.RecordsPerBlock
 // starts with the room of the chunk before it and 1/32 more (or of a
 // preallocated first chunk: newDayBuilderLike): records of a day are
 // alike but vary in length, and a chunk that outgrew its room near its
-// end would be copied into a quarter more, held by the day unseen by
-// MemoryLimit (which counts lengths).
+// end would be copied into a quarter more, held by the day for no
+// record (MemoryLimit counts it: chunkRoom).
 func appendChunked[S ~string | ~[]byte](chunks [][]byte, n int, rec S) [][]byte {
 	k := n / logChunk
 	if k == len(chunks) {
@@ -140,6 +148,16 @@ func (l *eventLog) recordBytes() int {
 	n := 0
 	for _, c := range l.chunks {
 		n += len(c)
+	}
+	return n
+}
+
+// chunkRoom returns the bytes a plain log's chunks hold: their capacity,
+// the records' bytes and the room after them (what memBytes counts).
+func (l *eventLog) chunkRoom() int {
+	n := 0
+	for _, c := range l.chunks {
+		n += cap(c)
 	}
 	return n
 }
@@ -355,7 +373,7 @@ func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitm
 	out := roaring.New()
 	if n := combos.GetCardinality(); n == 0 {
 		return out
-	} else if n > uint64(d.NumCombos())/8 { // dense: one pass over the entries
+	} else if n > uint64(d.ix.NumCombos())/8 { // dense: one pass over the entries
 		for i, c := range l.combos {
 			if combos.Contains(c) {
 				out.Add(uint32(i))
@@ -365,7 +383,7 @@ func (d *day) entriesOfCombos(l *eventLog, combos *roaring.Bitmap) *roaring.Bitm
 	}
 	x := &d.logIdx
 	x.comboOnce.Do(func() {
-		x.byCombo = newCSR(l.combos, d.NumCombos())
+		x.byCombo = newCSR(l.combos, d.ix.NumCombos())
 		d.grew(x.byCombo.bytes())
 	})
 	var ids []uint32

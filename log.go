@@ -400,7 +400,7 @@ func (e *Engine) matchEntries(d *day, l *eventLog, f Filter) (*roaring.Bitmap, e
 		return nil, nil
 	}
 	if !f.NamesLogField() {
-		return d.entriesOfCombos(l, d.Match(e.compile(f))), nil
+		return d.entriesOfCombos(l, d.ix.Match(e.compile(f))), nil
 	}
 	all := func() *roaring.Bitmap {
 		s := roaring.New()
@@ -447,7 +447,7 @@ func (e *Engine) matchAll(d *day, l *eventLog, args []Filter) (*roaring.Bitmap, 
 	var out *roaring.Bitmap
 	for _, a := range args {
 		if out != nil && !a.NamesLogField() && out.GetCardinality() < uint64(l.len()/8) {
-			combos := d.Match(e.compile(a))
+			combos := d.ix.Match(e.compile(a))
 			keep := roaring.New()
 			it := out.Iterator()
 			for it.HasNext() {
@@ -580,7 +580,7 @@ func (e *Engine) entry(d *day, l *eventLog, c *recordCursor, n int32, i uint32) 
 		ev.UserKey = e.userKeys[u]
 	}
 	k := l.combos[i]
-	val := func(dim Dimension) string { return e.dims[dim-1].values[d.Cols[dim-1].At(k)] }
+	val := func(dim Dimension) string { return e.dims[dim-1].values[d.ix.Cols[dim-1].At(k)] }
 	ev.Kind, _ = ParseKind(val(DimKind))
 	ev.SignInType, _ = ParseSignInType(val(DimSignInType))
 	ev.Status, _ = ParseStatus(val(DimStatus))

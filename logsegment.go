@@ -34,7 +34,8 @@ func newCodec() (encoders, *zstd.Decoder) {
 // encodeLog returns the log section of l (segment.EncodeLog). Blocks
 // already compressed and tagged are written as they are; blocks of rows
 // (an older segment's) are read and written again. It fails only if such
-// a block is corrupt.
+// a block is corrupt, or if l's columns, offsets and chunks disagree
+// (segment.EncodeLog checks them: a bug, never written as a segment).
 func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 	if l.blocks != nil && l.format != logblock.Tagged {
 		p, err := l.plain()
@@ -44,7 +45,7 @@ func encodeLog(l *eventLog, enc *zstd.Encoder) ([]byte, error) {
 		l = &p
 	}
 	return segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Chunks: l.chunks,
-		Blocks: l.blocks, PerBlock: l.perBlock, Format: l.format}, enc), nil
+		Blocks: l.blocks, PerBlock: l.perBlock, Format: l.format}, enc)
 }
 
 // decodeLog decodes a log section of the segment stored under key

@@ -75,8 +75,8 @@ func encodesFlat(t *testing.T, what string, l *eventLog) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flat := segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Chunks: segmenttest.Chunks(all, l.offs)}, enc.log)
-	if !bytes.Equal(got, flat) {
+	flat, err := segment.EncodeLog(&segment.Log{Times: l.times, Users: l.users, Combos: l.combos, Offs: l.offs, Chunks: segmenttest.Chunks(all, l.offs)}, enc.log)
+	if err != nil || !bytes.Equal(got, flat) {
 		t.Fatalf("%s: the log section differs from that of the records laid end to end", what)
 	}
 	return got

@@ -16,7 +16,7 @@ func TestMemBytesCountsDerivedSets(t *testing.T) {
 	}
 	d := b.seal()
 	before := d.memBytes()
-	p := d.Postings(0)
+	p := d.ix.Postings(0)
 	if got, want := d.memBytes(), before+int64(dayindex.BitmapsBytes(p)); got != want || len(p) != 7 {
 		t.Fatalf("after the postings of column 0 (%d codes): %d bytes, want %d", len(p), got, want)
 	}

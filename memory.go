@@ -197,7 +197,7 @@ func (d *day) memBytes() int64 {
 	if p := d.recovered.Load(); p != nil { // request ids read back from the log
 		n += 8 * int64(len(*p))
 	}
-	return n + d.logBytes() + d.derived.Load() + d.DerivedBytes()
+	return n + d.logBytes() + d.derived.Load() + d.ix.DerivedBytes()
 }
 
 // sectionBytes returns the bytes of zstd section s of d decoded: a code
@@ -205,25 +205,29 @@ func (d *day) memBytes() int64 {
 func (d *day) sectionBytes(s int) int64 {
 	switch s {
 	case secCounts:
-		return d.Counts.Bytes()
+		return d.ix.Counts.Bytes()
 	case secUsers:
-		return 4 * int64(len(d.Offs)+len(d.Users))
+		return 4 * int64(len(d.ix.Offs)+len(d.ix.Users))
 	}
-	return d.Cols[s].Bytes()
+	return d.ix.Cols[s].Bytes()
 }
 
 // headBytes returns the bytes of d's active set and request ids (at
 // least 1: a day's index is never measured as none).
 func (d *day) headBytes() int64 {
-	return max(1, 8*int64(len(d.requestIDs))+int64(d.Active.GetSizeInBytes()))
+	return max(1, 8*int64(len(d.requestIDs))+int64(d.ix.Active.GetSizeInBytes()))
 }
 
 // logBytes returns the bytes of d's event log in memory, its base's
-// included.
+// included: its chunks by their capacity, records and room after them (a
+// chunk is given a little more room than the one before: appendChunked);
+// its compressed blocks, which share one buffer of exactly their bytes
+// (segment.DecodeLog), and its columns, held capped at their length
+// (eventLog.view), by their length.
 func (d *day) logBytes() int64 {
 	d.logMu.Lock()
 	l, base := &d.log, d.logBase
-	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(l.recordBytes())
+	n := 8*int64(len(l.times)) + 4*int64(len(l.users)+len(l.combos)+len(l.offs)) + int64(l.chunkRoom())
 	for _, b := range l.blocks {
 		n += int64(len(b))
 	}

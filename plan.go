@@ -96,7 +96,7 @@ func (e *Engine) compile(f Filter) *matcher {
 func groupKey(buf []byte, d *day, i uint32, groupCols []int) []byte {
 	buf = buf[:0]
 	for _, col := range groupCols {
-		buf = binary.LittleEndian.AppendUint32(buf, d.Cols[col].At(i))
+		buf = binary.LittleEndian.AppendUint32(buf, d.ix.Cols[col].At(i))
 	}
 	return buf
 }
@@ -108,11 +108,11 @@ func usersByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]*ro
 	out := map[string]*roaring.Bitmap{}
 	var buf []byte
 	if len(groupCols) == 1 {
-		for c, set := range d.Postings(groupCols[0]) {
+		for c, set := range d.ix.Postings(groupCols[0]) {
 			if set == nil || !match.Intersects(set) {
 				continue
 			}
-			if users := d.UsersIn(roaring.And(match, set)); !users.IsEmpty() {
+			if users := d.ix.UsersIn(roaring.And(match, set)); !users.IsEmpty() {
 				buf = binary.LittleEndian.AppendUint32(buf[:0], uint32(c))
 				out[string(buf)] = users
 			}
@@ -123,7 +123,7 @@ func usersByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]*ro
 	it := match.Iterator()
 	for it.HasNext() {
 		i := it.Next()
-		if us := d.UsersOf(int(i)); len(us) > 0 {
+		if us := d.ix.UsersOf(int(i)); len(us) > 0 {
 			buf = groupKey(buf, d, i, groupCols)
 			lists[string(buf)] = append(lists[string(buf)], us...) // no allocation for a key already there
 		}
@@ -151,7 +151,7 @@ func countsByGroup(d *day, match *roaring.Bitmap, groupCols []int) map[string]ui
 	for it.HasNext() {
 		i := it.Next()
 		buf = groupKey(buf, d, i, groupCols)
-		out[string(buf)] += uint64(d.Counts.At(i))
+		out[string(buf)] += uint64(d.ix.Counts.At(i))
 	}
 	return out
 }

@@ -69,7 +69,7 @@ func (ev *evaluation) runPolicies() {
 				}
 				c := l.combos[i]
 				k := 1 // successes, else failures
-				if d.Cols[DimMFAResult-1].At(c) != okCode {
+				if d.ix.Cols[DimMFAResult-1].At(c) != okCode {
 					k = 2
 				}
 				count := func(values ...string) {

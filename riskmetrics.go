@@ -145,7 +145,7 @@ func (e *Engine) entriesMatching(d *day, l *eventLog, f Filter) (*roaring.Bitmap
 func (ev *evaluation) groupCodes(d *day, c uint32) string {
 	var b []byte
 	for _, col := range ev.groupCols {
-		b = binary.LittleEndian.AppendUint32(b, d.Cols[col].At(c))
+		b = binary.LittleEndian.AppendUint32(b, d.ix.Cols[col].At(c))
 	}
 	return string(b)
 }

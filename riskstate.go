@@ -238,14 +238,14 @@ func (e *Engine) dayObservations(ctx context.Context, n int32, obs []risk.Observ
 			return nil, err
 		}
 		k := l.combos[i]
-		val := func(dim Dimension) string { return values[dim-1][d.Cols[dim-1].At(k)] }
+		val := func(dim Dimension) string { return values[dim-1][d.ix.Cols[dim-1].At(k)] }
 		var p place
 		p.ip, p.lat, p.lon = recordPlace(rec)
 		if o := observation(val, key, l.times[i], p, riskRef(n, uint32(i))); o.Kind != risk.KindOther {
 			if key != "" {
 				o.UserNumber = u + 1
 			}
-			o.ValueCodes = riskCodes(func(dim Dimension) uint32 { return d.Cols[dim-1].At(k) })
+			o.ValueCodes = riskCodes(func(dim Dimension) uint32 { return d.ix.Cols[dim-1].At(k) })
 			obs = append(obs, o)
 		}
 	}

@@ -118,9 +118,9 @@ func TestFrozenDayKeepsEventsAsideInOrder(t *testing.T) {
 	ds.publish()
 	j.addAside(j.deferred[:1]) // as the checkpoint does holding no lock: r2's
 	j.addAside(j.deferred[:1]) // again: nothing more
-	if ds.sealing == nil || ds.sealed != j.d || j.d.EventCount() != 2 || !ds.dirty {
+	if ds.sealing == nil || ds.sealed != j.d || j.d.ix.EventCount() != 2 || !ds.dirty {
 		t.Fatalf("after a chunk: frozen %v, sealed %v with %d events, dirty %v; want frozen, the frozen builder's 2, dirty",
-			ds.sealing != nil, ds.sealed == j.d, j.d.EventCount(), ds.dirty)
+			ds.sealing != nil, ds.sealed == j.d, j.d.ix.EventCount(), ds.dirty)
 	}
 	if seq, ok := add(4, "r4"); !ok || seq != 4 {
 		t.Errorf("add of r4 between chunks: %d, %v; want 4, true", seq, ok)

@@ -50,7 +50,7 @@ func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) 
 	}
 	log, err := encodeLog(l, enc.log)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("day %s: %w", dateOfNum(n), err)
 	}
 	x := d.indexOf()
 	x.RequestIDs, x.FullIDs = ids, allIDs
@@ -61,13 +61,13 @@ func encodeDay(ctx context.Context, n int32, d *day, enc encoders, allIDs bool) 
 // indexOf returns d's index as a segment holds it, sharing d's slices.
 // Every section of d is decoded.
 func (d *day) indexOf() segment.Index {
-	return segment.Index{Combos: d.Combos, Cols: d.Cols, Counts: d.Counts, Offs: d.Offs, Users: d.Users,
-		Active: d.Active, RequestIDs: d.requestIDs, FullIDs: d.fullIDs}
+	return segment.Index{Combos: d.ix.Combos, Cols: d.ix.Cols, Counts: d.ix.Counts, Offs: d.ix.Offs, Users: d.ix.Users,
+		Active: d.ix.Active, RequestIDs: d.requestIDs, FullIDs: d.fullIDs}
 }
 
 // dayOfIndex returns a day of index x, sharing its slices.
 func dayOfIndex(x *segment.Index) *day {
-	d := &day{Day: dayindex.Day{Index: dayindex.Index{Combos: x.Combos, Active: x.Active}}, requestIDs: x.RequestIDs, fullIDs: x.FullIDs}
+	d := &day{ix: dayindex.Day{Index: dayindex.Index{Combos: x.Combos, Active: x.Active}}, requestIDs: x.RequestIDs, fullIDs: x.FullIDs}
 	for s := range secActive {
 		d.setSection(s, x)
 	}
@@ -79,11 +79,11 @@ func dayOfIndex(x *segment.Index) *day {
 func (d *day) setSection(s int, x *segment.Index) {
 	switch s {
 	case secCounts:
-		d.Counts = x.Counts
+		d.ix.Counts = x.Counts
 	case secUsers:
-		d.Offs, d.Users = x.Offs, x.Users
+		d.ix.Offs, d.ix.Users = x.Offs, x.Users
 	default:
-		d.Cols[s] = x.Cols[s]
+		d.ix.Cols[s] = x.Cols[s]
 	}
 }
 

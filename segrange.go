@@ -39,7 +39,7 @@ func rangedIndex(ctx context.Context, rg store.RangeGetter, key string, n int32,
 	if err != nil {
 		return nil, err
 	}
-	d := &day{Day: dayindex.Day{Index: dayindex.Index{Combos: x.Combos, Active: x.Active}}, fullIDs: x.FullIDs, requestIDs: x.RequestIDs}
+	d := &day{ix: dayindex.Day{Index: dayindex.Index{Combos: x.Combos, Active: x.Active}}, fullIDs: x.FullIDs, requestIDs: x.RequestIDs}
 	d.lazy = &sectionReader{key: key, ranged: g, lim: seg, dec: dec, get: func(ctx context.Context, off, n int) ([]byte, error) {
 		return segment.ReadRest(ctx, rg, key, off, n, nil)
 	}}
@@ -68,7 +68,7 @@ func (ev *evaluation) activeSet(n int32) *roaring.Bitmap {
 	s, err := ev.e.storedActive(ev.ctx, n)
 	if err == nil && s == nil {
 		if d := ev.day(n); d != nil {
-			s = d.Active
+			s = d.ix.Active
 		}
 	}
 	if err != nil {

@@ -47,8 +47,8 @@ func rangedLimits(e *Engine) limits {
 
 // sameIndex reports whether two days hold the same index.
 func sameIndex(a, b *day) bool {
-	return reflect.DeepEqual(a.Cols, b.Cols) && reflect.DeepEqual(a.Counts, b.Counts) && slices.Equal(a.Offs, b.Offs) &&
-		slices.Equal(a.Users, b.Users) && a.fullIDs == b.fullIDs && a.Active.Equals(b.Active) && slices.Equal(a.requestIDs, b.requestIDs)
+	return reflect.DeepEqual(a.ix.Cols, b.ix.Cols) && reflect.DeepEqual(a.ix.Counts, b.ix.Counts) && slices.Equal(a.ix.Offs, b.ix.Offs) &&
+		slices.Equal(a.ix.Users, b.ix.Users) && a.fullIDs == b.fullIDs && a.ix.Active.Equals(b.ix.Active) && slices.Equal(a.requestIDs, b.requestIDs)
 }
 
 // TestRangedSegment: a format v3 segment read by ranges decodes as read
@@ -66,8 +66,8 @@ func TestRangedSegment(t *testing.T) {
 		}
 		d, err := rangedIndex(ctx, s, "seg", n, lim, e.zdec, lazySections)
 		active, aerr := segment.RangedActive(ctx, s, "seg", n, lim.users)
-		if aerr == nil && !active.Equals(whole.Active) {
-			t.Fatalf("an active set of %v, want %v", active, whole.Active)
+		if aerr == nil && !active.Equals(whole.ix.Active) {
+			t.Fatalf("an active set of %v, want %v", active, whole.ix.Active)
 		}
 		return d, err, aerr
 	}
@@ -162,14 +162,14 @@ func TestRangedSegmentPastHead(t *testing.T) {
 		t.Fatalf("the ranged index differs from the whole one (%v)", err)
 	}
 	active, err := segment.RangedActive(ctx, m, "seg", n, lim.users)
-	if err != nil || !active.Equals(whole.Active) {
+	if err != nil || !active.Equals(whole.ix.Active) {
 		t.Fatalf("the ranged active set differs from the whole one (%v)", err)
 	}
 	capped := storetest.Capped{Memory: m}
 	if d, err := rangedIndex(ctx, capped, "seg", n, lim, e.zdec, lazySections); err != nil || !sameIndex(d, whole) {
 		t.Fatalf("read from a store returning at most %d bytes a range: %v", storetest.CappedRange, err)
 	}
-	if active, err := segment.RangedActive(ctx, capped, "seg", n, lim.users); err != nil || !active.Equals(whole.Active) {
+	if active, err := segment.RangedActive(ctx, capped, "seg", n, lim.users); err != nil || !active.Equals(whole.ix.Active) {
 		t.Fatalf("active set read from a store returning at most %d bytes a range: %v", storetest.CappedRange, err)
 	}
 	flipped := bytes.Clone(seg)

@@ -59,7 +59,7 @@ func (e *Engine) freshenSketches(ctx context.Context) error {
 			}
 			e.hold(ds)
 		}
-		return ds.sealed.Active, nil
+		return ds.sealed.ix.Active, nil
 	})
 	if err != nil {
 		return err

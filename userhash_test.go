@@ -206,13 +206,13 @@ func writeIDHashCatalog(t *testing.T, e *Engine, s store.Store) string {
 	for n, ds := range e.days {
 		var active *roaring.Bitmap
 		if ds.sealed != nil {
-			active = ds.sealed.Active
+			active = ds.sealed.ix.Active
 		} else {
 			d, _, err := e.loadDay(context.Background(), n, ds, lazySections)
 			if err != nil {
 				t.Fatal(err)
 			}
-			active = d.Active
+			active = d.ix.Active
 		}
 		sk, _ := hyperloglog.NewSketch(e.precision, true)
 		for it := active.Iterator(); it.HasNext(); {

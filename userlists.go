@@ -29,9 +29,9 @@ func (ev *evaluation) prepareLists(p userPred, from, to int32) {
 // reads only the day: safe to run concurrently.
 func usersMatching(x dayInput, m *matcher) []uint32 {
 	var l []uint32
-	it := x.d.Match(m).Iterator()
+	it := x.d.ix.Match(m).Iterator()
 	for it.HasNext() {
-		for _, u := range x.d.UsersOf(int(it.Next())) {
+		for _, u := range x.d.ix.UsersOf(int(it.Next())) {
 			if x.del == nil || !x.del.Contains(u) {
 				l = append(l, u)
 			}

@@ -58,12 +58,25 @@
 // Which request ids to write, whether a log is at hand, and the
 // segment's key are the engine's.
 //
+// # Limits
+//
+// A day's event log may hold more than 4 GiB of records (28 million
+// records of 150 bytes): the format stores record lengths, not offsets,
+// and a Log's offsets are uint32 positions modulo 2^32, of which only
+// differences within one block are taken (Log). What makes those exact,
+// and what the decoder checks: a record takes at most 4 MiB (more than
+// the engine's longest), a block's records less than 4 GiB. A day holds
+// at most 2^30-1 events.
+//
 // # Errors
 //
 // Decoders never panic on any input (the roaring decoder's panics are
 // recovered); their errors wrap frame.ErrCorrupt and name the key given
 // and, for a zstd section, the section. Ranged reads also return the
-// store's errors as they are, and ErrNotRanged.
+// store's errors as they are, and ErrNotRanged. EncodeLog checks the log
+// it is given (its columns, offsets and chunks or blocks agree, within
+// those limits) and writes nothing of one that does not: its error wraps
+// frame.ErrCorrupt and names what disagrees.
 //
 // # Concurrency
 //

@@ -81,7 +81,7 @@ func FuzzSegment(f *testing.F) {
 			}
 			l.Chunks, l.Blocks = segmenttest.Chunks(recs, l.Offs), nil
 		}
-		seg, _ := Encode(n, x, EncodeLog(&l, enc), enc)
+		seg, _ := Encode(n, x, encodeLog(t, &l, enc), enc)
 		again, off, err := Decode("seg", seg, n, lim, dec)
 		if err != nil || !sameIndex(again, x) {
 			t.Fatalf("the index does not round-trip (%v)", err)

@@ -1,7 +1,7 @@
 package segment
 
 import (
-	"bytes"
+	"fmt"
 	"math"
 
 	"github.com/insightslab/insights/internal/frame"
@@ -16,7 +16,8 @@ const (
 	MaxFrameBytes   = 1 << 30
 	maxColumnBytes  = 32          // the most one entry takes in the columns (four varints)
 	maxRecordBytes  = 4 << 20     // more than the longest record validation lets through
-	maxEntriesInDay = 1<<32/4 - 1 // offsets are uint32
+	maxEntriesInDay = 1<<32/4 - 1 // entries are numbered by uint32, with room to spare
+	maxBlockBytes   = 1<<32 - 1   // a block's records: its offsets' differences are exact (Log)
 )
 
 // Users of log entries without a (remaining) user.
@@ -33,6 +34,13 @@ const (
 // or, for EncodeLog only, plain in Chunks of logblock.RecordsPerBlock
 // records each (the last may hold fewer; chunk k starts at
 // Offs[k*logblock.RecordsPerBlock]).
+//
+// Offsets are positions modulo 2^32: a day's records may pass 4 GiB (28
+// million records of 150 bytes), and then Offs wraps. Only differences of
+// offsets within one block or chunk are taken (uint32 subtraction, exact
+// modulo 2^32), and a block's records take less than 4 GiB (DecodeLog
+// and EncodeLog check it): never compare two offsets, nor take one as a
+// position in the day's records.
 type Log struct {
 	Times    []int64
 	Users    []uint32
@@ -47,8 +55,13 @@ type Log struct {
 // EncodeLog returns the log section of l, of format v2 with tagged
 // blocks: l's blocks, which must be tagged (logblock.Tagged) if any, as
 // they are, else its plain Chunks, compressed a block each.
-// enc compresses the columns and the blocks.
-func EncodeLog(l *Log, enc *zstd.Encoder) []byte {
+// enc compresses the columns and the blocks. It first checks that l's
+// parts agree (check), and writes nothing of a log that does not: the
+// error wraps frame.ErrCorrupt and names the column, block or chunk.
+func EncodeLog(l *Log, enc *zstd.Encoder) ([]byte, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
 	n := len(l.Times)
 	b := frame.AppendUvarint(nil, uint64(n))
 	unit := logblock.TimeUnit(l.Times)
@@ -95,23 +108,79 @@ func EncodeLog(l *Log, enc *zstd.Encoder) []byte {
 		out = frame.AppendUvarint(out, uint64(len(block)))
 		out = append(out, block...)
 	}
-	return out
+	return out, nil
+}
+
+// check reports whether l is what EncodeLog writes and DecodeLog reads
+// back: a time, a user and a combination per entry and one more offset;
+// records no longer than DecodeLog takes; tagged Blocks of PerBlock
+// records, as many as the entries need, or, without blocks, Chunks as
+// many, each holding exactly the bytes its entries' offsets span; and
+// less than 4 GiB of records in a block. Cost: a pass over the offsets.
+func (l *Log) check() error {
+	n := len(l.Times)
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: event log to write: %s", frame.ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case len(l.Users) != n || len(l.Combos) != n:
+		return fail("%d times, %d users, %d combinations", n, len(l.Users), len(l.Combos))
+	case len(l.Offs) != n+1:
+		return fail("%d offsets for %d entries", len(l.Offs), n)
+	}
+	per, parts, what := logblock.RecordsPerBlock, len(l.Chunks), "chunk"
+	if l.Blocks != nil {
+		per, parts, what = l.PerBlock, len(l.Blocks), "block"
+		if per <= 0 || per > logblock.MaxRecordsPerBlock || l.Format != logblock.Tagged {
+			return fail("blocks of %d records, format %d", per, l.Format)
+		}
+	}
+	if want := (n + per - 1) / per; parts != want {
+		return fail("%d %ss for %d entries of %d a %s", parts, what, n, per, what)
+	}
+	for k := range parts {
+		size := uint64(0)
+		for i := k * per; i < min((k+1)*per, n); i++ {
+			rec := uint64(l.Offs[i+1] - l.Offs[i])
+			if rec > maxRecordBytes {
+				return fail("record %d of %d bytes (offsets %d to %d)", i, rec, l.Offs[i], l.Offs[i+1])
+			}
+			size += rec
+		}
+		if size > maxBlockBytes {
+			return fail("%s %d: records of %d bytes", what, k, size)
+		}
+		if l.Blocks == nil && uint64(len(l.Chunks[k])) != size {
+			return fail("chunk %d holds %d bytes, its entries' offsets span %d", k, len(l.Chunks[k]), size)
+		}
+	}
+	return nil
 }
 
 // DecodeLog decodes raw, a log section of the segment stored under key,
 // of frame version version (format v2 of the section unless a v1
 // segment), whose day has combos combinations and events events, in a
 // catalog of users users. The log's records stay in compressed blocks,
-// checked when first read; they share a copy of raw, not raw. dec
+// checked when first read; they share one copy of their bytes, not raw
+// (ownBlocks). dec
 // decompresses the columns. Errors wrap frame.ErrCorrupt and name key.
 func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, users int, dec *zstd.Decoder) (Log, error) {
-	r := frame.Reader{Key: key, Body: bytes.Clone(raw)} // the blocks stay: keep only the section
+	r := frame.Reader{Key: key, Body: raw}
 	v1 := version == frame.Version
 	if events > maxEntriesInDay {
 		r.Fail("event log: %d events in a day", events)
 		return Log{}, r.Err
 	}
 	cols := r.Bytes(r.Count(len(r.Body), 1))
+	l := Log{PerBlock: logblock.V1RecordsPerBlock}
+	if version == frame.SegmentVersion {
+		l.Format = logblock.Tagged
+	}
+	if !v1 { // before the columns: their record lengths are checked a block at a time
+		if l.PerBlock = r.Count(logblock.MaxRecordsPerBlock, 0); r.Err == nil && l.PerBlock == 0 {
+			r.Fail("event log: blocks of no record")
+		}
+	}
 	if r.Err != nil {
 		return Log{}, r.Err
 	}
@@ -126,7 +195,7 @@ func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, 
 	if c.Err == nil && uint64(n) != events {
 		c.Fail("event log: %d entries for the index's %d events", n, events)
 	}
-	l := Log{Times: make([]int64, n), Users: make([]uint32, n), Combos: make([]uint32, n), Offs: make([]uint32, n+1)}
+	l.Times, l.Users, l.Combos, l.Offs = make([]int64, n), make([]uint32, n), make([]uint32, n), make([]uint32, n+1)
 	unit := int64(1)
 	if !v1 {
 		if u := c.Uvarint(); c.Err == nil && (u == 0 || u > math.MaxInt64) {
@@ -159,29 +228,19 @@ func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, 
 		}
 		l.Combos[i] = uint32(v)
 	}
-	total := uint64(0)
+	block := uint64(0) // the bytes of the records of entry i's block up to i
 	for i := range n {
-		size := c.Uvarint()
-		total += size
-		if size > maxRecordBytes || total > 1<<32-1 {
-			c.Fail("event log: record %d of %d bytes, or records longer than 4 GiB", i, size)
+		if i%l.PerBlock == 0 {
+			block = 0
 		}
-		l.Offs[i+1] = uint32(total)
+		size := c.Uvarint()
+		if block += size; size > maxRecordBytes || block > maxBlockBytes {
+			c.Fail("event log: record %d of %d bytes, or a block of records longer than 4 GiB", i, size)
+		}
+		l.Offs[i+1] = l.Offs[i] + uint32(size) // modulo 2^32 (Log)
 	}
 	if err := c.End(); err != nil {
 		return Log{}, err
-	}
-	l.PerBlock = logblock.V1RecordsPerBlock
-	if version == frame.SegmentVersion {
-		l.Format = logblock.Tagged
-	}
-	if !v1 {
-		if l.PerBlock = r.Count(logblock.MaxRecordsPerBlock, 0); r.Err == nil && l.PerBlock == 0 {
-			r.Fail("event log: blocks of no record")
-		}
-	}
-	if r.Err != nil {
-		return Log{}, r.Err
 	}
 	want := (n + l.PerBlock - 1) / l.PerBlock
 	blocks := r.Count(want, 1)
@@ -195,5 +254,24 @@ func DecodeLog(key string, raw []byte, version byte, combos int, events uint64, 
 	if err := r.End(); err != nil {
 		return Log{}, err
 	}
+	ownBlocks(l.Blocks)
 	return l, nil
+}
+
+// ownBlocks copies blocks, sub-slices of a log section, into one buffer
+// of exactly their bytes, which they share (each capped at its length):
+// a decoded log keeps its blocks, and neither the section (its columns'
+// frame, a quarter of it on the bench day) nor the caller's segment
+// stays held unseen by what counts the blocks' bytes. Cost: one
+// allocation and a copy.
+func ownBlocks(blocks [][]byte) {
+	n := 0
+	for _, b := range blocks {
+		n += len(b)
+	}
+	buf := make([]byte, 0, n)
+	for k, b := range blocks {
+		buf = append(buf, b...)
+		blocks[k] = buf[len(buf)-len(b) : len(buf) : len(buf)]
+	}
 }

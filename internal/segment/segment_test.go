@@ -92,7 +92,7 @@ func fixture(tb testing.TB) (*Index, *Log, *Limits, []byte) {
 	}
 	slices.Sort(x.RequestIDs)
 	enc, _ := codec()
-	seg, _ := Encode(testDay, x, EncodeLog(l, enc), enc)
+	seg, _ := Encode(testDay, x, encodeLog(tb, l, enc), enc)
 	return x, l, lim, seg
 }
 
@@ -164,7 +164,7 @@ func TestRoundTrip(t *testing.T) {
 	if recs, err := records(&gl, dec); err != nil || !bytes.Equal(recs, bytes.Join(l.Chunks, nil)) {
 		t.Fatalf("the records read back with %v, or differ", err)
 	}
-	if again, _ := Encode(testDay, got, EncodeLog(&gl, enc), enc); !bytes.Equal(again, seg) {
+	if again, _ := Encode(testDay, got, encodeLog(t, &gl, enc), enc); !bytes.Equal(again, seg) {
 		t.Fatal("encoded again, the segment differs")
 	}
 	m := memOf(t, seg)
@@ -220,7 +220,7 @@ func TestSectionDamage(t *testing.T) {
 		if isZstdSection(s) {
 			secs[s] = enc.EncodeAll(raw, nil)
 		}
-		seg := frame.Seal(append(sectionsFrame(testDay, uint32(x.Combos), x.FullIDs, &secs, &plain), logSection(l, enc)...))
+		seg := frame.Seal(append(sectionsFrame(testDay, uint32(x.Combos), x.FullIDs, &secs, &plain), logSection(t, l, enc)...))
 		_, _, err := Decode("seg", seg, testDay, lim, dec)
 		if !errors.Is(err, frame.ErrCorrupt) || !strings.Contains(err.Error(), "seg") || !strings.Contains(err.Error(), want) {
 			t.Errorf("section %d damaged, read whole: %v, want ErrCorrupt naming seg and %q", s, err, want)
@@ -249,9 +249,19 @@ func sections(x *Index, enc *zstd.Encoder) ([NumSections][]byte, [NumSections]in
 }
 
 // logSection returns the log section of l as a segment ends with it.
-func logSection(l *Log, enc *zstd.Encoder) []byte {
-	log := EncodeLog(l, enc)
+func logSection(tb testing.TB, l *Log, enc *zstd.Encoder) []byte {
+	log := encodeLog(tb, l, enc)
 	return append(frame.AppendUvarint(nil, uint64(len(log))), log...)
+}
+
+// encodeLog returns EncodeLog(l, enc), failing tb if it fails.
+func encodeLog(tb testing.TB, l *Log, enc *zstd.Encoder) []byte {
+	tb.Helper()
+	log, err := EncodeLog(l, enc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return log
 }
 
 // memOf returns a memory store holding seg under "seg".
@@ -444,7 +454,7 @@ func TestEngineSegmentAlike(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, againOff := Encode(n, x, EncodeLog(&l, enc), index)
+	again, againOff := Encode(n, x, encodeLog(t, &l, enc), index)
 	if !bytes.Equal(again, seg) || againOff != off {
 		t.Fatalf("encoded again: %d bytes, log at %d; the engine's: %d bytes, log at %d", len(again), againOff, len(seg), off)
 	}
