@@ -156,31 +156,42 @@ func (p *pool[T]) trim(all bool) {
 // slotRef names a key state: its rule and number.
 type slotRef struct{ rule, n uint32 }
 
+// queuedKey is a key that may keep events, with the time of the first it
+// kept when queued: advanceQueued passes over the keys whose first event
+// is not before the cut without reading their state. A late event may
+// come before it: the key's fold then waits for a later advance, or the
+// sweep, which costs nothing but the time its events stay kept.
+type queuedKey struct {
+	at    slotRef
+	first int64
+}
+
 // Detector computes detections incrementally. Events may arrive in any
 // order within Options.LateHorizon of the latest; the detections are then
 // those of the whole set taken in canonical order (Detect). State is
 // bounded: per key, what its rule's windows need, plus the events of the
 // last late horizon. A Detector is not safe for concurrent use.
 type Detector struct {
-	opt      Options
-	newState [numRules]func(key) state // by rule (rules.go)
-	tables   [numRules]table
-	userKeys names    // user keys, numbered for rec.user and the user-keyed tables
-	byCaller []uint32 // userKeys numbers by Observation.UserNumber
-	values   names    // country, OS and browser values, for rec
-	cache    [3]valueCache
-	byCode   [3][]uint32 // values numbers by Observation.ValueCodes, per property
-	undo     undoSink
-	dets     map[string]*Detection
-	change   uint64                 // counts changes of dets (Version)
-	users    map[string]*userRisk   // decisions and detection ids, by user (users.go)
-	remedies map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
-	latest   int64                  // the latest event time seen
-	cut      int64                  // events before it are refused; states have folded those before it for good
-	swept    int64                  // cut of the last sweep of idle states
-	folded   int64                  // cut of the last advance of the buffered keys
-	queued   []slotRef              // keys whose buffer was empty when an event came: maybe buffered still
-	pending  []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
+	opt       Options
+	newState  [numRules]func(key) state // by rule (rules.go)
+	userRules *userRules                // the user-keyed rules, for their pool of parts
+	tables    [numRules]table
+	userKeys  names    // user keys, numbered for rec.user and the user-keyed tables
+	byCaller  []uint32 // userKeys numbers by Observation.UserNumber
+	values    names    // country, OS and browser values, for rec
+	cache     [3]valueCache
+	byCode    [3][]uint32 // values numbers by Observation.ValueCodes, per property
+	undo      undoSink
+	dets      map[string]*Detection
+	change    uint64                 // counts changes of dets (Version)
+	users     map[string]*userRisk   // decisions and detection ids, by user (users.go)
+	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
+	latest    int64                  // the latest event time seen
+	cut       int64                  // events before it are refused; states have folded those before it for good
+	swept     int64                  // cut of the last sweep of idle states
+	folded    int64                  // cut of the last advance of the buffered keys
+	queued    []queuedKey            // keys whose buffer was empty when an event came: maybe buffered still
+	pending   []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
@@ -294,10 +305,12 @@ func (d *Detector) insert(at slotRef, o *rec) {
 	ks := t.slots.at(at.n)
 	if n := len(ks.buf); n == 0 || earlier(ks.last.time, ks.last.ref, o.Time, o.Ref) {
 		if n == 0 {
-			d.queued = append(d.queued, at)
+			d.queued = append(d.queued, queuedKey{at, o.Time})
 			d.pending = append(d.pending, at)
 			if ks.buf == nil {
-				ks.buf = t.bufs.take()
+				if ks.buf = t.bufs.take(); ks.buf == nil {
+					ks.buf = make([]rec, 0, newBuffer)
+				}
 			}
 		}
 		ks.buf = append(ks.buf, *o)
@@ -347,7 +360,12 @@ func (d *Detector) replay(at slotRef, t *table, ks *keyState, n int) {
 func (d *Detector) advance(at slotRef, t *table, ks *keyState, cut int64) {
 	n := len(ks.buf)
 	if n > 0 && ks.last.time >= cut {
-		n, _ = slices.BinarySearchFunc(ks.buf, cut, func(a rec, t int64) int { return cmp.Compare(a.Time, t) })
+		// A scan, not a binary search: every event it passes is folded
+		// next, and it reads them in order, where a search's probes into
+		// a hot key's large buffer missed the cache (#18, session 11). It
+		// stops at the last event, which is at or after cut.
+		for n = 0; ks.buf[n].Time < cut; n++ {
+		}
 	}
 	switch {
 	case n == 0:
@@ -406,6 +424,16 @@ func (d *Detector) settle() {
 	d.pending = d.pending[:0]
 }
 
+// newBuffer is the room of a buffer array made anew (the pool had none):
+// grown from one event, a key's second event left an array behind, and
+// the pool, which keeps the grown arrays, runs short whenever more keys
+// than before hold events, so that buffers were 36% of the detector's
+// allocations in BenchmarkDetectorAdd (users=100000, lateHorizon=2h:
+// 259,056 in 2M events; 183,704 with a room of 2, 107,779 with 4, but
+// then its state after Compact of 500,000 events, mostly users' first,
+// was 5% larger, 1.2% with 2; #18, session 11).
+const newBuffer = 2
+
 // keptBuffer is the largest buffer array kept for reuse: most keys have
 // a few events per horizon, and a hot key's large array is not kept idle.
 const keptBuffer = 32
@@ -457,11 +485,15 @@ const sweepEvery = int64(24 * time.Hour)
 // Cost: a step per key that received events.
 func (d *Detector) advanceQueued() {
 	keep := d.queued[:0]
-	for _, at := range d.queued {
-		t := &d.tables[at.rule]
-		ks := t.slots.at(at.n)
-		if d.advance(at, t, ks, d.cut); len(ks.buf) > 0 {
-			keep = append(keep, at)
+	for _, q := range d.queued {
+		if q.first >= d.cut { // no event before the cut (but a late one): the key's state is not read
+			keep = append(keep, q)
+			continue
+		}
+		t := &d.tables[q.at.rule]
+		ks := t.slots.at(q.at.n)
+		if d.advance(q.at, t, ks, d.cut); len(ks.buf) > 0 {
+			keep = append(keep, queuedKey{q.at, ks.buf[0].Time})
 		}
 	}
 	d.queued, d.folded = keep, d.cut
@@ -521,9 +553,10 @@ func (d *Detector) sweep(release bool) {
 		t.spare.trim(release)
 		t.bufs.trim(release)
 	}
+	d.userRules.parts.trim(release)
 	d.compactUsers()
 	d.swept, d.folded = d.cut, d.cut
-	d.queued = slices.DeleteFunc(d.queued, func(at slotRef) bool { return len(d.tables[at.rule].slots.at(at.n).buf) == 0 })
+	d.queued = slices.DeleteFunc(d.queued, func(q queuedKey) bool { return len(d.tables[q.at.rule].slots.at(q.at.n).buf) == 0 })
 	d.prunePending()
 }
 

@@ -121,6 +121,17 @@
 // engine reads detections far less often than it adds events (#18,
 // session 9).
 //
+// Which keys fold when: Add keeps a queue of the keys that received an
+// event into an empty buffer, each with that event's time, and once per
+// late horizon of event time folds the events before the cut of the
+// queued keys whose time is before the cut; it passes over the others
+// without reading their state, where it read every queued key's state and
+// buffer, and half of them for nothing (#18, session 11). A late event
+// before a key's queued time only makes its fold wait for the next pass or
+// the sweep. The events before the cut are found by a scan of the buffer
+// from its start: they are folded next, and a binary search's probes into
+// a hot key's large buffer missed the cache.
+//
 // The layout, for ingest cost (SPEC §13) and memory:
 //
 //   - Kept events are records of 64 bytes with no pointer (rec): the
@@ -139,11 +150,14 @@
 //     one array (the recent times, then value and time pairs), inline in
 //     the state while it fits 16 words (the defaults' 5 times and 4
 //     values); bruteForce and mfaFatigue parts exist only while they hold
-//     something.
+//     something. The parts the daily sweep finds idle are kept, with their
+//     arrays, for the next users' failures (userRules.parts, trimmed by
+//     the sweep as the other pools).
 //   - States dropped when a key advances past its buffer or replays, the
 //     states of keys the sweep forgets (reset for a new key: sources are
 //     forgotten each night and made anew each morning), and emptied
-//     buffer arrays, are reused for the next copies, keys and buffers:
+//     buffer arrays, are reused for the next copies, keys and buffers (a
+//     buffer made anew has room for newBuffer events):
 //     Add allocates nothing in the steady state but the detections it
 //     makes. Add's daily sweep releases those its pools did not hand out
 //     since the sweep before (a day's turnover stays: where users sign in

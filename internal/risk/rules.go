@@ -21,6 +21,7 @@ func (d *Detector) newRules() [numRules]func(key) state {
 	spray, signUp, spike := sprayRuleOf(o), signUpRule(o), spikeRuleOf(o)
 	spray.names = &d.userKeys
 	users := &userRules{brute: bruteRule(o), fatigue: fatigueRule(o), unf: unfamiliarRuleOf(o), travel: travelRuleOf(o)}
+	d.userRules = users
 	return [numRules]func(key) state{spray.newState, users.newState, signUp.newState, spike.newState}
 }
 

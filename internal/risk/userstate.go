@@ -11,6 +11,12 @@ type userRules struct {
 	brute, fatigue *countRule
 	unf            *unfamiliarRule
 	travel         *travelRule
+	// parts keeps the bruteForce and mfaFatigue parts users dropped, with
+	// their arrays, for the next users' failures: a user's part is made at
+	// a failure and dropped when the daily sweep finds it idle, and made
+	// anew was a quarter of the detector's allocations in BenchmarkAddRisk
+	// (#18, session 11). The detector's sweep trims it (pool).
+	parts pool[*countState]
 }
 
 // userState is the four rules' states of one user. brute and fatigue are
@@ -42,16 +48,26 @@ func forUnfamiliar(o *rec) bool { return o.userSignIn() && o.Status == StatusSuc
 func (r *userRules) newState(k key) state { return &userState{r: r, user: k.s} }
 
 func (s *userState) reset(k key) state {
+	s.r.dropPart(s.brute)
+	s.r.dropPart(s.fatigue)
 	*s = userState{r: s.r, user: k.s}
 	return s
 }
 
+// dropPart keeps p, which nothing uses any more (nil: none), for a later
+// user's part.
+func (r *userRules) dropPart(p *countState) {
+	if p != nil {
+		r.parts.put(p)
+	}
+}
+
 func (s *userState) fold(o *rec, out sink) {
 	if forBrute(o) {
-		s.brute = foldPart(s.brute, s.r.brute, s.user, o, out)
+		s.brute = s.r.foldPart(s.brute, s.r.brute, s.user, o, out)
 	}
 	if forFatigue(o) {
-		s.fatigue = foldPart(s.fatigue, s.r.fatigue, s.user, o, out)
+		s.fatigue = s.r.foldPart(s.fatigue, s.r.fatigue, s.user, o, out)
 	}
 	if forUnfamiliar(o) {
 		s.unf.fold(s.r.unf, s.user, o, out)
@@ -61,14 +77,19 @@ func (s *userState) fold(o *rec, out sink) {
 	}
 }
 
-// foldPart folds o into a window rule's part p, made when o qualifies (a
-// follow-up alone changes nothing of an empty part).
-func foldPart(p *countState, r *countRule, user string, o *rec, out sink) *countState {
+// foldPart folds o into a window rule's part p, made (from parts when it
+// has one) when o qualifies (a follow-up alone changes nothing of an
+// empty part).
+func (u *userRules) foldPart(p *countState, r *countRule, user string, o *rec, out sink) *countState {
 	if p == nil {
 		if !r.qualifies(o) {
 			return nil
 		}
-		p = &countState{r: r, key: key{s: user}}
+		if p = u.parts.take(); p == nil {
+			p = new(countState)
+		}
+		p.r = r
+		p.reset(key{s: user})
 	}
 	p.fold(o, out)
 	return p
@@ -81,13 +102,15 @@ func (s *userState) copyTo(dst state) state {
 	}
 	c.r, c.user, c.travel = s.r, s.user, s.travel
 	s.unf.copyTo(&c.unf)
-	c.brute, c.fatigue = copyPart(s.brute, c.brute), copyPart(s.fatigue, c.fatigue)
+	c.brute, c.fatigue = s.r.copyPart(s.brute, c.brute), s.r.copyPart(s.fatigue, c.fatigue)
 	return c
 }
 
-// copyPart returns a deep copy of p, in dst's memory when it has some.
-func copyPart(p, dst *countState) *countState {
+// copyPart returns a deep copy of p, in dst's memory when it has some
+// (dst is kept in parts when p is nil).
+func (u *userRules) copyPart(p, dst *countState) *countState {
 	if p == nil {
+		u.dropPart(dst)
 		return nil
 	}
 	if dst == nil {
@@ -103,9 +126,11 @@ func copyPart(p, dst *countState) *countState {
 // ever) holds nothing for the others.
 func (s *userState) idle(cut int64) bool {
 	if s.brute != nil && s.brute.idle(cut) {
+		s.r.dropPart(s.brute)
 		s.brute = nil
 	}
 	if s.fatigue != nil && s.fatigue.idle(cut) {
+		s.r.dropPart(s.fatigue)
 		s.fatigue = nil
 	}
 	if s.unf.idle(s.r.unf, cut) {
