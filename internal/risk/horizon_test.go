@@ -31,3 +31,44 @@ func TestHorizonFoldsQueuedKeys(t *testing.T) {
 	}
 	sameDetections(t, "horizon folds", d.Detections(), oracle(Options{}, es))
 }
+
+// TestLateEventAtTheCut: an event at exactly the cut is kept, not folded,
+// by an advance, since Add still accepts an event at the cut that comes
+// before it in canonical order (a smaller Ref): v's tenth failure in
+// that order, which opens the brute force, is the one that arrives after
+// the advance.
+func TestLateEventAtTheCut(t *testing.T) {
+	cut := at(2 * time.Hour)
+	var es events
+	for i := range 9 {
+		es.add(failure("v", cut-int64(9-i)*int64(time.Second)))
+	}
+	kept := failure("v", cut)
+	kept.Ref = 100
+	after := failure("v", cut+int64(time.Hour)) // the scan of each buffer stops at it
+	after.Ref = 101
+	latest := success("w", cut+int64(2*time.Hour)) // the cut is v's tenth failure's time
+	latest.Ref = 102
+	late := failure("v", cut)
+	late.Ref = 50
+	es = append(es, kept, after, latest)
+	d := New(Options{})
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Compact() // advances every key to the cut
+	if err := d.Add(&late); err != nil {
+		t.Fatalf("an event at the cut: %v", err)
+	}
+	es = append(es, late)
+	want := Detect(Options{}, append(events(nil), es...))
+	got := d.Detections()
+	sameDetections(t, "late event at the cut", got, want)
+	for _, det := range got {
+		if det.Type == BruteForce && det.Opener != late.Ref {
+			t.Fatalf("brute force opened by %d, want the late event's %d", det.Opener, late.Ref)
+		}
+	}
+}
