@@ -200,7 +200,7 @@ func New(opt Options) *Detector {
 	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}, remedies: map[uint32]remedyTimes{},
 		userKeys: newNames(), values: newNames()}
 	d.undo.d = d
-	d.newState = d.newRules()
+	d.newState, d.userRules = d.newRules()
 	for i := range d.tables {
 		if i != ruleUser {
 			d.tables[i].ids = map[key]uint32{}
