@@ -17,6 +17,7 @@ import (
 // active users, 2,000 of them on app A, and any n whole days have
 // 4,000 × n distinct active users.
 func TestApproximate(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds 240,000 users; skipped with -short")
 	}

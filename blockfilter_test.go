@@ -64,6 +64,7 @@ var threePredicates = filterCase{
 // Its name has Oracle in it, so that the README's second test command
 // runs its every seed without the race detector; under it, the first.
 func TestFilteredBlocksFollowChangesOracle(t *testing.T) {
+	t.Parallel()
 	seeds := uint64(3)
 	if RaceEnabled {
 		seeds = 1

@@ -259,6 +259,7 @@ func mfaDay() []insights.Event {
 // TestQueryCases runs table cases: events added in batches, one query,
 // the expected rows by key.
 func TestQueryCases(t *testing.T) {
+	t.Parallel()
 	ny := mustZone(t, "America/New_York")
 	paris := mustZone(t, "Europe/Paris")
 	havana := mustZone(t, "America/Havana")

@@ -101,6 +101,7 @@ func coldStore(t *testing.T) (*store.Memory, insights.Options, *coldFixture) {
 }
 
 func TestColdColumnsOracle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, opts, f := coldStore(t)
 	o := f.o
@@ -162,6 +163,7 @@ func TestColdColumnsOracle(t *testing.T) {
 // often than reading them as the query goes (prefetchDays stops at half
 // the limit); with room for them all, each day loads once, read ahead.
 func TestPrefetchDaysUnderLimit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, opts, f := coldStore(t)
 	o := f.o
@@ -191,6 +193,7 @@ func TestPrefetchDaysUnderLimit(t *testing.T) {
 // decodes the event counts and users of the days it reads, not their
 // code columns, and answers as the engine that wrote them.
 func TestDisplayNamesLeaveSectionsPending(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, opts, f := coldStore(t)
 	keys, want := f.keys, f.names

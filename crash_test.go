@@ -956,6 +956,7 @@ loop:
 }
 
 func TestCrash(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
 		t.Skip("needs SIGKILL and subprocesses")
 	}

@@ -61,6 +61,7 @@ func answers(t *testing.T, e *Engine) []*Result {
 }
 
 func TestReopenGivesTheSameAnswers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC) }
 	events := durabilityEvents(1, 4000)

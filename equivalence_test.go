@@ -73,6 +73,7 @@ func durEquivAnswers(t *testing.T, e *insights.Engine) []*insights.Result {
 }
 
 func TestEquivalenceOfStoresAndReopening(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	g := durEquivGen(2024, "user-", durEquivBatches)
 	all := map[int]bool{}
@@ -229,6 +230,7 @@ func durScan(t *testing.T, dir, s string) []string {
 }
 
 func TestTenantsAreIsolated(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	root := t.TempDir()
 	type tenant struct {

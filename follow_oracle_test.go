@@ -33,6 +33,7 @@ import (
 // events, a dozen checkpoints); -follow.all runs every batch (some 500 a
 // seed) of three seeds.
 func TestFollowerOracle(t *testing.T) {
+	t.Parallel()
 	loc := mustZone(t, orZone)
 	seeds, batches := []uint64{1}, 80
 	if insights.RaceEnabled {

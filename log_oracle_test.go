@@ -8,21 +8,16 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/insightslab/insights"
-	"github.com/insightslab/insights/store"
 )
 
 // TestLogOracle lists the event log of the oracle's generated data through
 // filters on indexed dimensions and log fields, in pages, and compares
 // every entry and its order with a brute-force pass over the raw events.
 func TestLogOracle(t *testing.T) {
-	loc, err := time.LoadLocation(orZone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
 	const app, city, user = insights.DimAppID, insights.DimCity, insights.DimUser
 	filters := []orF{
 		{},
@@ -43,23 +38,8 @@ func TestLogOracle(t *testing.T) {
 	for _, seed := range oracleSeeds() {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
-			eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Zone: orZone, Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer eng.Close()
-			evs := orGenerate(seed, loc)
-			orDisplayNames(evs)
-			var fed []insights.Event
-			for _, b := range orBatches(seed, evs) {
-				if err := eng.Add(ctx, b...); err != nil {
-					t.Fatal(err)
-				}
-				fed = append(fed, b...)
-			}
-			o := orBuild(fed, loc, 0)
+			fed := orFedSeed(t, seed)
+			eng, o := fed.eng, fed.o
 			for fi, f := range filters {
 				for _, r := range ranges {
 					want := o.listing(f, "", r.from, r.to)

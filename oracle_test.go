@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // the oracle needs America/New_York everywhere
@@ -548,6 +549,7 @@ type orOracle struct {
 	delDay   []int    // first deletion day, or MaxInt
 	firstAct []int    // first activity day not voided by deletion, or MaxInt
 	today    int
+	cacheMu  sync.Mutex // the cold tests share one oracle, in parallel
 	cache    map[string]*orGroups
 }
 
@@ -988,6 +990,8 @@ func orGroupKey(r *orRec, gb []insights.Dimension) (string, []string) {
 // group-by share the answer.
 func (o *orOracle) userGroups(f orF, gb []insights.Dimension) *orGroups {
 	ck := fmt.Sprintf("%v|%v", f, gb)
+	o.cacheMu.Lock()
+	defer o.cacheMu.Unlock()
 	if gs := o.cache[ck]; gs != nil {
 		return gs
 	}
@@ -1792,6 +1796,7 @@ func orQueries() (queries []orQuery, users []orQuery) {
 }
 
 func TestOracle(t *testing.T) {
+	t.Parallel()
 	loc, err := time.LoadLocation(orZone)
 	if err != nil {
 		t.Fatal(err)

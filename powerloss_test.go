@@ -203,6 +203,7 @@ func plPoints(total int, all bool) []int {
 }
 
 func TestPowerLoss(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	g := durFaultGen(11)
 	victim := plVictim(g)

@@ -3,7 +3,7 @@
 package insights
 
 // RaceEnabled reports a test binary built with the race detector: the
-// heaviest oracle tests then run their first seed only, and the README's
-// test command runs every seed without it. Exported for the external
-// tests (package insights_test).
+// heaviest oracle tests then run their first seed only, and a few heavy
+// tests fewer cases, and the README's test command runs them whole
+// without it. Exported for the external tests (package insights_test).
 const RaceEnabled = true

@@ -150,29 +150,13 @@ func TestRegistrationDetails(t *testing.T) {
 // generated data with a fold of the raw events: per user and method, the
 // latest successful registration event decides, ties by order applied.
 func TestRegistrationOracle(t *testing.T) {
-	loc, err := time.LoadLocation(orZone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
 	policy := &insights.MethodPolicy{MFA: []string{"Authenticator app", "Text message"}, SSPR: []string{"Text message", "FIDO2"},
 		SSPRRequired: 2, Passwordless: []string{"FIDO2"}}
 	for _, seed := range oracleSeeds() {
 		ctx := context.Background()
-		now := time.Date(2025, time.March, 25, 15, 0, 0, 0, loc)
-		eng, err := insights.Open(ctx, store.NewMemory(), &insights.Options{Zone: orZone, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fed []insights.Event
-		evs := orGenerate(seed, loc)
-		orDisplayNames(evs)
-		for _, b := range orBatches(seed, evs) {
-			if err := eng.Add(ctx, b...); err != nil {
-				t.Fatal(err)
-			}
-			fed = append(fed, b...)
-		}
-		o := orBuild(fed, loc, 0)
+		fed := orFedSeed(t, seed)
+		eng, o := fed.eng, fed.o
 		type st struct {
 			t   time.Time
 			reg bool
@@ -259,6 +243,5 @@ func TestRegistrationOracle(t *testing.T) {
 		if byName < 5 {
 			t.Errorf("seed %d: %d rows found by display name only: the searches test little", seed, byName)
 		}
-		eng.Close()
 	}
 }

@@ -138,6 +138,7 @@ func durSmallQuery(ctx context.Context, e *insights.Engine) (*insights.Result, e
 }
 
 func TestReopenReadsLittle(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a store of 60 days × 3,000 users")
 	}

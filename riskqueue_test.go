@@ -15,6 +15,7 @@ import (
 // queued, waits (here until its context ends) rather than queue more;
 // once the detector goes on, Add and a read-your-writes risk read do.
 func TestRiskQueueIsBounded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e, err := Open(ctx, store.NewMemory(), &Options{Now: func() time.Time { return time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC) }})
 	if err != nil {

@@ -166,6 +166,7 @@ func specRiskyUsers(dets []insights.Detection, evs []insights.Event, asOf time.T
 // opened read-only with their clock then), equal specRiskyUsers' over the events added (shuffled,
 // some days late) and the engine's detections, for three seeds.
 func TestEngineRiskyUsersFollowSpecRules(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for seed := range uint64(3) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {

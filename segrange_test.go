@@ -118,6 +118,7 @@ func TestRangedSegment(t *testing.T) {
 // (segment.HeadProbe) reads its index by a second range, equal to the whole
 // read's; a flipped byte past the first read, or a cut there, is refused.
 func TestRangedSegmentPastHead(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := store.NewMemory()
 	at := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)

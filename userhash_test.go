@@ -33,6 +33,7 @@ func testKey(i int) string { return "user-" + strconv.Itoa(i) }
 // above. The estimates are the engine's (registersEstimate) on registers
 // filled by the sketch library's own insertion path.
 func TestSketchHashIndependentErrors(t *testing.T) {
+	t.Parallel()
 	const trials = 40
 	sizes := []int{10_000, 50_000, 200_000, 1_000_000}
 	if testing.Short() {
@@ -92,6 +93,7 @@ func TestUserHashIsTheSketchInsert(t *testing.T) {
 // checkpoint writes the catalog back, even with nothing else to write,
 // so a later Open rebuilds nothing.
 func TestOpenRehashesTheSketchesOfAnIDHashCatalog(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	opts := &Options{Now: func() time.Time { return time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC) }}
 	start := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
