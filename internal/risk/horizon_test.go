@@ -10,14 +10,8 @@ import (
 // sweep or a later event of the key; a late event before the key's
 // queued time delays that fold by one pass at most.
 func TestHorizonFoldsQueuedKeys(t *testing.T) {
-	d := New(Options{})
 	var es events
-	add := func(o Observation) {
-		es.add(o)
-		if err := d.Add(&es[len(es)-1]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d, add := feed(t, &es)
 	buf := func(u string) []rec { return d.tables[ruleUser].slots.at(d.userKeys.ids[u]).buf }
 	add(success("a", at(3*time.Hour)))
 	add(success("b", at(3*time.Hour+time.Minute)))
@@ -69,6 +63,19 @@ func TestLateEventAtTheCut(t *testing.T) {
 	for _, det := range got {
 		if det.Type == BruteForce && det.Opener != late.Ref {
 			t.Fatalf("brute force opened by %d, want the late event's %d", det.Opener, late.Ref)
+		}
+	}
+}
+
+// feed returns a detector with the default options and a function that
+// numbers an event as es.add does, keeps it in es and adds it to the
+// detector, failing t if it is refused.
+func feed(t *testing.T, es *events) (*Detector, func(Observation)) {
+	d := New(Options{})
+	return d, func(o Observation) {
+		es.add(o)
+		if err := d.Add(&(*es)[len(*es)-1]); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -11,14 +11,8 @@ import (
 // small burst, with its follow-ups, the pool holds u's two parts alone,
 // and w's part, the next made, has room for a few events.
 func TestDroppedPartsBounded(t *testing.T) {
-	d := New(Options{})
 	var es events
-	add := func(o Observation) {
-		es.add(o)
-		if err := d.Add(&es[len(es)-1]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d, add := feed(t, &es)
 	add(success("u", at(0))) // u is numbered before v: the sweep drops u's parts first
 	for i := range 2000 {
 		add(failure("v", at(time.Duration(i)*25*time.Millisecond)))
