@@ -376,6 +376,12 @@ func (e *Engine) detect(ctx context.Context, f *riskFeed) {
 			continue
 		}
 		items, first := f.queue, f.head
+		// The queue is only ever given a finished array: one folded and
+		// cleared (spare), never items, which this goroutine reads after
+		// it unlocks. flush may swap the queue's array into pending, where
+		// apply writes the next batch under the engine's write lock, not
+		// qmu: an array still being folded would be written as it is read
+		// (go test -race -run Risk . reports that race).
 		f.queue, f.head = spare[:0], f.head+uint64(len(items))
 		f.room.notify()
 		f.qmu.Unlock()

@@ -40,7 +40,7 @@ type countState struct {
 func (r *countRule) newState(k key) state { return &countState{r: r, key: k} }
 
 func (s *countState) reset(k key) state {
-	clear(s.await)
+	clear(s.await[:cap(s.await)]) // a raise leaves its episodes past await's end
 	*s = countState{r: s.r, key: k, win: window{evs: s.win.evs[:0]}, await: s.await[:0]}
 	return s
 }

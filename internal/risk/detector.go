@@ -156,11 +156,12 @@ func (p *pool[T]) trim(all bool) {
 // slotRef names a key state: its rule and number.
 type slotRef struct{ rule, n uint32 }
 
-// queuedKey is a key that may keep events, with the time of the first it
-// kept when queued: advanceQueued passes over the keys whose first event
-// is not before the cut without reading their state. A late event may
-// come before it: the key's fold then waits for a later advance, or the
-// sweep, which costs nothing but the time its events stay kept.
+// queuedKey is a key that may keep events, with the time of its first
+// kept event when queued, or when a fold at the horizon (advanceQueued)
+// last left it with events: advanceQueued passes over the keys whose
+// first is not before the cut without reading their state. A late event
+// may come before it: the key's fold then waits for a later advance, or
+// the sweep, which costs nothing but the time its events stay kept.
 type queuedKey struct {
 	at    slotRef
 	first int64
@@ -200,7 +201,7 @@ func New(opt Options) *Detector {
 	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}, remedies: map[uint32]remedyTimes{},
 		userKeys: newNames(), values: newNames()}
 	d.undo.d = d
-	d.newState = d.newRules()
+	d.newState, d.userRules = d.newRules()
 	for i := range d.tables {
 		if i != ruleUser {
 			d.tables[i].ids = map[key]uint32{}

@@ -150,9 +150,11 @@
 //     one array (the recent times, then value and time pairs), inline in
 //     the state while it fits 16 words (the defaults' 5 times and 4
 //     values); bruteForce and mfaFatigue parts exist only while they hold
-//     something. The parts the daily sweep finds idle are kept, with their
-//     arrays, for the next users' failures (userRules.parts, trimmed by
-//     the sweep as the other pools).
+//     something. The parts nothing uses any more (idle at the daily
+//     sweep, of a state reset for a new user, or dropped from a read's
+//     copy) are kept emptied, with their arrays unless large, for the
+//     next users' failures and copies (userRules.parts, trimmed by the
+//     sweep as the other pools).
 //   - States dropped when a key advances past its buffer or replays, the
 //     states of keys the sweep forgets (reset for a new key: sources are
 //     forgotten each night and made anew each morning), and emptied

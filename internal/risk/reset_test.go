@@ -70,7 +70,12 @@ func TestResetStateIsFresh(t *testing.T) {
 	}
 	old := key{s: "old", p: netip.MustParsePrefix("192.0.2.0/24")}
 	k := key{s: "new", p: netip.MustParsePrefix("198.51.100.0/24")}
-	for i, newState := range d.newRules() {
+	users := d.userRules
+	rules, _ := d.newRules()
+	if d.userRules != users {
+		t.Fatal("newRules replaced the detector's user rules")
+	}
+	for i, newState := range rules {
 		for j, es := range []events{es, twice} {
 			want := fold(newState(k), es, 5*time.Minute, "")
 			if len(want) == 0 && j == 0 {

@@ -5,11 +5,13 @@ import (
 	"time"
 )
 
-// TestUserPartsReused: the bruteForce and mfaFatigue parts a user drops
-// at the daily sweep serve the next users' failures, and hold nothing of
-// the user before: a brute force and an MFA-fatigue burst of v, with
-// their follow-ups, then after two days the same of w, whose detections
-// name w alone (the oracle's).
+// TestUserPartsReused: the bruteForce and mfaFatigue parts of a state
+// reset for a new user serve that user's failures, and hold nothing of
+// the user before, though they were not idle: a read settles v's brute
+// force and MFA-fatigue burst, with their follow-ups, a late event of v
+// drops that copy (replay), w's first event takes it as its state, and
+// w's failures take its parts; w's detections name w alone (the
+// oracle's).
 func TestUserPartsReused(t *testing.T) {
 	var es events
 	burst := func(user string, from time.Duration) {
@@ -20,7 +22,6 @@ func TestUserPartsReused(t *testing.T) {
 		es.add(success(user, at(from+time.Minute)))
 		es.add(Observation{Time: at(from + time.Minute), Kind: KindMFA, User: user, MFA: MFAApproved})
 	}
-	burst("v", 0)
 	opt := Options{}
 	d := New(opt)
 	add := func(from int) {
@@ -30,17 +31,18 @@ func TestUserPartsReused(t *testing.T) {
 			}
 		}
 	}
+	burst("v", 0)
 	add(0)
+	d.Detections() // v's copy (cur), with its two parts
 	n := len(es)
-	es.add(success("x", at(50*time.Hour))) // a sweep: v's parts are idle
+	es.add(failure("v", at(500*time.Millisecond))) // late: v's copy is dropped, its parts in it
 	add(n)
-	kept := len(d.userRules.parts.items)
-	if kept != 2 {
-		t.Fatalf("parts kept after the sweep: %d, want v's two", kept)
-	}
 	n = len(es)
-	burst("w", 50*time.Hour+time.Minute)
+	burst("w", 2*time.Minute)
 	add(n)
+	if kept := len(d.userRules.parts.items); kept != 2 {
+		t.Fatalf("parts kept after w's first event: %d, want the two of v's dropped copy", kept)
+	}
 	got := d.Detections()
 	if left := len(d.userRules.parts.items); left != 0 {
 		t.Fatalf("parts left after w's failures: %d, want none", left)

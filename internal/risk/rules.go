@@ -15,14 +15,15 @@ const (
 	numRules
 )
 
-// newRules returns the stateful rules' states, by index.
-func (d *Detector) newRules() [numRules]func(key) state {
+// newRules returns the stateful rules' states, by index, for d's options
+// and user keys, and the user-keyed rules (whose pool of parts the sweep
+// trims). It changes nothing of d.
+func (d *Detector) newRules() ([numRules]func(key) state, *userRules) {
 	o := d.opt
 	spray, signUp, spike := sprayRuleOf(o), signUpRule(o), spikeRuleOf(o)
 	spray.names = &d.userKeys
 	users := &userRules{brute: bruteRule(o), fatigue: fatigueRule(o), unf: unfamiliarRuleOf(o), travel: travelRuleOf(o)}
-	d.userRules = users
-	return [numRules]func(key) state{spray.newState, users.newState, signUp.newState, spike.newState}
+	return [numRules]func(key) state{spray.newState, users.newState, signUp.newState, spike.newState}, users
 }
 
 // route returns the key of rule i's state that o concerns, if any; src

@@ -11,11 +11,14 @@ type userRules struct {
 	brute, fatigue *countRule
 	unf            *unfamiliarRule
 	travel         *travelRule
-	// parts keeps the bruteForce and mfaFatigue parts users dropped, with
-	// their arrays, for the next users' failures: a user's part is made at
-	// a failure and dropped when the daily sweep finds it idle, and made
-	// anew was a quarter of the detector's allocations in BenchmarkAddRisk
-	// (#18, session 11). The detector's sweep trims it (pool).
+	// parts keeps the bruteForce and mfaFatigue parts nothing uses any
+	// more, emptied but with their arrays, for the next users' failures
+	// and copies (dropPart): a part is made at a user's failure, and
+	// dropped when the daily sweep finds it idle, when the user's state is
+	// reset for another user, or when a read's copy of the user no longer
+	// has it (copyPart); made anew, parts were a quarter of the detector's
+	// allocations in BenchmarkAddRisk (#18, session 11). The detector's
+	// sweep trims it (pool).
 	parts pool[*countState]
 }
 
@@ -54,12 +57,21 @@ func (s *userState) reset(k key) state {
 	return s
 }
 
+// keptPart is the largest window or follow-up array a part kept for reuse
+// may have: a user who failed 20,000 times within a window does not give
+// the next user a part with room for 24,576 events.
+const keptPart = 32
+
 // dropPart keeps p, which nothing uses any more (nil: none), for a later
-// user's part.
+// user's part or copy, emptied: an idle part in the pool holds no event
+// and no episode, hence no evidence. A part with a larger array than
+// keptPart is left to the collector.
 func (r *userRules) dropPart(p *countState) {
-	if p != nil {
-		r.parts.put(p)
+	if p == nil || cap(p.win.evs) > keptPart || cap(p.await) > keptPart {
+		return
 	}
+	p.reset(key{})
+	r.parts.put(p)
 }
 
 func (s *userState) fold(o *rec, out sink) {
@@ -85,11 +97,14 @@ func (u *userRules) foldPart(p *countState, r *countRule, user string, o *rec, o
 		if !r.qualifies(o) {
 			return nil
 		}
+		// A part from the pool may have served another user, not idle (a
+		// state reset for a new user drops its parts as they are): it is
+		// empty only because dropPart's p.reset clears everything a part
+		// holds, window, open episode and follow-ups alike.
 		if p = u.parts.take(); p == nil {
 			p = new(countState)
 		}
-		p.r = r
-		p.reset(key{s: user})
+		p.r, p.key = r, key{s: user}
 	}
 	p.fold(o, out)
 	return p
@@ -106,15 +121,17 @@ func (s *userState) copyTo(dst state) state {
 	return c
 }
 
-// copyPart returns a deep copy of p, in dst's memory when it has some
-// (dst is kept in parts when p is nil).
+// copyPart returns a deep copy of p, in dst's memory when it has some,
+// else in a part from parts (dst is kept in parts when p is nil).
 func (u *userRules) copyPart(p, dst *countState) *countState {
 	if p == nil {
 		u.dropPart(dst)
 		return nil
 	}
 	if dst == nil {
-		dst = new(countState)
+		if dst = u.parts.take(); dst == nil {
+			dst = new(countState)
+		}
 	}
 	p.copyInto(dst)
 	return dst
