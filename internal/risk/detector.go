@@ -450,7 +450,7 @@ func (t *table) dropState(s state) {
 }
 
 // emit records a detection for good.
-func (d *Detector) emit(det *Detection) { d.put(det.clone()) }
+func (d *Detector) emit(det *Detection) { d.put(det.stored()) }
 
 // undoSink records the detections of a key's cur folds through the
 // detector, remembering in the key's undo what they replace.
@@ -473,7 +473,7 @@ func (u *undoSink) emit(det *Detection) {
 	if _, ok := ks.undo[det.ID]; !ok {
 		ks.undo[det.ID] = u.d.dets[det.ID]
 	}
-	u.d.put(det.clone())
+	u.d.put(det.stored())
 }
 
 // sweepEvery is how much event time passes between two sweeps of idle
