@@ -55,6 +55,9 @@ func orFeedOnce(seed uint64) func() (*orFed, error) {
 // orFedSeed returns seed's orFed, feeding it on first use.
 func orFedSeed(t *testing.T, seed uint64) *orFed {
 	t.Helper()
+	if seed >= uint64(len(orFedOnce)) || orFedOnce[seed] == nil {
+		t.Fatalf("orFedSeed: no fixture for seed %d", seed)
+	}
 	f, err := orFedOnce[seed]()
 	if err != nil {
 		t.Fatal(err)
