@@ -60,10 +60,17 @@ func TestLateEventAtTheCut(t *testing.T) {
 	want := Detect(Options{}, append(events(nil), es...))
 	got := d.Detections()
 	sameDetections(t, "late event at the cut", got, want)
+	brute := 0
 	for _, det := range got {
-		if det.Type == BruteForce && det.Opener != late.Ref {
-			t.Fatalf("brute force opened by %d, want the late event's %d", det.Opener, late.Ref)
+		if det.Type == BruteForce {
+			brute++
+			if det.Opener != late.Ref {
+				t.Fatalf("brute force opened by %d, want the late event's %d", det.Opener, late.Ref)
+			}
 		}
+	}
+	if brute != 1 {
+		t.Fatalf("%d brute forces, want one", brute)
 	}
 }
 
