@@ -88,7 +88,7 @@ func TestColumnsDamaged(t *testing.T) {
 					vals = append(vals, v)
 				}
 			}
-			c[colText+9] = appendPlain([]byte{modePlain}, append(vals, []byte("extra")))
+			c[colText+9] = new(stringsWriter).appendPlain([]byte{modePlain}, append(vals, []byte("extra")))
 			return joinColumns(*c)
 		}},
 		{"unknown flags", "flags 0x5", func(c *[numColumns][]byte) []byte {

@@ -45,7 +45,7 @@ func TestColumnsHostileAlloc(t *testing.T) {
 		{"a count past an empty list", "dictionary of", dictCount(lim-8, 0), 0},
 		{"more empty values than the records take", "dictionary of", dictCount(lim/2, lim/2), 0},
 		{"a value longer than the records", "past the records' size",
-			append(appendPlain([]byte{modeDict, 1}, [][]byte{make([]byte, 4*size-4096)}), 0), 1},
+			append(new(stringsWriter).appendPlain([]byte{modeDict, 1}, [][]byte{make([]byte, 4*size-4096)}), 0), 1},
 	} {
 		block := enc.EncodeAll(hostileColumns(c.col), nil)
 		var m0, m1 runtime.MemStats

@@ -47,23 +47,45 @@ var packers = [numModes]struct {
 // guidDashes are the positions of a GUID's dashes.
 var guidDashes = [...]int{8, 13, 18, 23}
 
+// nibbles maps a lowercase hex digit to its value, every other byte to
+// 0xff (high bits set: packGUID ORs them to find one), so that packGUID
+// validates and decodes in one pass, a look-up a digit (doc.go, "Speed").
+// Never written.
+var nibbles = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			t[c] = byte(c - '0')
+		case c >= 'a' && c <= 'f':
+			t[c] = byte(c - 'a' + 10)
+		default:
+			t[c] = 0xff
+		}
+	}
+	return t
+}()
+
 func packGUID(dst, v []byte) ([]byte, bool) {
 	if len(v) != 36 || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
 		return dst, false
 	}
-	var h [32]byte
-	copy(h[:], v[:8])
-	copy(h[8:], v[9:13])
-	copy(h[12:], v[14:18])
-	copy(h[16:], v[19:23])
-	copy(h[20:], v[24:])
-	for _, c := range h {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return dst, false
+	var b [16]byte
+	bad := byte(0)
+	hexBytes := func(b, h []byte) { // len(h) == 2*len(b)
+		for i := range b {
+			hi, lo := nibbles[h[2*i]], nibbles[h[2*i+1]]
+			bad |= hi | lo
+			b[i] = hi<<4 | lo&0xf
 		}
 	}
-	var b [16]byte
-	hex.Decode(b[:], h[:]) // checked above: cannot fail
+	hexBytes(b[:4], v[:8])
+	hexBytes(b[4:6], v[9:13])
+	hexBytes(b[6:8], v[14:18])
+	hexBytes(b[8:10], v[19:23])
+	hexBytes(b[10:], v[24:])
+	if bad&0xf0 != 0 {
+		return dst, false
+	}
 	return append(dst, b[:]...), true
 }
 
@@ -119,40 +141,21 @@ func unpackIPv4(dst, b []byte) []byte {
 // stringsWriter encodes string columns, reusing its buffers. Not safe
 // for concurrent use.
 type stringsWriter struct {
-	idx   []int32
-	codes []uint32
-	dict  [][]byte
-	rest  [][]byte
+	tags   []byte
+	packed []byte
+	lens   []byte
+	idx    []int32
+	codes  []uint32
+	dict   [][]byte
+	rest   [][]byte
 }
 
 // appendStrings appends the string column of vals to dst.
 func (w *stringsWriter) appendStrings(dst []byte, vals [][]byte) []byte {
-	var scratch [16]byte
-	for mode := modeGUID; mode < numModes; mode++ {
-		p := packers[mode]
-		k := 0
-		for _, v := range vals {
-			if _, ok := p.pack(scratch[:0], v); ok {
-				k++
-			}
+	for mode := modeGUID; mode < numModes && len(vals) > 0; mode++ {
+		if dst, ok := w.appendPacked(dst, vals, mode); ok {
+			return dst
 		}
-		if len(vals) == 0 || 2*k < len(vals) {
-			continue
-		}
-		dst = binary.AppendUvarint(append(dst, byte(mode)), uint64(len(vals)))
-		w.rest = w.rest[:0]
-		for _, v := range vals {
-			if _, ok := p.pack(scratch[:0], v); ok {
-				dst = append(dst, 1)
-			} else {
-				dst = append(dst, 0)
-				w.rest = append(w.rest, v)
-			}
-		}
-		for _, v := range vals {
-			dst, _ = p.pack(dst, v)
-		}
-		return appendPlain(dst, w.rest)
 	}
 	// The dictionary: the distinct values in ascending order, found by
 	// sorting the values' positions.
@@ -170,25 +173,47 @@ func (w *stringsWriter) appendStrings(dst []byte, vals [][]byte) []byte {
 		w.codes[i] = uint32(len(w.dict) - 1)
 	}
 	if len(vals) == 0 || 2*len(w.dict) > len(vals) {
-		return appendPlain(append(dst, modePlain), vals)
+		return w.appendPlain(append(dst, modePlain), vals)
 	}
 	dst = append(dst, modeDict)
 	dst = binary.AppendUvarint(dst, uint64(len(w.dict)))
-	dst = appendPlain(dst, w.dict)
+	dst = w.appendPlain(dst, w.dict)
 	for _, c := range w.codes {
 		dst = binary.AppendUvarint(dst, uint64(c))
 	}
 	return dst
 }
 
+// appendPacked appends the column of vals in packed mode, if at least half
+// of vals pack: each value is packed once, and the pass stops as soon as
+// more than half fail.
+func (w *stringsWriter) appendPacked(dst []byte, vals [][]byte, mode int) ([]byte, bool) {
+	pack := packers[mode].pack
+	w.tags, w.packed, w.rest = w.tags[:0], w.packed[:0], w.rest[:0]
+	for _, v := range vals {
+		var ok bool
+		if w.packed, ok = pack(w.packed, v); ok {
+			w.tags = append(w.tags, 1)
+			continue
+		}
+		if w.rest = append(w.rest, v); 2*len(w.rest) > len(vals) {
+			return dst, false
+		}
+		w.tags = append(w.tags, 0)
+	}
+	dst = binary.AppendUvarint(append(dst, byte(mode)), uint64(len(vals)))
+	dst = append(append(dst, w.tags...), w.packed...)
+	return w.appendPlain(dst, w.rest), true
+}
+
 // appendPlain appends the plain list of vals to dst.
-func appendPlain(dst []byte, vals [][]byte) []byte {
-	var lens []byte
-	size := 0
+func (w *stringsWriter) appendPlain(dst []byte, vals [][]byte) []byte {
+	lens, size := w.lens[:0], 0
 	for _, v := range vals {
 		lens = binary.AppendUvarint(lens, uint64(len(v)))
 		size += len(v)
 	}
+	w.lens = lens
 	dst = binary.AppendUvarint(dst, uint64(len(lens)))
 	dst = append(dst, lens...)
 	dst = binary.AppendUvarint(dst, uint64(size))
