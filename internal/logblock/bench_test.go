@@ -15,11 +15,11 @@ import (
 func BenchmarkWriterBlock(b *testing.B) {
 	enc, _ := codec(b)
 	recs, offs := records(rand.New(rand.NewPCG(1, 2)), RecordsPerBlock)
-	w := NewWriter(enc)
+	w, dst := NewWriter(enc), []byte(nil)
 	b.SetBytes(int64(len(recs)))
 	b.ReportAllocs()
 	for b.Loop() {
-		w.Block(recs, offs)
+		dst = w.Block(dst[:0], recs, offs)
 	}
 }
 

@@ -79,20 +79,21 @@ type Writer struct {
 // NewWriter returns a Writer compressing with enc.
 func NewWriter(enc *zstd.Encoder) *Writer { return &Writer{enc: enc} }
 
-// Block returns the Tagged block of the records recs, laid end to end
-// at offsets offs (one more than the records; offs[0] is recs' start).
+// Block appends to dst the Tagged block of the records recs, laid end to
+// end at offsets offs (one more than the records; offs[0] is recs' start).
 // Cost: the records are cut into columns, laid back to check they give
-// recs exactly, and compressed by one EncodeAll (a second, of the rows,
-// when the columns compress past RecordsLimit); the block returned is
-// newly allocated.
-func (w *Writer) Block(recs []byte, offs []uint32) []byte {
+// recs exactly, and compressed by one EncodeAll into dst (a second, of
+// the rows, when the columns compress past RecordsLimit): appending the
+// blocks of a day to one buffer allocates as it grows, not a block each.
+func (w *Writer) Block(dst, recs []byte, offs []uint32) []byte {
+	start := len(dst)
 	if b, ok := w.columns(recs, offs); ok {
-		if z := w.enc.EncodeAll(b, nil); uint64(len(recs)) <= RecordsLimit(Tagged, len(z)) {
-			return z
+		if dst = w.enc.EncodeAll(b, dst); uint64(len(recs)) <= RecordsLimit(Tagged, len(dst)-start) {
+			return dst
 		}
 	}
 	w.block = append(append(w.block[:0], kindRows), recs...)
-	return w.enc.EncodeAll(w.block, nil)
+	return w.enc.EncodeAll(w.block, dst[:start])
 }
 
 // Reader decodes blocks, reusing its buffers from one to the next. Not

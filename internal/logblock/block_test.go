@@ -145,7 +145,7 @@ func TestColumnsRoundTrip(t *testing.T) {
 	for _, n := range []int{1024, 1, 2, 7, 100, 1024} {
 		for range 5 {
 			recs, offs := records(rng, n)
-			block := w.Block(recs, offs)
+			block := w.Block(nil, recs, offs)
 			if k := kindOf(t, dec, block); k != kindColumns && len(recs) > 0 {
 				t.Fatalf("%d records: block kind %d, want columns", n, k)
 			}
@@ -313,7 +313,7 @@ func TestDecodeFrameLimits(t *testing.T) {
 }
 
 func encodeBlock(enc *zstd.Encoder, recs []byte, offs []uint32) []byte {
-	return NewWriter(enc).Block(recs, offs)
+	return NewWriter(enc).Block(nil, recs, offs)
 }
 
 func decodeBlock(dec *zstd.Decoder, f Format, block, dst []byte, n, size int) ([]byte, error) {

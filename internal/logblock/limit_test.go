@@ -28,7 +28,7 @@ func TestBlockWithinRecordsLimit(t *testing.T) {
 	if z := enc.EncodeAll(b, nil); uint64(len(recs)) <= RecordsLimit(Tagged, len(z)) {
 		t.Fatalf("the columns compress to %d bytes, within the limit for %d of records: nothing to check", len(z), len(recs))
 	}
-	block := w.Block(recs, offs)
+	block := w.Block(nil, recs, offs)
 	if lim := RecordsLimit(Tagged, len(block)); uint64(len(recs)) > lim {
 		t.Errorf("a block of %d bytes holds %d bytes of records, past its limit %d", len(block), len(recs), lim)
 	}

@@ -65,7 +65,7 @@ func TestLogPastFourGiB(t *testing.T) {
 		l.Offs[i+1] = l.Offs[i] + size
 		l.Blocks = append(l.Blocks, claimed) // never read
 	}
-	l.Blocks[n-1] = logblock.NewWriter(enc).Block(last, l.Offs[n-1:])
+	l.Blocks[n-1] = logblock.NewWriter(enc).Block(nil, last, l.Offs[n-1:])
 	raw, err := EncodeLog(l, enc)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestDecodedBlocksHoldOnlyTheirBytes(t *testing.T) {
 	l.Chunks, l.PerBlock, l.Format = nil, per, logblock.Tagged
 	for from := 0; from < n; from += per {
 		to := min(from+per, n)
-		l.Blocks = append(l.Blocks, w.Block(recs[l.Offs[from]:l.Offs[to]], l.Offs[from:to+1]))
+		l.Blocks = append(l.Blocks, w.Block(nil, recs[l.Offs[from]:l.Offs[to]], l.Offs[from:to+1]))
 	}
 	raw := encodeLog(t, l, enc)
 	got, err := DecodeLog("seg", raw, frame.SegmentVersion, x.Combos, uint64(n), lim.Users, dec)
