@@ -24,16 +24,19 @@ func BenchmarkWriterBlock(b *testing.B) {
 }
 
 // BenchmarkAppendStrings measures the string columns alone: a column of
-// RecordsPerBlock GUIDs (packed), IPv4 addresses (packed), and repeated
-// names (a dictionary).
+// RecordsPerBlock GUIDs (packed), IPv4 addresses (packed), repeated
+// names (a dictionary), and user agents mostly distinct (plain).
 func BenchmarkAppendStrings(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	cols := map[string]func() string{
 		"GUID": func() string { return randomGUID(rng) },
 		"IPv4": func() string { return randomIPv4(rng) },
 		"dict": func() string { return []string{"Password", "SMS", "Mobile app notification", "FIDO2"}[rng.IntN(4)] },
+		"plain": func() string {
+			return fmt.Sprintf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/%d.0.%d", rng.IntN(200), rng.IntN(10000))
+		},
 	}
-	for _, name := range []string{"GUID", "IPv4", "dict"} {
+	for _, name := range []string{"GUID", "IPv4", "dict", "plain"} {
 		vals := make([][]byte, RecordsPerBlock)
 		for i := range vals {
 			vals[i] = []byte(cols[name]())

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
+	"math/bits"
 	"net/netip"
 	"slices"
 )
@@ -146,6 +148,8 @@ type stringsWriter struct {
 	lens   []byte
 	idx    []int32
 	codes  []uint32
+	table  []int32 // distinct's hash table
+	seed   maphash.Seed
 	dict   [][]byte
 	rest   [][]byte
 }
@@ -157,22 +161,7 @@ func (w *stringsWriter) appendStrings(dst []byte, vals [][]byte) []byte {
 			return dst
 		}
 	}
-	// The dictionary: the distinct values in ascending order, found by
-	// sorting the values' positions.
-	w.idx = w.idx[:0]
-	for i := range vals {
-		w.idx = append(w.idx, int32(i))
-	}
-	slices.SortFunc(w.idx, func(a, b int32) int { return bytes.Compare(vals[a], vals[b]) })
-	w.codes = slices.Grow(w.codes[:0], len(vals))[:len(vals)]
-	w.dict = w.dict[:0]
-	for k, i := range w.idx {
-		if k == 0 || !bytes.Equal(vals[i], vals[w.idx[k-1]]) {
-			w.dict = append(w.dict, vals[i])
-		}
-		w.codes[i] = uint32(len(w.dict) - 1)
-	}
-	if len(vals) == 0 || 2*len(w.dict) > len(vals) {
+	if len(vals) == 0 || !w.distinct(vals) {
 		return w.appendPlain(append(dst, modePlain), vals)
 	}
 	dst = append(dst, modeDict)
@@ -182,6 +171,54 @@ func (w *stringsWriter) appendStrings(dst []byte, vals [][]byte) []byte {
 		dst = binary.AppendUvarint(dst, uint64(c))
 	}
 	return dst
+}
+
+// distinct sets w.dict to the distinct values of vals in ascending order
+// and w.codes to each value's position in it, unless more than half of
+// vals are distinct: then it reports false as soon as it finds so. The
+// values are told apart by a hash table of their positions in w.dict,
+// and only the distinct ones are sorted (doc.go, "Speed").
+func (w *stringsWriter) distinct(vals [][]byte) bool {
+	if w.seed == (maphash.Seed{}) {
+		w.seed = maphash.MakeSeed()
+	}
+	size := 1 << bits.Len(uint(2*len(vals))) // more than twice the values: short probes
+	mask := uint64(size - 1)
+	w.table = slices.Grow(w.table[:0], size)[:size]
+	clear(w.table)
+	w.codes = slices.Grow(w.codes[:0], len(vals))[:len(vals)]
+	w.dict = w.dict[:0]
+	for i, v := range vals {
+		h := maphash.Bytes(w.seed, v) & mask
+		for w.table[h] != 0 && !bytes.Equal(w.dict[w.table[h]-1], v) {
+			h = (h + 1) & mask
+		}
+		if w.table[h] == 0 {
+			if 2*(len(w.dict)+1) > len(vals) {
+				return false
+			}
+			w.dict = append(w.dict, v)
+			w.table[h] = int32(len(w.dict))
+		}
+		w.codes[i] = uint32(w.table[h] - 1)
+	}
+	// Sort the distinct values, then code each value by its rank (w.table
+	// reused: it holds more than twice as many).
+	w.idx = w.idx[:0]
+	for k := range w.dict {
+		w.idx = append(w.idx, int32(k))
+	}
+	slices.SortFunc(w.idx, func(a, b int32) int { return bytes.Compare(w.dict[a], w.dict[b]) })
+	rank, sorted := w.table[:len(w.dict)], w.rest[:0]
+	for r, k := range w.idx {
+		rank[k] = int32(r)
+		sorted = append(sorted, w.dict[k])
+	}
+	for i, c := range w.codes {
+		w.codes[i] = uint32(rank[c])
+	}
+	w.dict, w.rest = sorted, w.dict
+	return true
 }
 
 // appendPacked appends the column of vals in packed mode, if at least half
