@@ -544,13 +544,13 @@ type commitGroup struct {
 // in progress becomes the writer: it writes its group, then every group
 // that formed meanwhile, so concurrent Adds share store writes. The
 // group keeps events (the caller must not modify them). Cost: the log
-// body in one allocation, sized first.
+// body in one allocation, sized first, framed in place (wal.Frame).
 func (e *Engine) commit(events []normEvent) error {
 	size := 0
 	for i := range events {
 		size += eventSize(&events[i])
 	}
-	body := make([]byte, 0, size)
+	body := wal.NewBody(size)
 	for i := range events {
 		body = appendEvent(body, &events[i])
 	}
@@ -561,7 +561,7 @@ func (e *Engine) commit(events []normEvent) error {
 		e.pending = g
 	} else {
 		g.events = append(g.events, events...)
-		g.body = append(g.body, body...)
+		g.body = append(g.body, body[wal.BodyRoom:]...)
 	}
 	if e.writing {
 		e.cmu.Unlock()
@@ -606,7 +606,7 @@ func (e *Engine) writeGroup(g *commitGroup) error {
 		e.mu.Unlock()
 		return err
 	}
-	rec := wal.Encode(len(g.events), g.body)
+	rec := wal.Frame(len(g.events), g.body)
 	key, err := walKey(e.walSeq), error(nil)
 	var putErr error // a Put that failed, yet stored the record: applied, and reported
 	if e.replica != nil {

@@ -8,8 +8,8 @@ import "github.com/insightslab/insights/internal/wal"
 // walLimits are the bounds a log frame's events are decoded within.
 var walLimits = wal.Limits{Key: MaxKeyLength, Value: MaxValueLength, Values: numIndexed, Kind: int(DimKind) - 1}
 
-// appendEvent appends one validated event to a log body (wal.Encode
-// frames it).
+// appendEvent appends one validated event to a log body (wal.NewBody;
+// wal.Frame frames it).
 func appendEvent(b []byte, n *normEvent) []byte {
 	ev := walEvent(n)
 	return wal.AppendEvent(b, &ev)

@@ -15,11 +15,11 @@ func TestWALEvents(t *testing.T) {
 		events[0].vals[k] = string(rune('a' + k))
 	}
 	events[1].vals[DimKind-1] = "failure"
-	var body []byte
+	body := wal.NewBody(0)
 	for i := range events {
 		body = appendEvent(body, &events[i])
 	}
-	got, err := decodeWAL("wal/1", wal.Encode(len(events), body))
+	got, err := decodeWAL("wal/1", wal.Frame(len(events), body))
 	if err != nil || !reflect.DeepEqual(got, events) {
 		t.Fatalf("got %+v, %v\nwant %+v", got, err, events)
 	}

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"math/bits"
 
 	"github.com/insightslab/insights/internal/frame"
@@ -26,7 +27,7 @@ type Limits struct {
 }
 
 // AppendEvent appends one validated event to b, the body of a log frame
-// that Encode frames. It does not keep ev.
+// that Frame frames. It does not keep ev.
 func AppendEvent(b []byte, ev *Event) []byte {
 	b = frame.AppendVarint(b, int64(ev.Day))
 	b = frame.AppendVarint(b, ev.Time)
@@ -63,13 +64,24 @@ func varintSize(v int64) int {
 
 func stringSize(s string) int { return uvarintSize(uint64(len(s))) + len(s) }
 
-// Encode frames count events, already appended by AppendEvent, into a log
-// frame. It copies events.
-func Encode(count int, events []byte) []byte {
-	b := frame.New(frame.KindWAL)
-	b = frame.AppendUvarint(b, uint64(count))
-	b = append(b, events...)
-	return frame.Seal(b)
+// BodyRoom is the room a log body leaves before its events (NewBody),
+// where Frame writes the frame's header: the events are framed where
+// AppendEvent wrote them, not copied.
+const BodyRoom = frame.Header + binary.MaxVarintLen64
+
+// NewBody returns an empty log body with room for size bytes of events
+// (EventSize) and the frame's checksum: Frame then neither copies nor
+// grows it.
+func NewBody(size int) []byte { return make([]byte, BodyRoom, BodyRoom+size+frame.Trailer) }
+
+// Frame frames count events, appended by AppendEvent to a body of
+// NewBody, into a log frame, in place: the frame is the end of body's
+// array, which the caller must not modify afterwards.
+func Frame(count int, body []byte) []byte {
+	head := frame.AppendUvarint(frame.New(frame.KindWAL), uint64(count))
+	start := BodyRoom - len(head)
+	copy(body[start:], head)
+	return frame.Seal(body[start:])
 }
 
 // Decode decodes the log frame stored under key within lim, into a slice

@@ -31,11 +31,11 @@ func testEvent(day int32, key, kind string) Event {
 func clone(e *Event, ev Event) { *e = ev; e.Values = slices.Clone(ev.Values) }
 
 func encode(events ...Event) []byte {
-	var body []byte
+	body := NewBody(0)
 	for i := range events {
 		body = AppendEvent(body, &events[i])
 	}
-	return Encode(len(events), body)
+	return Frame(len(events), body)
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -77,6 +77,28 @@ func TestBytes(t *testing.T) {
 	erase = binary.LittleEndian.AppendUint32(erase, crc32.Checksum(erase, crc32.MakeTable(crc32.Castagnoli)))
 	if got := EncodeErase("u@x"); !bytes.Equal(got, erase) {
 		t.Fatalf("erase record %q, want %q", got, erase)
+	}
+}
+
+// TestFrameInPlace: a body framed in place is the frame of its events,
+// header and checksum around them, for counts whose uvarint takes 1 to 3
+// bytes; the body's array is neither copied nor grown.
+func TestFrameInPlace(t *testing.T) {
+	ev := Event{Day: 1, Time: -1, Key: "u", Activity: true, Values: []string{"k", ""}, Record: "R"}
+	for _, n := range []int{0, 1, 127, 128, 20000} {
+		body := NewBody(n * EventSize(&ev))
+		for range n {
+			body = AppendEvent(body, &ev)
+		}
+		events := slices.Clone(body[BodyRoom:])
+		want := frame.Seal(append(binary.AppendUvarint([]byte("INSIW\x02"), uint64(n)), events...))
+		got := Frame(n, body)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d events: frame %q, want %q", n, got, want)
+		}
+		if &got[len(got)-1] != &body[:cap(body)][cap(body)-1] {
+			t.Errorf("%d events: the frame is not body's array", n)
+		}
 	}
 }
 
