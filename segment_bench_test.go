@@ -72,6 +72,24 @@ func BenchmarkEncodeDay(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeLog measures the log section alone of BenchmarkEncodeDay:
+// its columns and blocks compressed and laid out.
+//
+//	go test -run '^$' -bench 'BenchmarkEncode(Day|Log)$' .
+func BenchmarkEncodeLog(b *testing.B) {
+	e, _, n, _ := benchDay(b)
+	l, err := e.days[n].open.seal().events()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := encodeLog(l, e.zenc.log); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkDecodeDay measures what a query's first read of a stored day
 // costs: decoding the segment of benchDay's day (the index) and its log's
 // columns. It reports the segment's bytes per event.
