@@ -31,6 +31,24 @@
 // through EncodeAll and DecodeAll, safe for concurrent use, so all may
 // share one. The functions are safe for concurrent use.
 //
+// # Speed
+//
+// Encoding blocks is most of a checkpoint's work on the days being
+// ingested, and the engine's background checkpoint competes with Add and
+// the risk detector for the cores (#18). A packed column packs each value
+// once, in one pass that gives up as soon as more than half fail, where
+// it packed each value three times (to count, to tag, to write); a GUID
+// is validated and decoded in one pass by a table of nibbles, where a
+// range check and hex.Decode each read it. A dictionary is found by a hash
+// table of the distinct values (seeded at random per Writer: the bytes
+// written do not depend on it), only those sorted, and the search stops
+// once more than half are distinct, where every value's position was
+// sorted. Measured on columns of 1,024 values (BenchmarkAppendStrings,
+// alternated runs on a loaded 2-core host, #18, session 12): GUIDs
+// 400-530 µs to 20-38 µs, IPv4 addresses 110 µs to 21-43 µs, user agents
+// mostly distinct 120-185 µs to 13-21 µs, four names 23-31 µs to 16-30
+// µs. The bytes written are unchanged (TestColumnBytes pins them).
+//
 // # Caveats
 //
 // A decoder is given the number of records and the size their bytes must

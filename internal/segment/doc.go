@@ -58,6 +58,14 @@
 // Which request ids to write, whether a log is at hand, and the
 // segment's key are the engine's.
 //
+// EncodeLog compresses the columns' frame and the blocks end to end into
+// one buffer, then lays the section out in one allocation of its size:
+// a block's own allocation (zstd's EncodeAll sizes it to the block's
+// records, not to what it keeps) and the section's growth by doubling
+// cost a checkpoint 12% of EncodeLog's allocations and, within the host's
+// noise, a tenth of its time (BenchmarkEncodeLog, 6 alternated pairs on a loaded host: median
+// 18.7 to 16.7 ms, 5.88 to 5.16 MB an op; #18, session 12).
+//
 // # Limits
 //
 // A day's event log may hold more than 4 GiB of records (28 million

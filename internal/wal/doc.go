@@ -9,6 +9,12 @@
 //	request id (string) | activity (1 byte) | one value per indexed dimension (strings) |
 //	log record (string, internal/logrecord)
 //
+// The engine appends a group's events to a body of NewBody, sized first
+// (EventSize), which leaves room for the frame's header: Frame frames it
+// where it is, where a copy into a new frame allocated the log's bytes a
+// second time (BenchmarkWALFrame, 100 sign-ins logged and decoded: 211.6
+// to 162.4 KB an op; #18, session 12).
+//
 // Replaying a frame applies its events exactly as Add did: deduplication
 // by request id gives the same result because the order is kept.
 //
