@@ -62,9 +62,10 @@
 // one buffer, then lays the section out in one allocation of its size:
 // a block's own allocation (zstd's EncodeAll sizes it to the block's
 // records, not to what it keeps) and the section's growth by doubling
-// cost a checkpoint 12% of EncodeLog's allocations and, within the host's
-// noise, a tenth of its time (BenchmarkEncodeLog, 6 alternated pairs on a loaded host: median
-// 18.7 to 16.7 ms, 5.88 to 5.16 MB an op; #18, session 12).
+// cost a checkpoint 12% of EncodeLog's allocations and, within the
+// host's noise, a tenth of its time (BenchmarkEncodeLog, 6 alternated
+// pairs on a loaded host: median 18.7 to 16.7 ms, 5.88 to 5.16 MB an op;
+// #18, session 12).
 //
 // # Limits
 //
