@@ -131,6 +131,12 @@
 // the sweep. The events before the cut are found by a scan of the buffer
 // from its start: they are folded next, and a binary search's probes into
 // a hot key's large buffer missed the cache.
+// The reads' list of keys to settle is dropped at each such fold: the
+// first read after it walks the queue instead, as the fold did, so
+// without reads Add keeps no list, where dropping from it the keys left
+// with nothing to settle read every listed key's state again at each
+// horizon (3.5% of the detector's CPU in a profile of
+// BenchmarkDetectorTraffic/users=100000; #18, session 12).
 //
 // The layout, for ingest cost (SPEC §13) and memory:
 //

@@ -65,3 +65,23 @@ func TestReadsAmidLateEventsEqualRescan(t *testing.T) {
 		})
 	}
 }
+
+// TestNoReadListsNoPendingKey: without reads, Add lists no key for the
+// next read (pending): every key with kept events is among queued, which
+// the first read after a fold at the horizon walks; the reads' list holds
+// the keys of a horizon at most, and a read after the folds still answers
+// for every event (TestReadsAmidLateEventsEqualRescan).
+func TestNoReadListsNoPendingKey(t *testing.T) {
+	obs := traffic(1, 200, 3)
+	slices.SortFunc(obs, func(a, b Observation) int { return compare(&a, &b) })
+	d := New(Options{})
+	for i := range obs {
+		if err := d.Add(&obs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.pending) != 0 {
+			t.Fatalf("event %d: %d keys listed for a read that never comes", i, len(d.pending))
+		}
+	}
+	sameDetections(t, "a read after the folds", d.Detections(), Detect(Options{}, slices.Clone(obs)))
+}
