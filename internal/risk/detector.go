@@ -29,6 +29,11 @@ type state interface {
 	// idle reports whether no event at or after cut can be affected by
 	// what the state holds, so the state can be forgotten.
 	idle(cut int64) bool
+	// idleFrom returns the least cut at which idle would report true or
+	// change the state (math.MinInt64: any cut; math.MaxInt64: none):
+	// until the state folds another event, idle at an earlier cut is
+	// false and changes nothing.
+	idleFrom() int64
 }
 
 // sink receives the detections a fold opens or changes. The Detector
@@ -65,7 +70,11 @@ func (k key) name() string {
 // what an ordered arrival would have given. A keyState with no lag is an
 // empty slot. last is the time and reference of buf's last event, so
 // that an event in order, and an advance past the whole buffer, read
-// nothing of the buffer.
+// nothing of the buffer. While buf is empty, last.time is a cut before
+// which lag is not idle: lag.idleFrom, when a sweep found it not idle,
+// else the time of the buffer's last event, before the cut that folded
+// it (so a sweep reads the state); the sweep passes over the key with no
+// read of its state until the cut reaches it.
 type keyState struct {
 	lag  state
 	cur  state
@@ -551,7 +560,14 @@ func (d *Detector) sweep(release bool) {
 		t := &d.tables[i]
 		forget := func(n uint32) bool {
 			ks := t.slots.at(n)
-			if d.advance(slotRef{uint32(i), n}, t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
+			if len(ks.buf) == 0 && d.cut < ks.last.time {
+				return false // lag unchanged since a sweep found it not idle before last.time
+			}
+			if d.advance(slotRef{uint32(i), n}, t, ks, d.cut); len(ks.buf) > 0 {
+				return false
+			}
+			if !ks.lag.idle(d.cut) {
+				ks.last.time = ks.lag.idleFrom()
 				return false
 			}
 			t.dropState(ks.lag) // for the next new key (slot)

@@ -103,7 +103,17 @@
 // event older than LateHorizon behind the latest one seen is refused with
 // ErrTooLate: the caller rebuilds from the whole set (the engine rescans
 // its event log). Compact forgets the states that no later event can
-// affect.
+// affect, and so does Add once per day of event time (the sweep), which
+// empties too the parts of a user's state that are idle. A state found
+// not idle records the cut from which it can be (idleFrom: the latest
+// event of a window plus the window, say, or for unfamiliarSignInProperties
+// the latest sign-in plus the history, never for a user kept for
+// atypicalTravel), and the sweeps pass over it with no read of it until
+// the cut reaches that or the key receives an event: most users are never
+// idle (travel keeps their latest sign-in), and reading each one's state
+// every day cost a cache miss per user (the sweep was 4.6% of the
+// detector's CPU in a profile of BenchmarkDetectorTraffic/users=100000,
+// 15% in one of the bench's risk phase at 1M events; #18, session 12).
 //
 // When detections are made: Add only keeps a key's event; the events of
 // a key fold into its state, in place, when they pass the late horizon
