@@ -93,7 +93,7 @@ type table struct {
 	slots slots
 	free  []uint32    // numbers of forgotten keys (ids), for new keys
 	spare pool[state] // states dropped by advance, replay and sweep, for the next copies and keys
-	bufs  pool[[]rec] // emptied buffers' arrays, for the next keys of the rule to buffer events
+	bufs  bufPools    // emptied or outgrown buffers' arrays, for the rule's keys to buffer events
 	live  int         // slots with a state
 }
 
@@ -323,12 +323,10 @@ func (d *Detector) insert(at slotRef, o *rec) {
 			d.queued = append(d.queued, queuedKey{at, o.Time})
 			d.pend(at)
 			if ks.buf == nil {
-				if ks.buf = t.bufs.take(); ks.buf == nil {
-					ks.buf = make([]rec, 0, newBuffer)
-				}
+				ks.buf = t.bufs.take(0)
 			}
 		}
-		ks.buf = append(ks.buf, *o)
+		ks.buf = append(t.bufs.grow(ks.buf), *o)
 		ks.last.time, ks.last.ref = o.Time, o.Ref
 		if ks.cur != nil {
 			ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
@@ -411,9 +409,7 @@ func (d *Detector) foldLag(t *table, ks *keyState, n int) {
 // release empties ks's buffer, keeping a small array for the next keys
 // of the rule to buffer events.
 func (d *Detector) release(t *table, ks *keyState) {
-	if cap(ks.buf) <= keptBuffer {
-		t.bufs.put(ks.buf[:0])
-	}
+	t.bufs.put(ks.buf)
 	ks.buf = nil
 }
 
@@ -465,20 +461,6 @@ func (d *Detector) pend(at slotRef) {
 func (d *Detector) pendAll() {
 	d.pending, d.pendingAll = d.pending[:0], true
 }
-
-// newBuffer is the room of a buffer array made anew (the pool had none):
-// grown from one event, a key's second event left an array behind, and
-// the pool, which keeps the grown arrays, runs short whenever more keys
-// than before hold events, so that buffers were 36% of the detector's
-// allocations in BenchmarkDetectorAdd (users=100000, lateHorizon=2h:
-// 259,056 in 2M events; 183,704 with a room of 2, 107,779 with 4, but
-// then its state after Compact of 500,000 events, mostly users' first,
-// was 5% larger, 1.2% with 2; #18, session 11).
-const newBuffer = 2
-
-// keptBuffer is the largest buffer array kept for reuse: most keys have
-// a few events per horizon, and a hot key's large array is not kept idle.
-const keptBuffer = 32
 
 // shift drops the first n events of the buffer, keeping its array.
 func (ks *keyState) shift(n int) { ks.buf = ks.buf[:copy(ks.buf, ks.buf[n:])] }

@@ -1,6 +1,8 @@
 package risk
 
 import (
+	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -64,5 +66,41 @@ func TestNewBufferHasRoom(t *testing.T) {
 	ks := d.tables[ruleUser].slots.at(d.userKeys.ids["v"])
 	if len(ks.buf) != 1 || cap(ks.buf) < 2 {
 		t.Fatalf("v's buffer: %d events, room %d, want 1 and at least 2", len(ks.buf), cap(ks.buf))
+	}
+}
+
+// TestGrownBuffersReused: a source whose buffer grows each morning to 200
+// events (200 users signing in within an hour) and empties by the
+// evening makes its buffer of the arrays the day before left, outgrown
+// ones included: a day of the steady state allocates nothing.
+func TestGrownBuffersReused(t *testing.T) {
+	d := New(Options{})
+	users := make([]string, 200)
+	for u := range users {
+		users[u] = fmt.Sprint("u", u)
+	}
+	day := 0
+	addDay := func() {
+		for u, user := range users {
+			o := success(user, at(time.Duration(day)*24*time.Hour+time.Duration(u)*15*time.Second))
+			o.Ref, o.UserNumber = Ref(day*200+u+1), uint32(u+1)
+			if err := d.Add(&o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// An evening sign-in from elsewhere: the day's events pass the
+		// cut, and the source's buffer empties.
+		o := success(users[0], at(time.Duration(day)*24*time.Hour+12*time.Hour))
+		o.Ref, o.UserNumber, o.IP = Ref(1e6+day), 1, netip.MustParseAddr("192.0.2.1")
+		if err := d.Add(&o); err != nil {
+			t.Fatal(err)
+		}
+		day++
+	}
+	for range 3 {
+		addDay()
+	}
+	if a := testing.AllocsPerRun(3, addDay); a != 0 {
+		t.Fatalf("%v allocations a day in the steady state, want none", a)
 	}
 }
