@@ -41,9 +41,9 @@ type state interface {
 // before (undo).
 type sink interface{ emit(*Detection) }
 
-// key names one rule's state: an app key, or a source prefix (kept as a
-// prefix so that routing an event builds no string). The user-keyed
-// rules number their states by the user's number instead.
+// key names one rule's state in the detections it makes: an app key, a
+// source prefix (spelled only then), or a user key. Tables find their
+// states by keyID or by the user's number.
 type key struct {
 	s string
 	p netip.Prefix
@@ -89,7 +89,7 @@ type keyState struct {
 // table is one rule's key states, by key number: the user's number for
 // the user-keyed rules (ruleUser), else the number ids gives the key.
 type table struct {
-	ids   map[key]uint32 // nil for the user-keyed rules
+	ids   map[keyID]uint32 // nil for the user-keyed rules
 	slots slots
 	free  []uint32    // numbers of forgotten keys (ids), for new keys
 	spare pool[state] // states dropped by advance, replay and sweep, for the next copies and keys
@@ -187,6 +187,7 @@ type Detector struct {
 	userRules *userRules                // the user-keyed rules, for their pool of parts
 	tables    [numRules]table
 	userKeys  names    // user keys, numbered for rec.user and the user-keyed tables
+	apps      names    // app keys, numbered for the failureSpike table (appID)
 	byCaller  []uint32 // userKeys numbers by Observation.UserNumber
 	values    names    // country, OS and browser values, for rec
 	cache     [3]valueCache
@@ -213,12 +214,12 @@ type Detector struct {
 // their defaults).
 func New(opt Options) *Detector {
 	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}, remedies: map[uint32]remedyTimes{},
-		userKeys: newNames(), values: newNames(), pendingAll: true}
+		userKeys: newNames(), values: newNames(), apps: newNames(), pendingAll: true}
 	d.undo.d = d
 	d.newState, d.userRules = d.newRules()
 	for i := range d.tables {
 		if i != ruleUser {
-			d.tables[i].ids = map[key]uint32{}
+			d.tables[i].ids = map[keyID]uint32{}
 		}
 	}
 	return d
@@ -256,16 +257,16 @@ func (d *Detector) Add(o *Observation) error {
 	d.userEvent(o)
 	var r rec
 	made := false
-	src := sourcePrefix(o.IP)
+	src, hasSrc := sourceID(o.IP)
 	for i := range numRules {
-		k, ok := route(i, o, src)
+		id, ok := d.route(i, o, src, hasSrc)
 		if !ok {
 			continue
 		}
 		if !made {
 			r, made = d.record(o), true
 		}
-		d.insert(slotRef{uint32(i), d.slot(i, k, r.user)}, &r)
+		d.insert(slotRef{uint32(i), d.slot(i, id, r.user)}, &r)
 	}
 	if o.Time > d.latest {
 		d.latest = o.Time
@@ -280,28 +281,26 @@ func (d *Detector) Add(o *Observation) error {
 	return nil
 }
 
-// slot returns the number of the state of key k (user: user's number) in
-// rule i's table, making the state if there is none.
-func (d *Detector) slot(i int, k key, user uint32) uint32 {
+// slot returns the number of the state of key id (user: user's number)
+// in rule i's table, making the state if there is none.
+func (d *Detector) slot(i int, id keyID, user uint32) uint32 {
 	t := &d.tables[i]
 	n := user
-	switch m, ok := t.ids[k]; {
+	switch m, ok := t.ids[id]; {
 	case i == ruleUser:
 		t.slots.grow(n)
 	case ok:
 		return m
 	case len(t.free) > 0:
 		n, t.free = t.free[len(t.free)-1], t.free[:len(t.free)-1]
-		t.ids[k] = n
+		t.ids[id] = n
 	default:
 		n = t.slots.n
 		t.slots.grow(n)
-		t.ids[k] = n
+		t.ids[id] = n
 	}
 	if ks := t.slots.at(n); ks.lag == nil {
-		if i == ruleUser {
-			k = key{s: d.userKeys.name(user)}
-		}
+		k := d.keyOf(i, id, user)
 		if s := t.spare.take(); s != nil {
 			ks.lag = s.reset(k)
 		} else {
