@@ -196,7 +196,8 @@ type Detector struct {
 	dets      map[string]*Detection
 	change    uint64                 // counts changes of dets (Version)
 	users     map[string]*userRisk   // decisions and detection ids, by user (users.go)
-	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
+	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go), but those of fresh
+	fresh     []remedy               // remedies not yet in remedies, in arrival order (indexRemedies)
 	latest    int64                  // the latest event time seen
 	cut       int64                  // events before it are refused; states have folded those before it for good
 	swept     int64                  // cut of the last sweep of idle states

@@ -85,3 +85,31 @@ func TestNoReadListsNoPendingKey(t *testing.T) {
 	}
 	sameDetections(t, "a read after the folds", d.Detections(), Detect(Options{}, slices.Clone(obs)))
 }
+
+// TestRemediesIndexedWhenNeeded: Add only records a remedy (fresh); the
+// sweep enters those of the late horizon alone in the index (remedies),
+// and a detection of a user made later takes them from it (put:
+// TestLateDetectionBeforeAKeptRemedy).
+func TestRemediesIndexedWhenNeeded(t *testing.T) {
+	d := New(Options{})
+	var es events
+	es.add(success("v", at(0))) // the first event: a sweep
+	for u := range 50 {
+		o := success(fmt.Sprint("u", u), at(time.Duration(u+1)*time.Minute))
+		o.MFA, o.Remedy = MFAApproved, true
+		es.add(o)
+	}
+	es.add(success("v", at(150*time.Minute))) // the cut: 30 minutes
+	for i := range es {
+		if err := d.Add(&es[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(d.remedies) != 0 || len(d.fresh) != 50 {
+		t.Fatalf("after 50 remedies and no detection: %d users' remedies indexed, %d fresh; want 0 and 50", len(d.remedies), len(d.fresh))
+	}
+	d.Compact()
+	if len(d.remedies) != 21 || len(d.fresh) != 0 {
+		t.Fatalf("after a sweep: %d users' remedies indexed, %d fresh; want the 21 at or after the cut, and none", len(d.remedies), len(d.fresh))
+	}
+}
