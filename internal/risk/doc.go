@@ -183,10 +183,12 @@
 //     arrays emptied or outgrown, kept by room up to keptBuffer events
 //     (bufPools), are reused for the next copies, keys and buffers (a
 //     buffer made anew has room for newBuffer events; one that outgrows
-//     its array takes one of the next room: a source whose buffer grows
-//     each day reuses the arrays of the day before, where append made
-//     them anew, 71 MB a million events in
-//     BenchmarkDetectorTraffic/users=100000, #18, session 12):
+//     its array swaps it for one of the next room when the pool has one,
+//     else leaves it to the collector, so that the pools gain arrays only
+//     from emptied buffers: a source whose buffer grows each day reuses
+//     the arrays of the days before, where append made them anew, 63 MB
+//     a million events in BenchmarkDetectorTraffic/users=100000, and
+//     BenchmarkDetectorAdd's state is no larger; #18, session 12):
 //     Add allocates nothing in the steady state but the detections it
 //     makes. Add's daily sweep releases those its pools did not hand out
 //     since the sweep before (a day's turnover stays: where users sign in

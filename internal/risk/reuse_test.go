@@ -71,8 +71,9 @@ func TestNewBufferHasRoom(t *testing.T) {
 
 // TestGrownBuffersReused: a source whose buffer grows each morning to 200
 // events (200 users signing in within an hour) and empties by the
-// evening makes its buffer of the arrays the day before left, outgrown
-// ones included: a day of the steady state allocates nothing.
+// evening makes its buffer of the arrays the days before left: once the
+// pools hold an array of each room its growth goes through (a growth
+// swaps its array for one of the next room), a day allocates nothing.
 func TestGrownBuffersReused(t *testing.T) {
 	d := New(Options{})
 	users := make([]string, 200)
@@ -97,10 +98,35 @@ func TestGrownBuffersReused(t *testing.T) {
 		}
 		day++
 	}
-	for range 3 {
+	for range 10 { // a day fills a class more: 256 events take 8
 		addDay()
 	}
 	if a := testing.AllocsPerRun(3, addDay); a != 0 {
 		t.Fatalf("%v allocations a day in the steady state, want none", a)
+	}
+}
+
+// TestGrowthKeepsNoArray: a buffer that grows while the pools have no
+// array of the next room leaves its outgrown arrays to the collector:
+// the pools gain arrays only from emptied buffers, so that a detector
+// whose keys' buffers never empty keeps no array idle.
+func TestGrowthKeepsNoArray(t *testing.T) {
+	d := New(Options{})
+	for i := range 40 {
+		o := success("v", at(time.Duration(i)*time.Second))
+		o.Ref = Ref(i + 1)
+		if err := d.Add(&o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(d.tables[ruleUser].slots.at(d.userKeys.ids["v"]).buf); n != 40 {
+		t.Fatalf("v's buffer holds %d events, want 40", n)
+	}
+	for i := range d.tables {
+		for c, p := range d.tables[i].bufs {
+			if len(p.items) > 0 {
+				t.Fatalf("table %d keeps %d arrays of class %d", i, len(p.items), c)
+			}
+		}
 	}
 }
