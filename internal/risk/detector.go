@@ -196,7 +196,7 @@ type Detector struct {
 	dets      map[string]*Detection
 	change    uint64                 // counts changes of dets (Version)
 	users     map[string]*userRisk   // decisions and detection ids, by user (users.go)
-	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go), but those of fresh
+	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go), but those in fresh
 	fresh     []remedy               // remedies not yet in remedies, in arrival order (indexRemedies)
 	latest    int64                  // the latest event time seen
 	cut       int64                  // events before it are refused; states have folded those before it for good
@@ -206,7 +206,7 @@ type Detector struct {
 	// pending lists the keys that may hold events no read has folded
 	// (settle) since the read before, unless pendingAll: no read came
 	// since the last fold at the horizon, and those keys are among
-	// queued's, which settle walks instead (pendingKeys).
+	// queued's, which settle walks instead (pend, pendAll).
 	pending    []slotRef
 	pendingAll bool
 }
