@@ -84,7 +84,9 @@ func (noLock) Close() error { return nil }
 // parents, and fsyncs the directory holding it, so that it must be able
 // to read that directory. It takes an exclusive lock on the file LOCK inside, held until
 // Close: while it is held, Dir on the same directory, in this process or
-// another, fails with an error wrapping ErrLocked. It removes the
+// another, fails with an error wrapping ErrLocked, after trying again for
+// 100 ms (a child process being started holds a copy of a closed lock for
+// a moment). It removes the
 // temporary files that a crash in the middle of a Put left behind, which
 // costs a walk of the whole tree. It creates directories with mode 0700
 // and files with mode 0600: the values may hold personal data.

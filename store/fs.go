@@ -1,10 +1,12 @@
 package store
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 )
 
 // FS is the file system a DirStore works through: the operating
@@ -97,15 +99,32 @@ func (osFS) LockShared(name string) (io.Closer, error) {
 }
 
 // flock opens name with flag and locks it with how (LOCK_EX or LOCK_SH)
-// without waiting.
+// without waiting, but for lockRetry: a child process this process
+// starts holds a copy of its descriptors from its fork until it has
+// exec'd, and with a copy of an earlier lock's, the lock, so that a store
+// closed and opened again at that moment was refused with ErrLocked (a
+// flake of the tests, whose crash tests start children beside others
+// that reopen stores; TestDirReopenBesideChildProcesses).
 func flock(name string, flag, how int) (io.Closer, error) {
 	f, err := os.OpenFile(name, flag, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
+	wait := time.Millisecond
+	for deadline := time.Now().Add(lockRetry); ; wait *= 2 {
+		err = syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().Add(wait).After(deadline) {
+			break
+		}
+		time.Sleep(wait)
+	}
+	if err != nil {
 		f.Close()
 		return nil, &fs.PathError{Op: "flock", Path: name, Err: err}
 	}
 	return f, nil
 }
+
+// lockRetry is how long flock tries again a lock held elsewhere: a lock
+// another process or store holds is refused after it.
+const lockRetry = 100 * time.Millisecond
