@@ -45,9 +45,11 @@ func (p *bufPools) take(c int) []rec {
 	return make([]rec, 0, newBuffer<<c)
 }
 
-// put keeps b's array, emptied, unless its class is not kept.
+// put keeps b's array, emptied, unless its room is under newBuffer or
+// over keptBuffer (append grows a full array of keptBuffer to more: that
+// one is not kept).
 func (p *bufPools) put(b []rec) {
-	if c := bufClass(cap(b)); c >= 0 && c < bufClasses {
+	if c := bufClass(cap(b)); c >= 0 && cap(b) <= keptBuffer {
 		p[c].put(b[:0])
 	}
 }

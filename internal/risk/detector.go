@@ -575,7 +575,7 @@ func (d *Detector) sweep(release bool) {
 		t.bufs.trim(release)
 	}
 	d.userRules.parts.trim(release)
-	d.compactUsers()
+	d.compactUsers(release)
 	d.swept, d.folded = d.cut, d.cut
 	d.queued = slices.DeleteFunc(d.queued, func(q queuedKey) bool { return len(d.tables[q.at.rule].slots.at(q.at.n).buf) == 0 })
 	d.pendAll()

@@ -130,3 +130,20 @@ func TestGrowthKeepsNoArray(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolsKeepNoArrayOverKeptBuffer: a full array of keptBuffer events
+// grown by append (to 1,536 events, 96 KiB) is left to the collector when
+// its buffer empties, as the pools' doc says; one of keptBuffer is kept.
+func TestPoolsKeepNoArrayOverKeptBuffer(t *testing.T) {
+	var p bufPools
+	p.put(append(make([]rec, 0, keptBuffer), make([]rec, keptBuffer+1)...))
+	for c := range p {
+		if len(p[c].items) > 0 {
+			t.Fatalf("an array of %d events kept in class %d", keptBuffer*3/2, c)
+		}
+	}
+	p.put(make([]rec, 0, keptBuffer))
+	if len(p[bufClasses-1].items) != 1 {
+		t.Fatalf("an array of keptBuffer events not kept in the last class")
+	}
+}

@@ -177,10 +177,15 @@ func (d *Detector) indexRemedies() {
 // compactUsers forgets the remedies before the cut: every detection they
 // can remediate (one before them) exists already, since later events are
 // refused and sweep has folded the earlier ones, and has them applied.
-// The fresh ones before the cut never enter remedies.
-func (d *Detector) compactUsers() {
+// The fresh ones before the cut never enter remedies. With release
+// (Compact), fresh's array goes too: it keeps the room of the busiest
+// day's remedies otherwise.
+func (d *Detector) compactUsers(release bool) {
 	d.fresh = slices.DeleteFunc(d.fresh, func(f remedy) bool { return f.time < d.cut })
 	d.indexRemedies()
+	if release {
+		d.fresh = nil
+	}
 	for n, r := range d.remedies {
 		if r.forget(d.cut) {
 			delete(d.remedies, n)
