@@ -2,6 +2,7 @@ package risk
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -66,8 +67,10 @@ func (s *countState) copyInto(c *countState) {
 	c.open, c.await = cloneEpisodes(s.open, s.await, c.await[:0], copyEp)
 }
 
-func (s *countState) idle(cut int64) bool {
-	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
+func (s *countState) idle(cut int64) bool { return cut >= s.idleFrom() }
+
+func (s *countState) idleFrom() int64 {
+	return windowIdleFrom(s.win.all(), s.r.window, s.open, s.await, s.r.followUp)
 }
 
 func (s *countState) fold(o *rec, out sink) {
@@ -138,24 +141,25 @@ func raisable[E ongoing](await []E, t, followUp int64) []E {
 	return slices.DeleteFunc(await, func(e E) bool { return t-e.latest() > followUp })
 }
 
-// windowIdle reports whether nothing of a window rule's state can affect
-// an event at or after cut: no event in the window, no episode open in
-// cut's bucket, none a follow-up may raise. The window is in time order:
-// its latest event tells (a sweep reads every source's window).
-func windowIdle[E ongoing](win []wev, window int64, open E, await []E, followUp, cut int64) bool {
+// windowIdleFrom returns the least cut from which nothing of a window
+// rule's state can affect an event at or after the cut: no event in the
+// window (the latest at or before cut-window), no episode open in the
+// cut's bucket, none a follow-up may raise (each latest evidence more
+// than followUp before the cut). The window is in time order: its latest
+// event tells.
+func windowIdleFrom[E ongoing](win []wev, window int64, open E, await []E, followUp int64) int64 {
 	var none E
-	if n := len(win); n > 0 && win[n-1].Time > cut-window {
-		return false
+	from := int64(math.MinInt64)
+	if n := len(win); n > 0 {
+		from = win[n-1].Time + window
 	}
-	if open != none && open.bucketOf() >= floorDiv(cut, window) {
-		return false
+	if open != none {
+		from = max(from, (open.bucketOf()+1)*window)
 	}
 	for _, e := range await {
-		if e.latest()+followUp >= cut {
-			return false
-		}
+		from = max(from, e.latest()+followUp+1)
 	}
-	return true
+	return from
 }
 
 // cloneEpisodes copies the open episode and those awaiting a follow-up

@@ -29,6 +29,11 @@ type state interface {
 	// idle reports whether no event at or after cut can be affected by
 	// what the state holds, so the state can be forgotten.
 	idle(cut int64) bool
+	// idleFrom returns the least cut at which idle would report true or
+	// change the state (math.MinInt64: any cut; math.MaxInt64: none):
+	// until the state folds another event, idle at an earlier cut is
+	// false and changes nothing.
+	idleFrom() int64
 }
 
 // sink receives the detections a fold opens or changes. The Detector
@@ -36,9 +41,9 @@ type state interface {
 // before (undo).
 type sink interface{ emit(*Detection) }
 
-// key names one rule's state: an app key, or a source prefix (kept as a
-// prefix so that routing an event builds no string). The user-keyed
-// rules number their states by the user's number instead.
+// key names one rule's state in the detections it makes: an app key, a
+// source prefix (spelled only then), or a user key. Tables find their
+// states by keyID or by the user's number.
 type key struct {
 	s string
 	p netip.Prefix
@@ -65,7 +70,11 @@ func (k key) name() string {
 // what an ordered arrival would have given. A keyState with no lag is an
 // empty slot. last is the time and reference of buf's last event, so
 // that an event in order, and an advance past the whole buffer, read
-// nothing of the buffer.
+// nothing of the buffer. While buf is empty, last.time is a cut before
+// which lag is not idle: lag.idleFrom, when a sweep found it not idle,
+// else the time of the buffer's last event, before the cut that folded
+// it (so a sweep reads the state); the sweep passes over the key with no
+// read of its state until the cut reaches it.
 type keyState struct {
 	lag  state
 	cur  state
@@ -80,11 +89,11 @@ type keyState struct {
 // table is one rule's key states, by key number: the user's number for
 // the user-keyed rules (ruleUser), else the number ids gives the key.
 type table struct {
-	ids   map[key]uint32 // nil for the user-keyed rules
+	ids   map[keyID]uint32 // nil for the user-keyed rules
 	slots slots
 	free  []uint32    // numbers of forgotten keys (ids), for new keys
 	spare pool[state] // states dropped by advance, replay and sweep, for the next copies and keys
-	bufs  pool[[]rec] // emptied buffers' arrays, for the next keys of the rule to buffer events
+	bufs  bufPools    // emptied or outgrown buffers' arrays, for the rule's keys to buffer events
 	live  int         // slots with a state
 }
 
@@ -178,6 +187,7 @@ type Detector struct {
 	userRules *userRules                // the user-keyed rules, for their pool of parts
 	tables    [numRules]table
 	userKeys  names    // user keys, numbered for rec.user and the user-keyed tables
+	apps      names    // app keys, numbered for the failureSpike table (appID)
 	byCaller  []uint32 // userKeys numbers by Observation.UserNumber
 	values    names    // country, OS and browser values, for rec
 	cache     [3]valueCache
@@ -186,25 +196,31 @@ type Detector struct {
 	dets      map[string]*Detection
 	change    uint64                 // counts changes of dets (Version)
 	users     map[string]*userRisk   // decisions and detection ids, by user (users.go)
-	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go)
+	remedies  map[uint32]remedyTimes // remedies of the late horizon, by user number (users.go), but those in fresh
+	fresh     []remedy               // remedies not yet in remedies, in arrival order (indexRemedies)
 	latest    int64                  // the latest event time seen
 	cut       int64                  // events before it are refused; states have folded those before it for good
 	swept     int64                  // cut of the last sweep of idle states
 	folded    int64                  // cut of the last advance of the buffered keys
 	queued    []queuedKey            // keys whose buffer was empty when an event came: maybe buffered still
-	pending   []slotRef              // keys that may hold events no read has folded (settle): maybe pending still
+	// pending lists the keys that may hold events no read has folded
+	// (settle) since the read before, unless pendingAll: no read came
+	// since the last fold at the horizon, and those keys are among
+	// queued's, which settle walks instead (pend, pendAll).
+	pending    []slotRef
+	pendingAll bool
 }
 
 // New returns an empty Detector with opt's thresholds (zero fields take
 // their defaults).
 func New(opt Options) *Detector {
 	d := &Detector{opt: opt.WithDefaults(), dets: map[string]*Detection{}, users: map[string]*userRisk{}, remedies: map[uint32]remedyTimes{},
-		userKeys: newNames(), values: newNames()}
+		userKeys: newNames(), values: newNames(), apps: newNames(), pendingAll: true}
 	d.undo.d = d
 	d.newState, d.userRules = d.newRules()
 	for i := range d.tables {
 		if i != ruleUser {
-			d.tables[i].ids = map[key]uint32{}
+			d.tables[i].ids = map[keyID]uint32{}
 		}
 	}
 	return d
@@ -242,16 +258,16 @@ func (d *Detector) Add(o *Observation) error {
 	d.userEvent(o)
 	var r rec
 	made := false
-	src := sourcePrefix(o.IP)
+	src, hasSrc := sourceID(o.IP)
 	for i := range numRules {
-		k, ok := route(i, o, src)
+		id, ok := d.route(i, o, src, hasSrc)
 		if !ok {
 			continue
 		}
 		if !made {
 			r, made = d.record(o), true
 		}
-		d.insert(slotRef{uint32(i), d.slot(i, k, r.user)}, &r)
+		d.insert(slotRef{uint32(i), d.slot(i, id, r.user)}, &r)
 	}
 	if o.Time > d.latest {
 		d.latest = o.Time
@@ -266,28 +282,26 @@ func (d *Detector) Add(o *Observation) error {
 	return nil
 }
 
-// slot returns the number of the state of key k (user: user's number) in
-// rule i's table, making the state if there is none.
-func (d *Detector) slot(i int, k key, user uint32) uint32 {
+// slot returns the number of the state of key id (user: user's number)
+// in rule i's table, making the state if there is none.
+func (d *Detector) slot(i int, id keyID, user uint32) uint32 {
 	t := &d.tables[i]
 	n := user
-	switch m, ok := t.ids[k]; {
+	switch m, ok := t.ids[id]; {
 	case i == ruleUser:
 		t.slots.grow(n)
 	case ok:
 		return m
 	case len(t.free) > 0:
 		n, t.free = t.free[len(t.free)-1], t.free[:len(t.free)-1]
-		t.ids[k] = n
+		t.ids[id] = n
 	default:
 		n = t.slots.n
 		t.slots.grow(n)
-		t.ids[k] = n
+		t.ids[id] = n
 	}
 	if ks := t.slots.at(n); ks.lag == nil {
-		if i == ruleUser {
-			k = key{s: d.userKeys.name(user)}
-		}
+		k := d.keyOf(i, id, user)
 		if s := t.spare.take(); s != nil {
 			ks.lag = s.reset(k)
 		} else {
@@ -307,14 +321,12 @@ func (d *Detector) insert(at slotRef, o *rec) {
 	if n := len(ks.buf); n == 0 || earlier(ks.last.time, ks.last.ref, o.Time, o.Ref) {
 		if n == 0 {
 			d.queued = append(d.queued, queuedKey{at, o.Time})
-			d.pending = append(d.pending, at)
+			d.pend(at)
 			if ks.buf == nil {
-				if ks.buf = t.bufs.take(); ks.buf == nil {
-					ks.buf = make([]rec, 0, newBuffer)
-				}
+				ks.buf = t.bufs.take(0)
 			}
 		}
-		ks.buf = append(ks.buf, *o)
+		ks.buf = append(t.bufs.grow(ks.buf), *o)
 		ks.last.time, ks.last.ref = o.Time, o.Ref
 		if ks.cur != nil {
 			ks.cur.fold(&ks.buf[n], d.undoTo(ks)) // not o: it would escape
@@ -346,7 +358,7 @@ func (d *Detector) replay(at slotRef, t *table, ks *keyState, n int) {
 	t.dropState(ks.cur)
 	ks.cur = nil
 	if d.foldLag(t, ks, n); len(ks.buf) > 0 {
-		d.pending = append(d.pending, at)
+		d.pend(at)
 	}
 }
 
@@ -397,9 +409,7 @@ func (d *Detector) foldLag(t *table, ks *keyState, n int) {
 // release empties ks's buffer, keeping a small array for the next keys
 // of the rule to buffer events.
 func (d *Detector) release(t *table, ks *keyState) {
-	if cap(ks.buf) <= keptBuffer {
-		t.bufs.put(ks.buf[:0])
-	}
+	t.bufs.put(ks.buf)
 	ks.buf = nil
 }
 
@@ -409,35 +419,48 @@ func (d *Detector) release(t *table, ks *keyState) {
 // calls it first. Cost: per pending key, a copy of its state and the fold
 // of its buffer, so a read pays for the keys that received events since
 // the one before, and a read after a read for nothing (pending lists
-// those keys alone, where queued lists every key with kept events).
+// those keys alone); the first read after a fold at the horizon walks
+// every key with kept events (queued), as that fold did.
 func (d *Detector) settle() {
-	for _, at := range d.pending {
+	settle := func(at slotRef) {
 		t := &d.tables[at.rule]
 		ks := t.slots.at(at.n)
 		if ks.cur != nil || len(ks.buf) == 0 {
-			continue
+			return
 		}
 		ks.cur = ks.lag.copyTo(t.spare.take())
 		for i := range ks.buf {
 			ks.cur.fold(&ks.buf[i], d.undoTo(ks))
 		}
 	}
-	d.pending = d.pending[:0]
+	if d.pendingAll {
+		for _, q := range d.queued {
+			settle(q.at)
+		}
+	}
+	for _, at := range d.pending {
+		settle(at)
+	}
+	d.pending, d.pendingAll = d.pending[:0], false
 }
 
-// newBuffer is the room of a buffer array made anew (the pool had none):
-// grown from one event, a key's second event left an array behind, and
-// the pool, which keeps the grown arrays, runs short whenever more keys
-// than before hold events, so that buffers were 36% of the detector's
-// allocations in BenchmarkDetectorAdd (users=100000, lateHorizon=2h:
-// 259,056 in 2M events; 183,704 with a room of 2, 107,779 with 4, but
-// then its state after Compact of 500,000 events, mostly users' first,
-// was 5% larger, 1.2% with 2; #18, session 11).
-const newBuffer = 2
+// pend lists at among the keys the next read settles.
+func (d *Detector) pend(at slotRef) {
+	if !d.pendingAll {
+		d.pending = append(d.pending, at)
+	}
+}
 
-// keptBuffer is the largest buffer array kept for reuse: most keys have
-// a few events per horizon, and a hot key's large array is not kept idle.
-const keptBuffer = 32
+// pendAll makes the next read settle every key with kept events (queued),
+// the list of those the reads since the last fold left pending dropped:
+// called at each fold at the horizon, it keeps that list to the keys of
+// a horizon, and without reads spares its upkeep, where dropping the
+// keys with nothing left to settle read every listed key's state again
+// at each horizon (3.5% of the detector's CPU in
+// BenchmarkDetectorTraffic/users=100000, #18, session 12).
+func (d *Detector) pendAll() {
+	d.pending, d.pendingAll = d.pending[:0], true
+}
 
 // shift drops the first n events of the buffer, keeping its array.
 func (ks *keyState) shift(n int) { ks.buf = ks.buf[:copy(ks.buf, ks.buf[n:])] }
@@ -498,17 +521,7 @@ func (d *Detector) advanceQueued() {
 		}
 	}
 	d.queued, d.folded = keep, d.cut
-	d.prunePending()
-}
-
-// prunePending drops from pending the keys a fold at the horizon or a
-// read has left with nothing to settle: without reads, it would grow by
-// a key for every event.
-func (d *Detector) prunePending() {
-	d.pending = slices.DeleteFunc(d.pending, func(at slotRef) bool {
-		ks := d.tables[at.rule].slots.at(at.n)
-		return ks.cur != nil || len(ks.buf) == 0
-	})
+	d.pendAll()
 }
 
 // Compact folds every key's events before the cut into its lag and
@@ -529,7 +542,14 @@ func (d *Detector) sweep(release bool) {
 		t := &d.tables[i]
 		forget := func(n uint32) bool {
 			ks := t.slots.at(n)
-			if d.advance(slotRef{uint32(i), n}, t, ks, d.cut); len(ks.buf) > 0 || !ks.lag.idle(d.cut) {
+			if len(ks.buf) == 0 && d.cut < ks.last.time {
+				return false // lag unchanged since a sweep found it not idle before last.time
+			}
+			if d.advance(slotRef{uint32(i), n}, t, ks, d.cut); len(ks.buf) > 0 {
+				return false
+			}
+			if !ks.lag.idle(d.cut) {
+				ks.last.time = ks.lag.idleFrom()
 				return false
 			}
 			t.dropState(ks.lag) // for the next new key (slot)
@@ -555,10 +575,10 @@ func (d *Detector) sweep(release bool) {
 		t.bufs.trim(release)
 	}
 	d.userRules.parts.trim(release)
-	d.compactUsers()
+	d.compactUsers(release)
 	d.swept, d.folded = d.cut, d.cut
 	d.queued = slices.DeleteFunc(d.queued, func(q queuedKey) bool { return len(d.tables[q.at.rule].slots.at(q.at.n).buf) == 0 })
-	d.prunePending()
+	d.pendAll()
 }
 
 // Detections returns every detection, by time, then id.

@@ -103,7 +103,17 @@
 // event older than LateHorizon behind the latest one seen is refused with
 // ErrTooLate: the caller rebuilds from the whole set (the engine rescans
 // its event log). Compact forgets the states that no later event can
-// affect.
+// affect, and so does Add once per day of event time (the sweep), which
+// empties too the parts of a user's state that are idle. A state found
+// not idle records the cut from which it can be (idleFrom: the latest
+// event of a window plus the window, say, or for unfamiliarSignInProperties
+// the latest sign-in plus the history, never for a user kept for
+// atypicalTravel), and the sweeps pass over it with no read of it until
+// the cut reaches that or the key receives an event: most users are never
+// idle (travel keeps their latest sign-in), and reading each one's state
+// every day cost a cache miss per user (the sweep was 4.6% of the
+// detector's CPU in a profile of BenchmarkDetectorTraffic/users=100000,
+// 15% in one of the bench's risk phase at 1M events; #18, session 12).
 //
 // When detections are made: Add only keeps a key's event; the events of
 // a key fold into its state, in place, when they pass the late horizon
@@ -131,6 +141,12 @@
 // the sweep. The events before the cut are found by a scan of the buffer
 // from its start: they are folded next, and a binary search's probes into
 // a hot key's large buffer missed the cache.
+// The reads' list of keys to settle is dropped at each such fold: the
+// first read after it walks the queue instead, as the fold did, so
+// without reads Add keeps no list, where dropping from it the keys left
+// with nothing to settle read every listed key's state again at each
+// horizon (3.5% of the detector's CPU in a profile of
+// BenchmarkDetectorTraffic/users=100000; #18, session 12).
 //
 // The layout, for ingest cost (SPEC §13) and memory:
 //
@@ -143,9 +159,15 @@
 //     for the user-keyed rules the user's number, found by an index when
 //     the caller numbers its users (Observation.UserNumber, which the
 //     engine fills from its user id), else by a map of keys; for sources
-//     and apps a map gives the number. A key state records its buffer's
-//     last time and reference, so an event in order and an advance past
-//     the whole buffer read nothing of the buffer.
+//     and apps a map of two-word ids gives the number (keyID: a source's
+//     prefix packed, an app's number among the app keys, numbered as
+//     users are), with no pointer to hash, where a key of a string and a
+//     netip.Prefix was hashed and compared as a 48-byte struct at every
+//     event (5% of the detector's CPU in a profile of
+//     BenchmarkDetectorTraffic/users=100000; #18, session 12). A key
+//     state records its buffer's last time and reference, so an event in
+//     order and an advance past the whole buffer read nothing of the
+//     buffer.
 //   - A user's state is one object: its unfamiliar-properties history is
 //     one array (the recent times, then value and time pairs), inline in
 //     the state while it fits 16 words (the defaults' 5 times and 4
@@ -157,9 +179,16 @@
 //     sweep as the other pools).
 //   - States dropped when a key advances past its buffer or replays, the
 //     states of keys the sweep forgets (reset for a new key: sources are
-//     forgotten each night and made anew each morning), and emptied
-//     buffer arrays, are reused for the next copies, keys and buffers (a
-//     buffer made anew has room for newBuffer events):
+//     forgotten each night and made anew each morning), and buffer
+//     arrays emptied or outgrown, kept by room up to keptBuffer events
+//     (bufPools), are reused for the next copies, keys and buffers (a
+//     buffer made anew has room for newBuffer events; one that outgrows
+//     its array swaps it for one of the next room when the pool has one,
+//     else leaves it to the collector, so that the pools gain arrays only
+//     from emptied buffers: a source whose buffer grows each day reuses
+//     the arrays of the days before, where append made them anew, 63 MB
+//     a million events in BenchmarkDetectorTraffic/users=100000, and
+//     BenchmarkDetectorAdd's state is no larger; #18, session 12):
 //     Add allocates nothing in the steady state but the detections it
 //     makes. Add's daily sweep releases those its pools did not hand out
 //     since the sweep before (a day's turnover stays: where users sign in
@@ -168,7 +197,12 @@
 //     anew); Compact releases them all. A source's state spells its
 //     prefix only in the detections it makes.
 //   - Remedies of the late horizon are kept by user number, in a map of
-//     values (remedyTimes), not in a per-user object made for each.
+//     values (remedyTimes), not in a per-user object made for each. Add
+//     only appends a remedy to a list (fresh), entered in the map when a
+//     detection is stored (put) or at the sweep, which drops those before
+//     the cut first: most remedies never enter it, where entering each
+//     missed the cache (8% of the detector's CPU in a profile of
+//     BenchmarkDetectorTraffic/users=100000; #18, session 12).
 //   - Country, OS and browser values are numbered by the caller's codes
 //     when it gives them (Observation.ValueCodes: the engine's dictionary
 //     codes), by an index, as users by Observation.UserNumber.

@@ -70,8 +70,15 @@ func (s *unfamiliarState) copyTo(c *unfamiliarState) {
 	c.data, c.n, c.pruned = append(buf, s.data...), s.n, s.pruned
 }
 
-func (s *unfamiliarState) idle(r *unfamiliarRule, cut int64) bool {
-	return s.n == 0 || s.data[s.n-1] < cut-r.history
+func (s *unfamiliarState) idle(r *unfamiliarRule, cut int64) bool { return cut >= s.idleFrom(r) }
+
+// idleFrom is the least cut at which the latest sign-in is older than
+// the history.
+func (s *unfamiliarState) idleFrom(r *unfamiliarRule) int64 {
+	if s.n == 0 {
+		return math.MinInt64
+	}
+	return s.data[s.n-1] + r.history + 1
 }
 
 func props(o *rec) [numProps]uint64 {

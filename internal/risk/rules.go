@@ -26,21 +26,24 @@ func (d *Detector) newRules() ([numRules]func(key) state, *userRules) {
 	return [numRules]func(key) state{spray.newState, users.newState, signUp.newState, spike.newState}, users
 }
 
-// route returns the key of rule i's state that o concerns, if any; src
-// is o's source prefix. The user-keyed rule's key is o's user (numbered
-// by the detector). A switch rather than a function per rule: o, not
-// passed to an unknown function, stays on the caller's stack.
-func route(i int, o *Observation, src netip.Prefix) (key, bool) {
+// route returns the id of rule i's state that o concerns, if any; src is
+// o's source (sourceID), if hasSrc. The user-keyed rule's key is o's
+// user (numbered by the detector). A switch rather than a function per
+// rule: o, not passed to an unknown function, stays on the caller's
+// stack.
+func (d *Detector) route(i int, o *Observation, src keyID, hasSrc bool) (keyID, bool) {
 	switch i {
 	case ruleSpray:
-		return key{p: src}, src.IsValid() && o.userSignIn()
+		return src, hasSrc && o.userSignIn()
 	case ruleUser:
-		return key{}, routeUser(o)
+		return keyID{}, routeUser(o)
 	case ruleSignUp:
-		return key{p: src}, src.IsValid() && o.Kind == KindSignUp
-	default:
-		return key{s: o.App}, o.Kind == KindSignIn && o.Status == StatusFailure
+		return src, hasSrc && o.Kind == KindSignUp
 	}
+	if o.Kind != KindSignIn || o.Status != StatusFailure {
+		return keyID{}, false
+	}
+	return d.appID(o.App), true
 }
 
 // listDetections makes o's anonymizedIP and maliciousIP detections: a

@@ -65,8 +65,15 @@ func (s *spikeState) copyTo(dst state) state {
 	return c
 }
 
-func (s *spikeState) idle(cut int64) bool {
-	return s.hour < floorDiv(cut, hourNs)-int64(s.r.weeks)*168
+func (s *spikeState) idle(cut int64) bool { return cut >= s.idleFrom() }
+
+// idleFrom is the start of the first hour whose weeks before no longer
+// reach the current hour.
+func (s *spikeState) idleFrom() int64 {
+	if s.hour == math.MinInt64 {
+		return math.MinInt64
+	}
+	return (s.hour + int64(s.r.weeks)*168 + 1) * hourNs
 }
 
 // threshold is the failures hour h must exceed: max(minimum, factor × the

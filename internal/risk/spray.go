@@ -75,8 +75,10 @@ func (s *sprayState) copyTo(dst state) state {
 	return c
 }
 
-func (s *sprayState) idle(cut int64) bool {
-	return windowIdle(s.win.all(), s.r.window, s.open, s.await, s.r.followUp, cut)
+func (s *sprayState) idle(cut int64) bool { return cut >= s.idleFrom() }
+
+func (s *sprayState) idleFrom() int64 {
+	return windowIdleFrom(s.win.all(), s.r.window, s.open, s.await, s.r.followUp)
 }
 
 func (s *sprayState) fold(o *rec, out sink) {

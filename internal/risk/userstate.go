@@ -1,5 +1,7 @@
 package risk
 
+import "math"
+
 // userRules are the rules keyed by the user: bruteForce, mfaFatigue,
 // unfamiliarSignInProperties and atypicalTravel. The detector keeps one
 // state for the four per user — one slot, one buffer of the late
@@ -154,4 +156,24 @@ func (s *userState) idle(cut int64) bool {
 		s.unf = unfamiliarState{}
 	}
 	return s.brute == nil && s.fatigue == nil && s.unf.n == 0 && s.travel.idle()
+}
+
+// idleFrom is the least cut at which a part is idle (idle empties it),
+// or the state is: a user kept for travel for ever still has their parts
+// emptied when they are idle.
+func (s *userState) idleFrom() int64 {
+	if s.brute == nil && s.fatigue == nil && s.unf.n == 0 && s.travel.idle() {
+		return math.MinInt64
+	}
+	from := int64(math.MaxInt64)
+	if s.brute != nil {
+		from = min(from, s.brute.idleFrom())
+	}
+	if s.fatigue != nil {
+		from = min(from, s.fatigue.idleFrom())
+	}
+	if s.unf.n > 0 {
+		from = min(from, s.unf.idleFrom(s.r.unf))
+	}
+	return from
 }
