@@ -116,10 +116,11 @@ func encodeLogWithin(l *Log, enc *zstd.Encoder, lim logLimits) ([]byte, error) {
 	if uint64(len(b)) > lim.columns {
 		return nil, fmt.Errorf("%w: event log to write: columns of %d bytes, past %d", frame.ErrCorrupt, len(b), lim.columns)
 	}
-	// The columns' frame and the blocks compressed end to end in z, then
-	// laid out with their lengths in out, allocated once: the section's
-	// bytes are copied once, not a block's allocation and a doubling of out
-	// each (doc.go, "Speed").
+	// The columns' frame and the blocks compressed end to end in z (which
+	// grows by append), then laid out with their lengths in out, allocated
+	// once at its size: no allocation per block and no doubling of out
+	// (doc.go, "Speed"); the compressed bytes are held twice, in z and out,
+	// until EncodeLog returns.
 	z := enc.EncodeAll(b, nil)
 	cols := len(z)
 	per := logblock.RecordsPerBlock
